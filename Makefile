@@ -1,0 +1,45 @@
+# holdtrack — the two commands: `make demo` and `make test`. Everything else is a helper of those.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+HT := $(VENV)/bin/holdtrack
+PYTEST := $(VENV)/bin/pytest
+
+.PHONY: env demo serve test test-sqlite lint typecheck diagrams clean
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || test -x .tools/bin/uv || (python3 -m venv .tools && .tools/bin/pip install -q 'uv==0.13.9')
+	$(UV) sync --frozen
+	@touch $@
+
+env: $(VENV)/.synced
+
+## make demo: embedded SQLite database, reference data, 120 simulated days, one user per role, served at :8000
+demo: env
+	$(HT) demo
+
+serve: env
+	$(HT) serve
+
+## make test: the whole suite on PostgreSQL (cluster started if down), then a smoke run on SQLite
+test: env
+	@url=$$(bash scripts/ensure-postgres.sh) && echo "PostgreSQL: $$url" && \
+	  DATABASE_URL="$$url" $(PYTEST) -q -p no:cacheprovider
+	HOLDTRACK_VAR_DIR=$$(mktemp -d) $(PYTEST) -q -p no:cacheprovider -m "not postgres_only and not slow" tests
+
+test-sqlite: env
+	HOLDTRACK_VAR_DIR=$$(mktemp -d) $(PYTEST) -q -p no:cacheprovider
+
+lint: env
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: env
+	$(VENV)/bin/mypy
+
+diagrams: env
+	$(HT) diagrams --out docs/state-machines
+
+clean:
+	rm -rf var .venv .tools

@@ -1,0 +1,3 @@
+from holdtrack.cli import main
+
+main()

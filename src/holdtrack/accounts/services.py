@@ -1,0 +1,84 @@
+"""Accounts: organizations and users. Writes go through these functions."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from holdtrack.accounts.models import Organization, OrgKind, Role, User
+from holdtrack.audit.services import audit_record
+
+SYSTEM_USERNAME = "system"
+
+
+def system_user() -> User:
+    """The actor of clocks and rules (the sweep, automatic validation)."""
+    user, _ = User.objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"role": Role.SYSTEM, "first_name": "holdtrack", "last_name": "system", "is_active": False},
+    )
+    return user
+
+
+def organization_for_lea(lea) -> Organization:  # type: ignore[no-untyped-def]
+    org, _ = Organization.objects.get_or_create(kind=OrgKind.LEA, name=f"{lea.name} ({lea.ori})", defaults={"lea": lea})
+    return org
+
+
+def organization_for_aor(aor) -> Organization:  # type: ignore[no-untyped-def]
+    org, _ = Organization.objects.get_or_create(
+        kind=OrgKind.AGENCY_OFFICE, name=f"{aor.name} Field Office", defaults={"aor": aor}
+    )
+    return org
+
+
+def organization_doj(district: str) -> Organization:
+    org, _ = Organization.objects.get_or_create(
+        kind=OrgKind.DOJ, name=f"U.S. Attorney's Office, {district}", defaults={"judicial_district": district}
+    )
+    return org
+
+
+def user_ensure(
+    *,
+    actor: User | None,
+    username: str,
+    role: str,
+    organization: Organization | None,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    title: str = "",
+    subpoena_authority: str = "",
+    email: str = "",
+) -> User:
+    """Create the user if missing; re-running changes nothing (demo and simulator call it repeatedly)."""
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "role": role,
+                "organization": organization,
+                "first_name": first_name,
+                "last_name": last_name,
+                "title": title,
+                "subpoena_authority": subpoena_authority,
+                "email": email,
+            },
+        )
+        if created:
+            if password:
+                user.set_password(password)
+            else:
+                user.set_unusable_password()
+            if role == Role.ADMIN:
+                user.is_staff = True
+                user.is_superuser = True
+            user.save()
+            audit_record(
+                actor=actor,
+                action="user.create",
+                entity_type="user",
+                entity_id=user.pk,
+                data={"username": username, "role": role, "organization": organization.pk if organization else None},
+            )
+        return user

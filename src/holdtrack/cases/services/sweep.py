@@ -1,0 +1,169 @@
+"""The periodic sweep: advances whatever the clocks say is due. Idempotent: a second run at the same
+``now`` finds nothing to do, because every step changes the state it selected on."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from holdtrack.accounts.services import organization_for_lea, system_user
+from holdtrack.audit.models import CaseType, Channel
+from holdtrack.cases.models import (
+    LIFT_REASON_GROUP,
+    CourtCase,
+    CourtState,
+    Detainer,
+    DetainerState,
+    LiftReason,
+    OutcomeGroup,
+    Subpoena,
+    SubpoenaState,
+    WorkItem,
+    WorkItemKind,
+)
+from holdtrack.cases.overdetention import hold_minutes_used, over_detention_flags
+from holdtrack.cases.services._base import locked, step
+from holdtrack.cases.services.detainers import TERMINAL, detainer_expire_if_due
+from holdtrack.cases.services.subpoenas import (
+    close_finished,
+    court_noncompliance_if_due,
+    subpoena_lapse_if_due,
+)
+from holdtrack.core.timeutil import now as _now
+
+S = DetainerState
+
+# Outcome group by terminal state where no ICE lift reason decides it.
+STATE_GROUP = {
+    S.CUSTODY_TRANSFERRED: OutcomeGroup.CUSTODY_TRANSFERRED,
+    S.DECLINED: OutcomeGroup.DECLINED_BY_LEA,
+    S.RELEASED_WINDOW_EXPIRED: OutcomeGroup.HOLD_EXPIRED_RELEASED,
+    S.RELEASED_BEFORE_PICKUP: OutcomeGroup.RELEASED_BEFORE_PICKUP,
+    S.RELEASED_NOTICE_GIVEN: OutcomeGroup.RELEASED_BEFORE_PICKUP,
+    S.TRANSFERRED_TO_AGENCY: OutcomeGroup.TRANSFERRED_WITH_CUSTODY,
+}
+
+
+@dataclass
+class SweepResult:
+    holds_expired: int = 0
+    detainers_closed: int = 0
+    reviews_overdue: int = 0
+    subpoenas_lapsed: int = 0
+    subpoena_alerts: int = 0
+    court_noncompliance: int = 0
+    cases_closed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def outcome_for(d: Detainer) -> str:
+    if d.state == S.LIFTED:
+        return LIFT_REASON_GROUP.get(d.lift_reason, OutcomeGroup.LIFTED_UNSPECIFIED)
+    return STATE_GROUP[d.state]
+
+
+def detainer_close(d: Detainer, at: datetime) -> bool:
+    """D14: record the outcome, hold minutes and over-detention flags, then close."""
+    with transaction.atomic():
+        d = locked(Detainer, d.pk)
+        if d.state not in TERMINAL:
+            return False
+        d.outcome_group = outcome_for(d)
+        d.outcome_at = d.outcome_at or at
+        if d.state == S.CUSTODY_TRANSFERRED:
+            d.lift_reason = LiftReason.BOOKED_INTO_DETENTION
+        d.hold_minutes_used = hold_minutes_used(d)
+        d.over_detention_flags = over_detention_flags(d)
+        step(
+            d,
+            "close",
+            case_type=CaseType.DETAINER,
+            actor=system_user(),
+            at=at,
+            channel=Channel.SYSTEM,
+            data={
+                "outcome_group": d.outcome_group,
+                "lift_reason": d.lift_reason,
+                "hold_minutes_used": d.hold_minutes_used,
+                "over_detention_flags": d.over_detention_flags,
+                "hold_window": {
+                    "starts_at": d.hold_started_at.isoformat() if d.hold_started_at else None,
+                    "expires_at": d.hold_expires_at.isoformat() if d.hold_expires_at else None,
+                    "rule": d.hold_rule,
+                },
+            },
+        )
+        if d.over_detention_flags:
+            WorkItem.objects.get_or_create(
+                dedupe_key=f"{WorkItemKind.OVER_DETENTION}:detainer:{d.pk}",
+                defaults={
+                    "kind": WorkItemKind.OVER_DETENTION,
+                    "detainer": d,
+                    "due_at": at,
+                    "organization": organization_for_lea(d.addressed_lea),
+                    "detail": "Over-detention: " + ", ".join(str(f["code"]) for f in d.over_detention_flags),
+                },
+            )
+        return True
+
+
+def _ready_to_close(d: Detainer) -> bool:
+    # Wait for the release when a hold ran, so that custody past the ceiling is measured.
+    if d.hold_started_at is not None:
+        return d.booking.released_at is not None
+    return True
+
+
+def sweep(now: datetime | None = None) -> SweepResult:
+    now = now or _now()
+    r = SweepResult()
+    for d in Detainer.objects.filter(state=S.HOLD_IN_EFFECT, hold_expires_at__lte=now).only("pk"):
+        r.holds_expired += int(detainer_expire_if_due(d, now=now))
+    overdue = Detainer.objects.filter(
+        neutral_review_required=True, neutral_review_result="", transmitted_at__lte=now - timedelta(hours=48)
+    ).exclude(state__in=[S.CLOSED, *TERMINAL])
+    for d in overdue.select_related("issuing_office"):
+        _, created = WorkItem.objects.get_or_create(
+            dedupe_key=f"{WorkItemKind.NEUTRAL_REVIEW_OVERDUE}:detainer:{d.pk}",
+            defaults={
+                "kind": WorkItemKind.NEUTRAL_REVIEW_OVERDUE,
+                "detainer": d,
+                "organization": d.issuing_office,
+                "due_at": (d.transmitted_at or now) + timedelta(hours=48),
+                "detail": "Neutral probable-cause review not recorded within 48 hours of transmission.",
+            },
+        )
+        r.reviews_overdue += int(created)
+    for d in Detainer.objects.filter(state__in=TERMINAL).select_related("booking"):
+        if _ready_to_close(d):
+            r.detainers_closed += int(detainer_close(d, now))
+    open_subpoenas = Subpoena.objects.filter(
+        state__in=[SubpoenaState.SERVED, SubpoenaState.RESPONSE_DUE], return_due_at__isnull=False
+    )
+    for s in open_subpoenas.filter(return_due_at__lte=now):
+        r.subpoenas_lapsed += int(subpoena_lapse_if_due(s, now=now))
+    # T-5 / T-2 / T-0 alerts to the recipient's counsel (domain.md B3.2 S7).
+    for s in open_subpoenas.filter(return_due_at__gt=now, return_due_at__lte=now + timedelta(days=5)).select_related(
+        "recipient_lea"
+    ):
+        remaining = (s.return_due_at - now) if s.return_due_at else timedelta(0)
+        mark = 0 if remaining <= timedelta(days=1) else (2 if remaining <= timedelta(days=2) else 5)
+        _, created = WorkItem.objects.get_or_create(
+            dedupe_key=f"{WorkItemKind.SUBPOENA_RETURN_DUE}:subpoena:{s.pk}:T-{mark}",
+            defaults={
+                "kind": WorkItemKind.SUBPOENA_RETURN_DUE,
+                "subpoena": s,
+                "due_at": s.return_due_at,
+                "organization": organization_for_lea(s.recipient_lea),
+                "detail": f"Subpoena return date in {mark} days or less (T-{mark}).",
+            },
+        )
+        r.subpoena_alerts += int(created)
+    for c in CourtCase.objects.filter(state=CourtState.ENFORCED, comply_by__lte=now):
+        r.court_noncompliance += int(court_noncompliance_if_due(c, now=now))
+    r.cases_closed = close_finished(now)
+    return r

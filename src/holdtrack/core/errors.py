@@ -1,0 +1,43 @@
+"""Domain errors raised by services. Views and commands turn them into clear messages."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, message: str, *, rule: str = "", citation: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.rule = rule
+        self.citation = citation
+
+    def __str__(self) -> str:
+        extra = f" [{self.rule}{'; ' + self.citation if self.citation else ''}]" if self.rule else ""
+        return f"{self.message}{extra}"
+
+
+class GuardRefused(DomainError):
+    """A safeguard refused the action (no warrant, open citizenship claim, local law …)."""
+
+    code = "guard_refused"
+
+
+class InvalidTransition(DomainError):
+    """The case is not in a state where this action is possible (often: someone else acted first)."""
+
+    code = "invalid_transition"
+
+
+class NotPermitted(DomainError):
+    code = "not_permitted"
+
+
+class NotFound(DomainError):
+    """Raised alike for missing and forbidden records, so ids cannot be probed."""
+
+    code = "not_found"
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"

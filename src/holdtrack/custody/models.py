@@ -1,0 +1,222 @@
+"""People in custody: subjects (synthetic only), their identifiers, bookings with release eligibility and
+release, identity matches and citizenship claims."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django_fsm import FSMField, FSMModelMixin, transition
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "Male"
+    FEMALE = "F", "Female"
+    UNKNOWN = "U", "Unknown"
+
+
+class Subject(models.Model):
+    """The person. The internal id is the key; an A-number is an identifier, never the key."""
+
+    first_name = models.CharField(max_length=80)
+    middle_name = models.CharField(max_length=80, blank=True)
+    last_name = models.CharField(max_length=120)
+    date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    birth_country = models.CharField(max_length=80, blank=True)
+    citizenship_country = models.CharField(max_length=80, blank=True)
+    preferred_language = models.CharField(max_length=8, default="en")
+    synthetic = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["last_name", "date_of_birth"])]
+
+    def __str__(self) -> str:
+        return f"Subject {self.pk}"
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
+
+
+class IdentifierType(models.TextChoices):
+    A_NUMBER = "A_NUMBER", "Alien registration number (A-number)"
+    FBI_UCN = "FBI_UCN", "FBI universal control number"
+    STATE_SID = "STATE_SID", "State identification number"
+    IDENT_FIN = "IDENT_FIN", "IDENT fingerprint identification number"
+    PASSPORT_US = "PASSPORT_US", "U.S. passport"
+    BIRTH_CERT_US = "BIRTH_CERT_US", "U.S. birth certificate"
+
+
+class SubjectIdentifier(models.Model):
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="identifiers")
+    type = models.CharField(max_length=16, choices=IdentifierType.choices)
+    value = models.CharField(max_length=40)
+    source = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["type", "value"], name="identifier_type_value_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.type}"
+
+
+class ReleaseEligibilityReason(models.TextChoices):
+    BOND_POSTED = "BOND_POSTED", "Bond posted"
+    PR_ORDERED = "PR_ORDERED", "Personal-recognizance release ordered"
+    CHARGES_DISMISSED = "CHARGES_DISMISSED", "Charges dismissed"
+    ACQUITTED = "ACQUITTED", "Acquitted"
+    SENTENCE_COMPLETE = "SENTENCE_COMPLETE", "Sentence served"
+    COURT_RELEASE_ORDER = "COURT_RELEASE_ORDER", "Court release order"
+
+
+class ReleaseType(models.TextChoices):
+    BOND = "BOND", "Bond"
+    PR = "PR", "Personal recognizance"
+    TIME_SERVED = "TIME_SERVED", "Time served"
+    DISMISSED = "DISMISSED", "Charges dismissed"
+    TRANSFER_TO_AGENCY = "TRANSFER_TO_AGENCY", "Transfer to another LEA"
+    TRANSFER_TO_ICE = "TRANSFER_TO_ICE", "Custody transferred to the federal agency"
+    OTHER = "OTHER", "Other"
+
+
+class ChargeLevel(models.TextChoices):
+    FELONY = "FELONY", "Felony"
+    MISDEMEANOR = "MISDEMEANOR", "Misdemeanor"
+    INFRACTION = "INFRACTION", "Infraction"
+
+
+class Booking(models.Model):
+    """A custody episode in one facility. Release eligibility and release are set only by services."""
+
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="bookings")
+    facility = models.ForeignKey("jurisdictions.Facility", on_delete=models.PROTECT, related_name="bookings")
+    custodian = models.ForeignKey(
+        "jurisdictions.LawEnforcementAgency", on_delete=models.PROTECT, related_name="bookings"
+    )
+    booking_number = models.CharField(max_length=32)
+    booked_at = models.DateTimeField()
+    charge_level = models.CharField(max_length=12, choices=ChargeLevel.choices, default=ChargeLevel.MISDEMEANOR)
+    charges = models.JSONField(default=list, blank=True)
+    serious_conviction = models.BooleanField(
+        default=False, help_text="Violent or serious conviction within 5 years (NYC Admin. Code 9-131 test)"
+    )
+    projected_release_at = models.DateTimeField(null=True, blank=True)
+    release_eligible_at = models.DateTimeField(null=True, blank=True)
+    release_eligibility_reason = models.CharField(max_length=24, choices=ReleaseEligibilityReason.choices, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_type = models.CharField(max_length=24, choices=ReleaseType.choices, blank=True)
+    released_to = models.ForeignKey(
+        "jurisdictions.LawEnforcementAgency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Booking data that indicates U.S. citizenship opens a claim (domain.md C2).
+    stated_birth_country = models.CharField(max_length=80, blank=True)
+    us_passport_on_file = models.BooleanField(default=False)
+    citizenship_asserted = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["custodian", "booking_number"], name="booking_number_per_agency"),
+            models.CheckConstraint(
+                condition=models.Q(released_at__isnull=True) | models.Q(released_at__gte=models.F("booked_at")),
+                name="booking_release_after_booking",
+            ),
+        ]
+        indexes = [models.Index(fields=["released_at"]), models.Index(fields=["booked_at"])]
+
+    def __str__(self) -> str:
+        return f"Booking {self.booking_number}"
+
+    @property
+    def in_custody(self) -> bool:
+        return self.released_at is None
+
+
+class MatchBasis(models.TextChoices):
+    BIOMETRIC = "BIOMETRIC", "Biometric (fingerprints)"
+    BIOGRAPHIC = "BIOGRAPHIC", "Biographic (name, date of birth …)"
+
+
+class MatchStatus(models.TextChoices):
+    PROPOSED = "PROPOSED", "Proposed"
+    CONFIRMED = "CONFIRMED", "Confirmed by an officer"
+    REJECTED = "REJECTED", "Rejected by an officer"
+
+
+class IdentityMatch(FSMModelMixin, models.Model):
+    """A proposed link between a booking and a registry subject. It never causes legal action by itself."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="matches")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="matches")
+    basis = models.CharField(max_length=12, choices=MatchBasis.choices)
+    score = models.FloatField(null=True, blank=True)
+    model_version = models.CharField(max_length=40, blank=True)
+    explanation = models.JSONField(default=dict, blank=True)
+    proposed_at = models.DateTimeField()
+    status = FSMField(default=MatchStatus.PROPOSED, choices=MatchStatus.choices, protected=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "identity matches"
+        constraints = [models.UniqueConstraint(fields=["booking", "subject"], name="match_booking_subject_unique")]
+
+    def __str__(self) -> str:
+        return f"Match {self.pk} ({self.basis}, {self.status})"
+
+    @property
+    def state(self) -> str:
+        return self.status
+
+    def get_state_display(self) -> str:
+        return self.get_status_display()
+
+    @transition(field=status, source=MatchStatus.PROPOSED, target=MatchStatus.CONFIRMED)
+    def confirm(self) -> None: ...
+
+    @transition(field=status, source=MatchStatus.PROPOSED, target=MatchStatus.REJECTED)
+    def reject(self) -> None: ...
+
+
+class ClaimStatus(models.TextChoices):
+    OPEN = "OPEN", "Open"
+    VERIFIED_USC = "VERIFIED_USC", "Verified U.S. citizen"
+    VERIFIED_NONCITIZEN = "VERIFIED_NONCITIZEN", "Verified noncitizen"
+
+
+class ClaimBasis(models.TextChoices):
+    US_BIRTHPLACE = "US_BIRTHPLACE", "Records show a U.S. birthplace"
+    US_PASSPORT = "US_PASSPORT", "U.S. passport or birth certificate on file"
+    ASSERTED = "ASSERTED", "Citizenship asserted by the subject, counsel or family"
+
+
+class CitizenshipClaim(FSMModelMixin, models.Model):
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="citizenship_claims")
+    basis = models.CharField(max_length=16, choices=ClaimBasis.choices)
+    raised_at = models.DateTimeField()
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = FSMField(default=ClaimStatus.OPEN, choices=ClaimStatus.choices, protected=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_notes = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["subject", "status"])]
+
+    def __str__(self) -> str:
+        return f"Citizenship claim {self.pk} ({self.status})"
+
+    @property
+    def state(self) -> str:
+        return self.status
+
+    def get_state_display(self) -> str:
+        return self.get_status_display()
+
+    @transition(field=status, source=ClaimStatus.OPEN, target=ClaimStatus.VERIFIED_USC)
+    def verify_citizen(self) -> None: ...
+
+    @transition(field=status, source=ClaimStatus.OPEN, target=ClaimStatus.VERIFIED_NONCITIZEN)
+    def verify_noncitizen(self) -> None: ...

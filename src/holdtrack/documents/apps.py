@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DocumentsConfig(AppConfig):
+    name = "holdtrack.documents"
+    label = "documents"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,172 @@
+"""Local law evaluated as data.
+
+Every applicable policy (state → county → city → the agency itself, plus any 287(g) agreement) is read at
+the date of the action; each dimension takes the most restrictive value, because a city or an agency cannot
+loosen state law. The result names every rule that applied, with its citation, and is stored on the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Q
+
+from holdtrack.jurisdictions.models import (
+    Agreement287g,
+    AgreementModel,
+    HoldRule,
+    LawEnforcementAgency,
+    NotifyRule,
+    Policy,
+    SubpoenaRule,
+)
+
+DEFAULT_HOLD_HOURS = 48
+DEFAULT_HOLD_RULE = "R-HOLD-48H v1"
+DEFAULT_HOLD_CITATION = "8 CFR 287.7(d); Form I-247A (02/17) read as 48 clock hours (domain.md A1.5)"
+
+_HOLD_ORDER = [
+    HoldRule.HONOR,
+    HoldRule.JUDICIAL_WARRANT,
+    HoldRule.JUDICIAL_WARRANT_AND_SERIOUS,
+    HoldRule.LISTED_OFFENSES,
+    HoldRule.NEVER,
+]
+_NOTIFY_ORDER = [NotifyRule.ALLOWED, NotifyRule.CONDITIONAL, NotifyRule.PROHIBITED]
+_SUBPOENA_ORDER = [
+    SubpoenaRule.HONOR,
+    SubpoenaRule.LEGAL_REVIEW,
+    SubpoenaRule.JUDICIAL_ONLY,
+    SubpoenaRule.DECLINE_DOCUMENT_REPORT,
+]
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    rule_id: str
+    citation: str
+    effect: str
+
+
+@dataclass
+class Evaluation:
+    on: str
+    lea_ori: str
+    hold_rule: str = HoldRule.HONOR
+    hold_allowed: bool = True
+    hold_max_hours: int = DEFAULT_HOLD_HOURS
+    hold_ceiling_rule: str = DEFAULT_HOLD_RULE
+    notify_rule: str = NotifyRule.ALLOWED
+    notify_allowed: bool = True
+    subpoena_handling: str = SubpoenaRule.LEGAL_REVIEW
+    release_within_hours: int | None = None
+    agreement_287g: str = ""
+    hits: list[RuleHit] = field(default_factory=list)
+    refusal: RuleHit | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [h.rule_id for h in self.hits]
+
+    def explain(self) -> str:
+        return "; ".join(f"{h.rule_id} ({h.citation}): {h.effect}" for h in self.hits)
+
+
+def applicable_policies(lea: LawEnforcementAgency, on: date) -> list[Policy]:
+    """The newest version of each policy in force on ``on`` for the agency and every enclosing jurisdiction."""
+    jurisdictions = lea.jurisdiction.ancestors()
+    ids = {j.pk for j in jurisdictions}
+    # A county agency is also bound by a city that contains its county (NYC spans five counties) — not the
+    # reverse. Cities whose member counties include this one are added.
+    for j in jurisdictions:
+        ids.update(j.cities.values_list("pk", flat=True))
+    rows = (
+        Policy.objects.filter(Q(jurisdiction_id__in=ids) | Q(lea=lea))
+        .filter(effective_from__lte=on)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+        .order_by("key", "-version")
+    )
+    newest: dict[str, Policy] = {}
+    for p in rows:
+        newest.setdefault(p.key, p)
+    return list(newest.values())
+
+
+def active_agreement(lea: LawEnforcementAgency, on: date) -> Agreement287g | None:
+    return (
+        Agreement287g.objects.filter(lea=lea, status="ACTIVE", model__in=[AgreementModel.JEM, AgreementModel.WSO])
+        .filter(Q(signed_on__isnull=True) | Q(signed_on__lte=on))
+        .order_by("signed_on")
+        .first()
+    )
+
+
+def evaluate(
+    lea: LawEnforcementAgency, *, on: date, judicial_warrant: bool = False, serious_conviction: bool = False,
+) -> Evaluation:
+    ev = Evaluation(on=on.isoformat(), lea_ori=lea.ori)
+    ev.hits.append(RuleHit(DEFAULT_HOLD_RULE, DEFAULT_HOLD_CITATION, "hold ceiling 48 clock hours from release eligibility"))
+    agreement = active_agreement(lea, on)
+    if agreement is not None:
+        ev.agreement_287g = f"{agreement.get_model_display()} signed {agreement.signed_on or 'date not published'}"
+        ev.hits.append(
+            RuleHit(
+                f"287G-{agreement.pk}",
+                "8 U.S.C. 1357(g); ICE 287(g) participating agencies sheet " + agreement.source_sheet,
+                f"287(g) {agreement.get_model_display()} agreement: the agency cooperates with hold requests",
+            )
+        )
+    for policy in applicable_policies(lea, on):
+        _apply(ev, policy)
+    _decide(ev, judicial_warrant=judicial_warrant, serious_conviction=serious_conviction)
+    return ev
+
+
+def _stricter(current: str, candidate: str, order: list[Any]) -> str:
+    return candidate if order.index(candidate) > order.index(current) else current
+
+
+def _apply(ev: Evaluation, p: Policy) -> None:
+    effects = []
+    new_hold = _stricter(ev.hold_rule, p.hold_requests, _HOLD_ORDER)
+    if p.hold_requests != HoldRule.HONOR:
+        effects.append(p.get_hold_requests_display())
+    ev.hold_rule = new_hold
+    if p.hold_max_hours is not None and p.hold_max_hours < ev.hold_max_hours:
+        ev.hold_max_hours = p.hold_max_hours
+        ev.hold_ceiling_rule = p.rule_id
+        effects.append(f"hold ceiling {p.hold_max_hours} h")
+    ev.notify_rule = _stricter(ev.notify_rule, p.notification_requests, _NOTIFY_ORDER)
+    if p.notification_requests != NotifyRule.ALLOWED:
+        effects.append(p.get_notification_requests_display())
+    ev.subpoena_handling = _stricter(ev.subpoena_handling, p.subpoena_handling, _SUBPOENA_ORDER)
+    if p.subpoena_handling != SubpoenaRule.LEGAL_REVIEW:
+        effects.append(p.get_subpoena_handling_display())
+    if p.release_within_hours is not None:
+        ev.release_within_hours = min(ev.release_within_hours or p.release_within_hours, p.release_within_hours)
+        effects.append(f"release within {p.release_within_hours} h of bond or PR")
+    ev.hits.append(RuleHit(p.rule_id, p.citation, "; ".join(effects) or "no restriction on this request"))
+
+
+def _decide(ev: Evaluation, *, judicial_warrant: bool, serious_conviction: bool) -> None:
+    rule = HoldRule(ev.hold_rule)
+    if rule == HoldRule.HONOR:
+        ev.hold_allowed = True
+    elif rule == HoldRule.JUDICIAL_WARRANT:
+        ev.hold_allowed = judicial_warrant
+    elif rule == HoldRule.JUDICIAL_WARRANT_AND_SERIOUS:
+        ev.hold_allowed = judicial_warrant and serious_conviction
+    else:
+        ev.hold_allowed = False
+    if ev.hold_max_hours <= 0:
+        ev.hold_allowed = False
+    if not ev.hold_allowed:
+        ev.refusal = next((h for h in reversed(ev.hits) if HoldRule(ev.hold_rule).label in h.effect
+                           or "hold ceiling 0 h" in h.effect), ev.hits[-1])
+    notify = NotifyRule(ev.notify_rule)
+    ev.notify_allowed = notify == NotifyRule.ALLOWED or (notify == NotifyRule.CONDITIONAL and serious_conviction)

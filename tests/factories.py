@@ -1,0 +1,255 @@
+"""Factories for tests: reference rows are built directly (they are reference data, not case writes);
+every case write goes through the services, as in production."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import factory
+
+from holdtrack.accounts.models import Organization, OrgKind, Role, User
+from holdtrack.cases.models import Detainer, PCBasis, ServiceMethod, WarrantType
+from holdtrack.cases.services import detainers as ds
+from holdtrack.custody import services as cs
+from holdtrack.custody.models import Booking, MatchBasis
+from holdtrack.jurisdictions.models import (
+    AgencyType,
+    AreaOfResponsibility,
+    Facility,
+    HoldRule,
+    Instrument,
+    Jurisdiction,
+    LawEnforcementAgency,
+    Level,
+    NotifyRule,
+    Policy,
+    SubpoenaRule,
+)
+
+T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday
+
+
+class AorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AreaOfResponsibility
+        django_get_or_create = ("name",)
+
+    name = "Houston"
+
+
+class StateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Jurisdiction
+        django_get_or_create = ("fips",)
+
+    level = Level.STATE
+    name = "Texas"
+    state_abbr = "TX"
+    fips = "48"
+    timezone = "America/Chicago"
+
+
+class CountyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Jurisdiction
+        django_get_or_create = ("fips",)
+
+    level = Level.COUNTY
+    name = "Harris County"
+    state_abbr = "TX"
+    fips = "48201"
+    parent = factory.SubFactory(StateFactory)
+    aor = factory.SubFactory(AorFactory)
+    timezone = "America/Chicago"
+
+
+class LeaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LawEnforcementAgency
+        django_get_or_create = ("ori",)
+
+    ori = factory.Sequence(lambda n: f"TX{n:03d}0000")
+    name = factory.LazyAttribute(lambda o: f"Sheriff's Office {o.ori}")
+    agency_type = AgencyType.SHERIFF
+    jurisdiction = factory.SubFactory(CountyFactory)
+
+
+class FacilityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Facility
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"TX{n:03d}CJ")
+    name = "County Jail"
+    operator = factory.SubFactory(LeaFactory)
+    timezone = factory.LazyAttribute(lambda o: o.operator.jurisdiction.timezone)
+
+
+class OrgFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+        django_get_or_create = ("kind", "name")
+
+    kind = OrgKind.AGENCY_OFFICE
+    name = "Houston Field Office"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = Role.AGENCY_OFFICER
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User{n}")
+
+
+@dataclass
+class World:
+    lea: LawEnforcementAgency
+    facility: Facility
+    office: Organization
+    lea_org: Organization
+    doj: Organization
+    officer: User
+    supervisor: User
+    agency_counsel: User
+    booking_clerk: User
+    lea_counsel: User
+    doj_attorney: User
+
+
+def make_world(
+    *, county: Jurisdiction | None = None, ori: str | None = None, neutral_review: bool = False, suffix: str = ""
+) -> World:
+    county = county or CountyFactory()
+    lea = LeaFactory(jurisdiction=county, **({"ori": ori} if ori else {}))
+    facility = FacilityFactory(operator=lea, timezone=county.timezone)
+    aor = county.aor or AorFactory()
+    office = OrgFactory(
+        kind=OrgKind.AGENCY_OFFICE,
+        name=f"{aor.name} Field Office{suffix}",
+        aor=aor,
+        neutral_review_required=neutral_review,
+    )
+    lea_org = OrgFactory(kind=OrgKind.LEA, name=f"{lea.name} ({lea.ori})", lea=lea)
+    doj = OrgFactory(
+        kind=OrgKind.DOJ, name=f"USAO {county.state_abbr}{suffix}", judicial_district=f"D. {county.state_abbr}"
+    )
+    return World(
+        lea=lea,
+        facility=facility,
+        office=office,
+        lea_org=lea_org,
+        doj=doj,
+        officer=UserFactory(role=Role.AGENCY_OFFICER, organization=office),
+        supervisor=UserFactory(
+            role=Role.AGENCY_SUPERVISOR,
+            organization=office,
+            title="Field Office Director",
+            subpoena_authority="Field Office Director, 8 CFR 287.4(a)(1)",
+        ),
+        agency_counsel=UserFactory(role=Role.AGENCY_COUNSEL, organization=office),
+        booking_clerk=UserFactory(role=Role.LEA_BOOKING, organization=lea_org),
+        lea_counsel=UserFactory(role=Role.LEA_COUNSEL, organization=lea_org),
+        doj_attorney=UserFactory(role=Role.DOJ_ATTORNEY, organization=doj),
+    )
+
+
+def make_policy(
+    jurisdiction: Jurisdiction,
+    key: str,
+    *,
+    hold: str = HoldRule.NEVER,
+    notify: str = NotifyRule.PROHIBITED,
+    subpoena: str = SubpoenaRule.LEGAL_REVIEW,
+    version: int = 1,
+    max_hours: int | None = None,
+    release_within_hours: int | None = None,
+    effective_from: date = date(2010, 1, 1),
+) -> Policy:
+    return Policy.objects.create(
+        key=key,
+        version=version,
+        title=key,
+        citation=f"Test citation for {key}",
+        instrument=Instrument.STATUTE,
+        jurisdiction=jurisdiction,
+        effective_from=effective_from,
+        hold_requests=hold,
+        notification_requests=notify,
+        subpoena_handling=subpoena,
+        hold_max_hours=max_hours,
+        release_within_hours=release_within_hours,
+        summary="test policy",
+    )
+
+
+_booking_seq = iter(range(1, 10_000_000))
+
+
+def book(w: World, *, at: datetime = T0, **kwargs) -> Booking:
+    subject = cs.subject_create(
+        actor=w.booking_clerk,
+        first_name="Test",
+        last_name=f"Subject{next(_booking_seq)}",
+        date_of_birth=date(1990, 1, 1),
+        sex="M",
+        birth_country="Mexico",
+    )
+    return cs.booking_create(
+        actor=w.booking_clerk,
+        subject=subject,
+        facility=w.facility,
+        booking_number=f"B{next(_booking_seq)}",
+        booked_at=at,
+        **kwargs,
+    )
+
+
+def confirmed_match(w: World, booking: Booking, *, at: datetime = T0):  # type: ignore[no-untyped-def]
+    m = cs.identity_match_propose(
+        actor=w.officer, booking=booking, subject=booking.subject, basis=MatchBasis.BIOMETRIC, at=at
+    )
+    return cs.identity_match_review(actor=w.officer, match=m, confirm=True, reason="prints match", at=at)
+
+
+def prepared(
+    w: World, *, at: datetime = T0, booking: Booking | None = None, warrant: bool = True, **kwargs
+) -> Detainer:
+    booking = booking or book(w, at=at)
+    m = confirmed_match(w, booking, at=at)
+    kwargs.setdefault("pc_bases", [PCBasis.BIOMETRIC_AND_DATABASE])
+    d = ds.detainer_prepare(actor=w.officer, booking=booking, identity_match=m, at=at + timedelta(minutes=5), **kwargs)
+    if warrant:
+        ds.warrant_attach(
+            actor=w.officer,
+            detainer=d,
+            warrant_type=WarrantType.I200,
+            signed_by_name="A. Officer",
+            signed_by_title="Supervisory Detention and Deportation Officer",
+            signed_at=at + timedelta(minutes=6),
+            at=at + timedelta(minutes=6),
+        )
+    return d
+
+
+def received(w: World, *, at: datetime = T0, **kwargs) -> Detainer:
+    d = prepared(w, at=at, **kwargs)
+    ds.detainer_approve(actor=w.supervisor, detainer=d, at=at + timedelta(minutes=10))
+    ds.detainer_transmit(actor=w.officer, detainer=d, at=at + timedelta(minutes=11))
+    ds.detainer_receive(actor=w.booking_clerk, detainer=d, at=at + timedelta(minutes=30))
+    d.refresh_from_db()
+    return d
+
+
+def hold_eligible(w: World, *, at: datetime = T0, **kwargs) -> Detainer:
+    d = received(w, at=at, **kwargs)
+    ds.detainer_serve_subject(
+        actor=w.booking_clerk, detainer=d, method=ServiceMethod.IN_PERSON, at=at + timedelta(minutes=40)
+    )
+    ds.detainer_decide(actor=w.lea_counsel, detainer=d, decision="HONOR_HOLD", at=at + timedelta(hours=1))
+    d.refresh_from_db()
+    return d
