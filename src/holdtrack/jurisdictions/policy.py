@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from holdtrack.jurisdictions.models import (
     Agreement287g,
@@ -65,6 +65,10 @@ class Evaluation:
     agreement_287g: str = ""
     hits: list[RuleHit] = field(default_factory=list)
     refusal: RuleHit | None = None
+    # Which rule set the strictest value of each dimension (so a refusal cites the law that caused it).
+    hold_source: RuleHit | None = None
+    notify_source: RuleHit | None = None
+    subpoena_source: RuleHit | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,19 +102,28 @@ def applicable_policies(lea: LawEnforcementAgency, on: date) -> list[Policy]:
 
 
 def active_agreement(lea: LawEnforcementAgency, on: date) -> Agreement287g | None:
+    # Many agencies sign JEM and WSO on the same day. Prefer JEM (the broader jail authority; "JEM" sorts before
+    # "WSO"), then the earliest known signing date, then the row id, so the stored evaluation is the same on
+    # SQLite and PostgreSQL (they order NULLs differently and break ties arbitrarily).
     return (
         Agreement287g.objects.filter(lea=lea, status="ACTIVE", model__in=[AgreementModel.JEM, AgreementModel.WSO])
         .filter(Q(signed_on__isnull=True) | Q(signed_on__lte=on))
-        .order_by("signed_on")
+        .order_by("model", F("signed_on").asc(nulls_last=True), "pk")
         .first()
     )
 
 
 def evaluate(
-    lea: LawEnforcementAgency, *, on: date, judicial_warrant: bool = False, serious_conviction: bool = False,
+    lea: LawEnforcementAgency,
+    *,
+    on: date,
+    judicial_warrant: bool = False,
+    serious_conviction: bool = False,
 ) -> Evaluation:
     ev = Evaluation(on=on.isoformat(), lea_ori=lea.ori)
-    ev.hits.append(RuleHit(DEFAULT_HOLD_RULE, DEFAULT_HOLD_CITATION, "hold ceiling 48 clock hours from release eligibility"))
+    ev.hits.append(
+        RuleHit(DEFAULT_HOLD_RULE, DEFAULT_HOLD_CITATION, "hold ceiling 48 clock hours from release eligibility")
+    )
     agreement = active_agreement(lea, on)
     if agreement is not None:
         ev.agreement_287g = f"{agreement.get_model_display()} signed {agreement.signed_on or 'date not published'}"
@@ -118,7 +131,8 @@ def evaluate(
             RuleHit(
                 f"287G-{agreement.pk}",
                 "8 U.S.C. 1357(g); ICE 287(g) participating agencies sheet " + agreement.source_sheet,
-                f"287(g) {agreement.get_model_display()} agreement: the agency cooperates with hold requests",
+                f"287(g) {agreement.get_model_display()} agreement in force (a cooperation agreement; it does not "
+                "override state or local law)",
             )
         )
     for policy in applicable_policies(lea, on):
@@ -133,24 +147,31 @@ def _stricter(current: str, candidate: str, order: list[Any]) -> str:
 
 def _apply(ev: Evaluation, p: Policy) -> None:
     effects = []
-    new_hold = _stricter(ev.hold_rule, p.hold_requests, _HOLD_ORDER)
     if p.hold_requests != HoldRule.HONOR:
         effects.append(p.get_hold_requests_display())
-    ev.hold_rule = new_hold
     if p.hold_max_hours is not None and p.hold_max_hours < ev.hold_max_hours:
-        ev.hold_max_hours = p.hold_max_hours
-        ev.hold_ceiling_rule = p.rule_id
         effects.append(f"hold ceiling {p.hold_max_hours} h")
-    ev.notify_rule = _stricter(ev.notify_rule, p.notification_requests, _NOTIFY_ORDER)
     if p.notification_requests != NotifyRule.ALLOWED:
         effects.append(p.get_notification_requests_display())
-    ev.subpoena_handling = _stricter(ev.subpoena_handling, p.subpoena_handling, _SUBPOENA_ORDER)
     if p.subpoena_handling != SubpoenaRule.LEGAL_REVIEW:
         effects.append(p.get_subpoena_handling_display())
     if p.release_within_hours is not None:
-        ev.release_within_hours = min(ev.release_within_hours or p.release_within_hours, p.release_within_hours)
         effects.append(f"release within {p.release_within_hours} h of bond or PR")
-    ev.hits.append(RuleHit(p.rule_id, p.citation, "; ".join(effects) or "no restriction on this request"))
+    hit = RuleHit(p.rule_id, p.citation, "; ".join(effects) or "no restriction on this request")
+    ev.hits.append(hit)
+
+    if _stricter(ev.hold_rule, p.hold_requests, _HOLD_ORDER) != ev.hold_rule:
+        ev.hold_rule, ev.hold_source = p.hold_requests, hit
+    if p.hold_max_hours is not None and p.hold_max_hours < ev.hold_max_hours:
+        ev.hold_max_hours, ev.hold_ceiling_rule = p.hold_max_hours, p.rule_id
+        if p.hold_max_hours <= 0:
+            ev.hold_source = hit
+    if _stricter(ev.notify_rule, p.notification_requests, _NOTIFY_ORDER) != ev.notify_rule:
+        ev.notify_rule, ev.notify_source = p.notification_requests, hit
+    if _stricter(ev.subpoena_handling, p.subpoena_handling, _SUBPOENA_ORDER) != ev.subpoena_handling:
+        ev.subpoena_handling, ev.subpoena_source = p.subpoena_handling, hit
+    if p.release_within_hours is not None:
+        ev.release_within_hours = min(ev.release_within_hours or p.release_within_hours, p.release_within_hours)
 
 
 def _decide(ev: Evaluation, *, judicial_warrant: bool, serious_conviction: bool) -> None:
@@ -166,7 +187,6 @@ def _decide(ev: Evaluation, *, judicial_warrant: bool, serious_conviction: bool)
     if ev.hold_max_hours <= 0:
         ev.hold_allowed = False
     if not ev.hold_allowed:
-        ev.refusal = next((h for h in reversed(ev.hits) if HoldRule(ev.hold_rule).label in h.effect
-                           or "hold ceiling 0 h" in h.effect), ev.hits[-1])
+        ev.refusal = ev.hold_source or ev.hits[-1]
     notify = NotifyRule(ev.notify_rule)
     ev.notify_allowed = notify == NotifyRule.ALLOWED or (notify == NotifyRule.CONDITIONAL and serious_conviction)

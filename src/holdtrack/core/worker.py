@@ -1,0 +1,38 @@
+"""The task worker, run in-process for the embedded scale (``holdtrack serve`` starts it beside the web
+server) or as its own process for the distributed scale (``holdtrack run_huey``)."""
+
+from __future__ import annotations
+
+import logging
+
+from huey.consumer import Consumer
+from huey.contrib.djhuey import HUEY
+
+log = logging.getLogger(__name__)
+
+
+class InProcessConsumer(Consumer):
+    """A consumer that leaves signal handling to its host process (the web server owns SIGTERM)."""
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+_consumer: InProcessConsumer | None = None
+
+
+def start_in_process_worker(workers: int = 1) -> InProcessConsumer:
+    global _consumer
+    if _consumer is None:
+        _consumer = InProcessConsumer(HUEY, workers=workers, worker_type="thread", periodic=True,
+                                      check_worker_health=False)
+        _consumer.start()
+        log.info("in-process task worker started (%s)", type(HUEY).__name__)
+    return _consumer
+
+
+def stop_in_process_worker() -> None:
+    global _consumer
+    if _consumer is not None:
+        _consumer.stop(graceful=True)
+        _consumer = None
