@@ -110,6 +110,9 @@ def hold_window(
 ) -> Clock:
     """The hold ceiling: never longer than 48 clock hours; a policy may only shorten it (domain.md A1.5)."""
     hours = min(48, max_hours)
+    # Clock hours are elapsed time: add them to the UTC instant (aware arithmetic in a local zone is wall-clock
+    # arithmetic and would be an hour off across a DST change).
+    release_eligible_at = release_eligible_at.astimezone(ZoneInfo("UTC"))
     due = release_eligible_at + timedelta(hours=hours)
     why = (
         f"{hours} clock hours from release eligibility at {local(release_eligible_at, tz_name)}; rule {R_HOLD_48H.ref}"

@@ -146,6 +146,7 @@ def booking_record_release_eligibility(
     if reason not in ReleaseEligibilityReason.values:
         raise ValidationFailed(f"Unknown release-eligibility reason {reason!r}.")
     with transaction.atomic():
+        locked(Subject, booking.subject_id)
         b = locked(Booking, booking.pk)
         require_lea_party(actor, b.custodian_id, "record release eligibility", channel=channel)
         if b.released_at is not None:
@@ -297,6 +298,7 @@ def citizenship_claim_open(
         raise ValidationFailed(f"Unknown claim basis {basis!r}.")
     require(actor, AGENCY_ROLES | LEA_ROLES, "raise a citizenship claim")
     with transaction.atomic():
+        locked(Subject, subject.pk)  # lock order subject → case, shared with the hold guards
         existing = CitizenshipClaim.objects.select_for_update().filter(subject=subject, status=ClaimStatus.OPEN).first()
         if existing is not None:
             return existing
@@ -332,6 +334,7 @@ def citizenship_claim_resolve(
     if not notes.strip():
         raise ValidationFailed("Resolution notes are required.")
     with transaction.atomic():
+        locked(Subject, claim.subject_id)
         c = locked(CitizenshipClaim, claim.pk)
         c.resolved_at, c.resolution_notes = at, notes
         step(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
@@ -76,7 +77,8 @@ def _has_judicial_warrant(d: Detainer) -> bool:
 
 
 def _evaluate(d: Detainer, at: datetime) -> Evaluation:
-    tz_day = at.date()
+    # Law in force on the facility's calendar day, not the UTC day.
+    tz_day = at.astimezone(ZoneInfo(d.facility.timezone)).date()
     return evaluate(
         d.addressed_lea,
         on=tz_day,
@@ -256,6 +258,7 @@ def detainer_prepare(
                 "pc_bases": pc_bases,
                 "booking_id": booking.pk,
                 "identity_match_id": match.pk,
+                "subject_id": match.subject_id,  # joins the detainer to citizenship claims in exports
                 "match_basis": match.basis,
                 "addressed_lea_ori": booking.custodian.ori,
                 "facility_code": booking.facility.code,
@@ -354,7 +357,10 @@ def detainer_approve(
                 "The supervisor who approves a detainer cannot be the officer who prepared it.", rule="R-FOUR-EYES v1"
             )
         needs_warrant = d.request_type == RequestType.HOLD or d.form_type == FormType.I247A
-        if needs_warrant and not _hold_warrants(d):
+        # LEA staff recording from the document an approval the agency gave anyway record a fact; the defect is
+        # caught by the LEA's validation at receipt (domain.md B3.1 D2) and by every hold guard.
+        recorded_by_lea = channel == Channel.STAFF_RECORDED and actor.role in LEA_ROLES
+        if needs_warrant and not recorded_by_lea and not _hold_warrants(d):
             raise GuardRefused(
                 "No hold-type detainer without an administrative warrant (I-200 or I-205) attached.",
                 rule="R-WARRANT-REQUIRED v1",
@@ -407,7 +413,9 @@ def detainer_record_neutral_review(
         raise ValidationFailed(f"Unknown review result {result!r}.")
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require(actor, {Role.AGENCY_COUNSEL}, "record a neutral probable-cause review")
+        require_agency_party(
+            actor, d.issuing_office_id, "record a neutral probable-cause review", roles=frozenset({Role.AGENCY_COUNSEL})
+        )
         if not d.neutral_review_required:
             raise InvalidTransition("This detainer does not need neutral review.")
         if d.neutral_review_result:
@@ -424,7 +432,7 @@ def detainer_record_neutral_review(
             at=at,
             note_text="Neutral review found no probable cause.",
         )
-        d.refresh_from_db(fields=["lift_reason", "outcome_group"])
+        d.refresh_from_db(fields=["state", "lift_reason", "outcome_group", "hold_ended_at"])
     return d
 
 
@@ -523,6 +531,11 @@ def _validate(d: Detainer, at: datetime) -> None:
             data={"problems": problems},
             reason="; ".join(problems),
         )
+        if d.booking.released_at is not None and d.booking.released_at <= at:
+            # Received after the subject left custody: nothing is left to decide (A1.8 "No longer in … Custody").
+            d.lift_reason = LiftReason.NO_LONGER_IN_CUSTODY
+            step(d, "release_before_pickup", case_type=C, actor=sysu, at=at, channel=Channel.SYSTEM,
+                 data={"released_at": d.booking.released_at.isoformat()})
     else:
         ev = _evaluate(d, at)
         step(
@@ -610,6 +623,9 @@ def detainer_decide(
     if decision not in LeaDecision.values:
         raise ValidationFailed(f"Unknown decision {decision!r}.")
     with transaction.atomic():
+        # Subject first, then case: the same lock order as citizenship_claim_open, so a claim raised at the
+        # same moment is either seen by the hold guard or freezes the hold right after.
+        locked(Subject, detainer.subject_id)
         d = locked(Detainer, detainer.pk)
         require_lea_party(
             actor, d.addressed_lea_id, "decide on a detainer", roles=frozenset({Role.LEA_COUNSEL}), channel=channel
@@ -617,13 +633,18 @@ def detainer_decide(
         if d.state != S.UNDER_POLICY_REVIEW:
             raise InvalidTransition(f"The detainer is '{d.get_state_display()}', not under policy review.")
         ev = _evaluate(d, at)
-        data: dict[str, Any] = {"decision": decision, "policy_rules": ev.rule_ids, "policy_explanation": ev.explain()}
+        data: dict[str, Any] = {
+            "decision": decision,
+            "hold_allowed": ev.hold_allowed,
+            "policy_rules": ev.rule_ids,
+            "policy_explanation": ev.explain(),
+        }
         if decision == LeaDecision.HONOR_HOLD:
             _raise_first(hold_guard_failures(d, at, ev))
             method = "decide_hold"
         elif decision == LeaDecision.NOTIFY_ONLY:
             if not ev.notify_allowed:
-                hit = next((h for h in reversed(ev.hits) if "otification" in h.effect), ev.hits[-1])
+                hit = ev.notify_source or ev.hits[-1]
                 raise GuardRefused(
                     "Local law does not allow release notification for this subject.",
                     rule=hit.rule_id,
@@ -647,6 +668,13 @@ def _start_hold(d: Detainer, eligible_at: datetime, at: datetime) -> bool:
     the window runs from release eligibility whatever time the event is recorded."""
     ev = _evaluate(d, at)
     problems = hold_guard_failures(d, eligible_at, ev)
+    window = clocks.hold_window(
+        eligible_at, max_hours=ev.hold_max_hours, ceiling_rule=ev.hold_ceiling_rule, tz_name=d.facility.timezone
+    )
+    if window.due_at <= at:
+        problems.append(
+            GuardRefused(f"The hold ceiling passed at {window.due_at.isoformat()}; no hold starts.", rule=window.rule)
+        )
     sysu = system_user()
     if problems:
         note(
@@ -665,17 +693,15 @@ def _start_hold(d: Detainer, eligible_at: datetime, at: datetime) -> bool:
             "Release eligibility reached but the hold is not allowed: " + problems[0].message,
         )
         return False
-    window = clocks.hold_window(
-        eligible_at, max_hours=ev.hold_max_hours, ceiling_rule=ev.hold_ceiling_rule, tz_name=d.facility.timezone
-    )
     d.hold_started_at, d.hold_expires_at, d.hold_rule = window.starts_at, window.due_at, window.rule
+    d.hold_ended_at = None  # a hold resumed after a citizenship claim is running again
     d.policy_at_decision = ev.as_dict()
     step(
         d,
         "start_hold",
         case_type=C,
         actor=sysu,
-        at=max(eligible_at, d.decided_at or eligible_at),
+        at=max(eligible_at, at, d.decided_at or eligible_at),
         channel=Channel.SYSTEM,
         data={
             "hold_window": {
@@ -686,6 +712,7 @@ def _start_hold(d: Detainer, eligible_at: datetime, at: datetime) -> bool:
             "clocks": [window.as_dict()],
             "warrant_ids": [w.pk for w in _hold_warrants(d)],
             "policy_rules": ev.rule_ids,
+            "hold_allowed": ev.hold_allowed,
         },
     )
     return True
@@ -743,6 +770,7 @@ def notification_send(
     channel: str = Channel.PORTAL,
 ) -> Notification:
     at = when(at)
+    detainer_expire_if_due(detainer, now=at)  # a hold past its ceiling has ended, swept or not
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
         require_lea_party(actor, d.addressed_lea_id, "notify the agency", channel=channel)
@@ -750,7 +778,7 @@ def notification_send(
             raise InvalidTransition(f"No notification is sent on a detainer that is '{d.get_state_display()}'.")
         ev = _evaluate(d, at)
         if not ev.notify_allowed:
-            hit = next((h for h in reversed(ev.hits) if "otification" in h.effect), ev.hits[-1])
+            hit = ev.notify_source or ev.hits[-1]
             raise GuardRefused(
                 "Local law does not allow release notification for this subject.",
                 rule=hit.rule_id,
@@ -833,6 +861,9 @@ def on_release(booking: Booking, at: datetime, release_type: str) -> None:
 
 def on_citizenship_claim(subject: Subject, at: datetime, claim_id: int) -> None:
     sysu = system_user()
+    # A hold whose ceiling passed before the claim ended at the ceiling; it is not frozen after the fact.
+    for held in Detainer.objects.filter(subject=subject, state=S.HOLD_IN_EFFECT, hold_expires_at__lte=at):
+        detainer_expire_if_due(held, now=at)
     for d in Detainer.objects.select_for_update().filter(subject=subject, state__in=[*ACTIVE_STATES, S.HOLD_IN_EFFECT]):
         was_holding = d.state == S.HOLD_IN_EFFECT
         if was_holding:
@@ -873,6 +904,10 @@ def on_citizenship_resolved(subject: Subject, at: datetime, actor: User, verifie
                 continue
             method = "resume_hold_eligible" if d.lea_decision == LeaDecision.HONOR_HOLD else "resume_notify_only"
             step(d, method, case_type=C, actor=actor, at=at, channel=Channel.SYSTEM, data={"claim_id": claim_id})
+            # The claim-specific release item is settled; _start_hold raises a plain one if no hold can resume.
+            WorkItem.objects.filter(
+                detainer=d, kind=WorkItemKind.RELEASE_REQUIRED_CLAIM, resolved_at__isnull=True
+            ).update(resolved_at=at)
             if (
                 method == "resume_hold_eligible"
                 and d.booking.release_eligible_at is not None

@@ -218,7 +218,7 @@ def subpoena_respond(
         if produced:
             ev = evaluate(s.recipient_lea, on=at.date())
             if ev.subpoena_handling in (SubpoenaRule.DECLINE_DOCUMENT_REPORT, SubpoenaRule.JUDICIAL_ONLY):
-                hit = next((h for h in reversed(ev.hits) if "subpoena" in h.effect.lower()), ev.hits[-1])
+                hit = ev.subpoena_source or ev.hits[-1]
                 raise GuardRefused(
                     "Local law allows production only under a court order.", rule=hit.rule_id, citation=hit.citation
                 )

@@ -112,8 +112,9 @@ def detainer_close(d: Detainer, at: datetime) -> bool:
 
 
 def _ready_to_close(d: Detainer) -> bool:
-    # Wait for the release when a hold ran, so that custody past the ceiling is measured.
-    if d.hold_started_at is not None:
+    # Wait for the release when a hold ran, or when local law limits the time from bond to release (V8), so that
+    # custody past the ceiling or the release limit is measured.
+    if d.hold_started_at is not None or (d.policy_at_decision or {}).get("release_within_hours"):
         return d.booking.released_at is not None
     return True
 
@@ -163,7 +164,19 @@ def sweep(now: datetime | None = None) -> SweepResult:
             },
         )
         r.subpoena_alerts += int(created)
-    for c in CourtCase.objects.filter(state=CourtState.ENFORCED, comply_by__lte=now):
-        r.court_noncompliance += int(court_noncompliance_if_due(c, now=now))
+    for c in CourtCase.objects.filter(state=CourtState.ENFORCED, comply_by__lte=now).select_related("referral"):
+        if court_noncompliance_if_due(c, now=now):
+            r.court_noncompliance += 1
+            # Counsel who referred the matter decides whether to move for contempt.
+            WorkItem.objects.get_or_create(
+                dedupe_key=f"{WorkItemKind.COMPLY_BY_PASSED}:court_case:{c.pk}",
+                defaults={
+                    "kind": WorkItemKind.COMPLY_BY_PASSED,
+                    "court_case": c,
+                    "due_at": c.comply_by or now,
+                    "organization": c.referral.doj_office,
+                    "detail": f"Comply-by date passed in {c.court} {c.case_number}: consider a contempt motion.",
+                },
+            )
     r.cases_closed = close_finished(now)
     return r

@@ -26,12 +26,12 @@ class Command(BaseCommand):
         from django.core.management import call_command
         from gunicorn.app.base import BaseApplication
 
-        from holdtrack.config.wsgi import application
-
         embedded = not settings.REDIS_URL
         workers = opts["workers"] or (1 if embedded else 2)
         in_process = embedded and not opts["no_task_worker"]
+        # Collect before the WSGI app exists: WhiteNoise indexes STATIC_ROOT when it is created.
         call_command("collectstatic", interactive=False, verbosity=0)
+        from holdtrack.config.wsgi import application
 
         def post_worker_init(worker: Any) -> None:
             if in_process:

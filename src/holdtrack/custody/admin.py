@@ -1,0 +1,85 @@
+"""Custody records are written by services and carry personal data. The admin shows their bookkeeping only:
+names, dates of birth, identifier values, charges and free-text notes are left out (an administrator sees no
+personal data; case pages, which log each read, are the place for them)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from holdtrack.core.admin import ServiceOwnedAdmin
+from holdtrack.custody.models import Booking, CitizenshipClaim, IdentityMatch, Subject, SubjectIdentifier
+
+
+@admin.register(Subject)
+class SubjectAdmin(ServiceOwnedAdmin):
+    list_display = ("id", "synthetic", "preferred_language", "created_at")
+    list_filter = ("synthetic", "preferred_language")
+    search_fields = ("=id",)
+    fields = ("synthetic", "preferred_language", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(SubjectIdentifier)
+class SubjectIdentifierAdmin(ServiceOwnedAdmin):
+    list_display = ("id", "subject", "type", "source")
+    list_filter = ("type",)
+    search_fields = ("=subject__id",)
+    fields = ("subject", "type", "source")
+
+
+@admin.register(Booking)
+class BookingAdmin(ServiceOwnedAdmin):
+    list_display = (
+        "booking_number",
+        "custodian",
+        "facility",
+        "booked_at",
+        "release_eligible_at",
+        "released_at",
+        "release_type",
+    )
+    list_filter = ("release_type", "release_eligibility_reason", "facility")
+    search_fields = ("=booking_number", "=custodian__ori", "=facility__code")
+    date_hierarchy = "booked_at"
+    list_select_related = ("custodian", "facility")
+    fields = (
+        "booking_number",
+        "subject",
+        "custodian",
+        "facility",
+        "booked_at",
+        "projected_release_at",
+        "release_eligible_at",
+        "release_eligibility_reason",
+        "released_at",
+        "release_type",
+        "released_to",
+    )
+
+
+@admin.register(IdentityMatch)
+class IdentityMatchAdmin(ServiceOwnedAdmin):
+    list_display = ("id", "booking", "subject", "basis", "score", "model_version", "status", "proposed_at")
+    list_filter = ("status", "basis", "model_version")
+    search_fields = ("=id", "=booking__booking_number")
+    state_fields = ("status",)
+    fields = (
+        "booking",
+        "subject",
+        "basis",
+        "score",
+        "model_version",
+        "proposed_at",
+        "status",
+        "reviewed_by",
+        "reviewed_at",
+    )
+
+
+@admin.register(CitizenshipClaim)
+class CitizenshipClaimAdmin(ServiceOwnedAdmin):
+    list_display = ("id", "subject", "basis", "status", "raised_at", "resolved_at")
+    list_filter = ("status", "basis")
+    search_fields = ("=id", "=subject__id")
+    state_fields = ("status",)
+    fields = ("subject", "basis", "raised_at", "raised_by", "status", "resolved_at")

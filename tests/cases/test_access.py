@@ -1,0 +1,370 @@
+"""Access functions: the scoping matrix per role, uniform "not found", and the access event on every read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from holdtrack.accounts.models import Role
+from holdtrack.accounts.services import system_user
+from holdtrack.audit.models import AuditEvent
+from holdtrack.cases import access
+from holdtrack.cases.models import (
+    CourtCase,
+    Detainer,
+    ItemCategory,
+    OrderType,
+    ResponseType,
+    Subpoena,
+    WorkItemKind,
+)
+from holdtrack.cases.services import detainers as ds
+from holdtrack.cases.services import subpoenas as ss
+from holdtrack.core.errors import NotFound
+from holdtrack.custody import services as cs
+from tests.factories import (
+    T0,
+    AorFactory,
+    CountyFactory,
+    StateFactory,
+    UserFactory,
+    World,
+    hold_eligible,
+    make_world,
+    prepared,
+)
+
+pytestmark = pytest.mark.django_db
+
+# ---------------------------------------------------------------------------------- scenario helpers
+# Helpers without the ``test_`` prefix, shared with tests/desks. Every write goes through the services.
+
+SUBPOENA_STAGES = ("draft", "issued", "served", "acknowledged", "declined", "referred", "in_court", "enforced")
+
+
+def other_aor_world(suffix: str = " B") -> World:
+    """A world in another state and another area of responsibility (Los Angeles)."""
+    state = StateFactory(fips="06", name="California", state_abbr="CA", timezone="America/Los_Angeles")
+    county = CountyFactory(
+        fips="06037",
+        name="Los Angeles County",
+        state_abbr="CA",
+        parent=state,
+        aor=AorFactory(name="Los Angeles"),
+        timezone="America/Los_Angeles",
+    )
+    return make_world(county=county, suffix=suffix)
+
+
+def subpoena_to(
+    w: World, *, stage: str, detainer: Detainer | None = None, subject=None, at: datetime = T0 + timedelta(days=3)
+) -> Subpoena:  # type: ignore[no-untyped-def]
+    """A subpoena from ``w``'s office to ``w``'s LEA, advanced to ``stage`` (see ``SUBPOENA_STAGES``)."""
+    assert stage in SUBPOENA_STAGES
+    upto = SUBPOENA_STAGES.index(stage)
+    if subject is None:
+        subject = detainer.subject if detainer is not None else None
+    assert subject is not None
+    s = ss.subpoena_draft(
+        actor=w.officer,
+        recipient_lea=w.lea,
+        subject=subject,
+        items=[ItemCategory.RELEASE_DATE, ItemCategory.HOME_ADDRESS],
+        related_detainer=detainer,
+        at=at,
+    )
+    if upto >= 1:
+        ss.subpoena_issue(actor=w.supervisor, subpoena=s, at=at + timedelta(hours=1))
+    if upto >= 2:
+        ss.subpoena_serve(actor=w.officer, subpoena=s, at=at + timedelta(hours=2))
+    if upto >= 3:
+        ss.subpoena_acknowledge(actor=w.lea_counsel, subpoena=s, at=at + timedelta(hours=3))
+    if upto >= 4:
+        ss.subpoena_respond(
+            actor=w.lea_counsel,
+            subpoena=s,
+            response_type=ResponseType.DECLINATION,
+            grounds="Local law permits production only under a court order.",
+            at=at + timedelta(days=2),
+        )
+    if upto >= 5:
+        ss.subpoena_refer(actor=w.supervisor, subpoena=s, doj_office=w.doj, at=at + timedelta(days=20))
+    if upto >= 6:
+        ss.court_petition_file(
+            actor=w.doj_attorney,
+            referral=s.referral,
+            court="S.D. Tex.",
+            case_number=f"4:26-mc-{s.pk:05d}",
+            at=at + timedelta(days=25),
+        )
+    if upto >= 7:
+        case = CourtCase.objects.get(referral__subpoena=s)
+        ss.court_order_record(
+            actor=w.doj_attorney, case=case, order_type=OrderType.BRIEFING_SCHEDULE, issued_at=at + timedelta(days=26)
+        )
+        ss.court_order_record(
+            actor=w.doj_attorney,
+            case=case,
+            order_type=OrderType.ORDER_ENFORCING_SUBPOENA,
+            issued_at=at + timedelta(days=40),
+            issued_by="Hon. A. Judge",
+            comply_within_days=14,
+        )
+    s.refresh_from_db()
+    return s
+
+
+def expired_hold(w: World, *, at: datetime = T0) -> Detainer:
+    """A hold that reached its ceiling with the subject still in custody: raises a RELEASE_REQUIRED item."""
+    d = hold_eligible(w, at=at)
+    eligible = at + timedelta(days=1)
+    cs.booking_record_release_eligibility(actor=w.booking_clerk, booking=d.booking, at=eligible, reason="BOND_POSTED")
+    ds.detainer_expire_if_due(d, now=eligible + timedelta(hours=48))
+    d.refresh_from_db()
+    return d
+
+
+# ------------------------------------------------------------------------------------------ scenario
+
+
+@dataclass
+class Scenario:
+    a: World  # Houston AOR, agency A
+    a2: World  # Houston AOR, another office and another LEA
+    b: World  # Los Angeles AOR
+    d_prepared: Detainer  # A, not yet transmitted
+    d_active: Detainer  # A, hold eligible, related to the subpoena
+    d_expired: Detainer  # A, hold ceiling reached, release required
+    d_a2: Detainer  # A2
+    d_b: Detainer  # B
+    subpoena: Subpoena  # A, enforced in court
+    subpoena_draft: Subpoena  # A, draft
+    court_case: CourtCase
+    subpoena_b: Subpoena  # B, served
+
+
+@pytest.fixture
+def sc(db) -> Scenario:
+    a = make_world()
+    a2 = make_world(suffix=" 2")
+    b = other_aor_world()
+    d_active = hold_eligible(a)
+    s = subpoena_to(a, stage="enforced", detainer=d_active)
+    return Scenario(
+        a=a,
+        a2=a2,
+        b=b,
+        d_prepared=prepared(a),
+        d_active=d_active,
+        d_expired=expired_hold(a),
+        d_a2=hold_eligible(a2),
+        d_b=hold_eligible(b),
+        subpoena=s,
+        subpoena_draft=subpoena_to(a, stage="draft", detainer=d_active),
+        court_case=CourtCase.objects.get(referral__subpoena=s),
+        subpoena_b=subpoena_to(
+            b, stage="served", subject=cs.subject_create(actor=b.officer, first_name="B", last_name="Person")
+        ),
+    )
+
+
+def ids(qs) -> set[int]:  # type: ignore[no-untyped-def]
+    return set(qs.values_list("pk", flat=True))
+
+
+AGENCY = ("officer", "supervisor", "agency_counsel")
+LEA = ("booking_clerk", "lea_counsel")
+
+
+# --------------------------------------------------------------------------------------- agency roles
+
+
+@pytest.mark.parametrize("who", AGENCY)
+def test_agency_roles_see_every_case_of_their_area_of_responsibility(sc, who):
+    user = getattr(sc.a, who)
+    # Another office in the same AOR issued d_a2: still the same area of responsibility.
+    assert ids(access.detainers_for_user(user)) == {sc.d_prepared.pk, sc.d_active.pk, sc.d_expired.pk, sc.d_a2.pk}
+    assert ids(access.subpoenas_for_user(user)) == {sc.subpoena.pk, sc.subpoena_draft.pk}
+    assert ids(access.court_cases_for_user(user)) == {sc.court_case.pk}
+    assert access.detainer_get_for_user(user, sc.d_prepared.pk) == sc.d_prepared
+
+
+@pytest.mark.parametrize("who", AGENCY)
+def test_agency_roles_of_another_aor_see_nothing_of_it(sc, who):
+    user = getattr(sc.b, who)
+    assert ids(access.detainers_for_user(user)) == {sc.d_b.pk}
+    assert ids(access.subpoenas_for_user(user)) == {sc.subpoena_b.pk}
+    assert ids(access.court_cases_for_user(user)) == set()
+    with pytest.raises(NotFound):
+        access.detainer_get_for_user(user, sc.d_active.pk)
+    with pytest.raises(NotFound):
+        access.subpoena_get_for_user(user, sc.subpoena.pk)
+    with pytest.raises(NotFound):
+        access.court_case_get_for_user(user, sc.court_case.pk)
+
+
+# ------------------------------------------------------------------------------------------ LEA roles
+
+
+@pytest.mark.parametrize("who", LEA)
+def test_lea_roles_see_cases_sent_to_their_agency_only(sc, who):
+    user = getattr(sc.a, who)
+    # Not the prepared detainer (never transmitted), not the draft subpoena (never served), not agency A2's.
+    assert ids(access.detainers_for_user(user)) == {sc.d_active.pk, sc.d_expired.pk}
+    assert ids(access.subpoenas_for_user(user)) == {sc.subpoena.pk}
+    assert ids(access.court_cases_for_user(user)) == {sc.court_case.pk}
+    with pytest.raises(NotFound):
+        access.detainer_get_for_user(user, sc.d_prepared.pk)
+    with pytest.raises(NotFound):
+        access.subpoena_get_for_user(user, sc.subpoena_draft.pk)
+
+
+@pytest.mark.parametrize("who", LEA)
+def test_lea_roles_of_another_agency_in_the_same_county_see_none_of_them(sc, who):
+    user = getattr(sc.a2, who)
+    assert ids(access.detainers_for_user(user)) == {sc.d_a2.pk}
+    assert ids(access.subpoenas_for_user(user)) == set()
+    assert ids(access.court_cases_for_user(user)) == set()
+    with pytest.raises(NotFound):
+        access.detainer_get_for_user(user, sc.d_active.pk)
+
+
+# ----------------------------------------------------------------------------------------------- DOJ
+
+
+def test_doj_attorney_sees_referred_cases_and_their_detainers_only(sc):
+    user = sc.a.doj_attorney
+    assert ids(access.subpoenas_for_user(user)) == {sc.subpoena.pk}
+    assert ids(access.court_cases_for_user(user)) == {sc.court_case.pk}
+    assert ids(access.detainers_for_user(user)) == {sc.d_active.pk}
+    assert ids(access.referrals_for_user(user)) == {sc.subpoena.referral.pk}
+    with pytest.raises(NotFound):
+        access.detainer_get_for_user(user, sc.d_expired.pk)
+    with pytest.raises(NotFound):
+        access.subpoena_get_for_user(user, sc.subpoena_draft.pk)
+
+
+@pytest.mark.parametrize("world", ["a2", "b"])
+def test_another_doj_office_sees_nothing(sc, world):
+    user = getattr(sc, world).doj_attorney
+    assert ids(access.detainers_for_user(user)) == set()
+    assert ids(access.subpoenas_for_user(user)) == set()
+    assert ids(access.court_cases_for_user(user)) == set()
+    assert ids(access.referrals_for_user(user)) == set()
+
+
+# ---------------------------------------------------------------------------- roles without case access
+
+
+def _no_case_users(sc: Scenario) -> dict[str, object]:
+    inactive = UserFactory(role=Role.AGENCY_OFFICER, organization=sc.a.office, is_active=False)
+    return {
+        "analyst": UserFactory(role=Role.ANALYST, organization=sc.a.office),
+        "auditor": UserFactory(role=Role.AUDITOR),
+        "admin": UserFactory(role=Role.ADMIN, is_staff=True, is_superuser=True),
+        "system": system_user(),
+        "anonymous": AnonymousUser(),
+        "inactive officer": inactive,
+        "officer without organization": UserFactory(role=Role.AGENCY_OFFICER, organization=None),
+        "LEA role in an agency office": UserFactory(role=Role.LEA_BOOKING, organization=sc.a.office),
+        "agency role in an LEA": UserFactory(role=Role.AGENCY_OFFICER, organization=sc.a.lea_org),
+        "None": None,
+    }
+
+
+def test_roles_without_case_access_see_no_personal_data(sc):
+    for name, user in _no_case_users(sc).items():
+        assert not access.detainers_for_user(user).exists(), name
+        assert not access.subpoenas_for_user(user).exists(), name
+        assert not access.court_cases_for_user(user).exists(), name
+        assert not access.referrals_for_user(user).exists(), name
+        assert not access.work_items_for_user(user).exists(), name
+        for getter, pk in (
+            (access.detainer_get_for_user, sc.d_active.pk),
+            (access.subpoena_get_for_user, sc.subpoena.pk),
+            (access.court_case_get_for_user, sc.court_case.pk),
+        ):
+            with pytest.raises(NotFound):
+                getter(user, pk)
+
+
+# ----------------------------------------------------------------------------- not found, access events
+
+
+def test_missing_and_forbidden_look_the_same_and_leave_no_access_event(sc):
+    user = sc.a2.booking_clerk
+    before = AuditEvent.objects.count()
+    with pytest.raises(NotFound) as missing:
+        access.detainer_get_for_user(user, 10_000_000)
+    with pytest.raises(NotFound) as forbidden:
+        access.detainer_get_for_user(user, sc.d_active.pk)
+    with pytest.raises(NotFound) as garbage:
+        access.detainer_get_for_user(user, "1 OR 1=1")
+    assert str(missing.value) == str(forbidden.value) == str(garbage.value) == "Detainer not found."
+    with pytest.raises(NotFound) as s_missing:
+        access.subpoena_get_for_user(user, 10_000_000)
+    with pytest.raises(NotFound) as s_forbidden:
+        access.subpoena_get_for_user(user, sc.subpoena.pk)
+    assert str(s_missing.value) == str(s_forbidden.value)
+    with pytest.raises(NotFound) as c_missing:
+        access.court_case_get_for_user(user, 10_000_000)
+    with pytest.raises(NotFound) as c_forbidden:
+        access.court_case_get_for_user(user, sc.court_case.pk)
+    assert str(c_missing.value) == str(c_forbidden.value)
+    assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("getter", "attr", "action", "entity_type"),
+    [
+        (access.detainer_get_for_user, "d_active", "detainer.view", "detainer"),
+        (access.subpoena_get_for_user, "subpoena", "subpoena.view", "subpoena"),
+        (access.court_case_get_for_user, "court_case", "court_case.view", "court_case"),
+    ],
+)
+def test_every_successful_read_writes_an_access_event(sc, getter, attr, action, entity_type):
+    user = sc.a.lea_counsel
+    obj = getattr(sc, attr)
+    for _ in range(2):
+        assert getter(user, obj.pk).pk == obj.pk
+    events = AuditEvent.objects.filter(action=action, entity_type=entity_type, entity_id=str(obj.pk), actor=user)
+    assert events.count() == 2
+    assert events.first().actor_role == Role.LEA_COUNSEL
+
+
+# ------------------------------------------------------------------------------------------ work items
+
+
+def test_work_items_go_to_the_organization_and_stay_within_its_cases(sc):
+    item = sc.d_expired.work_items.get(kind=WorkItemKind.RELEASE_REQUIRED)
+    assert ids(access.work_items_for_user(sc.a.booking_clerk)) == {item.pk}
+    assert ids(access.work_items_for_user(sc.a.lea_counsel)) == {item.pk}
+    # Assigned to the LEA, not to the agency office; and nothing for another agency.
+    assert ids(access.work_items_for_user(sc.a.officer)) == set()
+    assert ids(access.work_items_for_user(sc.a2.booking_clerk)) == set()
+
+
+# -------------------------------------------------------------------------------- aggregates and audit
+
+
+def test_analyst_gets_counts_only_and_others_their_scope(sc):
+    analyst = UserFactory(role=Role.ANALYST)
+    counts = access.detainer_counts_for_user(analyst)
+    assert sum(n for _, n in counts["state"]) == Detainer.objects.count() == 5
+    assert sum(n for _, n in counts["outcome_group"]) == 5
+    assert dict(counts["state"])["PREPARED"] == 1
+    assert sum(n for _, n in access.subpoena_counts_for_user(analyst)) == Subpoena.objects.count()
+    # Scoped for a case role, empty for anyone else.
+    assert sum(n for _, n in access.detainer_counts_for_user(sc.b.officer)["state"]) == 1
+    assert access.detainer_counts_for_user(AnonymousUser()) == {"state": [], "outcome_group": []}
+    assert access.detainer_counts_for_user(UserFactory(role=Role.AUDITOR))["state"] == []
+
+
+def test_audit_trail_is_for_auditors_and_administrators(sc):
+    assert access.audit_events_for_user(UserFactory(role=Role.AUDITOR)).exists()
+    assert access.audit_events_for_user(UserFactory(role=Role.ADMIN)).exists()
+    for user in (sc.a.officer, sc.a.booking_clerk, sc.a.doj_attorney, UserFactory(role=Role.ANALYST), AnonymousUser()):
+        assert not access.audit_events_for_user(user).exists()

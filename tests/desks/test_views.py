@@ -1,0 +1,346 @@
+"""Web pages: sign-in, the role dashboards, case pages (404 for anyone outside the scope), access events."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils.html import escape
+
+from holdtrack.accounts.models import Role
+from holdtrack.audit.models import AuditEvent
+from holdtrack.cases import clocks
+from holdtrack.cases.models import CourtCase, Detainer, DetainerState, Subpoena
+from holdtrack.cases.services import detainers as ds
+from holdtrack.core.timeutil import local, now
+from holdtrack.custody import services as cs
+from holdtrack.desks.presenters import iso_z
+from holdtrack.documents.models import Document, DocumentKind
+from tests.cases.test_access import expired_hold, subpoena_to
+from tests.factories import T0, UserFactory, World, hold_eligible, make_world, prepared, received
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+
+
+# ------------------------------------------------------------------------------------------ scenario
+
+
+@dataclass
+class Desk:
+    w: World
+    other: World  # same county, another LEA and another office
+    d_prepared: Detainer
+    d_transmitted: Detainer
+    d_review: Detainer  # received, under policy review, not served
+    d_hold: Detainer  # hold in effect, ceiling in the future
+    d_expired: Detainer  # ceiling reached: release required
+    s_draft: Subpoena
+    s_due: Subpoena
+    s_declined: Subpoena
+    s_referred: Subpoena
+    s_court: Subpoena
+    court_case: CourtCase
+
+
+@pytest.fixture
+def desk(db) -> Desk:
+    w = make_world()
+    other = make_world(suffix=" 2")
+    d_transmitted = prepared(w)
+    ds.detainer_approve(actor=w.supervisor, detainer=d_transmitted, at=T0 + timedelta(minutes=10))
+    ds.detainer_transmit(actor=w.officer, detainer=d_transmitted, at=T0 + timedelta(minutes=11))
+    d_hold = hold_eligible(w)
+    # Release eligibility an hour ago: the hold runs for 47 more hours.
+    cs.booking_record_release_eligibility(
+        actor=w.booking_clerk, booking=d_hold.booking, at=now() - timedelta(hours=1), reason="BOND_POSTED"
+    )
+    d_hold.refresh_from_db()
+    assert d_hold.state == DetainerState.HOLD_IN_EFFECT
+    s_court = subpoena_to(w, stage="enforced", detainer=d_hold)
+    Document.objects.create(  # no document service yet: the row is what a future upload service stores
+        kind=DocumentKind.ADMIN_WARRANT,
+        title="I-200 Warrant for Arrest",
+        case_type="detainer",
+        case_id=d_hold.pk,
+        content_type="application/pdf",
+        size=1234,
+        sha256=hashlib.sha256(b"warrant").hexdigest(),
+        storage_name="detainer/warrant.pdf",
+        uploaded_by=w.officer,
+        uploaded_at=T0 + timedelta(minutes=6),
+    )
+    return Desk(
+        w=w,
+        other=other,
+        d_prepared=prepared(w),
+        d_transmitted=d_transmitted,
+        d_review=received(w),
+        d_hold=d_hold,
+        d_expired=expired_hold(w),
+        s_draft=subpoena_to(w, stage="draft", detainer=d_hold),
+        s_due=subpoena_to(w, stage="acknowledged", detainer=d_hold),
+        s_declined=subpoena_to(w, stage="declined", detainer=d_hold),
+        s_referred=subpoena_to(w, stage="referred", detainer=d_hold),
+        s_court=s_court,
+        court_case=CourtCase.objects.get(referral__subpoena=s_court),
+    )
+
+
+def counts(response) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {q.key: q.count for q in response.context["queues"]}
+
+
+def no_inline_script(html: str) -> bool:
+    return not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) and " on" + "click=" not in html
+
+
+# ------------------------------------------------------------------------------------------- sign-in
+
+
+def test_login_page_renders_with_labelled_fields(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert '<label for="id_username">' in html and 'id="id_username"' in html
+    assert '<label for="id_password">' in html and 'id="id_password"' in html
+    assert 'href="#main-content"' in html and '<main id="main-content"' in html
+    assert no_inline_script(html)
+
+
+def test_sign_in_leads_to_the_dashboard_and_wrong_password_says_so(client, world):
+    user = world.officer
+    user.set_password(PASSWORD)
+    user.save()
+    bad = client.post(reverse("login"), {"username": user.username, "password": "wrong password here"})
+    assert bad.status_code == 200
+    assert 'role="alert"' in bad.content.decode()
+    good = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    assert good.status_code == 302 and good.url == reverse("desks:dashboard")
+
+
+def test_dashboard_requires_login(client):
+    response = client.get(reverse("desks:dashboard"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_sign_out_is_a_post(client, world):
+    client.force_login(world.officer)
+    html = client.get(reverse("desks:dashboard")).content.decode()
+    assert f'method="post" action="{reverse("logout")}"' in html
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("desks:dashboard")).status_code == 302
+
+
+# ---------------------------------------------------------------------------------------- dashboards
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("officer", {"prepared": 1, "approved": 0, "holds": 1, "work": 0}),
+        (
+            "supervisor",
+            {"to-approve": 1, "to-sign": 1, "to-refer": 1, "referrals": 1, "holds": 1, "work": 0},
+        ),
+        ("agency_counsel", {"to-refer": 1, "referrals": 1, "court-cases": 1, "work": 0}),
+        ("doj_attorney", {"referrals": 1, "court-cases": 1}),
+        ("booking_clerk", {"to-receive": 1, "to-serve": 1, "holds": 1, "work": 1}),
+        ("lea_counsel", {"policy-review": 1, "subpoenas-due": 1, "court-cases": 1, "work": 1}),
+    ],
+)
+def test_each_role_sees_its_queue_counts(client, desk, who, expected):
+    client.force_login(getattr(desk.w, who))
+    response = client.get(reverse("desks:dashboard"))
+    assert response.status_code == 200
+    assert counts(response) == expected
+    html = response.content.decode()
+    for key, n in expected.items():
+        assert f'data-queue="{key}" data-count="{n}"' in html
+        assert f'href="#q-{key}"' in html
+
+
+def test_queues_link_to_case_pages_and_count_down_holds(client, desk):
+    client.force_login(desk.w.booking_clerk)
+    html = client.get(reverse("desks:dashboard")).content.decode()
+    assert f'href="{reverse("desks:detainer", args=[desk.d_hold.pk])}"' in html
+    assert f'<time datetime="{iso_z(desk.d_hold.hold_expires_at)}" data-countdown>' in html
+    assert "h 59 min left" in html or "h 58 min left" in html  # 46 h 59 min, server-rendered
+    assert '<th scope="col">' in html and '<th scope="row">' in html
+
+
+def test_another_agency_sees_empty_queues(client, desk):
+    client.force_login(desk.other.booking_clerk)
+    response = client.get(reverse("desks:dashboard"))
+    assert counts(response) == {"to-receive": 0, "to-serve": 0, "holds": 0, "work": 0}
+
+
+def test_analyst_sees_aggregates_without_names_or_links(client, desk):
+    client.force_login(UserFactory(role=Role.ANALYST))
+    response = client.get(reverse("desks:dashboard"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert response.context["queues"] == []
+    assert f'data-aggregate="by-state" data-total="{Detainer.objects.count()}"' in html
+    assert 'data-aggregate="by-outcome"' in html
+    assert "Hold in effect" in html and "Open or unknown" in html
+    assert "/detainers/" not in html and "/subpoenas/" not in html and "/court-cases/" not in html
+    for d in Detainer.objects.select_related("subject", "booking"):
+        assert d.subject.last_name not in html
+        assert d.booking.booking_number not in html
+
+
+def test_auditor_sees_latest_audit_events_without_personal_data(client, desk):
+    client.force_login(UserFactory(role=Role.AUDITOR))
+    response = client.get(reverse("desks:dashboard"))
+    html = response.content.decode()
+    assert "Latest audit events" in html
+    assert "detainer.transmit" in html
+    assert "/detainers/" not in html
+    for d in Detainer.objects.select_related("subject"):
+        assert d.subject.last_name not in html
+
+
+def test_user_without_queues_gets_a_clear_message(client, world):
+    client.force_login(UserFactory(role=Role.AGENCY_OFFICER, organization=None))
+    html = client.get(reverse("desks:dashboard")).content.decode()
+    assert "not linked to an organization" in html
+    assert 'data-count="0"' in html and 'data-count="1"' not in html  # the officer queues, all empty
+
+
+# ----------------------------------------------------------------------------------------- case pages
+
+
+def test_lea_user_of_another_agency_gets_404_not_403(client, desk):
+    client.force_login(desk.other.booking_clerk)
+    for url in (
+        reverse("desks:detainer", args=[desk.d_hold.pk]),
+        reverse("desks:subpoena", args=[desk.s_court.pk]),
+        reverse("desks:court_case", args=[desk.court_case.pk]),
+        reverse("desks:detainer", args=[10_000_000]),
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_lea_does_not_see_a_detainer_before_it_is_transmitted(client, desk):
+    client.force_login(desk.w.booking_clerk)
+    assert client.get(reverse("desks:detainer", args=[desk.d_prepared.pk])).status_code == 404
+    assert client.get(reverse("desks:detainer", args=[desk.d_transmitted.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.AUDITOR, Role.ADMIN])
+def test_roles_without_case_access_get_404_for_case_pages(client, desk, role):
+    client.force_login(UserFactory(role=role, organization=desk.w.office, is_staff=role == Role.ADMIN))
+    for url in (
+        reverse("desks:detainer", args=[desk.d_hold.pk]),
+        reverse("desks:subpoena", args=[desk.s_court.pk]),
+        reverse("desks:court_case", args=[desk.court_case.pk]),
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_case_pages_require_login(client, desk):
+    response = client.get(reverse("desks:detainer", args=[desk.d_hold.pk]))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_detainer_page_shows_facts_clocks_timeline_and_documents(client, desk):
+    d = Detainer.objects.get(pk=desk.d_hold.pk)
+    tz = d.facility.timezone
+    client.force_login(desk.w.booking_clerk)
+    response = client.get(reverse("desks:detainer", args=[d.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+
+    # Key facts
+    assert escape(d.subject.display_name) in html
+    assert f"ORI {d.addressed_lea.ori}" in html
+    assert f"code {d.facility.code}" in html
+    assert "I-247A" in html and "Hold request" in html
+    assert "Administrative" in html and "tag--judicial" not in html  # an I-200 is never labelled judicial
+    assert "In person" in html or "in person" in html
+
+    # Clocks, with their explanations, and the countdown
+    live = clocks.detainer_clocks(d)
+    assert live, "a hold in effect has at least its ceiling clock"
+    for clock in live:
+        assert escape(clock.explanation) in html
+        assert clock.rule in html
+    assert f'<time datetime="{iso_z(d.hold_expires_at)}" data-countdown>' in html
+    assert 'data-clock="hold_ceiling" data-status="running"' in html
+
+    # Timeline from the transition log, in the facility's zone with its abbreviation
+    assert local(d.prepared_at, tz) in html
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d C[SD]T", html)
+    for step_label in ("Prepare", "Approve", "Transmit", "Receive", "Decide hold", "Start hold"):
+        assert f"<td>{step_label}</td>" in html, step_label
+    assert "Prepared" in html and "Supervisor approved" in html
+    assert "LEA counsel" in html and "Agency supervisor" in html
+    assert "Release eligible" in html  # the booking's event that started the hold
+
+    # Documents with their fingerprints
+    assert hashlib.sha256(b"warrant").hexdigest() in html
+    assert no_inline_script(html)
+    assert html.count("<h1") == 1
+
+
+def test_viewing_a_case_writes_an_access_event(client, desk):
+    user = desk.w.booking_clerk
+    client.force_login(user)
+    url = reverse("desks:detainer", args=[desk.d_hold.pk])
+    events = AuditEvent.objects.filter(
+        action="detainer.view", entity_type="detainer", entity_id=str(desk.d_hold.pk), actor=user
+    )
+    assert events.count() == 0
+    client.get(url)
+    client.get(url)
+    assert events.count() == 2
+    # A refused read leaves none.
+    client.force_login(desk.other.booking_clerk)
+    client.get(url)
+    assert AuditEvent.objects.filter(action="detainer.view", actor=desk.other.booking_clerk).count() == 0
+
+
+def test_subpoena_page_shows_return_clock_and_is_never_called_a_court_order(client, desk):
+    s = Subpoena.objects.get(pk=desk.s_court.pk)
+    client.force_login(desk.w.doj_attorney)
+    response = client.get(reverse("desks:subpoena", args=[s.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "not a court order" in html
+    for clock in clocks.subpoena_clocks(s):
+        assert escape(clock.explanation) in html
+    assert "Declination (documented)" in html
+    assert f'href="{reverse("desks:court_case", args=[desk.court_case.pk])}"' in html
+    assert f'href="{reverse("desks:detainer", args=[desk.d_hold.pk])}"' in html  # the DOJ may see this one
+    assert AuditEvent.objects.filter(action="subpoena.view", entity_id=str(s.pk)).count() == 1
+
+
+def test_court_case_page_shows_comply_by_clock_and_orders(client, desk):
+    c = CourtCase.objects.get(pk=desk.court_case.pk)
+    client.force_login(desk.w.lea_counsel)
+    response = client.get(reverse("desks:court_case", args=[c.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    live = clocks.court_clocks(c)
+    assert live
+    for clock in live:
+        assert escape(clock.explanation) in html
+    assert "Order enforcing the subpoena" in html and "14 days" in html
+    assert "Enforcement ordered" in html
+    assert AuditEvent.objects.filter(action="court_case.view", entity_id=str(c.pk)).count() == 1
+
+
+def test_static_files_are_served_from_the_app(client, desk):
+    client.force_login(desk.w.officer)
+    html = client.get(reverse("desks:dashboard")).content.decode()
+    assert "desks/holdtrack.css" in html and "desks/countdown.js" in html
+    assert "//cdn" not in html and "https://" not in html
