@@ -6,6 +6,7 @@ from django.db import transaction
 
 from holdtrack.accounts.models import Organization, OrgKind, Role, User
 from holdtrack.audit.services import audit_record
+from holdtrack.jurisdictions.models import AreaOfResponsibility, LawEnforcementAgency
 
 SYSTEM_USERNAME = "system"
 
@@ -19,12 +20,12 @@ def system_user() -> User:
     return user
 
 
-def organization_for_lea(lea) -> Organization:  # type: ignore[no-untyped-def]
+def organization_for_lea(lea: LawEnforcementAgency) -> Organization:
     org, _ = Organization.objects.get_or_create(kind=OrgKind.LEA, name=f"{lea.name} ({lea.ori})", defaults={"lea": lea})
     return org
 
 
-def organization_for_aor(aor) -> Organization:  # type: ignore[no-untyped-def]
+def organization_for_aor(aor: AreaOfResponsibility) -> Organization:
     org, _ = Organization.objects.get_or_create(
         kind=OrgKind.AGENCY_OFFICE, name=f"{aor.name} Field Office", defaults={"aor": aor}
     )

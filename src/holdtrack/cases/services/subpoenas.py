@@ -49,7 +49,7 @@ SUB = CaseType.SUBPOENA
 REF = CaseType.REFERRAL
 COURT = CaseType.COURT_CASE
 
-RESPONSE_METHOD = {
+RESPONSE_METHOD: dict[str, str] = {
     ResponseType.FULL_PRODUCTION: "comply",
     ResponseType.PARTIAL_PRODUCTION: "comply_partially",
     ResponseType.OBJECTION_LETTER: "object",

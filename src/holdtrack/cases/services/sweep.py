@@ -158,7 +158,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
             defaults={
                 "kind": WorkItemKind.SUBPOENA_RETURN_DUE,
                 "subpoena": s,
-                "due_at": s.return_due_at,
+                "due_at": s.return_due_at or now,
                 "organization": organization_for_lea(s.recipient_lea),
                 "detail": f"Subpoena return date in {mark} days or less (T-{mark}).",
             },

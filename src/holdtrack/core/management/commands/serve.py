@@ -45,11 +45,16 @@ class Command(BaseCommand):
 
                 stop_in_process_worker()
 
-        class App(BaseApplication):  # type: ignore[misc]
+        class App(BaseApplication):
             def load_config(self) -> None:
                 cfg = {
-                    "bind": opts["bind"], "workers": workers, "threads": opts["threads"], "worker_class": "gthread",
-                    "accesslog": "-", "post_worker_init": post_worker_init, "worker_exit": worker_exit,
+                    "bind": opts["bind"],
+                    "workers": workers,
+                    "threads": opts["threads"],
+                    "worker_class": "gthread",
+                    "accesslog": "-",
+                    "post_worker_init": post_worker_init,
+                    "worker_exit": worker_exit,
                     "timeout": 120,
                 }
                 for key, value in cfg.items():

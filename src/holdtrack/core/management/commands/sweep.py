@@ -7,8 +7,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = ("Advance whatever the clocks say is due: expire holds at their ceiling, lapse subpoenas at their "
-            "return date, record court non-compliance, raise work items, close finished cases. Idempotent.")
+    help = (
+        "Advance whatever the clocks say is due: expire holds at their ceiling, lapse subpoenas at their "
+        "return date, record court non-compliance, raise work items, close finished cases. Idempotent."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--now", help="ISO 8601 instant with zone (default: the current time)")
