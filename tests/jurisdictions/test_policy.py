@@ -17,8 +17,9 @@ from holdtrack.jurisdictions.models import (
     Policy,
     SubpoenaRule,
 )
-from holdtrack.jurisdictions.policy import DEFAULT_HOLD_RULE, Evaluation, evaluate
+from holdtrack.jurisdictions.policy import DEFAULT_HOLD_RULE, Evaluation, evaluate, memoised_reads
 from holdtrack.jurisdictions.reference import load_reference
+from tests.factories import make_policy, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -240,3 +241,14 @@ def test_evaluation_serializes_for_storage_on_the_case() -> None:
     assert data["refusal"]["rule_id"] == "WA-KWW v1"
     assert data["hold_rule"] == "JUDICIAL_WARRANT"
     assert "WA-KWW v1" in result.explain()
+
+
+@pytest.mark.django_db
+def test_memoised_reads_are_scoped_to_the_batch() -> None:
+    w = make_world()
+    on = date(2026, 3, 2)
+    with memoised_reads():
+        assert evaluate(w.lea, on=on).hold_allowed
+        make_policy(w.lea.jurisdiction, "TEST-NO-HOLDS")
+        assert evaluate(w.lea, on=on).hold_allowed  # the batch keeps the reads it started with
+    assert not evaluate(w.lea, on=on).hold_allowed  # outside the batch the new policy applies at once

@@ -7,6 +7,9 @@ loosen state law. The result names every rule that applied, with its citation, a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -81,7 +84,35 @@ class Evaluation:
         return "; ".join(f"{h.rule_id} ({h.citation}): {h.effect}" for h in self.hits)
 
 
+# A batch job that evaluates thousands of cases while no policy changes (the simulator, an import) may memoise
+# the reads for its own duration. Outside such a scope every evaluation reads the current rows.
+_memo: ContextVar[dict[tuple[str, int, date], Any] | None] = ContextVar("policy_memo", default=None)
+
+
+@contextmanager
+def memoised_reads() -> Iterator[None]:
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def _memoised(kind: str, lea: LawEnforcementAgency, on: date, compute: Any) -> Any:
+    memo = _memo.get()
+    if memo is None:
+        return compute()
+    key = (kind, lea.pk, on)
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def applicable_policies(lea: LawEnforcementAgency, on: date) -> list[Policy]:
+    return _memoised("policies", lea, on, lambda: _applicable_policies(lea, on))  # type: ignore[no-any-return]
+
+
+def _applicable_policies(lea: LawEnforcementAgency, on: date) -> list[Policy]:
     """The newest version of each policy in force on ``on`` for the agency and every enclosing jurisdiction."""
     jurisdictions = lea.jurisdiction.ancestors()
     ids = {j.pk for j in jurisdictions}
@@ -102,6 +133,10 @@ def applicable_policies(lea: LawEnforcementAgency, on: date) -> list[Policy]:
 
 
 def active_agreement(lea: LawEnforcementAgency, on: date) -> Agreement287g | None:
+    return _memoised("agreement", lea, on, lambda: _active_agreement(lea, on))  # type: ignore[no-any-return]
+
+
+def _active_agreement(lea: LawEnforcementAgency, on: date) -> Agreement287g | None:
     # Many agencies sign JEM and WSO on the same day. Prefer JEM (the broader jail authority; "JEM" sorts before
     # "WSO"), then the earliest known signing date, then the row id, so the stored evaluation is the same on
     # SQLite and PostgreSQL (they order NULLs differently and break ties arbitrarily).

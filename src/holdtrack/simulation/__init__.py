@@ -17,6 +17,7 @@ from typing import Any
 from django.utils import timezone
 
 from holdtrack.custody.models import Booking
+from holdtrack.jurisdictions.policy import memoised_reads
 from holdtrack.simulation.engine import Engine, ProgressCallback, RunStats
 from holdtrack.simulation.planner import Plan, booking_prefix, build_plan, load_leas
 from holdtrack.simulation.summary import summarize
@@ -71,7 +72,9 @@ def simulate(
         top9_weight_share=plan.top9_weight_share,
     )
     if not result.skipped:
-        result.stats = Engine(plan, leas, horizon=horizon).run(progress)
+        # No policy changes during a run, so policy reads are memoised (about a fifth of the CPU otherwise).
+        with memoised_reads():
+            result.stats = Engine(plan, leas, horizon=horizon).run(progress)
     result.summary = summarize(seed)
     result.elapsed_seconds = round(time.monotonic() - started, 1)
     return result
