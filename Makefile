@@ -14,6 +14,7 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	@touch $@
 
 env: $(VENV)/.synced
+	@bash scripts/vendor-static.sh
 
 ## make demo: embedded SQLite database, reference data, 120 simulated days, one user per role, served at :8000
 demo: env

@@ -6,6 +6,10 @@ PACKAGES=(
   postgresql postgresql-contrib # the test database (pg_trgm for later screening work)
   redis-server                  # distributed task queue (RedisHuey)
   make
+  fonts-dejavu-core             # the fonts of generated documents (WeasyPrint)
+  libharfbuzz-subset0           # WeasyPrint's font subsetter (fontTools fallback is deprecated)
+  poppler-utils                 # pdftoppm: PNG renders of documents kept as test artifacts
+  gettext                       # compilemessages for document translations (the .mo files are committed)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

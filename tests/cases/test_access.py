@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -15,116 +14,25 @@ from holdtrack.cases import access
 from holdtrack.cases.models import (
     CourtCase,
     Detainer,
-    ItemCategory,
-    OrderType,
-    ResponseType,
     Subpoena,
     WorkItemKind,
 )
-from holdtrack.cases.services import detainers as ds
-from holdtrack.cases.services import subpoenas as ss
 from holdtrack.core.errors import NotFound
 from holdtrack.custody import services as cs
 from tests.factories import (
-    T0,
-    AorFactory,
-    CountyFactory,
-    StateFactory,
     UserFactory,
     World,
+    expired_hold,
     hold_eligible,
     make_world,
+    other_aor_world,
     prepared,
+    subpoena_to,
 )
 
 pytestmark = pytest.mark.django_db
 
-# ---------------------------------------------------------------------------------- scenario helpers
-# Helpers without the ``test_`` prefix, shared with tests/desks. Every write goes through the services.
-
-SUBPOENA_STAGES = ("draft", "issued", "served", "acknowledged", "declined", "referred", "in_court", "enforced")
-
-
-def other_aor_world(suffix: str = " B") -> World:
-    """A world in another state and another area of responsibility (Los Angeles)."""
-    state = StateFactory(fips="06", name="California", state_abbr="CA", timezone="America/Los_Angeles")
-    county = CountyFactory(
-        fips="06037",
-        name="Los Angeles County",
-        state_abbr="CA",
-        parent=state,
-        aor=AorFactory(name="Los Angeles"),
-        timezone="America/Los_Angeles",
-    )
-    return make_world(county=county, suffix=suffix)
-
-
-def subpoena_to(
-    w: World, *, stage: str, detainer: Detainer | None = None, subject=None, at: datetime = T0 + timedelta(days=3)
-) -> Subpoena:  # type: ignore[no-untyped-def]
-    """A subpoena from ``w``'s office to ``w``'s LEA, advanced to ``stage`` (see ``SUBPOENA_STAGES``)."""
-    assert stage in SUBPOENA_STAGES
-    upto = SUBPOENA_STAGES.index(stage)
-    if subject is None:
-        subject = detainer.subject if detainer is not None else None
-    assert subject is not None
-    s = ss.subpoena_draft(
-        actor=w.officer,
-        recipient_lea=w.lea,
-        subject=subject,
-        items=[ItemCategory.RELEASE_DATE, ItemCategory.HOME_ADDRESS],
-        related_detainer=detainer,
-        at=at,
-    )
-    if upto >= 1:
-        ss.subpoena_issue(actor=w.supervisor, subpoena=s, at=at + timedelta(hours=1))
-    if upto >= 2:
-        ss.subpoena_serve(actor=w.officer, subpoena=s, at=at + timedelta(hours=2))
-    if upto >= 3:
-        ss.subpoena_acknowledge(actor=w.lea_counsel, subpoena=s, at=at + timedelta(hours=3))
-    if upto >= 4:
-        ss.subpoena_respond(
-            actor=w.lea_counsel,
-            subpoena=s,
-            response_type=ResponseType.DECLINATION,
-            grounds="Local law permits production only under a court order.",
-            at=at + timedelta(days=2),
-        )
-    if upto >= 5:
-        ss.subpoena_refer(actor=w.supervisor, subpoena=s, doj_office=w.doj, at=at + timedelta(days=20))
-    if upto >= 6:
-        ss.court_petition_file(
-            actor=w.doj_attorney,
-            referral=s.referral,
-            court="S.D. Tex.",
-            case_number=f"4:26-mc-{s.pk:05d}",
-            at=at + timedelta(days=25),
-        )
-    if upto >= 7:
-        case = CourtCase.objects.get(referral__subpoena=s)
-        ss.court_order_record(
-            actor=w.doj_attorney, case=case, order_type=OrderType.BRIEFING_SCHEDULE, issued_at=at + timedelta(days=26)
-        )
-        ss.court_order_record(
-            actor=w.doj_attorney,
-            case=case,
-            order_type=OrderType.ORDER_ENFORCING_SUBPOENA,
-            issued_at=at + timedelta(days=40),
-            issued_by="Hon. A. Judge",
-            comply_within_days=14,
-        )
-    s.refresh_from_db()
-    return s
-
-
-def expired_hold(w: World, *, at: datetime = T0) -> Detainer:
-    """A hold that reached its ceiling with the subject still in custody: raises a RELEASE_REQUIRED item."""
-    d = hold_eligible(w, at=at)
-    eligible = at + timedelta(days=1)
-    cs.booking_record_release_eligibility(actor=w.booking_clerk, booking=d.booking, at=eligible, reason="BOND_POSTED")
-    ds.detainer_expire_if_due(d, now=eligible + timedelta(hours=48))
-    d.refresh_from_db()
-    return d
+# Scenario helpers live in tests/factories.py (shared with tests/desks, tests/reports, tests/documents).
 
 
 # ------------------------------------------------------------------------------------------ scenario

@@ -18,8 +18,7 @@ from holdtrack.cases.models import Detainer
 from holdtrack.custody.models import Subject
 from holdtrack.documents.models import Document, DocumentKind
 from holdtrack.jurisdictions.models import AreaOfResponsibility, Policy
-from tests.cases.test_access import expired_hold, subpoena_to
-from tests.factories import T0, hold_eligible, make_policy
+from tests.factories import T0, expired_hold, hold_eligible, make_policy, subpoena_to
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,17 @@ from holdtrack.core.timeutil import local, now
 from holdtrack.custody import services as cs
 from holdtrack.desks.presenters import iso_z
 from holdtrack.documents.models import Document, DocumentKind
-from tests.cases.test_access import expired_hold, subpoena_to
-from tests.factories import T0, UserFactory, World, hold_eligible, make_world, prepared, received
+from tests.factories import (
+    T0,
+    UserFactory,
+    World,
+    expired_hold,
+    hold_eligible,
+    make_world,
+    prepared,
+    received,
+    subpoena_to,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -146,15 +155,23 @@ def test_sign_out_is_a_post(client, world):
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
-        ("officer", {"prepared": 1, "approved": 0, "holds": 1, "work": 0}),
+        ("officer", {"prepared": 1, "approved": 0, "holds": 1, "work": 0, "failed-deliveries": 0}),
         (
             "supervisor",
-            {"to-approve": 1, "to-sign": 1, "to-refer": 1, "referrals": 1, "holds": 1, "work": 0},
+            {
+                "to-approve": 1,
+                "to-sign": 1,
+                "to-refer": 1,
+                "referrals": 1,
+                "holds": 1,
+                "work": 0,
+                "failed-deliveries": 0,
+            },
         ),
-        ("agency_counsel", {"to-refer": 1, "referrals": 1, "court-cases": 1, "work": 0}),
-        ("doj_attorney", {"referrals": 1, "court-cases": 1}),
-        ("booking_clerk", {"to-receive": 1, "to-serve": 1, "holds": 1, "work": 1}),
-        ("lea_counsel", {"policy-review": 1, "subpoenas-due": 1, "court-cases": 1, "work": 1}),
+        ("agency_counsel", {"to-refer": 1, "referrals": 1, "court-cases": 1, "work": 0, "failed-deliveries": 0}),
+        ("doj_attorney", {"referrals": 1, "court-cases": 1, "failed-deliveries": 0}),
+        ("booking_clerk", {"to-receive": 1, "to-serve": 1, "holds": 1, "work": 1, "failed-deliveries": 0}),
+        ("lea_counsel", {"policy-review": 1, "subpoenas-due": 1, "court-cases": 1, "work": 1, "failed-deliveries": 0}),
     ],
 )
 def test_each_role_sees_its_queue_counts(client, desk, who, expected):
@@ -180,7 +197,7 @@ def test_queues_link_to_case_pages_and_count_down_holds(client, desk):
 def test_another_agency_sees_empty_queues(client, desk):
     client.force_login(desk.other.booking_clerk)
     response = client.get(reverse("desks:dashboard"))
-    assert counts(response) == {"to-receive": 0, "to-serve": 0, "holds": 0, "work": 0}
+    assert counts(response) == {"to-receive": 0, "to-serve": 0, "holds": 0, "work": 0, "failed-deliveries": 0}
 
 
 def test_analyst_sees_aggregates_without_names_or_links(client, desk):

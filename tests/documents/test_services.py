@@ -9,8 +9,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _store(world, d, content: bytes):
-    return document_store(actor=world.officer, case_type="detainer", case_id=d.pk, kind="DETAINER_FORM",
-                          title="I-247A", content=content, content_type="application/pdf")
+    return document_store(
+        actor=world.officer,
+        case_type="detainer",
+        case_id=d.pk,
+        kind="DETAINER_FORM",
+        title="I-247A",
+        content=content,
+        content_type="application/pdf",
+    )
 
 
 def test_documents_are_hashed_versioned_and_immutable(world):
@@ -39,5 +46,12 @@ def test_empty_and_unknown_kinds_are_refused(world):
     with pytest.raises(ValidationFailed, match="empty"):
         _store(world, d, b"")
     with pytest.raises(ValidationFailed, match="Unknown document kind"):
-        document_store(actor=world.officer, case_type="detainer", case_id=d.pk, kind="NOPE", title="x",
-                       content=b"x", content_type="text/plain")
+        document_store(
+            actor=world.officer,
+            case_type="detainer",
+            case_id=d.pk,
+            kind="NOPE",
+            title="x",
+            content=b"x",
+            content_type="text/plain",
+        )

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from holdtrack.documents.storage import default_storage_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Runtime files (embedded database, task queue, uploaded documents) live outside the package.
 VAR_DIR = Path(os.environ.get("HOLDTRACK_VAR_DIR", Path.cwd() / "var")).resolve()
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
     "holdtrack.custody",
     "holdtrack.cases",
     "holdtrack.documents",
+    "holdtrack.reports",
     "holdtrack.desks",
 ]
 
@@ -119,12 +122,20 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(VAR_DIR / "documents")},
-    },
+    # Documents: filesystem by default, S3-compatible with HOLDTRACK_DOCUMENT_STORAGE=s3 (docs/documents.md).
+    "default": default_storage_config(VAR_DIR),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+HOLDTRACK_UPLOAD_MAX_BYTES = int(os.environ.get("HOLDTRACK_UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
+
+# Delivery of documents: the console backend prints mail in the embedded demo.
+EMAIL_BACKEND = os.environ.get("HOLDTRACK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("HOLDTRACK_FROM_EMAIL", "holdtrack@localhost")
+HOLDTRACK_BASE_URL = os.environ.get("HOLDTRACK_BASE_URL", "http://127.0.0.1:8000")  # acknowledgement links
+
+# Public statistics: counts below the threshold are suppressed (with complementary suppression).
+HOLDTRACK_SUPPRESSION_THRESHOLD = int(os.environ.get("HOLDTRACK_SUPPRESSION_THRESHOLD", "10"))
+HOLDTRACK_SUPPRESS_ZEROS = env_bool("HOLDTRACK_SUPPRESS_ZEROS", False)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8

@@ -9,5 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(template_name="desks/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("reports/", include("holdtrack.reports.urls")),
+    path("public/", include("holdtrack.reports.public_urls")),
     path("", include("holdtrack.desks.urls")),
 ]

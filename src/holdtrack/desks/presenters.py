@@ -179,6 +179,7 @@ def clock_views(clocks: list[Clock], tz_name: str, now: datetime) -> list[ClockV
 
 @dataclass(frozen=True)
 class DocumentRow:
+    pk: int
     title: str
     kind: str
     version: int
@@ -193,6 +194,7 @@ def documents(case_type: str, case_id: int, tz_name: str) -> list[DocumentRow]:
     rows = Document.objects.filter(case_type=case_type, case_id=case_id).order_by("uploaded_at", "id")
     return [
         DocumentRow(
+            pk=doc.pk,
             title=doc.title,
             kind=doc.get_kind_display(),
             version=doc.version,

@@ -343,17 +343,40 @@ def q_work(user: Any, now: datetime) -> Queue:
     )
 
 
+def q_failed_deliveries(user: Any, now: datetime) -> Queue:
+    from holdtrack.documents.delivery import failed_deliveries_for
+
+    def row(a: Any) -> list[Cell]:
+        doc = a.document
+        return [
+            Cell(doc.title, href=reverse("desks:document_download", args=[doc.pk])),
+            Cell(a.recipient_org.name),
+            Cell(a.get_channel_display()),
+            Cell(local(a.attempted_at, "UTC")),
+            Cell(a.error[:200]),
+        ]
+
+    return _queue(
+        "failed-deliveries",
+        "Deliveries that did not get through",
+        "Documents sent to a counterparty that failed; send again or record how the matter was settled.",
+        failed_deliveries_for(user),
+        ["Document", "Recipient", "Channel", "Attempted", "Error"],
+        row,
+    )
+
+
 # ---------------------------------------------------------------------------------------------- by role
 
 QueueBuilder = Callable[[Any, datetime], Queue]
 
 QUEUE_BUILDERS: dict[str, list[QueueBuilder]] = {
-    Role.AGENCY_OFFICER: [q_prepared, q_approved, q_holds, q_work],
-    Role.AGENCY_SUPERVISOR: [q_to_approve, q_to_sign, q_to_refer, q_referrals, q_holds, q_work],
-    Role.AGENCY_COUNSEL: [q_to_refer, q_referrals, q_court_cases, q_work],
-    Role.DOJ_ATTORNEY: [q_referrals, q_court_cases],
-    Role.LEA_BOOKING: [q_to_receive, q_to_serve, q_holds, q_work],
-    Role.LEA_COUNSEL: [q_policy_review, q_subpoenas_due, q_court_cases, q_work],
+    Role.AGENCY_OFFICER: [q_prepared, q_approved, q_holds, q_work, q_failed_deliveries],
+    Role.AGENCY_SUPERVISOR: [q_to_approve, q_to_sign, q_to_refer, q_referrals, q_holds, q_work, q_failed_deliveries],
+    Role.AGENCY_COUNSEL: [q_to_refer, q_referrals, q_court_cases, q_work, q_failed_deliveries],
+    Role.DOJ_ATTORNEY: [q_referrals, q_court_cases, q_failed_deliveries],
+    Role.LEA_BOOKING: [q_to_receive, q_to_serve, q_holds, q_work, q_failed_deliveries],
+    Role.LEA_COUNSEL: [q_policy_review, q_subpoenas_due, q_court_cases, q_work, q_failed_deliveries],
 }
 
 

@@ -109,7 +109,7 @@ def _memoised(kind: str, lea: LawEnforcementAgency, on: date, compute: Any) -> A
 
 
 def applicable_policies(lea: LawEnforcementAgency, on: date) -> list[Policy]:
-    return _memoised("policies", lea, on, lambda: _applicable_policies(lea, on))  # type: ignore[no-any-return]
+    return _memoised("policies", lea, on, lambda: _applicable_policies(lea, on))
 
 
 def _applicable_policies(lea: LawEnforcementAgency, on: date) -> list[Policy]:
@@ -133,7 +133,7 @@ def _applicable_policies(lea: LawEnforcementAgency, on: date) -> list[Policy]:
 
 
 def active_agreement(lea: LawEnforcementAgency, on: date) -> Agreement287g | None:
-    return _memoised("agreement", lea, on, lambda: _active_agreement(lea, on))  # type: ignore[no-any-return]
+    return _memoised("agreement", lea, on, lambda: _active_agreement(lea, on))
 
 
 def _active_agreement(lea: LawEnforcementAgency, on: date) -> Agreement287g | None:

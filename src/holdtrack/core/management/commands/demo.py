@@ -30,18 +30,38 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if settings.DEBUG is False and getattr(settings, "HOLDTRACK_PRODUCTION", False):
             raise CommandError("The demo is not run against a production configuration.")
-        self.stdout.write("1/5 Migrating the database …")
+        self.stdout.write("1/6 Migrating the database …")
         call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("2/5 Loading reference data …")
+        self.stdout.write("2/6 Loading reference data …")
         call_command("load_reference")
-        self.stdout.write(f"3/5 Simulating the last {opts['days']} days (seed {DEMO_SEED}, scale {opts['scale']}) …")
+        self.stdout.write(f"3/6 Simulating the last {opts['days']} days (seed {DEMO_SEED}, scale {opts['scale']}) …")
         call_command("simulate", days=opts["days"], seed=DEMO_SEED, scale=opts["scale"])
-        self.stdout.write("4/5 Running the sweep …")
+        self.stdout.write("4/6 Running the sweep …")
         call_command("sweep")
-        self.stdout.write("5/5 Demo users")
+        self.stdout.write("5/6 Reports: aggregates and a public statistics release …")
+        call_command("report", "refresh")
+        publish_demo_release(opts["days"])
+        self.stdout.write("6/6 Demo users")
         print_logins(create_demo_users())
         if not opts["no_serve"]:
             call_command("serve", bind=opts["bind"])
+
+
+def publish_demo_release(days: int) -> None:
+    """Publish the complete months of the simulated window once; a re-run finds the release and skips."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from holdtrack.reports.models import PublicSnapshot
+    from holdtrack.reports.public import publish
+
+    today = timezone.now().date()
+    last = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    first = (today - timedelta(days=days)).replace(day=1)
+    if first > last or PublicSnapshot.objects.filter(period_start=first, period_end=last).exists():
+        return
+    publish(f"{first:%Y-%m}..{last:%Y-%m}", note="Demo release built from the simulated history.")
 
 
 def create_demo_users() -> list[tuple[str, str, str]]:

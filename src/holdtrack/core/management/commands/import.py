@@ -1,0 +1,156 @@
+"""``holdtrack import foia-detainers FILE``: load one ICE FOIA detainer release (CSV, .csv.gz or .xlsx).
+
+Subcommands keep room for further sources. Progress and row errors go to standard error, the summary table
+to standard output. Exit code 1 when the file cannot be read or has more bad rows than allowed; nothing is
+saved then.
+"""
+
+from __future__ import annotations
+
+import getpass
+from typing import IO, Any, cast
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from holdtrack.reports.foia import LAYOUTS, FoiaImportError, FoiaImportResult, foia_detainers_import
+
+SHOWN_ERRORS = 100
+
+
+def _share(value: str) -> float:
+    share = float(value)
+    if not 0 <= share <= 1:
+        raise ValueError(value)
+    return share
+
+
+def _months(months: list[str]) -> str:
+    if not months:
+        return "none"
+    return f"{months[0]} … {months[-1]} ({len(months)} months)"
+
+
+def _names(names: list[str] | dict[str, Any]) -> str:
+    return ", ".join(names) if names else "none"
+
+
+class Command(BaseCommand):
+    help = "Import records: 'foia-detainers' loads one ICE FOIA detainer release."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="what", required=True, metavar="{foia-detainers}")
+        foia = sub.add_parser(
+            "foia-detainers",
+            help="An ICE detainer release (CSV, .csv.gz or .xlsx); the column layout is detected from the header.",
+        )
+        foia.add_argument("file", metavar="FILE")
+        foia.add_argument("--layout", choices=sorted(LAYOUTS), help="Use this layout instead of detecting it.")
+        foia.add_argument(
+            "--max-bad-rows",
+            type=int,
+            default=None,
+            metavar="N",
+            help="Save the good rows if at most N rows are bad (default 0, or unlimited with --max-bad-share).",
+        )
+        foia.add_argument(
+            "--max-bad-share",
+            type=_share,
+            default=None,
+            metavar="FRACTION",
+            help="Save the good rows if at most this fraction of the rows read is bad (e.g. 0.001).",
+        )
+        foia.add_argument(
+            "--allow-unknown-lift-reasons",
+            action="store_true",
+            help="Import rows with a lift reason outside the known list as 'open or unknown' (listed in the drift).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["what"] == "foia-detainers":
+            self._foia(options)
+
+    def _foia(self, options: dict[str, Any]) -> None:
+        max_bad_rows = options["max_bad_rows"]
+        if max_bad_rows is None and options["max_bad_share"] is None:
+            max_bad_rows = 0
+        # rich redraws in place; Django's automatic newline would break that.
+        self.stderr.ending = ""
+        err = Console(file=cast(IO[str], self.stderr), highlight=False, soft_wrap=True)
+        out = Console(file=cast(IO[str], self.stdout), highlight=False, soft_wrap=True)
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no login name in some containers
+            user = "unknown"
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=not err.is_terminal,
+        ) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def progress(stage: str, done: int, total: int | None) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(f"{stage} rows", total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            try:
+                result = foia_detainers_import(
+                    actor=None,
+                    actor_label=f"command line ({user})",
+                    path=options["file"],
+                    layout=options["layout"],
+                    max_bad_rows=max_bad_rows,
+                    max_bad_share=options["max_bad_share"],
+                    allow_unknown_lift_reasons=options["allow_unknown_lift_reasons"],
+                    progress=progress,
+                )
+            except FoiaImportError as exc:
+                raise CommandError(str(exc), returncode=1) from exc
+
+        if result.already_imported is not None:
+            run = result.already_imported
+            out.print(
+                f"{result.file_name}: already imported (run {run.pk}, {run.rows_imported:,} rows, "
+                f"{run.finished_at:%Y-%m-%d %H:%M} UTC); nothing was imported."
+            )
+            return
+        for error in result.errors[:SHOWN_ERRORS]:
+            err.print(str(error), markup=False)
+        if len(result.errors) > SHOWN_ERRORS:
+            err.print(f"… and {len(result.errors) - SHOWN_ERRORS:,} more bad rows")
+        out.print(self._summary(result))
+        if result.refused:
+            raise CommandError(f"{result.file_name}: {result.refused}; nothing was imported.", returncode=1)
+
+    def _summary(self, result: FoiaImportResult) -> Table:
+        drift = result.drift
+        table = Table(title=f"FOIA detainer import: {result.file_name}", show_header=False, title_justify="left")
+        table.add_column("", style="bold", no_wrap=True)
+        table.add_column("", overflow="fold")  # wrap long values (the SHA-256) instead of cutting them
+        table.add_row("run", str(result.run.pk) if result.run else "none (nothing saved)")
+        table.add_row("SHA-256", result.sha256)
+        table.add_row("layout", result.layout)
+        table.add_row("rows read", f"{result.rows_read:,}")
+        table.add_row("rows imported", f"{result.rows_imported:,}")
+        table.add_row("rows rejected", f"{result.rows_rejected:,}")
+        table.add_row("months covered", _months(result.months))
+        table.add_row("new columns", _names(drift.get("new_columns", [])))
+        table.add_row("missing columns", _names(drift.get("missing_columns", [])))
+        retyped = drift.get("retyped_columns", {})
+        table.add_row(
+            "retyped columns",
+            ", ".join(f"{c} ({v['bad_values']:,} not {v['expected']})" for c, v in retyped.items()) or "none",
+        )
+        table.add_row("withheld columns", _names(drift.get("withheld_columns", [])))
+        if "unknown_lift_reasons" in drift:
+            table.add_row("unknown lift reasons", _names(drift["unknown_lift_reasons"]))
+        if "unknown_detainer_types" in drift:
+            table.add_row("unrecognized detainer types", _names(drift["unknown_detainer_types"]))
+        table.add_row("seconds", f"{result.seconds:.1f}")
+        return table
