@@ -52,7 +52,6 @@ from holdtrack.audit.models import CaseType, Channel  # noqa: E402
 from holdtrack.cases.models import Subpoena  # noqa: E402
 from holdtrack.cases.services._base import locked, note  # noqa: E402
 from holdtrack.documents import render  # noqa: E402
-from holdtrack.documents.models import DocumentKind as K  # noqa: E402
 from holdtrack.documents.packet import packet_assemble  # noqa: E402
 from holdtrack.documents.services import document_upload  # noqa: E402
 
@@ -119,7 +118,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from tests.cases.test_access import subpoena_to
-    from tests.documents.scenarios import build
+    from tests.documents.scenarios import DOCUMENTS, build
     from tests.factories import hold_eligible, make_world
 
     world = make_world()
@@ -130,21 +129,7 @@ def main() -> None:
         "subpoena": cases.subpoena,
         "referral": cases.subpoena.referral,
     }
-    kinds = [
-        (K.DETAINER_FORM, CaseType.DETAINER, "detainer", "en"),
-        (K.NOTIFICATION_REQUEST, CaseType.DETAINER, "detainer", "en"),
-        (K.DETAINER_CANCELLATION, CaseType.DETAINER, "lifted", "en"),
-        (K.SUBJECT_NOTICE, CaseType.DETAINER, "detainer", "en"),
-        (K.SUBJECT_NOTICE, CaseType.DETAINER, "detainer", "es"),
-        (K.SERVICE_PROOF, CaseType.DETAINER, "detainer", "en"),
-        (K.SUBPOENA, CaseType.SUBPOENA, "subpoena", "en"),
-        (K.SERVICE_PROOF, CaseType.SUBPOENA, "subpoena", "en"),
-        (K.RESPONSE_LETTER, CaseType.SUBPOENA, "subpoena", "en"),
-        (K.CUSTODIAN_CERTIFICATION, CaseType.SUBPOENA, "subpoena", "en"),
-        (K.CLOCK_HISTORY, CaseType.SUBPOENA, "subpoena", "en"),
-        (K.NONCOMPLIANCE_RECORD, CaseType.SUBPOENA, "subpoena", "en"),
-        (K.REFERRAL_MEMO, CaseType.REFERRAL, "referral", "en"),
-    ]
+    kinds = DOCUMENTS
 
     rows: list[tuple[str, int, float]] = []
     base_ms, base_pdf = median_ms(

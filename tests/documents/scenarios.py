@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from holdtrack.audit.models import CaseType
 from holdtrack.cases.models import CourtCase, Detainer, ItemCategory, LiftReason, ResponseType, Subpoena
 from holdtrack.cases.services import detainers as ds
 from holdtrack.cases.services import subpoenas as ss
 from holdtrack.custody import services as cs
+from holdtrack.documents.models import DocumentKind
 from tests.factories import T0, World, book, hold_eligible, received, subpoena_to
 
 ENFORCED_AT = T0 + timedelta(days=3)
@@ -64,3 +66,21 @@ def build(w: World) -> Cases:
 
 
 __all__ = ["ENFORCED_AT", "Cases", "ResponseType", "build"]
+
+
+# Every generated document: (kind, case type, which case of the scenario, language). Shared with bench/.
+DOCUMENTS = [
+    (DocumentKind.DETAINER_FORM, CaseType.DETAINER, "detainer", "en"),
+    (DocumentKind.NOTIFICATION_REQUEST, CaseType.DETAINER, "detainer", "en"),
+    (DocumentKind.DETAINER_CANCELLATION, CaseType.DETAINER, "lifted", "en"),
+    (DocumentKind.SUBJECT_NOTICE, CaseType.DETAINER, "detainer", "en"),
+    (DocumentKind.SUBJECT_NOTICE, CaseType.DETAINER, "detainer", "es"),
+    (DocumentKind.SERVICE_PROOF, CaseType.DETAINER, "detainer", "en"),
+    (DocumentKind.SUBPOENA, CaseType.SUBPOENA, "subpoena", "en"),
+    (DocumentKind.SERVICE_PROOF, CaseType.SUBPOENA, "subpoena", "en"),
+    (DocumentKind.RESPONSE_LETTER, CaseType.SUBPOENA, "subpoena", "en"),
+    (DocumentKind.CUSTODIAN_CERTIFICATION, CaseType.SUBPOENA, "subpoena", "en"),
+    (DocumentKind.CLOCK_HISTORY, CaseType.SUBPOENA, "subpoena", "en"),
+    (DocumentKind.NONCOMPLIANCE_RECORD, CaseType.SUBPOENA, "subpoena", "en"),
+    (DocumentKind.REFERRAL_MEMO, CaseType.REFERRAL, "referral", "en"),
+]

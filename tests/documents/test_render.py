@@ -19,28 +19,12 @@ from holdtrack.documents import render
 from holdtrack.documents.models import Document, DocumentKind, Origin
 from holdtrack.documents.services import document_render_and_store, document_verify
 from tests.documents.helpers import catalog, contains, pdf_pages_text, png_artifact, struct_elements
-from tests.documents.scenarios import build
+from tests.documents.scenarios import DOCUMENTS, build
 from tests.factories import other_aor_world, subpoena_to
 
 pytestmark = pytest.mark.django_db
 
 K = DocumentKind
-# (kind, case type, which case of the scenario, language)
-DOCUMENTS = [
-    (K.DETAINER_FORM, CaseType.DETAINER, "detainer", "en"),
-    (K.NOTIFICATION_REQUEST, CaseType.DETAINER, "detainer", "en"),
-    (K.DETAINER_CANCELLATION, CaseType.DETAINER, "lifted", "en"),
-    (K.SUBJECT_NOTICE, CaseType.DETAINER, "detainer", "en"),
-    (K.SUBJECT_NOTICE, CaseType.DETAINER, "detainer", "es"),
-    (K.SERVICE_PROOF, CaseType.DETAINER, "detainer", "en"),
-    (K.SUBPOENA, CaseType.SUBPOENA, "subpoena", "en"),
-    (K.SERVICE_PROOF, CaseType.SUBPOENA, "subpoena", "en"),
-    (K.RESPONSE_LETTER, CaseType.SUBPOENA, "subpoena", "en"),
-    (K.CUSTODIAN_CERTIFICATION, CaseType.SUBPOENA, "subpoena", "en"),
-    (K.CLOCK_HISTORY, CaseType.SUBPOENA, "subpoena", "en"),
-    (K.NONCOMPLIANCE_RECORD, CaseType.SUBPOENA, "subpoena", "en"),
-    (K.REFERRAL_MEMO, CaseType.REFERRAL, "referral", "en"),
-]
 IDS = [f"{k.lower()}-{ct}-{lang}" for k, ct, _, lang in DOCUMENTS]
 
 
