@@ -170,7 +170,7 @@ def test_sign_out_is_a_post(client, world):
         ),
         ("agency_counsel", {"to-refer": 1, "referrals": 1, "court-cases": 1, "work": 0, "failed-deliveries": 0}),
         ("doj_attorney", {"referrals": 1, "court-cases": 1, "failed-deliveries": 0}),
-        ("booking_clerk", {"to-receive": 1, "to-serve": 1, "holds": 1, "work": 1, "failed-deliveries": 0}),
+        ("booking_clerk", {"to-receive": 1, "to-serve": 1, "active": 0, "holds": 1, "work": 1, "failed-deliveries": 0}),
         ("lea_counsel", {"policy-review": 1, "subpoenas-due": 1, "court-cases": 1, "work": 1, "failed-deliveries": 0}),
     ],
 )
@@ -197,7 +197,14 @@ def test_queues_link_to_case_pages_and_count_down_holds(client, desk):
 def test_another_agency_sees_empty_queues(client, desk):
     client.force_login(desk.other.booking_clerk)
     response = client.get(reverse("desks:dashboard"))
-    assert counts(response) == {"to-receive": 0, "to-serve": 0, "holds": 0, "work": 0, "failed-deliveries": 0}
+    assert counts(response) == {
+        "to-receive": 0,
+        "to-serve": 0,
+        "active": 0,
+        "holds": 0,
+        "work": 0,
+        "failed-deliveries": 0,
+    }
 
 
 def test_analyst_sees_aggregates_without_names_or_links(client, desk):
@@ -361,3 +368,11 @@ def test_static_files_are_served_from_the_app(client, desk):
     html = client.get(reverse("desks:dashboard")).content.decode()
     assert "desks/holdtrack.css" in html and "desks/countdown.js" in html
     assert "//cdn" not in html and "https://" not in html
+
+
+def test_booking_desk_lists_active_detainers_awaiting_release_eligibility(client, desk):
+    d = hold_eligible(desk.w)
+    client.force_login(desk.w.booking_clerk)
+    response = client.get(reverse("desks:dashboard"))
+    assert counts(response)["active"] == 1
+    assert f'href="{reverse("desks:detainer", args=[d.pk])}"' in response.content.decode()

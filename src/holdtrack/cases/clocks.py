@@ -198,7 +198,8 @@ def detainer_clocks(d: Detainer) -> list[Clock]:
             Clock(
                 "notice_target",
                 "Advance-notice target",
-                booking.projected_release_at,
+                # The duty to notify starts with the detainer's receipt; the target is set by projected release.
+                d.received_at or d.transmitted_at or d.prepared_at,
                 target,
                 R_NOTICE_48H.ref,
                 f"48 hours before projected release at {local(booking.projected_release_at, tz)}; rule {R_NOTICE_48H.ref}",

@@ -171,6 +171,20 @@ def q_policy_review(user: Any, now: datetime) -> Queue:
     )
 
 
+def q_active(user: Any, now: datetime) -> Queue:
+    return _queue(
+        "active",
+        "Active detainers: release eligibility to record",
+        "Decided detainers on subjects still in custody. Recording release eligibility (bond, dismissal, sentence "
+        "served) starts any hold ceiling.",
+        _detainers(user, S.ACTIVE_HOLD_ELIGIBLE, S.ACTIVE_NOTIFY_ONLY)
+        .filter(booking__release_eligible_at__isnull=True)
+        .order_by("decided_at", "pk"),
+        BASIC_COLUMNS,
+        lambda d: _detainer_basic_row(d, d.decided_at),
+    )
+
+
 def q_holds(user: Any, now: datetime) -> Queue:
     def row(d: Detainer) -> list[Cell]:
         tz = d.facility.timezone
@@ -375,7 +389,7 @@ QUEUE_BUILDERS: dict[str, list[QueueBuilder]] = {
     Role.AGENCY_SUPERVISOR: [q_to_approve, q_to_sign, q_to_refer, q_referrals, q_holds, q_work, q_failed_deliveries],
     Role.AGENCY_COUNSEL: [q_to_refer, q_referrals, q_court_cases, q_work, q_failed_deliveries],
     Role.DOJ_ATTORNEY: [q_referrals, q_court_cases, q_failed_deliveries],
-    Role.LEA_BOOKING: [q_to_receive, q_to_serve, q_holds, q_work, q_failed_deliveries],
+    Role.LEA_BOOKING: [q_to_receive, q_to_serve, q_active, q_holds, q_work, q_failed_deliveries],
     Role.LEA_COUNSEL: [q_policy_review, q_subpoenas_due, q_court_cases, q_work, q_failed_deliveries],
 }
 
