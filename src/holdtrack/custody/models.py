@@ -220,3 +220,79 @@ class CitizenshipClaim(FSMModelMixin, models.Model):
 
     @transition(field=status, source=ClaimStatus.OPEN, target=ClaimStatus.VERIFIED_NONCITIZEN)
     def verify_noncitizen(self) -> None: ...
+
+
+# ------------------------------------------------------------------------------- booking-feed ingestion
+
+
+class FeedImportStatus(models.TextChoices):
+    COMPLETE = "COMPLETE", "Complete"
+    PARTIAL = "PARTIAL", "Complete except rejected rows"
+
+
+class BookingImportRun(models.Model):
+    """One bulk import of a booking feed file (``holdtrack import bookings``); written in one transaction."""
+
+    file_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    file_size = models.BigIntegerField(default=0)
+    format = models.CharField(max_length=8)
+    mapping = models.CharField(max_length=40, blank=True)
+    custodian = models.ForeignKey(
+        "jurisdictions.LawEnforcementAgency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    rows_read = models.IntegerField(default=0)
+    rows_imported = models.IntegerField(default=0)
+    rows_rejected = models.IntegerField(default=0)
+    events_created = models.IntegerField(default=0)
+    events_skipped = models.IntegerField(default=0)
+    schema_drift = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=FeedImportStatus.choices)
+    actor_label = models.CharField(max_length=120, blank=True)
+
+    def __str__(self) -> str:
+        return f"Booking import {self.pk} ({self.file_name})"
+
+
+class FeedEvent(models.TextChoices):
+    BOOKING = "BOOKING", "Booking"
+    RELEASE_ELIGIBILITY = "RELEASE_ELIGIBILITY", "Release eligibility"
+    RELEASE = "RELEASE", "Release"
+
+
+class BookingImportRow(models.Model):
+    """Provenance of one booking event taken from a feed: which file (SHA-256), which row, which run.
+
+    The idempotency key is agency + booking number + event. The LEA-side immigration-hold flag and the hold
+    outcome derived from the release disposition are kept here: the detainer services record holds issued by
+    the federal agency (with their I-200/I-205 and policy guards), which a de-identified jail feed cannot
+    supply, so a feed's hold flag is never turned into a ``Detainer``.
+    """
+
+    run = models.ForeignKey(BookingImportRun, on_delete=models.PROTECT, related_name="rows")
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="feed_rows")
+    custodian_ori = models.CharField(max_length=9)
+    booking_number = models.CharField(max_length=64)
+    event = models.CharField(max_length=20, choices=FeedEvent.choices)
+    file_sha256 = models.CharField(max_length=64)
+    row_number = models.IntegerField()
+    immigration_hold = models.BooleanField(null=True, blank=True)
+    hold_outcome = models.CharField(max_length=24, blank=True)
+    charge_type = models.CharField(max_length=24, blank=True)
+    source_disposition = models.CharField(max_length=80, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["custodian_ori", "booking_number", "event"], name="feed_row_agency_booking_event"
+            )
+        ]
+        indexes = [models.Index(fields=["event", "immigration_hold"])]
+
+    def __str__(self) -> str:
+        return f"{self.custodian_ori}/{self.booking_number}/{self.event}"

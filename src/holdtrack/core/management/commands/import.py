@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from holdtrack.custody.ingest.cli import add_parser as add_bookings_parser
+from holdtrack.custody.ingest.cli import handle as handle_bookings
 from holdtrack.reports.foia import LAYOUTS, FoiaImportError, FoiaImportResult, foia_detainers_import
 
 SHOWN_ERRORS = 100
@@ -38,10 +40,10 @@ def _names(names: list[str] | dict[str, Any]) -> str:
 
 
 class Command(BaseCommand):
-    help = "Import records: 'foia-detainers' loads one ICE FOIA detainer release."
+    help = "Import records: 'foia-detainers' (an ICE FOIA detainer release), 'bookings' (a jail booking feed)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="what", required=True, metavar="{foia-detainers}")
+        sub = parser.add_subparsers(dest="what", required=True, metavar="{foia-detainers,bookings}")
         foia = sub.add_parser(
             "foia-detainers",
             help="An ICE detainer release (CSV, .csv.gz or .xlsx); the column layout is detected from the header.",
@@ -67,10 +69,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Import rows with a lift reason outside the known list as 'open or unknown' (listed in the drift).",
         )
+        add_bookings_parser(sub)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["what"] == "foia-detainers":
             self._foia(options)
+        elif options["what"] == "bookings":
+            handle_bookings(self, options)
 
     def _foia(self, options: dict[str, Any]) -> None:
         max_bad_rows = options["max_bad_rows"]

@@ -24,6 +24,8 @@ from holdtrack.reports.commands_stats import STATS_COMMANDS
 from holdtrack.reports.commands_stats import add_subcommands as add_stats_subcommands
 from holdtrack.reports.commands_stats import handle as handle_stats
 from holdtrack.reports.foia_reports import BY_FIELDS, declined_share_by_state, detainer_counts
+from holdtrack.reports.hold_impact import add_subcommand as add_hold_impact_subcommand
+from holdtrack.reports.hold_impact import handle as handle_hold_impact
 
 FORMATS = ("table", "csv", "json")
 
@@ -53,7 +55,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(
-            dest="what", required=True, metavar="{detainers,declined-share,declined,publish,refresh}"
+            dest="what", required=True, metavar="{detainers,declined-share,declined,publish,refresh,hold-impact}"
         )
         detainers = sub.add_parser("detainers", help="Detainers prepared, counted by one key.")
         detainers.add_argument("--by", required=True, choices=list(BY_FIELDS))
@@ -74,6 +76,7 @@ class Command(BaseCommand):
             )
         # Over holdtrack's own records: declined, publish, refresh (holdtrack.reports.commands_stats).
         add_stats_subcommands(sub)
+        add_hold_impact_subcommand(sub, _from_arg, _to_arg)
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -86,6 +89,9 @@ class Command(BaseCommand):
     def _report(self, options: dict[str, Any]) -> None:
         if options["what"] in STATS_COMMANDS:
             handle_stats(self, options)
+            return
+        if options["what"] == "hold-impact":
+            handle_hold_impact(self, options)
             return
         window = {"date_from": options["date_from"], "date_to": options["date_to"], "run_ids": options["run_ids"]}
         if options["what"] == "detainers":

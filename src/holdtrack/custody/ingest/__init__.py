@@ -1,0 +1,20 @@
+"""Booking-feed ingestion (issue 3): ``holdtrack import bookings FILE [--format] [--mapping]``."""
+
+from holdtrack.custody.ingest.records import FeedMapping, FeedRecord
+from holdtrack.custody.ingest.run import (
+    BookingImportError,
+    BookingImportResult,
+    bookings_import,
+    feed_user,
+    mappings,
+)
+
+__all__ = [
+    "BookingImportError",
+    "BookingImportResult",
+    "FeedMapping",
+    "FeedRecord",
+    "bookings_import",
+    "feed_user",
+    "mappings",
+]

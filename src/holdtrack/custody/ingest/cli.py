@@ -1,0 +1,107 @@
+"""``holdtrack import bookings FILE [--format csv|ndjson] [--mapping NAME] [--max-bad-rows N]``.
+
+Progress and row errors go to standard error, the summary to standard output. Exit code 1 when the file
+cannot be read or has more bad rows than allowed; nothing is saved then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from typing import IO, Any, cast
+
+from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from holdtrack.custody.ingest.run import FORMATS, BookingImportError, BookingImportResult, bookings_import, mappings
+
+SHOWN_ERRORS = 100
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "bookings", help="A booking feed (CSV, NDJSON, optionally .gz) in the canonical layout or a named mapping."
+    )
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("--format", dest="feed_format", choices=FORMATS, help="Default: from the file name.")
+    parser.add_argument("--mapping", default="canonical", choices=sorted(mappings()), help="Column layout.")
+    parser.add_argument("--max-bad-rows", dest="feed_max_bad_rows", type=int, default=0, metavar="N", help="Default 0.")
+    return parser
+
+
+def _names(names: list[str] | dict[str, Any]) -> str:
+    return ", ".join(names) if names else "none"
+
+
+def summary(result: BookingImportResult) -> Table:
+    drift = result.drift
+    table = Table(title=f"Booking import: {result.file_name}", show_header=False, title_justify="left")
+    table.add_column("", style="bold", no_wrap=True)
+    table.add_column("", overflow="fold")
+    table.add_row("run", str(result.run.pk) if result.run else "none (nothing saved)")
+    table.add_row("SHA-256", result.sha256)
+    table.add_row("format / mapping", f"{result.format} / {result.mapping}")
+    table.add_row("rows read", f"{result.rows_read:,}")
+    table.add_row("rows imported", f"{result.rows_imported:,}")
+    table.add_row("rows rejected", f"{result.rows_rejected:,}")
+    events = ", ".join(f"{k.lower()} {v:,}" for k, v in sorted(result.events_created.items())) or "none"
+    table.add_row("events created", events)
+    table.add_row("events already present", f"{result.events_skipped:,}")
+    table.add_row("new columns", _names(drift.get("new_columns", [])))
+    table.add_row("missing columns", _names(drift.get("missing_columns", [])))
+    retyped = drift.get("retyped_columns", {})
+    table.add_row("retyped columns", ", ".join(f"{c} ({v})" for c, v in retyped.items()) or "none")
+    table.add_row("seconds", f"{result.seconds:.1f}")
+    return table
+
+
+def handle(command: BaseCommand, options: dict[str, Any]) -> None:
+    command.stderr.ending = ""
+    err = Console(file=cast(IO[str], command.stderr), highlight=False, soft_wrap=True)
+    out = Console(file=cast(IO[str], command.stdout), highlight=False, soft_wrap=True)
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=not err.is_terminal,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{stage} rows", total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        try:
+            result = bookings_import(
+                path=options["file"],
+                fmt=options["feed_format"],
+                mapping=options["mapping"],
+                max_bad_rows=options["feed_max_bad_rows"],
+                actor_label=f"command line ({user})",
+                progress=progress,
+            )
+        except BookingImportError as exc:
+            raise CommandError(str(exc), returncode=1) from exc
+    if result.already_imported is not None:
+        run = result.already_imported
+        out.print(
+            f"{result.file_name}: already imported (run {run.pk}, {run.rows_imported:,} rows, "
+            f"{run.finished_at:%Y-%m-%d %H:%M} UTC); nothing was imported."
+        )
+        return
+    for error in result.errors[:SHOWN_ERRORS]:
+        err.print(str(error), markup=False)
+    if len(result.errors) > SHOWN_ERRORS:
+        err.print(f"… and {len(result.errors) - SHOWN_ERRORS:,} more problems")
+    out.print(summary(result))
+    if result.refused:
+        raise CommandError(f"{result.file_name}: {result.refused}; nothing was imported.", returncode=1)

@@ -1,0 +1,53 @@
+"""What a feed row becomes once a mapping has read it: one booking and its release events, ready for the
+custody services. Mappings (the canonical layout, Pierce County …) produce ``FeedRecord`` values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass
+class FeedRecord:
+    row_number: int
+    agency_ori: str
+    booking_number: str
+    booked_at: datetime
+    facility_code: str
+    first_name: str
+    last_name: str
+    middle_name: str = ""
+    date_of_birth: date | None = None
+    sex: str = "U"
+    birth_country: str = ""
+    charge_level: str = "MISDEMEANOR"
+    charges: list[dict[str, Any]] = field(default_factory=list)
+    release_eligible_at: datetime | None = None
+    release_eligibility_reason: str = ""
+    released_at: datetime | None = None
+    release_type: str = ""
+    immigration_hold: bool | None = None
+    hold_outcome: str = ""
+    charge_type: str = ""
+    source_disposition: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# A field problem: (field, message). A mapping returns the record or the problems of its row.
+Problems = list[tuple[str, str]]
+Converter = Callable[[Mapping[str, Any], int], tuple[FeedRecord | None, Problems]]
+
+
+@dataclass(frozen=True)
+class FeedMapping:
+    """A feed layout: its documented columns, the ones a row cannot do without, and the converter."""
+
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    required_columns: tuple[str, ...]
+    convert: Converter
+    # Columns that identify a person and are never stored (none in the canonical layout).
+    withheld: tuple[str, ...] = ()
