@@ -28,9 +28,10 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 DEBUG = env_bool("HOLDTRACK_DEBUG", False)
+HOLDTRACK_PRODUCTION = env_bool("HOLDTRACK_PRODUCTION", False)
 SECRET_KEY = os.environ.get("HOLDTRACK_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("HOLDTRACK_PRODUCTION", False):
+    if HOLDTRACK_PRODUCTION:
         raise RuntimeError("HOLDTRACK_SECRET_KEY must be set in production")
     # Embedded/demo default only; production sets HOLDTRACK_PRODUCTION=1 and a real key.
     SECRET_KEY = "holdtrack-embedded-demo-key-not-for-production"  # noqa: S105
@@ -143,7 +144,7 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if env_bool("HOLDTRACK_PRODUCTION", False):
+if HOLDTRACK_PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("HOLDTRACK_SSL_REDIRECT", True)

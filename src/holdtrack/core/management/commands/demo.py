@@ -28,8 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default="127.0.0.1:8000")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        if settings.DEBUG is False and getattr(settings, "HOLDTRACK_PRODUCTION", False):
-            raise CommandError("The demo is not run against a production configuration.")
+        if settings.HOLDTRACK_PRODUCTION:
+            raise CommandError("The demo (known passwords, simulated history) is never built in production.")
         self.stdout.write("1/6 Migrating the database …")
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("2/6 Loading reference data …")
