@@ -7,7 +7,15 @@ from __future__ import annotations
 from django.contrib import admin
 
 from holdtrack.core.admin import ServiceOwnedAdmin
-from holdtrack.custody.models import Booking, CitizenshipClaim, IdentityMatch, Subject, SubjectIdentifier
+from holdtrack.custody.models import (
+    Booking,
+    BookingImportRow,
+    BookingImportRun,
+    CitizenshipClaim,
+    IdentityMatch,
+    Subject,
+    SubjectIdentifier,
+)
 
 
 @admin.register(Subject)
@@ -83,3 +91,18 @@ class CitizenshipClaimAdmin(ServiceOwnedAdmin):
     search_fields = ("=id", "=subject__id")
     state_fields = ("status",)
     fields = ("subject", "basis", "raised_at", "raised_by", "status", "resolved_at")
+
+
+@admin.register(BookingImportRun)
+class BookingImportRunAdmin(ServiceOwnedAdmin):
+    list_display = ("id", "file_name", "format", "mapping", "custodian", "started_at", "rows_read", "rows_imported")
+    list_filter = ("format", "mapping")
+    search_fields = ("file_name", "=file_sha256")
+
+
+@admin.register(BookingImportRow)
+class BookingImportRowAdmin(ServiceOwnedAdmin):
+    # Provenance only: which file and row produced which booking event.
+    list_display = ("id", "run", "custodian_ori", "booking_number", "event", "file_sha256")
+    list_filter = ("event",)
+    search_fields = ("=booking_number", "=custodian_ori")
