@@ -7,14 +7,12 @@ cannot be read or has more bad rows than allowed; nothing is saved then.
 from __future__ import annotations
 
 import argparse
-import getpass
-from typing import IO, Any, cast
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from holdtrack.core.console import consoles, login_name, stage_progress
 from holdtrack.custody.ingest.run import FORMATS, BookingImportError, BookingImportResult, bookings_import, mappings
 
 SHOWN_ERRORS = 100
@@ -58,28 +56,9 @@ def summary(result: BookingImportResult) -> Table:
 
 
 def handle(command: BaseCommand, options: dict[str, Any]) -> None:
-    command.stderr.ending = ""
-    err = Console(file=cast(IO[str], command.stderr), highlight=False, soft_wrap=True)
-    out = Console(file=cast(IO[str], command.stdout), highlight=False, soft_wrap=True)
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=not err.is_terminal,
-    ) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def progress(stage: str, done: int, total: int | None) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(f"{stage} rows", total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
+    err, out = consoles(command)
+    user = login_name()
+    with stage_progress(err) as progress:
         try:
             result = bookings_import(
                 path=options["file"],

@@ -7,14 +7,12 @@ saved then.
 
 from __future__ import annotations
 
-import getpass
-from typing import IO, Any, cast
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from holdtrack.core.console import consoles, login_name, stage_progress
 from holdtrack.custody.ingest.cli import add_parser as add_bookings_parser
 from holdtrack.custody.ingest.cli import handle as handle_bookings
 from holdtrack.reports.foia import LAYOUTS, FoiaImportError, FoiaImportResult, foia_detainers_import
@@ -82,28 +80,9 @@ class Command(BaseCommand):
         if max_bad_rows is None and options["max_bad_share"] is None:
             max_bad_rows = 0
         # rich redraws in place; Django's automatic newline would break that.
-        self.stderr.ending = ""
-        err = Console(file=cast(IO[str], self.stderr), highlight=False, soft_wrap=True)
-        out = Console(file=cast(IO[str], self.stdout), highlight=False, soft_wrap=True)
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):  # no login name in some containers
-            user = "unknown"
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=not err.is_terminal,
-        ) as bar:
-            tasks: dict[str, TaskID] = {}
-
-            def progress(stage: str, done: int, total: int | None) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(f"{stage} rows", total=total)
-                bar.update(tasks[stage], completed=done, total=total)
-
+        err, out = consoles(self)
+        user = login_name()
+        with stage_progress(err) as progress:
             try:
                 result = foia_detainers_import(
                     actor=None,

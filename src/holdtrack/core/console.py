@@ -1,0 +1,50 @@
+"""Terminal helpers shared by the import commands: consoles on the command's streams, the operator's login
+name for provenance, and a progress bar with one task per stage."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, cast
+
+from django.core.management.base import BaseCommand
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+StageProgress = Callable[[str, int, int | None], None]
+
+
+def consoles(command: BaseCommand) -> tuple[Console, Console]:
+    """(stderr, stdout) consoles; progress and problems go to stderr so stdout stays clean."""
+    command.stderr.ending = ""
+    err = Console(file=cast(IO[str], command.stderr), highlight=False, soft_wrap=True)
+    out = Console(file=cast(IO[str], command.stdout), highlight=False, soft_wrap=True)
+    return err, out
+
+
+def login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "unknown"
+
+
+@contextmanager
+def stage_progress(err: Console) -> Iterator[StageProgress]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=not err.is_terminal,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{stage} rows", total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield progress
