@@ -10,6 +10,7 @@ PACKAGES=(
   libharfbuzz-subset0           # WeasyPrint's font subsetter (fontTools fallback is deprecated)
   poppler-utils                 # pdftoppm: PNG renders of documents kept as test artifacts
   gettext                       # compilemessages for document translations (the .mo files are committed)
+  chromium fonts-liberation     # browser tests (Playwright drives /usr/bin/chromium; never `playwright install`)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

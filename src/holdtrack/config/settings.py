@@ -53,10 +53,12 @@ INSTALLED_APPS = [
     "holdtrack.audit",
     "holdtrack.jurisdictions",
     "holdtrack.custody",
+    "holdtrack.screening",
     "holdtrack.cases",
     "holdtrack.documents",
     "holdtrack.reports",
     "holdtrack.desks",
+    "holdtrack.api",
 ]
 
 MIDDLEWARE = [

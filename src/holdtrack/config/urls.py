@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from holdtrack.api.urls import api
 from holdtrack.core.views import healthz
 
 urlpatterns = [
@@ -9,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(template_name="desks/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", api.urls),
     path("reports/", include("holdtrack.reports.urls")),
     path("public/", include("holdtrack.reports.public_urls")),
     path("", include("holdtrack.desks.urls")),

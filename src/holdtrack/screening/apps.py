@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ScreeningConfig(AppConfig):
+    """Identity screening of bookings against the subject registry (issue 3)."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "holdtrack.screening"
