@@ -11,6 +11,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="desks/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", api.urls),
+    path("account/", include("holdtrack.accounts.urls")),
+    path("tools/", include("holdtrack.desks.urls_tools")),
     path("reports/", include("holdtrack.reports.urls")),
     path("public/", include("holdtrack.reports.public_urls")),
     path("", include("holdtrack.desks.urls")),
