@@ -1,7 +1,8 @@
 """The real Pierce County feed (``../shared/data/pierce-county-bookings``): every booking imported through the
 services, and ``report hold-impact`` over the stored bookings agrees with a computation straight from the CSV.
 
-The import of 9,126 bookings takes about a minute, so one test covers the import, the report and a re-import.
+The import of 9,126 bookings goes through the chunked bulk path (a few seconds on either database); one test
+covers the import, the report and a re-import.
 """
 
 from __future__ import annotations
@@ -89,12 +90,6 @@ def test_pierce_row_mapping():
 
 
 def test_real_pierce_file_imports_and_hold_impact_matches_the_csv(pierce_lea, capsys):
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        # ~18,000 service calls at ~11 bookings/s on PostgreSQL (13 min); the SQLite smoke run in CI covers the
-        # real file in ~70 s. Bulk ingestion throughput on PostgreSQL is the open benchmark of issue 3.
-        pytest.skip("real Pierce import runs in the SQLite pass (PostgreSQL ingestion is not yet tuned)")
     if not PIERCE.is_file():
         pytest.skip(f"Pierce County feed not found: {PIERCE} (shared/data is expected beside the repository)")
     rows = _csv_rows()
@@ -102,6 +97,7 @@ def test_real_pierce_file_imports_and_hold_impact_matches_the_csv(pierce_lea, ca
 
     result = bookings_import(path=PIERCE, mapping="pierce")
     assert result.run is not None, result.refused
+    assert result.chunks == 5 and result.run.status == "COMPLETE"
     assert (result.rows_read, result.rows_imported, result.rows_rejected) == (9126, 9126, 0)
     assert result.drift["new_columns"] == [] and result.drift["missing_columns"] == []
     assert Booking.objects.filter(custodian__ori="WA0530000", facility__code="WA053CJ").count() == 9126

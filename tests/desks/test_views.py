@@ -117,8 +117,8 @@ def test_login_page_renders_with_labelled_fields(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="en">' in html
-    assert '<label for="id_username">' in html and 'id="id_username"' in html
-    assert '<label for="id_password">' in html and 'id="id_password"' in html
+    assert 'for="id_username">Username</label>' in html and 'id="id_username"' in html
+    assert 'for="id_password">Password</label>' in html and 'id="id_password"' in html
     assert 'href="#main-content"' in html and '<main id="main-content"' in html
     assert no_inline_script(html)
 
@@ -155,11 +155,24 @@ def test_sign_out_is_a_post(client, world):
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
-        ("officer", {"prepared": 1, "approved": 0, "holds": 1, "work": 0, "failed-deliveries": 0}),
+        (
+            "officer",
+            {
+                "matches": 0,
+                "to-prepare": 0,
+                "prepared": 1,
+                "approved": 0,
+                "holds": 1,
+                "transfers": 1,
+                "work": 0,
+                "failed-deliveries": 0,
+            },
+        ),
         (
             "supervisor",
             {
                 "to-approve": 1,
+                "claims": 0,
                 "to-sign": 1,
                 "to-refer": 1,
                 "referrals": 1,
@@ -170,7 +183,18 @@ def test_sign_out_is_a_post(client, world):
         ),
         ("agency_counsel", {"to-refer": 1, "referrals": 1, "court-cases": 1, "work": 0, "failed-deliveries": 0}),
         ("doj_attorney", {"referrals": 1, "court-cases": 1, "failed-deliveries": 0}),
-        ("booking_clerk", {"to-receive": 1, "to-serve": 1, "active": 0, "holds": 1, "work": 1, "failed-deliveries": 0}),
+        (
+            "booking_clerk",
+            {
+                "to-receive": 1,
+                "to-serve": 1,
+                "active": 0,
+                "holds": 1,
+                "transfers": 1,
+                "work": 1,
+                "failed-deliveries": 0,
+            },
+        ),
         ("lea_counsel", {"policy-review": 1, "subpoenas-due": 1, "court-cases": 1, "work": 1, "failed-deliveries": 0}),
     ],
 )
@@ -202,6 +226,7 @@ def test_another_agency_sees_empty_queues(client, desk):
         "to-serve": 0,
         "active": 0,
         "holds": 0,
+        "transfers": 0,
         "work": 0,
         "failed-deliveries": 0,
     }

@@ -1,6 +1,12 @@
-"""Account pages: second-factor enrolment and verification, password change."""
+"""Account pages: second-factor enrolment and verification, backup codes."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from holdtrack.accounts import views
 
 app_name = "accounts"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("2fa/setup/", views.setup, name="setup"),
+    path("2fa/verify/", views.verify, name="verify"),
+    path("2fa/backup-codes/", views.backup_codes, name="backup_codes"),
+]

@@ -121,7 +121,9 @@ def detainer_get_for_user(user: Any, pk: Any) -> Detainer:
     )
     if detainer is None:
         raise NotFound("Detainer not found.")
-    audit_record(actor=user, action="detainer.view", entity_type=CaseType.DETAINER, entity_id=detainer.pk)
+    audit_record(
+        actor=user, action="detainer.view", entity_type=CaseType.DETAINER, entity_id=detainer.pk, data=_who(user)
+    )
     return detainer
 
 
@@ -152,7 +154,9 @@ def subpoena_get_for_user(user: Any, pk: Any) -> Subpoena:
     )
     if subpoena is None:
         raise NotFound("Subpoena not found.")
-    audit_record(actor=user, action="subpoena.view", entity_type=CaseType.SUBPOENA, entity_id=subpoena.pk)
+    audit_record(
+        actor=user, action="subpoena.view", entity_type=CaseType.SUBPOENA, entity_id=subpoena.pk, data=_who(user)
+    )
     return subpoena
 
 
@@ -193,7 +197,9 @@ def court_case_get_for_user(user: Any, pk: Any) -> CourtCase:
     )
     if case is None:
         raise NotFound("Court case not found.")
-    audit_record(actor=user, action="court_case.view", entity_type=CaseType.COURT_CASE, entity_id=case.pk)
+    audit_record(
+        actor=user, action="court_case.view", entity_type=CaseType.COURT_CASE, entity_id=case.pk, data=_who(user)
+    )
     return case
 
 
@@ -257,6 +263,11 @@ def audit_events_for_user(user: Any) -> QuerySet[AuditEvent]:
     if _active_role(user) not in AUDIT_READER_ROLES:
         return AuditEvent.objects.none()
     return AuditEvent.objects.select_related("actor")
+
+
+def _who(user: Any) -> dict[str, Any]:
+    """The reader's organization at the time of reading (users can move; the event must not)."""
+    return {"org": user.organization_id}
 
 
 def _as_pk(pk: Any) -> int:

@@ -8,9 +8,11 @@ One code base, two scales (brief.md section 3.5):
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, SELF
 
 from holdtrack.documents.storage import default_storage_config
 
@@ -48,6 +50,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "huey.contrib.djhuey",
+    # Security and UI plumbing (docs/security.md): second factor, lockout, CSP, htmx; ninja serves its docs
+    # from static files (no CDN) when listed here.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
+    "django_htmx",
+    "ninja",
     "holdtrack.core",
     "holdtrack.accounts",
     "holdtrack.audit",
@@ -65,12 +76,20 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Early, so every response (redirects and error pages too) carries the policy and templates get the nonce.
+    "csp.middleware.CSPMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(); then staff without a verified second factor go to enrolment/verification.
+    "django_otp.middleware.OTPMiddleware",
+    "holdtrack.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes documents: turns a locked-out login into the lockout page (HTTP 429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "holdtrack.config.urls"
@@ -86,6 +105,10 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # {{ CSP_NONCE }} for the rare inline <script nonce="…">; prefer static files.
+                "csp.context_processors.nonce",
+                # {{ unread_notifications }} for the header's Notifications link.
+                "holdtrack.desks.tools.notifications.unread_count",
             ],
         },
     },
@@ -104,6 +127,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses locked-out credentials before any password is checked (needs the request).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -140,17 +168,64 @@ HOLDTRACK_BASE_URL = os.environ.get("HOLDTRACK_BASE_URL", "http://127.0.0.1:8000
 HOLDTRACK_SUPPRESSION_THRESHOLD = int(os.environ.get("HOLDTRACK_SUPPRESSION_THRESHOLD", "10"))
 HOLDTRACK_SUPPRESS_ZEROS = env_bool("HOLDTRACK_SUPPRESS_ZEROS", False)
 
+# --- accounts and access (docs/security.md) ------------------------------------------------------------
+# Inactivity timeout: every request re-saves the session and pushes its expiry forward, so a session
+# idle for this long is expired in the database (and its cookie in the browser).
+HOLDTRACK_SESSION_IDLE_MINUTES = int(os.environ.get("HOLDTRACK_SESSION_IDLE_MINUTES", "15"))
+SESSION_COOKIE_AGE = HOLDTRACK_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 60 * 60 * 8
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if HOLDTRACK_PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("HOLDTRACK_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("HOLDTRACK_HSTS_PRELOAD", True)
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (docs/security.md).
+    if env_bool("HOLDTRACK_BEHIND_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Strict Content-Security-Policy (django-csp 4): only our own origin; no inline script or style except a
+# script carrying the per-request nonce. Pages with their own policy (document previews) keep theirs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": [SELF, NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# Second factor: TOTP (django-otp) for every human role; backup codes via otp_static.
+OTP_TOTP_ISSUER = os.environ.get("HOLDTRACK_OTP_ISSUER", "holdtrack")
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+# Lockout (django-axes): 5 failed sign-ins for a username from one address lock it for 15 minutes (HTTP 429).
+AXES_FAILURE_LIMIT = int(os.environ.get("HOLDTRACK_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("HOLDTRACK_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "holdtrack.accounts.views.lockout"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Only behind a trusted proxy may X-Forwarded-For name the client address.
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_bool("HOLDTRACK_BEHIND_PROXY", False) else ["REMOTE_ADDR"]
+)
 
 # --- task queue -----------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from django.utils.module_loading import autodiscover_modules
 from huey.consumer import Consumer
 from huey.contrib.djhuey import HUEY
 
@@ -24,8 +25,11 @@ _consumer: InProcessConsumer | None = None
 def start_in_process_worker(workers: int = 1) -> InProcessConsumer:
     global _consumer
     if _consumer is None:
-        _consumer = InProcessConsumer(HUEY, workers=workers, worker_type="thread", periodic=True,
-                                      check_worker_health=False)
+        # Register the periodic tasks of every app's ``tasks`` module, as ``run_huey`` does.
+        autodiscover_modules("tasks")
+        _consumer = InProcessConsumer(
+            HUEY, workers=workers, worker_type="thread", periodic=True, check_worker_health=False
+        )
         _consumer.start()
         log.info("in-process task worker started (%s)", type(HUEY).__name__)
     return _consumer

@@ -113,6 +113,8 @@ class Booking(models.Model):
     stated_birth_country = models.CharField(max_length=80, blank=True)
     us_passport_on_file = models.BooleanField(default=False)
     citizenship_asserted = models.BooleanField(default=False)
+    # Biometric identifier reported by the jail (FBI number / UCN); an exact match is a biometric match.
+    fbi_number = models.CharField(max_length=20, blank=True, db_index=True)
 
     class Meta:
         constraints = [
@@ -226,12 +228,13 @@ class CitizenshipClaim(FSMModelMixin, models.Model):
 
 
 class FeedImportStatus(models.TextChoices):
+    RUNNING = "RUNNING", "Running (or interrupted)"
     COMPLETE = "COMPLETE", "Complete"
     PARTIAL = "PARTIAL", "Complete except rejected rows"
 
 
 class BookingImportRun(models.Model):
-    """One bulk import of a booking feed file (``holdtrack import bookings``); written in one transaction."""
+    """One bulk import of a booking feed file (``holdtrack import bookings``), written chunk by chunk (ADR 0011)."""
 
     file_name = models.CharField(max_length=255)
     file_sha256 = models.CharField(max_length=64, db_index=True)
@@ -248,6 +251,8 @@ class BookingImportRun(models.Model):
     rows_rejected = models.IntegerField(default=0)
     events_created = models.IntegerField(default=0)
     events_skipped = models.IntegerField(default=0)
+    # Chunks committed so far: each chunk is its own transaction, so a killed import leaves whole chunks only.
+    chunks_committed = models.IntegerField(default=0)
     schema_drift = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)
     options = models.JSONField(default=dict, blank=True)

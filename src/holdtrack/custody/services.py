@@ -277,6 +277,16 @@ def identity_match_review(
             reason=reason,
             data={"model_version": m.model_version, "score": m.score, "basis": m.basis},
         )
+        if confirm:
+            # The booking says U.S. citizen (domain.md C2): the confirmed registry subject gets a claim, which
+            # freezes holds. Raised by the rule, so by the system account, as at booking time.
+            # A claim this booking already raised for the subject (booked person = matched subject) stands.
+            basis = _citizenship_indicated(m.booking)
+            raised = CitizenshipClaim.objects.filter(subject_id=m.subject_id, raised_at__gte=m.booking.booked_at)
+            if basis and not raised.exists():
+                citizenship_claim_open(
+                    actor=system_user(), subject=m.subject, basis=basis, at=at, channel=Channel.SYSTEM
+                )
         return m
 
 

@@ -5,3 +5,7 @@ class DesksConfig(AppConfig):
     name = "holdtrack.desks"
     label = "desks"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Connect the notification receivers (audit.Transition post_save).
+        from holdtrack.desks import signals  # noqa: F401

@@ -1,13 +1,12 @@
-"""The dashboard's queues, one set per role. Every queue starts from a ``cases.access`` query, so a queue can
-only ever narrow what the user may see.
-
-The full role desks (with actions) will replace these read-only queues; a desk adds its queues here by
-extending ``QUEUE_BUILDERS``.
+"""The dashboard's queues, one set per role, built from one table (``QUEUES``): each spec names its scoped
+query, its columns and how a row looks. Every query starts from a ``cases.access`` function (for identity
+matches: ``screening.selectors.review_queue`` and ``matches_for_user`` below, scoped the same way), so a
+queue can only ever narrow what the user may see.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,9 +14,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from holdtrack.accounts.models import Role
+from holdtrack.accounts.models import AGENCY_ROLES, OrgKind, Role
+from holdtrack.audit.models import CaseType
+from holdtrack.audit.services import audit_record
 from holdtrack.cases import access
 from holdtrack.cases.models import (
+    ACTIVE_STATES,
     SUBPOENA_NONCOMPLIANT,
     CourtCase,
     CourtState,
@@ -29,8 +31,11 @@ from holdtrack.cases.models import (
     SubpoenaState,
     WorkItem,
 )
+from holdtrack.core.errors import NotFound
 from holdtrack.core.timeutil import local
+from holdtrack.custody.models import CitizenshipClaim, ClaimStatus, IdentityMatch, MatchStatus
 from holdtrack.desks.presenters import iso_z, remaining_text
+from holdtrack.screening.selectors import review_queue
 
 ROW_LIMIT = 20
 S = DetainerState
@@ -63,23 +68,64 @@ class Queue:
         return len(self.rows)
 
 
-def _queue(
-    key: str,
-    title: str,
-    description: str,
-    qs: QuerySet[Any],
-    columns: list[str],
-    row: Callable[[Any], list[Cell]],
-) -> Queue:
-    count = qs.count()
-    rows = [row(obj) for obj in qs[:ROW_LIMIT]] if count else []
-    return Queue(key=key, title=title, description=description, count=count, columns=columns, rows=rows)
-
-
 def _countdown(due: datetime | None, now: datetime) -> Cell:
     if due is None:
         return Cell("—")
     return Cell(remaining_text(due, now), due_iso=iso_z(due))
+
+
+# ------------------------------------------------------------------------------------ identity matches
+
+
+def matches_for_user(user: Any) -> QuerySet[IdentityMatch]:
+    """Identity matches, of any status, of bookings in the area of responsibility of an agency user's office;
+    nothing for anyone else. The same scope as ``screening.selectors.review_queue`` (which lists the proposed
+    ones for the queue), widened to confirmed and rejected matches for the match page."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.role not in AGENCY_ROLES:
+        return IdentityMatch.objects.none()
+    org = user.organization
+    if org is None or org.kind != OrgKind.AGENCY_OFFICE or org.aor_id is None:
+        return IdentityMatch.objects.none()
+    return IdentityMatch.objects.filter(booking__custodian__jurisdiction__aor_id=org.aor_id)
+
+
+def match_get_for_user(user: Any, pk: Any) -> IdentityMatch:
+    """One match, with an access event (it shows a subject's name and date of birth)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("Identity match not found.") from None
+    m = (
+        matches_for_user(user)
+        .select_related("booking__facility", "booking__custodian", "subject", "reviewed_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if m is None:
+        raise NotFound("Identity match not found.")
+    audit_record(actor=user, action="identity_match.view", entity_type=CaseType.IDENTITY_MATCH, entity_id=m.pk)
+    return m
+
+
+def _match_row(m: IdentityMatch, now: datetime) -> list[Cell]:
+    tz = m.booking.facility.timezone
+    return [
+        Cell(f"Match {m.pk}", href=reverse("desks:match", args=[m.pk])),
+        Cell(m.booking.booking_number),
+        Cell(f"{m.booking.facility.name} ({m.booking.facility.code})"),
+        Cell(m.get_basis_display()),
+        Cell(f"{m.score:.3f}" if m.score is not None else "—"),
+        Cell(local(m.proposed_at, tz)),
+    ]
+
+
+MATCH_COLUMNS = ["Match", "Booking", "Facility", "Basis", "Score", "Proposed"]
+
+
+def _matches(user: Any, status: str) -> QuerySet[IdentityMatch]:
+    return (
+        matches_for_user(user).filter(status=status).select_related("booking__facility").order_by("proposed_at", "pk")
+    )
 
 
 # -------------------------------------------------------------------------------------------- detainers
@@ -95,115 +141,45 @@ def _detainer_link(d: Detainer) -> Cell:
     return Cell(f"Detainer {d.pk}", href=reverse("desks:detainer", args=[d.pk]))
 
 
-def _detainer_basic_row(d: Detainer, when: datetime | None) -> list[Cell]:
-    tz = d.facility.timezone
-    return [
-        _detainer_link(d),
-        Cell(d.booking.booking_number),
-        Cell(f"{d.facility.name} ({d.facility.code})"),
-        Cell(f"{d.addressed_lea.name} ({d.addressed_lea.ori})"),
-        Cell(d.get_form_type_display().split(" ", 1)[0] + f" · {d.get_request_type_display().split(' (')[0]}"),
-        Cell(local(when, tz)),
-    ]
-
-
-BASIC_COLUMNS = ["Case", "Booking", "Facility", "Law enforcement agency", "Form and request", "Since"]
-
-
-def q_prepared(user: Any, now: datetime, *, key: str = "prepared", title: str = "") -> Queue:
-    return _queue(
-        key,
-        title or "Prepared, awaiting supervisor approval",
-        "Detainers prepared in your area of responsibility that a supervisor has not yet approved.",
-        _detainers(user, S.PREPARED).order_by("prepared_at", "pk"),
-        BASIC_COLUMNS,
-        lambda d: _detainer_basic_row(d, d.prepared_at),
-    )
-
-
-def q_to_approve(user: Any, now: datetime) -> Queue:
-    return q_prepared(user, now, key="to-approve", title="Detainers to approve")
-
-
-def q_approved(user: Any, now: datetime) -> Queue:
-    return _queue(
-        "approved",
-        "Approved, ready to transmit",
-        "Detainers a supervisor approved that have not been sent to the law enforcement agency.",
-        _detainers(user, S.APPROVED).order_by("approved_at", "pk"),
-        BASIC_COLUMNS,
-        lambda d: _detainer_basic_row(d, d.approved_at),
-    )
-
-
-def q_to_receive(user: Any, now: datetime) -> Queue:
-    return _queue(
-        "to-receive",
-        "Transmitted, to receive",
-        "Detainers sent to your agency that have not been marked as received.",
-        _detainers(user, S.TRANSMITTED).order_by("transmitted_at", "pk"),
-        BASIC_COLUMNS,
-        lambda d: _detainer_basic_row(d, d.transmitted_at),
-    )
-
-
-def q_to_serve(user: Any, now: datetime) -> Queue:
-    return _queue(
-        "to-serve",
-        "To serve on the subject",
-        "Received detainers whose copy has not yet been served on the subject.",
-        _detainers(user, S.RECEIVED, S.UNDER_POLICY_REVIEW)
-        .filter(served_at__isnull=True)
-        .order_by("received_at", "pk"),
-        BASIC_COLUMNS,
-        lambda d: _detainer_basic_row(d, d.received_at),
-    )
-
-
-def q_policy_review(user: Any, now: datetime) -> Queue:
-    return _queue(
-        "policy-review",
-        "Under policy review",
-        "Detainers waiting for a decision under local law: honor the hold, notify only, or decline.",
-        _detainers(user, S.UNDER_POLICY_REVIEW).order_by("received_at", "pk"),
-        BASIC_COLUMNS,
-        lambda d: _detainer_basic_row(d, d.received_at),
-    )
-
-
-def q_active(user: Any, now: datetime) -> Queue:
-    return _queue(
-        "active",
-        "Active detainers: release eligibility to record",
-        "Decided detainers on subjects still in custody. Recording release eligibility (bond, dismissal, sentence "
-        "served) starts any hold ceiling.",
-        _detainers(user, S.ACTIVE_HOLD_ELIGIBLE, S.ACTIVE_NOTIFY_ONLY)
-        .filter(booking__release_eligible_at__isnull=True)
-        .order_by("decided_at", "pk"),
-        BASIC_COLUMNS,
-        lambda d: _detainer_basic_row(d, d.decided_at),
-    )
-
-
-def q_holds(user: Any, now: datetime) -> Queue:
-    def row(d: Detainer) -> list[Cell]:
-        tz = d.facility.timezone
+def _detainer_row(when: Callable[[Detainer], datetime | None]) -> Callable[[Detainer, datetime], list[Cell]]:
+    def row(d: Detainer, now: datetime) -> list[Cell]:
         return [
             _detainer_link(d),
             Cell(d.booking.booking_number),
             Cell(f"{d.facility.name} ({d.facility.code})"),
             Cell(f"{d.addressed_lea.name} ({d.addressed_lea.ori})"),
-            Cell(local(d.hold_expires_at, tz)),
-            _countdown(d.hold_expires_at, now),
+            Cell(d.get_form_type_display().split(" ", 1)[0] + f" · {d.get_request_type_display().split(' (')[0]}"),
+            Cell(local(when(d), d.facility.timezone)),
         ]
 
-    return _queue(
-        "holds",
-        "Holds in effect",
-        "Subjects held on a detainer. Each hold ends at its ceiling; the time left is shown.",
-        _detainers(user, S.HOLD_IN_EFFECT).order_by("hold_expires_at", "pk"),
-        ["Case", "Booking", "Facility", "Law enforcement agency", "Hold ends", "Time remaining"],
-        row,
+    return row
+
+
+BASIC_COLUMNS = ["Case", "Booking", "Facility", "Law enforcement agency", "Form and request", "Since"]
+
+
+def _hold_row(d: Detainer, now: datetime) -> list[Cell]:
+    return [
+        _detainer_link(d),
+        Cell(d.booking.booking_number),
+        Cell(f"{d.facility.name} ({d.facility.code})"),
+        Cell(f"{d.addressed_lea.name} ({d.addressed_lea.ori})"),
+        Cell(local(d.hold_expires_at, d.facility.timezone)),
+        _countdown(d.hold_expires_at, now),
+    ]
+
+
+HOLD_COLUMNS = ["Case", "Booking", "Facility", "Law enforcement agency", "Hold ends", "Time remaining"]
+
+
+def _transfers(user: Any) -> QuerySet[Detainer]:
+    """Subjects the agency may take into custody now: a hold in effect, or an active detainer whose subject
+    reached release eligibility and is still held."""
+    return (
+        _detainers(user, S.HOLD_IN_EFFECT, *ACTIVE_STATES)
+        .filter(booking__released_at__isnull=True)
+        .exclude(state__in=ACTIVE_STATES, booking__release_eligible_at__isnull=True)
+        .order_by("hold_expires_at", "booking__release_eligible_at", "pk")
     )
 
 
@@ -214,130 +190,70 @@ def _subpoenas(user: Any, *states: str) -> QuerySet[Subpoena]:
     return access.subpoenas_for_user(user).filter(state__in=states).select_related("recipient_lea__jurisdiction")
 
 
-def _subpoena_row(s: Subpoena, when: datetime | None, now: datetime, *, countdown: bool = False) -> list[Cell]:
-    tz = s.recipient_lea.jurisdiction.timezone
-    cells = [
-        Cell(f"Subpoena {s.pk}", href=reverse("desks:subpoena", args=[s.pk])),
-        Cell(f"{s.recipient_lea.name} ({s.recipient_lea.ori})"),
-        Cell(s.get_state_display()),
-        Cell(local(when, tz)),
-    ]
-    if countdown:
-        cells.append(_countdown(when, now))
-    return cells
+def _subpoena_row(
+    when: Callable[[Subpoena], datetime | None], *, countdown: bool = False
+) -> Callable[[Subpoena, datetime], list[Cell]]:
+    def row(s: Subpoena, now: datetime) -> list[Cell]:
+        due = when(s)
+        cells = [
+            Cell(f"Subpoena {s.pk}", href=reverse("desks:subpoena", args=[s.pk])),
+            Cell(f"{s.recipient_lea.name} ({s.recipient_lea.ori})"),
+            Cell(s.get_state_display()),
+            Cell(local(due, s.recipient_lea.jurisdiction.timezone)),
+        ]
+        if countdown:
+            cells.append(_countdown(due, now))
+        return cells
 
-
-def q_to_sign(user: Any, now: datetime) -> Queue:
-    return _queue(
-        "to-sign",
-        "Subpoenas to sign",
-        "Draft administrative subpoenas waiting for an authorized official's signature.",
-        _subpoenas(user, SS.DRAFT).order_by("drafted_at", "pk"),
-        ["Case", "Recipient", "State", "Drafted"],
-        lambda s: _subpoena_row(s, s.drafted_at, now),
-    )
-
-
-def q_to_refer(user: Any, now: datetime) -> Queue:
-    return _queue(
-        "to-refer",
-        "Non-compliance to consider for referral",
-        "Subpoenas answered in part, objected to, declined, or unanswered by the return date.",
-        _subpoenas(user, *SUBPOENA_NONCOMPLIANT).order_by("return_due_at", "pk"),
-        ["Case", "Recipient", "State", "Return date"],
-        lambda s: _subpoena_row(s, s.return_due_at, now),
-    )
-
-
-def q_subpoenas_due(user: Any, now: datetime) -> Queue:
-    return _queue(
-        "subpoenas-due",
-        "Subpoenas to answer",
-        "Administrative subpoenas served on your agency, with their return dates. "
-        "An administrative subpoena is not a court order.",
-        _subpoenas(user, SS.SERVED, SS.RESPONSE_DUE).order_by("return_due_at", "pk"),
-        ["Case", "Recipient", "State", "Return date", "Time remaining"],
-        lambda s: _subpoena_row(s, s.return_due_at, now, countdown=True),
-    )
+    return row
 
 
 # ---------------------------------------------------------------------------------- referrals and court
 
 
-def q_referrals(user: Any, now: datetime) -> Queue:
-    def row(r: EnforcementReferral) -> list[Cell]:
-        tz = r.subpoena.recipient_lea.jurisdiction.timezone
-        return [
-            Cell(f"Subpoena {r.subpoena_id}", href=reverse("desks:subpoena", args=[r.subpoena_id])),
-            Cell(f"{r.subpoena.recipient_lea.name} ({r.subpoena.recipient_lea.ori})"),
-            Cell(r.doj_office.name),
-            Cell(local(r.referred_at, tz)),
-        ]
-
-    qs = (
-        access.referrals_for_user(user)
-        .filter(state=ReferralState.OPEN)
-        .select_related("subpoena__recipient_lea__jurisdiction", "doj_office")
-        .order_by("referred_at", "pk")
-    )
-    return _queue(
-        "referrals",
-        "Open referrals to DOJ",
-        "Non-compliance referred to a Department of Justice office, not yet petitioned or declined.",
-        qs,
-        ["Subpoena", "Recipient", "DOJ office", "Referred"],
-        row,
-    )
+def _referral_row(r: EnforcementReferral, now: datetime) -> list[Cell]:
+    tz = r.subpoena.recipient_lea.jurisdiction.timezone
+    return [
+        Cell(f"Subpoena {r.subpoena_id}", href=reverse("desks:subpoena", args=[r.subpoena_id])),
+        Cell(f"{r.subpoena.recipient_lea.name} ({r.subpoena.recipient_lea.ori})"),
+        Cell(r.doj_office.name),
+        Cell(local(r.referred_at, tz)),
+    ]
 
 
-def q_court_cases(user: Any, now: datetime) -> Queue:
-    def row(c: CourtCase) -> list[Cell]:
-        subpoena = c.referral.subpoena
-        tz = subpoena.recipient_lea.jurisdiction.timezone
-        return [
-            Cell(f"{c.court} {c.case_number}", href=reverse("desks:court_case", args=[c.pk])),
-            Cell(f"{subpoena.recipient_lea.name} ({subpoena.recipient_lea.ori})"),
-            Cell(c.get_state_display()),
-            Cell(local(c.comply_by, tz) if c.comply_by else "Not set"),
-            _countdown(c.comply_by, now) if c.comply_by else Cell("—"),
-        ]
-
-    qs = (
-        access.court_cases_for_user(user)
-        .exclude(state=CourtState.CLOSED)
-        .select_related("referral__subpoena__recipient_lea__jurisdiction")
-        .order_by("comply_by", "filed_at", "pk")
-    )
-    return _queue(
-        "court-cases",
-        "Court cases",
-        "Subpoena-enforcement cases that are not closed, with the comply-by date set by the court.",
-        qs,
-        ["Case", "Respondent", "State", "Comply by", "Time remaining"],
-        row,
-    )
+def _court_row(c: CourtCase, now: datetime) -> list[Cell]:
+    subpoena = c.referral.subpoena
+    tz = subpoena.recipient_lea.jurisdiction.timezone
+    return [
+        Cell(f"{c.court} {c.case_number}", href=reverse("desks:court_case", args=[c.pk])),
+        Cell(f"{subpoena.recipient_lea.name} ({subpoena.recipient_lea.ori})"),
+        Cell(c.get_state_display()),
+        Cell(local(c.comply_by, tz) if c.comply_by else "Not set"),
+        _countdown(c.comply_by, now) if c.comply_by else Cell("—"),
+    ]
 
 
 # ------------------------------------------------------------------------------------------- work items
 
 
-def q_work(user: Any, now: datetime) -> Queue:
-    def row(w: WorkItem) -> list[Cell]:
-        tz = "UTC"
-        link = Cell("—")
-        if w.detainer is not None:
-            link = Cell(f"Detainer {w.detainer.pk}", href=reverse("desks:detainer", args=[w.detainer.pk]))
-            tz = w.detainer.facility.timezone
-        elif w.subpoena is not None:
-            link = Cell(f"Subpoena {w.subpoena.pk}", href=reverse("desks:subpoena", args=[w.subpoena.pk]))
-            tz = w.subpoena.recipient_lea.jurisdiction.timezone
-        elif w.court_case is not None:
-            case = w.court_case
-            link = Cell(f"{case.court} {case.case_number}", href=reverse("desks:court_case", args=[case.pk]))
-            tz = case.referral.subpoena.recipient_lea.jurisdiction.timezone
-        return [Cell(w.get_kind_display()), link, Cell(local(w.due_at, tz)), _countdown(w.due_at, now), Cell(w.detail)]
+def _work_row(w: WorkItem, now: datetime) -> list[Cell]:
+    tz = "UTC"
+    link = Cell("—")
+    if w.detainer is not None:
+        link = Cell(f"Detainer {w.detainer.pk}", href=reverse("desks:detainer", args=[w.detainer.pk]))
+        tz = w.detainer.facility.timezone
+    elif w.subpoena is not None:
+        link = Cell(f"Subpoena {w.subpoena.pk}", href=reverse("desks:subpoena", args=[w.subpoena.pk]))
+        tz = w.subpoena.recipient_lea.jurisdiction.timezone
+    elif w.court_case is not None:
+        case = w.court_case
+        link = Cell(f"{case.court} {case.case_number}", href=reverse("desks:court_case", args=[case.pk]))
+        tz = case.referral.subpoena.recipient_lea.jurisdiction.timezone
+    return [Cell(w.get_kind_display()), link, Cell(local(w.due_at, tz)), _countdown(w.due_at, now), Cell(w.detail)]
 
-    qs = (
+
+def _work(user: Any) -> QuerySet[WorkItem]:
+    return (
         access.work_items_for_user(user)
         .filter(resolved_at__isnull=True)
         .select_related(
@@ -347,53 +263,262 @@ def q_work(user: Any, now: datetime) -> Queue:
         )
         .order_by("due_at", "pk")
     )
-    return _queue(
-        "work",
-        "Open work items",
-        "Things to do because a clock ran out, such as a release required at the hold ceiling.",
-        qs,
-        ["Work", "Case", "Due", "Time", "Detail"],
-        row,
-    )
 
 
-def q_failed_deliveries(user: Any, now: datetime) -> Queue:
+def _failed_deliveries(user: Any) -> QuerySet[Any]:
     from holdtrack.documents.delivery import failed_deliveries_for
 
-    def row(a: Any) -> list[Cell]:
-        doc = a.document
-        return [
-            Cell(doc.title, href=reverse("desks:document_download", args=[doc.pk])),
-            Cell(a.recipient_org.name),
-            Cell(a.get_channel_display()),
-            Cell(local(a.attempted_at, "UTC")),
-            Cell(a.error[:200]),
-        ]
+    return failed_deliveries_for(user)
 
-    return _queue(
-        "failed-deliveries",
-        "Deliveries that did not get through",
-        "Documents sent to a counterparty that failed; send again or record how the matter was settled.",
-        failed_deliveries_for(user),
-        ["Document", "Recipient", "Channel", "Attempted", "Error"],
-        row,
+
+def _delivery_row(a: Any, now: datetime) -> list[Cell]:
+    doc = a.document
+    return [
+        Cell(doc.title, href=reverse("desks:document_download", args=[doc.pk])),
+        Cell(a.recipient_org.name),
+        Cell(a.get_channel_display()),
+        Cell(local(a.attempted_at, "UTC")),
+        Cell(a.error[:200]),
+    ]
+
+
+def _claims(user: Any) -> QuerySet[Detainer]:
+    """Detainers whose subject has an open citizenship claim: the supervisor resolves it."""
+    open_subjects = CitizenshipClaim.objects.filter(status=ClaimStatus.OPEN).values("subject_id")
+    return (
+        access.detainers_for_user(user)
+        .filter(subject_id__in=open_subjects)
+        .select_related("facility", "addressed_lea", "booking")
+        .order_by("pk")
     )
 
 
-# ---------------------------------------------------------------------------------------------- by role
+# ------------------------------------------------------------------------------------------------ table
 
-QueueBuilder = Callable[[Any, datetime], Queue]
 
-QUEUE_BUILDERS: dict[str, list[QueueBuilder]] = {
-    Role.AGENCY_OFFICER: [q_prepared, q_approved, q_holds, q_work, q_failed_deliveries],
-    Role.AGENCY_SUPERVISOR: [q_to_approve, q_to_sign, q_to_refer, q_referrals, q_holds, q_work, q_failed_deliveries],
-    Role.AGENCY_COUNSEL: [q_to_refer, q_referrals, q_court_cases, q_work, q_failed_deliveries],
-    Role.DOJ_ATTORNEY: [q_referrals, q_court_cases, q_failed_deliveries],
-    Role.LEA_BOOKING: [q_to_receive, q_to_serve, q_active, q_holds, q_work, q_failed_deliveries],
-    Role.LEA_COUNSEL: [q_policy_review, q_subpoenas_due, q_court_cases, q_work, q_failed_deliveries],
+@dataclass(frozen=True)
+class QueueSpec:
+    key: str
+    title: str
+    description: str
+    query: Callable[[Any], QuerySet[Any]]
+    columns: list[str]
+    row: Callable[[Any, datetime], list[Cell]]
+
+    def build(self, user: Any, now: datetime) -> Queue:
+        qs = self.query(user)
+        count = qs.count()
+        rows = [self.row(obj, now) for obj in qs[:ROW_LIMIT]] if count else []
+        return Queue(self.key, self.title, self.description, count, self.columns, rows)
+
+    def titled(self, key: str, title: str) -> QueueSpec:
+        return QueueSpec(key, title, self.description, self.query, self.columns, self.row)
+
+
+SUBPOENA_COLUMNS = ["Case", "Recipient", "State"]
+
+QUEUES: dict[str, QueueSpec] = {
+    q.key: q
+    for q in [
+        QueueSpec(
+            "matches",
+            "Identity matches to review",
+            "Proposed links between a booking and a registry subject. A match causes nothing until you confirm it.",
+            lambda u: review_queue(u).select_related("booking__facility"),
+            MATCH_COLUMNS,
+            _match_row,
+        ),
+        QueueSpec(
+            "to-prepare",
+            "Confirmed matches: detainers to prepare",
+            "Confirmed matches of subjects still in custody for which no detainer has been prepared.",
+            lambda u: _matches(u, MatchStatus.CONFIRMED).filter(
+                detainers__isnull=True, booking__released_at__isnull=True
+            ),
+            MATCH_COLUMNS,
+            _match_row,
+        ),
+        QueueSpec(
+            "prepared",
+            "Prepared, awaiting supervisor approval",
+            "Detainers prepared in your area of responsibility that a supervisor has not yet approved.",
+            lambda u: _detainers(u, S.PREPARED).order_by("prepared_at", "pk"),
+            BASIC_COLUMNS,
+            _detainer_row(lambda d: d.prepared_at),
+        ),
+        QueueSpec(
+            "approved",
+            "Approved, ready to transmit",
+            "Detainers a supervisor approved that have not been sent to the law enforcement agency.",
+            lambda u: _detainers(u, S.APPROVED).order_by("approved_at", "pk"),
+            BASIC_COLUMNS,
+            _detainer_row(lambda d: d.approved_at),
+        ),
+        QueueSpec(
+            "to-receive",
+            "Transmitted, to receive",
+            "Detainers sent to your agency that have not been marked as received.",
+            lambda u: _detainers(u, S.TRANSMITTED).order_by("transmitted_at", "pk"),
+            BASIC_COLUMNS,
+            _detainer_row(lambda d: d.transmitted_at),
+        ),
+        QueueSpec(
+            "to-serve",
+            "To serve on the subject",
+            "Received detainers whose copy has not yet been served on the subject.",
+            lambda u: (
+                _detainers(u, S.RECEIVED, S.UNDER_POLICY_REVIEW)
+                .filter(served_at__isnull=True)
+                .order_by("received_at", "pk")
+            ),
+            BASIC_COLUMNS,
+            _detainer_row(lambda d: d.received_at),
+        ),
+        QueueSpec(
+            "policy-review",
+            "Under policy review",
+            "Detainers waiting for a decision under local law: honor the hold, notify only, or decline.",
+            lambda u: _detainers(u, S.UNDER_POLICY_REVIEW).order_by("received_at", "pk"),
+            BASIC_COLUMNS,
+            _detainer_row(lambda d: d.received_at),
+        ),
+        QueueSpec(
+            "active",
+            "Active detainers: release eligibility to record",
+            "Decided detainers on subjects still in custody. Recording release eligibility (bond, dismissal, "
+            "sentence served) starts any hold ceiling.",
+            lambda u: (
+                _detainers(u, S.ACTIVE_HOLD_ELIGIBLE, S.ACTIVE_NOTIFY_ONLY)
+                .filter(booking__release_eligible_at__isnull=True)
+                .order_by("decided_at", "pk")
+            ),
+            BASIC_COLUMNS,
+            _detainer_row(lambda d: d.decided_at),
+        ),
+        QueueSpec(
+            "holds",
+            "Holds in effect",
+            "Subjects held on a detainer. Each hold ends at its ceiling; the time left is shown.",
+            lambda u: _detainers(u, S.HOLD_IN_EFFECT).order_by("hold_expires_at", "pk"),
+            HOLD_COLUMNS,
+            _hold_row,
+        ),
+        QueueSpec(
+            "transfers",
+            "Custody transfers to record",
+            "Subjects held on a detainer, or eligible for release on an active one: the agency may take custody "
+            "until the hold ceiling.",
+            _transfers,
+            HOLD_COLUMNS,
+            _hold_row,
+        ),
+        QueueSpec(
+            "claims",
+            "Citizenship claims to resolve",
+            "Detainers whose subject has an open citizenship claim. No hold may start or continue until it is "
+            "resolved.",
+            _claims,
+            BASIC_COLUMNS,
+            _detainer_row(lambda d: d.prepared_at),
+        ),
+        QueueSpec(
+            "to-sign",
+            "Subpoenas to sign",
+            "Draft administrative subpoenas waiting for an authorized official's signature.",
+            lambda u: _subpoenas(u, SS.DRAFT).order_by("drafted_at", "pk"),
+            [*SUBPOENA_COLUMNS, "Drafted"],
+            _subpoena_row(lambda s: s.drafted_at),
+        ),
+        QueueSpec(
+            "to-refer",
+            "Non-compliance to consider for referral",
+            "Subpoenas answered in part, objected to, declined, or unanswered by the return date.",
+            lambda u: _subpoenas(u, *SUBPOENA_NONCOMPLIANT).order_by("return_due_at", "pk"),
+            [*SUBPOENA_COLUMNS, "Return date"],
+            _subpoena_row(lambda s: s.return_due_at),
+        ),
+        QueueSpec(
+            "subpoenas-due",
+            "Subpoenas to answer",
+            "Administrative subpoenas served on your agency, with their return dates. "
+            "An administrative subpoena is not a court order.",
+            lambda u: _subpoenas(u, SS.SERVED, SS.RESPONSE_DUE).order_by("return_due_at", "pk"),
+            [*SUBPOENA_COLUMNS, "Return date", "Time remaining"],
+            _subpoena_row(lambda s: s.return_due_at, countdown=True),
+        ),
+        QueueSpec(
+            "referrals",
+            "Open referrals to DOJ",
+            "Non-compliance referred to a Department of Justice office, not yet petitioned or declined.",
+            lambda u: (
+                access.referrals_for_user(u)
+                .filter(state=ReferralState.OPEN)
+                .select_related("subpoena__recipient_lea__jurisdiction", "doj_office")
+                .order_by("referred_at", "pk")
+            ),
+            ["Subpoena", "Recipient", "DOJ office", "Referred"],
+            _referral_row,
+        ),
+        QueueSpec(
+            "court-cases",
+            "Court cases",
+            "Subpoena-enforcement cases that are not closed, with the comply-by date set by the court.",
+            lambda u: (
+                access.court_cases_for_user(u)
+                .exclude(state=CourtState.CLOSED)
+                .select_related("referral__subpoena__recipient_lea__jurisdiction")
+                .order_by("comply_by", "filed_at", "pk")
+            ),
+            ["Case", "Respondent", "State", "Comply by", "Time remaining"],
+            _court_row,
+        ),
+        QueueSpec(
+            "work",
+            "Open work items",
+            "Things to do because a clock ran out, such as a release required at the hold ceiling.",
+            _work,
+            ["Work", "Case", "Due", "Time", "Detail"],
+            _work_row,
+        ),
+        QueueSpec(
+            "failed-deliveries",
+            "Deliveries that did not get through",
+            "Documents sent to a counterparty that failed; send again or record how the matter was settled.",
+            _failed_deliveries,
+            ["Document", "Recipient", "Channel", "Attempted", "Error"],
+            _delivery_row,
+        ),
+    ]
+}
+QUEUES["to-approve"] = QUEUES["prepared"].titled("to-approve", "Detainers to approve")
+
+QUEUE_KEYS: dict[str, list[str]] = {
+    Role.AGENCY_OFFICER: [
+        "matches",
+        "to-prepare",
+        "prepared",
+        "approved",
+        "holds",
+        "transfers",
+        "work",
+        "failed-deliveries",
+    ],
+    Role.AGENCY_SUPERVISOR: [
+        "to-approve",
+        "claims",
+        "to-sign",
+        "to-refer",
+        "referrals",
+        "holds",
+        "work",
+        "failed-deliveries",
+    ],
+    Role.AGENCY_COUNSEL: ["to-refer", "referrals", "court-cases", "work", "failed-deliveries"],
+    Role.DOJ_ATTORNEY: ["referrals", "court-cases", "failed-deliveries"],
+    Role.LEA_BOOKING: ["to-receive", "to-serve", "active", "holds", "transfers", "work", "failed-deliveries"],
+    Role.LEA_COUNSEL: ["policy-review", "subpoenas-due", "court-cases", "work", "failed-deliveries"],
 }
 
 
 def queues_for(user: Any, now: datetime) -> list[Queue]:
-    builders: Iterable[QueueBuilder] = QUEUE_BUILDERS.get(str(user.role), [])
-    return [build(user, now) for build in builders]
+    return [QUEUES[key].build(user, now) for key in QUEUE_KEYS.get(str(user.role), [])]

@@ -1,7 +1,8 @@
-"""Web pages: the dashboard with the queues of the user's role, and read-only case pages.
+"""Web pages: the dashboard with the queues of the user's role, case pages, and the actions on them.
 
 Case data is read only through ``holdtrack.cases.access``; a missing and a forbidden case both answer 404.
-Actions (approve, receive, decide …) come with the role desks.
+Actions are offered by ``desks.actions`` (role, state and party) and carried out by the services; a refused
+guard, an invalid transition or a change made meanwhile re-renders the page with what the user typed.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
 
 from holdtrack.accounts.models import PERSONAL_DATA_ROLES, Role
 from holdtrack.audit.models import CaseType
@@ -26,10 +28,11 @@ from holdtrack.cases.models import (
     OutcomeGroup,
     Subpoena,
 )
-from holdtrack.core.errors import NotFound
+from holdtrack.core.errors import DomainError, GuardRefused, NotFound
 from holdtrack.core.timeutil import local, now
-from holdtrack.desks import presenters
-from holdtrack.desks.queues import queues_for
+from holdtrack.custody.models import IdentityMatch
+from holdtrack.desks import actions, presenters
+from holdtrack.desks.queues import match_get_for_user, queues_for
 
 T = TypeVar("T")
 
@@ -66,6 +69,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "queues": queues_for(user, at),
         "now": at,
     }
+    only = request.GET.get("queue")
+    if only:
+        # htmx refresh of one queue section (hx-get every minute): the same markup as the full page.
+        for queue in context["queues"]:
+            if queue.key == only:
+                return render(request, "desks/_queue.html", {"queue": queue})
+        raise Http404("No such queue.")
     if role == Role.ANALYST:
         counts = access.detainer_counts_for_user(user)
         state_labels = presenters.STATE_LABELS
@@ -118,6 +128,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def detainer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     d: Detainer = _found_or_404(access.detainer_get_for_user, request.user, pk)
+    return _case_page(request, actions.DETAINER, d)
+
+
+def _detainer_context(request: HttpRequest, d: Detainer) -> dict[str, Any]:
     tz = d.facility.timezone
     at = now()
     warrants = [
@@ -206,8 +220,9 @@ def detainer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             {"pk": s.pk, "label": f"Subpoena {s.pk}", "state": s.get_state_display()}
             for s in access.subpoenas_for_user(request.user).filter(related_detainer=d).order_by("pk")
         ],
+        "open_claim": actions._open_claim(d.subject_id),
     }
-    return render(request, "desks/detainer_detail.html", context)
+    return context
 
 
 # ------------------------------------------------------------------------------------------- subpoenas
@@ -217,6 +232,10 @@ def detainer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def subpoena_detail(request: HttpRequest, pk: int) -> HttpResponse:
     s: Subpoena = _found_or_404(access.subpoena_get_for_user, request.user, pk)
+    return _case_page(request, actions.SUBPOENA, s)
+
+
+def _subpoena_context(request: HttpRequest, s: Subpoena) -> dict[str, Any]:
     tz = s.recipient_lea.jurisdiction.timezone
     at = now()
     items = dict(ItemCategory.choices)
@@ -281,7 +300,7 @@ def subpoena_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": presenters.timeline(records, tz),
         "documents": presenters.documents(CaseType.SUBPOENA, s.pk, tz),
     }
-    return render(request, "desks/subpoena_detail.html", context)
+    return context
 
 
 # ----------------------------------------------------------------------------------------- court cases
@@ -291,6 +310,10 @@ def subpoena_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def court_case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     c: CourtCase = _found_or_404(access.court_case_get_for_user, request.user, pk)
+    return _case_page(request, actions.COURT_CASE, c)
+
+
+def _court_case_context(request: HttpRequest, c: CourtCase) -> dict[str, Any]:
     referral = c.referral
     s = referral.subpoena
     tz = s.recipient_lea.jurisdiction.timezone
@@ -327,4 +350,164 @@ def court_case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": presenters.timeline([(CaseType.COURT_CASE, c.pk)], tz),
         "documents": presenters.documents(CaseType.COURT_CASE, c.pk, tz),
     }
-    return render(request, "desks/court_case_detail.html", context)
+    return context
+
+
+# ------------------------------------------------------------------------------------- identity matches
+
+
+@require_safe
+@login_required
+def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    m: IdentityMatch = _found_or_404(match_get_for_user, request.user, pk)
+    return _case_page(request, actions.MATCH, m)
+
+
+def _match_context(request: HttpRequest, m: IdentityMatch) -> dict[str, Any]:
+    booking = m.booking
+    tz = booking.facility.timezone
+    subject = m.subject
+    facts = [
+        ("Booking", f"{booking.booking_number}, booked {local(booking.booked_at, tz)}"),
+        ("Facility", _facility(booking.facility)),
+        ("Law enforcement agency", _lea(booking.custodian)),
+        ("Registry subject", subject.display_name),
+        ("Date of birth", subject.date_of_birth.isoformat() if subject.date_of_birth else "Not recorded"),
+        ("Basis", m.get_basis_display()),
+        ("Score", f"{m.score:.3f}" if m.score is not None else "No score (deterministic match)"),
+        ("Model version", m.model_version or "—"),
+        ("Proposed", local(m.proposed_at, tz)),
+        (
+            "Review",
+            f"{m.get_status_display()} by {m.reviewed_by}, {local(m.reviewed_at, tz)}: {m.review_reason}"
+            if m.reviewed_at
+            else "Not yet reviewed",
+        ),
+        ("Released", local(booking.released_at, tz) if booking.released_at else "In custody"),
+    ]
+    explanation = [(presenters.humanize(str(k)), v) for k, v in sorted((m.explanation or {}).items())]
+    detainer = access.detainers_for_user(request.user).filter(identity_match=m).first()
+    return {
+        "case": m,
+        "case_title": f"Identity match {m.pk}",
+        "state_label": m.get_status_display(),
+        "tz": tz,
+        "facts": facts,
+        "explanation": explanation,
+        "detainer": detainer,
+        "timeline": presenters.timeline([(CaseType.IDENTITY_MATCH, m.pk)], tz),
+    }
+
+
+# -------------------------------------------------------------------------------------------- actions
+
+_CONTEXT: dict[str, tuple[Callable[[HttpRequest, Any], dict[str, Any]], str]] = {
+    actions.DETAINER: (_detainer_context, "desks/detainer_detail.html"),
+    actions.SUBPOENA: (_subpoena_context, "desks/subpoena_detail.html"),
+    actions.COURT_CASE: (_court_case_context, "desks/court_case_detail.html"),
+    actions.MATCH: (_match_context, "desks/match_detail.html"),
+}
+_GETTERS: dict[str, Callable[[Any, Any], Any]] = {
+    actions.DETAINER: access.detainer_get_for_user,
+    actions.SUBPOENA: access.subpoena_get_for_user,
+    actions.COURT_CASE: access.court_case_get_for_user,
+    actions.MATCH: match_get_for_user,
+}
+
+
+def _form_for(action: actions.Action, obj: Any, tz: str, seq: int, data: Any = None) -> Any:
+    initial: dict[str, Any] = {"seq": seq}
+    for name, field in action.form.base_fields.items():
+        if field.initial is not None:
+            initial[name] = field.initial
+    return action.form(data, initial=initial, tz=tz, case=obj, auto_id=_auto_id(action))
+
+
+def _auto_id(action: actions.Action) -> str:
+    # Several forms share field names (reason, at …): ids stay unique on the page.
+    return f"id_{action.key}_%s"
+
+
+def _case_page(
+    request: HttpRequest,
+    kind: str,
+    obj: Any,
+    *,
+    failed: actions.Action | None = None,
+    failed_form: Any = None,
+    error: DomainError | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    build, template = _CONTEXT[kind]
+    context = build(request, obj)
+    tz = context["tz"]
+    seq = actions.last_seq(kind, obj)
+    panels = []
+    for action in actions.available(kind, request.user, obj):  # type: ignore[arg-type]
+        is_failed = failed is not None and action.key == failed.key
+        panels.append(
+            {
+                "action": action,
+                "form": failed_form if is_failed else _form_for(action, obj, tz, seq),
+                "error": error if is_failed else None,
+                "url": action.url(obj.pk),
+                "open": is_failed,
+            }
+        )
+    if failed is not None and not any(p["action"].key == failed.key for p in panels):
+        # The case moved on so far that the action is no longer offered: keep the typed form visible anyway.
+        panels.insert(
+            0,
+            {
+                "action": failed,
+                "form": failed_form,
+                "error": error,
+                "url": failed.url(obj.pk),
+                "open": True,
+            },
+        )
+    context.update({"kind": kind, "panels": panels, "action_error": error, "failed_action": failed})
+    return render(request, template, context, status=status)
+
+
+@require_POST
+@login_required
+def case_action(request: HttpRequest, kind: str, pk: int, key: str) -> HttpResponse:
+    if kind not in _GETTERS:
+        raise Http404("No such record type.")
+    obj = _found_or_404(_GETTERS[kind], request.user, pk)
+    action = actions.get(kind, key)
+    if action is None:
+        raise Http404("No such action.")
+    if not actions.is_allowed(action, request.user, obj):  # type: ignore[arg-type]
+        return _case_page(
+            request,
+            kind,
+            obj,
+            error=DomainError(
+                f"'{action.label}' is not available to your role in the case's current state. Nothing was saved."
+            ),
+            status=403,
+        )
+    tz = _tz(kind, obj)
+    form = action.form(request.POST, tz=tz, case=obj, auto_id=_auto_id(action))
+    if not form.is_valid():
+        return _case_page(request, kind, obj, failed=action, failed_form=form, status=400)
+    try:
+        outcome = actions.perform(action, request.user, obj, form.cleaned_data)  # type: ignore[arg-type]
+    except DomainError as exc:
+        status = 422 if isinstance(exc, GuardRefused) else 409
+        obj = _found_or_404(_GETTERS[kind], request.user, pk)
+        return _case_page(request, kind, obj, failed=action, failed_form=form, error=exc, status=status)
+    messages.success(request, outcome.message)
+    return redirect(outcome.redirect or actions.case_url(kind, obj.pk))
+
+
+def _tz(kind: str, obj: Any) -> str:
+    if kind == actions.DETAINER:
+        return str(obj.facility.timezone)
+    if kind == actions.SUBPOENA:
+        return str(obj.recipient_lea.jurisdiction.timezone)
+    if kind == actions.COURT_CASE:
+        return str(obj.referral.subpoena.recipient_lea.jurisdiction.timezone)
+    return str(obj.booking.facility.timezone)

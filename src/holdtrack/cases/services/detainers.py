@@ -534,8 +534,15 @@ def _validate(d: Detainer, at: datetime) -> None:
         if d.booking.released_at is not None and d.booking.released_at <= at:
             # Received after the subject left custody: nothing is left to decide (A1.8 "No longer in … Custody").
             d.lift_reason = LiftReason.NO_LONGER_IN_CUSTODY
-            step(d, "release_before_pickup", case_type=C, actor=sysu, at=at, channel=Channel.SYSTEM,
-                 data={"released_at": d.booking.released_at.isoformat()})
+            step(
+                d,
+                "release_before_pickup",
+                case_type=C,
+                actor=sysu,
+                at=at,
+                channel=Channel.SYSTEM,
+                data={"released_at": d.booking.released_at.isoformat()},
+            )
     else:
         ev = _evaluate(d, at)
         step(

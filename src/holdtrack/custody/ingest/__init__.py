@@ -1,5 +1,6 @@
 """Booking-feed ingestion (issue 3): ``holdtrack import bookings FILE [--format] [--mapping]``."""
 
+from holdtrack.custody.ingest.bulk import bookings_import_batch
 from holdtrack.custody.ingest.records import FeedMapping, FeedRecord
 from holdtrack.custody.ingest.run import (
     BookingImportError,
@@ -15,6 +16,7 @@ __all__ = [
     "FeedMapping",
     "FeedRecord",
     "bookings_import",
+    "bookings_import_batch",
     "feed_user",
     "mappings",
 ]

@@ -27,9 +27,33 @@ COLUMNS = (
     "released_at",
     "release_type",
     "immigration_hold",
+    "fbi_number",
+    "us_passport_on_file",
+    "citizenship_asserted",
 )
+# Added after the first layout: feeds written before them stay free of "missing column" drift.
+OPTIONAL = ("fbi_number", "us_passport_on_file", "citizenship_asserted")
+KINDS = {
+    "booked_at": "datetime",
+    "release_eligible_at": "datetime",
+    "released_at": "datetime",
+    "date_of_birth": "date",
+    "immigration_hold": "boolean",
+    "us_passport_on_file": "boolean",
+    "citizenship_asserted": "boolean",
+}
 REQUIRED = ("agency_ori", "booking_number", "booked_at", "first_name", "last_name", "facility_code")
-LIMITS = {"booking_number": 32, "first_name": 80, "middle_name": 80, "last_name": 120, "birth_country": 80}
+LIMITS = {
+    "fbi_number": 20,
+    "booking_number": 32,
+    "first_name": 80,
+    "middle_name": 80,
+    "last_name": 120,
+    "birth_country": 80,
+}
+# Looked up once: an enum's ``values`` is rebuilt on every access.
+SEXES, LEVELS = list(Sex.values), list(ChargeLevel.values)
+REASONS, RELEASE_TYPES = list(ReleaseEligibilityReason.values), list(ReleaseType.values)
 TRUE = {"1", "true", "yes", "y", "t"}
 FALSE = {"0", "false", "no", "n", "f"}
 
@@ -69,6 +93,18 @@ def _choice(row: Mapping[str, Any], name: str, values: list[str], problems: Prob
     return raw
 
 
+def _flag(row: Mapping[str, Any], name: str, problems: Problems) -> bool | None:
+    raw = text(row.get(name)).lower()
+    if not raw:
+        return None
+    if raw in TRUE:
+        return True
+    if raw in FALSE:
+        return False
+    problems.append((name, f"not a yes/no value: {raw!r}"))
+    return None
+
+
 def check_times(record: FeedRecord, problems: Problems) -> None:
     if record.released_at is not None and record.released_at < record.booked_at:
         problems.append(("released_at", "release precedes the booking"))
@@ -102,18 +138,13 @@ def convert(row: Mapping[str, Any], row_number: int) -> tuple[FeedRecord | None,
             dob = date.fromisoformat(raw_dob)
         except ValueError:
             problems.append(("date_of_birth", f"not a date (YYYY-MM-DD): {raw_dob!r}"))
-    sex = _choice(row, "sex", list(Sex.values), problems) or Sex.UNKNOWN
-    level = _choice(row, "charge_level", list(ChargeLevel.values), problems) or ChargeLevel.MISDEMEANOR
-    reason = _choice(row, "release_eligibility_reason", list(ReleaseEligibilityReason.values), problems)
-    release_type = _choice(row, "release_type", list(ReleaseType.values), problems)
-    hold: bool | None = None
-    if raw_hold := text(row.get("immigration_hold")).lower():
-        if raw_hold in TRUE:
-            hold = True
-        elif raw_hold in FALSE:
-            hold = False
-        else:
-            problems.append(("immigration_hold", f"not a yes/no value: {raw_hold!r}"))
+    sex = _choice(row, "sex", SEXES, problems) or Sex.UNKNOWN
+    level = _choice(row, "charge_level", LEVELS, problems) or ChargeLevel.MISDEMEANOR
+    reason = _choice(row, "release_eligibility_reason", REASONS, problems)
+    release_type = _choice(row, "release_type", RELEASE_TYPES, problems)
+    hold = _flag(row, "immigration_hold", problems)
+    passport = _flag(row, "us_passport_on_file", problems)
+    asserted = _flag(row, "citizenship_asserted", problems)
     eligible_at = _instant(row, "release_eligible_at", problems)
     released_at = _instant(row, "released_at", problems)
     if problems or booked_at is None:
@@ -139,6 +170,9 @@ def convert(row: Mapping[str, Any], row_number: int) -> tuple[FeedRecord | None,
         release_type=release_type,
         immigration_hold=hold,
         charge_type=charge_type[:24],
+        fbi_number=text(row.get("fbi_number")).upper(),
+        us_passport_on_file=bool(passport),
+        citizenship_asserted=bool(asserted),
     )
     check_times(record, problems)
     return (None, problems) if problems else (record, [])
@@ -150,4 +184,6 @@ CANONICAL = FeedMapping(
     columns=COLUMNS,
     required_columns=REQUIRED,
     convert=convert,
+    optional_columns=OPTIONAL,
+    kinds=KINDS,
 )

@@ -26,6 +26,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser.add_argument("--format", dest="feed_format", choices=FORMATS, help="Default: from the file name.")
     parser.add_argument("--mapping", default="canonical", choices=sorted(mappings()), help="Column layout.")
     parser.add_argument("--max-bad-rows", dest="feed_max_bad_rows", type=int, default=0, metavar="N", help="Default 0.")
+    parser.add_argument(
+        "--chunk-size",
+        dest="feed_chunk_size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Bookings per transaction (default 2000); a killed import keeps its whole chunks.",
+    )
     return parser
 
 
@@ -47,11 +55,20 @@ def summary(result: BookingImportResult) -> Table:
     events = ", ".join(f"{k.lower()} {v:,}" for k, v in sorted(result.events_created.items())) or "none"
     table.add_row("events created", events)
     table.add_row("events already present", f"{result.events_skipped:,}")
+    table.add_row("chunks committed", f"{result.chunks:,}")
+    table.add_row("citizenship claims opened", f"{result.claims_opened:,}")
+    screening = result.screening
+    table.add_row(
+        "screened / proposed matches",
+        f"{screening.get('screened', 0):,} / {screening.get('proposed', 0):,}",
+    )
     table.add_row("new columns", _names(drift.get("new_columns", [])))
     table.add_row("missing columns", _names(drift.get("missing_columns", [])))
     retyped = drift.get("retyped_columns", {})
     table.add_row("retyped columns", ", ".join(f"{c} ({v})" for c, v in retyped.items()) or "none")
     table.add_row("seconds", f"{result.seconds:.1f}")
+    if result.seconds > 0 and result.rows_imported:
+        table.add_row("bookings per second", f"{result.rows_imported / result.seconds:,.0f}")
     return table
 
 
@@ -65,6 +82,7 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
                 fmt=options["feed_format"],
                 mapping=options["mapping"],
                 max_bad_rows=options["feed_max_bad_rows"],
+                chunk_size=options.get("feed_chunk_size"),
                 actor_label=f"command line ({user})",
                 progress=progress,
             )

@@ -32,6 +32,9 @@ class FeedRecord:
     hold_outcome: str = ""
     charge_type: str = ""
     source_disposition: str = ""
+    fbi_number: str = ""
+    us_passport_on_file: bool = False
+    citizenship_asserted: bool = False
     data: dict[str, Any] = field(default_factory=dict)
 
 
@@ -51,3 +54,8 @@ class FeedMapping:
     convert: Converter
     # Columns that identify a person and are never stored (none in the canonical layout).
     withheld: tuple[str, ...] = ()
+    # Documented columns a feed may leave out without it being reported as a missing column.
+    optional_columns: tuple[str, ...] = ()
+    # The value kind each column is documented to hold (``date``, ``datetime``, ``boolean``, ``number``);
+    # a column whose values are mostly of another kind is reported as retyped.
+    kinds: dict[str, str] = field(default_factory=dict)

@@ -1,12 +1,15 @@
-"""``bookings_import``: validate a whole booking-feed file, then write it through the custody services.
+"""``bookings_import``: validate a whole booking-feed file, then write it in chunks (``bulk.bookings_import_batch``).
 
 - CSV (optionally gzip) or NDJSON; a named mapping reads other layouts (``pierce``).
 - Every problem is reported as ``file:row:field`` (the FOIA importer's ``RowError``). More bad rows than
   ``max_bad_rows`` and nothing is saved.
-- The good rows are written in one transaction: a killed import leaves nothing behind and can be re-run.
+- The good rows are written in chunks, each one transaction (persist, screen, one audit event). The run row
+  is RUNNING until the last chunk commits; a killed import leaves whole chunks only and a re-run of the same
+  file resumes the run, skipping the events already stored (idempotency keys).
 - Every event written (booking, release eligibility, release) gets a ``BookingImportRow`` with the file's
   SHA-256, the row number and the run. The idempotency key is agency ORI + booking number + event: a
-  re-import, or an overlapping file, creates no duplicates. The same file (SHA-256) again is a no-op.
+  re-import, or an overlapping file, creates no duplicates. The same file (SHA-256) again is a no-op once
+  its run is COMPLETE or PARTIAL.
 - New, missing and retyped columns are reported with the run (schema drift).
 - The actor is the agency's system-feed user (role LEA_BOOKING, the LEA's organization), channel IMPORT.
 """
@@ -21,30 +24,25 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
 
 from holdtrack.accounts.models import Role, User
 from holdtrack.accounts.services import organization_for_lea, user_ensure
-from holdtrack.audit.models import Channel
 from holdtrack.core.timeutil import now
-from holdtrack.custody import services as custody
+from holdtrack.custody.ingest.bulk import bookings_import_batch
 from holdtrack.custody.ingest.canonical import CANONICAL
 from holdtrack.custody.ingest.canonical import text as cell_text
 from holdtrack.custody.ingest.records import FeedMapping, FeedRecord
-from holdtrack.custody.models import (
-    Booking,
-    BookingImportRow,
-    BookingImportRun,
-    FeedEvent,
-    FeedImportStatus,
-)
+from holdtrack.custody.models import BookingImportRun, FeedImportStatus
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
 from holdtrack.reports.foia import RowError, _read_text, _sha256, column_key
 
 MAX_STORED_ERRORS = 1000
+DEFAULT_CHUNK_SIZE = 2000
 FORMATS = ("csv", "ndjson")
 
 # progress(stage, done, total): stage "validating" or "saving"
@@ -78,6 +76,9 @@ class BookingImportResult:
     run: BookingImportRun | None = None
     already_imported: BookingImportRun | None = None
     seconds: float = 0.0
+    chunks: int = 0
+    claims_opened: int = 0
+    screening: Counter[str] = field(default_factory=Counter)
 
 
 def feed_user(lea: LawEnforcementAgency) -> User:
@@ -113,6 +114,41 @@ def _json_kind(value: Any) -> str:
     return type(value).__name__
 
 
+_BOOLEAN_WORDS = {"1", "0", "true", "false", "yes", "no", "y", "n", "t", "f"}
+
+
+def value_kinds(value: Any) -> tuple[str, ...]:
+    """The kinds a cell could be read as (most specific first); ``()`` for an empty cell."""
+    if value is None:
+        return ()
+    if isinstance(value, bool):
+        return ("boolean",)
+    if isinstance(value, int | float):
+        return ("number", "boolean") if value in (0, 1) else ("number",)
+    raw = str(value).strip()
+    if not raw:
+        return ()
+    kinds: list[str] = []
+    if raw.lower() in _BOOLEAN_WORDS:
+        kinds.append("boolean")
+    try:
+        float(raw)
+        kinds.append("number")
+    except ValueError:
+        pass
+    if not kinds and len(raw) >= 10 and raw[4:5] == "-":
+        try:
+            if len(raw) == 10:
+                date.fromisoformat(raw)
+                kinds.append("date")
+            else:
+                datetime.fromisoformat(raw.replace("Z", "+00:00"))
+                kinds.append("datetime")
+        except ValueError:
+            pass
+    return tuple(kinds) or ("text",)
+
+
 class _Reader:
     """Rows of the file as mappings keyed by the layout's column names, with the drift seen on the way."""
 
@@ -121,7 +157,19 @@ class _Reader:
         self.known = {column_key(c): c for c in (*mapping.columns, *mapping.withheld)}
         self.seen: list[str] = []
         self.kinds: dict[str, Counter[str]] = {}
+        # Documented kind per column → how many non-empty values fit it, and the kinds seen.
+        self.expected = {c: k for c, k in mapping.kinds.items()}
+        self.fits: Counter[str] = Counter()
+        self.seen_kinds: dict[str, Counter[str]] = {c: Counter() for c in self.expected}
         self.file_errors: list[RowError] = []
+
+    def _check_kinds(self, row: Mapping[str, Any]) -> None:
+        for column, kind in self.expected.items():
+            found = value_kinds(row.get(column))
+            if found:
+                self.seen_kinds[column][found[0]] += 1
+                if kind in found:
+                    self.fits[column] += 1
 
     def _note(self, names: list[str]) -> None:
         self.seen += [n for n in names if n not in self.seen]
@@ -146,7 +194,9 @@ class _Reader:
                     )
                     yield row_no, None
                     continue
-                yield row_no, dict(zip(keys, cells, strict=True))
+                cells_by_key = dict(zip(keys, cells, strict=True))
+                self._check_kinds(cells_by_key)
+                yield row_no, cells_by_key
             return
         row_no = 0
         for line in self.text.splitlines():
@@ -165,16 +215,27 @@ class _Reader:
                 continue
             row: dict[str, Any] = {self.known.get(column_key(str(k))) or str(k): v for k, v in obj.items()}
             self._note(list(row))
+            self._check_kinds(row)
             for k, v in row.items():
                 self.kinds.setdefault(k, Counter())[_json_kind(v)] += 1
             yield row_no, row
 
     def drift(self) -> dict[str, Any]:
         documented = set(self.mapping.columns)
-        retyped = {k: dict(c) for k, c in self.kinds.items() if len({kind for kind in c if kind != "null"}) > 1}
+        # NDJSON: a column whose values come in more than one JSON type.
+        retyped: dict[str, Any] = {
+            k: dict(c) for k, c in self.kinds.items() if len({kind for kind in c if kind != "null"}) > 1
+        }
+        # Any format: a documented column whose values mostly no longer read as its documented kind (a date
+        # column now holding numbers, a yes/no column holding free text) is retyped, not silently dropped.
+        for column, kind in self.expected.items():
+            filled = sum(self.seen_kinds[column].values())
+            if filled and self.fits[column] * 2 < filled:
+                retyped[column] = {"expected": kind, **dict(self.seen_kinds[column])}
+        optional = set(self.mapping.optional_columns)
         return {
             "new_columns": [c for c in self.seen if c not in documented and c not in self.mapping.withheld],
-            "missing_columns": [c for c in self.mapping.columns if c not in self.seen],
+            "missing_columns": [c for c in self.mapping.columns if c not in self.seen and c not in optional],
             "retyped_columns": retyped,
             "withheld_columns": [c for c in self.seen if c in self.mapping.withheld],
         }
@@ -206,8 +267,15 @@ def bookings_import(
     max_bad_rows: int = 0,
     actor_label: str = "",
     progress: ProgressCallback | None = None,
+    chunk_size: int | None = None,
+    screen: bool = True,
 ) -> BookingImportResult:
+    """Validate the whole file, then write it in chunks of ``chunk_size`` records, each chunk one
+    transaction through ``bookings_import_batch`` (persist, screen, audit)."""
     clock = time.monotonic()
+    chunk_size = chunk_size or int(getattr(settings, "HOLDTRACK_INGEST_CHUNK_SIZE", DEFAULT_CHUNK_SIZE))
+    if chunk_size < 1:
+        raise BookingImportError(f"chunk size must be positive, not {chunk_size}")
     started = now()
     path = Path(path)
     known = mappings()
@@ -225,10 +293,13 @@ def bookings_import(
         raise BookingImportError(f"{path.name}: cannot read the file ({exc})") from exc
     fmt = fmt or _detect_format(path, text)
     result = BookingImportResult(file_name=path.name, sha256=sha, format=fmt, mapping=mapping)
-    earlier = BookingImportRun.objects.filter(file_sha256=sha, mapping=mapping).order_by("pk").first()
+    # The same file again is a no-op once it was imported to the end; an interrupted run is resumed.
+    runs = BookingImportRun.objects.filter(file_sha256=sha, mapping=mapping).order_by("pk")
+    earlier = runs.exclude(status=FeedImportStatus.RUNNING).first()
     if earlier is not None:
         result.already_imported = result.run = earlier
         return result
+    interrupted = runs.filter(status=FeedImportStatus.RUNNING).last()
 
     reader = _Reader(path, fmt, text, layout)
     places = _Places()
@@ -287,7 +358,14 @@ def bookings_import(
         result.seconds = time.monotonic() - clock
         return result
 
-    with transaction.atomic():
+    final_status = FeedImportStatus.PARTIAL if errors else FeedImportStatus.COMPLETE
+    if interrupted is not None:
+        run = interrupted
+        run.options = {**run.options, "resumed": int(run.options.get("resumed", 0)) + 1}
+        run.save(update_fields=["options"])
+    else:
+        # Committed at once (status RUNNING): each chunk then commits on its own, so a killed import leaves
+        # whole chunks and this run row, and a re-run of the same file resumes it.
         run = BookingImportRun.objects.create(
             file_name=name,
             file_sha256=sha,
@@ -302,114 +380,25 @@ def bookings_import(
             rows_rejected=result.rows_rejected,
             schema_drift=result.drift,
             errors=[str(e) for e in errors[:MAX_STORED_ERRORS]],
-            options={"max_bad_rows": max_bad_rows, "format_given": fmt},
-            status=FeedImportStatus.PARTIAL if errors else FeedImportStatus.COMPLETE,
+            options={"max_bad_rows": max_bad_rows, "format_given": fmt, "chunk_size": chunk_size},
+            status=FeedImportStatus.RUNNING,
             actor_label=actor_label,
         )
-        _save(run, sha, records, result, progress)
-        BookingImportRun.objects.filter(pk=run.pk).update(
-            finished_at=now(),
-            events_created=sum(result.events_created.values()),
-            events_skipped=result.events_skipped,
-        )
-        run.refresh_from_db()
     result.run = run
+    actors = {lea.pk: feed_user(lea) for lea in {lea.pk: lea for _, lea, _ in records}.values()}
+    total = len(records)
+    for chunk_no, start in enumerate(range(0, total, chunk_size), 1):
+        part = bookings_import_batch(
+            actors=actors, run=run, sha=sha, items=records[start : start + chunk_size], chunk=chunk_no, screen=screen
+        )
+        result.chunks += 1
+        result.events_created.update(part.created)
+        result.events_skipped += part.skipped
+        result.claims_opened += part.claims
+        result.screening.update(part.screening)
+        if progress is not None:
+            progress("saving", min(start + chunk_size, total), total)
+    BookingImportRun.objects.filter(pk=run.pk).update(status=final_status, finished_at=now())
+    run.refresh_from_db()
     result.seconds = time.monotonic() - clock
     return result
-
-
-def _save(
-    run: BookingImportRun,
-    sha: str,
-    records: list[tuple[FeedRecord, LawEnforcementAgency, Facility]],
-    result: BookingImportResult,
-    progress: ProgressCallback | None,
-) -> None:
-    oris = {lea.ori for _, lea, _ in records}
-    done: set[tuple[str, str, str]] = set(
-        BookingImportRow.objects.filter(custodian_ori__in=oris).values_list("custodian_ori", "booking_number", "event")
-    )
-    users: dict[int, User] = {}
-    pending: list[BookingImportRow] = []
-
-    def provenance(record: FeedRecord, booking: Booking, event: str) -> None:
-        pending.append(
-            BookingImportRow(
-                run=run,
-                booking=booking,
-                custodian_ori=record.agency_ori,
-                booking_number=record.booking_number,
-                event=event,
-                file_sha256=sha,
-                row_number=record.row_number,
-                immigration_hold=record.immigration_hold if event == FeedEvent.BOOKING else None,
-                hold_outcome=record.hold_outcome if event == FeedEvent.BOOKING else "",
-                charge_type=record.charge_type,
-                source_disposition=record.source_disposition,
-                data=record.data if event == FeedEvent.BOOKING else {},
-            )
-        )
-        result.events_created[event] += 1
-
-    for i, (record, lea, facility) in enumerate(records, 1):
-        actor = users.get(lea.pk)
-        if actor is None:
-            actor = users[lea.pk] = feed_user(lea)
-        key = (record.agency_ori, record.booking_number)
-        booking = Booking.objects.filter(custodian=lea, booking_number=record.booking_number).first()
-        if (*key, FeedEvent.BOOKING) in done:
-            result.events_skipped += 1
-        else:
-            if booking is None:
-                subject = custody.subject_create(
-                    actor=actor,
-                    first_name=record.first_name,
-                    middle_name=record.middle_name,
-                    last_name=record.last_name,
-                    date_of_birth=record.date_of_birth,
-                    sex=record.sex,
-                    birth_country=record.birth_country,
-                )
-                booking = custody.booking_create(
-                    actor=actor,
-                    subject=subject,
-                    facility=facility,
-                    booking_number=record.booking_number,
-                    booked_at=record.booked_at,
-                    charge_level=record.charge_level,
-                    charges=record.charges,
-                    stated_birth_country=record.birth_country,
-                    channel=Channel.IMPORT,
-                )
-            provenance(record, booking, FeedEvent.BOOKING)
-        assert booking is not None
-        if record.release_eligible_at is not None:
-            if (*key, FeedEvent.RELEASE_ELIGIBILITY) in done or booking.release_eligible_at is not None:
-                result.events_skipped += 1
-            elif booking.released_at is None:
-                booking = custody.booking_record_release_eligibility(
-                    actor=actor,
-                    booking=booking,
-                    at=record.release_eligible_at,
-                    reason=record.release_eligibility_reason,
-                    channel=Channel.IMPORT,
-                )
-                provenance(record, booking, FeedEvent.RELEASE_ELIGIBILITY)
-        if record.released_at is not None:
-            if (*key, FeedEvent.RELEASE) in done or booking.released_at is not None:
-                result.events_skipped += 1
-            else:
-                booking = custody.booking_release(
-                    actor=actor,
-                    booking=booking,
-                    at=record.released_at,
-                    release_type=record.release_type,
-                    channel=Channel.IMPORT,
-                )
-                provenance(record, booking, FeedEvent.RELEASE)
-        if len(pending) >= 1000:
-            BookingImportRow.objects.bulk_create(pending)
-            pending.clear()
-        if progress is not None and (i % 100 == 0 or i == len(records)):
-            progress("saving", i, len(records))
-    BookingImportRow.objects.bulk_create(pending)

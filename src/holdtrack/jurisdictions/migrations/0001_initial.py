@@ -5,136 +5,324 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AreaOfResponsibility',
+            name="AreaOfResponsibility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='Field office city, e.g. Seattle', max_length=80, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(help_text="Field office city, e.g. Seattle", max_length=80, unique=True)),
             ],
             options={
-                'verbose_name': 'area of responsibility',
-                'verbose_name_plural': 'areas of responsibility',
-                'ordering': ['name'],
+                "verbose_name": "area of responsibility",
+                "verbose_name_plural": "areas of responsibility",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Jurisdiction',
+            name="Jurisdiction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('STATE', 'State or territory'), ('COUNTY', 'County or equivalent'), ('MUNICIPALITY', 'Municipality'), ('CONSOLIDATED', 'Consolidated city-county')], max_length=16)),
-                ('name', models.CharField(max_length=120)),
-                ('state_abbr', models.CharField(max_length=2)),
-                ('fips', models.CharField(max_length=32, unique=True)),
-                ('timezone', models.CharField(default='America/New_York', max_length=40)),
-                ('judicial_district', models.CharField(blank=True, max_length=40)),
-                ('aor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='counties', to='jurisdictions.areaofresponsibility')),
-                ('member_counties', models.ManyToManyField(blank=True, related_name='cities', to='jurisdictions.jurisdiction')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='jurisdictions.jurisdiction')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("STATE", "State or territory"),
+                            ("COUNTY", "County or equivalent"),
+                            ("MUNICIPALITY", "Municipality"),
+                            ("CONSOLIDATED", "Consolidated city-county"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("state_abbr", models.CharField(max_length=2)),
+                ("fips", models.CharField(max_length=32, unique=True)),
+                ("timezone", models.CharField(default="America/New_York", max_length=40)),
+                ("judicial_district", models.CharField(blank=True, max_length=40)),
+                (
+                    "aor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="counties",
+                        to="jurisdictions.areaofresponsibility",
+                    ),
+                ),
+                (
+                    "member_counties",
+                    models.ManyToManyField(blank=True, related_name="cities", to="jurisdictions.jurisdiction"),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="jurisdictions.jurisdiction",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['fips'],
+                "ordering": ["fips"],
             },
         ),
         migrations.CreateModel(
-            name='LawEnforcementAgency',
+            name="LawEnforcementAgency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ori', models.CharField(max_length=9, unique=True)),
-                ('ori_synthetic', models.BooleanField(default=True, help_text='Generated for simulation, not a published ORI')),
-                ('name', models.CharField(max_length=200)),
-                ('agency_type', models.CharField(choices=[('SHERIFF', "Sheriff's office"), ('LOCAL_POLICE', 'Local police'), ('STATE_POLICE', 'State police'), ('STATE_DOC', 'State department of corrections'), ('CITY_DOC', 'City department of correction'), ('OTHER', 'Other')], max_length=16)),
-                ('jurisdiction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='agencies', to='jurisdictions.jurisdiction')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("ori", models.CharField(max_length=9, unique=True)),
+                (
+                    "ori_synthetic",
+                    models.BooleanField(default=True, help_text="Generated for simulation, not a published ORI"),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "agency_type",
+                    models.CharField(
+                        choices=[
+                            ("SHERIFF", "Sheriff's office"),
+                            ("LOCAL_POLICE", "Local police"),
+                            ("STATE_POLICE", "State police"),
+                            ("STATE_DOC", "State department of corrections"),
+                            ("CITY_DOC", "City department of correction"),
+                            ("OTHER", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "jurisdiction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="agencies",
+                        to="jurisdictions.jurisdiction",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'law enforcement agency',
-                'verbose_name_plural': 'law enforcement agencies',
-                'ordering': ['ori'],
+                "verbose_name": "law enforcement agency",
+                "verbose_name_plural": "law enforcement agencies",
+                "ordering": ["ori"],
             },
         ),
         migrations.CreateModel(
-            name='Facility',
+            name="Facility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='Facility code in the 7-character ICE style', max_length=12, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('facility_type', models.CharField(choices=[('COUNTY_JAIL', 'County jail'), ('CITY_LOCKUP', 'City lockup'), ('STATE_PRISON', 'State prison'), ('ICE_PROCESSING', 'Agency processing center')], default='COUNTY_JAIL', max_length=16)),
-                ('timezone', models.CharField(max_length=40)),
-                ('operator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='facilities', to='jurisdictions.lawenforcementagency')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="Facility code in the 7-character ICE style", max_length=12, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "facility_type",
+                    models.CharField(
+                        choices=[
+                            ("COUNTY_JAIL", "County jail"),
+                            ("CITY_LOCKUP", "City lockup"),
+                            ("STATE_PRISON", "State prison"),
+                            ("ICE_PROCESSING", "Agency processing center"),
+                        ],
+                        default="COUNTY_JAIL",
+                        max_length=16,
+                    ),
+                ),
+                ("timezone", models.CharField(max_length=40)),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="facilities",
+                        to="jurisdictions.lawenforcementagency",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'facilities',
-                'ordering': ['code'],
+                "verbose_name_plural": "facilities",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Agreement287g',
+            name="Agreement287g",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state_abbr', models.CharField(max_length=2)),
-                ('agency_name', models.CharField(max_length=200)),
-                ('agency_kind', models.CharField(help_text="ICE's TYPE column", max_length=40)),
-                ('model', models.CharField(choices=[('JEM', 'Jail Enforcement Model'), ('WSO', 'Warrant Service Officer'), ('TFM', 'Task Force Model')], max_length=4)),
-                ('status', models.CharField(default='ACTIVE', max_length=12)),
-                ('signed_on', models.DateField(blank=True, null=True)),
-                ('moa_url', models.URLField(blank=True, max_length=500)),
-                ('source_sheet', models.CharField(max_length=80)),
-                ('source_row', models.PositiveIntegerField()),
-                ('county', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='agreements', to='jurisdictions.jurisdiction')),
-                ('lea', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='agreements', to='jurisdictions.lawenforcementagency')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("state_abbr", models.CharField(max_length=2)),
+                ("agency_name", models.CharField(max_length=200)),
+                ("agency_kind", models.CharField(help_text="ICE's TYPE column", max_length=40)),
+                (
+                    "model",
+                    models.CharField(
+                        choices=[
+                            ("JEM", "Jail Enforcement Model"),
+                            ("WSO", "Warrant Service Officer"),
+                            ("TFM", "Task Force Model"),
+                        ],
+                        max_length=4,
+                    ),
+                ),
+                ("status", models.CharField(default="ACTIVE", max_length=12)),
+                ("signed_on", models.DateField(blank=True, null=True)),
+                ("moa_url", models.URLField(blank=True, max_length=500)),
+                ("source_sheet", models.CharField(max_length=80)),
+                ("source_row", models.PositiveIntegerField()),
+                (
+                    "county",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="agreements",
+                        to="jurisdictions.jurisdiction",
+                    ),
+                ),
+                (
+                    "lea",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="agreements",
+                        to="jurisdictions.lawenforcementagency",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '287(g) agreement',
-                'ordering': ['state_abbr', 'agency_name'],
+                "verbose_name": "287(g) agreement",
+                "ordering": ["state_abbr", "agency_name"],
             },
         ),
         migrations.CreateModel(
-            name='Policy',
+            name="Policy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(help_text='Stable id, e.g. CA-SB54', max_length=60)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('title', models.CharField(max_length=200)),
-                ('citation', models.CharField(max_length=300)),
-                ('source_url', models.URLField(blank=True, max_length=500)),
-                ('instrument', models.CharField(choices=[('STATUTE', 'Statute'), ('ORDINANCE', 'Ordinance'), ('AGENCY_POLICY', 'Agency Policy'), ('COURT_ORDER', 'Court Order'), ('SETTLEMENT', 'Settlement'), ('AGREEMENT', 'Agreement'), ('FEDERAL_RULE', 'Federal Rule')], max_length=16)),
-                ('effective_from', models.DateField()),
-                ('effective_to', models.DateField(blank=True, null=True)),
-                ('hold_requests', models.CharField(choices=[('HONOR', 'Holds honored'), ('JUDICIAL_WARRANT', 'Hold only with a judicial warrant'), ('JUDICIAL_WARRANT_AND_SERIOUS', 'Judicial warrant and a listed conviction'), ('LISTED_OFFENSES', 'Hold not allowed; notification/transfer in listed cases'), ('NEVER', 'No holds on detainers')], default='HONOR', max_length=32)),
-                ('hold_max_hours', models.PositiveSmallIntegerField(blank=True, help_text='Shorter ceiling than 48 h', null=True)),
-                ('notification_requests', models.CharField(choices=[('ALLOWED', 'Release notification allowed'), ('CONDITIONAL', 'Notification only in listed cases'), ('PROHIBITED', 'Notification prohibited')], default='ALLOWED', max_length=16)),
-                ('subpoena_handling', models.CharField(choices=[('HONOR', 'Honor administrative subpoenas'), ('LEGAL_REVIEW', 'Legal review before answering'), ('JUDICIAL_ONLY', 'Answer only court-ordered or judicial subpoenas'), ('DECLINE_DOCUMENT_REPORT', 'Decline, document and report')], default='LEGAL_REVIEW', max_length=32)),
-                ('release_within_hours', models.PositiveSmallIntegerField(blank=True, help_text='Release must follow bond/PR within this many hours (e.g. Colorado 6 h)', null=True)),
-                ('summary', models.TextField()),
-                ('approved_by', models.CharField(blank=True, max_length=120)),
-                ('jurisdiction', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='policies', to='jurisdictions.jurisdiction')),
-                ('lea', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='policies', to='jurisdictions.lawenforcementagency')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.SlugField(help_text="Stable id, e.g. CA-SB54", max_length=60)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("title", models.CharField(max_length=200)),
+                ("citation", models.CharField(max_length=300)),
+                ("source_url", models.URLField(blank=True, max_length=500)),
+                (
+                    "instrument",
+                    models.CharField(
+                        choices=[
+                            ("STATUTE", "Statute"),
+                            ("ORDINANCE", "Ordinance"),
+                            ("AGENCY_POLICY", "Agency Policy"),
+                            ("COURT_ORDER", "Court Order"),
+                            ("SETTLEMENT", "Settlement"),
+                            ("AGREEMENT", "Agreement"),
+                            ("FEDERAL_RULE", "Federal Rule"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("effective_from", models.DateField()),
+                ("effective_to", models.DateField(blank=True, null=True)),
+                (
+                    "hold_requests",
+                    models.CharField(
+                        choices=[
+                            ("HONOR", "Holds honored"),
+                            ("JUDICIAL_WARRANT", "Hold only with a judicial warrant"),
+                            ("JUDICIAL_WARRANT_AND_SERIOUS", "Judicial warrant and a listed conviction"),
+                            ("LISTED_OFFENSES", "Hold not allowed; notification/transfer in listed cases"),
+                            ("NEVER", "No holds on detainers"),
+                        ],
+                        default="HONOR",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "hold_max_hours",
+                    models.PositiveSmallIntegerField(blank=True, help_text="Shorter ceiling than 48 h", null=True),
+                ),
+                (
+                    "notification_requests",
+                    models.CharField(
+                        choices=[
+                            ("ALLOWED", "Release notification allowed"),
+                            ("CONDITIONAL", "Notification only in listed cases"),
+                            ("PROHIBITED", "Notification prohibited"),
+                        ],
+                        default="ALLOWED",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "subpoena_handling",
+                    models.CharField(
+                        choices=[
+                            ("HONOR", "Honor administrative subpoenas"),
+                            ("LEGAL_REVIEW", "Legal review before answering"),
+                            ("JUDICIAL_ONLY", "Answer only court-ordered or judicial subpoenas"),
+                            ("DECLINE_DOCUMENT_REPORT", "Decline, document and report"),
+                        ],
+                        default="LEGAL_REVIEW",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "release_within_hours",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Release must follow bond/PR within this many hours (e.g. Colorado 6 h)",
+                        null=True,
+                    ),
+                ),
+                ("summary", models.TextField()),
+                ("approved_by", models.CharField(blank=True, max_length=120)),
+                (
+                    "jurisdiction",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="policies",
+                        to="jurisdictions.jurisdiction",
+                    ),
+                ),
+                (
+                    "lea",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="policies",
+                        to="jurisdictions.lawenforcementagency",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'policies',
-                'ordering': ['key', '-version'],
+                "verbose_name_plural": "policies",
+                "ordering": ["key", "-version"],
             },
         ),
         migrations.AddIndex(
-            model_name='jurisdiction',
-            index=models.Index(fields=['state_abbr', 'level'], name='jurisdictio_state_a_82557f_idx'),
+            model_name="jurisdiction",
+            index=models.Index(fields=["state_abbr", "level"], name="jurisdictio_state_a_82557f_idx"),
         ),
         migrations.AddConstraint(
-            model_name='agreement287g',
-            constraint=models.UniqueConstraint(fields=('source_sheet', 'source_row'), name='agreement_source_row_unique'),
+            model_name="agreement287g",
+            constraint=models.UniqueConstraint(
+                fields=("source_sheet", "source_row"), name="agreement_source_row_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policy',
-            constraint=models.UniqueConstraint(fields=('key', 'version'), name='policy_key_version_unique'),
+            model_name="policy",
+            constraint=models.UniqueConstraint(fields=("key", "version"), name="policy_key_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='policy',
-            constraint=models.CheckConstraint(condition=models.Q(('jurisdiction__isnull', False), ('lea__isnull', False), _connector='OR'), name='policy_has_owner'),
+            model_name="policy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("jurisdiction__isnull", False), ("lea__isnull", False), _connector="OR"),
+                name="policy_has_owner",
+            ),
         ),
     ]

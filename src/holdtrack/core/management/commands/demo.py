@@ -64,8 +64,9 @@ def publish_demo_release(days: int) -> None:
     publish(f"{first:%Y-%m}..{last:%Y-%m}", note="Demo release built from the simulated history.")
 
 
-def create_demo_users() -> list[tuple[str, str, str]]:
+def create_demo_users() -> list[tuple[str, str, str, str]]:
     from holdtrack.accounts.models import Organization, OrgKind, Role
+    from holdtrack.accounts.otp import demo_totp_device_ensure, totp_secret_base32
     from holdtrack.accounts.services import organization_doj, system_user, user_ensure
     from holdtrack.cases.models import Detainer, EnforcementReferral
 
@@ -104,7 +105,7 @@ def create_demo_users() -> list[tuple[str, str, str]]:
     ]
     rows = []
     for username, role, org, extra in spec:
-        user_ensure(
+        user = user_ensure(
             actor=actor,
             username=username,
             role=role,
@@ -114,17 +115,24 @@ def create_demo_users() -> list[tuple[str, str, str]]:
             last_name=role.label,
             **extra,
         )
-        rows.append((username, role.label, org.name if org else "—"))
+        # Staff sign in with a second factor: each demo user gets an authenticator key (docs/security.md).
+        key = totp_secret_base32(demo_totp_device_ensure(user))
+        rows.append((username, role.label, org.name if org else "—", key))
     return rows
 
 
-def print_logins(rows: list[tuple[str, str, str]]) -> None:
+def print_logins(rows: list[tuple[str, str, str, str]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
-    for col in ("username", "role", "organization"):
+    for col in ("username", "role", "organization", "authenticator key (TOTP)"):
         table.add_column(col)
     for row in rows:
         table.add_row(*row)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    console.print(
+        "Second step of sign-in: add the key to an authenticator app, or print the current code with "
+        "`holdtrack otp_code USERNAME`."
+    )

@@ -24,6 +24,22 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "what",
+            nargs="?",
+            default="history",
+            choices=("history", "registry", "bookings"),
+            help="history (default): the case history; registry: a synthetic subject registry (--size); "
+            "bookings: a booking-feed file of registry people with corruption and its ground truth (--count)",
+        )
+        parser.add_argument("--size", type=int, default=10_000, help="registry: number of subjects")
+        parser.add_argument("--no-train", action="store_true", help="registry: do not train a screening model")
+        parser.add_argument("--count", type=int, default=1000, help="bookings: number of booking rows")
+        parser.add_argument("--out", help="bookings: output file (.csv, or .ndjson/.jsonl)")
+        parser.add_argument("--truth", help="bookings: ground-truth JSON file (booking number → subject id)")
+        parser.add_argument("--in-registry-share", type=float, default=0.7, help="bookings: share of registry people")
+        parser.add_argument("--agency-ori", default="", help="bookings: agency ORI (default: the first LEA)")
+        parser.add_argument("--facility-code", default="", help="bookings: facility code (default: its first)")
         parser.add_argument("--days", type=int, default=30, help="number of days to simulate (default 30)")
         parser.add_argument("--seed", type=int, default=1, help="random seed; also identifies the run (default 1)")
         parser.add_argument(
@@ -33,6 +49,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the summary as JSON only")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts.get("what") == "registry":
+            return self.handle_registry(opts)
+        if opts.get("what") == "bookings":
+            return self.handle_bookings(opts)
         from holdtrack.simulation import simulate
 
         days, scale, seed = int(opts["days"]), float(opts["scale"]), int(opts["seed"])
@@ -119,3 +139,71 @@ class Command(BaseCommand):
         table("Concentration", s["concentration"])
         if not result.skipped and result.stats.refusals:
             table("Service refusals (guards that stopped an action)", dict(result.stats.refusals.most_common()))
+
+    def handle_registry(self, opts: dict[str, Any]) -> None:
+        import time
+
+        from holdtrack.accounts.services import system_user
+        from holdtrack.core.console import consoles, stage_progress
+        from holdtrack.simulation.registry import registry_build
+
+        size, seed = int(opts["size"]), int(opts["seed"])
+        if size < 1:
+            raise CommandError("--size must be at least 1.")
+        err, out = consoles(self)
+        started = time.monotonic()
+        with stage_progress(err) as progress:
+            registry_build(size=size, seed=seed, progress=progress)
+        built = time.monotonic() - started
+        out.print(
+            f"Registry: {size:,} synthetic subjects with A-numbers, FBI UCNs and screening keys, seed {seed}, "
+            f"in {built:.1f} s."
+        )
+        if opts.get("no_train"):
+            return
+        if size < 100:
+            out.print("Registry too small to train a screening model (at least 100 subjects); skipped.")
+            return
+        from holdtrack.screening.training import screening_model_train
+
+        err.print("Training the screening model with splink …")
+        m = screening_model_train(actor=system_user(), seed=seed, sample=100_000, bookings=min(20_000, size))
+        out.print(f"Screening model {m.version} stored and active ({m.notes}); {time.monotonic() - started:.1f} s.")
+
+    def handle_bookings(self, opts: dict[str, Any]) -> None:
+        from pathlib import Path
+
+        from holdtrack.jurisdictions.models import Facility
+        from holdtrack.simulation.registry import generate_bookings, registry_sample_from_db, write_bookings
+
+        if not opts.get("out"):
+            raise CommandError("--out FILE is required (.csv, .ndjson or .jsonl).")
+        count, seed = int(opts["count"]), int(opts["seed"])
+        facility = None
+        if opts.get("facility_code"):
+            facility = Facility.objects.select_related("operator").filter(code=opts["facility_code"]).first()
+        elif opts.get("agency_ori"):
+            facility = Facility.objects.select_related("operator").filter(operator__ori=opts["agency_ori"]).first()
+        else:
+            facility = Facility.objects.select_related("operator").order_by("id").first()
+        if facility is None:
+            raise CommandError("No facility found: load the reference data first, or pass --facility-code.")
+        sample = registry_sample_from_db(max(count * 2, 1000), seed)
+        if not sample:
+            raise CommandError("The registry is empty: run `holdtrack simulate registry --size N` first.")
+        gen = generate_bookings(
+            registry_sample=sample,
+            count=count,
+            seed=seed,
+            in_registry_share=float(opts["in_registry_share"]),
+            agency_ori=facility.operator.ori,
+            facility_code=facility.code,
+        )
+        out_path = Path(opts["out"])
+        write_bookings(gen.rows, out_path)
+        if opts.get("truth"):
+            Path(opts["truth"]).write_text(
+                json.dumps({"seed": seed, "truth": gen.truth, "corruptions": gen.corruptions}, indent=1)
+            )
+        in_reg = sum(1 for v in gen.truth.values() if v)
+        self.stdout.write(f"Wrote {count:,} booking rows to {out_path} ({in_reg:,} of registry people).\n")

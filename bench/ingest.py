@@ -1,0 +1,256 @@
+"""Benchmarks 1 and 2 of issue 3 (no assertions; prints figures with machine, sizes and seed).
+
+1. Bulk ingest throughput, bookings per second end to end — validate, persist, screen, queue — through
+   ``bookings_import`` (the code behind ``holdtrack import bookings``), against the registry stored in the
+   database named by DATABASE_URL. Baseline in the same process: the per-event service path the importer
+   used before ADR 0011 (``subject_create`` + ``booking_create`` + ``screen_booking`` per booking) on a sample.
+2. Single-booking screening latency, API call to stored result: ``POST /api/v1/bookings`` with a bearer token,
+   through Django's test client in this process (no network), p50/p95/p99. The response is returned after the
+   booking, its screening and any proposed matches are committed.
+
+Prepare a database with a registry first, e.g.::
+
+    createdb -h 127.0.0.1 -U postgres ht_b1m
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/ht_b1m HOLDTRACK_VAR_DIR=/tmp/var_b1m
+    .venv/bin/holdtrack migrate && .venv/bin/holdtrack load_reference
+    .venv/bin/holdtrack simulate registry --size 1000000 --seed 42
+    .venv/bin/python bench/ingest.py --bookings 20000 --baseline 300 --latency 500 --seed 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "holdtrack.config.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from holdtrack.accounts.services import organization_for_lea  # noqa: E402
+from holdtrack.custody import services as custody  # noqa: E402
+from holdtrack.custody.ingest import bookings_import, feed_user  # noqa: E402
+from holdtrack.custody.ingest.canonical import convert  # noqa: E402
+from holdtrack.jurisdictions.models import Facility  # noqa: E402
+from holdtrack.screening.models import RegistryKey  # noqa: E402
+from holdtrack.screening.services import active_model, screen_booking  # noqa: E402
+from holdtrack.simulation.registry import generate_bookings, registry_sample_from_db, write_bookings  # noqa: E402
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        kb = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal"))
+        ram = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration):
+        ram = "? GiB"
+    with connection.cursor() as cur:
+        cur.execute("SELECT version()" if connection.vendor == "postgresql" else "SELECT sqlite_version()")
+        db = str(cur.fetchone()[0]).split(" on ")[0]
+    load = os.getloadavg()
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {ram} RAM, {db}, Python {platform.python_version()}; "
+        f"load average at start {load[0]:.1f}"
+    )
+
+
+def cpu_seconds() -> float:
+    """CPU time used so far by this process plus its PostgreSQL backend (same machine). On a shared machine
+    the wall time depends on the other load; the CPU time does not, and as the import talks to one backend at a
+    time, rows ÷ CPU seconds estimates the rate on an idle machine."""
+    own = time.process_time()
+    if connection.vendor != "postgresql":
+        return own
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return own + (int(fields[11]) + int(fields[12])) / ticks
+    except (OSError, IndexError, ValueError):
+        return own
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bookings", type=int, default=20_000, help="bookings in the bulk file")
+    ap.add_argument("--persist-only", type=int, default=10_000, help="bookings imported without screening")
+    ap.add_argument("--baseline", type=int, default=300, help="bookings through the per-event baseline")
+    ap.add_argument("--latency", type=int, default=500, help="single-booking API calls")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--chunk-size", type=int, default=None)
+    args = ap.parse_args()
+
+    registry = RegistryKey.objects.count()
+    model = active_model()
+    facility = Facility.objects.select_related("operator").filter(code="WA053CJ").first() or (
+        Facility.objects.select_related("operator").order_by("pk").first()
+    )
+    assert facility is not None, "run `holdtrack load_reference` first"
+    lea = facility.operator
+    tag = f"B{args.seed}T{int(time.time()) % 100_000}"
+    print(f"machine: {machine()}")
+    print(
+        f"registry: {registry:,} subjects (screening keys); model {model.version if model else 'none'}; "
+        f"seed {args.seed}; run tag {tag}"
+    )
+
+    sample = registry_sample_from_db(50_000, args.seed)
+    total = args.bookings + args.baseline + args.latency + args.persist_only
+    gen = generate_bookings(
+        registry_sample=sample,
+        count=total,
+        seed=args.seed,
+        agency_ori=lea.ori,
+        facility_code=facility.code,
+        prefix=tag,
+    )
+    rows = gen.rows
+    bulk_rows, base_rows, api_rows, plain_rows = (
+        rows[: args.bookings],
+        rows[args.bookings : args.bookings + args.baseline],
+        rows[args.bookings + args.baseline : args.bookings + args.baseline + args.latency],
+        rows[args.bookings + args.baseline + args.latency :],
+    )
+    in_registry = sum(gen.truth[r["booking_number"]] is not None for r in bulk_rows)
+
+    # 1. bulk ingest, end to end
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench-feed.csv"
+        write_bookings(bulk_rows, path)
+        cpu0 = cpu_seconds()
+        result = bookings_import(path=path, chunk_size=args.chunk_size, actor_label="bench/ingest.py")
+        bulk_cpu = cpu_seconds() - cpu0
+    assert result.run is not None, result.refused
+    bulk_rate = result.rows_imported / result.seconds
+    print(
+        f"bench 1 bulk: {result.rows_imported:,} bookings ({in_registry:,} of registry people) in "
+        f"{result.seconds:.2f} s = {bulk_rate:,.0f} bookings/s end to end; chunks {result.chunks}; "
+        f"screened {result.screening.get('screened', 0):,}, candidates {result.screening.get('candidates', 0):,}, "
+        f"proposed {result.screening.get('proposed', 0):,} (biometric {result.screening.get('biometric', 0):,}); "
+        f"CPU {bulk_cpu:.2f} s (Python + PostgreSQL backend) = {result.rows_imported / bulk_cpu:,.0f} bookings "
+        "per CPU-second"
+    )
+
+    # the same path without screening: what validation + persistence cost alone
+    if plain_rows:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "bench-feed-plain.csv"
+            write_bookings(plain_rows, path)
+            cpu0 = cpu_seconds()
+            plain = bookings_import(path=path, chunk_size=args.chunk_size, screen=False)
+            plain_cpu = cpu_seconds() - cpu0
+        print(
+            f"bench 1 without screening (validate + persist only): {plain.rows_imported:,} bookings in "
+            f"{plain.seconds:.2f} s = {plain.rows_imported / plain.seconds:,.0f} bookings/s; CPU {plain_cpu:.2f} s "
+            f"= {plain.rows_imported / plain_cpu:,.0f} bookings per CPU-second"
+        )
+
+    # baseline: per-event services, one booking at a time (the importer before ADR 0011)
+    actor = feed_user(lea)
+    started, cpu0 = time.monotonic(), cpu_seconds()
+    for i, row in enumerate(base_rows, 1):
+        record, problems = convert(row, i)
+        assert record is not None, problems
+        subject = custody.subject_create(
+            actor=actor,
+            first_name=record.first_name,
+            middle_name=record.middle_name,
+            last_name=record.last_name,
+            date_of_birth=record.date_of_birth,
+            sex=record.sex,
+            birth_country=record.birth_country,
+        )
+        booking = custody.booking_create(
+            actor=actor,
+            subject=subject,
+            facility=facility,
+            booking_number=record.booking_number,
+            booked_at=record.booked_at,
+            charge_level=record.charge_level,
+            stated_birth_country=record.birth_country,
+            channel="IMPORT",
+        )
+        booking.fbi_number = record.fbi_number
+        screen_booking(actor=actor, booking=booking)
+    base_s, base_cpu = time.monotonic() - started, cpu_seconds() - cpu0
+    base_rate = len(base_rows) / base_s
+    print(
+        f"baseline per-event services: {len(base_rows):,} bookings in {base_s:.2f} s = {base_rate:,.0f} bookings/s "
+        f"(CPU {base_cpu:.2f} s = {len(base_rows) / base_cpu:,.0f} per CPU-second); "
+        f"bulk ÷ baseline = {bulk_rate / base_rate:.1f}× wall, "
+        f"{(result.rows_imported / bulk_cpu) / (len(base_rows) / base_cpu):.1f}× CPU"
+    )
+
+    # 2. single-booking latency through the API
+    from holdtrack.api.services import api_client_create
+
+    created = api_client_create(
+        actor=None,
+        organization=organization_for_lea(lea),
+        name=f"bench {tag}",
+        scopes=["bookings:read", "bookings:write"],
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {created.token}")
+    timings: list[float] = []
+    proposed = 0
+    for row in api_rows:
+        body: dict[str, Any] = {
+            k: row[k]
+            for k in (
+                "agency_ori",
+                "booking_number",
+                "booked_at",
+                "facility_code",
+                "first_name",
+                "middle_name",
+                "last_name",
+                "sex",
+                "birth_country",
+                "charge_level",
+                "fbi_number",
+            )
+        }
+        body["sex"] = body["sex"] or "U"
+        body = {k: v for k, v in body.items() if v != ""}
+        if row["date_of_birth"]:
+            body["date_of_birth"] = row["date_of_birth"]
+        t0 = time.perf_counter()
+        response = client.post("/api/v1/bookings", body, content_type="application/json")
+        timings.append((time.perf_counter() - t0) * 1000)
+        if response.status_code != 201:
+            print(f"  refused: {response.status_code} {response.content[:300]!r}")
+            continue
+        proposed += int(response.json().get("screening", {}).get("proposed_matches", 0))
+    print(
+        f"bench 2 latency: {len(timings)} single-booking POST /api/v1/bookings (token auth, screened, stored): "
+        f"p50 {pct(timings, 50):.1f} ms, p95 {pct(timings, 95):.1f} ms, p99 {pct(timings, 99):.1f} ms, "
+        f"mean {statistics.fmean(timings):.1f} ms; {proposed} matches proposed"
+    )
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Second factor gate: a signed-in staff user without a verified device reaches only the account pages.
+
+Installed after ``django_otp.middleware.OTPMiddleware`` (which sets ``request.user.is_verified()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from holdtrack.accounts.otp import is_enrolled, second_factor_required
+
+
+def _exempt_prefixes() -> tuple[str, ...]:
+    static = "/" + settings.STATIC_URL.lstrip("/")
+    return (
+        reverse("accounts:verify").rsplit("2fa/", 1)[0],  # /account/: enrolment, verification, lockout help
+        reverse("logout"),
+        reverse("login"),  # signing in again as someone else
+        reverse("healthz"),
+        static,
+        "/public/",  # transparency pages are for everyone
+    )
+
+
+class SecondFactorRequiredMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if not second_factor_required(user) or user.is_verified():  # type: ignore[union-attr]
+            return self.get_response(request)
+        path = request.path_info
+        if path.startswith("/api/"):
+            # The API authenticates system clients by token; a half-signed-in browser session counts for nothing.
+            request.user = AnonymousUser()
+            return self.get_response(request)
+        if path.startswith(_exempt_prefixes()):
+            return self.get_response(request)
+        target = "accounts:verify" if is_enrolled(user) else "accounts:setup"  # type: ignore[arg-type]
+        url = reverse(target)
+        if request.method in ("GET", "HEAD"):
+            url += "?" + urlencode({"next": request.get_full_path()})
+        if request.headers.get("HX-Request"):
+            # htmx follows a plain redirect inside the swapped element; ask it to navigate the page instead.
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return HttpResponseRedirect(url)

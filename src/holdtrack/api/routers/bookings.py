@@ -1,0 +1,364 @@
+"""Booking feed (issue 3): an LEA's jail system reports bookings and release events for its own agency.
+
+Idempotent by agency ORI + booking number (+ event): a re-sent booking or event answers 200 with the stored
+record; a conflicting re-send (another time for the same event) is a 409.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import AuthorizationError
+from pydantic import AwareDatetime
+
+from holdtrack.accounts.models import User
+from holdtrack.api.auth import actor, need
+from holdtrack.api.errors import COMMON, field_error, responses
+from holdtrack.api.pagination import Page, PageParams, page
+from holdtrack.api.selectors import booking_get_for_user, bookings_for_user
+from holdtrack.audit.models import Channel
+from holdtrack.core.errors import InvalidTransition, ValidationFailed
+from holdtrack.custody import services as custody
+from holdtrack.custody.models import (
+    Booking,
+    ChargeLevel,
+    IdentityMatch,
+    MatchStatus,
+    ReleaseEligibilityReason,
+    ReleaseType,
+    Sex,
+)
+from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
+
+log = logging.getLogger(__name__)
+router = Router(tags=["bookings"])
+
+
+class ChargeIn(Schema):
+    code: str = Field("", max_length=40)
+    description: str = Field("", max_length=200)
+    type: str = Field("", max_length=24, description="Charge type, e.g. 'drug', 'dui', 'violent'")
+
+
+class BookingIn(Schema):
+    agency_ori: str = Field(..., min_length=7, max_length=9, pattern=r"^[A-Za-z0-9]+$")
+    booking_number: str = Field(..., min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")
+    booked_at: AwareDatetime = Field(..., description="ISO 8601 with a zone offset")
+    facility_code: str = Field(..., min_length=1, max_length=12)
+    first_name: str = Field(..., min_length=1, max_length=80)
+    middle_name: str = Field("", max_length=80)
+    last_name: str = Field(..., min_length=1, max_length=120)
+    date_of_birth: date | None = None
+    sex: Sex = Sex.UNKNOWN
+    birth_country: str = Field("", max_length=80)
+    charge_level: ChargeLevel = ChargeLevel.MISDEMEANOR
+    charges: list[ChargeIn] = Field(default_factory=list, max_length=50)
+    serious_conviction: bool = False
+    projected_release_at: AwareDatetime | None = None
+    fbi_number: str = Field("", max_length=20, description="FBI universal control number, if known")
+    us_passport_on_file: bool = False
+    citizenship_asserted: bool = False
+
+
+class ScreeningOut(Schema):
+    status: str = Field(..., description="'screened', or 'unavailable' when the screening engine is not installed")
+    proposed_matches: int
+    model_version: str = ""
+
+
+class BookingOut(Schema):
+    id: int
+    agency_ori: str
+    booking_number: str
+    facility_code: str
+    subject_id: int
+    booked_at: datetime
+    charge_level: str
+    charges: list[dict[str, Any]]
+    release_eligible_at: datetime | None
+    release_eligibility_reason: str
+    released_at: datetime | None
+    release_type: str
+    released_to_ori: str | None
+    fbi_number: str
+    created: bool = Field(False, description="True when this request created the record")
+    screening: ScreeningOut | None = None
+
+
+class BatchOut(Schema):
+    created: int
+    existing: int
+    results: list[BookingOut]
+
+
+class ReleaseEligibilityIn(Schema):
+    at: AwareDatetime
+    reason: ReleaseEligibilityReason
+
+
+class ReleaseIn(Schema):
+    at: AwareDatetime
+    release_type: ReleaseType
+
+
+class TransferIn(Schema):
+    at: AwareDatetime
+    to_agency_ori: str = Field(..., min_length=7, max_length=9)
+
+
+class BookingFilters(PageParams):
+    in_custody: bool | None = None
+    booked_after: AwareDatetime | None = None
+    booked_before: AwareDatetime | None = None
+    facility_code: str | None = Field(None, max_length=12)
+
+
+def booking_out(b: Booking, *, created: bool = False, screening: ScreeningOut | None = None) -> BookingOut:
+    return BookingOut(
+        id=b.pk,
+        agency_ori=b.custodian.ori,
+        booking_number=b.booking_number,
+        facility_code=b.facility.code,
+        subject_id=b.subject_id,
+        booked_at=b.booked_at,
+        charge_level=b.charge_level,
+        charges=list(b.charges or []),
+        release_eligible_at=b.release_eligible_at,
+        release_eligibility_reason=b.release_eligibility_reason,
+        released_at=b.released_at,
+        release_type=b.release_type,
+        released_to_ori=b.released_to.ori if b.released_to_id and b.released_to else None,
+        fbi_number=getattr(b, "fbi_number", "") or "",
+        created=created,
+        screening=screening,
+    )
+
+
+# ------------------------------------------------------------------------------------------ screening
+
+
+def screen(user: User, bookings: list[Booking]) -> dict[int, ScreeningOut]:
+    """The one call into the screening engine. Counts come from the stored matches, whatever it returns."""
+    if not bookings:
+        return {}
+    try:
+        from holdtrack.screening.services import screen_bookings  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return {b.pk: ScreeningOut(status="unavailable", proposed_matches=0) for b in bookings}
+    result = screen_bookings(actor=user, bookings=bookings)
+    version = str(getattr(result, "model_version", "") or "")
+    counts: dict[int, int] = {b.pk: 0 for b in bookings}
+    rows = IdentityMatch.objects.filter(booking__in=bookings, status=MatchStatus.PROPOSED).values_list(
+        "booking_id", flat=True
+    )
+    for booking_id in rows:
+        counts[booking_id] += 1
+    return {pk: ScreeningOut(status="screened", proposed_matches=n, model_version=version) for pk, n in counts.items()}
+
+
+# ------------------------------------------------------------------------------------------- creation
+
+
+_BOOKING_CREATE_TAKES_FBI = "fbi_number" in inspect.signature(custody.booking_create).parameters
+
+
+def _own_agency(user: User, payload: BookingIn, index: int | None) -> tuple[LawEnforcementAgency, Facility]:
+    where = "" if index is None else f"item {index}: "
+    org = user.organization
+    own = org.lea if org is not None and org.lea_id else None
+    if own is None or own.ori != payload.agency_ori.upper():
+        raise AuthorizationError(message=f"{where}this client may only report bookings of its own agency.")
+    facility = Facility.objects.select_related("operator").filter(code=payload.facility_code.upper()).first()
+    if facility is None:
+        raise field_error(
+            ("" if index is None else f"{index}.") + "facility_code",
+            f"{where}no facility with code {payload.facility_code!r}.",
+        )
+    if facility.operator_id != own.pk:
+        raise AuthorizationError(message=f"{where}facility {facility.code} is not operated by {own.ori}.")
+    return own, facility
+
+
+def _create_one(user: User, payload: BookingIn, index: int | None) -> tuple[Booking, bool]:
+    lea, facility = _own_agency(user, payload, index)
+    # Serialises concurrent sends of the same agency's feed, so a booking re-sent while the first send is
+    # still in flight finds it instead of creating a second subject.
+    LawEnforcementAgency.objects.select_for_update().filter(pk=lea.pk).first()
+    existing = Booking.objects.filter(custodian=lea, booking_number=payload.booking_number).first()
+    if existing is not None:
+        return existing, False
+    subject = custody.subject_create(
+        actor=user,
+        first_name=payload.first_name,
+        middle_name=payload.middle_name,
+        last_name=payload.last_name,
+        date_of_birth=payload.date_of_birth,
+        sex=payload.sex,
+        birth_country=payload.birth_country,
+    )
+    extra: dict[str, Any] = {"fbi_number": payload.fbi_number} if _BOOKING_CREATE_TAKES_FBI else {}
+    booking = custody.booking_create(
+        actor=user,
+        subject=subject,
+        facility=facility,
+        booking_number=payload.booking_number,
+        booked_at=payload.booked_at,
+        charge_level=payload.charge_level,
+        charges=[c.model_dump(exclude_defaults=True) for c in payload.charges],
+        serious_conviction=payload.serious_conviction,
+        projected_release_at=payload.projected_release_at,
+        stated_birth_country=payload.birth_country,
+        us_passport_on_file=payload.us_passport_on_file,
+        citizenship_asserted=payload.citizenship_asserted,
+        channel=Channel.PORTAL,
+        **extra,
+    )
+    if payload.fbi_number and not _BOOKING_CREATE_TAKES_FBI and hasattr(booking, "fbi_number"):
+        # Same transaction as the creation; the custody service has no parameter for it (yet).
+        Booking.objects.filter(pk=booking.pk).update(fbi_number=payload.fbi_number)
+        booking.fbi_number = payload.fbi_number
+    return booking, True
+
+
+@router.post(
+    "/bookings",
+    response=responses({200: BatchOut | BookingOut, 201: BookingOut}, (*COMMON, 409)),
+    summary="Report one booking, or a batch (a JSON list)",
+    openapi_extra={"description": "Idempotent by agency ORI + booking number: a re-sent booking answers 200."},
+    auth=need("bookings:write"),
+)
+def bookings_create(request: HttpRequest, payload: BookingIn | list[BookingIn]) -> Any:
+    user = actor(request, "bookings:write")
+    batch = isinstance(payload, list)
+    items = payload if isinstance(payload, list) else [payload]
+    if batch and not 1 <= len(items) <= 1000:
+        raise ValidationFailed("A batch holds 1 to 1000 bookings.")
+    seen: set[tuple[str, str]] = set()
+    for i, item in enumerate(items):
+        key = (item.agency_ori.upper(), item.booking_number)
+        if key in seen:
+            raise field_error(
+                f"{i}.booking_number", f"item {i}: booking {item.booking_number} repeats an earlier item."
+            )
+        seen.add(key)
+    # One transaction: a batch is saved and screened whole, or not at all (a retry then starts clean).
+    with transaction.atomic():
+        results = [_create_one(user, item, i if batch else None) for i, item in enumerate(items)]
+        new = [b for b, created in results if created]
+        screened = screen(user, new)
+    out = [booking_out(b, created=c, screening=screened.get(b.pk)) for b, c in results]
+    if batch:
+        return Status(200, BatchOut(created=len(new), existing=len(out) - len(new), results=out))
+    return Status((201 if out[0].created else 200), out[0])
+
+
+# --------------------------------------------------------------------------------------------- reads
+
+
+@router.get(
+    "/bookings",
+    response=responses({200: Page[BookingOut]}, COMMON),
+    summary="Bookings in your scope",
+    auth=need("bookings:read"),
+)
+def bookings_list(request: HttpRequest, filters: Query[BookingFilters]) -> Any:
+    user = actor(request, "bookings:read")
+    qs = bookings_for_user(user).select_related("custodian", "facility", "released_to").order_by("-booked_at", "pk")
+    if filters.in_custody is not None:
+        qs = qs.filter(released_at__isnull=filters.in_custody)
+    if filters.booked_after:
+        qs = qs.filter(booked_at__gte=filters.booked_after)
+    if filters.booked_before:
+        qs = qs.filter(booked_at__lt=filters.booked_before)
+    if filters.facility_code:
+        qs = qs.filter(facility__code=filters.facility_code.upper())
+    return page(qs, filters, booking_out)
+
+
+@router.get(
+    "/bookings/{agency}/{booking_number}",
+    response=responses({200: BookingOut}, COMMON),
+    summary="One booking",
+    auth=need("bookings:read"),
+)
+def bookings_detail(request: HttpRequest, agency: str, booking_number: str) -> BookingOut:
+    user = actor(request, "bookings:read")
+    return booking_out(booking_get_for_user(user, agency, booking_number))
+
+
+# -------------------------------------------------------------------------------------------- events
+
+
+@router.post(
+    "/bookings/{agency}/{booking_number}/release-eligibility",
+    response=responses({200: BookingOut}),
+    summary="Record release eligibility (bond posted, charges dismissed …); starts any hold ceiling",
+    auth=need("bookings:write"),
+)
+def bookings_release_eligibility(
+    request: HttpRequest, agency: str, booking_number: str, payload: ReleaseEligibilityIn
+) -> BookingOut:
+    user = actor(request, "bookings:write")
+    b = booking_get_for_user(user, agency, booking_number)
+    if b.release_eligible_at is not None:
+        if b.release_eligible_at == payload.at and b.release_eligibility_reason == payload.reason:
+            return booking_out(b)  # re-sent event
+        raise InvalidTransition(f"Release eligibility was already recorded at {b.release_eligible_at.isoformat()}.")
+    b = custody.booking_record_release_eligibility(actor=user, booking=b, at=payload.at, reason=payload.reason)
+    return booking_out(booking_get_for_user(user, agency, booking_number), created=True)
+
+
+def _released(b: Booking, at: datetime, release_type: str, to_ori: str | None) -> bool:
+    """True when the same release was already recorded (a re-sent event)."""
+    if b.released_at is None:
+        return False
+    same_to = (b.released_to.ori if b.released_to else None) == to_ori
+    if b.released_at == at and b.release_type == release_type and same_to:
+        return True
+    raise InvalidTransition(f"Already released at {b.released_at.isoformat()}.")
+
+
+@router.post(
+    "/bookings/{agency}/{booking_number}/release",
+    response=responses({200: BookingOut}),
+    summary="Record the release from custody",
+    auth=need("bookings:write"),
+)
+def bookings_release(request: HttpRequest, agency: str, booking_number: str, payload: ReleaseIn) -> BookingOut:
+    user = actor(request, "bookings:write")
+    b = booking_get_for_user(user, agency, booking_number)
+    if payload.release_type in (ReleaseType.TRANSFER_TO_AGENCY, ReleaseType.TRANSFER_TO_ICE):
+        raise field_error(
+            "release_type",
+            "Transfers have their own endpoints: /transfer (another LEA) or the detainer's transfer-custody.",
+        )
+    if _released(b, payload.at, payload.release_type, None):
+        return booking_out(b)
+    custody.booking_release(actor=user, booking=b, at=payload.at, release_type=payload.release_type)
+    return booking_out(booking_get_for_user(user, agency, booking_number), created=True)
+
+
+@router.post(
+    "/bookings/{agency}/{booking_number}/transfer",
+    response=responses({200: BookingOut}),
+    summary="Record a transfer of custody to another law enforcement agency",
+    auth=need("bookings:write"),
+)
+def bookings_transfer(request: HttpRequest, agency: str, booking_number: str, payload: TransferIn) -> BookingOut:
+    user = actor(request, "bookings:write")
+    b = booking_get_for_user(user, agency, booking_number)
+    to = LawEnforcementAgency.objects.filter(ori=payload.to_agency_ori.upper()).first()
+    if to is None:
+        raise field_error("to_agency_ori", f"No agency with ORI {payload.to_agency_ori!r}.")
+    if _released(b, payload.at, ReleaseType.TRANSFER_TO_AGENCY, to.ori):
+        return booking_out(b)
+    custody.booking_release(
+        actor=user, booking=b, at=payload.at, release_type=ReleaseType.TRANSFER_TO_AGENCY, released_to=to
+    )
+    return booking_out(booking_get_for_user(user, agency, booking_number), created=True)

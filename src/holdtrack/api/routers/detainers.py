@@ -1,0 +1,387 @@
+"""Detainers: scoped reads and one POST per lifecycle step, each calling the same service as the UI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import AwareDatetime
+
+from holdtrack.api.auth import actor, need
+from holdtrack.api.errors import COMMON, responses
+from holdtrack.api.pagination import Page, PageParams, page
+from holdtrack.api.selectors import match_get_for_user
+from holdtrack.cases.access import detainer_get_for_user, detainers_for_user
+from holdtrack.cases.models import (
+    AGENCY_LIFT_REASONS,
+    Box,
+    ChargingDocument,
+    Detainer,
+    DetainerState,
+    FormType,
+    LeaDecision,
+    NotificationKind,
+    OutcomeGroup,
+    PCBasis,
+    RequestType,
+    ReviewResult,
+    ServiceMethod,
+    WarrantType,
+)
+from holdtrack.cases.services import detainers as ds
+
+router = Router(tags=["detainers"])
+
+# Only the reasons the agency itself gives when lifting (the LEA declines through /decide).
+LiftReasonIn = Enum("LiftReasonIn", {str(r).upper(): str(r) for r in sorted(AGENCY_LIFT_REASONS)}, type=str)  # type: ignore[misc]
+
+
+class WarrantOut(Schema):
+    id: int
+    warrant_type: str
+    is_judicial: bool
+    number: str
+    signed_by_name: str
+    signed_by_title: str
+    court: str
+    signed_at: datetime
+    attached_at: datetime
+
+
+class DetainerOut(Schema):
+    id: int
+    state: str
+    form_type: str
+    request_type: str
+    box: str
+    pc_bases: list[str]
+    charging_document: str
+    operative_upon_conviction: bool
+    subject_id: int
+    booking_id: int
+    booking_number: str
+    identity_match_id: int | None
+    issuing_office_id: int
+    addressed_lea_ori: str
+    facility_code: str
+    prepared_at: datetime
+    approved_at: datetime | None
+    transmitted_at: datetime | None
+    received_at: datetime | None
+    served_at: datetime | None
+    lea_decision: str
+    decided_at: datetime | None
+    neutral_review_required: bool
+    neutral_review_result: str
+    hold_started_at: datetime | None
+    hold_expires_at: datetime | None
+    hold_rule: str
+    hold_ended_at: datetime | None
+    lift_reason: str
+    outcome_group: str
+    outcome_at: datetime | None
+    warrants: list[WarrantOut] = []
+
+
+def detainer_out(d: Detainer, *, warrants: bool = False) -> DetainerOut:
+    return DetainerOut(
+        id=d.pk,
+        state=d.state,
+        form_type=d.form_type,
+        request_type=d.request_type,
+        box=d.box,
+        pc_bases=list(d.pc_bases or []),
+        charging_document=d.charging_document,
+        operative_upon_conviction=d.operative_upon_conviction,
+        subject_id=d.subject_id,
+        booking_id=d.booking_id,
+        booking_number=d.booking.booking_number,
+        identity_match_id=d.identity_match_id,
+        issuing_office_id=d.issuing_office_id,
+        addressed_lea_ori=d.addressed_lea.ori,
+        facility_code=d.facility.code,
+        prepared_at=d.prepared_at,
+        approved_at=d.approved_at,
+        transmitted_at=d.transmitted_at,
+        received_at=d.received_at,
+        served_at=d.served_at,
+        lea_decision=d.lea_decision,
+        decided_at=d.decided_at,
+        neutral_review_required=d.neutral_review_required,
+        neutral_review_result=d.neutral_review_result,
+        hold_started_at=d.hold_started_at,
+        hold_expires_at=d.hold_expires_at,
+        hold_rule=d.hold_rule,
+        hold_ended_at=d.hold_ended_at,
+        lift_reason=d.lift_reason,
+        outcome_group=d.outcome_group,
+        outcome_at=d.outcome_at,
+        warrants=[WarrantOut.model_validate(w, from_attributes=True) for w in d.warrants.order_by("pk")]
+        if warrants
+        else [],
+    )
+
+
+def _fresh(request: HttpRequest, pk: int) -> DetainerOut:
+    d = Detainer.objects.select_related("booking", "addressed_lea", "facility").get(pk=pk)
+    return detainer_out(d, warrants=True)
+
+
+class DetainerFilters(PageParams):
+    state: DetainerState | None = None
+    outcome_group: OutcomeGroup | None = None
+    addressed_ori: str | None = Field(None, max_length=9)
+    prepared_after: AwareDatetime | None = None
+    prepared_before: AwareDatetime | None = None
+
+
+@router.get(
+    "/detainers",
+    response=responses({200: Page[DetainerOut]}, COMMON),
+    summary="Detainers in your scope",
+    auth=need("detainers:read"),
+)
+def detainers_list(request: HttpRequest, filters: Query[DetainerFilters]) -> Any:
+    user = actor(request, "detainers:read")
+    qs = detainers_for_user(user).select_related("booking", "addressed_lea", "facility").order_by("-prepared_at", "pk")
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.outcome_group:
+        qs = qs.filter(outcome_group=filters.outcome_group)
+    if filters.addressed_ori:
+        qs = qs.filter(addressed_lea__ori=filters.addressed_ori.upper())
+    if filters.prepared_after:
+        qs = qs.filter(prepared_at__gte=filters.prepared_after)
+    if filters.prepared_before:
+        qs = qs.filter(prepared_at__lt=filters.prepared_before)
+    return page(qs, filters, detainer_out)
+
+
+@router.get(
+    "/detainers/{int:detainer_id}",
+    response=responses({200: DetainerOut}, COMMON),
+    summary="One detainer",
+    auth=need("detainers:read"),
+)
+def detainers_detail(request: HttpRequest, detainer_id: int) -> DetainerOut:
+    user = actor(request, "detainers:read")
+    return detainer_out(detainer_get_for_user(user, detainer_id), warrants=True)
+
+
+# ------------------------------------------------------------------------------------------- actions
+
+
+class PrepareIn(Schema):
+    identity_match_id: int = Field(..., description="A confirmed identity match; its booking is the one detained")
+    form_type: FormType = FormType.I247A
+    request_type: RequestType | None = None
+    box: Box = Box.PC_REMOVABLE
+    pc_bases: list[PCBasis] = Field(default_factory=list, max_length=4)
+    charging_document: ChargingDocument = ChargingDocument.NONE
+    operative_upon_conviction: bool = False
+
+
+class WarrantIn(Schema):
+    warrant_type: WarrantType
+    signed_by_name: str = Field(..., min_length=1, max_length=120)
+    signed_by_title: str = Field(..., min_length=1, max_length=120)
+    signed_at: AwareDatetime
+    number: str = Field("", max_length=40)
+    court: str = Field("", max_length=120)
+
+
+class ServeIn(Schema):
+    method: ServiceMethod = ServiceMethod.IN_PERSON
+    language: str = Field("en", min_length=2, max_length=8)
+
+
+class DecideIn(Schema):
+    decision: LeaDecision
+    reason: str = Field("", max_length=2000)
+
+
+class LiftIn(Schema):
+    reason: LiftReasonIn
+    note: str = Field("", max_length=2000)
+
+
+class NeutralReviewIn(Schema):
+    result: ReviewResult
+    reason: str = Field("", max_length=2000)
+
+
+class NotificationIn(Schema):
+    kind: NotificationKind = NotificationKind.ADVANCE_RELEASE
+    expected_release_at: AwareDatetime | None = None
+
+
+def _get(request: HttpRequest, detainer_id: int) -> tuple[Any, Detainer]:
+    user = actor(request, "detainers:write")
+    return user, detainer_get_for_user(user, detainer_id)
+
+
+@router.post(
+    "/detainers",
+    response=responses({201: DetainerOut}),
+    summary="Prepare a detainer from a confirmed match",
+    auth=need("detainers:write"),
+)
+def detainers_prepare(request: HttpRequest, payload: PrepareIn) -> Any:
+    user = actor(request, "detainers:write")
+    match = match_get_for_user(user, payload.identity_match_id)
+    d = ds.detainer_prepare(
+        actor=user,
+        booking=match.booking,
+        identity_match=match,
+        form_type=payload.form_type,
+        request_type=payload.request_type,
+        box=payload.box,
+        pc_bases=[str(p) for p in payload.pc_bases],
+        charging_document=payload.charging_document,
+        operative_upon_conviction=payload.operative_upon_conviction,
+    )
+    return Status(201, _fresh(request, d.pk))
+
+
+@router.post(
+    "/detainers/{int:detainer_id}/warrants",
+    response=responses({200: DetainerOut}),
+    summary="Attach a warrant",
+    auth=need("detainers:write"),
+)
+def detainers_warrant(request: HttpRequest, detainer_id: int, payload: WarrantIn) -> DetainerOut:
+    user, d = _get(request, detainer_id)
+    ds.warrant_attach(
+        actor=user,
+        detainer=d,
+        warrant_type=payload.warrant_type,
+        signed_by_name=payload.signed_by_name,
+        signed_by_title=payload.signed_by_title,
+        signed_at=payload.signed_at,
+        number=payload.number,
+        court=payload.court,
+    )
+    return _fresh(request, d.pk)
+
+
+@router.post(
+    "/detainers/{int:detainer_id}/approve",
+    response=responses({200: DetainerOut}),
+    summary="Supervisor approval",
+    auth=need("detainers:write"),
+)
+def detainers_approve(request: HttpRequest, detainer_id: int) -> DetainerOut:
+    user, d = _get(request, detainer_id)
+    ds.detainer_approve(actor=user, detainer=d)
+    return _fresh(request, d.pk)
+
+
+@router.post(
+    "/detainers/{int:detainer_id}/transmit",
+    response=responses({200: DetainerOut}),
+    summary="Send to the LEA",
+    auth=need("detainers:write"),
+)
+def detainers_transmit(request: HttpRequest, detainer_id: int) -> DetainerOut:
+    user, d = _get(request, detainer_id)
+    ds.detainer_transmit(actor=user, detainer=d)
+    return _fresh(request, d.pk)
+
+
+@router.post(
+    "/detainers/{int:detainer_id}/receive",
+    response=responses({200: DetainerOut}),
+    summary="LEA logs receipt",
+    auth=need("detainers:write"),
+)
+def detainers_receive(request: HttpRequest, detainer_id: int) -> DetainerOut:
+    user, d = _get(request, detainer_id)
+    ds.detainer_receive(actor=user, detainer=d)
+    return _fresh(request, d.pk)
+
+
+@router.post(
+    "/detainers/{int:detainer_id}/revalidate",
+    response=responses({200: DetainerOut}),
+    summary="Re-run validation",
+    auth=need("detainers:write"),
+)
+def detainers_revalidate(request: HttpRequest, detainer_id: int) -> DetainerOut:
+    user, d = _get(request, detainer_id)
+    ds.detainer_revalidate(actor=user, detainer=d)
+    return _fresh(request, d.pk)
+
+
+@router.post(
+    "/detainers/{int:detainer_id}/serve-subject",
+    response=responses({200: DetainerOut}),
+    summary="Record service of the detainer on the subject",
+    auth=need("detainers:write"),
+)
+def detainers_serve_subject(request: HttpRequest, detainer_id: int, payload: ServeIn) -> DetainerOut:
+    user, d = _get(request, detainer_id)
+    ds.detainer_serve_subject(actor=user, detainer=d, method=payload.method, language=payload.language)
+    return _fresh(request, d.pk)
+
+
+@router.post(
+    "/detainers/{int:detainer_id}/decide",
+    response=responses({200: DetainerOut}),
+    summary="The LEA's decision",
+    auth=need("detainers:write"),
+)
+def detainers_decide(request: HttpRequest, detainer_id: int, payload: DecideIn) -> DetainerOut:
+    user, d = _get(request, detainer_id)
+    ds.detainer_decide(actor=user, detainer=d, decision=payload.decision, reason=payload.reason)
+    return _fresh(request, d.pk)
+
+
+@router.post(
+    "/detainers/{int:detainer_id}/lift",
+    response=responses({200: DetainerOut}),
+    summary="Lift (cancel)",
+    auth=need("detainers:write"),
+)
+def detainers_lift(request: HttpRequest, detainer_id: int, payload: LiftIn) -> DetainerOut:
+    user, d = _get(request, detainer_id)
+    ds.detainer_lift(actor=user, detainer=d, reason=payload.reason.value, note_text=payload.note)
+    return _fresh(request, d.pk)
+
+
+@router.post(
+    "/detainers/{int:detainer_id}/neutral-review",
+    response=responses({200: DetainerOut}),
+    summary="Record the neutral probable-cause review",
+    auth=need("detainers:write"),
+)
+def detainers_neutral_review(request: HttpRequest, detainer_id: int, payload: NeutralReviewIn) -> DetainerOut:
+    user, d = _get(request, detainer_id)
+    ds.detainer_record_neutral_review(actor=user, detainer=d, result=payload.result, reason=payload.reason)
+    return _fresh(request, d.pk)
+
+
+@router.post(
+    "/detainers/{int:detainer_id}/transfer-custody",
+    response=responses({200: DetainerOut}),
+    summary="The agency takes physical custody",
+    auth=need("detainers:write"),
+)
+def detainers_transfer_custody(request: HttpRequest, detainer_id: int) -> DetainerOut:
+    user, d = _get(request, detainer_id)
+    ds.detainer_transfer_custody(actor=user, detainer=d)
+    return _fresh(request, d.pk)
+
+
+@router.post(
+    "/detainers/{int:detainer_id}/notifications",
+    response=responses({200: DetainerOut}),
+    summary="The LEA notifies the agency of a release or transfer",
+    auth=need("detainers:write"),
+)
+def detainers_notify(request: HttpRequest, detainer_id: int, payload: NotificationIn) -> DetainerOut:
+    user, d = _get(request, detainer_id)
+    ds.notification_send(actor=user, detainer=d, kind=payload.kind, expected_release_at=payload.expected_release_at)
+    return _fresh(request, d.pk)

@@ -1,0 +1,145 @@
+"""Set-based candidate retrieval: one SQL statement finds the registry candidates of a whole batch of bookings
+through the indexed blocking keys of ``RegistryKey``.
+
+The rules (each an indexed equi-join; their union is retrieved, the same rules splink uses in
+``fs_model.BLOCKING_RULES``):
+
+1. same DOB and same surname sound            — given-name typos, nicknames
+2. same DOB and same given-name sound          — surname typos, compound / hyphenated surnames
+3. DOB with day and month swapped + surname sound
+4. DOB with day and month swapped + given-name sound
+5. same DOB, booking given-name sound = registry surname sound (swapped name order)
+6. same DOB, booking surname sound = registry given-name sound (swapped name order)
+7. both name sounds + same year and month of birth  — a typo in the day of birth
+8. both name sounds + same month and day of birth   — a typo in the year of birth
+
+A sound is the Soundex of the first surname token / of the canonical given name (nicknames resolved). A
+booking with no DOB gets no biographic candidates: without it a name match cannot reach the review
+threshold against a large registry, so retrieving thousands of namesakes would only cost time.
+At most ``MAX_CANDIDATES`` candidates are kept per booking (lowest subject ids first, deterministic); with
+these rules a booking has about 5–20 candidates at 1,000,000 subjects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from django.db import connection, transaction
+
+from holdtrack.screening.fs_model import Rec
+from holdtrack.screening.keys import Keys
+from holdtrack.screening.models import RegistryKey
+
+MAX_CANDIDATES = 200
+SQLITE_CHUNK = 1000  # bookings per statement on SQLite (bound-parameter limit)
+PLANNER_HINT_FROM = 100  # batch size from which PostgreSQL is steered to index nested loops
+
+_RULES = (
+    "k.dob = b.dob AND k.last_sound = b.ls",
+    "k.dob = b.dob AND k.first_sound = b.fs",
+    "k.dob = b.dob_sw AND k.last_sound = b.ls",
+    "k.dob = b.dob_sw AND k.first_sound = b.fs",
+    "k.dob = b.dob AND k.last_sound = b.fs",
+    "k.dob = b.dob AND k.first_sound = b.ls",
+    "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_ym = b.ym",
+    "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_md = b.md",
+)
+_COLS = "k.first_norm, k.first_canon, k.middle_norm, k.last_norm, k.last_tok1, k.last_tok2, k.dob, k.sex, k.country"
+
+
+def _union(table: str) -> str:
+    # Identifiers and rules are module constants; every booking value is a bound parameter.
+    parts = [f"SELECT b.i, k.subject_id AS sid FROM b JOIN {table} k ON {rule}" for rule in _RULES]  # noqa: S608
+    return f"SELECT c.i, k.subject_id, {_COLS} FROM ({' UNION '.join(parts)}) c JOIN {table} k ON k.subject_id = c.sid"  # noqa: S608
+
+
+def booking_rec(k: Keys) -> Rec:
+    return (
+        k.first_norm, k.first_canon, k.middle_norm, k.last_norm, k.last_tok1, k.last_tok2,
+        k.dob_iso or "", k.sex, k.country,
+    )  # fmt: skip
+
+
+def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
+    """For each booking's keys, its registry candidates as (subject id, record)."""
+    out: list[list[tuple[int, Rec]]] = [[] for _ in keys]
+    idx = [i for i, k in enumerate(keys) if k.dob is not None and (k.last_sound or k.first_sound)]
+    if not idx:
+        return out
+    table = RegistryKey._meta.db_table
+    rows: list[tuple[Any, ...]] = []
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            head = (
+                "WITH b AS (SELECT * FROM unnest(%s::int[], %s::date[], %s::date[], %s::text[], %s::text[], "
+                "%s::int[], %s::int[]) AS b(i, dob, dob_sw, ls, fs, ym, md)) "
+            )
+            params: list[Any] = [
+                idx,
+                [keys[i].dob for i in idx],
+                [keys[i].dob_swapped for i in idx],
+                [keys[i].last_sound for i in idx],
+                [keys[i].first_sound for i in idx],
+                [keys[i].dob_ym for i in idx],
+                [keys[i].dob_md for i in idx],
+            ]
+            if len(idx) < PLANNER_HINT_FROM:
+                cur.execute(head + _union(table), params)
+                rows = cur.fetchall()
+            else:
+                with transaction.atomic():
+                    # A batch is a few thousand index probes: nested loops over the indexes beat hashing the
+                    # whole registry once per rule, which the planner picks for a large batch. Transaction-local,
+                    # and restored afterwards so the caller's transaction keeps its plans.
+                    cur.execute(
+                        "SELECT current_setting('enable_hashjoin'), current_setting('enable_mergejoin'), "
+                        "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)"
+                    )
+                    prev = cur.fetchone()
+                    try:
+                        cur.execute(head + _union(table), params)
+                        rows = cur.fetchall()
+                    finally:
+                        cur.execute(
+                            "SELECT set_config('enable_hashjoin', %s, true), set_config('enable_mergejoin', %s, true)",
+                            [prev[0], prev[1]],
+                        )
+        else:
+            for start in range(0, len(idx), SQLITE_CHUNK):
+                part = idx[start : start + SQLITE_CHUNK]
+                values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(part))
+                params = []
+                for i in part:
+                    k = keys[i]
+                    sw = k.dob_swapped
+                    params += [i, k.dob_iso, sw.isoformat() if sw else None, k.last_sound, k.first_sound,
+                               k.dob_ym, k.dob_md]  # fmt: skip
+                cur.execute(f"WITH b(i, dob, dob_sw, ls, fs, ym, md) AS (VALUES {values}) " + _union(table), params)
+                rows.extend(cur.fetchall())
+    for r in rows:
+        dob = r[8]
+        rec: Rec = (
+            r[2], r[3], r[4], r[5], r[6], r[7],
+            dob.isoformat() if isinstance(dob, date) else (dob or ""), r[9], r[10],
+        )  # fmt: skip
+        out[r[0]].append((r[1], rec))
+    for lst in out:
+        if len(lst) > MAX_CANDIDATES:
+            lst.sort(key=lambda c: c[0])
+            del lst[MAX_CANDIDATES:]
+    return out
+
+
+def biometric(fbi_numbers: Sequence[str]) -> dict[str, int]:
+    """FBI number → registry subject id, for the numbers present in the registry."""
+    wanted = sorted({f for f in fbi_numbers if f})
+    if not wanted:
+        return {}
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 5000):
+        part = wanted[start : start + 5000]
+        for fbi, sid in RegistryKey.objects.filter(fbi_number__in=part).values_list("fbi_number", "subject_id"):
+            found[fbi] = sid
+    return found

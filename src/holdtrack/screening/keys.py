@@ -1,0 +1,177 @@
+"""Normalisation and blocking keys, shared by the registry index, the booking side and the splink input.
+
+The same function computes the columns for both sides of a comparison, so our candidate retrieval, our
+scoring and splink's scoring all see identical strings.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import jellyfish
+
+# Common given-name variants and nicknames → one canonical form (synthetic-data vocabulary, not a person list).
+NICKNAMES: dict[str, str] = {
+    "pepe": "jose", "chepe": "jose", "joseph": "jose", "joe": "jose",
+    "paco": "francisco", "pancho": "francisco", "frank": "francisco", "kiko": "francisco",
+    "lucho": "luis", "louis": "luis",
+    "nacho": "ignacio",
+    "chuy": "jesus", "chucho": "jesus",
+    "beto": "roberto", "bob": "robert", "bobby": "robert", "rob": "robert",
+    "lalo": "eduardo", "eddie": "eduardo", "ed": "eduardo",
+    "memo": "guillermo", "willy": "guillermo",
+    "toño": "antonio", "tono": "antonio", "tony": "antonio",
+    "alex": "alejandro", "ale": "alejandro",
+    "javi": "javier", "fer": "fernando", "nando": "fernando",
+    "dani": "daniel", "danny": "daniel",
+    "ricky": "ricardo", "rick": "ricardo",
+    "vico": "victor",
+    "mike": "michael", "mikey": "michael", "miguelito": "miguel",
+    "jimmy": "james", "jim": "james", "jamie": "james",
+    "dave": "david", "johnny": "john", "jack": "john", "kev": "kevin",
+    "lupe": "guadalupe", "lupita": "guadalupe",
+    "mari": "maria", "mary": "maria",
+    "rosi": "rosa", "carmencita": "carmen", "pati": "patricia", "paty": "patricia", "vero": "veronica",
+    "sofi": "sofia", "juanito": "juan", "carlitos": "carlos", "jorgito": "jorge", "pedrito": "pedro",
+    "mario": "mario", "oscar": "oscar",
+}  # fmt: skip
+
+US_COUNTRY = {"united states", "usa", "us", "u s", "united states of america"}
+
+
+@lru_cache(maxsize=262_144)
+def norm(value: str | None) -> str:
+    """Lower case, accents removed, hyphens/apostrophes/dots → spaces, whitespace collapsed."""
+    if not value:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", value)
+    out = []
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            continue
+        out.append(ch.lower() if ch.isalpha() else " ")
+    return " ".join("".join(out).split())
+
+
+def canon_first(first_norm: str) -> str:
+    token = first_norm.split(" ", 1)[0] if first_norm else ""
+    return NICKNAMES.get(token, token)
+
+
+@lru_cache(maxsize=65_536)
+def sound(token: str) -> str:
+    return jellyfish.soundex(token) if token else ""
+
+
+def swap_day_month(d: date | None) -> date | None:
+    """The date with day and month exchanged, when that is a different valid date."""
+    if d is None or d.day > 12 or d.day == d.month:
+        return None
+    return date(d.year, d.day, d.month)
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    first_norm: str
+    first_canon: str
+    middle_norm: str
+    last_norm: str
+    last_tok1: str
+    last_tok2: str
+    first_sound: str
+    last_sound: str
+    dob: date | None
+    sex: str
+    country: str
+
+    @property
+    def dob_iso(self) -> str | None:
+        return self.dob.isoformat() if self.dob else None
+
+    @property
+    def dob_ym(self) -> int | None:
+        return self.dob.year * 100 + self.dob.month if self.dob else None
+
+    @property
+    def dob_md(self) -> int | None:
+        return self.dob.month * 100 + self.dob.day if self.dob else None
+
+    @property
+    def dob_swapped(self) -> date | None:
+        return swap_day_month(self.dob)
+
+
+def keys_for(
+    *,
+    first_name: str,
+    last_name: str,
+    middle_name: str = "",
+    date_of_birth: date | None = None,
+    sex: str = "",
+    birth_country: str = "",
+) -> Keys:
+    first = norm(first_name)
+    last = norm(last_name)
+    tokens = last.split(" ") if last else [""]
+    canon = canon_first(first)
+    sx = (sex or "").upper()[:1]
+    country = norm(birth_country)
+    if country in US_COUNTRY:
+        country = "united states"
+    return Keys(
+        first_norm=first,
+        first_canon=canon,
+        middle_norm=norm(middle_name),
+        last_norm=last,
+        last_tok1=tokens[0],
+        last_tok2=tokens[-1],
+        first_sound=sound(canon),
+        last_sound=sound(tokens[0]),
+        dob=date_of_birth,
+        sex=sx if sx in ("M", "F") else "",
+        country=country,
+    )
+
+
+def splink_record(uid: int | str, k: Keys) -> dict[str, object]:
+    """One input row for splink: empty strings become NULL so splink's null levels match ours."""
+    sw = k.dob_swapped
+    return {
+        "unique_id": uid,
+        "first_norm": k.first_norm or None,
+        "first_canon": k.first_canon or None,
+        "middle_norm": k.middle_norm or None,
+        "last_norm": k.last_norm or None,
+        "last_tok1": k.last_tok1 or None,
+        "last_tok2": k.last_tok2 or None,
+        "first_sound": k.first_sound or None,
+        "last_sound": k.last_sound or None,
+        "dob": k.dob_iso,
+        "dob_sw": sw.isoformat() if sw else None,
+        "dob_ym": k.dob_ym,
+        "dob_md": k.dob_md,
+        "sex": k.sex or None,
+        "country": k.country or None,
+    }
+
+
+SPLINK_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("unique_id", "VARCHAR"),
+    ("first_norm", "VARCHAR"),
+    ("first_canon", "VARCHAR"),
+    ("middle_norm", "VARCHAR"),
+    ("last_norm", "VARCHAR"),
+    ("last_tok1", "VARCHAR"),
+    ("last_tok2", "VARCHAR"),
+    ("first_sound", "VARCHAR"),
+    ("last_sound", "VARCHAR"),
+    ("dob", "VARCHAR"),
+    ("dob_sw", "VARCHAR"),
+    ("dob_ym", "INTEGER"),
+    ("dob_md", "INTEGER"),
+    ("sex", "VARCHAR"),
+    ("country", "VARCHAR"),
+)

@@ -1,0 +1,61 @@
+"""Screening index and model versions.
+
+``RegistryKey``: one row per registry subject with its normalised comparison values and blocking keys in
+indexed columns (PostgreSQL and SQLite alike). Its existence marks a subject as part of the registry.
+``ScreeningModel``: a versioned Fellegi–Sunter model whose parameters splink estimated.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class RegistryKey(models.Model):
+    subject = models.OneToOneField(
+        "custody.Subject", primary_key=True, on_delete=models.CASCADE, related_name="registry_key"
+    )
+    first_norm = models.CharField(max_length=80)
+    first_canon = models.CharField(max_length=80)
+    middle_norm = models.CharField(max_length=80, blank=True)
+    last_norm = models.CharField(max_length=120)
+    last_tok1 = models.CharField(max_length=120)
+    last_tok2 = models.CharField(max_length=120)
+    first_sound = models.CharField(max_length=4)
+    last_sound = models.CharField(max_length=4)
+    dob = models.DateField(null=True, blank=True)
+    dob_ym = models.IntegerField(null=True, blank=True, help_text="year*100+month, for a day typo")
+    dob_md = models.IntegerField(null=True, blank=True, help_text="month*100+day, for a year typo")
+    sex = models.CharField(max_length=1, blank=True)
+    country = models.CharField(max_length=80, blank=True)
+    fbi_number = models.CharField(max_length=40, blank=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            # One index per blocking rule (screening.candidates); the swapped-DOB and swapped-name rules
+            # probe the same two indexes with other booking values.
+            models.Index(fields=["dob", "last_sound"], name="regkey_dob_last"),
+            models.Index(fields=["dob", "first_sound"], name="regkey_dob_first"),
+            models.Index(fields=["last_sound", "first_sound", "dob_ym"], name="regkey_sounds_ym"),
+            models.Index(fields=["last_sound", "first_sound", "dob_md"], name="regkey_sounds_md"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Registry key {self.subject_id}"
+
+
+class ScreeningModel(models.Model):
+    version = models.CharField(max_length=40, unique=True)
+    splink_model = models.JSONField(help_text="splink 5 model JSON (settings with the estimated m/u and prior)")
+    review_threshold = models.FloatField(help_text="match probability at or above which a match is proposed")
+    registry_size = models.IntegerField()
+    training_registry = models.IntegerField(default=0)
+    training_bookings = models.IntegerField(default=0)
+    trained_at = models.DateTimeField()
+    active = models.BooleanField(default=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-trained_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Screening model {self.version}"

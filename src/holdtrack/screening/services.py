@@ -1,0 +1,479 @@
+"""Screening services: registry maintenance, model storage and the screening of bookings.
+
+``screen_bookings`` is set-based: one statement retrieves the candidates of a whole batch through the indexed
+blocking keys, our code scores them with the stored splink parameters, and the PROPOSED identity matches
+above the review threshold are bulk-created with their transitions and one hash-chained audit event per
+batch. Nothing is issued automatically: an officer confirms or rejects through
+``custody.services.identity_match_review``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from django.db import connection, transaction
+from django.db.models import JSONField
+from django.utils import timezone
+
+from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, User
+from holdtrack.audit.models import CaseType, Channel, Transition
+from holdtrack.audit.services import audit_record
+from holdtrack.cases.services._base import require, when
+from holdtrack.core.errors import ValidationFailed
+from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, MatchBasis, MatchStatus, Subject
+from holdtrack.custody.services import subject_create
+from holdtrack.screening import candidates as cand
+from holdtrack.screening.fs_model import Scorer, probability
+from holdtrack.screening.keys import Keys, keys_for
+from holdtrack.screening.models import RegistryKey, ScreeningModel
+
+# Match probability for the review queue: recall matters more than precision here (an officer decides),
+# chosen on synthetic data (docs/screening.md).
+DEFAULT_REVIEW_THRESHOLD = 0.2
+MAX_PROPOSALS_PER_BOOKING = 5
+BIOMETRIC_VERSION = "biometric-fbi-ucn"
+
+# ------------------------------------------------------------------------------------------ registry
+
+
+class _PersonLike(Protocol):
+    first_name: str
+    middle_name: str
+    last_name: str
+    date_of_birth: date | None
+    sex: str
+    birth_country: str
+    subject_id: int | None
+
+    @property
+    def fbi_ucn(self) -> str: ...
+
+
+def _key_row(subject_id: int, k: Keys, fbi: str) -> RegistryKey:
+    return RegistryKey(
+        subject_id=subject_id,
+        first_norm=k.first_norm,
+        first_canon=k.first_canon,
+        middle_norm=k.middle_norm,
+        last_norm=k.last_norm,
+        last_tok1=k.last_tok1,
+        last_tok2=k.last_tok2,
+        first_sound=k.first_sound,
+        last_sound=k.last_sound,
+        dob=k.dob,
+        dob_ym=k.dob_ym,
+        dob_md=k.dob_md,
+        sex=k.sex,
+        country=k.country,
+        fbi_number=fbi,
+    )
+
+
+def subject_keys(s: Subject | _PersonLike) -> Keys:
+    return keys_for(
+        first_name=s.first_name,
+        middle_name=s.middle_name,
+        last_name=s.last_name,
+        date_of_birth=s.date_of_birth,
+        sex=s.sex,
+        birth_country=s.birth_country,
+    )
+
+
+_KEY_FIELDS = (
+    "subject_id", "first_norm", "first_canon", "middle_norm", "last_norm", "last_tok1", "last_tok2",
+    "first_sound", "last_sound", "dob", "dob_ym", "dob_md", "sex", "country", "fbi_number",
+)  # fmt: skip
+
+
+def registry_keys_bulk(people: Iterable[Any]) -> int:
+    """Compute and store the keys of registry people already stored as subjects (the registry builder)."""
+    rows = [_key_row(p.subject_id or 0, subject_keys(p), p.fbi_ucn) for p in people]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            raw = getattr(cur, "cursor", cur)
+            with raw.copy(f"COPY {RegistryKey._meta.db_table} ({', '.join(_KEY_FIELDS)}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row([getattr(r, f) for f in _KEY_FIELDS])
+    else:
+        RegistryKey.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def registry_subject_add(
+    *,
+    actor: User,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date | None = None,
+    sex: str = "U",
+    birth_country: str = "",
+    middle_name: str = "",
+    identifiers: dict[str, str] | None = None,
+) -> Subject:
+    """Add one subject to the registry: the subject, its identifiers and its screening keys."""
+    require(actor, AGENCY_ROLES, "add a subject to the registry")
+    with transaction.atomic():
+        s = subject_create(
+            actor=actor,
+            first_name=first_name,
+            middle_name=middle_name,
+            last_name=last_name,
+            date_of_birth=date_of_birth,
+            sex=sex,
+            birth_country=birth_country,
+            identifiers=identifiers,
+        )
+        fbi = (identifiers or {}).get(IdentifierType.FBI_UCN, "")
+        _key_row(s.pk, subject_keys(s), fbi).save()
+        audit_record(actor=actor, action="registry.add", entity_type="subject", entity_id=s.pk)
+        return s
+
+
+# --------------------------------------------------------------------------------------------- model
+
+_scorers: dict[str, Scorer] = {}
+
+
+def screening_model_store(
+    *,
+    actor: User,
+    splink_model: dict[str, Any],
+    version: str,
+    registry_size: int,
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
+    training_registry: int = 0,
+    training_bookings: int = 0,
+    at: datetime | None = None,
+    notes: str = "",
+) -> ScreeningModel:
+    """Store a trained model as the active version (earlier versions stay, inactive, for the audit)."""
+    require(actor, AGENCY_ROLES, "store a screening model")
+    if not 0 < review_threshold < 1:
+        raise ValidationFailed("The review threshold is a match probability between 0 and 1.")
+    try:
+        Scorer.from_splink(splink_model)  # refuses a model whose comparisons differ from this code's
+    except (KeyError, ValueError) as exc:
+        raise ValidationFailed(f"The model does not fit this code's comparisons: {exc}") from exc
+    at = when(at)
+    with transaction.atomic():
+        if ScreeningModel.objects.filter(version=version).exists():
+            raise ValidationFailed(f"Screening model version {version!r} already exists.")
+        ScreeningModel.objects.filter(active=True).update(active=False)
+        m = ScreeningModel.objects.create(
+            version=version,
+            splink_model=splink_model,
+            review_threshold=review_threshold,
+            registry_size=registry_size,
+            training_registry=training_registry,
+            training_bookings=training_bookings,
+            trained_at=at,
+            notes=notes,
+        )
+        audit_record(
+            actor=actor,
+            action="screening_model.store",
+            entity_type="screening_model",
+            entity_id=m.pk,
+            data={"version": version, "review_threshold": review_threshold, "registry_size": registry_size},
+            at=at,
+        )
+        return m
+
+
+def active_model() -> ScreeningModel | None:
+    # The splink JSON is read once per version (scorer_for caches the scorer), not on every screen.
+    return ScreeningModel.objects.filter(active=True).defer("splink_model").order_by("-trained_at", "-id").first()
+
+
+def scorer_for(model: ScreeningModel) -> Scorer:
+    s = _scorers.get(model.version)
+    if s is None:
+        s = _scorers[model.version] = Scorer.from_splink(model.splink_model)
+    return s
+
+
+# -------------------------------------------------------------------------------------------- screen
+
+
+@dataclass
+class Proposal:
+    subject_id: int
+    basis: str
+    score: float
+    match_id: int | None = None
+    created: bool = False
+
+
+@dataclass
+class BookingScreen:
+    booking_id: int
+    candidates: int = 0
+    proposals: list[Proposal] = field(default_factory=list)
+
+
+@dataclass
+class ScreenResult:
+    screened: int = 0
+    candidates: int = 0
+    proposed: int = 0
+    biometric: int = 0
+    model_version: str = ""
+    review_threshold: float | None = None
+    bookings: dict[int, BookingScreen] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "screened": self.screened,
+            "candidates": self.candidates,
+            "proposed": self.proposed,
+            "biometric": self.biometric,
+            "model_version": self.model_version,
+            "review_threshold": self.review_threshold,
+        }
+
+
+def _biometric_explanation(fbi: str, version: str) -> dict[str, Any]:
+    return {
+        "basis": MatchBasis.BIOMETRIC,
+        "identifier": IdentifierType.FBI_UCN,
+        "value": fbi,
+        "summary": "The FBI number on the booking equals the registry subject's FBI UCN; biographic scoring "
+        "was skipped for this booking.",
+        "score": 1.0,
+        "model_version": version,
+    }
+
+
+def screen_bookings(*, actor: User, bookings: Sequence[Booking], at: datetime | None = None) -> ScreenResult:
+    """Screen a batch of bookings against the registry and propose matches (see module docstring)."""
+    require(actor, AGENCY_ROLES | LEA_ROLES, "screen bookings")
+    at = when(at)
+    model = active_model()
+    scorer = scorer_for(model) if model else None
+    version = model.version if model else ""
+    threshold = model.review_threshold if model else None
+    min_weight = math.log2(threshold / (1 - threshold)) if threshold else math.inf
+    result = ScreenResult(screened=len(bookings), model_version=version, review_threshold=threshold)
+    if not bookings:
+        return result
+
+    missing = [b.subject_id for b in bookings if "subject" not in b._state.fields_cache]
+    subjects = Subject.objects.in_bulk(missing) if missing else {}
+    people = [b._state.fields_cache.get("subject") or subjects[b.subject_id] for b in bookings]
+
+    fbis = [str(getattr(b, "fbi_number", "") or "").strip() for b in bookings]
+    bio = cand.biometric(fbis)
+    keys: list[Keys] = []
+    need: list[int] = []
+    found: list[list[Proposal]] = [[] for _ in bookings]
+    explanations: dict[tuple[int, int], dict[str, Any]] = {}
+    for i, (b, p, fbi) in enumerate(zip(bookings, people, fbis, strict=True)):
+        sid = bio.get(fbi) if fbi else None
+        if sid is not None and sid != b.subject_id:
+            found[i].append(Proposal(sid, MatchBasis.BIOMETRIC, 1.0))
+            explanations[(i, sid)] = _biometric_explanation(fbi, version)
+            result.biometric += 1
+        elif scorer is not None:
+            need.append(i)
+        keys.append(subject_keys(p))
+
+    if scorer is not None and need:
+        retrieved = cand.retrieve([keys[i] for i in need])
+        for i, cands in zip(need, retrieved, strict=True):
+            own = bookings[i].subject_id
+            rec = cand.booking_rec(keys[i])
+            scored = []
+            for sid, other in cands:
+                if sid == own:
+                    continue
+                w = scorer.weight(rec, other)
+                if w >= min_weight:
+                    scored.append((w, sid, other))
+            result.candidates += len(cands)
+            scored.sort(key=lambda t: (-t[0], t[1]))
+            for _w, sid, other in scored[:MAX_PROPOSALS_PER_BOOKING]:
+                total, terms = scorer.explain(rec, other)
+                prob = probability(total)
+                found[i].append(Proposal(sid, MatchBasis.BIOGRAPHIC, prob))
+                explanations[(i, sid)] = {
+                    "basis": MatchBasis.BIOGRAPHIC,
+                    "model_version": version,
+                    "review_threshold": threshold,
+                    "prior": {"probability": scorer.prior, "weight": scorer.prior_weight},
+                    "comparisons": terms,
+                    "total_weight": total,
+                    "probability": prob,
+                }
+            result.bookings[bookings[i].pk] = BookingScreen(bookings[i].pk, len(cands))
+
+    _persist(actor, bookings, found, explanations, version, at, result)
+    return result
+
+
+def _persist(
+    actor: User,
+    bookings: Sequence[Booking],
+    found: list[list[Proposal]],
+    explanations: dict[tuple[int, int], dict[str, Any]],
+    version: str,
+    at: datetime,
+    result: ScreenResult,
+) -> None:
+    wanted = [(i, p) for i, props in enumerate(found) for p in props]
+    for b in bookings:
+        result.bookings.setdefault(b.pk, BookingScreen(b.pk))
+    if not wanted:
+        _audit_batch(actor, bookings, [], version, at, result)
+        return
+    with transaction.atomic():
+        existing = {
+            (bid, sid): mid
+            for mid, bid, sid in IdentityMatch.objects.filter(
+                booking_id__in=sorted({bookings[i].pk for i, _ in wanted})
+            ).values_list("id", "booking_id", "subject_id")
+        }
+        new: list[tuple[Proposal, dict[str, Any]]] = []
+        seen: set[tuple[int, int]] = set()
+        for i, p in wanted:
+            b = bookings[i]
+            mid = existing.get((b.pk, p.subject_id))
+            if mid is not None:
+                p.match_id = mid
+                continue
+            if (b.pk, p.subject_id) in seen:  # the same booking twice in one batch
+                continue
+            seen.add((b.pk, p.subject_id))
+            new.append(
+                (
+                    p,
+                    {
+                        "booking_id": b.pk,
+                        "subject_id": p.subject_id,
+                        "basis": p.basis,
+                        "score": p.score,
+                        "model_version": version if p.basis == MatchBasis.BIOGRAPHIC else BIOMETRIC_VERSION,
+                        "explanation": explanations[(i, p.subject_id)],
+                        "proposed_at": at,
+                        "status": MatchStatus.PROPOSED,
+                        "reviewed_by_id": None,
+                        "reviewed_at": None,
+                        "review_reason": "",
+                    },
+                )
+            )
+        ids = _bulk_insert(IdentityMatch, [row for _, row in new])
+        role = getattr(actor, "role", "") or ""
+        stamp = timezone.now()
+        transitions = []
+        for (p, row), mid in zip(new, ids, strict=True):
+            p.match_id, p.created = mid, True
+            transitions.append(
+                {
+                    "case_type": CaseType.IDENTITY_MATCH,
+                    "case_id": mid,
+                    "seq": 1,  # a new match: its first transition
+                    "at": at,
+                    "recorded_at": stamp,
+                    "name": "propose",
+                    "source": "",
+                    "target": MatchStatus.PROPOSED,
+                    "actor_id": actor.pk,
+                    "actor_role": role,
+                    "channel": Channel.SYSTEM,
+                    "reason": "",
+                    # Same canonical JSON as transition_record stores.
+                    "data": {"basis": p.basis, "score": p.score, "model_version": row["model_version"]},
+                }
+            )
+        _bulk_insert(Transition, transitions)
+        for i, p in wanted:
+            result.bookings[bookings[i].pk].proposals.append(p)
+        result.proposed = len(ids)
+        _audit_batch(actor, bookings, ids, version, at, result)
+
+
+def _bulk_insert(model: type[IdentityMatch] | type[Transition], rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows (dicts of column attnames) and return their ids. PostgreSQL: ids reserved from the sequence
+    and rows sent by COPY (Django's array-based bulk insert spends most of its time quoting the JSON
+    explanations). SQLite: bulk_create."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        made: list[Any] = [model(**r) for r in rows]
+        objs = model._default_manager.bulk_create(made, batch_size=2000)
+        return [int(o.pk) for o in objs]
+    table = model._meta.db_table
+    json_cols = {f.attname for f in model._meta.concrete_fields if isinstance(f, JSONField)}
+    names = list(rows[0])
+    with connection.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)])
+        ids = [int(r[0]) for r in cur.fetchall()]
+        raw = getattr(cur, "cursor", cur)
+        cols = ", ".join(["id", *names])  # attnames are the default column names of these models
+        with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            for pk, r in zip(ids, rows, strict=True):
+                copy.write_row(
+                    [
+                        pk,
+                        *(
+                            json.dumps(r[n], separators=(",", ":"), sort_keys=True) if n in json_cols else r[n]
+                            for n in names
+                        ),
+                    ]
+                )
+    return ids
+
+
+def _audit_batch(
+    actor: User, bookings: Sequence[Booking], match_ids: list[int], version: str, at: datetime, result: ScreenResult
+) -> None:
+    audit_record(
+        actor=actor,
+        action="identity_match.screen",
+        entity_type="booking_batch",
+        entity_id=bookings[0].pk,
+        data={
+            "bookings": len(bookings),
+            "booking_ids": _ranges(sorted(b.pk for b in bookings)),
+            "candidates": result.candidates,
+            "proposed": result.proposed,
+            "biometric": result.biometric,
+            "model_version": version,
+            "match_ids": _ranges(sorted(match_ids)),
+        },
+        at=at,
+    )
+
+
+def _ranges(ids: list[int]) -> list[list[int]]:
+    """Compact id list: [[first, last], …] runs of consecutive ids."""
+    out: list[list[int]] = []
+    for x in ids:
+        if out and out[-1][1] == x - 1:
+            out[-1][1] = x
+        else:
+            out.append([x, x])
+    return out
+
+
+def screen_booking(*, actor: User, booking: Booking, at: datetime | None = None) -> ScreenResult:
+    return screen_bookings(actor=actor, bookings=[booking], at=at)
+
+
+__all__ = [
+    "BookingScreen",
+    "Proposal",
+    "ScreenResult",
+    "active_model",
+    "registry_keys_bulk",
+    "registry_subject_add",
+    "screen_booking",
+    "screen_bookings",
+    "screening_model_store",
+]

@@ -1,0 +1,105 @@
+"""An import killed half-way (SIGKILL of the real ``holdtrack import bookings`` process) leaves whole chunks only,
+and a re-run completes it: the final state equals a clean import (no duplicates, no half rows)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from holdtrack.audit.models import CaseType, Transition
+from holdtrack.audit.services import audit_verify
+from holdtrack.custody.ingest import bookings_import
+from holdtrack.custody.ingest.synthetic import write_canonical_feed
+from holdtrack.custody.models import Booking, BookingImportRow, BookingImportRun, FeedEvent, FeedImportStatus, Subject
+
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="a second process shares the test database"),
+]
+
+ROWS = 12_000
+CHUNK = 100
+POLL_LIMIT_S = 300  # a bound so that a broken child cannot hang the suite; not a timing assertion
+
+
+def _child_env() -> dict[str, str]:
+    db = settings.DATABASES["default"]
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    if db.get("PASSWORD"):
+        url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {**os.environ, "DATABASE_URL": url}
+
+
+def _committed_chunks() -> int:
+    run = BookingImportRun.objects.order_by("pk").first()
+    return run.chunks_committed if run else 0
+
+
+def test_killed_import_is_rerun_to_completion(tmp_path: Path) -> None:
+    from tests.factories import make_world
+
+    world = make_world()
+    path = write_canonical_feed(
+        tmp_path / "feed.csv", rows=ROWS, ori=world.lea.ori, facility_code=world.facility.code, seed=7
+    )
+    log = (tmp_path / "child.log").open("w+b")  # a file, not a pipe: a full pipe would stall the child
+    child = subprocess.Popen(  # noqa: S603 - our own command, a fixed argument list
+        [sys.executable, "-m", "holdtrack", "import", "bookings", str(path), "--chunk-size", str(CHUNK)],
+        env=_child_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + POLL_LIMIT_S
+        while _committed_chunks() < 3 and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert child.poll() is None, (
+            f"the import ended before it could be killed: {(tmp_path / 'child.log').read_bytes()[-2000:]!r}"
+        )
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait()
+        log.close()
+    assert child.returncode == -signal.SIGKILL
+
+    # Killed: the run is still RUNNING, and only whole chunks are stored.
+    run = BookingImportRun.objects.get()
+    assert run.status == FeedImportStatus.RUNNING
+    done = run.chunks_committed
+    assert 3 <= done < ROWS // CHUNK
+    assert Booking.objects.count() == Subject.objects.count() == done * CHUNK
+    assert not Booking.objects.exclude(feed_rows__event=FeedEvent.BOOKING).exists()
+    assert Transition.objects.filter(case_type=CaseType.BOOKING, name="book").count() == done * CHUNK
+
+    # Re-run (the same file): the finished chunks are skipped, the rest is written.
+    result = bookings_import(path=path, chunk_size=CHUNK)
+    assert result.run is not None and result.run.pk == run.pk and result.already_imported is None
+    assert result.run.status == FeedImportStatus.COMPLETE
+    assert result.events_created[FeedEvent.BOOKING] == ROWS - done * CHUNK
+
+    # Equal to a clean import of the file: one booking, subject and book transition per row, one provenance
+    # row per event, no booking without its provenance.
+    lines = path.read_text(encoding="utf-8").splitlines()[1:]
+    header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
+    eligible = sum(bool(line.split(",")[header.index("release_eligible_at")]) for line in lines)
+    released = sum(bool(line.split(",")[header.index("released_at")]) for line in lines)
+    assert Booking.objects.count() == Subject.objects.count() == ROWS
+    per_event = {
+        e: BookingImportRow.objects.filter(event=e).count()
+        for e in (FeedEvent.BOOKING, FeedEvent.RELEASE_ELIGIBILITY, FeedEvent.RELEASE)
+    }
+    assert per_event == {FeedEvent.BOOKING: ROWS, FeedEvent.RELEASE_ELIGIBILITY: eligible, FeedEvent.RELEASE: released}
+    assert Transition.objects.filter(case_type=CaseType.BOOKING).count() == ROWS + eligible + released
+    assert not Booking.objects.exclude(feed_rows__event=FeedEvent.BOOKING).exists()
+    assert Booking.objects.filter(released_at__isnull=False).count() == released
+    assert audit_verify().ok
+    assert bookings_import(path=path).already_imported is not None

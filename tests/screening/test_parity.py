@@ -1,0 +1,78 @@
+"""Our match weights equal splink's own scoring of the same pairs (no database involved)."""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+
+from holdtrack.screening.fs_model import Scorer, probability
+from holdtrack.screening.splink_io import duckdb_table, splink_scores_between
+from holdtrack.simulation.registry import generate_bookings, registry_people
+from tests.screening.factories_screening import TRAIN_SIZE, person_record, row_keys, trained_model, with_ids
+
+FIELDS = ("first_norm", "first_canon", "middle_norm", "last_norm", "last_tok1", "last_tok2", "dob", "sex", "country")
+TOLERANCE = 1e-9
+
+
+def rec(r: dict) -> tuple:  # type: ignore[type-arg]
+    return tuple((r[c] or "") for c in FIELDS)
+
+
+def test_weights_equal_splink_predict_between_over_thousands_of_pairs():
+    from holdtrack.screening.keys import splink_record
+
+    model = trained_model()
+    scorer = Scorer.from_splink(model)
+    people = with_ids(registry_people(TRAIN_SIZE, 11))
+    registry = [person_record(p) for p in people]
+    gen = generate_bookings(registry_sample=people, count=5000, seed=13)
+    bookings = [splink_record(r["booking_number"], row_keys(r)) for r in gen.rows]
+    by_id = {r["unique_id"]: r for r in registry + bookings}
+
+    out = splink_scores_between(model, registry, bookings)
+    assert len(out) >= 3000
+    worst = 0.0
+    for o in out:
+        ours = scorer.weight(rec(by_id[o["unique_id_l"]]), rec(by_id[o["unique_id_r"]]))
+        worst = max(worst, abs(ours - o["match_weight"]))
+        assert abs(probability(ours) - o["match_probability"]) < 1e-9
+    assert worst < TOLERANCE
+    # Every level of every comparison appears somewhere, so the test covers each branch of our levels.
+    seen = {(i, lv) for o in out for i, lv in enumerate(scorer.levels(rec(by_id[o["unique_id_l"]]),
+                                                                       rec(by_id[o["unique_id_r"]])))}  # fmt: skip
+    assert len({i for i, _ in seen}) == len(scorer.comparisons)
+
+
+def test_weights_equal_splink_score_pairs_on_unblocked_pairs():
+    """Random, mostly non-matching pairs (the cartesian product) reach the fuzzy and 'different' levels."""
+    from splink import DuckDBAPI, Linker
+
+    from holdtrack.screening.keys import splink_record
+
+    model = trained_model()
+    scorer = Scorer.from_splink(model)
+    people = with_ids(registry_people(400, 21))
+    gen = generate_bookings(registry_sample=people, count=40, seed=22)
+    left = [person_record(p) for p in people[:80]]
+    right = [splink_record(r["booking_number"], row_keys(r)) for r in gen.rows]
+    con = duckdb.connect()
+    duckdb_table(con, "registry", left)
+    duckdb_table(con, "bookings", right)
+    db_api = DuckDBAPI(connection=con)
+    linker = Linker(
+        [db_api.register("registry", dataset_display_name="registry"),
+         db_api.register("bookings", dataset_display_name="bookings")],
+        model,
+        log_level=logging.WARNING,
+    )  # fmt: skip
+    out = linker.inference.score_pairs(left, right).as_record_list()
+    assert len(out) == 80 * 40
+    by_id = {r["unique_id"]: r for r in left + right}
+    for o in out:
+        ours = scorer.weight(rec(by_id[o["unique_id_l"]]), rec(by_id[o["unique_id_r"]]))
+        assert abs(ours - o["match_weight"]) < TOLERANCE, o
+        # splink's per-comparison weights too
+        levels = scorer.levels(rec(by_id[o["unique_id_l"]]), rec(by_id[o["unique_id_r"]]))
+        for comp, lv in zip(scorer.comparisons, levels, strict=True):
+            assert o[f"gamma_{comp.name}"] == (-1 if lv == 0 else len(comp.weights) - 1 - lv)
