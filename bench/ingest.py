@@ -191,9 +191,9 @@ def main() -> None:
             booked_at=record.booked_at,
             charge_level=record.charge_level,
             stated_birth_country=record.birth_country,
+            fbi_number=record.fbi_number,
             channel="IMPORT",
         )
-        booking.fbi_number = record.fbi_number
         screen_booking(actor=actor, booking=booking)
     base_s, base_cpu = time.monotonic() - started, cpu_seconds() - cpu0
     base_rate = len(base_rows) / base_s

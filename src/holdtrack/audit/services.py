@@ -44,8 +44,11 @@ def audit_record(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one event to the hash chain. The chain head row is locked so concurrent writers queue."""
-    with transaction.atomic():
+    """Append one event to the hash chain. The chain head row is locked so concurrent writers queue.
+
+    No savepoint: a failed audit write must fail the caller's whole transaction, never be caught and skipped.
+    """
+    with transaction.atomic(savepoint=False):
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
         event = AuditEvent(
             at=at or now(),

@@ -90,6 +90,7 @@ def booking_create(
     stated_birth_country: str = "",
     us_passport_on_file: bool = False,
     citizenship_asserted: bool = False,
+    fbi_number: str = "",
     channel: str = Channel.PORTAL,
 ) -> Booking:
     lea: LawEnforcementAgency = facility.operator
@@ -109,6 +110,7 @@ def booking_create(
                 stated_birth_country=stated_birth_country,
                 us_passport_on_file=us_passport_on_file,
                 citizenship_asserted=citizenship_asserted,
+                fbi_number=fbi_number.strip(),
             ),
         )
         if not created:

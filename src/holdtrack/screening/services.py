@@ -267,7 +267,7 @@ def screen_bookings(*, actor: User, bookings: Sequence[Booking], at: datetime | 
     subjects = Subject.objects.in_bulk(missing) if missing else {}
     people = [b._state.fields_cache.get("subject") or subjects[b.subject_id] for b in bookings]
 
-    fbis = [str(getattr(b, "fbi_number", "") or "").strip() for b in bookings]
+    fbis = [b.fbi_number.strip() for b in bookings]
     bio = cand.biometric(fbis)
     keys: list[Keys] = []
     need: list[int] = []
@@ -401,10 +401,11 @@ def _persist(
 def _bulk_insert(model: type[IdentityMatch] | type[Transition], rows: list[dict[str, Any]]) -> list[int]:
     """Insert rows (dicts of column attnames) and return their ids. PostgreSQL: ids reserved from the sequence
     and rows sent by COPY (Django's array-based bulk insert spends most of its time quoting the JSON
-    explanations). SQLite: bulk_create."""
+    explanations). SQLite, and small batches anywhere (a single booking from the API): bulk_create, one
+    INSERT … RETURNING instead of a sequence query and a COPY."""
     if not rows:
         return []
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(rows) < 64:
         made: list[Any] = [model(**r) for r in rows]
         objs = model._default_manager.bulk_create(made, batch_size=2000)
         return [int(o.pk) for o in objs]

@@ -6,7 +6,6 @@ record; a conflicting re-send (another time for the same event) is a 409.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from datetime import date, datetime
 from typing import Any
@@ -35,6 +34,7 @@ from holdtrack.custody.models import (
     Sex,
 )
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
+from holdtrack.screening.services import screen_bookings
 
 log = logging.getLogger(__name__)
 router = Router(tags=["bookings"])
@@ -67,7 +67,7 @@ class BookingIn(Schema):
 
 
 class ScreeningOut(Schema):
-    status: str = Field(..., description="'screened', or 'unavailable' when the screening engine is not installed")
+    status: str = Field(..., description="'screened' (biometric only, model_version empty, until a model is trained)")
     proposed_matches: int
     model_version: str = ""
 
@@ -134,7 +134,7 @@ def booking_out(b: Booking, *, created: bool = False, screening: ScreeningOut | 
         released_at=b.released_at,
         release_type=b.release_type,
         released_to_ori=b.released_to.ori if b.released_to_id and b.released_to else None,
-        fbi_number=getattr(b, "fbi_number", "") or "",
+        fbi_number=b.fbi_number,
         created=created,
         screening=screening,
     )
@@ -147,10 +147,6 @@ def screen(user: User, bookings: list[Booking]) -> dict[int, ScreeningOut]:
     """The one call into the screening engine. Counts come from the stored matches, whatever it returns."""
     if not bookings:
         return {}
-    try:
-        from holdtrack.screening.services import screen_bookings  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return {b.pk: ScreeningOut(status="unavailable", proposed_matches=0) for b in bookings}
     result = screen_bookings(actor=user, bookings=bookings)
     version = str(getattr(result, "model_version", "") or "")
     counts: dict[int, int] = {b.pk: 0 for b in bookings}
@@ -163,9 +159,6 @@ def screen(user: User, bookings: list[Booking]) -> dict[int, ScreeningOut]:
 
 
 # ------------------------------------------------------------------------------------------- creation
-
-
-_BOOKING_CREATE_TAKES_FBI = "fbi_number" in inspect.signature(custody.booking_create).parameters
 
 
 def _own_agency(user: User, payload: BookingIn, index: int | None) -> tuple[LawEnforcementAgency, Facility]:
@@ -202,7 +195,6 @@ def _create_one(user: User, payload: BookingIn, index: int | None) -> tuple[Book
         sex=payload.sex,
         birth_country=payload.birth_country,
     )
-    extra: dict[str, Any] = {"fbi_number": payload.fbi_number} if _BOOKING_CREATE_TAKES_FBI else {}
     booking = custody.booking_create(
         actor=user,
         subject=subject,
@@ -216,13 +208,9 @@ def _create_one(user: User, payload: BookingIn, index: int | None) -> tuple[Book
         stated_birth_country=payload.birth_country,
         us_passport_on_file=payload.us_passport_on_file,
         citizenship_asserted=payload.citizenship_asserted,
+        fbi_number=payload.fbi_number or "",
         channel=Channel.PORTAL,
-        **extra,
     )
-    if payload.fbi_number and not _BOOKING_CREATE_TAKES_FBI and hasattr(booking, "fbi_number"):
-        # Same transaction as the creation; the custody service has no parameter for it (yet).
-        Booking.objects.filter(pk=booking.pk).update(fbi_number=payload.fbi_number)
-        booking.fbi_number = payload.fbi_number
     return booking, True
 
 
