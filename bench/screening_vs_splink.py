@@ -194,6 +194,8 @@ def main() -> None:
     min_w = math.log2(threshold / (1 - threshold))
     t = time.perf_counter()
     ours_bio: set[tuple[str, int]] = set()
+    retrieved_pairs: set[tuple[str, int]] = set()
+    pair_levels: dict[tuple[str, int], str] = {}
     n_cand = 0
     for start in range(0, len(bookings), args.batch):
         part = bookings[start : start + args.batch]
@@ -203,8 +205,12 @@ def main() -> None:
             rec = cand.booking_rec(k)
             n_cand += len(cands)
             for sid, other in cands:
+                retrieved_pairs.add((b.booking_number, sid))
                 if scorer.weight(rec, other) >= min_w:
                     ours_bio.add((b.booking_number, sid))
+                    pair_levels[(b.booking_number, sid)] = " | ".join(
+                        c.labels[lv] for c, lv in zip(scorer.comparisons, scorer.levels(rec, other), strict=True)
+                    )
     t_ours_score = time.perf_counter() - t
 
     # ---- OURS: screen_bookings end to end (biometric first, retrieval, scoring, persistence)
@@ -316,6 +322,32 @@ def main() -> None:
         print(f"sweep p>={th}: precision {prec:.4f}  recall {rcl:.4f}  F1 {f1:.4f}")
     same = len(ours_bio ^ splink_pred)
     print(f"pairs proposed by one of OURS-biographic/SPLINK only: {same}")
+    diagnose_misses(truth - ours_bio, retrieved_pairs, gen.corruptions)
+    from collections import Counter
+
+    false_pos = Counter(pair_levels[p] for p in ours_bio - truth)
+    print(f"false positives (biographic): {sum(false_pos.values())}, by comparison levels:")
+    for levels, k in false_pos.most_common(10):
+        print(f"  {k:4d}  {levels}")
+
+
+def diagnose_misses(
+    missed: set[tuple[str, int]], retrieved: set[tuple[str, int]], corruptions: dict[str, list[str]]
+) -> None:
+    """Missed true pairs (biographic), split into not retrieved by blocking vs retrieved but scored below
+    the threshold, by the corruptions the generator applied (the ground truth keeps them)."""
+    from collections import Counter
+
+    not_retrieved: Counter[str] = Counter()
+    below: Counter[str] = Counter()
+    for number, sid in missed:
+        kinds = "+".join(k for k in corruptions.get(number, []) if k not in ("missing_middle", "accents_and_case"))
+        (below if (number, sid) in retrieved else not_retrieved)[kinds or "(none)"] += 1
+    print(f"missed true pairs: {len(missed)} — not retrieved {sum(not_retrieved.values())}, "
+          f"retrieved but below threshold {sum(below.values())}")  # fmt: skip
+    for label, counter in (("not retrieved", not_retrieved), ("below threshold", below)):
+        for kinds, n in counter.most_common(15):
+            print(f"  {label:16s} {n:4d}  {kinds}")
 
 
 if __name__ == "__main__":
