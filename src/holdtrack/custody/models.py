@@ -14,12 +14,24 @@ class Sex(models.TextChoices):
     UNKNOWN = "U", "Unknown"
 
 
+class Person(models.Model):
+    """One human being known through several subject records (a booked record and the registry record a
+    named officer confirmed as the same person). A subject with no person is a person on its own.
+    Membership is kept by ``custody.identity``; every safeguard reads the whole person (ADR 0014)."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Person {self.pk}"
+
+
 class Subject(models.Model):
-    """The person. The internal id is the key; an A-number is an identifier, never the key."""
+    """One record of a person. The internal id is the key; an A-number is an identifier, never the key."""
 
     first_name = models.CharField(max_length=80)
     middle_name = models.CharField(max_length=80, blank=True)
     last_name = models.CharField(max_length=120)
+    second_last_name = models.CharField(max_length=120, blank=True, help_text="second surname (apellido materno)")
     date_of_birth = models.DateField(null=True, blank=True)
     sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
     birth_country = models.CharField(max_length=80, blank=True)
@@ -27,6 +39,7 @@ class Subject(models.Model):
     preferred_language = models.CharField(max_length=8, default="en")
     synthetic = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="subjects")
 
     class Meta:
         indexes = [models.Index(fields=["last_name", "date_of_birth"])]
@@ -36,7 +49,7 @@ class Subject(models.Model):
 
     @property
     def display_name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
+        return " ".join(p for p in (self.first_name, self.middle_name, self.last_name, self.second_last_name) if p)
 
 
 class IdentifierType(models.TextChoices):
@@ -46,6 +59,7 @@ class IdentifierType(models.TextChoices):
     IDENT_FIN = "IDENT_FIN", "IDENT fingerprint identification number"
     PASSPORT_US = "PASSPORT_US", "U.S. passport"
     BIRTH_CERT_US = "BIRTH_CERT_US", "U.S. birth certificate"
+    AGENCY_KEY = "AGENCY_KEY", "The registry owner's own subject key"
 
 
 class SubjectIdentifier(models.Model):
@@ -161,6 +175,13 @@ class IdentityMatch(FSMModelMixin, models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_reason = models.TextField(blank=True)
+    # Both records carry an FBI number and they differ by more than one character: strong evidence of two
+    # people. Such a proposal is confirmed only with a supervisor's override and its reason.
+    identifier_conflict = models.BooleanField(default=False)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    override_reason = models.TextField(blank=True)
 
     class Meta:
         verbose_name_plural = "identity matches"
@@ -181,6 +202,35 @@ class IdentityMatch(FSMModelMixin, models.Model):
 
     @transition(field=status, source=MatchStatus.PROPOSED, target=MatchStatus.REJECTED)
     def reject(self) -> None: ...
+
+    @transition(field=status, source=MatchStatus.CONFIRMED, target=MatchStatus.REJECTED)
+    def revoke(self) -> None: ...
+
+
+class IdentityLink(models.Model):
+    """Provenance of one person link: the confirmed match that made a booked record and a registry record one
+    person, who confirmed it, and, once undone, who undid it and why. Never deleted."""
+
+    match = models.OneToOneField(IdentityMatch, on_delete=models.PROTECT, related_name="link")
+    booked_subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    registry_subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField()
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undo_reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["booked_subject", "undone_at"]), models.Index(fields=["registry_subject"])]
+
+    def __str__(self) -> str:
+        return f"Identity link {self.pk}"
+
+    @property
+    def active(self) -> bool:
+        return self.undone_at is None
 
 
 class ClaimStatus(models.TextChoices):
