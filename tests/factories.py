@@ -23,7 +23,7 @@ from holdtrack.cases.models import (
 from holdtrack.cases.services import detainers as ds
 from holdtrack.cases.services import subpoenas as ss
 from holdtrack.custody import services as cs
-from holdtrack.custody.models import Booking, MatchBasis
+from holdtrack.custody.models import Booking, MatchBasis, Subject
 from holdtrack.jurisdictions.models import (
     AgencyType,
     AreaOfResponsibility,
@@ -220,18 +220,34 @@ def book(w: World, *, at: datetime = T0, **kwargs) -> Booking:
     )
 
 
-def confirmed_match(w: World, booking: Booking, *, at: datetime = T0):  # type: ignore[no-untyped-def]
+def registry_subject(w: World, **kwargs) -> Subject:  # type: ignore[no-untyped-def]
+    """The agency's own record of a person (as `import registry` stores it), apart from any booking."""
+    kwargs.setdefault("first_name", "Registry")
+    kwargs.setdefault("last_name", f"Person{next(_booking_seq)}")
+    kwargs.setdefault("date_of_birth", date(1990, 1, 1))
+    return cs.subject_create(actor=w.officer, **kwargs)
+
+
+def confirmed_match(w: World, booking: Booking, *, at: datetime = T0, subject: Subject | None = None):  # type: ignore[no-untyped-def]
+    """Confirm that the booked person is ``subject`` (a registry record: the booked and registry records become
+    one person) or, by default, the booked record itself."""
     m = cs.identity_match_propose(
-        actor=w.officer, booking=booking, subject=booking.subject, basis=MatchBasis.BIOMETRIC, at=at
+        actor=w.officer, booking=booking, subject=subject or booking.subject, basis=MatchBasis.BIOMETRIC, at=at
     )
     return cs.identity_match_review(actor=w.officer, match=m, confirm=True, reason="prints match", at=at)
 
 
 def prepared(
-    w: World, *, at: datetime = T0, booking: Booking | None = None, warrant: bool = True, **kwargs
+    w: World,
+    *,
+    at: datetime = T0,
+    booking: Booking | None = None,
+    warrant: bool = True,
+    registry: Subject | None = None,
+    **kwargs,
 ) -> Detainer:
     booking = booking or book(w, at=at)
-    m = confirmed_match(w, booking, at=at)
+    m = confirmed_match(w, booking, at=at, subject=registry)
     kwargs.setdefault("pc_bases", [PCBasis.BIOMETRIC_AND_DATABASE])
     d = ds.detainer_prepare(actor=w.officer, booking=booking, identity_match=m, at=at + timedelta(minutes=5), **kwargs)
     if warrant:

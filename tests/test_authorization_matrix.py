@@ -290,6 +290,7 @@ EXPECT: dict[str, Row] = {
         lambda s: {"agency": s.ids["x_ori"], "booking_number": s.ids["x_booking_number"]},
     ),
     "api-v1:matches_review": api_write("matches", _kw("match_id", "match"), _x_kw("match_id", "match")),
+    "api-v1:matches_revoke": api_write("matches", _kw("match_id", "match"), _x_kw("match_id", "match")),
     "api-v1:court_petition": api_write("court", _kw("referral_id", "referral"), _x_kw("referral_id", "referral")),
     "api-v1:referrals_decline": api_write(
         "subpoenas", _kw("referral_id", "referral"), _x_kw("referral_id", "referral")

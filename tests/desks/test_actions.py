@@ -104,7 +104,7 @@ def test_officer_reviews_a_match_and_prepares_a_detainer(client):
     )
     m.refresh_from_db()
     assert m.status == MatchStatus.CONFIRMED and m.reviewed_by == w.officer
-    assert shown(client, m) == {"prepare"}
+    assert shown(client, m) == {"prepare", "revoke"}
     response = post(
         client,
         m,
@@ -449,6 +449,38 @@ def test_csrf_is_enforced_on_actions(world):
     assert response.status_code == 403
     d.refresh_from_db()
     assert d.served_at is None
+
+
+def test_a_supervisor_overrides_an_fbi_number_conflict_and_an_officer_revokes_the_match_on_the_page(client):
+    from tests.factories import registry_subject
+
+    w = make_world()
+    b = book(w, at=now() - timedelta(hours=2), fbi_number="123456AB7")
+    registry = registry_subject(w)
+    m = cs.identity_match_propose(actor=w.officer, booking=b, subject=registry, basis=MatchBasis.BIOGRAPHIC, score=0.9)
+    IdentityMatch.objects.filter(pk=m.pk).update(identifier_conflict=True)  # as screening flags it
+    client.force_login(w.officer)
+    assert "FBI-number conflict" in client.get(page_url(m)).content.decode()
+    refused = post(client, m, "review", {"decision": "confirm", "reason": "same face"})
+    assert refused.status_code == 422 and "R-IDENTIFIER-CONFLICT" in refused.content.decode()
+    client.force_login(w.supervisor)
+    follow_ok(
+        client,
+        post(
+            client,
+            m,
+            "review",
+            {"decision": "confirm", "reason": "the jail mistyped the FBI number", "override_conflict": "on"},
+        ),
+        "one person",
+    )
+    html = client.get(page_url(m)).content.decode()
+    assert "One person across 2 records" in html
+    client.force_login(w.officer)
+    follow_ok(client, post(client, m, "revoke", {"reason": "prints belong to a brother"}), "Match revoked")
+    m.refresh_from_db()
+    assert m.status == MatchStatus.REJECTED
+    assert "This record alone" in client.get(page_url(m)).content.decode()
 
 
 def test_match_pages_are_scoped_to_the_area(client):

@@ -196,6 +196,19 @@ def test_spanish_notice_is_in_spanish(world):
     assert es.title != en.title and es.language == "es"
 
 
+def test_the_notice_names_the_booked_person_and_the_other_records_of_the_person(world):
+    from tests.factories import prepared, registry_subject
+
+    registry = registry_subject(world, first_name="Ana", last_name="Registro Uno")
+    d = prepared(world, registry=registry)
+    booked = d.booking.subject.display_name
+    for lang, label in (("en", "Also recorded as"), ("es", "También registrado como")):
+        text = "\n".join(
+            pdf_pages_text(render.render_document(K.SUBJECT_NOTICE, CaseType.DETAINER, d, language=lang).pdf())
+        )
+        assert contains(text, booked) and contains(text, label) and contains(text, registry.display_name), lang
+
+
 def test_rendering_the_same_version_twice_gives_identical_bytes(world):
     cases = build(world)
     for kind, case_type, which, lang in DOCUMENTS:

@@ -76,7 +76,11 @@ def subject_get_for_user(user: Any, pk: Any) -> Subject:
 
 
 def claims_for_user(user: Any) -> QuerySet[CitizenshipClaim]:
-    return CitizenshipClaim.objects.filter(subject__in=subjects_for_user(user).values("pk"))
+    """Claims on the subjects in scope and on the other records of their persons: a party that sees the booked
+    record sees the claim that froze the hold on the registry record."""
+    scope = subjects_for_user(user)
+    persons = scope.filter(person__isnull=False).values("person_id")
+    return CitizenshipClaim.objects.filter(Q(subject__in=scope.values("pk")) | Q(subject__person_id__in=persons))
 
 
 def claim_get_for_user(user: Any, pk: Any) -> CitizenshipClaim:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from holdtrack.cases.models import HOLD_SUPPORTING_WARRANTS, Detainer, DetainerState, ReviewResult
+from holdtrack.custody.identity import person_subject_ids
 from holdtrack.custody.models import CitizenshipClaim, ReleaseType
 
 
@@ -36,7 +37,7 @@ def over_detention_flags(d: Detainer) -> list[dict[str, object]]:
         if policy and not policy.get("hold_allowed", True):
             flags.append({"code": "V1", "minutes": hold_minutes_used(d), "detail": "hold where local law forbids it"})
         overlap = CitizenshipClaim.objects.filter(
-            subject_id=d.subject_id,
+            subject_id__in=person_subject_ids(d.subject_id),  # a claim on any record of the person
             raised_at__lt=d.hold_ended_at or released or d.hold_expires_at,
         ).exclude(resolved_at__lte=d.hold_started_at)
         if overlap.exists():

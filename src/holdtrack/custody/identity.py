@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from holdtrack.accounts.models import User
 from holdtrack.custody.models import CitizenshipClaim, ClaimStatus, IdentityLink, IdentityMatch, Person, Subject
@@ -49,6 +49,13 @@ def open_claim_for_person(subject_id: int) -> CitizenshipClaim | None:
         .order_by("pk")
         .first()
     )
+
+
+def subjects_of_persons_with_open_claim() -> QuerySet[Subject]:
+    """Every record whose person (or the record itself, when alone) has an open claim: a subquery for queues."""
+    claimed = CitizenshipClaim.objects.filter(status=ClaimStatus.OPEN).values("subject_id")
+    persons = Subject.objects.filter(pk__in=claimed, person__isnull=False).values("person_id")
+    return Subject.objects.filter(Q(pk__in=claimed) | Q(person_id__in=persons))
 
 
 def person_has_open_claim(subject_id: int) -> bool:
@@ -128,7 +135,7 @@ def _rebuild(seed: set[int], *, keep: int) -> None:
             counts: dict[int, int] = defaultdict(int)
             for s in comp:
                 if current.get(s) is not None and current[s] not in used:
-                    counts[current[s]] += 1  # type: ignore[index]
+                    counts[current[s]] += 1
             person_id = max(counts, key=lambda p: (counts[p], -p)) if counts else Person.objects.create().pk
             used.add(person_id)
         changed = [s for s in comp if current.get(s) != person_id]
@@ -142,5 +149,6 @@ __all__ = [
     "open_claim_for_person",
     "person_has_open_claim",
     "person_subject_ids",
+    "subjects_of_persons_with_open_claim",
     "unlink_records",
 ]

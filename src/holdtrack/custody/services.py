@@ -18,12 +18,14 @@ from holdtrack.audit.services import audit_record, transition_record
 from holdtrack.cases.services import detainers as detainer_services
 from holdtrack.cases.services._base import locked, require, require_lea_party, step, when
 from holdtrack.core.errors import GuardRefused, InvalidTransition, ValidationFailed
+from holdtrack.custody.identity import link_records, lock_person, person_subject_ids, unlink_records
 from holdtrack.custody.models import (
     Booking,
     ChargeLevel,
     CitizenshipClaim,
     ClaimBasis,
     ClaimStatus,
+    IdentityLink,
     IdentityMatch,
     MatchBasis,
     ReleaseEligibilityReason,
@@ -148,7 +150,7 @@ def booking_record_release_eligibility(
     if reason not in ReleaseEligibilityReason.values:
         raise ValidationFailed(f"Unknown release-eligibility reason {reason!r}.")
     with transaction.atomic():
-        locked(Subject, booking.subject_id)
+        lock_person(booking.subject_id)
         b = locked(Booking, booking.pk)
         require_lea_party(actor, b.custodian_id, "record release eligibility", channel=channel)
         if b.released_at is not None:
@@ -258,17 +260,33 @@ def identity_match_propose(
 
 
 def identity_match_review(
-    *, actor: User, match: IdentityMatch, confirm: bool, reason: str, at: datetime | None = None
+    *,
+    actor: User,
+    match: IdentityMatch,
+    confirm: bool,
+    reason: str,
+    at: datetime | None = None,
+    override_conflict: bool = False,
 ) -> IdentityMatch:
-    """A named officer confirms or rejects; the model version and explanation stay with the decision."""
+    """A named officer confirms or rejects; the model version and explanation stay with the decision.
+
+    Confirming joins the booked record and the registry record into one person (ADR 0014). A proposal across
+    conflicting FBI numbers is confirmed only by a supervisor who overrides the conflict with a reason."""
     at = when(at)
-    require(actor, AGENCY_ROLES - {Role.AGENCY_COUNSEL}, "review an identity match")
-    if actor.role == Role.SYSTEM:
-        raise GuardRefused("A match is confirmed by a named person, never by the system.", rule="R-MATCH-CONFIRMED v1")
+    _require_reviewer(actor, match, "review an identity match")
     if not reason.strip():
         raise ValidationFailed("A reason is required to confirm or reject a match.")
     with transaction.atomic():
         m = locked(IdentityMatch, match.pk)
+        if confirm and m.identifier_conflict:
+            if actor.role != Role.AGENCY_SUPERVISOR or not override_conflict:
+                raise GuardRefused(
+                    "The booking's FBI number differs from the registry subject's: only a supervisor may confirm "
+                    "this match, overriding the conflict with a reason.",
+                    rule="R-IDENTIFIER-CONFLICT v1",
+                    citation="brief.md principle 3",
+                )
+            m.override_by, m.override_reason = actor, reason
         m.reviewed_by, m.reviewed_at, m.review_reason = actor, at, reason
         step(
             m,
@@ -277,19 +295,107 @@ def identity_match_review(
             actor=actor,
             at=at,
             reason=reason,
+            data={
+                "model_version": m.model_version,
+                "score": m.score,
+                "basis": m.basis,
+                "identifier_conflict": m.identifier_conflict,
+                "conflict_overridden": bool(confirm and m.identifier_conflict),
+            },
+        )
+        if not confirm:
+            return m
+        link = link_records(match=m, actor=actor, at=at)
+        if link is not None:
+            audit_record(
+                actor=actor,
+                action="identity.link",
+                entity_type="identity_match",
+                entity_id=m.pk,
+                at=at,
+                data={
+                    "link_id": link.pk,
+                    "booked_subject_id": link.booked_subject_id,
+                    "registry_subject_id": link.registry_subject_id,
+                    "person_id": Subject.objects.values_list("person_id", flat=True).get(pk=m.subject_id),
+                },
+            )
+            # A claim already open on the booked record now covers the registry record's detainers too.
+            detainer_services.on_identity_linked(m.subject_id, at, link.pk)
+        # The booking says U.S. citizen (domain.md C2): the person gets a claim, which freezes holds. Raised by
+        # the rule, so by the system account, as at booking time. A claim this booking already raised on any
+        # record of the person stands.
+        basis = _citizenship_indicated(m.booking)
+        raised = CitizenshipClaim.objects.filter(
+            subject_id__in=person_subject_ids(m.subject_id), raised_at__gte=m.booking.booked_at
+        )
+        if basis and not raised.exists():
+            citizenship_claim_open(actor=system_user(), subject=m.subject, basis=basis, at=at, channel=Channel.SYSTEM)
+        return m
+
+
+def identity_match_revoke(
+    *, actor: User, match: IdentityMatch, reason: str, at: datetime | None = None
+) -> IdentityMatch:
+    """A confirmed match turns out wrong: the records are one person no more. Detainers resting on the match are
+    lifted (a hold ends and the LEA is told to release) and the claim guards run again on both records."""
+    at = when(at)
+    _require_reviewer(actor, match, "revoke an identity match")
+    if not reason.strip():
+        raise ValidationFailed("A reason is required to revoke a confirmed match.")
+    with transaction.atomic():
+        m = locked(IdentityMatch, match.pk)
+        booked_id, registry_id = m.booking.subject_id, m.subject_id
+        lock_person(min(booked_id, registry_id))
+        lock_person(max(booked_id, registry_id))
+        m.reviewed_by, m.reviewed_at, m.review_reason = actor, at, reason
+        step(
+            m,
+            "revoke",
+            case_type=CaseType.IDENTITY_MATCH,
+            actor=actor,
+            at=at,
+            reason=reason,
             data={"model_version": m.model_version, "score": m.score, "basis": m.basis},
         )
-        if confirm:
-            # The booking says U.S. citizen (domain.md C2): the confirmed registry subject gets a claim, which
-            # freezes holds. Raised by the rule, so by the system account, as at booking time.
-            # A claim this booking already raised for the subject (booked person = matched subject) stands.
-            basis = _citizenship_indicated(m.booking)
-            raised = CitizenshipClaim.objects.filter(subject_id=m.subject_id, raised_at__gte=m.booking.booked_at)
-            if basis and not raised.exists():
-                citizenship_claim_open(
-                    actor=system_user(), subject=m.subject, basis=basis, at=at, channel=Channel.SYSTEM
-                )
+        link = IdentityLink.objects.filter(match=m, undone_at__isnull=True).first()
+        if link is not None:
+            registry_side, booked_side = unlink_records(link=link, actor=actor, at=at, reason=reason)
+            audit_record(
+                actor=actor,
+                action="identity.unlink",
+                entity_type="identity_match",
+                entity_id=m.pk,
+                at=at,
+                data={
+                    "link_id": link.pk,
+                    "registry_subject_ids": registry_side,
+                    "booked_subject_ids": booked_side,
+                },
+            )
+        detainer_services.on_identity_unlinked(m.pk, sorted({booked_id, registry_id}), at, actor)
         return m
+
+
+def _require_reviewer(actor: User, match: IdentityMatch, action: str) -> None:
+    """Identity is decided by a named, active officer or supervisor of the field office whose area of
+    responsibility holds the booking's jail — the same scope as the review queue."""
+    require(actor, {Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR}, action)
+    if actor.role == Role.SYSTEM:
+        raise GuardRefused("A match is confirmed by a named person, never by the system.", rule="R-MATCH-CONFIRMED v1")
+    office = actor.organization
+    if not actor.is_active or not actor.get_full_name().strip() or office is None or office.aor_id is None:
+        raise GuardRefused(
+            "A match is reviewed by an active officer with a name and a field office on record.",
+            rule="R-MATCH-CONFIRMED v1",
+        )
+    booking_aor = (
+        Booking.objects.filter(pk=match.booking_id).values_list("custodian__jurisdiction__aor_id", flat=True).first()
+    )
+    if booking_aor != office.aor_id:
+        raise GuardRefused(
+            f"Only the field office responsible for the booking's jail may {action}.", rule="R-MATCH-CONFIRMED v1"
+        )
 
 
 # ---------------------------------------------------------------------------------------- citizenship
@@ -310,8 +416,15 @@ def citizenship_claim_open(
         raise ValidationFailed(f"Unknown claim basis {basis!r}.")
     require(actor, AGENCY_ROLES | LEA_ROLES, "raise a citizenship claim")
     with transaction.atomic():
-        locked(Subject, subject.pk)  # lock order subject → case, shared with the hold guards
-        existing = CitizenshipClaim.objects.select_for_update().filter(subject=subject, status=ClaimStatus.OPEN).first()
+        # Lock order person (every record, by id) → case, shared with the hold guards. One open claim per person:
+        # a claim already open on another record of the person already froze every hold.
+        ids = lock_person(subject.pk)
+        existing = (
+            CitizenshipClaim.objects.select_for_update()
+            .filter(subject_id__in=ids, status=ClaimStatus.OPEN)
+            .order_by("pk")
+            .first()
+        )
         if existing is not None:
             return existing
         claim = CitizenshipClaim.objects.create(subject=subject, basis=basis, raised_at=at, raised_by=actor)
@@ -329,7 +442,7 @@ def citizenship_claim_open(
         audit_record(
             actor=actor, action="citizenship_claim.open", entity_type="citizenship_claim", entity_id=claim.pk, at=at
         )
-        detainer_services.on_citizenship_claim(subject, at, claim.pk)
+        detainer_services.on_citizenship_claim(subject.pk, at, claim.pk)
         return claim
 
 
@@ -346,7 +459,7 @@ def citizenship_claim_resolve(
     if not notes.strip():
         raise ValidationFailed("Resolution notes are required.")
     with transaction.atomic():
-        locked(Subject, claim.subject_id)
+        lock_person(claim.subject_id)
         c = locked(CitizenshipClaim, claim.pk)
         c.resolved_at, c.resolution_notes = at, notes
         step(
@@ -357,5 +470,5 @@ def citizenship_claim_resolve(
             at=at,
             reason=notes,
         )
-        detainer_services.on_citizenship_resolved(c.subject, at, actor, verified_citizen, c.pk)
+        detainer_services.on_citizenship_resolved(c.subject_id, at, actor, verified_citizen, c.pk)
         return c

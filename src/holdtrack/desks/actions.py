@@ -34,7 +34,8 @@ from holdtrack.cases.services import subpoenas as ss
 from holdtrack.core.errors import DomainError
 from holdtrack.core.timeutil import now
 from holdtrack.custody import services as cs
-from holdtrack.custody.models import CitizenshipClaim, ClaimStatus, IdentityMatch, MatchStatus
+from holdtrack.custody.identity import open_claim_for_person
+from holdtrack.custody.models import CitizenshipClaim, IdentityMatch, MatchStatus
 from holdtrack.desks import forms as f
 
 D = DetainerState
@@ -112,7 +113,7 @@ def _lea(user: User, lea_id: int) -> bool:
 
 
 def _open_claim(subject_id: int) -> CitizenshipClaim | None:
-    return CitizenshipClaim.objects.filter(subject_id=subject_id, status=ClaimStatus.OPEN).order_by("pk").first()
+    return open_claim_for_person(subject_id)  # a claim on any record of the person
 
 
 def case_url(kind: str, pk: int) -> str:
@@ -124,8 +125,19 @@ def case_url(kind: str, pk: int) -> str:
 
 def _match_review(u: User, m: IdentityMatch, data: dict[str, Any]) -> Outcome:
     confirm = data["decision"] == "confirm"
-    cs.identity_match_review(actor=u, match=m, confirm=confirm, reason=data["reason"])
-    return Outcome("Match confirmed: a detainer may now be prepared." if confirm else "Match rejected.")
+    cs.identity_match_review(
+        actor=u, match=m, confirm=confirm, reason=data["reason"], override_conflict=bool(data.get("override_conflict"))
+    )
+    return Outcome(
+        "Match confirmed: the booked and registry records are one person; a detainer may now be prepared."
+        if confirm
+        else "Match rejected."
+    )
+
+
+def _match_revoke(u: User, m: IdentityMatch, data: dict[str, Any]) -> Outcome:
+    cs.identity_match_revoke(actor=u, match=m, reason=data["reason"])
+    return Outcome("Match revoked: the records are separate again; detainers resting on it were lifted.")
 
 
 def _match_prepare(u: User, m: IdentityMatch, data: dict[str, Any]) -> Outcome:
@@ -352,7 +364,19 @@ ACTIONS: list[Action] = [
         f.MatchReviewForm,
         lambda u, m: m.status == MatchStatus.PROPOSED,
         _match_review,
-        hint="A probable match never causes legal action by itself: a named officer confirms or rejects it.",
+        hint="A probable match never causes legal action by itself: a named officer confirms or rejects it. "
+        "A match across conflicting FBI numbers is confirmed only by a supervisor's override.",
+    ),
+    Action(
+        "revoke",
+        MATCH,
+        "Revoke the confirmed match",
+        OFFICERS,
+        f.MatchRevokeForm,
+        lambda u, m: m.status == MatchStatus.CONFIRMED,
+        _match_revoke,
+        hint="When the confirmed person turns out to be someone else. The claim guards run again on both records.",
+        warning=True,
     ),
     Action(
         "prepare",

@@ -110,6 +110,20 @@ class MatchReviewForm(ActionForm):
         widget=forms.Textarea,
         max_length=2000,
     )
+    override_conflict = forms.BooleanField(
+        label="Override the FBI-number conflict (supervisors only)",
+        help_text="Only where the booking's FBI number is shown to be wrong; the reason must say how.",
+        required=False,
+    )
+
+
+class MatchRevokeForm(ActionForm):
+    reason = forms.CharField(
+        label="Why the match was wrong",
+        help_text="The records stop being one person; detainers resting on this match are lifted.",
+        widget=forms.Textarea,
+        max_length=2000,
+    )
 
 
 class DetainerPrepareForm(ActionForm):

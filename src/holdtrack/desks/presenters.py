@@ -233,3 +233,25 @@ def policy_hits(snapshots: list[tuple[str, dict]]) -> list[PolicyHitRow]:
                 )
             )
     return rows
+
+
+def person_text(subject_id: int, booked_subject_id: int | None = None) -> str:
+    """The records of the person a subject belongs to, by kind and id only: the names of records met through
+    other agencies' bookings are not shown here (ADR 0014)."""
+    from holdtrack.custody.identity import person_subject_ids
+    from holdtrack.custody.models import IdentityLink
+
+    ids = person_subject_ids(subject_id)
+    if len(ids) == 1:
+        return "This record alone (linked to no other record)"
+    booked = set(
+        IdentityLink.objects.filter(undone_at__isnull=True, booked_subject_id__in=ids).values_list(
+            "booked_subject_id", flat=True
+        )
+    )
+    parts = []
+    for sid in ids:
+        kind = "booked record" if sid in booked else "registry record"
+        mark = " (this booking)" if sid == booked_subject_id else ""
+        parts.append(f"{kind} {sid}{mark}")
+    return f"One person across {len(ids)} records: " + ", ".join(parts)

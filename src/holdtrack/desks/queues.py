@@ -33,7 +33,8 @@ from holdtrack.cases.models import (
 )
 from holdtrack.core.errors import NotFound
 from holdtrack.core.timeutil import local
-from holdtrack.custody.models import CitizenshipClaim, ClaimStatus, IdentityMatch, MatchStatus
+from holdtrack.custody.identity import subjects_of_persons_with_open_claim
+from holdtrack.custody.models import IdentityMatch, MatchStatus
 from holdtrack.desks.presenters import iso_z, remaining_text
 from holdtrack.screening.selectors import review_queue
 
@@ -283,11 +284,11 @@ def _delivery_row(a: Any, now: datetime) -> list[Cell]:
 
 
 def _claims(user: Any) -> QuerySet[Detainer]:
-    """Detainers whose subject has an open citizenship claim: the supervisor resolves it."""
-    open_subjects = CitizenshipClaim.objects.filter(status=ClaimStatus.OPEN).values("subject_id")
+    """Detainers whose subject (any record of the person) has an open citizenship claim: the supervisor
+    resolves it."""
     return (
         access.detainers_for_user(user)
-        .filter(subject_id__in=open_subjects)
+        .filter(subject_id__in=subjects_of_persons_with_open_claim().values("pk"))
         .select_related("facility", "addressed_lea", "booking")
         .order_by("pk")
     )

@@ -150,6 +150,7 @@ def _detainer_context(request: HttpRequest, d: Detainer) -> dict[str, Any]:
     booking = d.booking
     facts = [
         ("Subject", d.subject.display_name),
+        ("Person", presenters.person_text(d.subject_id, booking.subject_id)),
         ("Law enforcement agency", _lea(d.addressed_lea)),
         ("Facility", _facility(d.facility)),
         ("Booking", f"{booking.booking_number}, booked {local(booking.booked_at, tz)}"),
@@ -385,6 +386,16 @@ def _match_context(request: HttpRequest, m: IdentityMatch) -> dict[str, Any]:
         ),
         ("Released", local(booking.released_at, tz) if booking.released_at else "In custody"),
     ]
+    if m.identifier_conflict:
+        facts.insert(
+            5,
+            (
+                "FBI-number conflict",
+                f"Booking {booking.fbi_number or '—'} differs from the registry record's; "
+                + (f"overridden by {m.override_by}: {m.override_reason}" if m.override_by_id else "needs a supervisor"),
+            ),
+        )
+    facts.append(("Person", presenters.person_text(m.subject_id, booking.subject_id)))
     explanation = [(presenters.humanize(str(k)), v) for k, v in sorted((m.explanation or {}).items())]
     detainer = access.detainers_for_user(request.user).filter(identity_match=m).first()
     return {

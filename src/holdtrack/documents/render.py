@@ -49,6 +49,7 @@ from holdtrack.cases.models import (
 )
 from holdtrack.core.errors import ValidationFailed
 from holdtrack.core.timeutil import iso, local
+from holdtrack.custody.identity import person_subject_ids
 from holdtrack.custody.models import IdentifierType, Subject
 from holdtrack.documents.models import DocumentKind as K
 
@@ -339,6 +340,13 @@ def cancellation_notice(d: Detainer, lang: str, **kw: Any) -> dict[str, Any]:
     return ctx
 
 
+def _other_names(d: Detainer) -> list[str]:
+    booked = d.booking.subject.display_name
+    records = Subject.objects.filter(pk__in=person_subject_ids(d.subject_id)).order_by("pk")
+    names = dict.fromkeys(s.display_name for s in records)
+    return [n for n in names if n != booked]
+
+
 def subject_notice(d: Detainer, lang: str, **kw: Any) -> dict[str, Any]:
     ctx = _detainer_common(d)
     tz = ctx["tz"]
@@ -357,7 +365,10 @@ def subject_notice(d: Detainer, lang: str, **kw: Any) -> dict[str, Any]:
         admin_only=admin_only,
         served=when(d.served_at, tz),
         service_method=str(SERVICE_METHODS.get(d.service_method, d.service_method)) if d.served_at else "",
-        subject_name=d.subject.display_name,
+        # The person knows the name they were booked under; the other records of the person (the registry's
+        # spelling, an earlier booking) are printed beside it so that the notice reaches them whichever is used.
+        subject_name=d.booking.subject.display_name,
+        other_names=_other_names(d),
         dob=d.subject.date_of_birth.isoformat() if d.subject.date_of_birth else "",
         fields={
             "Subject name": d.subject.display_name,

@@ -64,7 +64,8 @@ from holdtrack.cases.services import subpoenas as ss
 from holdtrack.cases.services.sweep import sweep
 from holdtrack.core.errors import DomainError
 from holdtrack.custody import services as cs
-from holdtrack.custody.models import Booking, CitizenshipClaim, ClaimStatus, IdentifierType, IdentityMatch, Subject
+from holdtrack.custody.identity import open_claim_for_person
+from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, Subject
 from holdtrack.jurisdictions.models import (
     Agreement287g,
     AreaOfResponsibility,
@@ -738,7 +739,7 @@ class Engine:
 
     def on_claim_resolve(self, at: datetime, r: Run) -> None:
         assert r.subject is not None
-        claim = CitizenshipClaim.objects.filter(subject=r.subject, status=ClaimStatus.OPEN).order_by("pk").first()
+        claim = open_claim_for_person(r.subject.pk)
         if claim is None:
             return
         verified = r.s.claim_verified

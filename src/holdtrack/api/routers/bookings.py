@@ -78,6 +78,9 @@ class BookingOut(Schema):
     booking_number: str
     facility_code: str
     subject_id: int
+    person_id: int | None = Field(
+        None, description="The person the booked record belongs to once a match is confirmed (see /subjects/{id})"
+    )
     booked_at: datetime
     charge_level: str
     charges: list[dict[str, Any]]
@@ -126,6 +129,7 @@ def booking_out(b: Booking, *, created: bool = False, screening: ScreeningOut | 
         booking_number=b.booking_number,
         facility_code=b.facility.code,
         subject_id=b.subject_id,
+        person_id=b.subject.person_id,
         booked_at=b.booked_at,
         charge_level=b.charge_level,
         charges=list(b.charges or []),
@@ -257,7 +261,11 @@ def bookings_create(request: HttpRequest, payload: BookingIn | list[BookingIn]) 
 )
 def bookings_list(request: HttpRequest, filters: Query[BookingFilters]) -> Any:
     user = actor(request, "bookings:read")
-    qs = bookings_for_user(user).select_related("custodian", "facility", "released_to").order_by("-booked_at", "pk")
+    qs = (
+        bookings_for_user(user)
+        .select_related("custodian", "facility", "released_to", "subject")
+        .order_by("-booked_at", "pk")
+    )
     if filters.in_custody is not None:
         qs = qs.filter(released_at__isnull=filters.in_custody)
     if filters.booked_after:

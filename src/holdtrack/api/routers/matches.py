@@ -29,6 +29,10 @@ class MatchOut(Schema):
     agency_ori: str
     booking_number: str
     subject_id: int
+    identifier_conflict: bool = Field(
+        False,
+        description="The booking's FBI number differs from the subject's: confirming needs a supervisor's override",
+    )
     proposed_at: datetime
     reviewed_at: datetime | None
     review_reason: str
@@ -46,6 +50,7 @@ def match_out(m: IdentityMatch) -> MatchOut:
         agency_ori=m.booking.custodian.ori,
         booking_number=m.booking.booking_number,
         subject_id=m.subject_id,
+        identifier_conflict=m.identifier_conflict,
         proposed_at=m.proposed_at,
         reviewed_at=m.reviewed_at,
         review_reason=m.review_reason,
@@ -89,6 +94,13 @@ def matches_detail(request: HttpRequest, match_id: int) -> MatchOut:
 class ReviewIn(Schema):
     confirm: bool
     reason: str = Field(..., min_length=1, max_length=2000)
+    override_conflict: bool = Field(
+        False, description="A supervisor confirms across conflicting FBI numbers; the reason says why"
+    )
+
+
+class RevokeIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=2000)
 
 
 @router.post(
@@ -100,5 +112,20 @@ class ReviewIn(Schema):
 def matches_review(request: HttpRequest, match_id: int, payload: ReviewIn) -> MatchOut:
     user = actor(request, "matches:write")
     m = match_get_for_user(user, match_id)
-    custody.identity_match_review(actor=user, match=m, confirm=payload.confirm, reason=payload.reason)
+    custody.identity_match_review(
+        actor=user, match=m, confirm=payload.confirm, reason=payload.reason, override_conflict=payload.override_conflict
+    )
+    return match_out(IdentityMatch.objects.select_related("booking__custodian").get(pk=m.pk))
+
+
+@router.post(
+    "/matches/{int:match_id}/revoke",
+    response=responses({200: MatchOut}),
+    summary="Revoke a confirmed match: the records are no longer one person; detainers resting on it are lifted",
+    auth=need("matches:write"),
+)
+def matches_revoke(request: HttpRequest, match_id: int, payload: RevokeIn) -> MatchOut:
+    user = actor(request, "matches:write")
+    m = match_get_for_user(user, match_id)
+    custody.identity_match_revoke(actor=user, match=m, reason=payload.reason)
     return match_out(IdentityMatch.objects.select_related("booking__custodian").get(pk=m.pk))

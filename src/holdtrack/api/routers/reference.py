@@ -14,6 +14,7 @@ from holdtrack.api.pagination import Page, PageParams, page
 from holdtrack.api.selectors import subject_get_for_user
 from holdtrack.cases.access import work_items_for_user
 from holdtrack.cases.models import WorkItem, WorkItemKind
+from holdtrack.custody.identity import person_subject_ids
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
 
 router = Router(tags=["reference"])
@@ -90,11 +91,18 @@ class SubjectOut(Schema):
     first_name: str
     middle_name: str
     last_name: str
+    second_last_name: str
     date_of_birth: date | None
     sex: str
     birth_country: str
     citizenship_country: str
     preferred_language: str
+    person_id: int | None = Field(
+        None, description="The person this record belongs to (null while it is linked to no other record)"
+    )
+    person_records: list[int] = Field(
+        ..., description="Every record of the person, this one included: a claim on any of them freezes all holds"
+    )
 
 
 @router.get(
@@ -106,7 +114,10 @@ class SubjectOut(Schema):
 )
 def subjects_detail(request: HttpRequest, subject_id: int) -> SubjectOut:
     s = subject_get_for_user(actor(request, "subjects:read"), subject_id)
-    return SubjectOut.model_validate(s, from_attributes=True)
+    return SubjectOut(
+        **{f: getattr(s, f) for f in SubjectOut.model_fields if f not in ("person_records",)},
+        person_records=person_subject_ids(s.pk),
+    )
 
 
 class WorkItemOut(Schema):

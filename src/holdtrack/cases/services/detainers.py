@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
 from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Organization, OrgKind, Role, User
 from holdtrack.accounts.services import organization_for_lea, system_user
@@ -52,7 +53,8 @@ from holdtrack.cases.services._base import (
     when,
 )
 from holdtrack.core.errors import GuardRefused, InvalidTransition, ValidationFailed
-from holdtrack.custody.models import Booking, ClaimStatus, IdentityMatch, MatchStatus, Subject
+from holdtrack.custody.identity import lock_person, open_claim_for_person, person_has_open_claim, person_subject_ids
+from holdtrack.custody.models import Booking, IdentityMatch, MatchStatus
 from holdtrack.jurisdictions.policy import Evaluation, evaluate
 
 S = DetainerState
@@ -63,9 +65,9 @@ C = CaseType.DETAINER
 
 
 def _has_open_claim(subject_id: int) -> bool:
-    from holdtrack.custody.models import CitizenshipClaim
-
-    return CitizenshipClaim.objects.filter(subject_id=subject_id, status=ClaimStatus.OPEN).exists()
+    # A claim on any record of the person counts (ADR 0014): the booked record and the registry record of one
+    # confirmed person share every safeguard.
+    return person_has_open_claim(subject_id)
 
 
 def _hold_warrants(d: Detainer) -> list[Warrant]:
@@ -630,9 +632,10 @@ def detainer_decide(
     if decision not in LeaDecision.values:
         raise ValidationFailed(f"Unknown decision {decision!r}.")
     with transaction.atomic():
-        # Subject first, then case: the same lock order as citizenship_claim_open, so a claim raised at the
-        # same moment is either seen by the hold guard or freezes the hold right after.
-        locked(Subject, detainer.subject_id)
+        # Person first (all its records, in id order), then case: the same lock order as citizenship_claim_open,
+        # so a claim raised at the same moment on any record is either seen by the hold guard or freezes the hold
+        # right after.
+        lock_person(detainer.subject_id)
         d = locked(Detainer, detainer.pk)
         require_lea_party(
             actor, d.addressed_lea_id, "decide on a detainer", roles=frozenset({Role.LEA_COUNSEL}), channel=channel
@@ -866,12 +869,20 @@ def on_release(booking: Booking, at: datetime, release_type: str) -> None:
     ).update(resolved_at=at)
 
 
-def on_citizenship_claim(subject: Subject, at: datetime, claim_id: int) -> None:
+def _person_detainers(subject_id: int) -> QuerySet[Detainer]:
+    """Detainers on any record of the person: lodged on the registry record, or on a booking of a record."""
+    ids = person_subject_ids(subject_id)
+    return Detainer.objects.filter(Q(subject_id__in=ids) | Q(booking__subject_id__in=ids))
+
+
+def on_citizenship_claim(subject_id: int, at: datetime, claim_id: int) -> None:
+    """Freeze every live detainer of the person. Called with the person locked."""
     sysu = system_user()
     # A hold whose ceiling passed before the claim ended at the ceiling; it is not frozen after the fact.
-    for held in Detainer.objects.filter(subject=subject, state=S.HOLD_IN_EFFECT, hold_expires_at__lte=at):
+    for held in _person_detainers(subject_id).filter(state=S.HOLD_IN_EFFECT, hold_expires_at__lte=at):
         detainer_expire_if_due(held, now=at)
-    for d in Detainer.objects.select_for_update().filter(subject=subject, state__in=[*ACTIVE_STATES, S.HOLD_IN_EFFECT]):
+    live = _person_detainers(subject_id).filter(state__in=[*ACTIVE_STATES, S.HOLD_IN_EFFECT])
+    for d in Detainer.objects.select_for_update().filter(pk__in=live.values("pk")).order_by("pk"):
         was_holding = d.state == S.HOLD_IN_EFFECT
         if was_holding:
             d.hold_ended_at = at
@@ -893,34 +904,86 @@ def on_citizenship_claim(subject: Subject, at: datetime, claim_id: int) -> None:
             )
 
 
-def on_citizenship_resolved(subject: Subject, at: datetime, actor: User, verified_citizen: bool, claim_id: int) -> None:
-    for d in Detainer.objects.select_for_update().filter(subject=subject).exclude(state__in=[S.CLOSED, *TERMINAL]):
-        if verified_citizen:
-            d.lift_reason = LiftReason.USC_CLAIM
-            step(
+def _resume_frozen(subject_id: int, at: datetime, actor: User, data: dict[str, Any]) -> None:
+    """Detainers frozen for a claim resume once no record of the person has an open claim."""
+    if _has_open_claim(subject_id):
+        return
+    frozen = _person_detainers(subject_id).filter(state=S.CITIZENSHIP_REVIEW)
+    for d in Detainer.objects.select_for_update().filter(pk__in=frozen.values("pk")).order_by("pk"):
+        method = "resume_hold_eligible" if d.lea_decision == LeaDecision.HONOR_HOLD else "resume_notify_only"
+        step(d, method, case_type=C, actor=actor, at=at, channel=Channel.SYSTEM, data=data)
+        # The claim-specific release item is settled; _start_hold raises a plain one if no hold can resume.
+        WorkItem.objects.filter(detainer=d, kind=WorkItemKind.RELEASE_REQUIRED_CLAIM, resolved_at__isnull=True).update(
+            resolved_at=at
+        )
+        if (
+            method == "resume_hold_eligible"
+            and d.booking.release_eligible_at is not None
+            and d.booking.released_at is None
+        ):
+            _start_hold(d, d.booking.release_eligible_at, at)
+
+
+def on_citizenship_resolved(subject_id: int, at: datetime, actor: User, verified_citizen: bool, claim_id: int) -> None:
+    """Called with the person locked. A verified citizen's detainers are lifted; otherwise frozen ones resume
+    unless another record of the person still has an open claim."""
+    if not verified_citizen:
+        _resume_frozen(subject_id, at, actor, {"claim_id": claim_id})
+        return
+    live = _person_detainers(subject_id).exclude(state__in=[S.CLOSED, *TERMINAL])
+    for d in Detainer.objects.select_for_update().filter(pk__in=live.values("pk")).order_by("pk"):
+        d.lift_reason = LiftReason.USC_CLAIM
+        step(
+            d,
+            "lift",
+            case_type=C,
+            actor=actor,
+            at=at,
+            channel=Channel.SYSTEM,
+            data={"lift_reason": LiftReason.USC_CLAIM, "claim_id": claim_id},
+        )
+
+
+def on_identity_linked(subject_id: int, at: datetime, link_id: int) -> None:
+    """Two records became one person: a claim open on either now freezes the live detainers of both."""
+    claim = open_claim_for_person(subject_id)
+    if claim is not None:
+        on_citizenship_claim(subject_id, at, claim.pk)
+
+
+def on_identity_unlinked(match_id: int, sides: list[int], at: datetime, actor: User) -> None:
+    """A confirmed match was revoked. Detainers that rest on it lose their basis and are lifted (a hold ends and
+    the LEA is told to release); then each side's claim guards run again on the person it now is."""
+    resting = Detainer.objects.filter(identity_match_id=match_id).exclude(state__in=[S.CLOSED, *TERMINAL])
+    for d in Detainer.objects.select_for_update().filter(pk__in=resting.values("pk")).order_by("pk"):
+        was_holding = d.state == S.HOLD_IN_EFFECT
+        d.lift_reason = LiftReason.LIFTED
+        if was_holding:
+            d.hold_ended_at = at
+        step(
+            d,
+            "lift",
+            case_type=C,
+            actor=actor,
+            at=at,
+            reason="The identity match this detainer rests on was revoked.",
+            channel=Channel.SYSTEM,
+            data={"lift_reason": LiftReason.LIFTED, "identity_match_revoked": match_id},
+        )
+        if was_holding and d.booking.released_at is None:
+            _raise_work(
                 d,
-                "lift",
-                case_type=C,
-                actor=actor,
-                at=at,
-                channel=Channel.SYSTEM,
-                data={"lift_reason": LiftReason.USC_CLAIM, "claim_id": claim_id},
+                WorkItemKind.RELEASE_REQUIRED,
+                at,
+                "The identity match was revoked during the hold: the hold has ended; release unless another "
+                "lawful basis for custody exists.",
             )
-        elif d.state == S.CITIZENSHIP_REVIEW:
-            if _has_open_claim(subject.pk):
-                continue
-            method = "resume_hold_eligible" if d.lea_decision == LeaDecision.HONOR_HOLD else "resume_notify_only"
-            step(d, method, case_type=C, actor=actor, at=at, channel=Channel.SYSTEM, data={"claim_id": claim_id})
-            # The claim-specific release item is settled; _start_hold raises a plain one if no hold can resume.
-            WorkItem.objects.filter(
-                detainer=d, kind=WorkItemKind.RELEASE_REQUIRED_CLAIM, resolved_at__isnull=True
-            ).update(resolved_at=at)
-            if (
-                method == "resume_hold_eligible"
-                and d.booking.release_eligible_at is not None
-                and d.booking.released_at is None
-            ):
-                _start_hold(d, d.booking.release_eligible_at, at)
+    for side in sides:
+        claim = open_claim_for_person(side)
+        if claim is not None:
+            on_citizenship_claim(side, at, claim.pk)
+        else:
+            _resume_frozen(side, at, actor, {"identity_match_revoked": match_id})
 
 
 def detainer_transfer_custody(

@@ -42,65 +42,119 @@ def link_confirmed_matches(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('custody', '0003_booking_fbi_number_import_running'),
+        ("custody", "0003_booking_fbi_number_import_running"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.AddField(
-            model_name='identitymatch',
-            name='identifier_conflict',
+            model_name="identitymatch",
+            name="identifier_conflict",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='identitymatch',
-            name='override_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="identitymatch",
+            name="override_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='identitymatch',
-            name='override_reason',
+            model_name="identitymatch",
+            name="override_reason",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='subject',
-            name='second_last_name',
-            field=models.CharField(blank=True, help_text='second surname (apellido materno)', max_length=120),
+            model_name="subject",
+            name="second_last_name",
+            field=models.CharField(blank=True, help_text="second surname (apellido materno)", max_length=120),
         ),
         migrations.AlterField(
-            model_name='subjectidentifier',
-            name='type',
-            field=models.CharField(choices=[('A_NUMBER', 'Alien registration number (A-number)'), ('FBI_UCN', 'FBI universal control number'), ('STATE_SID', 'State identification number'), ('IDENT_FIN', 'IDENT fingerprint identification number'), ('PASSPORT_US', 'U.S. passport'), ('BIRTH_CERT_US', 'U.S. birth certificate'), ('AGENCY_KEY', "The registry owner's own subject key")], max_length=16),
+            model_name="subjectidentifier",
+            name="type",
+            field=models.CharField(
+                choices=[
+                    ("A_NUMBER", "Alien registration number (A-number)"),
+                    ("FBI_UCN", "FBI universal control number"),
+                    ("STATE_SID", "State identification number"),
+                    ("IDENT_FIN", "IDENT fingerprint identification number"),
+                    ("PASSPORT_US", "U.S. passport"),
+                    ("BIRTH_CERT_US", "U.S. birth certificate"),
+                    ("AGENCY_KEY", "The registry owner's own subject key"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='subject',
-            name='person',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='subjects', to='custody.person'),
+            model_name="subject",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="subjects",
+                to="custody.person",
+            ),
         ),
         migrations.CreateModel(
-            name='IdentityLink',
+            name="IdentityLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('linked_at', models.DateTimeField()),
-                ('undone_at', models.DateTimeField(blank=True, null=True)),
-                ('undo_reason', models.TextField(blank=True)),
-                ('booked_subject', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='custody.subject')),
-                ('linked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('match', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='link', to='custody.identitymatch')),
-                ('registry_subject', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='custody.subject')),
-                ('undone_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("linked_at", models.DateTimeField()),
+                ("undone_at", models.DateTimeField(blank=True, null=True)),
+                ("undo_reason", models.TextField(blank=True)),
+                (
+                    "booked_subject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="custody.subject"
+                    ),
+                ),
+                (
+                    "linked_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "match",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="link", to="custody.identitymatch"
+                    ),
+                ),
+                (
+                    "registry_subject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="custody.subject"
+                    ),
+                ),
+                (
+                    "undone_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['booked_subject', 'undone_at'], name='custody_ide_booked__347b5a_idx'), models.Index(fields=['registry_subject'], name='custody_ide_registr_973e55_idx')],
+                "indexes": [
+                    models.Index(fields=["booked_subject", "undone_at"], name="custody_ide_booked__347b5a_idx"),
+                    models.Index(fields=["registry_subject"], name="custody_ide_registr_973e55_idx"),
+                ],
             },
         ),
         migrations.RunPython(link_confirmed_matches, migrations.RunPython.noop),
