@@ -41,8 +41,9 @@ from django.test import Client  # noqa: E402
 
 from holdtrack.accounts.services import organization_for_lea  # noqa: E402
 from holdtrack.custody import services as custody  # noqa: E402
-from holdtrack.custody.ingest import bookings_import, feed_user  # noqa: E402
+from holdtrack.custody.ingest import feed_user  # noqa: E402
 from holdtrack.custody.ingest.canonical import convert  # noqa: E402
+from holdtrack.intake.bookings import bookings_import  # noqa: E402
 from holdtrack.jurisdictions.models import Facility  # noqa: E402
 from holdtrack.screening.models import RegistryKey  # noqa: E402
 from holdtrack.screening.services import active_model, screen_booking  # noqa: E402

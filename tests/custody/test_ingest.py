@@ -11,7 +11,6 @@ from django.core.management.base import CommandError
 
 from holdtrack.accounts.models import Role
 from holdtrack.audit.models import CaseType, Transition
-from holdtrack.custody.ingest import bookings_import
 from holdtrack.custody.models import (
     Booking,
     BookingImportRow,
@@ -21,6 +20,7 @@ from holdtrack.custody.models import (
     ReleaseType,
     Subject,
 )
+from holdtrack.intake.bookings import bookings_import
 
 HEADER = (
     "agency_ori,booking_number,booked_at,first_name,middle_name,last_name,date_of_birth,sex,birth_country,"

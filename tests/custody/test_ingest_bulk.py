@@ -13,7 +13,6 @@ from django.core.management import call_command
 from holdtrack.audit.models import AuditEvent, CaseType, Transition
 from holdtrack.audit.services import audit_verify
 from holdtrack.cases.models import DetainerState
-from holdtrack.custody.ingest import bookings_import
 from holdtrack.custody.ingest.bulk import keys_digest
 from holdtrack.custody.models import (
     Booking,
@@ -28,6 +27,7 @@ from holdtrack.custody.models import (
     MatchBasis,
     Subject,
 )
+from holdtrack.intake.bookings import bookings_import
 from holdtrack.screening.services import registry_subject_add
 from tests.custody.test_ingest import HEADER, _row, _write
 from tests.factories import T0, hold_eligible
@@ -160,28 +160,26 @@ class Interrupted(Exception):
 
 
 @pytest.mark.django_db
-def test_interrupted_run_is_resumed_and_only_a_finished_run_makes_the_file_a_no_op(world, tmp_path, monkeypatch):
-    from holdtrack.custody.ingest import bulk
+def test_interrupted_run_is_resumed_and_only_a_finished_run_makes_the_file_a_no_op(world, tmp_path):
+    from holdtrack.custody.ingest import run as ingest_run
+    from holdtrack.intake.bookings import screen_chunk
 
     path = _write(tmp_path, "feed.csv", [HEADER] + [_row(world, f"R{i}") for i in range(6)])
-    real = bulk._screen_chunk
     calls = []
 
     def crash_on_second_chunk(actor, bookings):  # type: ignore[no-untyped-def]
         calls.append(len(bookings))
         if len(calls) == 2:
             raise Interrupted  # the process dies inside the second chunk's transaction
-        return real(actor, bookings)
+        return screen_chunk(actor, bookings)
 
-    monkeypatch.setattr(bulk, "_screen_chunk", crash_on_second_chunk)
     with pytest.raises(Interrupted):
-        bookings_import(path=path, chunk_size=4)
+        ingest_run.bookings_import(path=path, chunk_size=4, screen=crash_on_second_chunk)
     run = BookingImportRun.objects.get()
     assert run.status == FeedImportStatus.RUNNING and run.chunks_committed == 1
     assert Booking.objects.count() == 4 and Subject.objects.count() == 4  # whole chunks only
     assert BookingImportRow.objects.count() == 12
 
-    monkeypatch.setattr(bulk, "_screen_chunk", real)
     again = bookings_import(path=path, chunk_size=4)
     assert again.already_imported is None and again.run is not None and again.run.pk == run.pk
     assert again.run.status == FeedImportStatus.COMPLETE and again.run.options["resumed"] == 1

@@ -16,9 +16,9 @@ from django.db import connection
 
 from holdtrack.audit.models import CaseType, Transition
 from holdtrack.audit.services import audit_verify
-from holdtrack.custody.ingest import bookings_import
 from holdtrack.custody.ingest.synthetic import write_canonical_feed
 from holdtrack.custody.models import Booking, BookingImportRow, BookingImportRun, FeedEvent, FeedImportStatus, Subject
+from holdtrack.intake.bookings import bookings_import
 
 pytestmark = [
     pytest.mark.postgres_only,

@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
-from holdtrack.custody.ingest import bookings_import
 from holdtrack.custody.models import Booking, BookingImportRow, FeedEvent, ReleaseType
 from holdtrack.custody.pierce import convert
+from holdtrack.intake.bookings import bookings_import
 from holdtrack.reports.hold_impact import hold_impact
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

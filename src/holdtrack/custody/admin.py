@@ -12,7 +12,9 @@ from holdtrack.custody.models import (
     BookingImportRow,
     BookingImportRun,
     CitizenshipClaim,
+    IdentityLink,
     IdentityMatch,
+    Person,
     Subject,
     SubjectIdentifier,
 )
@@ -82,6 +84,23 @@ class IdentityMatchAdmin(ServiceOwnedAdmin):
         "reviewed_by",
         "reviewed_at",
     )
+
+
+@admin.register(Person)
+class PersonAdmin(ServiceOwnedAdmin):
+    # Records join a person only through identity links (custody.identity); the admin shows, never edits.
+    list_display = ("id", "created_at")
+    search_fields = ("=id",)
+    fields = ("created_at",)
+    readonly_fields = ("created_at",)
+
+
+@admin.register(IdentityLink)
+class IdentityLinkAdmin(ServiceOwnedAdmin):
+    list_display = ("id", "match", "booked_subject", "registry_subject", "linked_at", "undone_at")
+    list_filter = ("undone_at",)
+    search_fields = ("=match__id", "=booked_subject__id", "=registry_subject__id")
+    fields = ("match", "booked_subject", "registry_subject", "linked_by", "linked_at", "undone_by", "undone_at")
 
 
 @admin.register(CitizenshipClaim)

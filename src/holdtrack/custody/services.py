@@ -48,6 +48,7 @@ def subject_create(
     birth_country: str = "",
     citizenship_country: str = "",
     middle_name: str = "",
+    second_last_name: str = "",
     preferred_language: str = "en",
     identifiers: dict[str, str] | None = None,
 ) -> Subject:
@@ -56,6 +57,7 @@ def subject_create(
             first_name=first_name,
             middle_name=middle_name,
             last_name=last_name,
+            second_last_name=second_last_name,
             date_of_birth=date_of_birth,
             sex=sex,
             birth_country=birth_country,

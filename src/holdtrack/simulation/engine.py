@@ -66,6 +66,7 @@ from holdtrack.core.errors import DomainError
 from holdtrack.custody import services as cs
 from holdtrack.custody.identity import open_claim_for_person
 from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, Subject
+from holdtrack.intake.bookings import BookedPerson, BookingFacts, booking_intake
 from holdtrack.jurisdictions.models import (
     Agreement287g,
     AreaOfResponsibility,
@@ -354,31 +355,33 @@ class Engine:
     def on_book(self, at: datetime, r: Run) -> None:
         s, person = r.s, r.s.person
         clerk = self.clerk(r.lea)
-        r.subject = cs.subject_create(
+        # Through the booking intake, as a jail's feed would: the booked record, then screening.
+        taken = booking_intake(
             actor=clerk,
-            first_name=person.first_name,
-            middle_name=person.middle_name,
-            last_name=person.last_name,
-            date_of_birth=person.date_of_birth,
-            sex=person.sex,
-            birth_country=person.birth_country,
-            citizenship_country=person.birth_country,
-            preferred_language=person.language,
-            identifiers={IdentifierType.IDENT_FIN: f"SIM{self.seed}-{s.n:07d}"},
-        )
-        r.booking = cs.booking_create(
-            actor=clerk,
-            subject=r.subject,
-            facility=self.facility(r.lea.facility_pk),
-            booking_number=booking_number(self.seed, s.n),
-            booked_at=at,
-            charge_level=s.charge_level,
-            charges=[{"description": c} for c in s.charges],
-            serious_conviction=s.serious_conviction,
-            projected_release_at=s.eligible_at,
-            citizenship_asserted=s.claim == "BOOKING",
+            person=BookedPerson(
+                first_name=person.first_name,
+                middle_name=person.middle_name,
+                last_name=person.last_name,
+                date_of_birth=person.date_of_birth,
+                sex=person.sex,
+                birth_country=person.birth_country,
+                citizenship_country=person.birth_country,
+                preferred_language=person.language,
+                identifiers={IdentifierType.IDENT_FIN: f"SIM{self.seed}-{s.n:07d}"},
+            ),
+            facts=BookingFacts(
+                facility=self.facility(r.lea.facility_pk),
+                booking_number=booking_number(self.seed, s.n),
+                booked_at=at,
+                charge_level=s.charge_level,
+                charges=[{"description": c} for c in s.charges],
+                serious_conviction=s.serious_conviction,
+                projected_release_at=s.eligible_at,
+                citizenship_asserted=s.claim == "BOOKING",
+            ),
             channel=SIM,
         )
+        r.booking, r.subject = taken.booking, taken.booking.subject
         self.push(at + s.delay("propose"), "propose", r)
 
     def on_propose(self, at: datetime, r: Run) -> None:

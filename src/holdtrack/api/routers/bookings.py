@@ -10,7 +10,6 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import AuthorizationError
@@ -27,14 +26,12 @@ from holdtrack.custody import services as custody
 from holdtrack.custody.models import (
     Booking,
     ChargeLevel,
-    IdentityMatch,
-    MatchStatus,
     ReleaseEligibilityReason,
     ReleaseType,
     Sex,
 )
+from holdtrack.intake.bookings import BookedPerson, BookingFacts, Screening, bookings_intake
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
-from holdtrack.screening.services import screen_bookings
 
 log = logging.getLogger(__name__)
 router = Router(tags=["bookings"])
@@ -54,6 +51,7 @@ class BookingIn(Schema):
     first_name: str = Field(..., min_length=1, max_length=80)
     middle_name: str = Field("", max_length=80)
     last_name: str = Field(..., min_length=1, max_length=120)
+    second_last_name: str = Field("", max_length=120, description="A second surname, where the jail records one")
     date_of_birth: date | None = None
     sex: Sex = Sex.UNKNOWN
     birth_country: str = Field("", max_length=80)
@@ -67,7 +65,11 @@ class BookingIn(Schema):
 
 
 class ScreeningOut(Schema):
-    status: str = Field(..., description="'screened' (biometric only, model_version empty, until a model is trained)")
+    status: str = Field(
+        ...,
+        description="'screened' (biometric only, model_version empty, until a model is trained), or 'pending': "
+        "the booking is recorded and screening runs again later",
+    )
     proposed_matches: int
     model_version: str = ""
 
@@ -144,25 +146,15 @@ def booking_out(b: Booking, *, created: bool = False, screening: ScreeningOut | 
     )
 
 
-# ------------------------------------------------------------------------------------------ screening
-
-
-def screen(user: User, bookings: list[Booking]) -> dict[int, ScreeningOut]:
-    """The one call into the screening engine. Counts come from the stored matches, whatever it returns."""
-    if not bookings:
-        return {}
-    result = screen_bookings(actor=user, bookings=bookings)
-    version = str(getattr(result, "model_version", "") or "")
-    counts: dict[int, int] = {b.pk: 0 for b in bookings}
-    rows = IdentityMatch.objects.filter(booking__in=bookings, status=MatchStatus.PROPOSED).values_list(
-        "booking_id", flat=True
-    )
-    for booking_id in rows:
-        counts[booking_id] += 1
-    return {pk: ScreeningOut(status="screened", proposed_matches=n, model_version=version) for pk, n in counts.items()}
-
-
 # ------------------------------------------------------------------------------------------- creation
+
+
+def _screening_out(screening: Screening | None) -> ScreeningOut | None:
+    if screening is None:
+        return None
+    return ScreeningOut(
+        status=screening.status, proposed_matches=screening.proposed_matches, model_version=screening.model_version
+    )
 
 
 def _own_agency(user: User, payload: BookingIn, index: int | None) -> tuple[LawEnforcementAgency, Facility]:
@@ -182,26 +174,18 @@ def _own_agency(user: User, payload: BookingIn, index: int | None) -> tuple[LawE
     return own, facility
 
 
-def _create_one(user: User, payload: BookingIn, index: int | None) -> tuple[Booking, bool]:
-    lea, facility = _own_agency(user, payload, index)
-    # Serialises concurrent sends of the same agency's feed, so a booking re-sent while the first send is
-    # still in flight finds it instead of creating a second subject.
-    LawEnforcementAgency.objects.select_for_update().filter(pk=lea.pk).first()
-    existing = Booking.objects.filter(custodian=lea, booking_number=payload.booking_number).first()
-    if existing is not None:
-        return existing, False
-    subject = custody.subject_create(
-        actor=user,
+def _intake_item(user: User, payload: BookingIn, index: int | None) -> tuple[BookedPerson, BookingFacts]:
+    _, facility = _own_agency(user, payload, index)
+    person = BookedPerson(
         first_name=payload.first_name,
         middle_name=payload.middle_name,
         last_name=payload.last_name,
+        second_last_name=payload.second_last_name,
         date_of_birth=payload.date_of_birth,
         sex=payload.sex,
         birth_country=payload.birth_country,
     )
-    booking = custody.booking_create(
-        actor=user,
-        subject=subject,
+    facts = BookingFacts(
         facility=facility,
         booking_number=payload.booking_number,
         booked_at=payload.booked_at,
@@ -213,9 +197,8 @@ def _create_one(user: User, payload: BookingIn, index: int | None) -> tuple[Book
         us_passport_on_file=payload.us_passport_on_file,
         citizenship_asserted=payload.citizenship_asserted,
         fbi_number=payload.fbi_number or "",
-        channel=Channel.PORTAL,
     )
-    return booking, True
+    return person, facts
 
 
 @router.post(
@@ -239,14 +222,17 @@ def bookings_create(request: HttpRequest, payload: BookingIn | list[BookingIn]) 
                 f"{i}.booking_number", f"item {i}: booking {item.booking_number} repeats an earlier item."
             )
         seen.add(key)
-    # One transaction: a batch is saved and screened whole, or not at all (a retry then starts clean).
-    with transaction.atomic():
-        results = [_create_one(user, item, i if batch else None) for i, item in enumerate(items)]
-        new = [b for b, created in results if created]
-        screened = screen(user, new)
-    out = [booking_out(b, created=c, screening=screened.get(b.pk)) for b, c in results]
+    # The booking intake records a batch whole or not at all (a retry then starts clean) and screens the new
+    # bookings once they are committed.
+    taken = bookings_intake(
+        actor=user,
+        items=[_intake_item(user, item, i if batch else None) for i, item in enumerate(items)],
+        channel=Channel.PORTAL,
+    )
+    out = [booking_out(t.booking, created=t.created, screening=_screening_out(t.screening)) for t in taken]
     if batch:
-        return Status(200, BatchOut(created=len(new), existing=len(out) - len(new), results=out))
+        created = sum(t.created for t in taken)
+        return Status(200, BatchOut(created=created, existing=len(out) - created, results=out))
     return Status((201 if out[0].created else 200), out[0])
 
 

@@ -12,8 +12,9 @@ One call writes one chunk of validated feed records in ONE transaction:
   per-event custody services, so detainer consequences still follow;
 - one hash-chained audit event records the chunk (run, chunk number, counts, first/last booking id and a
   SHA-256 over the chunk's idempotency keys) instead of one event per booking;
-- the chunk's bookings are screened against the registry in the same transaction (``_screen_chunk``), so
-  a killed import never leaves persisted but unscreened bookings behind;
+- the chunk's new bookings are screened in the same transaction by the ``screen`` step the booking intake
+  passes in (``holdtrack.intake.bookings``), so a killed import never leaves persisted but unscreened
+  bookings behind, while custody itself never imports screening;
 - the run's counters advance in the same transaction, so the run row always agrees with what is stored.
 
 Nothing downstream listens to booking transitions (the aggregates' outbox tracks detainer, subpoena,
@@ -50,6 +51,8 @@ from holdtrack.custody.models import (
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
 
 Item = tuple[FeedRecord, LawEnforcementAgency, Facility]
+# The intake's screening step: (feed actor, the chunk's new bookings) -> counts for the run summary.
+Screener = Callable[[User, list[Booking]], dict[str, int]]
 _M = TypeVar("_M", bound=Model)
 
 
@@ -213,10 +216,11 @@ def bookings_import_batch(
     sha: str,
     items: Sequence[Item],
     chunk: int,
-    screen: bool = True,
+    screen: Screener | None = None,
 ) -> ChunkResult:
     """Write one chunk of validated feed records (see the module docstring). ``actors`` maps each agency's
-    pk to its system-feed user, the actor of that agency's events."""
+    pk to its system-feed user, the actor of that agency's events. ``screen`` is the intake's screening step
+    (``holdtrack.intake``): custody records bookings and never calls screening itself."""
     out = ChunkResult()
     if not items:
         return out
@@ -393,8 +397,8 @@ def bookings_import_batch(
                 "keys_sha256": keys_digest(keys),
             },
         )
-        if screen and bookings:
-            out.screening = _screen_chunk(feed_actor, list(bookings))
+        if screen is not None and bookings:
+            out.screening = screen(feed_actor, list(bookings))
         BookingImportRun.objects.filter(pk=run.pk).update(
             chunks_committed=F("chunks_committed") + 1,
             events_created=F("events_created") + created,
@@ -402,20 +406,6 @@ def bookings_import_batch(
             finished_at=now(),
         )
     return out
-
-
-def _screen_chunk(actor: User, bookings: list[Booking]) -> dict[str, int]:
-    """Screen the chunk's new bookings against the registry; matches above the review threshold are proposed
-    (the officers' review queue). The one place the import pipeline calls screening."""
-    from holdtrack.screening.services import screen_bookings
-
-    found = screen_bookings(actor=actor, bookings=bookings)
-    return {
-        "screened": found.screened,
-        "candidates": found.candidates,
-        "proposed": found.proposed,
-        "biometric": found.biometric,
-    }
 
 
 def _through_services(

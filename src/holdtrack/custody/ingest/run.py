@@ -33,7 +33,7 @@ from django.conf import settings
 from holdtrack.accounts.models import Role, User
 from holdtrack.accounts.services import organization_for_lea, user_ensure
 from holdtrack.core.timeutil import now
-from holdtrack.custody.ingest.bulk import bookings_import_batch
+from holdtrack.custody.ingest.bulk import Screener, bookings_import_batch
 from holdtrack.custody.ingest.canonical import CANONICAL
 from holdtrack.custody.ingest.canonical import text as cell_text
 from holdtrack.custody.ingest.records import FeedMapping, FeedRecord
@@ -268,10 +268,11 @@ def bookings_import(
     actor_label: str = "",
     progress: ProgressCallback | None = None,
     chunk_size: int | None = None,
-    screen: bool = True,
+    screen: Screener | None = None,
 ) -> BookingImportResult:
     """Validate the whole file, then write it in chunks of ``chunk_size`` records, each chunk one
-    transaction through ``bookings_import_batch`` (persist, screen, audit)."""
+    transaction through ``bookings_import_batch`` (persist, ``screen``, audit). Callers take bookings in
+    through ``holdtrack.intake.bookings.bookings_import``, which passes the screening step."""
     clock = time.monotonic()
     chunk_size = chunk_size or int(getattr(settings, "HOLDTRACK_INGEST_CHUNK_SIZE", DEFAULT_CHUNK_SIZE))
     if chunk_size < 1:

@@ -13,8 +13,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.table import Table
 
 from holdtrack.core.console import consoles, login_name, stage_progress
-from holdtrack.custody.ingest.cli import add_parser as add_bookings_parser
-from holdtrack.custody.ingest.cli import handle as handle_bookings
+from holdtrack.intake.cli import add_parser as add_bookings_parser
+from holdtrack.intake.cli import handle as handle_bookings
 from holdtrack.reports.foia import LAYOUTS, FoiaImportError, FoiaImportResult, foia_detainers_import
 
 SHOWN_ERRORS = 100

@@ -13,7 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.table import Table
 
 from holdtrack.core.console import consoles, login_name, stage_progress
-from holdtrack.custody.ingest.run import FORMATS, BookingImportError, BookingImportResult, bookings_import, mappings
+from holdtrack.custody.ingest.run import FORMATS, BookingImportError, BookingImportResult, mappings
+from holdtrack.intake.bookings import bookings_import
 
 SHOWN_ERRORS = 100
 

@@ -1,0 +1,193 @@
+"""Booking intake: the one way a booking enters holdtrack, whoever sends it (API client, bulk feed, simulator).
+
+Identity is decided in one place. Custody records the booked person and the booking (its services own the
+checks, locks and audit events and never import screening); then screening compares the booked record with
+the registry and proposes matches for an officer to review:
+
+- a single booking or an API batch: recorded in one transaction, screened after it commits, so no request
+  holds its booking transaction open through screening. A booking whose screening fails stays recorded,
+  answers ``pending`` and is picked up by ``holdtrack screening rescreen``;
+- a bulk feed: screened per chunk inside the chunk's transaction (``custody.ingest.bulk``), so a killed
+  import never leaves a stored but unscreened chunk behind.
+
+This package sits above custody and screening (ADR 0014); nothing below it imports it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+
+from holdtrack.accounts.models import User
+from holdtrack.audit.models import Channel
+from holdtrack.custody import services as custody
+from holdtrack.custody.ingest import run as ingest
+from holdtrack.custody.models import Booking, ChargeLevel, IdentityMatch, MatchStatus
+from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
+from holdtrack.screening.services import screen_bookings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BookedPerson:
+    """The person as the jail describes them (the booked record)."""
+
+    first_name: str
+    last_name: str
+    middle_name: str = ""
+    second_last_name: str = ""
+    date_of_birth: date | None = None
+    sex: str = "U"
+    birth_country: str = ""
+    citizenship_country: str = ""
+    preferred_language: str = "en"
+    identifiers: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    facility: Facility
+    booking_number: str
+    booked_at: datetime
+    charge_level: str = ChargeLevel.MISDEMEANOR
+    charges: list[dict[str, Any]] = field(default_factory=list)
+    serious_conviction: bool = False
+    projected_release_at: datetime | None = None
+    stated_birth_country: str = ""
+    us_passport_on_file: bool = False
+    citizenship_asserted: bool = False
+    fbi_number: str = ""
+
+
+@dataclass(frozen=True)
+class Screening:
+    status: str  # "screened", or "pending" when screening failed after the booking was recorded
+    proposed_matches: int = 0
+    model_version: str = ""
+
+
+@dataclass(frozen=True)
+class Intake:
+    booking: Booking
+    created: bool  # False: the agency had sent this booking number before (idempotent)
+    screening: Screening | None  # None for a booking that already existed, or when not screened
+
+
+def bookings_intake(
+    *,
+    actor: User,
+    items: Sequence[tuple[BookedPerson, BookingFacts]],
+    channel: str = Channel.PORTAL,
+    screen: bool = True,
+) -> list[Intake]:
+    """Record the bookings (all or none, one transaction), then screen the new ones."""
+    with transaction.atomic():
+        recorded = [_record(actor, person, facts, channel) for person, facts in items]
+    new = [b for b, created in recorded if created]
+    screened = _screen_after_commit(actor, new) if screen else {}
+    return [Intake(b, created, screened.get(b.pk)) for b, created in recorded]
+
+
+def booking_intake(
+    *,
+    actor: User,
+    person: BookedPerson,
+    facts: BookingFacts,
+    channel: str = Channel.PORTAL,
+    screen: bool = True,
+) -> Intake:
+    return bookings_intake(actor=actor, items=[(person, facts)], channel=channel, screen=screen)[0]
+
+
+def screen_chunk(actor: User, bookings: list[Booking]) -> dict[str, int]:
+    """The bulk feed's screening step, run inside each chunk's transaction."""
+    found = screen_bookings(actor=actor, bookings=bookings)
+    return {
+        "screened": found.screened,
+        "candidates": found.candidates,
+        "proposed": found.proposed,
+        "biometric": found.biometric,
+    }
+
+
+def bookings_import(**options: Any) -> ingest.BookingImportResult:
+    """A booking-feed file through the intake: ``custody.ingest.run.bookings_import`` with screening per chunk
+    (``screen=False`` records only, for benchmarks)."""
+    screen = options.pop("screen", True)
+    return ingest.bookings_import(**options, screen=screen_chunk if screen else None)
+
+
+def _record(actor: User, person: BookedPerson, facts: BookingFacts, channel: str) -> tuple[Booking, bool]:
+    lea: LawEnforcementAgency = facts.facility.operator
+    # Serialises concurrent sends of the same agency's booking, so one re-sent while the first send is still
+    # in flight finds it instead of creating a second booked record.
+    LawEnforcementAgency.objects.select_for_update().filter(pk=lea.pk).first()
+    existing = Booking.objects.filter(custodian=lea, booking_number=facts.booking_number).first()
+    if existing is not None:
+        return existing, False
+    subject = custody.subject_create(
+        actor=actor,
+        first_name=person.first_name,
+        middle_name=person.middle_name,
+        last_name=person.last_name,
+        second_last_name=person.second_last_name,
+        date_of_birth=person.date_of_birth,
+        sex=person.sex,
+        birth_country=person.birth_country,
+        citizenship_country=person.citizenship_country,
+        preferred_language=person.preferred_language,
+        identifiers=person.identifiers,
+    )
+    booking = custody.booking_create(
+        actor=actor,
+        subject=subject,
+        facility=facts.facility,
+        booking_number=facts.booking_number,
+        booked_at=facts.booked_at,
+        charge_level=facts.charge_level,
+        charges=facts.charges,
+        serious_conviction=facts.serious_conviction,
+        projected_release_at=facts.projected_release_at,
+        stated_birth_country=facts.stated_birth_country,
+        us_passport_on_file=facts.us_passport_on_file,
+        citizenship_asserted=facts.citizenship_asserted,
+        fbi_number=facts.fbi_number,
+        channel=channel,
+    )
+    return booking, True
+
+
+def _screen_after_commit(actor: User, bookings: list[Booking]) -> dict[int, Screening]:
+    if not bookings:
+        return {}
+    try:
+        with transaction.atomic():
+            result = screen_bookings(actor=actor, bookings=bookings)
+    except Exception:
+        # The bookings are recorded and stand; screening them again is `holdtrack screening rescreen`.
+        log.exception("screening failed after %d bookings were recorded; they wait for a rescreen", len(bookings))
+        return {b.pk: Screening(status="pending") for b in bookings}
+    version = str(getattr(result, "model_version", "") or "")
+    counts: dict[int, int] = {b.pk: 0 for b in bookings}
+    proposed = IdentityMatch.objects.filter(booking__in=bookings, status=MatchStatus.PROPOSED)
+    for booking_id in proposed.values_list("booking_id", flat=True):
+        counts[booking_id] += 1
+    return {pk: Screening(status="screened", proposed_matches=n, model_version=version) for pk, n in counts.items()}
+
+
+__all__ = [
+    "BookedPerson",
+    "BookingFacts",
+    "Intake",
+    "Screening",
+    "booking_intake",
+    "bookings_import",
+    "bookings_intake",
+    "screen_chunk",
+]
