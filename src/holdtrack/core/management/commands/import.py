@@ -15,6 +15,8 @@ from rich.table import Table
 from holdtrack.core.console import consoles, login_name, stage_progress
 from holdtrack.custody.ingest.cli import add_parser as add_bookings_parser
 from holdtrack.custody.ingest.cli import handle as handle_bookings
+from holdtrack.custody.ingest.registry_cli import add_parser as add_registry_parser
+from holdtrack.custody.ingest.registry_cli import handle as handle_registry
 from holdtrack.reports.foia import LAYOUTS, FoiaImportError, FoiaImportResult, foia_detainers_import
 
 SHOWN_ERRORS = 100
@@ -38,10 +40,13 @@ def _names(names: list[str] | dict[str, Any]) -> str:
 
 
 class Command(BaseCommand):
-    help = "Import records: 'foia-detainers' (an ICE FOIA detainer release), 'bookings' (a jail booking feed)."
+    help = (
+        "Import records: 'foia-detainers' (an ICE FOIA detainer release), 'bookings' (a jail booking feed), "
+        "'registry' (an agency's subject registry)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="what", required=True, metavar="{foia-detainers,bookings}")
+        sub = parser.add_subparsers(dest="what", required=True, metavar="{foia-detainers,bookings,registry}")
         foia = sub.add_parser(
             "foia-detainers",
             help="An ICE detainer release (CSV, .csv.gz or .xlsx); the column layout is detected from the header.",
@@ -68,12 +73,15 @@ class Command(BaseCommand):
             help="Import rows with a lift reason outside the known list as 'open or unknown' (listed in the drift).",
         )
         add_bookings_parser(sub)
+        add_registry_parser(sub)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["what"] == "foia-detainers":
             self._foia(options)
         elif options["what"] == "bookings":
             handle_bookings(self, options)
+        elif options["what"] == "registry":
+            handle_registry(self, options)
 
     def _foia(self, options: dict[str, Any]) -> None:
         max_bad_rows = options["max_bad_rows"]
