@@ -91,3 +91,7 @@ class Problems:
         for fld, n in sorted(self.overflow.items()):
             out.append(f"{self.file}: {n:,} more rows with other problems in {fld}")
         return out
+
+
+def bad_rows(n: int) -> str:
+    return f"{n:,} bad row{'' if n == 1 else 's'}"

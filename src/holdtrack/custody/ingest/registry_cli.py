@@ -16,6 +16,7 @@ from holdtrack.accounts.models import User
 from holdtrack.accounts.services import system_user
 from holdtrack.core.console import consoles, stage_progress
 from holdtrack.core.errors import DomainError
+from holdtrack.core.importfile import bad_rows
 from holdtrack.custody.ingest.registry import RegistryImportError, RegistryImportResult, registry_import
 from holdtrack.custody.ingest.registry_read import COLUMNS, FORMATS
 
@@ -85,7 +86,7 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
         if len(lines) > SHOWN_PROBLEMS:
             err.print(f"… and {len(lines) - SHOWN_PROBLEMS:,} more problems")
         raise CommandError(
-            f"{result.file_name}: {result.problems.bad_rows:,} bad rows of {result.rows_read:,}; nothing was imported.",
+            f"{result.file_name}: {bad_rows(result.problems.bad_rows)} of {result.rows_read:,}; nothing was imported.",
             returncode=1,
         )
     out.print(summary(result))

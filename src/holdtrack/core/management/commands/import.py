@@ -17,6 +17,8 @@ from holdtrack.custody.ingest.cli import add_parser as add_bookings_parser
 from holdtrack.custody.ingest.cli import handle as handle_bookings
 from holdtrack.custody.ingest.registry_cli import add_parser as add_registry_parser
 from holdtrack.custody.ingest.registry_cli import handle as handle_registry
+from holdtrack.jurisdictions.agencies_cli import add_parser as add_agencies_parser
+from holdtrack.jurisdictions.agencies_cli import handle as handle_agencies
 from holdtrack.reports.foia import LAYOUTS, FoiaImportError, FoiaImportResult, foia_detainers_import
 
 SHOWN_ERRORS = 100
@@ -42,11 +44,11 @@ def _names(names: list[str] | dict[str, Any]) -> str:
 class Command(BaseCommand):
     help = (
         "Import records: 'foia-detainers' (an ICE FOIA detainer release), 'bookings' (a jail booking feed), "
-        "'registry' (an agency's subject registry)."
+        "'registry' (an agency's subject registry), 'agencies' (LEAs and their facilities)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="what", required=True, metavar="{foia-detainers,bookings,registry}")
+        sub = parser.add_subparsers(dest="what", required=True, metavar="{foia-detainers,bookings,registry,agencies}")
         foia = sub.add_parser(
             "foia-detainers",
             help="An ICE detainer release (CSV, .csv.gz or .xlsx); the column layout is detected from the header.",
@@ -74,6 +76,7 @@ class Command(BaseCommand):
         )
         add_bookings_parser(sub)
         add_registry_parser(sub)
+        add_agencies_parser(sub)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["what"] == "foia-detainers":
@@ -82,6 +85,8 @@ class Command(BaseCommand):
             handle_bookings(self, options)
         elif options["what"] == "registry":
             handle_registry(self, options)
+        elif options["what"] == "agencies":
+            handle_agencies(self, options)
 
     def _foia(self, options: dict[str, Any]) -> None:
         max_bad_rows = options["max_bad_rows"]
