@@ -274,7 +274,7 @@ def agencies_import(*, actor: User, path: str | Path) -> AgenciesImportResult:
             actor=actor,
             action="agencies.import",
             entity_type="agency_list",
-            entity_id=path.name[:64],
+            entity_id=path.name[:40],  # the column is 40 wide; the whole name is in data
             data={
                 "file": path.name,
                 "rows_read": result.rows_read,

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from django.db import IntegrityError, connection, transaction
 
 from holdtrack.accounts.models import AGENCY_ROLES, User
@@ -274,8 +275,9 @@ def registry_import(
                 },
             )
             result.audit_event_id = event.pk
-    except IntegrityError as exc:
-        # Only a concurrent writer gets here: every uniqueness was checked above in this transaction.
+    except (IntegrityError, psycopg.IntegrityError) as exc:
+        # Only a concurrent writer gets here: every uniqueness was checked above in this transaction. COPY runs on
+        # the raw psycopg cursor, whose errors Django does not wrap.
         raise RegistryImportError(
             f"{path.name}: another import stored some of the same identifiers meanwhile ({exc}); nothing was imported"
         ) from exc
