@@ -314,3 +314,18 @@ def test_imported_people_are_found_by_screening(tmp_path):
     (found,) = candidates.retrieve([booking_keys])
     assert subject_id in {sid for sid, _ in found}
     assert candidates.biometric([r["fbi_number"]]) == {r["fbi_number"]: subject_id}
+
+
+def test_bom_header_variants_and_format_override(tmp_path):
+    rows = people(10)
+    # "Subject ID", "First Name", … "A Number": header names compare without case and punctuation.
+    header = "\ufeff" + ",".join(c.replace("_", " ").title() for c in COLUMNS)
+    body = csv_text(rows).split("\n", 1)[1]
+    path = tmp_path / "export.txt"
+    path.write_text(header + "\n" + body, encoding="utf-8")
+    run(path, "--format", "csv")
+    assert Subject.objects.count() == 10
+    nd = tmp_path / "export.dat"
+    nd.write_text("".join(json.dumps(r) + "\n" for r in people(5, seed=8, prefix="J")), encoding="utf-8")
+    run(nd, "--format", "ndjson")
+    assert Subject.objects.count() == 15
