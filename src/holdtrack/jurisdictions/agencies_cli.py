@@ -12,10 +12,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from rich.table import Table
 
-from holdtrack.core.console import consoles
+from holdtrack.core.console import actor_named, consoles
 from holdtrack.core.errors import DomainError
 from holdtrack.core.importfile import bad_rows
-from holdtrack.custody.ingest.registry_cli import actor_named
 from holdtrack.jurisdictions.agencies_import import COLUMNS, AgenciesImportError, AgenciesImportResult, agencies_import
 
 SHOWN_PROBLEMS = 100

@@ -12,9 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from rich.table import Table
 
-from holdtrack.accounts.models import User
-from holdtrack.accounts.services import system_user
-from holdtrack.core.console import consoles, stage_progress
+from holdtrack.core.console import actor_named, consoles, stage_progress
 from holdtrack.core.errors import DomainError
 from holdtrack.core.importfile import bad_rows
 from holdtrack.custody.ingest.registry import RegistryImportError, RegistryImportResult, registry_import
@@ -37,15 +35,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--synthetic", action="store_true", help="The file holds synthetic people (test and demo registries)."
     )
     return parser
-
-
-def actor_named(username: str) -> User:
-    if not username:
-        return system_user()
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        raise CommandError(f"No user named {username!r}.", returncode=1)
-    return user
 
 
 def summary(result: RegistryImportResult) -> Table:
