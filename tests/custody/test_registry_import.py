@@ -243,6 +243,19 @@ def test_missing_columns(tmp_path):
     assert "missing columns dob, birth_country" in text
 
 
+def test_a_column_twice_in_the_header(tmp_path):
+    path = write_csv(tmp_path, people(3))
+    text = path.read_text().replace("middle_name", "First Name", 1)
+    path.write_text(text, encoding="utf-8")
+    assert "column first_name appears more than once in the header" in refused(path)
+
+
+def test_extra_columns_are_ignored(tmp_path):
+    rows = [{**r, "notes": "kept out"} for r in people(3)]
+    run(write_csv(tmp_path, rows, columns=[*COLUMNS, "notes"]))
+    assert Subject.objects.count() == 3
+
+
 def test_nul_bytes(tmp_path):
     path = tmp_path / "registry.csv"
     path.write_bytes(csv_text(people(5)).encode().replace(b"\n", b"\n\x00", 3)[:-1] + b"\n")

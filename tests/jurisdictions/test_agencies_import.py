@@ -161,6 +161,8 @@ def test_unreadable_files(tmp_path):
     assert "missing columns county_fips, facility_code, facility_name, time_zone" in refused(path)
     path.write_bytes(path.read_text().encode("utf-16"))
     assert "UTF-16" in refused(path)
+    path.write_text(",".join([*COLUMNS, "ORI"]) + "\n", encoding="utf-8")
+    assert "column ori appears more than once in the header" in refused(path)
     path.write_bytes(b"ori,name\x00\n")
     assert "line 1 contains a NUL byte" in refused(path)
 

@@ -106,6 +106,9 @@ def _read(path: Path) -> tuple[list[tuple[int, dict[str, str]]], int]:
             f"{path.name}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
             f"(required: {', '.join(COLUMNS)})"
         )
+    twice = [c for c in COLUMNS if header.count(c) > 1]
+    if twice:
+        raise AgenciesImportError(f"{path.name}: column {', '.join(twice)} appears more than once in the header")
     index = {c: header.index(c) for c in COLUMNS}
     rows: list[tuple[int, dict[str, str]]] = []
     try:

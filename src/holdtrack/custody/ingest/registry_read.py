@@ -103,8 +103,12 @@ def _header(name: str, header: list[str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for col in header:
         key = column_key(col)
-        if key in COLUMNS and key not in mapping.values():
-            mapping[col] = key
+        if key not in COLUMNS:
+            continue  # other columns are ignored
+        if key in mapping.values():
+            # Which of two "dob" columns is meant cannot be guessed.
+            raise RegistryFileError(f"{name}: column {key} appears more than once in the header")
+        mapping[col] = key
     missing = [c for c in REQUIRED if c not in mapping.values()]
     if missing:
         raise RegistryFileError(
