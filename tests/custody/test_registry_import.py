@@ -342,3 +342,41 @@ def test_bom_header_variants_and_format_override(tmp_path):
     nd.write_text("".join(json.dumps(r) + "\n" for r in people(5, seed=8, prefix="J")), encoding="utf-8")
     run(nd, "--format", "ndjson")
     assert Subject.objects.count() == 15
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_concurrent_writer_of_the_same_key_is_a_sentence_not_a_traceback(tmp_path):
+    """Another connection stores one of the file's keys after this import looked (uncommitted, then committed
+    while the import's COPY waits on the unique index): the import fails whole, with a sentence."""
+    import threading
+    import time
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs two writers at once (PostgreSQL)")
+    rows = people(20)
+    path = write_csv(tmp_path, rows)
+    holding = threading.Event()
+
+    def other_writer() -> None:
+        try:
+            with transaction.atomic():
+                s = Subject.objects.create(first_name="Other", last_name="Writer")
+                SubjectIdentifier.objects.create(subject=s, type=IdentifierType.AGENCY_KEY, value=rows[7]["subject_id"])
+                holding.set()
+                time.sleep(1.5)  # the import checks meanwhile, finds nothing, and its COPY waits for this commit
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    assert holding.wait(10)
+    err = io.StringIO()
+    with pytest.raises(CommandError) as exc:
+        call_command("import", "registry", str(path), stdout=io.StringIO(), stderr=err)
+    thread.join(10)
+    assert "another import stored some of the same identifiers meanwhile" in str(exc.value)
+    assert "nothing was imported" in str(exc.value)
+    assert Subject.objects.count() == 1  # the other writer's only
