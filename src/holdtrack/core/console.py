@@ -6,11 +6,14 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:
+    from holdtrack.accounts.models import User
 
 StageProgress = Callable[[str, int, int | None], None]
 
@@ -28,6 +31,19 @@ def login_name() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name in some containers
         return "unknown"
+
+
+def actor_named(username: str) -> User:
+    """The user ``--as USER`` names, or the system account when none is named (core imports no app at load)."""
+    from holdtrack.accounts.models import User
+    from holdtrack.accounts.services import system_user
+
+    if not username:
+        return system_user()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"No user named {username!r}.", returncode=1)
+    return user
 
 
 @contextmanager

@@ -13,7 +13,7 @@ import io
 import json
 import random
 from bisect import bisect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
@@ -109,18 +109,11 @@ def registry_people(size: int, seed: int) -> list[RegistryPerson]:
 # ------------------------------------------------------------------------------------------ storage
 
 
-def _pg_copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    with connection.cursor() as cur:
-        raw = cur.cursor if hasattr(cur, "cursor") else cur
-        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
 def registry_build(
     *, size: int, seed: int, progress: Progress | None = None, chunk: int = 50_000
 ) -> list[RegistryPerson]:
     """Store ``size`` synthetic registry subjects with identifiers and screening keys. Returns them with ids."""
+    from holdtrack.custody.ingest.bulk import write_rows
     from holdtrack.custody.models import IdentifierType, Subject, SubjectIdentifier
     from holdtrack.screening.services import registry_keys_bulk
 
@@ -149,9 +142,9 @@ def registry_build(
                 for p in part
             ]
             if pg:
-                _pg_copy(
-                    Subject._meta.db_table,
-                    (
+                write_rows(
+                    Subject,
+                    [
                         "id",
                         "first_name",
                         "middle_name",
@@ -164,7 +157,7 @@ def registry_build(
                         "preferred_language",
                         "synthetic",
                         "created_at",
-                    ),
+                    ],
                     (
                         (
                             p.subject_id,
@@ -183,9 +176,9 @@ def registry_build(
                         for p in batch
                     ),
                 )
-                _pg_copy(
-                    SubjectIdentifier._meta.db_table,
-                    ("subject_id", "type", "value", "source"),
+                write_rows(
+                    SubjectIdentifier,
+                    ["subject_id", "type", "value", "source"],
                     (
                         row
                         for p in batch

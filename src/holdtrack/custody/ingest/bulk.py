@@ -147,6 +147,12 @@ def _write(model: type[Model], columns: list[str], rows: Iterable[Sequence[Any]]
             cursor.executemany(sql, list(values))
 
 
+def write_rows(model: type[Model], columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Append raw rows (attribute names ``columns``, explicit ids allowed): COPY on PostgreSQL, executemany on
+    SQLite. The shared set-based writer of the booking feed and the registry import and build."""
+    _write(model, columns, rows)
+
+
 def _stamped(model: type[Model]) -> list[str]:
     return [
         f.attname
@@ -182,6 +188,12 @@ def _reserve_ids(model: type[Model], count: int) -> list[int]:
         cursor.execute(sql, [meta.db_table])
         last = int(cursor.fetchone()[0])
         return list(range(last + 1, last + 1 + count))
+
+
+def reserve_ids(model: type[Model], count: int) -> list[int]:
+    """``count`` fresh primary keys from the table's own sequence, so rows written with explicit ids leave the
+    sequence right (nothing to ``setval`` afterwards)."""
+    return _reserve_ids(model, count)
 
 
 def bulk_insert(model: type[Model], objs: list[_M]) -> list[_M]:

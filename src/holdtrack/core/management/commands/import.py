@@ -15,6 +15,10 @@ from rich.table import Table
 from holdtrack.core.console import consoles, login_name, stage_progress
 from holdtrack.intake.cli import add_parser as add_bookings_parser
 from holdtrack.intake.cli import handle as handle_bookings
+from holdtrack.intake.registry_cli import add_parser as add_registry_parser
+from holdtrack.intake.registry_cli import handle as handle_registry
+from holdtrack.jurisdictions.agencies_cli import add_parser as add_agencies_parser
+from holdtrack.jurisdictions.agencies_cli import handle as handle_agencies
 from holdtrack.reports.foia import LAYOUTS, FoiaImportError, FoiaImportResult, foia_detainers_import
 
 SHOWN_ERRORS = 100
@@ -38,10 +42,13 @@ def _names(names: list[str] | dict[str, Any]) -> str:
 
 
 class Command(BaseCommand):
-    help = "Import records: 'foia-detainers' (an ICE FOIA detainer release), 'bookings' (a jail booking feed)."
+    help = (
+        "Import records: 'foia-detainers' (an ICE FOIA detainer release), 'bookings' (a jail booking feed), "
+        "'registry' (an agency's subject registry), 'agencies' (LEAs and their facilities)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="what", required=True, metavar="{foia-detainers,bookings}")
+        sub = parser.add_subparsers(dest="what", required=True, metavar="{foia-detainers,bookings,registry,agencies}")
         foia = sub.add_parser(
             "foia-detainers",
             help="An ICE detainer release (CSV, .csv.gz or .xlsx); the column layout is detected from the header.",
@@ -68,12 +75,18 @@ class Command(BaseCommand):
             help="Import rows with a lift reason outside the known list as 'open or unknown' (listed in the drift).",
         )
         add_bookings_parser(sub)
+        add_registry_parser(sub)
+        add_agencies_parser(sub)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["what"] == "foia-detainers":
             self._foia(options)
         elif options["what"] == "bookings":
             handle_bookings(self, options)
+        elif options["what"] == "registry":
+            handle_registry(self, options)
+        elif options["what"] == "agencies":
+            handle_agencies(self, options)
 
     def _foia(self, options: dict[str, Any]) -> None:
         max_bad_rows = options["max_bad_rows"]
