@@ -11,13 +11,13 @@ from typing import Any
 
 from django.db import transaction
 
-from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Role, User
+from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Organization, OrgKind, Role, User
 from holdtrack.accounts.services import system_user
 from holdtrack.audit.models import CaseType, Channel
 from holdtrack.audit.services import audit_record, transition_record
 from holdtrack.cases.services import detainers as detainer_services
 from holdtrack.cases.services._base import locked, require, require_lea_party, step, when
-from holdtrack.core.errors import GuardRefused, InvalidTransition, ValidationFailed
+from holdtrack.core.errors import GuardRefused, InvalidTransition, NotPermitted, ValidationFailed
 from holdtrack.custody.identity import link_records, lock_person, person_subject_ids, unlink_records
 from holdtrack.custody.models import (
     Booking,
@@ -98,7 +98,7 @@ def booking_create(
     channel: str = Channel.PORTAL,
 ) -> Booking:
     lea: LawEnforcementAgency = facility.operator
-    require_lea_party(actor, lea.pk, "record a booking", channel=channel)
+    require_lea_party(actor, lea.pk, "record a booking", channel=channel, counterpart_office_ids=_area_offices(lea.pk))
     with transaction.atomic():
         b, created = Booking.objects.get_or_create(
             custodian=lea,
@@ -154,7 +154,13 @@ def booking_record_release_eligibility(
     with transaction.atomic():
         lock_person(booking.subject_id)
         b = locked(Booking, booking.pk)
-        require_lea_party(actor, b.custodian_id, "record release eligibility", channel=channel)
+        require_lea_party(
+            actor,
+            b.custodian_id,
+            "record release eligibility",
+            channel=channel,
+            counterpart_office_ids=_area_offices(b.custodian_id),
+        )
         if b.released_at is not None:
             raise InvalidTransition("The subject has already been released from this booking.")
         if b.release_eligible_at is not None:
@@ -197,7 +203,13 @@ def booking_release(
     with transaction.atomic():
         b = locked(Booking, booking.pk)
         if not _skip_party_check:
-            require_lea_party(actor, b.custodian_id, "record a release", channel=channel)
+            require_lea_party(
+                actor,
+                b.custodian_id,
+                "record a release",
+                channel=channel,
+                counterpart_office_ids=_area_offices(b.custodian_id),
+            )
         if b.released_at is not None:
             raise InvalidTransition(f"Already released at {b.released_at.isoformat()}.")
         if at < b.booked_at:
@@ -379,6 +391,28 @@ def identity_match_revoke(
         return m
 
 
+def _area_offices(lea_id: int) -> list[int]:
+    """The agency field offices whose area of responsibility holds this LEA's jails."""
+    aor_id = LawEnforcementAgency.objects.filter(pk=lea_id).values_list("jurisdiction__aor_id", flat=True).first()
+    if aor_id is None:
+        return []
+    return list(Organization.objects.filter(kind=OrgKind.AGENCY_OFFICE, aor_id=aor_id).values_list("pk", flat=True))
+
+
+def _require_claim_office(actor: User, subject_ids: list[int]) -> None:
+    """A claim is resolved by a supervisor of a field office whose area holds a jail where the person is booked."""
+    if actor.role == Role.SYSTEM:
+        return
+    office = actor.organization
+    aors = set(
+        Booking.objects.filter(subject_id__in=subject_ids).values_list("custodian__jurisdiction__aor_id", flat=True)
+    )
+    if not actor.is_active or office is None or office.aor_id is None or office.aor_id not in aors:
+        raise NotPermitted(
+            "Only a supervisor of the field office whose area holds the person's booking may resolve the claim."
+        )
+
+
 def _require_reviewer(actor: User, match: IdentityMatch, action: str) -> None:
     """Identity is decided by a named, active officer or supervisor of the field office whose area of
     responsibility holds the booking's jail — the same scope as the review queue."""
@@ -461,7 +495,8 @@ def citizenship_claim_resolve(
     if not notes.strip():
         raise ValidationFailed("Resolution notes are required.")
     with transaction.atomic():
-        lock_person(claim.subject_id)
+        ids = lock_person(claim.subject_id)
+        _require_claim_office(actor, ids)
         c = locked(CitizenshipClaim, claim.pk)
         c.resolved_at, c.resolution_notes = at, notes
         step(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -114,26 +115,62 @@ def require(actor: User, roles: frozenset[str] | set[str], action: str) -> None:
 
 
 def require_agency_party(
-    actor: User, office_id: int, action: str, roles: frozenset[str] = AGENCY_ROLES, channel: str = Channel.PORTAL
+    actor: User,
+    office_id: int,
+    action: str,
+    roles: frozenset[str] = AGENCY_ROLES,
+    channel: str = Channel.PORTAL,
+    *,
+    counterpart_lea_id: int | None = None,
 ) -> None:
     """The acting agency user must belong to the office that owns the case. In a deployment run by one side,
-    the other side's staff record the agency's act from its document (channel STAFF_RECORDED)."""
+    the other side's staff record the agency's act from its document (channel STAFF_RECORDED) — only the staff
+    of the LEA the case is addressed to (``counterpart_lea_id``), never an unrelated agency."""
     if actor.role == Role.SYSTEM:
         return
     if channel == Channel.STAFF_RECORDED and actor.role in LEA_ROLES:
+        _require_active(actor, action)
+        org = actor.organization
+        if counterpart_lea_id is None or org is None or org.lea_id != counterpart_lea_id:
+            raise NotPermitted(
+                f"Only staff of the law enforcement agency this case is addressed to may record, from its document, "
+                f"the issuing office's act to {action}."
+            )
         return
     require(actor, roles, action)
+    _require_active(actor, action)
     if actor.organization_id != office_id:
         raise NotPermitted(f"Only the issuing office may {action}.")
 
 
 def require_lea_party(
-    actor: User, lea_id: int, action: str, roles: frozenset[str] = LEA_ROLES, channel: str = Channel.PORTAL
+    actor: User,
+    lea_id: int,
+    action: str,
+    roles: frozenset[str] = LEA_ROLES,
+    channel: str = Channel.PORTAL,
+    *,
+    counterpart_office_ids: Collection[int] = (),
 ) -> None:
+    """The acting LEA user must belong to the addressed agency. Staff recording the LEA's act from its document
+    (STAFF_RECORDED) must be of the issuing office on the case (``counterpart_office_ids``; for a booking, the
+    offices whose area holds the jail)."""
     if actor.role == Role.SYSTEM:
         return
     if channel == Channel.STAFF_RECORDED and actor.role in AGENCY_ROLES:
+        _require_active(actor, action)
+        if actor.organization_id is None or actor.organization_id not in set(counterpart_office_ids):
+            raise NotPermitted(
+                f"Only staff of the issuing office on this case may record, from its document, the law enforcement "
+                f"agency's act to {action}."
+            )
         return
     require(actor, roles, action)
+    _require_active(actor, action)
     if actor.organization is None or actor.organization.lea_id != lea_id:
         raise NotPermitted(f"Only the addressed law enforcement agency may {action}.")
+
+
+def _require_active(actor: User, action: str) -> None:
+    if not actor.is_active:
+        raise NotPermitted(f"An inactive account may not {action}.")

@@ -321,7 +321,9 @@ def warrant_attach(
         )
         if d.state not in allowed_states:
             raise InvalidTransition(f"A warrant cannot be attached while the detainer is '{d.get_state_display()}'.")
-        require_agency_party(actor, d.issuing_office_id, "attach a warrant", channel=channel)
+        require_agency_party(
+            actor, d.issuing_office_id, "attach a warrant", channel=channel, counterpart_lea_id=d.addressed_lea_id
+        )
         w = Warrant.objects.create(
             detainer=d,
             warrant_type=warrant_type,
@@ -352,7 +354,12 @@ def detainer_approve(
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
         require_agency_party(
-            actor, d.issuing_office_id, "approve a detainer", roles=frozenset({Role.AGENCY_SUPERVISOR}), channel=channel
+            actor,
+            d.issuing_office_id,
+            "approve a detainer",
+            roles=frozenset({Role.AGENCY_SUPERVISOR}),
+            channel=channel,
+            counterpart_lea_id=d.addressed_lea_id,
         )
         if d.prepared_by_id == actor.pk:
             raise GuardRefused(
@@ -394,7 +401,9 @@ def detainer_transmit(
     at = when(at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_agency_party(actor, d.issuing_office_id, "transmit a detainer", channel=channel)
+        require_agency_party(
+            actor, d.issuing_office_id, "transmit a detainer", channel=channel, counterpart_lea_id=d.addressed_lea_id
+        )
         d.transmitted_at = at
         data: dict[str, Any] = {"addressed_lea_ori": d.addressed_lea.ori, "facility_code": d.facility.code}
         if d.neutral_review_required:
@@ -416,7 +425,11 @@ def detainer_record_neutral_review(
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
         require_agency_party(
-            actor, d.issuing_office_id, "record a neutral probable-cause review", roles=frozenset({Role.AGENCY_COUNSEL})
+            actor,
+            d.issuing_office_id,
+            "record a neutral probable-cause review",
+            roles=frozenset({Role.AGENCY_COUNSEL}),
+            counterpart_lea_id=d.addressed_lea_id,
         )
         if not d.neutral_review_required:
             raise InvalidTransition("This detainer does not need neutral review.")
@@ -464,7 +477,9 @@ def detainer_lift(
     detainer_expire_if_due(detainer, now=at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_agency_party(actor, d.issuing_office_id, "lift a detainer", channel=channel)
+        require_agency_party(
+            actor, d.issuing_office_id, "lift a detainer", channel=channel, counterpart_lea_id=d.addressed_lea_id
+        )
         was_holding = d.state == S.HOLD_IN_EFFECT
         d.lift_reason = reason
         if was_holding:
@@ -512,7 +527,13 @@ def detainer_receive(
     at = when(at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_lea_party(actor, d.addressed_lea_id, "receive a detainer", channel=channel)
+        require_lea_party(
+            actor,
+            d.addressed_lea_id,
+            "receive a detainer",
+            channel=channel,
+            counterpart_office_ids=[d.issuing_office_id],
+        )
         d.received_at = at
         step(d, "receive", case_type=C, actor=actor, at=at, channel=channel)
         _validate(d, at)
@@ -563,7 +584,9 @@ def detainer_revalidate(*, actor: User, detainer: Detainer, at: datetime | None 
     at = when(at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_lea_party(actor, d.addressed_lea_id, "re-validate a detainer")
+        require_lea_party(
+            actor, d.addressed_lea_id, "re-validate a detainer", counterpart_office_ids=[d.issuing_office_id]
+        )
         if d.state != S.VALIDATION_FAILED:
             raise InvalidTransition("Only a detainer that failed validation is re-validated.")
         problems = _validation_failures(d, at)
@@ -593,7 +616,13 @@ def detainer_serve_subject(
     at = when(at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_lea_party(actor, d.addressed_lea_id, "serve a detainer on the subject", channel=channel)
+        require_lea_party(
+            actor,
+            d.addressed_lea_id,
+            "serve a detainer on the subject",
+            channel=channel,
+            counterpart_office_ids=[d.issuing_office_id],
+        )
         if d.state not in (
             S.RECEIVED,
             S.VALIDATION_FAILED,
@@ -638,7 +667,12 @@ def detainer_decide(
         lock_person(detainer.subject_id)
         d = locked(Detainer, detainer.pk)
         require_lea_party(
-            actor, d.addressed_lea_id, "decide on a detainer", roles=frozenset({Role.LEA_COUNSEL}), channel=channel
+            actor,
+            d.addressed_lea_id,
+            "decide on a detainer",
+            roles=frozenset({Role.LEA_COUNSEL}),
+            channel=channel,
+            counterpart_office_ids=[d.issuing_office_id],
         )
         if d.state != S.UNDER_POLICY_REVIEW:
             raise InvalidTransition(f"The detainer is '{d.get_state_display()}', not under policy review.")
@@ -783,7 +817,13 @@ def notification_send(
     detainer_expire_if_due(detainer, now=at)  # a hold past its ceiling has ended, swept or not
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_lea_party(actor, d.addressed_lea_id, "notify the agency", channel=channel)
+        require_lea_party(
+            actor,
+            d.addressed_lea_id,
+            "notify the agency",
+            channel=channel,
+            counterpart_office_ids=[d.issuing_office_id],
+        )
         if d.state not in (*ACTIVE_STATES, S.HOLD_IN_EFFECT):
             raise InvalidTransition(f"No notification is sent on a detainer that is '{d.get_state_display()}'.")
         ev = _evaluate(d, at)
@@ -997,7 +1037,13 @@ def detainer_transfer_custody(
     detainer_expire_if_due(detainer, now=at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_agency_party(actor, d.issuing_office_id, "record a custody transfer", channel=channel)
+        require_agency_party(
+            actor,
+            d.issuing_office_id,
+            "record a custody transfer",
+            channel=channel,
+            counterpart_lea_id=d.addressed_lea_id,
+        )
         if d.state not in (S.HOLD_IN_EFFECT, *ACTIVE_STATES):
             raise InvalidTransition(
                 f"The detainer is '{d.get_state_display()}'"

@@ -115,7 +115,13 @@ def subpoena_issue(*, actor: User, subpoena: Subpoena, at: datetime | None = Non
     at = when(at)
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
-        require_agency_party(actor, s.issuing_office_id, "issue a subpoena", roles=frozenset({Role.AGENCY_SUPERVISOR}))
+        require_agency_party(
+            actor,
+            s.issuing_office_id,
+            "issue a subpoena",
+            roles=frozenset({Role.AGENCY_SUPERVISOR}),
+            counterpart_lea_id=s.recipient_lea_id,
+        )
         if not actor.subpoena_authority.strip():
             raise GuardRefused(
                 "Only an official authorized under 8 CFR 287.4(a)(1), or delegated under 8 CFR 2.1, "
@@ -146,7 +152,13 @@ def subpoena_serve(
     at = when(at)
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
-        require_agency_party(actor, s.issuing_office_id, "record service of a subpoena", channel=channel)
+        require_agency_party(
+            actor,
+            s.issuing_office_id,
+            "record service of a subpoena",
+            channel=channel,
+            counterpart_lea_id=s.recipient_lea_id,
+        )
         clock = clocks.subpoena_return(at, s.return_days, s.recipient_lea.jurisdiction.timezone)
         s.served_at, s.service_method, s.return_due_at, s.return_rule = at, method, clock.due_at, clock.rule
         step(
@@ -168,7 +180,13 @@ def subpoena_acknowledge(
     at = when(at)
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
-        require_lea_party(actor, s.recipient_lea_id, "acknowledge a subpoena", channel=channel)
+        require_lea_party(
+            actor,
+            s.recipient_lea_id,
+            "acknowledge a subpoena",
+            channel=channel,
+            counterpart_office_ids=[s.issuing_office_id],
+        )
         ev = evaluate(s.recipient_lea, on=at.date())
         step(
             s,
@@ -200,7 +218,12 @@ def subpoena_respond(
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
         require_lea_party(
-            actor, s.recipient_lea_id, "answer a subpoena", roles=frozenset({Role.LEA_COUNSEL}), channel=channel
+            actor,
+            s.recipient_lea_id,
+            "answer a subpoena",
+            roles=frozenset({Role.LEA_COUNSEL}),
+            channel=channel,
+            counterpart_office_ids=[s.issuing_office_id],
         )
         extra = set(produced) - set(s.items)
         if extra:
@@ -262,6 +285,7 @@ def subpoena_refer(
             s.issuing_office_id,
             "refer non-compliance to DOJ",
             roles=frozenset({Role.AGENCY_SUPERVISOR, Role.AGENCY_COUNSEL}),
+            counterpart_lea_id=s.recipient_lea_id,
         )
         step(s, "refer", case_type=SUB, actor=actor, at=at, data={"doj_office": doj_office.name})
         ref = EnforcementReferral.objects.create(
@@ -292,6 +316,27 @@ def _require_doj(actor: User, ref: EnforcementReferral, action: str) -> None:
     require(actor, {Role.DOJ_ATTORNEY}, action)
     if actor.organization_id != ref.doj_office_id:
         raise NotPermitted(f"Only the DOJ office that received the referral may {action}.")
+
+
+def _require_court_party(actor: User, c: CourtCase, action: str, *, lea: bool) -> None:
+    """Parties to the enforcement case: the DOJ office that received the referral, counsel of the issuing office
+    and, for the respondent's own steps (appeal, compliance), the subpoenaed LEA's staff."""
+    if actor.role == Role.SYSTEM:
+        return
+    roles: set[str] = {Role.DOJ_ATTORNEY, Role.AGENCY_COUNSEL} | (set(LEA_ROLES) if lea else set())
+    require(actor, roles, action)
+    if not actor.is_active:
+        raise NotPermitted(f"An inactive account may not {action}.")
+    ref = c.referral
+    org = actor.organization
+    if actor.role == Role.DOJ_ATTORNEY:
+        ok = actor.organization_id == ref.doj_office_id
+    elif actor.role == Role.AGENCY_COUNSEL:
+        ok = actor.organization_id == ref.subpoena.issuing_office_id
+    else:
+        ok = org is not None and org.lea_id == ref.subpoena.recipient_lea_id
+    if not ok:
+        raise NotPermitted(f"Only a party to court case {c.case_number} may {action}.")
 
 
 def referral_decline(
@@ -371,8 +416,7 @@ def court_order_record(
     with transaction.atomic():
         c = locked(CourtCase, case.pk)
         ref = c.referral
-        if actor.role != Role.SYSTEM:
-            require(actor, {Role.DOJ_ATTORNEY, Role.AGENCY_COUNSEL}, "record a court order")
+        _require_court_party(actor, c, "record a court order", lea=False)
         if c.state in (CS.BRIEFING, CS.HEARING) and order_type in (
             OrderType.ORDER_ENFORCING_SUBPOENA,
             OrderType.ORDER_DENYING_ENFORCEMENT,
@@ -412,8 +456,7 @@ def court_case_advance(
         raise ValidationFailed(f"Unknown court step {action!r}.")
     with transaction.atomic():
         c = locked(CourtCase, case.pk)
-        if actor.role != Role.SYSTEM:
-            require(actor, {Role.DOJ_ATTORNEY, Role.AGENCY_COUNSEL} | LEA_ROLES, "record a court step")
+        _require_court_party(actor, c, "record a court step", lea=True)
         step(c, action, case_type=COURT, actor=actor, at=at, reason=reason)
         return c
 
@@ -426,10 +469,7 @@ def court_compliance_record(
     with transaction.atomic():
         c = locked(CourtCase, case.pk)
         s = locked(Subpoena, c.referral.subpoena_id)
-        if actor.role != Role.SYSTEM and actor.role in LEA_ROLES:
-            require_lea_party(actor, s.recipient_lea_id, "record compliance")
-        elif actor.role != Role.SYSTEM:
-            require(actor, {Role.DOJ_ATTORNEY, Role.AGENCY_COUNSEL}, "record compliance")
+        _require_court_party(actor, c, "record compliance", lea=True)
         produced = sorted(set(produced_items or s.items))
         r = SubpoenaResponse.objects.create(
             subpoena=s,
@@ -449,7 +489,7 @@ def subpoena_withdraw(*, actor: User, subpoena: Subpoena, reason: str, at: datet
     at = when(at)
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
-        require_agency_party(actor, s.issuing_office_id, "withdraw a subpoena")
+        require_agency_party(actor, s.issuing_office_id, "withdraw a subpoena", counterpart_lea_id=s.recipient_lea_id)
         step(s, "withdraw", case_type=SUB, actor=actor, at=at, reason=reason)
         return s
 
