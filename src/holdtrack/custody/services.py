@@ -18,6 +18,7 @@ from holdtrack.audit.services import audit_record, transition_record
 from holdtrack.cases.services import detainers as detainer_services
 from holdtrack.cases.services._base import locked, require, require_lea_party, step, when
 from holdtrack.core.errors import GuardRefused, InvalidTransition, NotPermitted, ValidationFailed
+from holdtrack.core.timeutil import birth_date, fact_time
 from holdtrack.custody.identity import link_records, lock_person, person_subject_ids, unlink_records
 from holdtrack.custody.models import (
     Booking,
@@ -52,6 +53,7 @@ def subject_create(
     preferred_language: str = "en",
     identifiers: dict[str, str] | None = None,
 ) -> Subject:
+    birth_date(date_of_birth)
     with transaction.atomic():
         s = Subject.objects.create(
             first_name=first_name,
@@ -98,6 +100,9 @@ def booking_create(
     channel: str = Channel.PORTAL,
 ) -> Booking:
     lea: LawEnforcementAgency = facility.operator
+    fact_time(booked_at, "Booking time")
+    if projected_release_at is not None and projected_release_at < booked_at:
+        raise ValidationFailed("The projected release cannot precede the booking.")
     require_lea_party(actor, lea.pk, "record a booking", channel=channel, counterpart_office_ids=_area_offices(lea.pk))
     with transaction.atomic():
         b, created = Booking.objects.get_or_create(
@@ -165,8 +170,7 @@ def booking_record_release_eligibility(
             raise InvalidTransition("The subject has already been released from this booking.")
         if b.release_eligible_at is not None:
             raise InvalidTransition(f"Release eligibility was already recorded at {b.release_eligible_at.isoformat()}.")
-        if at < b.booked_at:
-            raise ValidationFailed("Release eligibility cannot precede the booking.")
+        fact_time(at, "Release eligibility", not_before=b.booked_at, not_before_what="the booking")
         b.release_eligible_at, b.release_eligibility_reason = at, reason
         b.save(update_fields=["release_eligible_at", "release_eligibility_reason"])
         transition_record(
@@ -212,8 +216,7 @@ def booking_release(
             )
         if b.released_at is not None:
             raise InvalidTransition(f"Already released at {b.released_at.isoformat()}.")
-        if at < b.booked_at:
-            raise ValidationFailed("A release cannot precede the booking.")
+        fact_time(at, "Release", not_before=b.booked_at, not_before_what="the booking")
         if release_type == ReleaseType.TRANSFER_TO_AGENCY and released_to is None:
             raise ValidationFailed("A transfer to another agency names that agency.")
         b.released_at, b.release_type, b.released_to = at, release_type, released_to

@@ -63,6 +63,7 @@ from holdtrack.cases.services import detainers as ds
 from holdtrack.cases.services import subpoenas as ss
 from holdtrack.cases.services.sweep import sweep
 from holdtrack.core.errors import DomainError
+from holdtrack.core.timeutil import clock
 from holdtrack.custody import services as cs
 from holdtrack.custody.identity import open_claim_for_person
 from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, Subject
@@ -229,7 +230,8 @@ class Engine:
     def dispatch(self, at: datetime, kind: str, ref: Any) -> None:
         handler = getattr(self, f"on_{kind}")
         try:
-            handler(at, ref)
+            with clock(at):  # simulated time counts as now for every fact the services check
+                handler(at, ref)
         except DomainError as exc:
             # A guard refused: the story stops there, as it would for a real user.
             self.stats.refusals[f"{kind}: {exc.rule or type(exc).__name__}"] += 1

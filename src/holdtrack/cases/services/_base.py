@@ -13,7 +13,7 @@ from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Role, User
 from holdtrack.audit.models import Channel, Transition
 from holdtrack.audit.services import audit_record, transition_record
 from holdtrack.core.errors import InvalidTransition, NotPermitted
-from holdtrack.core.timeutil import now
+from holdtrack.core.timeutil import fact_time, now
 
 M = TypeVar("M", bound=models.Model)
 
@@ -23,8 +23,9 @@ def locked(model: type[M], pk: int) -> M:
     return model._default_manager.select_for_update().get(pk=pk)
 
 
-def when(at: datetime | None) -> datetime:
-    return at or now()
+def when(at: datetime | None, what: str = "The time of the act") -> datetime:
+    """The time a service records: now, or a given time that has already happened (core.timeutil.fact_time)."""
+    return now() if at is None else fact_time(at, what)
 
 
 def step(

@@ -53,6 +53,7 @@ from holdtrack.cases.services._base import (
     when,
 )
 from holdtrack.core.errors import GuardRefused, InvalidTransition, ValidationFailed
+from holdtrack.core.timeutil import fact_time
 from holdtrack.custody.identity import lock_person, open_claim_for_person, person_has_open_claim, person_subject_ids
 from holdtrack.custody.models import Booking, IdentityMatch, MatchStatus
 from holdtrack.jurisdictions.policy import Evaluation, evaluate
@@ -294,6 +295,7 @@ def warrant_attach(
     channel: str = Channel.PORTAL,
 ) -> Warrant:
     at = when(at)
+    fact_time(signed_at, "The warrant's signature")
     if warrant_type not in WarrantType.values:
         raise ValidationFailed(f"Unknown warrant type {warrant_type!r}.")
     judicial = warrant_type in JUDICIAL_WARRANTS

@@ -39,6 +39,7 @@ from holdtrack.cases.services._base import (
     when,
 )
 from holdtrack.core.errors import GuardRefused, InvalidTransition, NotPermitted, ValidationFailed
+from holdtrack.core.timeutil import fact_time
 from holdtrack.custody.models import Subject
 from holdtrack.jurisdictions.models import LawEnforcementAgency, SubpoenaRule
 from holdtrack.jurisdictions.policy import evaluate
@@ -417,6 +418,7 @@ def court_order_record(
         c = locked(CourtCase, case.pk)
         ref = c.referral
         _require_court_party(actor, c, "record a court order", lea=False)
+        fact_time(issued_at, "The order's date", not_before=c.filed_at, not_before_what="the petition")
         if c.state in (CS.BRIEFING, CS.HEARING) and order_type in (
             OrderType.ORDER_ENFORCING_SUBPOENA,
             OrderType.ORDER_DENYING_ENFORCEMENT,

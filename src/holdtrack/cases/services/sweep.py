@@ -31,6 +31,7 @@ from holdtrack.cases.services.subpoenas import (
     court_noncompliance_if_due,
     subpoena_lapse_if_due,
 )
+from holdtrack.core.timeutil import clock
 from holdtrack.core.timeutil import now as _now
 
 S = DetainerState
@@ -120,7 +121,12 @@ def _ready_to_close(d: Detainer) -> bool:
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
-    now = now or _now()
+    """An explicit ``now`` counts as the clock for everything the sweep records (``sweep --now``, simulator)."""
+    with clock(now):
+        return _sweep(now or _now())
+
+
+def _sweep(now: datetime) -> SweepResult:
     r = SweepResult()
     for d in Detainer.objects.filter(state=S.HOLD_IN_EFFECT, hold_expires_at__lte=now).only("pk"):
         r.holds_expired += int(detainer_expire_if_due(d, now=now))
