@@ -267,6 +267,7 @@ def main() -> None:
             "dob_md": k["dob_md"],
             "sex": k["sex"] or None,
             "country": k["country"] or None,
+            "fbi": k["fbi_number"] or None,
         }
         for k in RegistryKey.objects.values().iterator(chunk_size=20_000)
     )
@@ -280,7 +281,11 @@ def main() -> None:
             yield r
 
     duckdb_table(con, "registry", with_sw(reg_rows))
-    duckdb_table(con, "bookings", (splink_record(b.booking_number, subject_keys(b.subject)) for b in bookings))
+    duckdb_table(
+        con,
+        "bookings",
+        ({**splink_record(b.booking_number, subject_keys(b.subject)), "fbi": b.fbi_number or None} for b in bookings),
+    )
     t_splink_load = time.perf_counter() - t
     t = time.perf_counter()
     out = predict_between_loaded(con, model.splink_model, threshold_match_probability=min(threshold, 0.05))
@@ -320,6 +325,10 @@ def main() -> None:
                 pred_th.add((bk, int(reg[1:])))
         prec, rcl, f1 = prf(pred_th, truth)
         print(f"sweep p>={th}: precision {prec:.4f}  recall {rcl:.4f}  F1 {f1:.4f}")
+    fbi_of = {b.booking_number: b.fbi_number for b in bookings}
+    for label, pred in (("OURS with biometric", ours_all), ("SPLINK", splink_pred)):
+        n_conf, n_wrong = fbi_conflicts(pred, fbi_of, truth)
+        print(f"{label:22s} links across conflicting FBI numbers at p>={threshold}: {n_conf} ({n_wrong} wrong)")
     same = len(ours_bio ^ splink_pred)
     print(f"pairs proposed by one of OURS-biographic/SPLINK only: {same}")
     diagnose_misses(truth - ours_bio, retrieved_pairs, gen.corruptions)
@@ -329,6 +338,27 @@ def main() -> None:
     print(f"false positives (biographic): {sum(false_pos.values())}, by comparison levels:")
     for levels, k in false_pos.most_common(10):
         print(f"  {k:4d}  {levels}")
+
+
+def fbi_conflicts(pred: set[tuple[str, int]], fbi_of: dict[str, str], truth: set[tuple[str, int]]) -> tuple[int, int]:
+    """Proposed pairs whose booking and registry FBI numbers are both present and more than one character
+    apart (Damerau–Levenshtein), and how many of them are wrong."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    sids = sorted({sid for number, sid in pred if fbi_of.get(number)})
+    reg: dict[int, str] = {}
+    for start in range(0, len(sids), 5000):
+        reg.update(
+            RegistryKey.objects.filter(subject_id__in=sids[start : start + 5000]).values_list(
+                "subject_id", "fbi_number"
+            )
+        )
+    conflicting = [
+        (number, sid)
+        for number, sid in pred
+        if fbi_of.get(number) and reg.get(sid) and DamerauLevenshtein.distance(fbi_of[number], reg[sid]) > 1
+    ]
+    return len(conflicting), sum(1 for p in conflicting if p not in truth)
 
 
 def diagnose_misses(

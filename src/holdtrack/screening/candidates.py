@@ -29,7 +29,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from holdtrack.screening.fs_model import Rec
-from holdtrack.screening.keys import Keys
+from holdtrack.screening.keys import Keys, norm_fbi
 from holdtrack.screening.models import RegistryKey
 
 MAX_CANDIDATES = 200
@@ -46,7 +46,10 @@ _RULES = (
     "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_ym = b.ym",
     "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_md = b.md",
 )
-_COLS = "k.first_norm, k.first_canon, k.middle_norm, k.last_norm, k.last_tok1, k.last_tok2, k.dob, k.sex, k.country"
+_COLS = (
+    "k.first_norm, k.first_canon, k.middle_norm, k.last_norm, k.last_tok1, k.last_tok2, k.dob, k.sex, k.country, "
+    "k.fbi_number"
+)
 
 
 def _union(table: str) -> str:
@@ -55,10 +58,10 @@ def _union(table: str) -> str:
     return f"SELECT c.i, k.subject_id, {_COLS} FROM ({' UNION '.join(parts)}) c JOIN {table} k ON k.subject_id = c.sid"  # noqa: S608
 
 
-def booking_rec(k: Keys) -> Rec:
+def booking_rec(k: Keys, fbi: str = "") -> Rec:
     return (
         k.first_norm, k.first_canon, k.middle_norm, k.last_norm, k.last_tok1, k.last_tok2,
-        k.dob_iso or "", k.sex, k.country,
+        k.dob_iso or "", k.sex, k.country, norm_fbi(fbi),
     )  # fmt: skip
 
 
@@ -122,7 +125,7 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
         dob = r[8]
         rec: Rec = (
             r[2], r[3], r[4], r[5], r[6], r[7],
-            dob.isoformat() if isinstance(dob, date) else (dob or ""), r[9], r[10],
+            dob.isoformat() if isinstance(dob, date) else (dob or ""), r[9], r[10], norm_fbi(r[11]),
         )  # fmt: skip
         out[r[0]].append((r[1], rec))
     for lst in out:

@@ -56,6 +56,13 @@ def norm(value: str | None) -> str:
     return " ".join("".join(out).split())
 
 
+def norm_fbi(value: str | None) -> str:
+    """An FBI number as compared: upper case, letters and digits only (feeds add spaces and hyphens)."""
+    if not value:
+        return ""
+    return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
 def canon_first(first_norm: str) -> str:
     token = first_norm.split(" ", 1)[0] if first_norm else ""
     return NICKNAMES.get(token, token)
@@ -136,7 +143,7 @@ def keys_for(
     )
 
 
-def splink_record(uid: int | str, k: Keys) -> dict[str, object]:
+def splink_record(uid: int | str, k: Keys, fbi: str = "") -> dict[str, object]:
     """One input row for splink: empty strings become NULL so splink's null levels match ours."""
     sw = k.dob_swapped
     return {
@@ -155,6 +162,7 @@ def splink_record(uid: int | str, k: Keys) -> dict[str, object]:
         "dob_md": k.dob_md,
         "sex": k.sex or None,
         "country": k.country or None,
+        "fbi": norm_fbi(fbi) or None,
     }
 
 
@@ -174,4 +182,5 @@ SPLINK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("dob_md", "INTEGER"),
     ("sex", "VARCHAR"),
     ("country", "VARCHAR"),
+    ("fbi", "VARCHAR"),
 )

@@ -28,7 +28,7 @@ from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, MatchBasis, MatchStatus, Subject
 from holdtrack.custody.services import subject_create
 from holdtrack.screening import candidates as cand
-from holdtrack.screening.fs_model import Scorer, probability
+from holdtrack.screening.fs_model import NOT_OBSERVED, Scorer, fbi_conflict, probability
 from holdtrack.screening.keys import Keys, keys_for
 from holdtrack.screening.models import RegistryKey, ScreeningModel
 
@@ -139,6 +139,57 @@ def registry_subject_add(
 
 _scorers: dict[str, Scorer] = {}
 
+# Sanity gates: EM without labels can converge to a wrong match class (e.g. "same common name"), which shows
+# as an exact DOB or surname that is rarely seen among matches. Such a model is refused, never activated.
+MIN_M_EXACT = {"date_of_birth": 0.5, "last_name": 0.5}
+# prior × registry size = true matches expected per booking; a booking feed holds at most a few per booking.
+MATCHES_PER_BOOKING_RANGE = (0.001, 5.0)
+
+
+def _probability(value: Any) -> float:
+    return 1e-6 if value == NOT_OBSERVED else float(value)  # splink's substitute for an unseen level
+
+
+def model_gate_failures(splink_model: dict[str, Any], registry_size: int) -> list[str]:
+    """The implausible parameters of a trained model, each named (empty: the model may be activated)."""
+    problems: list[str] = []
+    prior = float(splink_model["probability_two_random_records_match"])
+    if not 0 < prior < 1:
+        problems.append(f"prior {prior:g} is not a probability strictly between 0 and 1")
+    else:
+        per_booking = prior * registry_size
+        lo, hi = MATCHES_PER_BOOKING_RANGE
+        if not lo <= per_booking <= hi:
+            problems.append(
+                f"prior {prior:.3g} × registry size {registry_size:,} = {per_booking:.3g} expected matches per "
+                f"booking, outside the plausible {lo}–{hi}"
+            )
+    for comp in splink_model["comparisons"]:
+        name = comp["output_column_name"]
+        exact: tuple[float, float] | None = None
+        for level in comp["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            label = level.get("label_for_charts", "")
+            for kind in ("m", "u"):
+                raw = level.get(f"{kind}_probability")
+                value = None if raw is None else _probability(raw)
+                if value is None or not 0 < value < 1:
+                    problems.append(f"{kind}({name}: {label}) = {raw} is outside (0, 1)")
+            if label == "exact" and level.get("m_probability") is not None and level.get("u_probability") is not None:
+                exact = (_probability(level["m_probability"]), _probability(level["u_probability"]))
+        if exact is None:
+            continue
+        m, u = exact
+        if name in MIN_M_EXACT and m < MIN_M_EXACT[name]:
+            problems.append(
+                f"m({name}: exact) = {m:.3g} is below {MIN_M_EXACT[name]}: most true matches should agree exactly "
+                "(EM probably converged to a wrong match class)"
+            )
+        if u > m:
+            problems.append(f"u({name}: exact) = {u:.4g} exceeds m({name}: exact) = {m:.4g}")
+    return problems
+
 
 def screening_model_store(
     *,
@@ -157,9 +208,14 @@ def screening_model_store(
     if not 0 < review_threshold < 1:
         raise ValidationFailed("The review threshold is a match probability between 0 and 1.")
     try:
-        Scorer.from_splink(splink_model)  # refuses a model whose comparisons differ from this code's
-    except (KeyError, ValueError) as exc:
+        problems = model_gate_failures(splink_model, registry_size)
+        if not problems:
+            # Refuses a model whose comparisons differ from this code's (a new one must have them all).
+            Scorer.from_splink(splink_model, complete=True)
+    except (KeyError, TypeError, ValueError) as exc:
         raise ValidationFailed(f"The model does not fit this code's comparisons: {exc}") from exc
+    if problems:
+        raise ValidationFailed("The model's parameters are implausible; not stored: " + "; ".join(problems) + ".")
     at = when(at)
     with transaction.atomic():
         if ScreeningModel.objects.filter(version=version).exists():
@@ -208,6 +264,8 @@ class Proposal:
     score: float
     match_id: int | None = None
     created: bool = False
+    # Both records carry an FBI number, more than one character apart (custody confirms it only with an override).
+    identifier_conflict: bool = False
 
 
 @dataclass
@@ -287,7 +345,7 @@ def screen_bookings(*, actor: User, bookings: Sequence[Booking], at: datetime | 
         retrieved = cand.retrieve([keys[i] for i in need])
         for i, cands in zip(need, retrieved, strict=True):
             own = bookings[i].subject_id
-            rec = cand.booking_rec(keys[i])
+            rec = cand.booking_rec(keys[i], fbis[i])
             scored = []
             for sid, other in cands:
                 if sid == own:
@@ -300,7 +358,9 @@ def screen_bookings(*, actor: User, bookings: Sequence[Booking], at: datetime | 
             for _w, sid, other in scored[:MAX_PROPOSALS_PER_BOOKING]:
                 total, terms = scorer.explain(rec, other)
                 prob = probability(total)
-                found[i].append(Proposal(sid, MatchBasis.BIOGRAPHIC, prob))
+                found[i].append(
+                    Proposal(sid, MatchBasis.BIOGRAPHIC, prob, identifier_conflict=fbi_conflict(rec, other))
+                )
                 explanations[(i, sid)] = {
                     "basis": MatchBasis.BIOGRAPHIC,
                     "model_version": version,
@@ -364,6 +424,9 @@ def _persist(
                         "reviewed_by_id": None,
                         "reviewed_at": None,
                         "review_reason": "",
+                        "identifier_conflict": p.identifier_conflict,
+                        "override_by_id": None,
+                        "override_reason": "",
                     },
                 )
             )
@@ -472,6 +535,7 @@ __all__ = [
     "Proposal",
     "ScreenResult",
     "active_model",
+    "model_gate_failures",
     "registry_keys_bulk",
     "registry_subject_add",
     "screen_booking",
