@@ -202,7 +202,7 @@ def main() -> None:
         keys = [subject_keys(b.subject) for b in part]
         retrieved = cand.retrieve(keys)
         for b, k, cands in zip(part, keys, retrieved, strict=True):
-            rec = cand.booking_rec(k)
+            rec = cand.booking_rec(k, b.fbi_number)
             n_cand += len(cands)
             for sid, other in cands:
                 retrieved_pairs.add((b.booking_number, sid))

@@ -120,9 +120,8 @@ def test_a_namesake_with_another_fbi_number_falls_well_below_the_threshold_and_a
 
 
 def test_a_proposal_across_conflicting_fbi_numbers_is_flagged(world, reg):
-    # A namesake with a near-certain biographic match but another FBI number: still proposed when the
-    # biographic evidence is overwhelming only if above the threshold; build such a case with a tiny prior
-    # penalty by lowering the threshold.
+    # A proposal across conflicting FBI numbers needs overwhelming biographic evidence; a near-zero review
+    # threshold makes one here.
     p = reg[20]
     b = _book(world, p, _far(p.fbi_ucn))
     model = copy.deepcopy(rescale_prior(trained_model(), TRAIN_SIZE, REGISTRY))

@@ -284,6 +284,8 @@ class ScreenResult:
     model_version: str = ""
     review_threshold: float | None = None
     bookings: dict[int, BookingScreen] = field(default_factory=dict)
+    updated: int = 0  # PROPOSED rows re-scored (refresh)
+    match_ids: list[int] = field(default_factory=list)  # the matches this call created
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -308,11 +310,23 @@ def _biometric_explanation(fbi: str, version: str) -> dict[str, Any]:
     }
 
 
-def screen_bookings(*, actor: User, bookings: Sequence[Booking], at: datetime | None = None) -> ScreenResult:
-    """Screen a batch of bookings against the registry and propose matches (see module docstring)."""
+def screen_bookings(
+    *,
+    actor: User,
+    bookings: Sequence[Booking],
+    at: datetime | None = None,
+    model: ScreeningModel | None = None,
+    refresh: bool = False,
+    audit: bool = True,
+) -> ScreenResult:
+    """Screen a batch of bookings against the registry and propose matches (see module docstring).
+
+    ``model``: a stored version instead of the active one. ``refresh`` (re-screening): a pair already proposed
+    and still PROPOSED takes the new score, explanation and model version; a decided pair is never touched.
+    ``audit=False``: the caller writes one event for its whole run (``screening.rescreen``)."""
     require(actor, AGENCY_ROLES | LEA_ROLES, "screen bookings")
     at = when(at)
-    model = active_model()
+    model = model or active_model()
     scorer = scorer_for(model) if model else None
     version = model.version if model else ""
     threshold = model.review_threshold if model else None
@@ -372,7 +386,7 @@ def screen_bookings(*, actor: User, bookings: Sequence[Booking], at: datetime | 
                 }
             result.bookings[bookings[i].pk] = BookingScreen(bookings[i].pk, len(cands))
 
-    _persist(actor, bookings, found, explanations, version, at, result)
+    _persist(actor, bookings, found, explanations, version, at, result, refresh=refresh, audit=audit)
     return result
 
 
@@ -384,27 +398,39 @@ def _persist(
     version: str,
     at: datetime,
     result: ScreenResult,
+    *,
+    refresh: bool = False,
+    audit: bool = True,
 ) -> None:
     wanted = [(i, p) for i, props in enumerate(found) for p in props]
     for b in bookings:
         result.bookings.setdefault(b.pk, BookingScreen(b.pk))
     if not wanted:
-        _audit_batch(actor, bookings, [], version, at, result)
+        if audit:
+            _audit_batch(actor, bookings, [], version, at, result)
         return
     with transaction.atomic():
         existing = {
-            (bid, sid): mid
-            for mid, bid, sid in IdentityMatch.objects.filter(
+            (bid, sid): (mid, status, basis, score, mv)
+            for mid, bid, sid, status, basis, score, mv in IdentityMatch.objects.filter(
                 booking_id__in=sorted({bookings[i].pk for i, _ in wanted})
-            ).values_list("id", "booking_id", "subject_id")
+            ).values_list("id", "booking_id", "subject_id", "status", "basis", "score", "model_version")
         }
         new: list[tuple[Proposal, dict[str, Any]]] = []
         seen: set[tuple[int, int]] = set()
+        rescored: dict[int, tuple[int, Proposal]] = {}
         for i, p in wanted:
             b = bookings[i]
-            mid = existing.get((b.pk, p.subject_id))
-            if mid is not None:
-                p.match_id = mid
+            old = existing.get((b.pk, p.subject_id))
+            if old is not None:
+                p.match_id = old[0]
+                if (
+                    refresh
+                    and old[1] == MatchStatus.PROPOSED
+                    and old[2] == p.basis == MatchBasis.BIOGRAPHIC
+                    and (old[3] != p.score or old[4] != version)
+                ):
+                    rescored[old[0]] = (i, p)
                 continue
             if (b.pk, p.subject_id) in seen:  # the same booking twice in one batch
                 continue
@@ -458,7 +484,23 @@ def _persist(
         for i, p in wanted:
             result.bookings[bookings[i].pk].proposals.append(p)
         result.proposed = len(ids)
-        _audit_batch(actor, bookings, ids, version, at, result)
+        result.match_ids = ids
+        if rescored:
+            result.updated = _rescore(rescored, explanations, version)
+        if audit:
+            _audit_batch(actor, bookings, ids, version, at, result)
+
+
+def _rescore(rescored: dict[int, tuple[int, Proposal]], explanations: dict[tuple[int, int], dict[str, Any]],
+             version: str) -> int:  # fmt: skip
+    """New scores on rows still PROPOSED (locked, so a decision made meanwhile is never overwritten)."""
+    rows = list(IdentityMatch.objects.select_for_update().filter(pk__in=list(rescored), status=MatchStatus.PROPOSED))
+    for m in rows:
+        i, p = rescored[m.pk]
+        m.score, m.model_version, m.identifier_conflict = p.score, version, p.identifier_conflict
+        m.explanation = explanations[(i, p.subject_id)]
+    IdentityMatch.objects.bulk_update(rows, ["score", "model_version", "identifier_conflict", "explanation"])
+    return len(rows)
 
 
 def _bulk_insert(model: type[IdentityMatch] | type[Transition], rows: list[dict[str, Any]]) -> list[int]:
