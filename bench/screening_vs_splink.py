@@ -52,7 +52,7 @@ from holdtrack.jurisdictions.models import (  # noqa: E402
     LawEnforcementAgency,
 )
 from holdtrack.screening import candidates as cand  # noqa: E402
-from holdtrack.screening.keys import splink_record  # noqa: E402
+from holdtrack.screening.keys import sound, splink_record  # noqa: E402
 from holdtrack.screening.models import RegistryKey  # noqa: E402
 from holdtrack.screening.services import (  # noqa: E402
     active_model,
@@ -261,6 +261,8 @@ def main() -> None:
             "last_tok2": k["last_tok2"] or None,
             "first_sound": k["first_sound"] or None,
             "last_sound": k["last_sound"] or None,
+            "last2_sound": sound(k["last_tok2"]) if " " in k["last_norm"] else None,
+            "middle_sound": sound(k["middle_norm"].rsplit(" ", 1)[-1]) if k["middle_norm"] else None,
             "dob": k["dob"].isoformat() if k["dob"] else None,
             "dob_sw": None,
             "dob_ym": k["dob_ym"],

@@ -147,6 +147,10 @@ BLOCKING_RULES: list[str] = [
     "l.dob = r.dob AND l.first_sound = r.last_sound",
     "l.last_sound = r.last_sound AND l.first_sound = r.first_sound AND l.dob_ym = r.dob_ym",
     "l.last_sound = r.last_sound AND l.first_sound = r.first_sound AND l.dob_md = r.dob_md",
+    "l.dob = r.dob AND l.last_sound = r.last2_sound",
+    "l.dob = r.dob AND l.last2_sound = r.last_sound",
+    "l.dob = r.dob AND l.last_sound = r.middle_sound",
+    "l.dob = r.dob AND l.middle_sound = r.last_sound",
 ]
 
 

@@ -79,6 +79,7 @@ def subject_keys(s: Subject | _PersonLike) -> Keys:
         first_name=s.first_name,
         middle_name=s.middle_name,
         last_name=s.last_name,
+        second_last_name=getattr(s, "second_last_name", ""),
         date_of_birth=s.date_of_birth,
         sex=s.sex,
         birth_country=s.birth_country,
@@ -114,6 +115,7 @@ def registry_subject_add(
     sex: str = "U",
     birth_country: str = "",
     middle_name: str = "",
+    second_last_name: str = "",
     identifiers: dict[str, str] | None = None,
 ) -> Subject:
     """Add one subject to the registry: the subject, its identifiers and its screening keys."""
@@ -129,6 +131,9 @@ def registry_subject_add(
             birth_country=birth_country,
             identifiers=identifiers,
         )
+        if second_last_name:
+            s.second_last_name = second_last_name
+            s.save(update_fields=["second_last_name"])
         fbi = (identifiers or {}).get(IdentifierType.FBI_UCN, "")
         _key_row(s.pk, subject_keys(s), fbi).save()
         audit_record(actor=actor, action="registry.add", entity_type="subject", entity_id=s.pk)
