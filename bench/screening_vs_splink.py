@@ -146,6 +146,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--batch", type=int, default=5_000)
     ap.add_argument("--in-registry-share", type=float, default=0.7)
+    ap.add_argument("--bookings-seed", type=int, default=0, help="fixed seed of the generated bookings")
     ap.add_argument("--single", type=int, default=200, help="bookings screened one at a time for latency")
     args = ap.parse_args()
 
@@ -175,7 +176,9 @@ def main() -> None:
     gen = generate_bookings(
         registry_sample=sample,
         count=args.bookings,
-        seed=args.seed + 1000 + int(time.time()) % 100_000,  # fresh booking numbers per run
+        # Fresh booking numbers per run, unless --bookings-seed asks for the same bookings (to compare two
+        # code versions on the same data, each in its own database).
+        seed=args.bookings_seed or args.seed + 1000 + int(time.time()) % 100_000,
         in_registry_share=args.in_registry_share,
         agency_ori=fac.operator.ori,
         facility_code=fac.code,
