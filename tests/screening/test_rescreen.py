@@ -87,6 +87,9 @@ def test_rescreen_adds_no_duplicates_rescores_proposals_and_leaves_decisions_unt
     assert AuditEvent.objects.count() == events + 1
     event = AuditEvent.objects.order_by("-id").first()
     assert event is not None and event.action == "screening.rescreen" and event.data["proposed"] == r.proposed
+    assert [proposed.pk, proposed.pk] in event.data["rescored_match_ids"] or any(
+        a <= proposed.pk <= b for a, b in event.data["rescored_match_ids"]
+    )
 
     # Idempotent: a second run changes nothing but its own audit event.
     before = {m.pk: _snapshot(m) for m in IdentityMatch.objects.all()}

@@ -75,6 +75,7 @@ def bookings_rescreen(
     ids = list(qs.order_by("id").values_list("id", flat=True))
     result = RescreenResult(model.version)
     created: list[int] = []
+    rescored: list[int] = []
     for start in range(0, len(ids), CHUNK):
         part = list(Booking.objects.filter(id__in=ids[start : start + CHUNK]).select_related("subject").order_by("id"))
         r = screen_bookings(actor=actor, bookings=part, at=at, model=model, refresh=True, audit=False)
@@ -82,8 +83,9 @@ def bookings_rescreen(
         result.candidates += r.candidates
         result.proposed += r.proposed
         result.biometric += r.biometric
-        result.updated += r.updated
+        result.updated += len(r.updated_ids)
         created.extend(r.match_ids)
+        rescored.extend(r.updated_ids)
         if progress:
             progress("bookings", result.screened, len(ids))
     audit_record(
@@ -100,6 +102,7 @@ def bookings_rescreen(
             "biometric": result.biometric,
             "updated": result.updated,
             "match_ids": _ranges(sorted(created)),
+            "rescored_match_ids": _ranges(sorted(rescored)),
         },
         at=at,
     )

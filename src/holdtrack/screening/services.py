@@ -289,7 +289,7 @@ class ScreenResult:
     model_version: str = ""
     review_threshold: float | None = None
     bookings: dict[int, BookingScreen] = field(default_factory=dict)
-    updated: int = 0  # PROPOSED rows re-scored (refresh)
+    updated_ids: list[int] = field(default_factory=list)  # PROPOSED rows re-scored (refresh)
     match_ids: list[int] = field(default_factory=list)  # the matches this call created
 
     def as_dict(self) -> dict[str, Any]:
@@ -491,13 +491,13 @@ def _persist(
         result.proposed = len(ids)
         result.match_ids = ids
         if rescored:
-            result.updated = _rescore(rescored, explanations, version)
+            result.updated_ids = _rescore(rescored, explanations, version)
         if audit:
             _audit_batch(actor, bookings, ids, version, at, result)
 
 
 def _rescore(rescored: dict[int, tuple[int, Proposal]], explanations: dict[tuple[int, int], dict[str, Any]],
-             version: str) -> int:  # fmt: skip
+             version: str) -> list[int]:  # fmt: skip
     """New scores on rows still PROPOSED (locked, so a decision made meanwhile is never overwritten)."""
     rows = list(IdentityMatch.objects.select_for_update().filter(pk__in=list(rescored), status=MatchStatus.PROPOSED))
     for m in rows:
@@ -505,7 +505,7 @@ def _rescore(rescored: dict[int, tuple[int, Proposal]], explanations: dict[tuple
         m.score, m.model_version, m.identifier_conflict = p.score, version, p.identifier_conflict
         m.explanation = explanations[(i, p.subject_id)]
     IdentityMatch.objects.bulk_update(rows, ["score", "model_version", "identifier_conflict", "explanation"])
-    return len(rows)
+    return [m.pk for m in rows]
 
 
 def _bulk_insert(model: type[IdentityMatch] | type[Transition], rows: list[dict[str, Any]]) -> list[int]:

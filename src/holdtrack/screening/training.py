@@ -188,7 +188,17 @@ def screening_model_train(
     if len(stored_bookings) < MIN_STORED_BOOKINGS:
         from_sample = True
         people = [
-            RegistryPerson(0, s.first_name, s.middle_name, s.last_name, s.date_of_birth, s.sex, s.birth_country, s.pk)
+            # The second surname joins the surname, as the keys compare it (the generator has no field for it).
+            RegistryPerson(
+                0,
+                s.first_name,
+                s.middle_name,
+                f"{s.last_name} {s.second_last_name}".strip(),
+                s.date_of_birth,
+                s.sex,
+                s.birth_country,
+                s.pk,
+            )
             for s in subjects
             if s.date_of_birth is not None
         ]
