@@ -111,7 +111,8 @@ def test_a_namesake_with_another_fbi_number_falls_well_below_the_threshold_and_a
     assert probability(base.explanation["total_weight"] + scorer.comparisons[-1].weights[3]) < THRESHOLD / 10
     # One character off (a keying error): far stronger than no number at all.
     m = IdentityMatch.objects.get(booking=typo, subject_id=p.subject_id)
-    assert m.score is not None and m.score > 0.9999
+    assert m.score is not None and m.score > base.score and m.score > 0.999
+    assert m.explanation["total_weight"] - base.explanation["total_weight"] > 8  # bits
     assert m.explanation["comparisons"][-1]["level"] == "one character different"
     assert not m.identifier_conflict
     # The equal number is the biometric match (score 1), as before.

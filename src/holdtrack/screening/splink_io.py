@@ -18,6 +18,7 @@ from holdtrack.screening.keys import SPLINK_COLUMNS
 log = logging.getLogger(__name__)
 
 UNSEEN = 1e-6  # splink's substitute for a probability of a level unseen in training
+UNSEEN_M = 1e-3  # m of a level no true pair of the training showed (see settle_unseen_levels)
 MIN_FBI_PAIRS = 100  # booking↔registry pairs with an equal FBI number needed for the FBI-blocked EM session
 
 
@@ -91,15 +92,16 @@ def train(
         linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_canon", "last_tok1"))
     model: dict[str, Any] = linker.misc.save_model_to_json()
     con.close()
-    return neutral_unobserved_m(model)
+    return settle_unseen_levels(model)
 
 
-def neutral_unobserved_m(model: dict[str, Any]) -> dict[str, Any]:
+def settle_unseen_levels(model: dict[str, Any]) -> dict[str, Any]:
     """Levels that training never saw. splink leaves them "not observed" (or None, when no EM session that
     estimated the comparison saw the level) and scores them with 1e-6.
 
-    - m unseen: m = u (weight 0, no evidence either way): with 1e-6 an unseen day/month swap would count
-      ~-5 bits against a match, and a None m cannot be applied at all.
+    - m unseen: 1e-3, about the most a level could hold among the ~10²–10³ true pairs of the EM session and
+      still be unseen (rule of three). splink's 1e-6 would count an unseen day/month swap ~-5 bits against a
+      match; m = u would count a wholly different DOB as no evidence at all; a None m cannot be applied.
     - u unseen: 1e-6, what splink substitutes (random pairs almost never reach the level, e.g. two FBI
       numbers one character apart) — but two FBI numbers one character apart never count more than equal
       ones: that u is at least u(exact).
@@ -110,7 +112,7 @@ def neutral_unobserved_m(model: dict[str, Any]) -> dict[str, Any]:
             if level.get("u_probability") in (None, NOT_OBSERVED):
                 level["u_probability"] = UNSEEN
             if not level.get("fix_m_probability") and level.get("m_probability") in (None, NOT_OBSERVED):
-                level["m_probability"] = level["u_probability"]
+                level["m_probability"] = UNSEEN_M
             for kind in ("m_probability", "u_probability"):
                 level[kind] = min(max(float(level[kind]), UNSEEN), 1 - UNSEEN)
         if comp["output_column_name"] == "fbi_number":
