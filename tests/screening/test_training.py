@@ -160,3 +160,28 @@ def test_prior_is_right_whether_bookings_come_from_the_whole_registry_or_the_sam
     reg_recs, book_recs = _records(sample, own.rows)
     est2 = estimate_prior(reg_recs, book_recs, registry_size=len(registry), bookings_from_sample=True)
     assert est2.prior == pytest.approx(truth, rel=0.35)
+
+
+def test_training_on_stored_bookings_gives_em_the_fbi_matched_subjects(world, monkeypatch):
+    """A sample of a tenth of the registry holds a tenth of the stored bookings' FBI matches: too few for the
+    FBI-blocked EM session, which then falls back and (here) degenerates. Their matched subjects are added."""
+    from datetime import date as date_
+
+    from holdtrack.screening import training
+    from holdtrack.simulation.registry import generate_bookings
+    from tests.screening.factories_screening import booking_of
+
+    people = registry_build(size=3000, seed=7)
+    gen = generate_bookings(registry_sample=people, count=400, seed=8, fbi_share=0.6)
+    for r in gen.rows:
+        booking_of(
+            world, first=r["first_name"], middle=r["middle_name"], last=r["last_name"],
+            dob=date_.fromisoformat(r["date_of_birth"]) if r["date_of_birth"] else None, sex=r["sex"] or "U",
+            country=r["birth_country"], fbi=r["fbi_number"],
+        )  # fmt: skip
+    monkeypatch.setattr(training, "MIN_STORED_BOOKINGS", 300)  # a small deployment's threshold, for speed
+    m = screening_model_train(actor=world.supervisor, sample=300, bookings=400, seed=2)
+    assert "FBI-matched, for EM only" in m.notes and "400 stored bookings" in m.notes
+    assert m.training_registry == 300
+    dob = next(c for c in m.splink_model["comparisons"] if c["output_column_name"] == "date_of_birth")
+    assert float(dob["comparison_levels"][1]["m_probability"]) > 0.8

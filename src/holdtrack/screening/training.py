@@ -122,11 +122,15 @@ def train_and_store(
     at: datetime | None = None,
     notes: str = "",
     bookings_from_sample: bool = True,
+    fbi_matched_records: Sequence[dict[str, Any]] = (),
 ) -> ScreeningModel:
+    """``registry_records``: the random training sample (the prior is estimated on it alone).
+    ``fbi_matched_records``: registry subjects outside the sample whose FBI number a training booking carries,
+    added for splink only — they give the FBI-blocked EM session its true pairs."""
     from holdtrack.screening.splink_io import train
 
     at = when(at)
-    raw = train(registry_records, booking_records, seed=seed)
+    raw = train([*registry_records, *fbi_matched_records], booking_records, seed=seed)
     est = estimate_prior(
         registry_records, booking_records, registry_size=registry_size, bookings_from_sample=bookings_from_sample
     )
@@ -167,16 +171,8 @@ def screening_model_train(
     ids = list(RegistryKey.objects.order_by("subject_id").values_list("subject_id", flat=True))
     rng = random.Random(f"train-{seed}")
     chosen = sorted(rng.sample(ids, min(sample, len(ids))))
-    subjects: list[Subject] = []
-    for start in range(0, len(chosen), 5000):
-        subjects.extend(Subject.objects.filter(id__in=chosen[start : start + 5000]).order_by("id"))
-    fbi_of: dict[int, str] = {}
-    for start in range(0, len(chosen), 5000):
-        fbi_of.update(
-            RegistryKey.objects.filter(subject_id__in=chosen[start : start + 5000]).values_list(
-                "subject_id", "fbi_number"
-            )
-        )
+    subjects = _subjects(chosen)
+    fbi_of = _fbi_numbers(chosen)
     registry_records = [splink_record(f"r{s.pk}", subject_keys(s), fbi_of.get(s.pk, "")) for s in subjects]
 
     stored = (
@@ -185,6 +181,13 @@ def screening_model_train(
     stored_bookings = list(stored)
     source = "stored bookings"
     from_sample = False
+    fbi_matched: list[dict[str, Any]] = []
+    if len(stored_bookings) >= MIN_STORED_BOOKINGS:
+        # Stored bookings come from the whole registry: a sample of a tenth holds a tenth of their FBI matches,
+        # too few for the FBI-blocked EM session at 1M. Their FBI-matched subjects join splink's input.
+        extra = sorted(set(_subjects_with_fbi({b.fbi_number.strip() for b in stored_bookings})) - set(chosen))
+        extra_fbi = _fbi_numbers(extra)
+        fbi_matched = [splink_record(f"r{s.pk}", subject_keys(s), extra_fbi.get(s.pk, "")) for s in _subjects(extra)]
     if len(stored_bookings) < MIN_STORED_BOOKINGS:
         from_sample = True
         people = [
@@ -234,6 +237,33 @@ def screening_model_train(
         seed=seed,
         review_threshold=review_threshold,
         at=at,
-        notes=f"trained on {len(registry_records)} registry subjects and {len(booking_records)} {source}",
+        notes=f"trained on {len(registry_records)} registry subjects"
+        + (f" (+{len(fbi_matched)} FBI-matched, for EM only)" if fbi_matched else "")
+        + f" and {len(booking_records)} {source}",
         bookings_from_sample=from_sample,
+        fbi_matched_records=fbi_matched,
     )
+
+
+def _subjects(ids: Sequence[int]) -> list[Subject]:
+    out: list[Subject] = []
+    for start in range(0, len(ids), 5000):
+        out.extend(Subject.objects.filter(id__in=ids[start : start + 5000]).order_by("id"))
+    return out
+
+
+def _fbi_numbers(ids: Sequence[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 5000):
+        part = ids[start : start + 5000]
+        out.update(RegistryKey.objects.filter(subject_id__in=part).values_list("subject_id", "fbi_number"))
+    return out
+
+
+def _subjects_with_fbi(numbers: set[str]) -> list[int]:
+    wanted = sorted(n for n in numbers if n)
+    out: list[int] = []
+    for start in range(0, len(wanted), 5000):
+        part = wanted[start : start + 5000]
+        out.extend(RegistryKey.objects.filter(fbi_number__in=part).values_list("subject_id", flat=True))
+    return out
