@@ -23,6 +23,7 @@ from typing import Any
 
 from holdtrack.accounts.models import User
 from holdtrack.cases.services._base import when
+from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import Booking, Subject
 from holdtrack.screening.keys import splink_record
 from holdtrack.screening.models import RegistryKey, ScreeningModel
@@ -130,7 +131,13 @@ def train_and_store(
     from holdtrack.screening.splink_io import train
 
     at = when(at)
-    raw = train([*registry_records, *fbi_matched_records], booking_records, seed=seed)
+    try:
+        raw = train([*registry_records, *fbi_matched_records], booking_records, seed=seed)
+    except ValueError as exc:  # splink refuses probabilities that underflow when EM collapses on tiny data
+        raise ValidationFailed(
+            f"splink could not estimate a model from {len(registry_records)} registry subjects and "
+            f"{len(booking_records)} bookings ({exc}); train on a larger registry or more bookings."
+        ) from exc
     est = estimate_prior(
         registry_records, booking_records, registry_size=registry_size, bookings_from_sample=bookings_from_sample
     )
@@ -165,8 +172,6 @@ def screening_model_train(
 
     total = RegistryKey.objects.count()
     if total < 100:
-        from holdtrack.core.errors import ValidationFailed
-
         raise ValidationFailed(f"The registry holds {total} subjects; at least 100 are needed to train a model.")
     ids = list(RegistryKey.objects.order_by("subject_id").values_list("subject_id", flat=True))
     rng = random.Random(f"train-{seed}")
