@@ -52,7 +52,7 @@ from holdtrack.jurisdictions.models import (  # noqa: E402
     LawEnforcementAgency,
 )
 from holdtrack.screening import candidates as cand  # noqa: E402
-from holdtrack.screening.keys import splink_record  # noqa: E402
+from holdtrack.screening.keys import sound, splink_record  # noqa: E402
 from holdtrack.screening.models import RegistryKey  # noqa: E402
 from holdtrack.screening.services import (  # noqa: E402
     active_model,
@@ -146,6 +146,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--batch", type=int, default=5_000)
     ap.add_argument("--in-registry-share", type=float, default=0.7)
+    ap.add_argument("--bookings-seed", type=int, default=0, help="fixed seed of the generated bookings")
     ap.add_argument("--single", type=int, default=200, help="bookings screened one at a time for latency")
     args = ap.parse_args()
 
@@ -175,7 +176,9 @@ def main() -> None:
     gen = generate_bookings(
         registry_sample=sample,
         count=args.bookings,
-        seed=args.seed + 1000 + int(time.time()) % 100_000,  # fresh booking numbers per run
+        # Fresh booking numbers per run, unless --bookings-seed asks for the same bookings (to compare two
+        # code versions on the same data, each in its own database).
+        seed=args.bookings_seed or args.seed + 1000 + int(time.time()) % 100_000,
         in_registry_share=args.in_registry_share,
         agency_ori=fac.operator.ori,
         facility_code=fac.code,
@@ -202,7 +205,7 @@ def main() -> None:
         keys = [subject_keys(b.subject) for b in part]
         retrieved = cand.retrieve(keys)
         for b, k, cands in zip(part, keys, retrieved, strict=True):
-            rec = cand.booking_rec(k)
+            rec = cand.booking_rec(k, b.fbi_number)
             n_cand += len(cands)
             for sid, other in cands:
                 retrieved_pairs.add((b.booking_number, sid))
@@ -261,12 +264,15 @@ def main() -> None:
             "last_tok2": k["last_tok2"] or None,
             "first_sound": k["first_sound"] or None,
             "last_sound": k["last_sound"] or None,
+            "last2_sound": sound(k["last_tok2"]) if " " in k["last_norm"] else None,
+            "middle_sound": sound(k["middle_norm"].rsplit(" ", 1)[-1]) if k["middle_norm"] else None,
             "dob": k["dob"].isoformat() if k["dob"] else None,
             "dob_sw": None,
             "dob_ym": k["dob_ym"],
             "dob_md": k["dob_md"],
             "sex": k["sex"] or None,
             "country": k["country"] or None,
+            "fbi": k["fbi_number"] or None,
         }
         for k in RegistryKey.objects.values().iterator(chunk_size=20_000)
     )
@@ -280,7 +286,11 @@ def main() -> None:
             yield r
 
     duckdb_table(con, "registry", with_sw(reg_rows))
-    duckdb_table(con, "bookings", (splink_record(b.booking_number, subject_keys(b.subject)) for b in bookings))
+    duckdb_table(
+        con,
+        "bookings",
+        ({**splink_record(b.booking_number, subject_keys(b.subject)), "fbi": b.fbi_number or None} for b in bookings),
+    )
     t_splink_load = time.perf_counter() - t
     t = time.perf_counter()
     out = predict_between_loaded(con, model.splink_model, threshold_match_probability=min(threshold, 0.05))
@@ -320,6 +330,10 @@ def main() -> None:
                 pred_th.add((bk, int(reg[1:])))
         prec, rcl, f1 = prf(pred_th, truth)
         print(f"sweep p>={th}: precision {prec:.4f}  recall {rcl:.4f}  F1 {f1:.4f}")
+    fbi_of = {b.booking_number: b.fbi_number for b in bookings}
+    for label, pred in (("OURS with biometric", ours_all), ("SPLINK", splink_pred)):
+        n_conf, n_wrong = fbi_conflicts(pred, fbi_of, truth)
+        print(f"{label:22s} links across conflicting FBI numbers at p>={threshold}: {n_conf} ({n_wrong} wrong)")
     same = len(ours_bio ^ splink_pred)
     print(f"pairs proposed by one of OURS-biographic/SPLINK only: {same}")
     diagnose_misses(truth - ours_bio, retrieved_pairs, gen.corruptions)
@@ -329,6 +343,27 @@ def main() -> None:
     print(f"false positives (biographic): {sum(false_pos.values())}, by comparison levels:")
     for levels, k in false_pos.most_common(10):
         print(f"  {k:4d}  {levels}")
+
+
+def fbi_conflicts(pred: set[tuple[str, int]], fbi_of: dict[str, str], truth: set[tuple[str, int]]) -> tuple[int, int]:
+    """Proposed pairs whose booking and registry FBI numbers are both present and more than one character
+    apart (Damerau–Levenshtein), and how many of them are wrong."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    sids = sorted({sid for number, sid in pred if fbi_of.get(number)})
+    reg: dict[int, str] = {}
+    for start in range(0, len(sids), 5000):
+        reg.update(
+            RegistryKey.objects.filter(subject_id__in=sids[start : start + 5000]).values_list(
+                "subject_id", "fbi_number"
+            )
+        )
+    conflicting = [
+        (number, sid)
+        for number, sid in pred
+        if fbi_of.get(number) and reg.get(sid) and DamerauLevenshtein.distance(fbi_of[number], reg[sid]) > 1
+    ]
+    return len(conflicting), sum(1 for p in conflicting if p not in truth)
 
 
 def diagnose_misses(

@@ -47,7 +47,7 @@ def person_record(p: RegistryPerson) -> dict[str, Any]:
         sex=p.sex,
         birth_country=p.birth_country,
     )
-    return splink_record(f"r{p.subject_id}", k)
+    return splink_record(f"r{p.subject_id}", k, p.fbi_ucn)
 
 
 @cache
@@ -59,7 +59,7 @@ def trained_model() -> dict[str, Any]:
     gen = generate_bookings(registry_sample=people, count=10_000, seed=12, prefix="TR")
     return train(
         [person_record(p) for p in people],
-        [splink_record(f"b{i}", row_keys(r)) for i, r in enumerate(gen.rows)],
+        [splink_record(f"b{i}", row_keys(r), r["fbi_number"]) for i, r in enumerate(gen.rows)],
         seed=1,
         u_max_pairs=5e5,
     )

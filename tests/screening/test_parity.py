@@ -11,7 +11,9 @@ from holdtrack.screening.splink_io import duckdb_table, splink_scores_between
 from holdtrack.simulation.registry import generate_bookings, registry_people
 from tests.screening.factories_screening import TRAIN_SIZE, person_record, row_keys, trained_model, with_ids
 
-FIELDS = ("first_norm", "first_canon", "middle_norm", "last_norm", "last_tok1", "last_tok2", "dob", "sex", "country")
+FIELDS = (
+    "first_norm", "first_canon", "middle_norm", "last_norm", "last_tok1", "last_tok2", "dob", "sex", "country", "fbi",
+)  # fmt: skip
 TOLERANCE = 1e-9
 
 
@@ -27,7 +29,7 @@ def test_weights_equal_splink_predict_between_over_thousands_of_pairs():
     people = with_ids(registry_people(TRAIN_SIZE, 11))
     registry = [person_record(p) for p in people]
     gen = generate_bookings(registry_sample=people, count=5000, seed=13)
-    bookings = [splink_record(r["booking_number"], row_keys(r)) for r in gen.rows]
+    bookings = [splink_record(r["booking_number"], row_keys(r), r["fbi_number"]) for r in gen.rows]
     by_id = {r["unique_id"]: r for r in registry + bookings}
 
     out = splink_scores_between(model, registry, bookings)
@@ -55,7 +57,7 @@ def test_weights_equal_splink_score_pairs_on_unblocked_pairs():
     people = with_ids(registry_people(400, 21))
     gen = generate_bookings(registry_sample=people, count=40, seed=22)
     left = [person_record(p) for p in people[:80]]
-    right = [splink_record(r["booking_number"], row_keys(r)) for r in gen.rows]
+    right = [splink_record(r["booking_number"], row_keys(r), r["fbi_number"]) for r in gen.rows]
     con = duckdb.connect()
     duckdb_table(con, "registry", left)
     duckdb_table(con, "bookings", right)

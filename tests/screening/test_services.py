@@ -62,7 +62,7 @@ def test_registry_person_is_proposed_with_an_explanation_that_adds_up(world, reg
     e = m.explanation
     assert e["model_version"] == "test-v1" and e["review_threshold"] == THRESHOLD
     assert [t["comparison"] for t in e["comparisons"]] == [
-        "first_name", "last_name", "middle_name", "date_of_birth", "sex", "birth_country",
+        "first_name", "last_name", "middle_name", "date_of_birth", "sex", "birth_country", "fbi_number",
     ]  # fmt: skip
     assert {"level", "booking", "registry", "weight"} <= set(e["comparisons"][0])
     assert e["comparisons"][3]["level"] == "exact" and e["comparisons"][3]["booking"] == p.date_of_birth.isoformat()
@@ -234,3 +234,21 @@ def test_the_same_booking_twice_in_a_batch_is_proposed_once(world, reg):
     b = _book_as(world, people[60])
     result = screen_bookings(actor=world.booking_clerk, bookings=[b, b])
     assert result.proposed == IdentityMatch.objects.filter(booking=b).count() >= 1
+
+
+def test_the_second_surname_is_keyed_in_its_own_field_split_from_a_double_surname_and_in_the_middle_name(world, reg):
+    from holdtrack.screening.keys import keys_for
+
+    s = registry_subject_add(
+        actor=world.supervisor, first_name="Rocío", last_name="Martínez", second_last_name="Ruiz",
+        date_of_birth=date(1979, 5, 17), sex="F", birth_country="Mexico",
+    )  # fmt: skip
+    assert s.registry_key.last_norm == "martinez ruiz"  # the second surname is part of the compared surname
+    dob = date(1979, 5, 17)
+    # Another given name (no given-name sound in common): only a surname rule can find the subject.
+    reversed_order = keys_for(first_name="Maria", last_name="Ruiz Martínez", date_of_birth=dob)
+    in_middle = keys_for(first_name="Maria", middle_name="Martinez", last_name="Ruiz", date_of_birth=dob)
+    alone = keys_for(first_name="Rocio", last_name="Ruiz", date_of_birth=dob)
+    for k in (reversed_order, in_middle, alone):
+        assert s.pk in {sid for sid, _ in cand.retrieve([k])[0]}, k
+    assert reversed_order.last2_sound == in_middle.middle_sound == s.registry_key.last_sound

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -54,3 +55,133 @@ def test_a_model_whose_comparisons_differ_is_refused(world):
 def test_training_refuses_an_empty_registry(world):
     with pytest.raises(ValidationFailed):
         screening_model_train(actor=world.supervisor)
+
+
+# ------------------------------------------------------------------------------------------ sanity gates
+
+
+def _good_model() -> dict:  # type: ignore[type-arg]
+    import copy
+
+    from tests.screening.factories_screening import TRAIN_SIZE, trained_model
+
+    return copy.deepcopy(rescale_prior(trained_model(), TRAIN_SIZE, 1000))
+
+
+def _level(model: dict, comparison: str, label: str) -> dict:  # type: ignore[type-arg]
+    comp = next(c for c in model["comparisons"] if c["output_column_name"] == comparison)
+    return next(lv for lv in comp["comparison_levels"] if lv.get("label_for_charts") == label)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (lambda m: _level(m, "date_of_birth", "exact").update(m_probability=0.13), "m(date_of_birth: exact) = 0.13"),
+        (lambda m: _level(m, "last_name", "exact").update(m_probability=0.2), "m(last_name: exact) = 0.2"),
+        (lambda m: _level(m, "sex", "exact").update(u_probability=1.5), "u(sex: exact) = 1.5 is outside (0, 1)"),
+        (lambda m: _level(m, "first_name", "different").update(m_probability=0), "m(first_name: different) = 0"),
+        (
+            lambda m: _level(m, "birth_country", "exact").update(u_probability=0.9995),
+            "u(birth_country: exact) = 0.9995",
+        ),
+        (lambda m: m.update(probability_two_random_records_match=0.3), "expected matches per booking"),
+        (lambda m: m.update(probability_two_random_records_match=1e-9), "expected matches per booking"),
+    ],
+)
+def test_an_implausible_model_is_refused_with_the_parameter_named(world, spoil, message):
+    model = _good_model()
+    spoil(model)
+    with pytest.raises(ValidationFailed, match=re.escape(message)):
+        screening_model_store(actor=world.supervisor, splink_model=model, version="spoilt", registry_size=1000)
+    assert not ScreeningModel.objects.filter(version="spoilt").exists()
+    # The good model passes the same gates.
+    assert screening_model_store(actor=world.supervisor, splink_model=_good_model(), version="ok", registry_size=1000)
+
+
+def test_screening_train_exits_non_zero_and_stores_nothing_when_a_gate_refuses(world, monkeypatch):
+    from django.core.management.base import CommandError
+
+    from holdtrack.screening import splink_io
+
+    registry_build(size=300, seed=6)
+
+    def spoilt_train(*args, **kwargs):  # type: ignore[no-untyped-def]
+        model = _good_model()
+        _level(model, "date_of_birth", "exact").update(m_probability=0.04)
+        return model
+
+    monkeypatch.setattr(splink_io, "train", spoilt_train)  # a degenerate EM result, not a database mock
+    with pytest.raises(CommandError, match=re.escape("m(date_of_birth: exact) = 0.04")):
+        call_command("screening", "train", "--sample", "300", "--bookings", "300", stdout=io.StringIO(),
+                     stderr=io.StringIO())  # fmt: skip
+    assert not ScreeningModel.objects.exists()
+
+
+# ------------------------------------------------------------------------------------------ prior
+
+
+def _records(people, rows):  # type: ignore[no-untyped-def]
+    from holdtrack.screening.keys import splink_record
+    from tests.screening.factories_screening import person_record, row_keys
+
+    return [person_record(p) for p in people], [
+        splink_record(f"b{i}", row_keys(r), r["fbi_number"]) for i, r in enumerate(rows)
+    ]
+
+
+def test_prior_is_right_whether_bookings_come_from_the_whole_registry_or_the_sample():
+    import random
+
+    from holdtrack.screening.training import estimate_prior
+    from holdtrack.simulation.registry import generate_bookings, registry_people
+    from tests.screening.factories_screening import with_ids
+
+    registry = with_ids(registry_people(40_000, 31))
+    sample = random.Random(1).sample(registry, 4_000)  # training sample: a tenth of the registry
+    share = 0.7  # registry people among the bookings: 0.7 true matches per booking
+    truth = share / len(registry)
+
+    # Bookings from the whole registry (stored bookings): the sample holds a tenth of their matches.
+    whole = generate_bookings(registry_sample=registry, count=20_000, seed=3, in_registry_share=share)
+    reg_recs, book_recs = _records(sample, whole.rows)
+    est = estimate_prior(reg_recs, book_recs, registry_size=len(registry), bookings_from_sample=False)
+    assert est.prior == pytest.approx(truth, rel=0.35) and est.recall_measured_on >= 50
+    # The former scaling (sample / registry applied again) was ten times too small.
+    # What splink's deterministic-rule estimate saw: matches per (booking, sampled subject) pair.
+    raw = estimate_prior(reg_recs, book_recs, registry_size=len(sample), bookings_from_sample=True).prior
+    old = rescale_prior({"probability_two_random_records_match": raw, "comparisons": []}, len(sample), len(registry))
+    assert old["probability_two_random_records_match"] == pytest.approx(truth / 10, rel=0.35)
+    fixed = rescale_prior({"probability_two_random_records_match": est.prior, "comparisons": []}, len(sample),
+                          len(registry), bookings_from_sample=False)  # fmt: skip
+    assert fixed["probability_two_random_records_match"] == pytest.approx(est.prior)
+
+    # Bookings made from the sample (synthetic training bookings): the sample holds all their matches.
+    own = generate_bookings(registry_sample=sample, count=20_000, seed=4, in_registry_share=share)
+    reg_recs, book_recs = _records(sample, own.rows)
+    est2 = estimate_prior(reg_recs, book_recs, registry_size=len(registry), bookings_from_sample=True)
+    assert est2.prior == pytest.approx(truth, rel=0.35)
+
+
+def test_training_on_stored_bookings_gives_em_the_fbi_matched_subjects(world, monkeypatch):
+    """A sample of a tenth of the registry holds a tenth of the stored bookings' FBI matches: too few for the
+    FBI-blocked EM session, which then falls back and (here) degenerates. Their matched subjects are added."""
+    from datetime import date as date_
+
+    from holdtrack.screening import training
+    from holdtrack.simulation.registry import generate_bookings
+    from tests.screening.factories_screening import booking_of
+
+    people = registry_build(size=3000, seed=7)
+    gen = generate_bookings(registry_sample=people, count=400, seed=8, fbi_share=0.6)
+    for r in gen.rows:
+        booking_of(
+            world, first=r["first_name"], middle=r["middle_name"], last=r["last_name"],
+            dob=date_.fromisoformat(r["date_of_birth"]) if r["date_of_birth"] else None, sex=r["sex"] or "U",
+            country=r["birth_country"], fbi=r["fbi_number"],
+        )  # fmt: skip
+    monkeypatch.setattr(training, "MIN_STORED_BOOKINGS", 300)  # a small deployment's threshold, for speed
+    m = screening_model_train(actor=world.supervisor, sample=300, bookings=400, seed=2)
+    assert "FBI-matched, for EM only" in m.notes and "400 stored bookings" in m.notes
+    assert m.training_registry == 300
+    dob = next(c for c in m.splink_model["comparisons"] if c["output_column_name"] == "date_of_birth")
+    assert float(dob["comparison_levels"][1]["m_probability"]) > 0.8

@@ -12,6 +12,9 @@ The rules (each an indexed equi-join; their union is retrieved, the same rules s
 6. same DOB, booking surname sound = registry given-name sound (swapped name order)
 7. both name sounds + same year and month of birth  — a typo in the day of birth
 8. both name sounds + same month and day of birth   — a typo in the year of birth
+9. same DOB, booking second-surname sound = registry surname sound — the registry holds the second surname
+   first or alone ("Martínez Ruiz" is also keyed as "Ruiz")
+10. same DOB, booking middle-name sound = registry surname sound — a surname written in the middle name
 
 A sound is the Soundex of the first surname token / of the canonical given name (nicknames resolved). A
 booking with no DOB gets no biographic candidates: without it a name match cannot reach the review
@@ -29,7 +32,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from holdtrack.screening.fs_model import Rec
-from holdtrack.screening.keys import Keys
+from holdtrack.screening.keys import Keys, norm_fbi
 from holdtrack.screening.models import RegistryKey
 
 MAX_CANDIDATES = 200
@@ -45,8 +48,13 @@ _RULES = (
     "k.dob = b.dob AND k.first_sound = b.ls",
     "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_ym = b.ym",
     "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_md = b.md",
+    "k.dob = b.dob AND k.last_sound = b.ls2",
+    "k.dob = b.dob AND k.last_sound = b.ms",
 )
-_COLS = "k.first_norm, k.first_canon, k.middle_norm, k.last_norm, k.last_tok1, k.last_tok2, k.dob, k.sex, k.country"
+_COLS = (
+    "k.first_norm, k.first_canon, k.middle_norm, k.last_norm, k.last_tok1, k.last_tok2, k.dob, k.sex, k.country, "
+    "k.fbi_number"
+)
 
 
 def _union(table: str) -> str:
@@ -55,10 +63,10 @@ def _union(table: str) -> str:
     return f"SELECT c.i, k.subject_id, {_COLS} FROM ({' UNION '.join(parts)}) c JOIN {table} k ON k.subject_id = c.sid"  # noqa: S608
 
 
-def booking_rec(k: Keys) -> Rec:
+def booking_rec(k: Keys, fbi: str = "") -> Rec:
     return (
         k.first_norm, k.first_canon, k.middle_norm, k.last_norm, k.last_tok1, k.last_tok2,
-        k.dob_iso or "", k.sex, k.country,
+        k.dob_iso or "", k.sex, k.country, norm_fbi(fbi),
     )  # fmt: skip
 
 
@@ -74,7 +82,7 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
         if connection.vendor == "postgresql":
             head = (
                 "WITH b AS (SELECT * FROM unnest(%s::int[], %s::date[], %s::date[], %s::text[], %s::text[], "
-                "%s::int[], %s::int[]) AS b(i, dob, dob_sw, ls, fs, ym, md)) "
+                "%s::int[], %s::int[], %s::text[], %s::text[]) AS b(i, dob, dob_sw, ls, fs, ym, md, ls2, ms)) "
             )
             params: list[Any] = [
                 idx,
@@ -84,6 +92,9 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
                 [keys[i].first_sound for i in idx],
                 [keys[i].dob_ym for i in idx],
                 [keys[i].dob_md for i in idx],
+                # NULL, not '', for an absent key: '' would match registry rows without a surname sound.
+                [keys[i].last2_sound or None for i in idx],
+                [keys[i].middle_sound or None for i in idx],
             ]
             if len(idx) < PLANNER_HINT_FROM:
                 cur.execute(head + _union(table), params)
@@ -109,20 +120,22 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
         else:
             for start in range(0, len(idx), SQLITE_CHUNK):
                 part = idx[start : start + SQLITE_CHUNK]
-                values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(part))
+                values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(part))
                 params = []
                 for i in part:
                     k = keys[i]
                     sw = k.dob_swapped
                     params += [i, k.dob_iso, sw.isoformat() if sw else None, k.last_sound, k.first_sound,
-                               k.dob_ym, k.dob_md]  # fmt: skip
-                cur.execute(f"WITH b(i, dob, dob_sw, ls, fs, ym, md) AS (VALUES {values}) " + _union(table), params)
+                               k.dob_ym, k.dob_md, k.last2_sound or None, k.middle_sound or None]  # fmt: skip
+                cur.execute(
+                    f"WITH b(i, dob, dob_sw, ls, fs, ym, md, ls2, ms) AS (VALUES {values}) " + _union(table), params
+                )
                 rows.extend(cur.fetchall())
     for r in rows:
         dob = r[8]
         rec: Rec = (
             r[2], r[3], r[4], r[5], r[6], r[7],
-            dob.isoformat() if isinstance(dob, date) else (dob or ""), r[9], r[10],
+            dob.isoformat() if isinstance(dob, date) else (dob or ""), r[9], r[10], norm_fbi(r[11]),
         )  # fmt: skip
         out[r[0]].append((r[1], rec))
     for lst in out:

@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 
 # A record as our scorer sees it; empty string = missing (splink receives NULL for it).
-# (first_norm, first_canon, middle_norm, last_norm, last_tok1, last_tok2, dob_iso, sex, country)
-Rec = tuple[str, str, str, str, str, str, str, str, str]
-F_FIRST, F_CANON, F_MIDDLE, F_LAST, F_TOK1, F_TOK2, F_DOB, F_SEX, F_COUNTRY = range(9)
+# (first_norm, first_canon, middle_norm, last_norm, last_tok1, last_tok2, dob_iso, sex, country, fbi)
+Rec = tuple[str, str, str, str, str, str, str, str, str, str]
+F_FIRST, F_CANON, F_MIDDLE, F_LAST, F_TOK1, F_TOK2, F_DOB, F_SEX, F_COUNTRY, F_FBI = range(10)
 
 JW_HIGH = 0.92
 JW_LOW = 0.80
@@ -39,6 +39,18 @@ def _level(sql: str, label: str, *, null: bool = False) -> dict[str, Any]:
 
 def _jw(col: str, t: float) -> str:
     return f'jaro_winkler_similarity("{col}_l", "{col}_r") >= {t}'
+
+
+def _fixed_m(level: dict[str, Any], m: float) -> dict[str, Any]:
+    return {**level, "m_probability": m, "fix_m_probability": True}
+
+
+# m of the FBI-number levels is fixed, not estimated: an FBI number comes from fingerprints, so two records of
+# one person carry the same number unless it was mis-keyed, and the unlabelled training data holds too few
+# pairs with two numbers (and almost no typos) for EM to learn this. A "different" m of 0.0001 makes two
+# numbers more than one character apart about -13 bits: a namesake with another FBI number falls well below
+# the review threshold. u is estimated from random pairs like every other comparison.
+FBI_M_EXACT, FBI_M_TYPO, FBI_M_DIFFERENT = 0.9699, 0.03, 0.0001
 
 
 COMPARISONS: list[dict[str, Any]] = [
@@ -110,7 +122,18 @@ COMPARISONS: list[dict[str, Any]] = [
             _level("ELSE", "different"),
         ],
     },
+    {
+        "output_column_name": "fbi_number",
+        "comparison_levels": [
+            _level(_null("fbi"), "null", null=True),
+            _fixed_m(_level('"fbi_l" = "fbi_r"', "exact"), FBI_M_EXACT),
+            _fixed_m(_level('damerau_levenshtein("fbi_l", "fbi_r") <= 1', "one character different"), FBI_M_TYPO),
+            _fixed_m(_level("ELSE", "different"), FBI_M_DIFFERENT),
+        ],
+    },
 ]
+# Comparisons added after models were already stored: a stored model without one scores it as 0 (ignored).
+OPTIONAL_COMPARISONS = frozenset({"fbi_number"})
 
 # Blocking rules, identical to the candidate queries in ``screening.candidates`` (each an equi-join).
 BLOCKING_RULES: list[str] = [
@@ -124,6 +147,10 @@ BLOCKING_RULES: list[str] = [
     "l.dob = r.dob AND l.first_sound = r.last_sound",
     "l.last_sound = r.last_sound AND l.first_sound = r.first_sound AND l.dob_ym = r.dob_ym",
     "l.last_sound = r.last_sound AND l.first_sound = r.first_sound AND l.dob_md = r.dob_md",
+    "l.dob = r.dob AND l.last_sound = r.last2_sound",
+    "l.dob = r.dob AND l.last2_sound = r.last_sound",
+    "l.dob = r.dob AND l.last_sound = r.middle_sound",
+    "l.dob = r.dob AND l.middle_sound = r.last_sound",
 ]
 
 
@@ -206,6 +233,20 @@ def _dob(a: Rec, b: Rec) -> int:
     return 5
 
 
+def _fbi(a: Rec, b: Rec) -> int:
+    fa, fb = a[F_FBI], b[F_FBI]
+    if not fa or not fb:
+        return 0
+    if fa == fb:
+        return 1
+    return 2 if DamerauLevenshtein.distance(fa, fb, score_cutoff=1) <= 1 else 3
+
+
+def fbi_conflict(a: Rec, b: Rec) -> bool:
+    """Both records carry an FBI number and they are more than one character apart."""
+    return _fbi(a, b) == 3
+
+
 def _eq(i: int) -> Callable[[Rec, Rec], int]:
     def level(a: Rec, b: Rec) -> int:
         x, y = a[i], b[i]
@@ -216,9 +257,13 @@ def _eq(i: int) -> Callable[[Rec, Rec], int]:
     return level
 
 
-LEVEL_FUNCS: tuple[Callable[[Rec, Rec], int], ...] = (_first, _last, _middle, _dob, _eq(F_SEX), _eq(F_COUNTRY))
+LEVEL_FUNCS: tuple[Callable[[Rec, Rec], int], ...] = (
+    _first, _last, _middle, _dob, _eq(F_SEX), _eq(F_COUNTRY), _fbi,
+)  # fmt: skip
 # The values shown in an explanation for each comparison.
-SHOWN_FIELDS: tuple[tuple[int, ...], ...] = ((F_FIRST,), (F_LAST,), (F_MIDDLE,), (F_DOB,), (F_SEX,), (F_COUNTRY,))
+SHOWN_FIELDS: tuple[tuple[int, ...], ...] = (
+    (F_FIRST,), (F_LAST,), (F_MIDDLE,), (F_DOB,), (F_SEX,), (F_COUNTRY,), (F_FBI,),
+)  # fmt: skip
 
 
 def _resolve(value: Any) -> float | None:
@@ -243,12 +288,26 @@ class Scorer:
     comparisons: tuple[Comparison, ...]
 
     @classmethod
-    def from_splink(cls, model: dict[str, Any]) -> Scorer:
+    def from_splink(cls, model: dict[str, Any], *, complete: bool = False) -> Scorer:
+        """The scorer of a stored model. A model stored before an optional comparison existed lacks it and
+        scores it as 0 (ignored); ``complete`` refuses such a model (a new model must have them all)."""
         prior = float(model["probability_two_random_records_match"])
+        stored_by_name = {c.get("output_column_name"): c for c in model["comparisons"]}
+        ours = [spec["output_column_name"] for spec in COMPARISONS]
+        theirs = [c.get("output_column_name") for c in model["comparisons"]]
+        if theirs != [n for n in ours if n in theirs] or not set(ours) - OPTIONAL_COMPARISONS <= set(theirs):
+            raise ValueError("The stored model's comparisons do not match this code's comparisons.")
+        if complete and set(theirs) != set(ours):
+            raise ValueError(f"The model lacks the comparisons {sorted(set(ours) - set(theirs))}.")
         comps = []
-        for spec, stored in zip(COMPARISONS, model["comparisons"], strict=True):
-            if spec["output_column_name"] != stored["output_column_name"]:
-                raise ValueError("The stored model's comparisons do not match this code's comparisons.")
+        for spec in COMPARISONS:
+            stored = stored_by_name.get(spec["output_column_name"])
+            if stored is None:
+                labels = [lv["label_for_charts"] for lv in spec["comparison_levels"]]
+                comps.append(Comparison(spec["output_column_name"], tuple(labels), (0.0,) * len(labels)))
+                continue
+            if len(stored["comparison_levels"]) != len(spec["comparison_levels"]):
+                raise ValueError(f"Comparison {spec['output_column_name']!r} has other levels than this code's.")
             labels, weights = [], []
             for level in stored["comparison_levels"]:
                 labels.append(level.get("label_for_charts", ""))

@@ -56,6 +56,13 @@ def norm(value: str | None) -> str:
     return " ".join("".join(out).split())
 
 
+def norm_fbi(value: str | None) -> str:
+    """An FBI number as compared: upper case, letters and digits only (feeds add spaces and hyphens)."""
+    if not value:
+        return ""
+    return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
 def canon_first(first_norm: str) -> str:
     token = first_norm.split(" ", 1)[0] if first_norm else ""
     return NICKNAMES.get(token, token)
@@ -86,6 +93,11 @@ class Keys:
     dob: date | None
     sex: str
     country: str
+    # Booking-side blocking only (not compared): the sound of a second surname — the last token of a double
+    # surname ("Martínez Ruiz" → "Ruiz") — and of the middle name's last token, where feeds put the second
+    # surname ("Juan Ruiz / Martínez"). Probed against the registry's first-surname sound.
+    last2_sound: str = ""
+    middle_sound: str = ""
 
     @property
     def dob_iso(self) -> str | None:
@@ -109,13 +121,18 @@ def keys_for(
     first_name: str,
     last_name: str,
     middle_name: str = "",
+    second_last_name: str = "",
     date_of_birth: date | None = None,
     sex: str = "",
     birth_country: str = "",
 ) -> Keys:
     first = norm(first_name)
-    last = norm(last_name)
+    # A second surname kept in its own field is compared as part of the surname, as a double surname written
+    # in one field is: both sides then agree whichever way a source stores it.
+    last = " ".join(p for p in (norm(last_name), norm(second_last_name)) if p)
     tokens = last.split(" ") if last else [""]
+    middle = norm(middle_name)
+    middle_last = middle.rsplit(" ", 1)[-1] if middle else ""
     canon = canon_first(first)
     sx = (sex or "").upper()[:1]
     country = norm(birth_country)
@@ -124,7 +141,7 @@ def keys_for(
     return Keys(
         first_norm=first,
         first_canon=canon,
-        middle_norm=norm(middle_name),
+        middle_norm=middle,
         last_norm=last,
         last_tok1=tokens[0],
         last_tok2=tokens[-1],
@@ -133,10 +150,12 @@ def keys_for(
         dob=date_of_birth,
         sex=sx if sx in ("M", "F") else "",
         country=country,
+        last2_sound=sound(tokens[-1]) if len(tokens) > 1 else "",
+        middle_sound=sound(middle_last),
     )
 
 
-def splink_record(uid: int | str, k: Keys) -> dict[str, object]:
+def splink_record(uid: int | str, k: Keys, fbi: str = "") -> dict[str, object]:
     """One input row for splink: empty strings become NULL so splink's null levels match ours."""
     sw = k.dob_swapped
     return {
@@ -149,12 +168,15 @@ def splink_record(uid: int | str, k: Keys) -> dict[str, object]:
         "last_tok2": k.last_tok2 or None,
         "first_sound": k.first_sound or None,
         "last_sound": k.last_sound or None,
+        "last2_sound": k.last2_sound or None,
+        "middle_sound": k.middle_sound or None,
         "dob": k.dob_iso,
         "dob_sw": sw.isoformat() if sw else None,
         "dob_ym": k.dob_ym,
         "dob_md": k.dob_md,
         "sex": k.sex or None,
         "country": k.country or None,
+        "fbi": norm_fbi(fbi) or None,
     }
 
 
@@ -168,10 +190,13 @@ SPLINK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("last_tok2", "VARCHAR"),
     ("first_sound", "VARCHAR"),
     ("last_sound", "VARCHAR"),
+    ("last2_sound", "VARCHAR"),
+    ("middle_sound", "VARCHAR"),
     ("dob", "VARCHAR"),
     ("dob_sw", "VARCHAR"),
     ("dob_ym", "INTEGER"),
     ("dob_md", "INTEGER"),
     ("sex", "VARCHAR"),
     ("country", "VARCHAR"),
+    ("fbi", "VARCHAR"),
 )

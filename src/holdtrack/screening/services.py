@@ -28,7 +28,7 @@ from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, MatchBasis, MatchStatus, Subject
 from holdtrack.custody.services import subject_create
 from holdtrack.screening import candidates as cand
-from holdtrack.screening.fs_model import Scorer, probability
+from holdtrack.screening.fs_model import NOT_OBSERVED, Scorer, fbi_conflict, probability
 from holdtrack.screening.keys import Keys, keys_for
 from holdtrack.screening.models import RegistryKey, ScreeningModel
 
@@ -79,6 +79,7 @@ def subject_keys(s: Subject | _PersonLike) -> Keys:
         first_name=s.first_name,
         middle_name=s.middle_name,
         last_name=s.last_name,
+        second_last_name=getattr(s, "second_last_name", ""),
         date_of_birth=s.date_of_birth,
         sex=s.sex,
         birth_country=s.birth_country,
@@ -114,6 +115,7 @@ def registry_subject_add(
     sex: str = "U",
     birth_country: str = "",
     middle_name: str = "",
+    second_last_name: str = "",
     identifiers: dict[str, str] | None = None,
 ) -> Subject:
     """Add one subject to the registry: the subject, its identifiers and its screening keys."""
@@ -129,6 +131,9 @@ def registry_subject_add(
             birth_country=birth_country,
             identifiers=identifiers,
         )
+        if second_last_name:
+            s.second_last_name = second_last_name
+            s.save(update_fields=["second_last_name"])
         fbi = (identifiers or {}).get(IdentifierType.FBI_UCN, "")
         _key_row(s.pk, subject_keys(s), fbi).save()
         audit_record(actor=actor, action="registry.add", entity_type="subject", entity_id=s.pk)
@@ -138,6 +143,57 @@ def registry_subject_add(
 # --------------------------------------------------------------------------------------------- model
 
 _scorers: dict[str, Scorer] = {}
+
+# Sanity gates: EM without labels can converge to a wrong match class (e.g. "same common name"), which shows
+# as an exact DOB or surname that is rarely seen among matches. Such a model is refused, never activated.
+MIN_M_EXACT = {"date_of_birth": 0.5, "last_name": 0.5}
+# prior × registry size = true matches expected per booking; a booking feed holds at most a few per booking.
+MATCHES_PER_BOOKING_RANGE = (0.001, 5.0)
+
+
+def _probability(value: Any) -> float:
+    return 1e-6 if value == NOT_OBSERVED else float(value)  # splink's substitute for an unseen level
+
+
+def model_gate_failures(splink_model: dict[str, Any], registry_size: int) -> list[str]:
+    """The implausible parameters of a trained model, each named (empty: the model may be activated)."""
+    problems: list[str] = []
+    prior = float(splink_model["probability_two_random_records_match"])
+    if not 0 < prior < 1:
+        problems.append(f"prior {prior:g} is not a probability strictly between 0 and 1")
+    else:
+        per_booking = prior * registry_size
+        lo, hi = MATCHES_PER_BOOKING_RANGE
+        if not lo <= per_booking <= hi:
+            problems.append(
+                f"prior {prior:.3g} × registry size {registry_size:,} = {per_booking:.3g} expected matches per "
+                f"booking, outside the plausible {lo}–{hi}"
+            )
+    for comp in splink_model["comparisons"]:
+        name = comp["output_column_name"]
+        exact: tuple[float, float] | None = None
+        for level in comp["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            label = level.get("label_for_charts", "")
+            for kind in ("m", "u"):
+                raw = level.get(f"{kind}_probability")
+                value = None if raw is None else _probability(raw)
+                if value is None or not 0 < value < 1:
+                    problems.append(f"{kind}({name}: {label}) = {raw} is outside (0, 1)")
+            if label == "exact" and level.get("m_probability") is not None and level.get("u_probability") is not None:
+                exact = (_probability(level["m_probability"]), _probability(level["u_probability"]))
+        if exact is None:
+            continue
+        m, u = exact
+        if name in MIN_M_EXACT and m < MIN_M_EXACT[name]:
+            problems.append(
+                f"m({name}: exact) = {m:.3g} is below {MIN_M_EXACT[name]}: most true matches should agree exactly "
+                "(EM probably converged to a wrong match class)"
+            )
+        if u > m:
+            problems.append(f"u({name}: exact) = {u:.4g} exceeds m({name}: exact) = {m:.4g}")
+    return problems
 
 
 def screening_model_store(
@@ -157,9 +213,14 @@ def screening_model_store(
     if not 0 < review_threshold < 1:
         raise ValidationFailed("The review threshold is a match probability between 0 and 1.")
     try:
-        Scorer.from_splink(splink_model)  # refuses a model whose comparisons differ from this code's
-    except (KeyError, ValueError) as exc:
+        problems = model_gate_failures(splink_model, registry_size)
+        if not problems:
+            # Refuses a model whose comparisons differ from this code's (a new one must have them all).
+            Scorer.from_splink(splink_model, complete=True)
+    except (KeyError, TypeError, ValueError) as exc:
         raise ValidationFailed(f"The model does not fit this code's comparisons: {exc}") from exc
+    if problems:
+        raise ValidationFailed("The model's parameters are implausible; not stored: " + "; ".join(problems) + ".")
     at = when(at)
     with transaction.atomic():
         if ScreeningModel.objects.filter(version=version).exists():
@@ -208,6 +269,8 @@ class Proposal:
     score: float
     match_id: int | None = None
     created: bool = False
+    # Both records carry an FBI number, more than one character apart (custody confirms it only with an override).
+    identifier_conflict: bool = False
 
 
 @dataclass
@@ -226,6 +289,8 @@ class ScreenResult:
     model_version: str = ""
     review_threshold: float | None = None
     bookings: dict[int, BookingScreen] = field(default_factory=dict)
+    updated_ids: list[int] = field(default_factory=list)  # PROPOSED rows re-scored (refresh)
+    match_ids: list[int] = field(default_factory=list)  # the matches this call created
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -250,11 +315,23 @@ def _biometric_explanation(fbi: str, version: str) -> dict[str, Any]:
     }
 
 
-def screen_bookings(*, actor: User, bookings: Sequence[Booking], at: datetime | None = None) -> ScreenResult:
-    """Screen a batch of bookings against the registry and propose matches (see module docstring)."""
+def screen_bookings(
+    *,
+    actor: User,
+    bookings: Sequence[Booking],
+    at: datetime | None = None,
+    model: ScreeningModel | None = None,
+    refresh: bool = False,
+    audit: bool = True,
+) -> ScreenResult:
+    """Screen a batch of bookings against the registry and propose matches (see module docstring).
+
+    ``model``: a stored version instead of the active one. ``refresh`` (re-screening): a pair already proposed
+    and still PROPOSED takes the new score, explanation and model version; a decided pair is never touched.
+    ``audit=False``: the caller writes one event for its whole run (``screening.rescreen``)."""
     require(actor, AGENCY_ROLES | LEA_ROLES, "screen bookings")
     at = when(at)
-    model = active_model()
+    model = model or active_model()
     scorer = scorer_for(model) if model else None
     version = model.version if model else ""
     threshold = model.review_threshold if model else None
@@ -287,7 +364,7 @@ def screen_bookings(*, actor: User, bookings: Sequence[Booking], at: datetime | 
         retrieved = cand.retrieve([keys[i] for i in need])
         for i, cands in zip(need, retrieved, strict=True):
             own = bookings[i].subject_id
-            rec = cand.booking_rec(keys[i])
+            rec = cand.booking_rec(keys[i], fbis[i])
             scored = []
             for sid, other in cands:
                 if sid == own:
@@ -300,7 +377,9 @@ def screen_bookings(*, actor: User, bookings: Sequence[Booking], at: datetime | 
             for _w, sid, other in scored[:MAX_PROPOSALS_PER_BOOKING]:
                 total, terms = scorer.explain(rec, other)
                 prob = probability(total)
-                found[i].append(Proposal(sid, MatchBasis.BIOGRAPHIC, prob))
+                found[i].append(
+                    Proposal(sid, MatchBasis.BIOGRAPHIC, prob, identifier_conflict=fbi_conflict(rec, other))
+                )
                 explanations[(i, sid)] = {
                     "basis": MatchBasis.BIOGRAPHIC,
                     "model_version": version,
@@ -312,7 +391,7 @@ def screen_bookings(*, actor: User, bookings: Sequence[Booking], at: datetime | 
                 }
             result.bookings[bookings[i].pk] = BookingScreen(bookings[i].pk, len(cands))
 
-    _persist(actor, bookings, found, explanations, version, at, result)
+    _persist(actor, bookings, found, explanations, version, at, result, refresh=refresh, audit=audit)
     return result
 
 
@@ -324,27 +403,39 @@ def _persist(
     version: str,
     at: datetime,
     result: ScreenResult,
+    *,
+    refresh: bool = False,
+    audit: bool = True,
 ) -> None:
     wanted = [(i, p) for i, props in enumerate(found) for p in props]
     for b in bookings:
         result.bookings.setdefault(b.pk, BookingScreen(b.pk))
     if not wanted:
-        _audit_batch(actor, bookings, [], version, at, result)
+        if audit:
+            _audit_batch(actor, bookings, [], version, at, result)
         return
     with transaction.atomic():
         existing = {
-            (bid, sid): mid
-            for mid, bid, sid in IdentityMatch.objects.filter(
+            (bid, sid): (mid, status, basis, score, mv)
+            for mid, bid, sid, status, basis, score, mv in IdentityMatch.objects.filter(
                 booking_id__in=sorted({bookings[i].pk for i, _ in wanted})
-            ).values_list("id", "booking_id", "subject_id")
+            ).values_list("id", "booking_id", "subject_id", "status", "basis", "score", "model_version")
         }
         new: list[tuple[Proposal, dict[str, Any]]] = []
         seen: set[tuple[int, int]] = set()
+        rescored: dict[int, tuple[int, Proposal]] = {}
         for i, p in wanted:
             b = bookings[i]
-            mid = existing.get((b.pk, p.subject_id))
-            if mid is not None:
-                p.match_id = mid
+            old = existing.get((b.pk, p.subject_id))
+            if old is not None:
+                p.match_id = old[0]
+                if (
+                    refresh
+                    and old[1] == MatchStatus.PROPOSED
+                    and old[2] == p.basis == MatchBasis.BIOGRAPHIC
+                    and (old[3] != p.score or old[4] != version)
+                ):
+                    rescored[old[0]] = (i, p)
                 continue
             if (b.pk, p.subject_id) in seen:  # the same booking twice in one batch
                 continue
@@ -364,6 +455,9 @@ def _persist(
                         "reviewed_by_id": None,
                         "reviewed_at": None,
                         "review_reason": "",
+                        "identifier_conflict": p.identifier_conflict,
+                        "override_by_id": None,
+                        "override_reason": "",
                     },
                 )
             )
@@ -395,7 +489,23 @@ def _persist(
         for i, p in wanted:
             result.bookings[bookings[i].pk].proposals.append(p)
         result.proposed = len(ids)
-        _audit_batch(actor, bookings, ids, version, at, result)
+        result.match_ids = ids
+        if rescored:
+            result.updated_ids = _rescore(rescored, explanations, version)
+        if audit:
+            _audit_batch(actor, bookings, ids, version, at, result)
+
+
+def _rescore(rescored: dict[int, tuple[int, Proposal]], explanations: dict[tuple[int, int], dict[str, Any]],
+             version: str) -> list[int]:  # fmt: skip
+    """New scores on rows still PROPOSED (locked, so a decision made meanwhile is never overwritten)."""
+    rows = list(IdentityMatch.objects.select_for_update().filter(pk__in=list(rescored), status=MatchStatus.PROPOSED))
+    for m in rows:
+        i, p = rescored[m.pk]
+        m.score, m.model_version, m.identifier_conflict = p.score, version, p.identifier_conflict
+        m.explanation = explanations[(i, p.subject_id)]
+    IdentityMatch.objects.bulk_update(rows, ["score", "model_version", "identifier_conflict", "explanation"])
+    return [m.pk for m in rows]
 
 
 def _bulk_insert(model: type[IdentityMatch] | type[Transition], rows: list[dict[str, Any]]) -> list[int]:
@@ -472,6 +582,7 @@ __all__ = [
     "Proposal",
     "ScreenResult",
     "active_model",
+    "model_gate_failures",
     "registry_keys_bulk",
     "registry_subject_add",
     "screen_booking",

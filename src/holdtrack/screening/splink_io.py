@@ -12,10 +12,14 @@ from typing import Any
 
 import duckdb
 
-from holdtrack.screening.fs_model import splink_settings
+from holdtrack.screening.fs_model import NOT_OBSERVED, splink_settings
 from holdtrack.screening.keys import SPLINK_COLUMNS
 
 log = logging.getLogger(__name__)
+
+UNSEEN = 1e-6  # splink's substitute for a probability of a level unseen in training
+UNSEEN_M = 1e-3  # m of a level no true pair of the training showed (see settle_unseen_levels)
+MIN_FBI_PAIRS = 100  # booking↔registry pairs with an equal FBI number needed for the FBI-blocked EM session
 
 
 def duckdb_table(con: duckdb.DuckDBPyConnection, name: str, rows: Iterable[dict[str, Any]]) -> int:
@@ -56,9 +60,16 @@ def train(
     seed: int = 1,
     deterministic_recall: float = 0.6,
     u_max_pairs: float = 2e6,
+    min_fbi_pairs: int = MIN_FBI_PAIRS,
 ) -> dict[str, Any]:
     """Estimate the prior, u (random sampling) and m (EM on two blocking rules), unsupervised, on
-    booking↔registry pairs. Returns the splink model JSON (a dict)."""
+    booking↔registry pairs. Returns the splink model JSON (a dict).
+
+    The second EM session blocks on an equal FBI number when the data hold at least ``min_fbi_pairs`` such
+    pairs: they are (nearly) all true matches and leave every biographic comparison free, so EM cannot drift to
+    "same common name" as the match class, which the session blocked on given name + surname does (m of an
+    exact DOB came out 0.13–0.29 there, against ~0.9). Without enough FBI pairs that session is the fallback,
+    and the sanity gates of ``screening_model_store`` refuse a model it spoiled."""
     from splink import block_on
 
     con = duckdb.connect()
@@ -72,9 +83,40 @@ def train(
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
     # EM twice, each fixing the comparisons its blocking rule holds equal (splink's standard recipe).
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_canon", "last_tok1"))
+    (fbi_pairs,) = con.execute(
+        "SELECT count(*) FROM registry r JOIN bookings b ON r.fbi = b.fbi WHERE r.fbi IS NOT NULL"
+    ).fetchall()[0]
+    if fbi_pairs >= min_fbi_pairs:
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on("fbi"))
+    else:
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_canon", "last_tok1"))
     model: dict[str, Any] = linker.misc.save_model_to_json()
     con.close()
+    return settle_unseen_levels(model)
+
+
+def settle_unseen_levels(model: dict[str, Any]) -> dict[str, Any]:
+    """Levels that training never saw. splink leaves them "not observed" (or None, when no EM session that
+    estimated the comparison saw the level) and scores them with 1e-6.
+
+    - m unseen: 1e-3, about the most a level could hold among the ~10²–10³ true pairs of the EM session and
+      still be unseen (rule of three). splink's 1e-6 would count an unseen day/month swap ~-5 bits against a
+      match; m = u would count a wholly different DOB as no evidence at all; a None m cannot be applied.
+    - u unseen: 1e-6, what splink substitutes (random pairs almost never reach the level, e.g. two FBI
+      numbers one character apart) — but two FBI numbers one character apart never count more than equal
+      ones: that u is at least u(exact).
+    - exactly 0 or 1 (EM saturates on a small sample): clamped into [1e-6, 1 - 1e-6]."""
+    for comp in model["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        for level in levels:
+            if level.get("u_probability") in (None, NOT_OBSERVED):
+                level["u_probability"] = UNSEEN
+            if not level.get("fix_m_probability") and level.get("m_probability") in (None, NOT_OBSERVED):
+                level["m_probability"] = UNSEEN_M
+            for kind in ("m_probability", "u_probability"):
+                level[kind] = min(max(float(level[kind]), UNSEEN), 1 - UNSEEN)
+        if comp["output_column_name"] == "fbi_number":
+            levels[1]["u_probability"] = max(levels[1]["u_probability"], levels[0]["u_probability"])
     return model
 
 
