@@ -124,7 +124,7 @@ def _fail(where: str, key: str, message: str) -> LayoutError:
 
 
 def _strings(where: str, key: str, value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise _fail(where, key, "must be a list of strings")
     return tuple(value)
 
