@@ -234,8 +234,12 @@ def _codes(fld: str, col: Column) -> list[str]:
         if known is not None:
             lines.append(f"{_key(value)} = {_q(known)}")
         else:
-            lines.append(f'# {_key(value)} = ""  # which of {", ".join(allowed)}?')
-    return [f"\n[codes.{fld}]", *lines] if lines else []
+            lines.append(f'# {_key(value)} = ""')
+    if not lines:
+        return []
+    head = f"\n[codes.{fld}]  # values: {', '.join(allowed)}; uncomment and fill in the rest"
+    tail = ['# "*" = "OTHER"  # any other value'] if fld == "release_type" else []
+    return [head, *lines, *tail]
 
 
 def layout_toml(file_name: str, columns: list[Column]) -> str:
