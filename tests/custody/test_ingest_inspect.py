@@ -122,3 +122,30 @@ def test_inspect_pierce_file(tmp_path):
     # The zone of naive times is not known without the agency: a commented line to fill in.
     assert '# timezone = "America/Chicago"' in output
     assert not BookingImportRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_inspect_ndjson_with_one_name_column_and_the_commented_lines_filled_in(world, tmp_path):
+    path = tmp_path / "feed.ndjson"
+    path.write_text(
+        '{"BookingNo": "N1", "BookDate": "2026-03-02 08:00", "Name": "Doe Synth, Jan", "Sex": "F", "Hold": true}\n'
+        '{"BookingNo": "N2", "BookDate": "2026-03-02 09:00", "Name": "Roe, Kim Lee", "Sex": "M", "Hold": false}\n',
+        encoding="utf-8",
+    )
+    saved = tmp_path / "feed.toml"
+    _inspect(path, "--out", str(saved))
+    proposal = saved.read_text(encoding="utf-8")
+    assert '[names]\ncolumn = "Name"\norder = "last, first middle"' in proposal
+    assert '# agency_ori = ""' in proposal and "first_name" not in proposal
+    # What the file cannot say, the operator fills in.
+    filled = (
+        proposal.replace('# agency_ori = ""', f'agency_ori = "{world.lea.ori}"')
+        .replace('# facility_code = ""', f'facility_code = "{world.facility.code}"')
+        .replace('# timezone = "America/Chicago"', 'timezone = "America/Denver"')
+    )
+    saved.write_text(filled, encoding="utf-8")
+    call_command("import", "bookings", str(path), "--layout", str(saved), stdout=io.StringIO())
+    second = Booking.objects.select_related("subject").get(booking_number="N2")
+    assert (second.subject.last_name, second.subject.first_name, second.subject.middle_name) == ("Roe", "Kim", "Lee")
+    assert second.booked_at == datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("America/Denver"))
+    assert Booking.objects.get(booking_number="N1").subject.last_name == "Doe Synth"

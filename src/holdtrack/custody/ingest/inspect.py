@@ -181,7 +181,13 @@ def _score(fld: str, key: str) -> float:
 def propose(columns: list[Column]) -> dict[str, str]:
     """Canonical field → column, the best-named fitting column first; each used once."""
     pairs = sorted(
-        ((_score(f, column_key(c.name)), f, c) for f in FIELDS for c in columns if _fits_kind(f, c)),
+        # A whole-name column ("NAME") resembles "fname"; it is left for the [names] rule instead.
+        (
+            (_score(f, column_key(c.name)), f, c)
+            for f in FIELDS
+            for c in columns
+            if _fits_kind(f, c) and column_key(c.name) not in FULL_NAME
+        ),
         key=lambda t: -t[0],
     )
     chosen: dict[str, str] = {}
