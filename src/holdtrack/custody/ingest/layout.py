@@ -119,138 +119,138 @@ class Layout:
         return fld
 
 
-def _fail(where: str, key: str, message: str) -> LayoutError:
+def fail(where: str, key: str, message: str) -> LayoutError:
     return LayoutError(f"{where}: {key}: {message}")
 
 
 def _strings(where: str, key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise _fail(where, key, "must be a list of strings")
+        raise fail(where, key, "must be a list of strings")
     return tuple(value)
 
 
-def _table(where: str, key: str, value: Any) -> dict[str, Any]:
+def table_of(where: str, key: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _fail(where, key, "must be a table ([" + key + "])")
+        raise fail(where, key, "must be a table ([" + key + "])")
     return value
 
 
 def _field(where: str, key: str, name: str) -> str:
     if name not in FIELDS:
-        raise _fail(where, key, f"unknown canonical field {name!r} (fields: {', '.join(FIELDS)})")
+        raise fail(where, key, f"unknown canonical field {name!r} (fields: {', '.join(FIELDS)})")
     return name
 
 
 def check_format(where: str, key: str, fmt: Any) -> str:
     """``iso`` or a strptime format that reads back what it writes."""
     if not isinstance(fmt, str) or not fmt:
-        raise _fail(where, key, 'must be a format string such as "%m/%d/%Y %H:%M" or "iso"')
+        raise fail(where, key, 'must be a format string such as "%m/%d/%Y %H:%M" or "iso"')
     if fmt == "iso":
         return fmt
     if "%" not in fmt:
-        raise _fail(where, key, f'bad format string {fmt!r}: no % directive (e.g. %m/%d/%Y, or "iso")')
+        raise fail(where, key, f'bad format string {fmt!r}: no % directive (e.g. %m/%d/%Y, or "iso")')
     sample = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
     try:
         datetime.strptime(sample.strftime(fmt), fmt)  # noqa: DTZ007 - only checks the format
     except ValueError as exc:
-        raise _fail(where, key, f"bad format string {fmt!r} ({exc})") from exc
+        raise fail(where, key, f"bad format string {fmt!r} ({exc})") from exc
     return fmt
 
 
 def _zone(where: str, value: Any) -> ZoneInfo:
     if not isinstance(value, str) or not value:
-        raise _fail(where, "timezone", 'must be an IANA zone name such as "America/Chicago"')
+        raise fail(where, "timezone", 'must be an IANA zone name such as "America/Chicago"')
     try:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise _fail(where, "timezone", f'unknown zone {value!r} (an IANA name such as "America/Chicago")') from exc
+        raise fail(where, "timezone", f'unknown zone {value!r} (an IANA name such as "America/Chicago")') from exc
 
 
 def _codes(where: str, raw: Any) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    for fld, table in _table(where, "codes", raw).items():
+    for fld, table in table_of(where, "codes", raw).items():
         key = f"codes.{fld}"
         _field(where, key, fld)
         if fld in KINDS:
-            raise _fail(where, key, f"{fld} is a {KINDS[fld]}; give its words in [booleans] or a format in [formats]")
+            raise fail(where, key, f"{fld} is a {KINDS[fld]}; give its words in [booleans] or a format in [formats]")
         entries: dict[str, str] = {}
-        for code, value in _table(where, key, table).items():
+        for code, value in table_of(where, key, table).items():
             if not isinstance(value, str):
-                raise _fail(where, f"{key}.{code}", "must be a string")
+                raise fail(where, f"{key}.{code}", "must be a string")
             allowed = CHOICES.get(fld)
             if allowed and value not in allowed and not (code == "*" and value == "*"):
-                raise _fail(where, f"{key}.{code}", f"{value!r} is not one of {', '.join(allowed)}")
+                raise fail(where, f"{key}.{code}", f"{value!r} is not one of {', '.join(allowed)}")
             entries[code.strip().upper()] = value
         out[fld] = entries
     return out
 
 
-def _names(where: str, raw: Any) -> NameSplit:
-    table = _table(where, "names", raw)
+def name_split(where: str, raw: Any) -> NameSplit:
+    table = table_of(where, "names", raw)
     for key in table:
         if key not in ("column", "order", "second_surname"):
-            raise _fail(where, f"names.{key}", "unknown key (known: column, order, second_surname)")
+            raise fail(where, f"names.{key}", "unknown key (known: column, order, second_surname)")
     column = table.get("column")
     if not isinstance(column, str) or not column:
-        raise _fail(where, "names.column", "the source column holding the whole name is required")
+        raise fail(where, "names.column", "the source column holding the whole name is required")
     order = table.get("order", "last, first middle")
     if order not in NAME_ORDERS:
-        raise _fail(where, "names.order", f"unknown order {order!r} (one of: {', '.join(NAME_ORDERS)})")
+        raise fail(where, "names.order", f"unknown order {order!r} (one of: {', '.join(NAME_ORDERS)})")
     second = table.get("second_surname", False)
     if not isinstance(second, bool):
-        raise _fail(where, "names.second_surname", "must be true or false")
+        raise fail(where, "names.second_surname", "must be true or false")
     return NameSplit(column=column, order=order, second_surname=second)
 
 
 def parse_layout(data: Mapping[str, Any], where: str, default_name: str) -> Layout:
     for key in data:
         if key not in TOP_KEYS:
-            raise _fail(where, key, f"unknown key (known: {', '.join(TOP_KEYS)})")
+            raise fail(where, key, f"unknown key (known: {', '.join(TOP_KEYS)})")
     name = data.get("name", default_name)
     if not isinstance(name, str) or not name or len(name) > 40:
-        raise _fail(where, "name", "must be a non-empty string of at most 40 characters")
+        raise fail(where, "name", "must be a non-empty string of at most 40 characters")
     title = data.get("title", name)
     if not isinstance(title, str):
-        raise _fail(where, "title", "must be a string")
+        raise fail(where, "title", "must be a string")
     columns: dict[str, str] = {}
-    for fld, col in _table(where, "columns", data.get("columns", {})).items():
+    for fld, col in table_of(where, "columns", data.get("columns", {})).items():
         _field(where, f"columns.{fld}", fld)
         if not isinstance(col, str) or not col.strip():
-            raise _fail(where, f"columns.{fld}", "must be the source column's name")
+            raise fail(where, f"columns.{fld}", "must be the source column's name")
         columns[fld] = col.strip()
     constants: dict[str, str] = {}
-    for fld, value in _table(where, "constants", data.get("constants", {})).items():
+    for fld, value in table_of(where, "constants", data.get("constants", {})).items():
         _field(where, f"constants.{fld}", fld)
         if not isinstance(value, str):
-            raise _fail(where, f"constants.{fld}", "must be a string")
+            raise fail(where, f"constants.{fld}", "must be a string")
         if fld in columns:
-            raise _fail(where, f"constants.{fld}", f"{fld} is also mapped to column {columns[fld]!r}")
+            raise fail(where, f"constants.{fld}", f"{fld} is also mapped to column {columns[fld]!r}")
         constants[fld] = value
     formats: dict[str, str] = {}
-    for key, fmt in _table(where, "formats", data.get("formats", {})).items():
+    for key, fmt in table_of(where, "formats", data.get("formats", {})).items():
         if key not in ("datetime", "date") and KINDS.get(key) not in ("datetime", "date"):
             dated = [f for f, k in KINDS.items() if k in ("date", "datetime")]
-            raise _fail(where, f"formats.{key}", f"not a date or date-time field (datetime, date, {', '.join(dated)})")
+            raise fail(where, f"formats.{key}", f"not a date or date-time field (datetime, date, {', '.join(dated)})")
         formats[key] = check_format(where, f"formats.{key}", fmt)
     zone = _zone(where, data["timezone"]) if "timezone" in data else None
-    booleans = _table(where, "booleans", data.get("booleans", {}))
+    booleans = table_of(where, "booleans", data.get("booleans", {}))
     for key in booleans:
         if key not in ("true", "false"):
-            raise _fail(where, f"booleans.{key}", "unknown key (known: true, false)")
+            raise fail(where, f"booleans.{key}", "unknown key (known: true, false)")
     true_words = frozenset(w.lower() for w in _strings(where, "booleans.true", booleans.get("true", DEFAULT_TRUE)))
     false_words = frozenset(w.lower() for w in _strings(where, "booleans.false", booleans.get("false", DEFAULT_FALSE)))
     if both := sorted(true_words & false_words):
-        raise _fail(where, "booleans", f"{', '.join(both)} cannot be both true and false")
-    names = _names(where, data["names"]) if "names" in data else None
+        raise fail(where, "booleans", f"{', '.join(both)} cannot be both true and false")
+    names = name_split(where, data["names"]) if "names" in data else None
     if names is not None:
         for fld in NAME_FIELDS:
             if fld in columns or fld in constants:
-                raise _fail(where, "names", f"{fld} comes from the name column {names.column!r} and is mapped too")
+                raise fail(where, "names", f"{fld} comes from the name column {names.column!r} and is mapped too")
     transform = None
     if "transform" in data:
         known = transforms()
         if data["transform"] not in known:
-            raise _fail(where, "transform", f"unknown transform {data['transform']!r} (known: {', '.join(known)})")
+            raise fail(where, "transform", f"unknown transform {data['transform']!r} (known: {', '.join(known)})")
         transform = known[data["transform"]]
     required = tuple(_field(where, "required", f) for f in _strings(where, "required", data.get("required", REQUIRED)))
     optional = tuple(_field(where, "optional", f) for f in _strings(where, "optional", data.get("optional", [])))
@@ -258,7 +258,7 @@ def parse_layout(data: Mapping[str, Any], where: str, default_name: str) -> Layo
         named = names is not None and fld in NAME_FIELDS
         provided = transform is not None and fld in transform.provides
         if fld not in columns and fld not in constants and not named and not provided:
-            raise _fail(where, "required", f"{fld} is required but has no column, constant or name rule")
+            raise fail(where, "required", f"{fld} is required but has no column, constant or name rule")
     return Layout(
         name=name,
         title=title,
