@@ -42,7 +42,7 @@ from django.test import Client  # noqa: E402
 from holdtrack.accounts.services import organization_for_lea  # noqa: E402
 from holdtrack.custody import services as custody  # noqa: E402
 from holdtrack.custody.ingest import feed_user  # noqa: E402
-from holdtrack.custody.ingest.canonical import convert  # noqa: E402
+from holdtrack.custody.ingest.run import mappings  # noqa: E402
 from holdtrack.intake.bookings import bookings_import  # noqa: E402
 from holdtrack.jurisdictions.models import Facility  # noqa: E402
 from holdtrack.screening.models import RegistryKey  # noqa: E402
@@ -172,6 +172,7 @@ def main() -> None:
     # baseline: per-event services, one booking at a time (the importer before ADR 0011)
     actor = feed_user(lea)
     started, cpu0 = time.monotonic(), cpu_seconds()
+    convert = mappings()["canonical"].convert
     for i, row in enumerate(base_rows, 1):
         record, problems = convert(row, i)
         assert record is not None, problems

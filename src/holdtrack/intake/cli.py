@@ -1,19 +1,26 @@
-"""``holdtrack import bookings FILE [--format csv|ndjson] [--mapping NAME] [--max-bad-rows N]``.
+"""``holdtrack import bookings FILE [--format csv|ndjson] [--mapping NAME | --layout FILE] [--max-bad-rows N]``
+and ``holdtrack import bookings FILE --inspect [--out LAYOUT.toml]``.
 
-Progress and row errors go to standard error, the summary to standard output. Exit code 1 when the file
-cannot be read or has more bad rows than allowed; nothing is saved then.
+Progress and problems go to standard error (grouped: one line per cause seen on many rows), the summary to
+standard output. Exit code 1 when the file or the layout cannot be read or has more bad rows than allowed;
+nothing is saved then. ``--inspect`` reads the head of the file, writes nothing to the database, and prints
+the columns' kinds and a proposed layout (or writes it to ``--out``).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.table import Table
 
 from holdtrack.core.console import consoles, login_name, stage_progress
-from holdtrack.custody.ingest.run import FORMATS, BookingImportError, BookingImportResult, mappings
+from holdtrack.custody.ingest.inspect import inspect_feed, report_lines
+from holdtrack.custody.ingest.layout import shipped_names
+from holdtrack.custody.ingest.run import FORMATS, BookingImportError, BookingImportResult
 from holdtrack.intake.bookings import bookings_import
 
 SHOWN_ERRORS = 100
@@ -25,7 +32,21 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("file", metavar="FILE")
     parser.add_argument("--format", dest="feed_format", choices=FORMATS, help="Default: from the file name.")
-    parser.add_argument("--mapping", default="canonical", choices=sorted(mappings()), help="Column layout.")
+    layouts = parser.add_mutually_exclusive_group()
+    layouts.add_argument(
+        "--mapping", default="canonical", choices=shipped_names(), help="A shipped layout (default canonical)."
+    )
+    layouts.add_argument(
+        "--layout", dest="feed_layout", metavar="FILE", help="A layout file (TOML, docs/onboarding.md)."
+    )
+    parser.add_argument(
+        "--inspect",
+        action="store_true",
+        help="Show the header, a sample, column kinds and a proposed layout; no import.",
+    )
+    parser.add_argument(
+        "--out", dest="feed_out", metavar="FILE", help="With --inspect: write the proposed layout here."
+    )
     parser.add_argument("--max-bad-rows", dest="feed_max_bad_rows", type=int, default=0, metavar="N", help="Default 0.")
     parser.add_argument(
         "--chunk-size",
@@ -73,7 +94,31 @@ def summary(result: BookingImportResult) -> Table:
     return table
 
 
+def _inspect(command: BaseCommand, options: dict[str, Any]) -> None:
+    err, out = consoles(command)
+    path = Path(options["file"])
+    if not path.is_file():
+        raise CommandError(f"{path}: no such file", returncode=1)
+    try:
+        found = inspect_feed(path, options["feed_format"])
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise CommandError(f"{path.name}: cannot read the file ({exc})", returncode=1) from exc
+    for line in report_lines(found):
+        out.print(line, markup=False, highlight=False)
+    if options.get("feed_out"):
+        Path(options["feed_out"]).write_text(found.layout_toml, encoding="utf-8")
+        err.print(f"proposed layout written to {options['feed_out']}; check it, then --layout {options['feed_out']}")
+    else:
+        out.print("proposed layout:", markup=False)
+        out.print(found.layout_toml, markup=False, highlight=False, end="")
+
+
 def handle(command: BaseCommand, options: dict[str, Any]) -> None:
+    if options.get("inspect"):
+        _inspect(command, options)
+        return
+    if options.get("feed_out"):
+        raise CommandError("--out goes with --inspect", returncode=1)
     err, out = consoles(command)
     user = login_name()
     with stage_progress(err) as progress:
@@ -82,6 +127,7 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
                 path=options["file"],
                 fmt=options["feed_format"],
                 mapping=options["mapping"],
+                layout=options.get("feed_layout"),
                 max_bad_rows=options["feed_max_bad_rows"],
                 chunk_size=options.get("feed_chunk_size"),
                 actor_label=f"command line ({user})",
@@ -96,10 +142,10 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
             f"{run.finished_at:%Y-%m-%d %H:%M} UTC); nothing was imported."
         )
         return
-    for error in result.errors[:SHOWN_ERRORS]:
-        err.print(str(error), markup=False)
-    if len(result.errors) > SHOWN_ERRORS:
-        err.print(f"… and {len(result.errors) - SHOWN_ERRORS:,} more problems")
+    for line in result.problems[:SHOWN_ERRORS]:
+        err.print(line, markup=False)
+    if len(result.problems) > SHOWN_ERRORS:
+        err.print(f"… and {len(result.problems) - SHOWN_ERRORS:,} more problems")
     out.print(summary(result))
     if result.refused:
         raise CommandError(f"{result.file_name}: {result.refused}; nothing was imported.", returncode=1)

@@ -29,7 +29,9 @@ from holdtrack.cases.services._base import require
 from holdtrack.core.importfile import Problems
 from holdtrack.core.timeutil import now
 from holdtrack.custody.ingest.bulk import reserve_ids, write_rows
+from holdtrack.custody.ingest.layout import LayoutError
 from holdtrack.custody.models import IdentifierType, Subject, SubjectIdentifier
+from holdtrack.intake.registry_layout import load_registry_layout
 from holdtrack.intake.registry_read import (
     RegistryFileError,
     RegistryRecord,
@@ -215,6 +217,7 @@ def registry_import(
     fmt: str | None = None,
     synthetic: bool = False,
     progress: Progress | None = None,
+    layout: str | Path | None = None,
 ) -> RegistryImportResult:
     """Validate the whole registry file, then store its new subjects in one transaction (module docstring).
     A result with ``problems`` saved nothing."""
@@ -225,11 +228,16 @@ def registry_import(
     clock = _Clock(result.phases)
     try:
         result.format = fmt = fmt or detect_format(path)
-        columns, rows = read_rows(path, fmt)
+        # An agency's own column names, date format, codes and name column (``registry_layout``).
+        plan = load_registry_layout(layout) if layout is not None else None
+        columns, rows = read_rows(path, fmt, plan.rename() if plan else None)
         result.sha256 = _sha256(path)
         result.columns = columns
-        records, problems, result.rows_read = validate(path.name, rows, progress)
-    except RegistryFileError as exc:
+        dob_format = plan.dob_format if plan else "iso"
+        records, problems, result.rows_read = validate(
+            path.name, plan.apply(rows) if plan else rows, progress, dob_format
+        )
+    except (RegistryFileError, LayoutError) as exc:
         raise RegistryImportError(str(exc)) from exc
     clock.tick("read and validate")
     if problems:

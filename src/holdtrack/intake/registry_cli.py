@@ -1,4 +1,4 @@
-"""``holdtrack import registry FILE [--format csv|ndjson|parquet] [--as USER] [--synthetic]``.
+"""``holdtrack import registry FILE [--format csv|ndjson|parquet] [--layout LAYOUT.toml] [--as USER] [--synthetic]``.
 
 Progress and problems go to standard error, the summary table to standard output. Exit code 1 when the file
 cannot be read, a row is bad or the actor may not import; nothing is saved then.
@@ -28,6 +28,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("file", metavar="FILE")
     parser.add_argument("--format", dest="registry_format", choices=FORMATS, help="Default: from the file name.")
+    parser.add_argument(
+        "--layout",
+        dest="registry_layout",
+        metavar="FILE",
+        help="The agency's column names, dob format, sex/country codes, name column (TOML; docs/onboarding.md).",
+    )
     parser.add_argument(
         "--as", dest="registry_user", default="", metavar="USER", help="Import as this user (default: the system)."
     )
@@ -65,6 +71,7 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
                 fmt=options["registry_format"],
                 synthetic=options["synthetic"],
                 progress=progress,
+                layout=options.get("registry_layout"),
             )
         except (RegistryImportError, DomainError) as exc:
             raise CommandError(str(exc), returncode=1) from exc

@@ -16,9 +16,9 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,18 +98,39 @@ def _cell(value: Any) -> str:
     raise ValueError(type(value).__name__)
 
 
-def _header(name: str, header: list[str]) -> dict[str, str]:
+# A layout (``--layout``, ``registry_layout``) renames source columns to these; "name" is a whole-name column
+# its ``[names]`` rule splits into first_name, middle_name, last_name and second_last_name.
+Rename = Mapping[str, str]
+
+
+def _key(col: str, rename: Rename | None) -> str:
+    key = column_key(col)
+    return rename.get(key, key) if rename else key
+
+
+def _known(rename: Rename | None) -> tuple[str, ...]:
+    return (*COLUMNS, "name") if rename and "name" in rename.values() else COLUMNS
+
+
+def _required(rename: Rename | None) -> tuple[str, ...]:
+    if rename and "name" in rename.values():
+        return tuple(c for c in REQUIRED if c not in ("first_name", "last_name"))
+    return REQUIRED
+
+
+def _header(name: str, header: list[str], rename: Rename | None = None) -> dict[str, str]:
     """Source column → canonical column, checking that every required column is there."""
     mapping: dict[str, str] = {}
+    known = _known(rename)
     for col in header:
-        key = column_key(col)
-        if key not in COLUMNS:
+        key = _key(col, rename)
+        if key not in known:
             continue  # other columns are ignored
         if key in mapping.values():
             # Which of two "dob" columns is meant cannot be guessed.
             raise RegistryFileError(f"{name}: column {key} appears more than once in the header")
         mapping[col] = key
-    missing = [c for c in REQUIRED if c not in mapping.values()]
+    missing = [c for c in _required(rename) if c not in mapping.values()]
     if missing:
         raise RegistryFileError(
             f"{name}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
@@ -118,7 +139,9 @@ def _header(name: str, header: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _csv_rows(name: str, text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+def _csv_rows(
+    name: str, text: str, rename: Rename | None = None
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -126,7 +149,7 @@ def _csv_rows(name: str, text: str) -> tuple[list[str], Iterator[tuple[int, dict
         raise RegistryFileError(f"{name}: the file is empty") from None
     except csv.Error as exc:
         raise RegistryFileError(f"{name}: line 1: {exc}") from exc
-    mapping = _header(name, [h.strip() for h in header])
+    mapping = _header(name, [h.strip() for h in header], rename)
     index = [(i, mapping[h.strip()]) for i, h in enumerate(header) if h.strip() in mapping]
     width = len(header)
 
@@ -148,7 +171,10 @@ def _csv_rows(name: str, text: str) -> tuple[list[str], Iterator[tuple[int, dict
     return list(mapping.values()), rows()
 
 
-def _ndjson_rows(name: str, text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+def _ndjson_rows(
+    name: str, text: str, rename: Rename | None = None
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    known = _known(rename)
     parsed: list[tuple[int, dict[str, str]]] = []
     seen: set[str] = set()
     for number, line in enumerate(text.splitlines(), start=1):
@@ -164,8 +190,8 @@ def _ndjson_rows(name: str, text: str) -> tuple[list[str], Iterator[tuple[int, d
             continue
         row: dict[str, str] = {}
         for key, value in obj.items():
-            col = column_key(str(key))
-            if col not in COLUMNS:
+            col = _key(str(key), rename)
+            if col not in known:
                 continue
             seen.add(col)
             try:
@@ -175,7 +201,7 @@ def _ndjson_rows(name: str, text: str) -> tuple[list[str], Iterator[tuple[int, d
         parsed.append((number, row))
     if not parsed:
         raise RegistryFileError(f"{name}: the file has no records")
-    missing = [c for c in REQUIRED if c not in seen]
+    missing = [c for c in _required(rename) if c not in seen]
     if missing:
         raise RegistryFileError(
             f"{name}: no record has {', '.join(missing)} (required: {', '.join(REQUIRED)}; "
@@ -184,7 +210,7 @@ def _ndjson_rows(name: str, text: str) -> tuple[list[str], Iterator[tuple[int, d
     return sorted(seen), iter(parsed)
 
 
-def _parquet_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+def _parquet_rows(path: Path, rename: Rename | None = None) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -193,7 +219,7 @@ def _parquet_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, 
         pf = pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as exc:
         raise RegistryFileError(f"{name}: is not a readable Parquet file ({exc})") from exc
-    mapping = _header(name, list(pf.schema_arrow.names))
+    mapping = _header(name, list(pf.schema_arrow.names), rename)
     columns = list(mapping)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
@@ -216,33 +242,42 @@ def _parquet_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, 
     return list(mapping.values()), rows()
 
 
-def read_rows(path: Path, fmt: str | None = None) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """(canonical columns present, iterator of (row number, canonical column → text))."""
+def read_rows(
+    path: Path, fmt: str | None = None, rename: Rename | None = None
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """(canonical columns present, iterator of (row number, canonical column → text)); ``rename`` (a layout's
+    source column key → canonical column) for files in an agency's own column names."""
     if not path.is_file():
         raise RegistryFileError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
     if fmt == "parquet":
-        return _parquet_rows(path)
+        return _parquet_rows(path, rename)
     try:
         text = read_utf8(path)
     except ImportFileError as exc:
         raise RegistryFileError(str(exc)) from exc
     if fmt == "ndjson":
-        return _ndjson_rows(path.name, text)
-    return _csv_rows(path.name, text)
+        return _ndjson_rows(path.name, text, rename)
+    return _csv_rows(path.name, text, rename)
 
 
 # --------------------------------------------------------------------------------------- validation
 
 
-def _parse_dob(value: str) -> date | str:
-    """The date, or the reason it is not one."""
-    if len(value) != 10 or value[4] != "-" or value[7] != "-":
+def _parse_dob(value: str, fmt: str = "iso") -> date | str:
+    """The date, or the reason it is not one (``fmt``: a layout's strptime format for dob)."""
+    if fmt != "iso":
+        try:
+            d = datetime.strptime(value, fmt).date()  # noqa: DTZ007 - a calendar date
+        except ValueError:
+            return f"dob {value!r} is not a date ({fmt})"
+    elif len(value) != 10 or value[4] != "-" or value[7] != "-":
         return f"dob {value!r} is not an ISO date (YYYY-MM-DD)"
-    try:
-        d = date.fromisoformat(value)
-    except ValueError:
-        return f"dob {value!r} is not a date"
+    else:
+        try:
+            d = date.fromisoformat(value)
+        except ValueError:
+            return f"dob {value!r} is not a date"
     if d < EARLIEST_DOB:
         return f"dob {value!r} is before 1900"
     if d > date.today():  # noqa: DTZ011 - a calendar date, the server's day is good enough
@@ -251,7 +286,7 @@ def _parse_dob(value: str) -> date | str:
 
 
 def validate(
-    name: str, rows: Iterator[tuple[int, dict[str, str]]], progress: Any = None
+    name: str, rows: Iterator[tuple[int, dict[str, str]]], progress: Any = None, dob_format: str = "iso"
 ) -> tuple[list[RegistryRecord], Problems, int]:
     """Every row checked; (good records, problems, rows read). Duplicates within the file are problems too."""
     problems = Problems(name)
@@ -291,7 +326,7 @@ def validate(
         dob_text = get("dob", "")
         dob: date | None = None
         if dob_text:
-            parsed = _parse_dob(dob_text)
+            parsed = _parse_dob(dob_text, dob_format)
             if isinstance(parsed, str):
                 add(number, "dob", parsed)
                 bad = True

@@ -269,6 +269,7 @@ def bookings_import_batch(
                     first_name=r.first_name,
                     middle_name=r.middle_name,
                     last_name=r.last_name,
+                    second_last_name=r.second_last_name,
                     date_of_birth=r.date_of_birth,
                     sex=r.sex,
                     birth_country=r.birth_country,

@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from holdtrack.custody.ingest.layout import Layout
 
 
 @dataclass
@@ -19,6 +22,7 @@ class FeedRecord:
     first_name: str
     last_name: str
     middle_name: str = ""
+    second_last_name: str = ""
     date_of_birth: date | None = None
     sex: str = "U"
     birth_country: str = ""
@@ -41,6 +45,8 @@ class FeedRecord:
 # A field problem: (field, message). A mapping returns the record or the problems of its row.
 Problems = list[tuple[str, str]]
 Converter = Callable[[Mapping[str, Any], int], tuple[FeedRecord | None, Problems]]
+# A row's agency ORI, facility code and booking number, read even when its other fields are bad.
+Identity = Callable[[Mapping[str, Any]], tuple[str, str, str]]
 
 
 @dataclass(frozen=True)
@@ -59,3 +65,6 @@ class FeedMapping:
     # The value kind each column is documented to hold (``date``, ``datetime``, ``boolean``, ``number``);
     # a column whose values are mostly of another kind is reported as retyped.
     kinds: dict[str, str] = field(default_factory=dict)
+    identity: Identity | None = None
+    # The layout file the mapping was built from (every mapping is one since layouts became data).
+    layout: Layout | None = None

@@ -1,8 +1,10 @@
 """``bookings_import``: validate a whole booking-feed file, then write it in chunks (``bulk.bookings_import_batch``).
 
-- CSV (optionally gzip) or NDJSON; a named mapping reads other layouts (``pierce``).
-- Every problem is reported as ``file:row:field`` (the FOIA importer's ``RowError``). More bad rows than
-  ``max_bad_rows`` and nothing is saved.
+- CSV (optionally gzip) or NDJSON, read through a layout (``layout.py``): a shipped one by name
+  (``--mapping canonical|pierce``) or an agency's own TOML file (``--layout FILE``).
+- Every problem is a ``file:row:field`` ``RowError``; ``problems`` groups them by cause, so that one cause over
+  many rows is one line (a missing agency, a bad date format in a column). More bad rows than ``max_bad_rows``
+  and nothing is saved.
 - The good rows are written in chunks, each one transaction (persist, screen, one audit event). The run row
   is RUNNING until the last chunk commits; a killed import leaves whole chunks only and a re-run of the same
   file resumes the run, skipping the events already stored (idempotency keys).
@@ -34,8 +36,10 @@ from holdtrack.accounts.models import Role, User
 from holdtrack.accounts.services import organization_for_lea, user_ensure
 from holdtrack.core.timeutil import now
 from holdtrack.custody.ingest.bulk import Screener, bookings_import_batch
-from holdtrack.custody.ingest.canonical import CANONICAL
 from holdtrack.custody.ingest.canonical import text as cell_text
+from holdtrack.custody.ingest.layout import LayoutError, load_layout, shipped, shipped_names
+from holdtrack.custody.ingest.layout_convert import layout_mapping
+from holdtrack.custody.ingest.problems import group_errors
 from holdtrack.custody.ingest.records import FeedMapping, FeedRecord
 from holdtrack.custody.models import BookingImportRun, FeedImportStatus
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
@@ -54,9 +58,29 @@ class BookingImportError(Exception):
 
 
 def mappings() -> dict[str, FeedMapping]:
-    from holdtrack.custody.pierce import PIERCE
+    """The shipped layouts (``layouts/*.toml``) by name."""
+    return {name: _shipped_mapping(name) for name in shipped_names()}
 
-    return {m.name: m for m in (CANONICAL, PIERCE)}
+
+_SHIPPED: dict[str, FeedMapping] = {}
+
+
+def _shipped_mapping(name: str) -> FeedMapping:
+    if name not in _SHIPPED:
+        _SHIPPED[name] = layout_mapping(shipped(name))
+    return _SHIPPED[name]
+
+
+def resolve_mapping(mapping: str = "canonical", layout: Path | str | None = None) -> FeedMapping:
+    """``--layout FILE`` (validated now) or the shipped layout ``--mapping NAME``."""
+    try:
+        if layout is not None:
+            return layout_mapping(load_layout(layout))
+        if mapping not in shipped_names():
+            raise BookingImportError(f"unknown mapping {mapping!r}; known: {', '.join(shipped_names())}")
+        return _shipped_mapping(mapping)
+    except LayoutError as exc:
+        raise BookingImportError(str(exc)) from exc
 
 
 @dataclass
@@ -71,6 +95,8 @@ class BookingImportResult:
     events_created: Counter[str] = field(default_factory=Counter)
     events_skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # The errors grouped by cause, one sentence each (``problems.group_errors``).
+    problems: list[str] = field(default_factory=list)
     drift: dict[str, Any] = field(default_factory=dict)
     refused: str = ""
     run: BookingImportRun | None = None
@@ -264,6 +290,7 @@ def bookings_import(
     path: Path | str,
     fmt: str | None = None,
     mapping: str = "canonical",
+    layout: Path | str | None = None,
     max_bad_rows: int = 0,
     actor_label: str = "",
     progress: ProgressCallback | None = None,
@@ -279,10 +306,8 @@ def bookings_import(
         raise BookingImportError(f"chunk size must be positive, not {chunk_size}")
     started = now()
     path = Path(path)
-    known = mappings()
-    if mapping not in known:
-        raise BookingImportError(f"unknown mapping {mapping!r}; known: {', '.join(known)}")
-    layout = known[mapping]
+    feed = resolve_mapping(mapping, layout)
+    mapping = feed.name
     if not path.is_file():
         raise BookingImportError(f"{path}: no such file")
     if fmt is not None and fmt not in FORMATS:
@@ -302,7 +327,7 @@ def bookings_import(
         return result
     interrupted = runs.filter(status=FeedImportStatus.RUNNING).last()
 
-    reader = _Reader(path, fmt, text, layout)
+    reader = _Reader(path, fmt, text, feed)
     places = _Places()
     records: list[tuple[FeedRecord, LawEnforcementAgency, Facility]] = []
     first_row: dict[tuple[str, str], int] = {}
@@ -315,14 +340,19 @@ def bookings_import(
         if row is None:
             continue
         if row_no == 1:
-            absent = [c for c in layout.required_columns if c not in reader.seen]
+            absent = [c for c in feed.required_columns if c not in reader.seen]
             if absent and fmt == "csv":
                 raise BookingImportError(f"{name}: required columns missing: {', '.join(absent)}")
-        record, problems = layout.convert(row, row_no)
+        record, problems = feed.convert(row, row_no)
         # Agency, facility and repeats are checked even when other fields are bad: every problem is listed.
-        ori = record.agency_ori if record else cell_text(row.get("agency_ori")).upper()
-        code = record.facility_code if record else cell_text(row.get("facility_code")).upper()
-        number = record.booking_number if record else cell_text(row.get("booking_number"))
+        if record is not None:
+            ori, code, number = record.agency_ori, record.facility_code, record.booking_number
+        elif feed.identity is not None:
+            ori, code, number = feed.identity(row)
+        else:
+            ori = cell_text(row.get("agency_ori")).upper()
+            code = cell_text(row.get("facility_code")).upper()
+            number = cell_text(row.get("booking_number"))
         lea = places.lea(ori) if ori else None
         facility = places.facility(code) if code else None
         if ori and lea is None:
@@ -343,6 +373,7 @@ def bookings_import(
         records.append((record, lea, facility))
     errors = sorted([*reader.file_errors, *errors], key=lambda e: e.row)
     result.errors = errors
+    result.problems = group_errors(name, errors)
     result.rows_imported = len(records)
     result.rows_rejected = result.rows_read - len(records)
     result.drift = reader.drift()
@@ -380,8 +411,14 @@ def bookings_import(
             rows_imported=len(records),
             rows_rejected=result.rows_rejected,
             schema_drift=result.drift,
-            errors=[str(e) for e in errors[:MAX_STORED_ERRORS]],
-            options={"max_bad_rows": max_bad_rows, "format_given": fmt, "chunk_size": chunk_size},
+            # Grouped: one line per cause with its count and example rows, not thousands of repeats.
+            errors=result.problems[:MAX_STORED_ERRORS],
+            options={
+                "max_bad_rows": max_bad_rows,
+                "format_given": fmt,
+                "chunk_size": chunk_size,
+                **({"layout": str(layout)} if layout is not None else {}),
+            },
             status=FeedImportStatus.RUNNING,
             actor_label=actor_label,
         )
