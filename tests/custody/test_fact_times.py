@@ -73,3 +73,15 @@ def test_an_explicit_clock_counts_as_now(world):
     with clock(ahead):
         b = _booking(world, ahead - timedelta(hours=1))
     assert b.booked_at == ahead - timedelta(hours=1)
+
+
+def test_a_feed_row_stamped_in_the_future_is_a_row_error_and_nothing_is_saved(world, tmp_path):
+    from holdtrack.intake.bookings import bookings_import
+    from tests.custody.test_ingest import HEADER, _row, _write
+
+    good = _row(world, "FEED-OK")
+    ahead = (now() + timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    bad = _row(world, "FEED-AHEAD", booked_at=ahead, release_eligible_at="", released_at="", release_type="")
+    result = bookings_import(path=_write(tmp_path, "feed.csv", [HEADER, good, bad]))
+    assert result.refused and not Booking.objects.exists()
+    assert any(e.field == "booked_at" and "in the future" in e.message for e in result.errors), result.errors

@@ -34,7 +34,8 @@ from django.conf import settings
 
 from holdtrack.accounts.models import Role, User
 from holdtrack.accounts.services import organization_for_lea, user_ensure
-from holdtrack.core.timeutil import now
+from holdtrack.core.errors import ValidationFailed
+from holdtrack.core.timeutil import birth_date, fact_time, now
 from holdtrack.custody.ingest.bulk import Screener, bookings_import_batch
 from holdtrack.custody.ingest.canonical import text as cell_text
 from holdtrack.custody.ingest.layout import LayoutError, load_layout, shipped, shipped_names
@@ -285,6 +286,29 @@ class _Places:
         return self.facilities[code]
 
 
+def fact_problems(record: FeedRecord) -> list[tuple[str, str]]:
+    """The services' fact-time rules (core.timeutil) for the set-based path, which writes new bookings without
+    the per-event services: each problem names its field."""
+    out: list[tuple[str, str]] = []
+    checks = [
+        ("booked_at", record.booked_at, "Booking time", None, ""),
+        ("release_eligible_at", record.release_eligible_at, "Release eligibility", record.booked_at, "the booking"),
+        ("released_at", record.released_at, "Release", record.booked_at, "the booking"),
+    ]
+    for field_name, value, what, after, after_what in checks:
+        if value is None:
+            continue
+        try:
+            fact_time(value, what, not_before=after, not_before_what=after_what)
+        except ValidationFailed as exc:
+            out.append((field_name, exc.message))
+    try:
+        birth_date(record.date_of_birth)
+    except ValidationFailed as exc:
+        out.append(("date_of_birth", exc.message))
+    return out
+
+
 def bookings_import(
     *,
     path: Path | str,
@@ -361,6 +385,8 @@ def bookings_import(
             problems.append(("facility_code", f"no facility with code {code!r}"))
         elif facility is not None and lea is not None and facility.operator_id != lea.pk:
             problems.append(("facility_code", f"{code} is not operated by {ori}"))
+        if record is not None:
+            problems.extend(fact_problems(record))
         if number:
             key = (ori, number)
             if key in first_row:
