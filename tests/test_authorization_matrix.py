@@ -313,6 +313,12 @@ EXPECT: dict[str, Row] = {
             "notify",
         )
     },
+    # A warrant id that no detainer of the caller holds answers like a missing detainer.
+    "api-v1:detainers_warrant_confirm": api_write(
+        "detainers",
+        lambda s: {"detainer_id": s.ids["detainer"], "warrant_id": MISSING},
+        lambda s: {"detainer_id": s.ids["x_detainer"], "warrant_id": MISSING},
+    ),
     **{
         f"api-v1:subpoenas_{action}": api_write(
             "subpoenas", _kw("subpoena_id", "subpoena"), _x_kw("subpoena_id", "subpoena")

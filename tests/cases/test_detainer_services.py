@@ -73,8 +73,9 @@ def admin_warrant(w: World, d: Detainer, kind: str = WarrantType.I200, at=T0):  
     )
 
 
-def judicial_warrant(w: World, d: Detainer, at=T0):  # type: ignore[no-untyped-def]
-    return ds.warrant_attach(
+def judicial_warrant(w: World, d: Detainer, at=T0, confirm: bool = True):  # type: ignore[no-untyped-def]
+    """A court's warrant attached by the agency and, once the LEA has the detainer, confirmed by its counsel."""
+    warrant = ds.warrant_attach(
         actor=w.officer,
         detainer=d,
         warrant_type=WarrantType.JUDICIAL_ARREST,
@@ -84,6 +85,9 @@ def judicial_warrant(w: World, d: Detainer, at=T0):  # type: ignore[no-untyped-d
         signed_at=at,
         at=at,
     )
+    if confirm:
+        ds.warrant_confirm_judicial(actor=w.lea_counsel, warrant=warrant, at=at)
+    return warrant
 
 
 def serve(w: World, d: Detainer, at=T0 + timedelta(minutes=40)) -> Detainer:  # type: ignore[no-untyped-def]

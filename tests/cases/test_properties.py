@@ -136,7 +136,7 @@ class DetainerWorld(RuleBasedStateMachine):
 
     def _warrant(self, d: Detainer, kind: str, at: datetime | None = None) -> None:
         judicial = kind in (WarrantType.JUDICIAL_ARREST, WarrantType.JUDICIAL_WRIT)
-        ds.warrant_attach(
+        w = ds.warrant_attach(
             actor=self.w.officer,
             detainer=d,
             warrant_type=kind,
@@ -146,6 +146,8 @@ class DetainerWorld(RuleBasedStateMachine):
             signed_at=at or self.now,
             at=at or self.now,
         )
+        if judicial:  # the LEA's counsel confirms the court's warrant before a policy relies on it
+            ds.warrant_confirm_judicial(actor=self.w.lea_counsel, warrant=w, at=at or self.now)
 
     def _advance(self, hours: float, *, run_sweep: bool) -> None:
         self.now += timedelta(hours=hours)
@@ -333,7 +335,7 @@ class DetainerWorld(RuleBasedStateMachine):
             ev = evaluate(
                 d.addressed_lea,
                 on=self.now.date(),
-                judicial_warrant=d.warrants.filter(is_judicial=True).exists(),
+                judicial_warrant=d.warrants.filter(is_judicial=True, judicial_confirmed_at__isnull=False).exists(),
                 serious_conviction=d.booking.serious_conviction,
             )
             assert ev.hold_allowed, f"hold where local law forbids it: {ev.explain()}"

@@ -352,6 +352,11 @@ class Warrant(models.Model):
     court = models.CharField(max_length=120, blank=True)
     signed_at = models.DateTimeField()
     attached_at = models.DateTimeField()
+    # The receiving LEA's counsel confirms a judicial warrant before any policy reads it as judicial.
+    judicial_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    judicial_confirmed_at = models.DateTimeField(null=True, blank=True)
     document = models.ForeignKey(
         "documents.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

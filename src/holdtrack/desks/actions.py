@@ -173,6 +173,12 @@ def _warrant(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
     return Outcome("Warrant attached.")
 
 
+def _confirm_judicial(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
+    warrant = d.warrants.get(pk=int(data["warrant"]))
+    ds.warrant_confirm_judicial(actor=u, warrant=warrant, note_text=data.get("note") or "")
+    return Outcome("Judicial warrant confirmed: local law now reads it as a court's warrant.")
+
+
 def _approve(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
     ds.detainer_approve(actor=u, detainer=d)
     return Outcome("Detainer approved. It can now be transmitted to the law enforcement agency.")
@@ -472,6 +478,21 @@ ACTIONS: list[Action] = [
         f.ServeSubjectForm,
         lambda u, d: d.served_at is None and d.state in LEA_OPEN and _lea(u, d.addressed_lea_id) and _in_custody(d),
         _serve,
+    ),
+    Action(
+        "confirm-judicial",
+        DETAINER,
+        "Confirm a judicial warrant",
+        LEA_COUNSEL,
+        f.WarrantConfirmForm,
+        lambda u, d: (
+            d.state in LEA_OPEN
+            and _lea(u, d.addressed_lea_id)
+            and d.warrants.filter(is_judicial=True, judicial_confirmed_at=None).exists()
+        ),
+        _confirm_judicial,
+        hint="The agency records what it attaches; a policy that needs a judge's warrant relies on it only once "
+        "you confirm a court issued it and a judge signed it.",
     ),
     Action(
         "decide",

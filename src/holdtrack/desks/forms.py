@@ -148,6 +148,26 @@ class DetainerPrepareForm(ActionForm):
 # ------------------------------------------------------------------------------------------- detainers
 
 
+class WarrantConfirmForm(ActionForm):
+    warrant = forms.ChoiceField(label="Warrant recorded as judicial")
+    note = forms.CharField(
+        label="What you checked",
+        help_text="For example: the court's seal and case number, the judge's signature.",
+        widget=forms.Textarea,
+        max_length=2000,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        pending = [] if self.case is None else self.case.warrants.filter(is_judicial=True, judicial_confirmed_at=None)
+        choice = self.fields["warrant"]
+        assert isinstance(choice, forms.ChoiceField)
+        choice.choices = [
+            (str(w.pk), f"{w.get_warrant_type_display()}, {w.signed_by_title}, {w.court}") for w in pending
+        ]
+
+
 class WarrantAttachForm(ActionForm):
     warrant_type = forms.ChoiceField(label="Warrant", choices=_choices(WarrantType), initial=WarrantType.I200)
     number = forms.CharField(label="Warrant number", required=False, max_length=60)

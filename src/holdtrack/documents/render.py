@@ -353,7 +353,8 @@ def subject_notice(d: Detainer, lang: str, **kw: Any) -> dict[str, Any]:
     t = last_transition(CaseType.DETAINER, d.pk, "serve_subject") or last_transition(
         CaseType.DETAINER, d.pk, "approve", "prepare"
     )
-    admin_only = not d.warrants.filter(is_judicial=True).exists()
+    # Until the LEA confirmed a judicial warrant, the notice reads it the protective way: no judge signed.
+    admin_only = not d.warrants.filter(is_judicial=True, judicial_confirmed_at__isnull=False).exists()
     ctx.update(
         # Printed in the notice's language: no English words beside the facility's name and code.
         facility=f"{d.facility.name} ({d.facility.code})",

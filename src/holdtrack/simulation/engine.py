@@ -587,6 +587,10 @@ class Engine:
         ev = self.evaluation(r.lea, at, judicial=r.judicial_attached, serious=s.serious_conviction)
         decision = self.choose_decision(r, ev)
         counsel = self.lea_counsel(r.lea)
+        if r.judicial_attached:
+            # The LEA's counsel confirms the court's warrant through the same service as a real user.
+            for w in r.detainer.warrants.filter(is_judicial=True, judicial_confirmed_at__isnull=True):
+                ds.warrant_confirm_judicial(actor=counsel, warrant=w, at=at, channel=SIM)
         try:
             ds.detainer_decide(actor=counsel, detainer=r.detainer, decision=decision, at=at, channel=SIM)
         except DomainError as exc:

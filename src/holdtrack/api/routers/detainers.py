@@ -32,6 +32,7 @@ from holdtrack.cases.models import (
     WarrantType,
 )
 from holdtrack.cases.services import detainers as ds
+from holdtrack.core.errors import NotFound
 
 router = Router(tags=["detainers"])
 
@@ -49,6 +50,13 @@ class WarrantOut(Schema):
     court: str
     signed_at: datetime
     attached_at: datetime
+    judicial_confirmed_at: datetime | None = Field(
+        None, description="When the receiving LEA's counsel confirmed a court issued it; policies rely on it after"
+    )
+
+
+class ConfirmJudicialIn(Schema):
+    note: str = Field("", max_length=2000)
 
 
 class DetainerOut(Schema):
@@ -264,6 +272,23 @@ def detainers_warrant(request: HttpRequest, detainer_id: int, payload: WarrantIn
         number=payload.number,
         court=payload.court,
     )
+    return _fresh(request, d.pk)
+
+
+@router.post(
+    "/detainers/{int:detainer_id}/warrants/{int:warrant_id}/confirm-judicial",
+    response=responses({200: DetainerOut}),
+    summary="The LEA's counsel confirms a judicial warrant (a court issued it, a judge signed it)",
+    auth=need("detainers:write"),
+)
+def detainers_warrant_confirm(
+    request: HttpRequest, detainer_id: int, warrant_id: int, payload: ConfirmJudicialIn
+) -> DetainerOut:
+    user, d = _get(request, detainer_id)
+    warrant = d.warrants.filter(pk=warrant_id).first()
+    if warrant is None:
+        raise NotFound("Warrant not found on this detainer.")
+    ds.warrant_confirm_judicial(actor=user, warrant=warrant, note_text=payload.note)
     return _fresh(request, d.pk)
 
 

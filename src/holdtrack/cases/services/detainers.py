@@ -18,6 +18,7 @@ from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Organization, Org
 from holdtrack.accounts.services import organization_for_lea, system_user
 from holdtrack.audit.models import CaseType, Channel
 from holdtrack.cases import clocks
+from holdtrack.cases.judicial import judicial_problem
 from holdtrack.cases.models import (
     ACTIVE_STATES,
     AGENCY_LIFT_REASONS,
@@ -76,7 +77,9 @@ def _hold_warrants(d: Detainer) -> list[Warrant]:
 
 
 def _has_judicial_warrant(d: Detainer) -> bool:
-    return d.pk is not None and d.warrants.filter(is_judicial=True).exists()
+    # Only once the receiving LEA's counsel confirmed it: until then a policy reads the warrant as administrative
+    # (the protective reading), so the agency cannot self-certify what only a court issues.
+    return d.pk is not None and d.warrants.filter(is_judicial=True, judicial_confirmed_at__isnull=False).exists()
 
 
 def _evaluate(d: Detainer, at: datetime) -> Evaluation:
@@ -309,13 +312,9 @@ def warrant_attach(
             rule="R-WARRANT-KIND v1",
             citation="domain.md A1.3; NILC, Warrants and subpoenas 101",
         )
-    if judicial and ("immigration judge" in signed_by_title.lower() or not court.strip()):
-        raise GuardRefused(
-            "A judicial warrant names the Article III or state court that issued it; an immigration "
-            "judge is not a judicial officer for this purpose.",
-            rule="R-WARRANT-KIND v1",
-            citation="domain.md glossary: judicial warrant",
-        )
+    problem = judicial_problem(signed_by_title, court) if judicial else None
+    if problem:
+        raise GuardRefused(problem, rule="R-WARRANT-KIND v1", citation="domain.md glossary: judicial warrant")
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
         allowed_states = {S.PREPARED, S.APPROVED, S.VALIDATION_FAILED} | (
@@ -345,6 +344,46 @@ def warrant_attach(
             at=at,
             channel=channel,
             data={"warrant_id": w.pk, "warrant_type": warrant_type, "is_judicial": judicial},
+        )
+        return w
+
+
+def warrant_confirm_judicial(
+    *, actor: User, warrant: Warrant, at: datetime | None = None, note_text: str = "", channel: str = Channel.PORTAL
+) -> Warrant:
+    """The receiving LEA's counsel confirms that a warrant recorded as judicial is a court's warrant signed by a
+    judge; only then do judicial-warrant-only policies treat it as judicial."""
+    at = when(at)
+    with transaction.atomic():
+        w = locked(Warrant, warrant.pk)
+        d = locked(Detainer, w.detainer_id)
+        require_lea_party(
+            actor,
+            d.addressed_lea_id,
+            "confirm a judicial warrant",
+            roles=frozenset({Role.LEA_COUNSEL}),
+            channel=channel,
+            counterpart_office_ids=[],  # never the agency that attached it
+        )
+        if not w.is_judicial:
+            raise GuardRefused("An administrative warrant cannot be confirmed as judicial.", rule="R-WARRANT-KIND v1")
+        if w.judicial_confirmed_at is not None:
+            raise InvalidTransition(
+                f"Warrant {w.pk} was confirmed as judicial at {w.judicial_confirmed_at.isoformat()}."
+            )
+        if d.state in (S.CLOSED, *TERMINAL):
+            raise InvalidTransition(f"The detainer is '{d.get_state_display()}'.")
+        w.judicial_confirmed_by, w.judicial_confirmed_at = actor, at
+        w.save(update_fields=["judicial_confirmed_by", "judicial_confirmed_at"])
+        note(
+            d,
+            "confirm_judicial_warrant",
+            case_type=C,
+            actor=actor,
+            at=at,
+            reason=note_text,
+            channel=channel,
+            data={"warrant_id": w.pk, "court": w.court, "signed_by_title": w.signed_by_title},
         )
         return w
 
@@ -1084,4 +1123,5 @@ __all__ = [
     "hold_guard_failures",
     "notification_send",
     "warrant_attach",
+    "warrant_confirm_judicial",
 ]
