@@ -254,7 +254,7 @@ def test_subpoena_chain_through_the_forms(client):
     response = post(client, s, "petition", {"court": "S.D. Tex.", "case_number": "4:26-mc-00001"})
     c = CourtCase.objects.get(referral__subpoena=s)
     assert response.url == reverse("desks:court_case", args=[c.pk])
-    issued = local_input(now() - timedelta(hours=1))
+    issued = local_input(now())  # the court acts after the petition (minute precision, as the form has it)
     follow_ok(
         client,
         post(client, c, "record-order", {"order_type": "BRIEFING_SCHEDULE", "issued_at": issued}),

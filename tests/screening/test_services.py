@@ -11,6 +11,7 @@ import pytest
 from holdtrack.audit.models import AuditEvent, CaseType, Transition
 from holdtrack.audit.services import audit_verify
 from holdtrack.custody import services as cs
+from holdtrack.custody.identity import person_has_open_claim, person_subject_ids
 from holdtrack.custody.models import CitizenshipClaim, ClaimBasis, ClaimStatus, IdentityMatch, MatchBasis
 from holdtrack.screening import candidates as cand
 from holdtrack.screening.fs_model import probability
@@ -146,8 +147,11 @@ def test_confirming_a_booking_with_a_us_birthplace_opens_a_citizenship_claim(wor
     m = IdentityMatch.objects.get(booking=b, subject_id=p.subject_id)
     assert not CitizenshipClaim.objects.filter(subject_id=p.subject_id).exists()
     cs.identity_match_review(actor=world.officer, match=m, confirm=True, reason="photo and tattoos agree")
-    claim = CitizenshipClaim.objects.get(subject_id=p.subject_id)
+    # The claim the booking raised on the booked record now covers the confirmed person: one open claim, on
+    # either record, and the registry record's holds are frozen by it (ADR 0014).
+    claim = CitizenshipClaim.objects.get(subject_id__in=person_subject_ids(p.subject_id))
     assert claim.status == ClaimStatus.OPEN and claim.basis == ClaimBasis.US_BIRTHPLACE
+    assert person_has_open_claim(p.subject_id)
 
 
 def test_rejecting_opens_no_claim(world, reg):

@@ -44,7 +44,8 @@ def fact_time(at: datetime, what: str, *, not_before: datetime | None = None, no
         raise ValidationFailed(
             f"{what} {iso(at)} is in the future: a fact is recorded once it has happened (clock {iso(now())})."
         )
-    if not_before is not None and at < not_before:
+    # Forms and feeds give minutes: a fact stamped within the minute of what it follows is not before it.
+    if not_before is not None and at < not_before.replace(second=0, microsecond=0):
         raise ValidationFailed(f"{what} {iso(at)} cannot precede {not_before_what} ({iso(not_before)}).")
     return at
 
