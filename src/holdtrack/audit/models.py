@@ -36,8 +36,11 @@ class Chained(models.Model):
     """The chain fields, empty until the chainer fills them, once (the PostgreSQL trigger allows only that)."""
 
     chain_seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
-    chain_key = models.CharField(max_length=16, blank=True, editable=False, help_text="HMAC key id")
-    chain_link = models.CharField(max_length=64, blank=True, editable=False)
+    # Database defaults too: bulk loaders (COPY in custody.ingest) name only the columns they fill.
+    chain_key = models.CharField(
+        max_length=16, blank=True, default="", db_default="", editable=False, help_text="HMAC key id"
+    )
+    chain_link = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         abstract = True
@@ -99,7 +102,7 @@ class AuditEvent(AppendOnlyModel, Chained):
     data = models.JSONField(default=dict, blank=True)
     # The unkeyed SHA-256 chain of events recorded before ADR 0015; empty on later events. The keyed link of a
     # legacy event covers its legacy hash, which seals the old chain into the new one.
-    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    prev_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
     hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
