@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 
 from holdtrack.audit.keys import Keyring, keyring
 from holdtrack.core.timeutil import iso
@@ -104,6 +104,33 @@ def _tail(m: Models) -> tuple[int, str]:
     return best
 
 
+def _write_links(model: Any, rows: list[Any]) -> None:
+    if not rows:
+        return
+    conn = connections[model.objects.db]
+    if conn.vendor != "postgresql":
+        model.objects.bulk_update(rows, ["chain_seq", "chain_key", "chain_link"], batch_size=500)
+        return
+    # One UPDATE … FROM (VALUES …) per batch: linear, where bulk_update's CASE per column is quadratic in rows.
+    table = connection_quote(conn, model._meta.db_table)
+    for start in range(0, len(rows), 1000):
+        part = rows[start : start + 1000]
+        values = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(part))
+        params = [v for r in part for v in (r.id, r.chain_seq, r.chain_key, r.chain_link)]
+        with conn.cursor() as cur:
+            cur.execute(
+                f"UPDATE {table} AS t SET chain_seq = v.seq, chain_key = v.kid, chain_link = v.link "  # noqa: S608
+                f"FROM (VALUES {values}) AS v(id, seq, kid, link) WHERE t.id = v.id AND t.chain_seq IS NULL",
+                params,
+            )
+            if cur.rowcount != len(part):
+                raise RuntimeError("audit chaining raced another chainer; batch rolled back")
+
+
+def connection_quote(conn: Any, name: str) -> str:
+    return str(conn.ops.quote_name(name))
+
+
 def chain_batch(m: Models | None = None, *, batch: int = BATCH, ring: Keyring | None = None) -> int:
     """Chain up to ``batch`` pending rows in one transaction; returns how many were chained."""
     m = m or default_models()
@@ -130,11 +157,8 @@ def chain_batch(m: Models | None = None, *, batch: int = BATCH, ring: Keyring | 
             seq += 1
             row.chain_seq, row.chain_key = seq, kid
             row.chain_link = prev = link_of(secret, prev, seq, kid, payload(row))
-        fields = ["chain_seq", "chain_key", "chain_link"]
-        if events:
-            m.event.objects.bulk_update(events, fields, batch_size=500)
-        if transitions:
-            m.transition.objects.bulk_update(transitions, fields, batch_size=500)
+        _write_links(m.event, events)
+        _write_links(m.transition, transitions)
         m.head.objects.filter(pk=head.pk).update(last_hash=prev, count=seq)
         return len(rows)
 
