@@ -32,7 +32,12 @@ class Command(BaseCommand):
         p.add_argument("--out", type=Path)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, "_" + options["what"].replace("-", "_"))(options)
+        try:
+            getattr(self, "_" + options["what"].replace("-", "_"))(options)
+        except ModuleNotFoundError as exc:
+            if exc.name != "cryptography":
+                raise
+            raise CommandError("Checkpoints need the 'cryptography' package (Ed25519); it is not installed.") from exc
 
     def _verify(self, options: dict[str, Any]) -> None:
         from holdtrack.audit.checkpoint import CheckpointError, load
