@@ -256,11 +256,12 @@ def walk(
 def follow(stop: Any, *, interval: float = 2.0, log: Any = None) -> None:
     """Chain every ``interval`` seconds until ``stop`` (a threading.Event) is set: how events get their links
     within seconds (the in-process worker runs this in a thread; ``holdtrack audit chain --follow`` as a process)."""
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connection
 
     while not stop.is_set():
         try:
-            close_old_connections()
+            if not connection.in_atomic_block:  # a long-lived thread drops dead connections, never an open transaction
+                close_old_connections()
             audit_chain()
         except Exception:  # keep following: a failed batch is retried at the next tick, nothing is lost
             if log is not None:

@@ -53,6 +53,31 @@ def triggers_backward(apps, schema_editor):
         schema_editor.execute(BACKWARD, params=None)
 
 
+def legacy_chain_problem(event_model) -> str:
+    """Re-check the unkeyed chain before sealing it, so a database tampered with before the upgrade says so
+    instead of having its history blessed silently. Returns "" when it holds."""
+    import hashlib
+
+    from holdtrack.audit.chain import canonical
+    from holdtrack.core.timeutil import iso
+
+    prev, n = "0" * 64, 0
+    for e in event_model.objects.exclude(hash=None).order_by("id").iterator(chunk_size=5000):
+        payload = {
+            "at": iso(e.at),
+            "actor_id": e.actor_id,
+            "actor_role": e.actor_role,
+            "action": e.action,
+            "entity_type": e.entity_type,
+            "entity_id": str(e.entity_id),
+            "data": e.data,
+        }
+        if e.prev_hash != prev or hashlib.sha256((prev + canonical(payload)).encode()).hexdigest() != e.hash:
+            return f"legacy audit chain broken at event {e.id} after {n} events"
+        prev, n = e.hash, n + 1
+    return ""
+
+
 def seal(apps, schema_editor):
     from holdtrack.audit.chain import Models, audit_chain
 
@@ -61,6 +86,11 @@ def seal(apps, schema_editor):
         apps.get_model("audit", "Transition"),
         apps.get_model("audit", "ChainHead"),
     )
+    problem = legacy_chain_problem(models.event)
+    if problem:
+        # Sealed all the same (refusing would leave the database unmigrated and unprotected), but said loudly:
+        # the events from that one on were already altered before the keyed chain existed.
+        print(f"\n  WARNING: {problem}; sealing the chain as found.")
     if models.event.objects.exists() or models.transition.objects.exists():
         audit_chain(models)
 
