@@ -4,11 +4,14 @@ so an old database verifies; and the chainer runs from the worker (thread and pe
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import json
 from contextlib import redirect_stdout
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -69,6 +72,14 @@ def test_the_legacy_chain_is_sealed_by_the_migration(broken):
     assert pending_count() == 0
     report = audit_verify(chain_first=False)
     assert report.ok and report.checked == report.events == 5
+    seal = Path(settings.VAR_DIR) / "audit-seal-checkpoint.json"
+    if importlib.util.find_spec("cryptography") is not None:
+        from holdtrack.audit.checkpoint import load
+
+        assert str(seal) in output
+        cp = load(seal.read_text())
+        assert (cp.seq, cp.head) == (5, report.head)
+        assert audit_verify(checkpoint=cp).ok
 
 
 def test_follow_chains_until_stopped(db):

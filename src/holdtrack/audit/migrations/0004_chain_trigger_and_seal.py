@@ -3,7 +3,8 @@
 1. On PostgreSQL the append-only trigger now lets one UPDATE through: the chainer filling a row's empty chain
    fields, and nothing else of the row. Every other UPDATE, a second chaining, and every DELETE stay refused.
 2. Seal: every existing event (with its legacy unkeyed hash) and every existing transition is chained under
-   the keyed scheme now, so an old database verifies and its legacy chain can no longer be rewritten unnoticed.
+   the keyed scheme now, so an old database verifies and its legacy chain can no longer be rewritten unnoticed,
+   and a first signed checkpoint is written to ``HOLDTRACK_VAR_DIR/audit-seal-checkpoint.json``.
 """
 
 from django.db import migrations
@@ -93,6 +94,32 @@ def seal(apps, schema_editor):
         print(f"\n  WARNING: {problem}; sealing the chain as found.")
     if models.event.objects.exists() or models.transition.objects.exists():
         audit_chain(models)
+        write_seal_checkpoint(models)
+
+
+def write_seal_checkpoint(models) -> None:
+    """The first checkpoint (issue 11 item 8): written beside the keys, to be copied off the machine."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from holdtrack.audit.chain import walk
+
+    try:
+        from holdtrack.audit import checkpoint
+    except ModuleNotFoundError:  # pragma: no cover - checkpoint needs cryptography
+        return
+    w = walk(models)
+    if not w.ok or w.checked == 0:
+        return
+    try:
+        text = checkpoint.sign(w.checked, w.head, w.head_key, w.events, w.transitions)
+    except ModuleNotFoundError:
+        print("\n  cryptography not installed: no seal checkpoint written (run `holdtrack audit checkpoint`).")
+        return
+    out = Path(settings.VAR_DIR) / "audit-seal-checkpoint.json"
+    out.write_text(text)
+    print(f"\n  Sealed {w.checked} links; checkpoint {out} — copy it off this machine.")
 
 
 class Migration(migrations.Migration):
