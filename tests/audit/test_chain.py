@@ -179,3 +179,54 @@ def test_trigger_lets_only_the_one_chaining_update_through(db):
             cur.execute("UPDATE audit_auditevent SET chain_link = 'x' WHERE id = %s", [event.pk])
         with pytest.raises(Exception, match="append-only"), transaction.atomic():
             cur.execute("UPDATE audit_auditevent SET chain_seq = NULL WHERE id = %s", [event.pk])
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_appends_never_wait_on_the_chainer_and_two_chainers_never_collide():
+    """Issue 12's constraint, on real connections: while a chainer holds its lock, a writer's audit event and
+    transition commit at once (a 300 ms lock timeout would fail them); two chainers together link each row once."""
+    import threading
+
+    from django.db import connections
+
+    held, release = threading.Event(), threading.Event()
+
+    def chainer_holding_its_lock() -> None:
+        with transaction.atomic():
+            ChainHead.objects.get_or_create(pk=1)
+            ChainHead.objects.select_for_update().get(pk=1)
+            held.set()
+            release.wait(10)
+        connections.close_all()
+
+    t = threading.Thread(target=chainer_holding_its_lock)
+    t.start()
+    try:
+        assert held.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL lock_timeout = '300ms'")
+            for i in range(20):
+                audit_record(actor=None, action="detainer.view", entity_type="detainer", entity_id=i)
+            transition_record(
+                case_type="detainer", case_id=1, name="prepare", source="", target="DRAFT", actor=None, at=now()
+            )
+    finally:
+        release.set()
+        t.join()
+
+    counts: list[int] = []
+
+    def chain() -> None:
+        counts.append(audit_chain(batch=5))
+        connections.close_all()
+
+    threads = [threading.Thread(target=chain) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sum(counts) == 21 and pending_count() == 0
+    report = audit_verify(chain_first=False)
+    assert report.ok and report.checked == 21
