@@ -12,7 +12,7 @@ from django.db import connection, transaction
 
 from holdtrack.audit.export import export_events, iter_events
 from holdtrack.audit.invariants import check_events
-from holdtrack.audit.models import AuditEvent
+from holdtrack.audit.models import AuditEvent, Transition
 from holdtrack.audit.services import audit_verify
 from holdtrack.cases.models import DetainerState, OutcomeGroup
 from holdtrack.cases.services import detainers as ds
@@ -149,15 +149,16 @@ def _tamper(event_id: int) -> None:
 
 def test_audit_chain_verifies_and_reports_the_first_tampered_event(lifecycle):
     report = audit_verify()
-    assert report.ok and report.checked == AuditEvent.objects.count() > 10
+    assert report.ok and report.checked == AuditEvent.objects.count() + Transition.objects.count() > 10
     ids = list(AuditEvent.objects.order_by("id").values_list("id", flat=True))
     victim = ids[len(ids) // 2]
+    position = AuditEvent.objects.get(pk=victim).chain_seq
     _tamper(victim)
     report = audit_verify()
     assert not report.ok
-    assert report.first_bad_id == victim
-    assert report.checked == ids.index(victim)
-    assert "hash" in report.problem
+    assert (report.bad_table, report.first_bad_id, report.bad_seq) == ("event", victim, position)
+    assert report.checked == position - 1
+    assert "keyed link" in report.problem
 
 
 def test_audit_verify_command(lifecycle):
@@ -170,4 +171,4 @@ def test_audit_verify_command(lifecycle):
     with pytest.raises(CommandError) as exc:
         call_command("audit", "verify", stdout=io.StringIO())
     assert exc.value.returncode == 1
-    assert f"at event {victim}" in str(exc.value)
+    assert f"(event {victim})" in str(exc.value)

@@ -23,7 +23,7 @@ class AuditEventAdmin(ServiceOwnedAdmin):
 
     list_display = ("id", "at", "action", "entity_type", "entity_id", "actor", "actor_role")
     list_filter = ("entity_type", "actor_role", "action")
-    search_fields = ("action", "=entity_id", "actor__username", "=hash")
+    search_fields = ("action", "=entity_id", "actor__username", "=hash", "=chain_link")
     date_hierarchy = "at"
     ordering = ("-id",)
     list_select_related = ("actor",)

@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Max
 
-from holdtrack.audit.models import AuditEvent, ChainHead, Channel, Transition
-from holdtrack.core.timeutil import iso, now
+from holdtrack.audit.chain import audit_chain, canonical, pending_count, walk
+from holdtrack.audit.models import AuditEvent, Channel, Transition
+from holdtrack.core.timeutil import now
 
 
 def _canonical(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _event_hash(prev_hash: str, payload: dict[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + _canonical(payload)).encode()).hexdigest()
-
-
-def _payload(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "at": iso(event.at),
-        "actor_id": event.actor_id,
-        "actor_role": event.actor_role,
-        "action": event.action,
-        "entity_type": event.entity_type,
-        "entity_id": str(event.entity_id),
-        "data": event.data,
-    }
+    return canonical(payload)
 
 
 def audit_record(
@@ -44,26 +27,20 @@ def audit_record(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one event to the hash chain. The chain head row is locked so concurrent writers queue.
+    """Append one event. It is a plain insert: no shared row is locked, so no request waits on another's audit
+    event; the chainer gives it its keyed link within seconds (``holdtrack.audit.chain``, ADR 0015).
 
-    No savepoint: a failed audit write must fail the caller's whole transaction, never be caught and skipped.
+    It joins the caller's transaction: an audit write that fails fails the caller's write with it.
     """
-    with transaction.atomic(savepoint=False):
-        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
-        event = AuditEvent(
-            at=at or now(),
-            actor=actor,
-            actor_role=getattr(actor, "role", "") or "",
-            action=action,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            data=json.loads(_canonical(data or {})),
-            prev_hash=head.last_hash,
-        )
-        event.hash = _event_hash(head.last_hash, _payload(event))
-        event.save()
-        ChainHead.objects.filter(pk=1).update(last_hash=event.hash, count=head.count + 1)
-        return event
+    return AuditEvent.objects.create(
+        at=at or now(),
+        actor=actor,
+        actor_role=getattr(actor, "role", "") or "",
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        data=json.loads(_canonical(data or {})),
+    )
 
 
 @dataclass(frozen=True)
@@ -72,29 +49,45 @@ class ChainReport:
     checked: int
     first_bad_id: int | None = None
     problem: str = ""
+    unchained: int = 0
+    bad_table: str = ""
+    bad_seq: int | None = None
+    events: int = 0
+    transitions: int = 0
+    head: str = ""
+    head_key: str = ""
 
 
-def audit_verify(batch: int = 5000) -> ChainReport:
-    """Recompute every hash from the first event; report the first event that does not fit."""
-    prev = "0" * 64
-    checked = 0
-    last_id = 0
-    while True:
-        events = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch])
-        if not events:
-            break
-        for event in events:
-            if event.prev_hash != prev:
-                return ChainReport(False, checked, event.id, "prev_hash does not match the preceding event")
-            if _event_hash(prev, _payload(event)) != event.hash:
-                return ChainReport(False, checked, event.id, "content does not match its hash")
-            prev = event.hash
-            checked += 1
-            last_id = event.id
-    head = ChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_hash != prev or head.count != checked):
-        return ChainReport(False, checked, None, "chain head does not match the last event (events removed?)")
-    return ChainReport(True, checked)
+def audit_verify(batch: int = 5000, *, checkpoint: Any | None = None, chain_first: bool = True) -> ChainReport:
+    """Chain what is pending, then recompute every keyed link from position 1 and report the first that does
+    not fit. With a (signature-checked) ``checkpoint``, also require that the chain still reaches the
+    checkpoint's position with the checkpoint's head link: a cut tail or a rebuilt chain fails here."""
+    if chain_first:
+        audit_chain()
+    remember = frozenset({checkpoint.seq}) if checkpoint is not None else frozenset()
+    w = walk(batch=batch, remember=remember)
+    unchained = pending_count()
+    base = ChainReport(
+        True,
+        w.checked,
+        unchained=unchained,
+        events=w.events,
+        transitions=w.transitions,
+        head=w.head,
+        head_key=w.head_key,
+    )
+    if not w.ok:
+        return replace(
+            base, ok=False, first_bad_id=w.bad_id, problem=w.problem, bad_table=w.bad_table, bad_seq=w.bad_seq
+        )
+    if checkpoint is not None and checkpoint.seq > 0:
+        if w.checked < checkpoint.seq:
+            problem = f"chain ends at position {w.checked} but the checkpoint saw {checkpoint.seq} (tail removed)"
+            return replace(base, ok=False, problem=problem, bad_seq=w.checked + 1)
+        if w.links_at.get(checkpoint.seq) != checkpoint.head:
+            problem = f"link at position {checkpoint.seq} is not the checkpoint's head (chain rebuilt or replaced)"
+            return replace(base, ok=False, problem=problem, bad_seq=checkpoint.seq)
+    return base
 
 
 def transition_record(

@@ -38,6 +38,12 @@ if not SECRET_KEY:
     # Embedded/demo default only; production sets HOLDTRACK_PRODUCTION=1 and a real key.
     SECRET_KEY = "holdtrack-embedded-demo-key-not-for-production"  # noqa: S105
 
+# Audit chain keys (ADR 0015, docs/security.md): outside the database. Empty → generated into VAR_DIR on first
+# use (embedded mode); production must set HOLDTRACK_AUDIT_KEY and HOLDTRACK_AUDIT_SIGNING_KEY.
+HOLDTRACK_AUDIT_KEY = os.environ.get("HOLDTRACK_AUDIT_KEY", "")
+HOLDTRACK_AUDIT_RETIRED_KEYS = os.environ.get("HOLDTRACK_AUDIT_RETIRED_KEYS", "")
+HOLDTRACK_AUDIT_SIGNING_KEY = os.environ.get("HOLDTRACK_AUDIT_SIGNING_KEY", "")
+
 ALLOWED_HOSTS = [h for h in os.environ.get("HOLDTRACK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [

@@ -4,6 +4,7 @@ server) or as its own process for the distributed scale (``holdtrack run_huey``)
 from __future__ import annotations
 
 import logging
+import threading
 
 from django.utils.module_loading import autodiscover_modules
 from huey.consumer import Consumer
@@ -20,6 +21,7 @@ class InProcessConsumer(Consumer):
 
 
 _consumer: InProcessConsumer | None = None
+_chainer: tuple[threading.Thread, threading.Event] | None = None
 
 
 def start_in_process_worker(workers: int = 1) -> InProcessConsumer:
@@ -32,11 +34,28 @@ def start_in_process_worker(workers: int = 1) -> InProcessConsumer:
         )
         _consumer.start()
         log.info("in-process task worker started (%s)", type(HUEY).__name__)
+        _start_chainer()
     return _consumer
 
 
+def _start_chainer() -> None:
+    """Audit events are inserted unchained (no request waits on a chain lock); this thread links them every
+    two seconds. Its own thread, so a long task (a report refresh) never delays the chain."""
+    global _chainer
+    from holdtrack.audit.chain import follow
+
+    stop = threading.Event()
+    thread = threading.Thread(target=follow, args=(stop,), kwargs={"log": log}, name="audit-chainer", daemon=True)
+    thread.start()
+    _chainer = (thread, stop)
+
+
 def stop_in_process_worker() -> None:
-    global _consumer
+    global _consumer, _chainer
+    if _chainer is not None:
+        _chainer[1].set()
+        _chainer[0].join(timeout=10)
+        _chainer = None
     if _consumer is not None:
         _consumer.stop(graceful=True)
         _consumer = None

@@ -114,7 +114,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "entity": f"{e.entity_type} {e.entity_id}",
                 "actor": e.actor.username if e.actor else "—",
                 "actor_role": presenters.ROLE_LABELS.get(e.actor_role, e.actor_role or "—"),
-                "hash": e.hash[:12],
+                "hash": e.link[:12] or "pending",
             }
             for e in events
         ]

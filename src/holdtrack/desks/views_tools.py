@@ -156,7 +156,7 @@ def _audit_rows(events: Any) -> list[dict[str, Any]]:
             "organization": e.actor.organization.name if e.actor and e.actor.organization else "—",
             "action": e.action,
             "entity": f"{e.entity_type} {e.entity_id}",
-            "hash": e.hash[:12],
+            "hash": e.link[:12] or "pending",
         }
         for e in events
     ]

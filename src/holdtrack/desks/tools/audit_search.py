@@ -154,7 +154,7 @@ def csv_rows(qs: QuerySet[AuditEvent]) -> Iterator[str]:
             e.entity_type,
             e.entity_id,
             json.dumps(e.data, sort_keys=True, separators=(",", ":")),
-            e.hash,
+            e.link,
         ]
         yield writer.writerow([_safe_cell(c) for c in row])
 
