@@ -94,8 +94,24 @@ def test_only_an_authorized_official_signs(world):
     unauthorized = UserFactory(role="AGENCY_SUPERVISOR", organization=world.office, title="Supervisory Officer")
     with pytest.raises(GuardRefused) as info:
         ss.subpoena_issue(actor=unauthorized, subpoena=s)
-    assert info.value.rule == "R-SUBPOENA-AUTHORITY v1"
+    assert info.value.rule == "R-SUBPOENA-AUTHORITY v2"
     assert "8 CFR 287.4(a)(1)" in str(info.value)
+    # Any non-empty text was enough before: a title outside 8 CFR 287.4(a)(1) without a delegation is refused.
+    self_styled = UserFactory(
+        role="AGENCY_SUPERVISOR",
+        organization=world.office,
+        title="Supervisory Detention and Deportation Officer",
+        subpoena_authority="Supervisory Detention and Deportation Officer",
+    )
+    with pytest.raises(GuardRefused, match="not an official named"):
+        ss.subpoena_issue(actor=self_styled, subpoena=s)
+    delegated = UserFactory(
+        role="AGENCY_SUPERVISOR",
+        organization=world.office,
+        title="Supervisory Detention and Deportation Officer",
+        subpoena_authority="Delegated under 8 CFR 2.1 by Field Office Director order 2026-07",
+    )
+    assert ss.subpoena_issue(actor=delegated, subpoena=draft(world)).issued_by == delegated
     other = make_world(suffix=" (other)")
     with pytest.raises(NotPermitted, match="issuing office"):
         ss.subpoena_issue(actor=other.supervisor, subpoena=s)

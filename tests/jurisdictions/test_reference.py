@@ -223,3 +223,23 @@ def test_management_command_prints_counts() -> None:
     text = out.getvalue()
     assert "3,235" in text and "858" in text
     assert Jurisdiction.objects.filter(level=Level.COUNTY).count() == 3235
+
+
+def test_a_policy_version_cannot_be_deleted_in_the_admin_and_its_approver_is_the_signed_in_user(db, client):
+    from django.urls import reverse
+
+    from holdtrack.accounts.models import Role
+    from holdtrack.jurisdictions.models import Policy
+    from tests.factories import UserFactory, make_world
+
+    w = make_world()
+    root = UserFactory(role=Role.ADMIN, is_staff=True, is_superuser=True, first_name="Ada", last_name="Admin")
+    client.force_login(root)
+    from tests.factories import make_policy
+
+    policy = make_policy(w.lea.jurisdiction, "TEST-NODELETE")
+    delete = client.post(reverse("admin:jurisdictions_policy_delete", args=[policy.pk]), {"post": "yes"})
+    assert delete.status_code == 403
+    assert Policy.objects.filter(pk=policy.pk).exists()
+    add = client.get(reverse("admin:jurisdictions_policy_add"))
+    assert add.status_code == 200 and 'name="approved_by"' not in add.content.decode()

@@ -83,9 +83,22 @@ class PolicyAdmin(AuditedAdmin):
     list_select_related = ("jurisdiction", "lea")
     EDITABLE_AFTER_SAVE = ("effective_to", "source_url")
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Decisions stored on cases cite a policy version: a version that no longer applies gets an end date
+        # (``effective_to``), it is never deleted.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            # Who approved a version is the signed-in administrator who entered it, not a free-text name.
+            user = request.user
+            name = getattr(user, "get_full_name", lambda: "")() or user.get_username()
+            obj.approved_by = f"{name} (user {user.pk})"
+        super().save_model(request, obj, form, change)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
-            return ()
+            return ("approved_by",)
         return tuple(
             f.name
             for f in Policy._meta.get_fields()

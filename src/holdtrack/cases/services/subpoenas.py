@@ -16,6 +16,7 @@ from holdtrack.accounts.services import system_user
 from holdtrack.audit.models import CaseType, Channel
 from holdtrack.audit.services import audit_record, transition_record
 from holdtrack.cases import clocks
+from holdtrack.cases import subpoena_authority as authority
 from holdtrack.cases.models import (
     CourtCase,
     CourtOrder,
@@ -38,6 +39,7 @@ from holdtrack.cases.services._base import (
     step,
     when,
 )
+from holdtrack.cases.subpoena_authority import authority_problem
 from holdtrack.core.errors import GuardRefused, InvalidTransition, NotPermitted, ValidationFailed
 from holdtrack.core.timeutil import fact_time
 from holdtrack.custody.models import Subject
@@ -123,12 +125,13 @@ def subpoena_issue(*, actor: User, subpoena: Subpoena, at: datetime | None = Non
             roles=frozenset({Role.AGENCY_SUPERVISOR}),
             counterpart_lea_id=s.recipient_lea_id,
         )
-        if not actor.subpoena_authority.strip():
+        problem = None if actor.role == Role.SYSTEM else authority_problem(actor.title, actor.subpoena_authority)
+        if problem:
             raise GuardRefused(
-                "Only an official authorized under 8 CFR 287.4(a)(1), or delegated under 8 CFR 2.1, "
-                "may sign a subpoena.",
-                rule="R-SUBPOENA-AUTHORITY v1",
-                citation="8 CFR 287.4(a)(1)",
+                "Only an official authorized under 8 CFR 287.4(a)(1), or delegated under 8 CFR 2.1, may sign a "
+                f"subpoena: {problem}",
+                rule=authority.VERSION,
+                citation=authority.CITATION,
             )
         s.issued_by, s.issued_at, s.issuing_official_title = actor, at, actor.title or actor.subpoena_authority
         step(
@@ -137,7 +140,12 @@ def subpoena_issue(*, actor: User, subpoena: Subpoena, at: datetime | None = Non
             case_type=SUB,
             actor=actor,
             at=at,
-            data={"authority": actor.subpoena_authority, "title": s.issuing_official_title, "is_judicial": False},
+            data={
+                "authority": actor.subpoena_authority,
+                "title": s.issuing_official_title,
+                "authority_list": authority.VERSION,
+                "is_judicial": False,
+            },
         )
         return s
 
