@@ -17,8 +17,8 @@ The rules (each an indexed equi-join; their union is retrieved, the same rules s
 10. same DOB, booking middle-name sound = registry surname sound — a surname written in the middle name
 
 A sound is the Soundex of the first surname token / of the canonical given name (nicknames resolved). A
-booking with no DOB gets no biographic candidates: without it a name match cannot reach the review
-threshold against a large registry, so retrieving thousands of namesakes would only cost time.
+booking with no DOB is retrieved by one rule of its own — the same normalised given name and surname, through
+the sounds index — and scored against a stricter threshold (``services.NO_DOB_REVIEW_THRESHOLD``).
 At most ``MAX_CANDIDATES`` candidates are kept per booking (lowest subject ids first, deterministic); with
 these rules a booking has about 5–20 candidates at 1,000,000 subjects.
 """
@@ -74,10 +74,10 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
     """For each booking's keys, its registry candidates as (subject id, record)."""
     out: list[list[tuple[int, Rec]]] = [[] for _ in keys]
     idx = [i for i, k in enumerate(keys) if k.dob is not None and (k.last_sound or k.first_sound)]
-    if not idx:
-        return out
     table = RegistryKey._meta.db_table
-    rows: list[tuple[Any, ...]] = []
+    rows: list[tuple[Any, ...]] = _without_dob(keys, table)
+    if not idx:
+        return _collect(out, rows)
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             head = (
@@ -98,7 +98,7 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
             ]
             if len(idx) < PLANNER_HINT_FROM:
                 cur.execute(head + _union(table), params)
-                rows = cur.fetchall()
+                rows.extend(cur.fetchall())
             else:
                 with transaction.atomic():
                     # A batch is a few thousand index probes: nested loops over the indexes beat hashing the
@@ -111,7 +111,7 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
                     prev = cur.fetchone()
                     try:
                         cur.execute(head + _union(table), params)
-                        rows = cur.fetchall()
+                        rows.extend(cur.fetchall())
                     finally:
                         cur.execute(
                             "SELECT set_config('enable_hashjoin', %s, true), set_config('enable_mergejoin', %s, true)",
@@ -131,6 +131,46 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
                     f"WITH b(i, dob, dob_sw, ls, fs, ym, md, ls2, ms) AS (VALUES {values}) " + _union(table), params
                 )
                 rows.extend(cur.fetchall())
+    return _collect(out, rows)
+
+
+def _without_dob(keys: Sequence[Keys], table: str) -> list[tuple[Any, ...]]:
+    """Candidates of bookings without a DOB: the same normalised given name and surname (the sounds index
+    narrows the probe; the exact names keep namesakes of other spellings out)."""
+    idx = [i for i, k in enumerate(keys) if k.dob is None and k.last_sound and k.first_sound and k.last_norm]
+    if not idx:
+        return []
+    rows: list[tuple[Any, ...]] = []
+    rule = "k.last_sound = b.ls AND k.first_sound = b.fs AND k.first_canon = b.fc AND k.last_norm = b.ln"
+    select = f"SELECT b.i, k.subject_id, {_COLS} FROM b JOIN {table} k ON {rule}"  # noqa: S608
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            head = "WITH b AS (SELECT * FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+            cur.execute(
+                head + "AS b(i, ls, fs, fc, ln)) " + select,
+                [
+                    idx,
+                    [keys[i].last_sound for i in idx],
+                    [keys[i].first_sound for i in idx],
+                    [keys[i].first_canon for i in idx],
+                    [keys[i].last_norm for i in idx],
+                ],
+            )
+            rows = cur.fetchall()
+        else:
+            for start in range(0, len(idx), SQLITE_CHUNK):
+                part = idx[start : start + SQLITE_CHUNK]
+                params: list[Any] = []
+                for i in part:
+                    k = keys[i]
+                    params += [i, k.last_sound, k.first_sound, k.first_canon, k.last_norm]
+                values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(part))
+                cur.execute(f"WITH b(i, ls, fs, fc, ln) AS (VALUES {values}) " + select, params)
+                rows.extend(cur.fetchall())
+    return rows
+
+
+def _collect(out: list[list[tuple[int, Rec]]], rows: list[tuple[Any, ...]]) -> list[list[tuple[int, Rec]]]:
     for r in rows:
         dob = r[8]
         rec: Rec = (

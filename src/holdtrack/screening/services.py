@@ -34,6 +34,8 @@ from holdtrack.screening.models import RegistryKey, ScreeningModel
 
 # Match probability for the review queue: recall matters more than precision here (an officer decides),
 # chosen on synthetic data (docs/screening.md).
+# Without a date of birth only names (and sex, country, FBI number) speak: a proposal needs this probability.
+NO_DOB_REVIEW_THRESHOLD = 0.5
 DEFAULT_REVIEW_THRESHOLD = 0.2
 MAX_PROPOSALS_PER_BOOKING = 5
 BIOMETRIC_VERSION = "biometric-fbi-ucn"
@@ -344,6 +346,9 @@ def screen_bookings(
     version = model.version if model else ""
     threshold = model.review_threshold if model else None
     min_weight = math.log2(threshold / (1 - threshold)) if threshold else math.inf
+    # A booking without a date of birth is screened on names and the other fields, against a stricter bar.
+    no_dob_threshold = max(threshold, NO_DOB_REVIEW_THRESHOLD) if threshold else None
+    no_dob_weight = math.log2(no_dob_threshold / (1 - no_dob_threshold)) if no_dob_threshold else math.inf
     result = ScreenResult(screened=len(bookings), model_version=version, review_threshold=threshold)
     if not bookings:
         return result
@@ -373,12 +378,13 @@ def screen_bookings(
         for i, cands in zip(need, retrieved, strict=True):
             own = bookings[i].subject_id
             rec = cand.booking_rec(keys[i], fbis[i])
+            bar, bar_p = (min_weight, threshold) if keys[i].dob is not None else (no_dob_weight, no_dob_threshold)
             scored = []
             for sid, other in cands:
                 if sid == own:
                     continue
                 w = scorer.weight(rec, other)
-                if w >= min_weight:
+                if w >= bar:
                     scored.append((w, sid, other))
             result.candidates += len(cands)
             scored.sort(key=lambda t: (-t[0], t[1]))
@@ -391,7 +397,7 @@ def screen_bookings(
                 explanations[(i, sid)] = {
                     "basis": MatchBasis.BIOGRAPHIC,
                     "model_version": version,
-                    "review_threshold": threshold,
+                    "review_threshold": bar_p,
                     "prior": {"probability": scorer.prior, "weight": scorer.prior_weight},
                     "comparisons": terms,
                     "total_weight": total,

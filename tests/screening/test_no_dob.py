@@ -1,0 +1,40 @@
+"""Bookings without a date of birth are screened on names and the other fields, against a stricter threshold
+(issue 10), instead of not at all."""
+
+from __future__ import annotations
+
+import pytest
+
+from holdtrack.custody import services as cs
+from holdtrack.custody.models import IdentityMatch, MatchBasis
+from holdtrack.screening.services import NO_DOB_REVIEW_THRESHOLD, screen_booking
+from tests.factories import T0
+from tests.screening.test_services import reg  # noqa: F401 - the registry fixture
+
+pytestmark = pytest.mark.django_db
+
+
+def _book_without_dob(world, first: str, last: str, number: str):  # type: ignore[no-untyped-def]
+    subject = cs.subject_create(actor=world.booking_clerk, first_name=first, last_name=last, sex="M")
+    return cs.booking_create(
+        actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0
+    )
+
+
+def test_a_booking_without_a_dob_gets_candidates_by_name_and_the_stricter_threshold(world, reg):  # noqa: F811
+    people, _ = reg
+    p = people[7]
+    b = _book_without_dob(world, p.first_name, p.last_name, "NODOB-1")
+    result = screen_booking(actor=world.booking_clerk, booking=b)
+    assert result.candidates >= 1  # retrieved, not skipped
+    for m in IdentityMatch.objects.filter(booking=b):
+        assert m.basis == MatchBasis.BIOGRAPHIC
+        assert m.score is not None and m.score >= NO_DOB_REVIEW_THRESHOLD
+        assert m.explanation["review_threshold"] == NO_DOB_REVIEW_THRESHOLD
+
+
+def test_a_booking_without_a_dob_and_an_unknown_name_gets_no_candidates(world, reg):  # noqa: F811
+    b = _book_without_dob(world, "Zzyzx", "Qwertyuiop", "NODOB-2")
+    result = screen_booking(actor=world.booking_clerk, booking=b)
+    assert result.candidates == 0
+    assert not IdentityMatch.objects.filter(booking=b).exists()
