@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import platform
 import subprocess
@@ -341,7 +342,7 @@ def splink_run(variant: str, registry_ids: set[str], booking_numbers: set[str], 
             ]
         )
 
-    comparisons = [
+    comparisons: list[Any] = [
         cl.JaroWinklerAtThresholds("given_name", [0.92, 0.8]),
         cl.JaroWinklerAtThresholds("surname", [0.92, 0.8]),
         cl.LevenshteinAtThresholds("dob", [1]),  # exact / one character / different
@@ -349,7 +350,7 @@ def splink_run(variant: str, registry_ids: set[str], booking_numbers: set[str], 
     if with_id:
         comparisons.append(cl.LevenshteinAtThresholds("soc_sec_id", [2]))
     # Blocking: DOB-based like ours, plus name-prefix rules that also reach a missing or corrupted DOB.
-    rules = [
+    rules: list[Any] = [
         block_on("dob"),
         block_on("substr(surname, 1, 2)", "substr(dob, 1, 4)"),
         block_on("substr(given_name, 1, 2)", "substr(dob, 5, 4)"),
@@ -387,7 +388,15 @@ def splink_run(variant: str, registry_ids: set[str], booking_numbers: set[str], 
             raise RuntimeError("link_only predicted a pair within one table")
         booking, reg = (ur, ul) if sl == "registry" else (ul, ur)
         pairs.append([str(booking), str(reg), float(p), "SPLINK"])
-    return {"proposals": pairs, "candidates": len(df), "t_train": t_train, "t_predict": t_predict}
+    # The estimated weights (bits) per level, to set beside holdtrack's.
+    weights: dict[str, dict[str, float]] = {}
+    for comp in linker.misc.save_model_to_json()["comparisons"]:
+        levels = weights.setdefault(comp["output_column_name"], {})
+        for lv in comp["comparison_levels"]:
+            m, u = lv.get("m_probability"), lv.get("u_probability")
+            if not lv.get("is_null_level") and isinstance(m, float) and isinstance(u, float) and m > 0 and u > 0:
+                levels[lv.get("label_for_charts", "?")] = round(math.log2(m / u), 2)
+    return {"proposals": pairs, "candidates": len(df), "t_train": t_train, "t_predict": t_predict, "weights": weights}
 
 
 # ------------------------------------------------------------------------------------------------ figures
@@ -425,6 +434,25 @@ def figures(
     return out
 
 
+def pair_kinds(pairs: set[Pair], rec: dict[str, tuple[str, str, str]]) -> Counter[str]:
+    """True pairs found by one system only, by what differs between the two records (DOB first)."""
+    out: Counter[str] = Counter()
+    for n, o in pairs:
+        (bd, bg, bs), (rd, rg, rs) = rec[n], rec[o]
+        if not bd or not rd:
+            kind = "a DOB missing or impossible"
+        elif bd != rd:
+            kind = "DOB differs"
+        elif (bg, bs) == (rs, rg):
+            kind = "DOB equal, names swapped"
+        elif bg == rg and bs == rs:
+            kind = "DOB and names equal"
+        else:
+            kind = "DOB equal, a name differs"
+        out[kind] += 1
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", default="names,identifier")
@@ -445,6 +473,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     a_rows, b_rows, truth_all = febrl4()
     ssid = {r["rec_id"]: r["soc_sec_id"] for r in (*a_rows, *b_rows)}
+    dob = {r["rec_id"]: (dob_iso(r["date_of_birth"]), r["given_name"], r["surname"]) for r in (*a_rows, *b_rows)}
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for variant in args.variants.split(","):
@@ -490,6 +519,15 @@ def main() -> None:
             print(f"    {n:4d}  {levels}")
         print(f"  missed, by comparison level: {ours['missed']['by_comparison']}")
         print(f"  splink: train {theirs['t_train']:.1f} s, predict {theirs['t_predict']:.1f} s")
+        print(f"  splink weights (bits): {theirs['weights']}")
+        at_review = [
+            {(n, o) for n, o, p, _ in res["proposals"] if p is not None and p >= REVIEW} & truth
+            for res in (ours, theirs)
+        ]
+        print(f"  true pairs at >= {REVIEW}: found by holdtrack only {len(at_review[0] - at_review[1]):,}, "
+              f"by splink only {len(at_review[1] - at_review[0]):,}")  # fmt: skip
+        for who, only in (("holdtrack", at_review[0] - at_review[1]), ("splink", at_review[1] - at_review[0])):
+            print(f"    {who} only, by DOB and names: {dict(pair_kinds(only, dob).most_common())}")
         for system, res, secs, cands, floor, blocking in (
             ("holdtrack", ours, ours["t_train"] + ours["t_screen"], ours["candidates"], ours["model"]["threshold"],
              ours["candidate_recall"]),
