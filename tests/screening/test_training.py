@@ -84,6 +84,10 @@ def _level(model: dict, comparison: str, label: str) -> dict:  # type: ignore[ty
             lambda m: _level(m, "birth_country", "exact").update(u_probability=0.9995),
             "u(birth_country: exact) = 0.9995",
         ),
+        (
+            lambda m: _level(m, "sex", "different").update(m_probability=0.001, u_probability=1e-6),
+            "a different value would count for a match",
+        ),
         (lambda m: m.update(probability_two_random_records_match=0.3), "expected matches per booking"),
         (lambda m: m.update(probability_two_random_records_match=1e-9), "expected matches per booking"),
     ],
@@ -185,3 +189,22 @@ def test_training_on_stored_bookings_gives_em_the_fbi_matched_subjects(world, mo
     assert m.training_registry == 300
     dob = next(c for c in m.splink_model["comparisons"] if c["output_column_name"] == "date_of_birth")
     assert float(dob["comparison_levels"][1]["m_probability"]) > 0.8
+
+
+def test_levels_training_never_saw_are_neutral_and_a_different_value_never_counts_for_a_match():
+    """A field the training data never filled (FEBRL4 has no sex) leaves its levels unobserved on both sides: they
+    are no evidence; the last ("different") level never weighs for a match, whatever was observed."""
+    from holdtrack.screening.splink_io import NOT_OBSERVED, settle_unseen_levels
+
+    model = _good_model()
+    sex = next(c for c in model["comparisons"] if c["output_column_name"] == "sex")
+    for level in sex["comparison_levels"]:
+        if not level.get("is_null_level"):
+            level["m_probability"] = level["u_probability"] = NOT_OBSERVED
+    settle_unseen_levels(model)
+    for level in sex["comparison_levels"]:
+        if not level.get("is_null_level"):
+            assert level["m_probability"] == level["u_probability"]
+    for comp in model["comparisons"]:
+        last = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")][-1]
+        assert last["m_probability"] <= last["u_probability"], comp["output_column_name"]

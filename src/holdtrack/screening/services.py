@@ -193,6 +193,14 @@ def model_gate_failures(splink_model: dict[str, Any], registry_size: int) -> lis
                     problems.append(f"{kind}({name}: {label}) = {raw} is outside (0, 1)")
             if label == "exact" and level.get("m_probability") is not None and level.get("u_probability") is not None:
                 exact = (_probability(level["m_probability"]), _probability(level["u_probability"]))
+        last = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")][-1]
+        if last.get("m_probability") is not None and last.get("u_probability") is not None:
+            m_diff, u_diff = _probability(last["m_probability"]), _probability(last["u_probability"])
+            if m_diff is not None and u_diff is not None and m_diff > u_diff:
+                problems.append(
+                    f"m({name}: {last.get('label_for_charts', 'different')}) = {m_diff:.3g} exceeds its u = "
+                    f"{u_diff:.3g}: a different value would count for a match"
+                )
         if exact is None:
             continue
         m, u = exact

@@ -109,12 +109,18 @@ def settle_unseen_levels(model: dict[str, Any]) -> dict[str, Any]:
     for comp in model["comparisons"]:
         levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
         for level in levels:
-            if level.get("u_probability") in (None, NOT_OBSERVED):
+            u_unseen = level.get("u_probability") in (None, NOT_OBSERVED)
+            m_unseen = level.get("m_probability") in (None, NOT_OBSERVED)
+            if u_unseen:
                 level["u_probability"] = UNSEEN
-            if not level.get("fix_m_probability") and level.get("m_probability") in (None, NOT_OBSERVED):
-                level["m_probability"] = UNSEEN_M
+            if not level.get("fix_m_probability") and m_unseen:
+                # Seen by neither side (a field the training data never filled): no evidence either way.
+                level["m_probability"] = UNSEEN if u_unseen else UNSEEN_M
             for kind in ("m_probability", "u_probability"):
                 level[kind] = min(max(float(level[kind]), UNSEEN), 1 - UNSEEN)
+        # The last level is "different": it may count against a match, never for one (an unseen u would
+        # otherwise turn a different sex or FBI number into +10 bits).
+        levels[-1]["m_probability"] = min(levels[-1]["m_probability"], levels[-1]["u_probability"])
         if comp["output_column_name"] == "fbi_number":
             levels[1]["u_probability"] = max(levels[1]["u_probability"], levels[0]["u_probability"])
     return model
