@@ -34,7 +34,7 @@ test: env
 fuzz: env
 	@url=$$(bash scripts/ensure-postgres.sh) && echo "PostgreSQL: $$url" && \
 	  DATABASE_URL="$$url" HOLDTRACK_FUZZ_EXAMPLES=$${HOLDTRACK_FUZZ_EXAMPLES:-200} HOLDTRACK_FUZZ_STATEFUL=1 \
-	  $(PYTEST) -q -p no:cacheprovider tests/api/test_schema.py tests/api/test_fuzz_stateful.py
+	  $(PYTEST) -q -s -p no:cacheprovider tests/api/test_schema.py tests/api/test_fuzz_stateful.py
 
 test-sqlite: env
 	HOLDTRACK_VAR_DIR=$$(mktemp -d) $(PYTEST) -q -p no:cacheprovider
