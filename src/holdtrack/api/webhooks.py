@@ -18,7 +18,6 @@ import hmac
 import http.client
 import json
 import logging
-import ssl
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -187,9 +186,7 @@ def _post(d: WebhookDelivery) -> tuple[int | None, str]:
         code = targets.post(target, body, headers, timeout_seconds())
     except TimeoutError:
         return None, "Timeout"
-    except ssl.SSLError as exc:
-        return None, type(exc).__name__
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # refused, reset, TLS, bad status line …
         return None, type(exc).__name__
     if 300 <= code < 400:
         return code, f"HTTP {code} (redirects are not followed)"
