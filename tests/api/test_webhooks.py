@@ -1,6 +1,8 @@
 """Outbound webhooks: recorded on commit, signed, retried with back-off after a failure, each attempt logged.
 
-A real HTTP server on 127.0.0.1 (http.server in a thread) receives the deliveries."""
+A real HTTP server on 127.0.0.1 (http.server in a thread) receives the deliveries: loopback and plain http are
+refused to webhooks unless ``HOLDTRACK_WEBHOOKS_ALLOW_PRIVATE`` and ``HOLDTRACK_WEBHOOKS_ALLOW_HTTP`` are on,
+which the ``receiver`` fixture turns on (test_webhook_targets.py checks the refusals)."""
 
 from __future__ import annotations
 
@@ -55,7 +57,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(settings: Any) -> Iterator[Receiver]:
+    settings.HOLDTRACK_WEBHOOKS_ALLOW_PRIVATE = True
+    settings.HOLDTRACK_WEBHOOKS_ALLOW_HTTP = True
     r = Receiver()
     yield r
     r.close()

@@ -79,8 +79,15 @@ def totp_confirm(*, request: HttpRequest, user: User, device: TOTPDevice, token:
         device.save(update_fields=["confirmed"])
         codes = _issue_backup_codes(user)
         audit_record(actor=user, action="user.otp_enrol", entity_type="user", entity_id=user.pk)
-    django_otp.login(request, device)
+    _elevate(request, device)
     return codes
+
+
+def _elevate(request: HttpRequest, device: Any) -> None:
+    """Mark the session verified and give it a new key: a session id seen before the second factor (a fixed
+    or sniffed cookie) must not become a fully signed-in one. Django's ``login`` does the same at the password."""
+    django_otp.login(request, device)
+    request.session.cycle_key()
 
 
 def backup_codes_regenerate(*, actor: User) -> list[str]:
@@ -116,7 +123,7 @@ def second_factor_verify(*, request: HttpRequest, user: User, token: str) -> boo
     if matched is None:
         audit_record(actor=user, action="user.otp_verify_failed", entity_type="user", entity_id=user.pk)
         return False
-    django_otp.login(request, matched)
+    _elevate(request, matched)
     audit_record(
         actor=user,
         action="user.otp_verify",

@@ -73,10 +73,20 @@ def problem(
     return response
 
 
+def _is_union_tag(part: str) -> bool:
+    # pydantic names the branch of a union in the location ("list[...]", "function-wrap[...]").
+    return "[" in part and part.endswith("]")
+
+
 def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
     out = []
+    # A body that is one object or a list: the errors of the branch the input does not take ("should be a
+    # valid list") say nothing about the fields; keep them only when nothing else is left.
+    branch_only = [e for e in errors if e.get("loc") and _is_union_tag(str(e["loc"][-1]))]
+    if 0 < len(branch_only) < len(errors):
+        errors = [e for e in errors if e not in branch_only]
     for e in errors:
-        loc = [str(p) for p in e.get("loc", [])]
+        loc = [str(p) for p in e.get("loc", []) if not _is_union_tag(str(p))]
         # ninja prefixes the source ("body", "query", "path") and the parameter name; keep the field path.
         if loc and loc[0] == "body" and len(loc) > 1:
             loc = loc[2:] if len(loc) > 2 else loc[1:]

@@ -10,6 +10,8 @@ from django.db import transaction
 
 from holdtrack.accounts.models import Organization, OrgKind, Role, User
 from holdtrack.accounts.services import user_ensure
+from holdtrack.api import webhook_targets
+from holdtrack.api.errors import field_error
 from holdtrack.api.models import ApiClient, WebhookEndpoint, WebhookEvent
 from holdtrack.audit.services import audit_record
 from holdtrack.core.errors import NotPermitted, ValidationFailed
@@ -139,8 +141,10 @@ def webhook_endpoint_create(
     unknown = sorted(set(events) - set(WebhookEvent.values))
     if unknown or not events:
         raise ValidationFailed(f"Unknown or no events: {', '.join(unknown)}. Known: {', '.join(WebhookEvent.values)}.")
-    if not url.startswith(("https://", "http://")):
-        raise ValidationFailed("The URL must be http(s).")
+    try:
+        webhook_targets.vet(url)  # again at every delivery: DNS can change
+    except webhook_targets.TargetRefused as exc:
+        raise field_error("url", exc.reason) from None
     with transaction.atomic():
         ep = WebhookEndpoint.objects.create(
             organization=organization,

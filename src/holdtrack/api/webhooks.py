@@ -3,7 +3,8 @@
 - A ``post_save`` receiver on ``audit.Transition`` (connected in ``ApiConfig.ready``) picks the steps an
   LEA must hear about; once the transaction commits, one ``WebhookDelivery`` per subscribed endpoint of the
   addressed agency is stored (unique per endpoint and transition) and a task is queued.
-- Each attempt signs ``"{timestamp}.{body}"`` with HMAC-SHA256 and the endpoint's secret
+- Each attempt vets the URL again (``webhook_targets``: public addresses only, the vetted address connected
+  to, no redirects) and signs ``"{timestamp}.{body}"`` with HMAC-SHA256 and the endpoint's secret
   (``X-Holdtrack-Signature: sha256=<hex>``, ``X-Holdtrack-Timestamp``), logs the outcome on the delivery,
   and on failure schedules the next attempt with exponential back-off until the attempts run out.
 - An attempt first takes a short lease (``next_attempt_at`` moved ahead under a row lock), so the queued
@@ -14,17 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
+from holdtrack.api import webhook_targets as targets
 from holdtrack.api.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from holdtrack.audit.models import CaseType, Transition
 from holdtrack.core.timeutil import now as clock_now
@@ -50,7 +51,8 @@ def backoff_seconds(attempts: int) -> float:
 
 
 def timeout_seconds() -> float:
-    return float(getattr(settings, "HOLDTRACK_WEBHOOK_TIMEOUT_SECONDS", 10))
+    # Short: a slow or silent receiver must not hold a worker (a failed attempt is retried later).
+    return float(getattr(settings, "HOLDTRACK_WEBHOOK_TIMEOUT_SECONDS", 5))
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -162,28 +164,33 @@ def _lease(delivery_id: int, at: datetime) -> WebhookDelivery | None:
 
 
 def _post(d: WebhookDelivery) -> tuple[int | None, str]:
+    """One attempt: the URL is vetted again (DNS may point elsewhere now) and the vetted address connected to.
+
+    Returns the status code and an error *class* for the log: never the answer's body or an exception text
+    that could carry what an internal service said."""
     body = json.dumps({"delivery": d.pk, **d.payload}, sort_keys=True, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310 - the URL is an http(s) endpoint registered by the LEA
-        d.endpoint.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "holdtrack-webhooks/1",
-            "X-Holdtrack-Event": d.event_type,
-            "X-Holdtrack-Delivery": str(d.pk),
-            "X-Holdtrack-Timestamp": timestamp,
-            "X-Holdtrack-Signature": sign(d.endpoint.secret, timestamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "holdtrack-webhooks/1",
+        "X-Holdtrack-Event": d.event_type,
+        "X-Holdtrack-Delivery": str(d.pk),
+        "X-Holdtrack-Timestamp": timestamp,
+        "X-Holdtrack-Signature": sign(d.endpoint.secret, timestamp, body),
+    }
     try:
-        with urllib.request.urlopen(request, timeout=timeout_seconds()) as response:  # noqa: S310
-            return int(response.status), ""
-    except urllib.error.HTTPError as exc:
-        return int(exc.code), f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, f"{type(exc).__name__}: {exc}"
+        target = targets.vet(d.endpoint.url)
+    except targets.TargetRefused as exc:
+        return None, f"TargetRefused ({exc.kind}): {exc.reason}"
+    try:
+        code = targets.post(target, body, headers, timeout_seconds())
+    except TimeoutError:
+        return None, "Timeout"
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # refused, reset, TLS, bad status line …
+        return None, type(exc).__name__
+    if 300 <= code < 400:
+        return code, f"HTTP {code} (redirects are not followed)"
+    return code, "" if 200 <= code < 300 else f"HTTP {code}"
 
 
 def webhook_attempt(delivery_id: int, *, now: datetime | None = None) -> WebhookDelivery | None:

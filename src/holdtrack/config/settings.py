@@ -84,6 +84,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Early, so every response (redirects and error pages too) carries the policy and templates get the nonce.
     "csp.middleware.CSPMiddleware",
+    # Before sign-in and every view (sessions load lazily): a NUL byte in any input is refused before it can
+    # reach a database query; the refusal page still carries the security headers.
+    "holdtrack.core.middleware.InputSanityMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -169,6 +172,11 @@ HOLDTRACK_UPLOAD_MAX_BYTES = int(os.environ.get("HOLDTRACK_UPLOAD_MAX_BYTES", 20
 EMAIL_BACKEND = os.environ.get("HOLDTRACK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("HOLDTRACK_FROM_EMAIL", "holdtrack@localhost")
 HOLDTRACK_BASE_URL = os.environ.get("HOLDTRACK_BASE_URL", "http://127.0.0.1:8000")  # acknowledgement links
+
+# Webhook targets (api.webhook_targets): https to public addresses only. Plain http for tests and the demo;
+# loopback/private addresses only for the test suite's local receiver, never in a deployment.
+HOLDTRACK_WEBHOOKS_ALLOW_HTTP = env_bool("HOLDTRACK_WEBHOOKS_ALLOW_HTTP", False)
+HOLDTRACK_WEBHOOKS_ALLOW_PRIVATE = env_bool("HOLDTRACK_WEBHOOKS_ALLOW_PRIVATE", False)
 
 # Public statistics: counts below the threshold are suppressed (with complementary suppression).
 HOLDTRACK_SUPPRESSION_THRESHOLD = int(os.environ.get("HOLDTRACK_SUPPRESSION_THRESHOLD", "10"))

@@ -13,13 +13,13 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import AuthorizationError
-from pydantic import AwareDatetime
 
 from holdtrack.accounts.models import User
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, field_error, responses
 from holdtrack.api.pagination import Page, PageParams, page
 from holdtrack.api.selectors import booking_get_for_user, bookings_for_user
+from holdtrack.api.types import AwareDatetime
 from holdtrack.audit.models import Channel
 from holdtrack.core.errors import InvalidTransition, ValidationFailed
 from holdtrack.custody import services as custody

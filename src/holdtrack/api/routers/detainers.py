@@ -8,12 +8,12 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, responses
 from holdtrack.api.pagination import Page, PageParams, page
 from holdtrack.api.selectors import match_get_for_user
+from holdtrack.api.types import AwareDatetime
 from holdtrack.cases.access import detainer_get_for_user, detainers_for_user
 from holdtrack.cases.models import (
     AGENCY_LIFT_REASONS,

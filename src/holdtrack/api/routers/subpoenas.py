@@ -7,13 +7,13 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from holdtrack.accounts.models import Organization, OrgKind
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, field_error, responses
 from holdtrack.api.pagination import Page, PageParams, page
 from holdtrack.api.selectors import subject_get_for_user
+from holdtrack.api.types import AwareDatetime
 from holdtrack.cases.access import (
     detainer_get_for_user,
     referrals_for_user,
