@@ -164,7 +164,7 @@ def test_journey_declined_detainer_to_court_enforced_subpoena(sessions: Sessions
     act(doj, "petition", {"court": "S.D. Tex.", "case_number": "4:26-mc-00042"})
     assert "/court-cases/" in doj.url
     court_url = doj.url.split("?")[0]
-    issued = local_input(now() - timedelta(minutes=30))
+    issued = local_input(now())  # after the petition (the court acts on it), to the minute
     act(doj, "record-order", {"order_type": "BRIEFING_SCHEDULE", "issued_at": issued, "issued_by": "Hon. A. Judge"})
     act(doj, "court-step", {"step": "take_under_advisement"})
     act(
