@@ -169,3 +169,13 @@ def test_command_prints_summary_and_missing_required_column(world, tmp_path, cap
     no_ori = _write(tmp_path, "bad.csv", [HEADER.replace("agency_ori", "agency"), _row(world, "B9")])
     with pytest.raises(CommandError, match="required columns missing: agency_ori"):
         call_command("import", "bookings", str(no_ori))
+
+
+def test_a_booked_person_with_one_name_books_and_one_with_none_is_a_row_error(world, tmp_path):
+    one = _row(world, "ONE-NAME", first_name="")
+    none = _row(world, "NO-NAME", first_name="", last_name="")
+    result = bookings_import(path=_write(tmp_path, "names.csv", [HEADER, one, none]), max_bad_rows=1)
+    assert result.rows_imported == 1
+    assert Booking.objects.filter(booking_number="ONE-NAME").exists()
+    assert not Booking.objects.filter(booking_number="NO-NAME").exists()
+    assert any(e.field == "first_name" and "neither a given name nor a surname" in e.message for e in result.errors)

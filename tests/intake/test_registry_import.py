@@ -193,7 +193,7 @@ def test_parquet_dates_and_numbers_are_read_as_values(tmp_path):
         ({"a_number": "12AB"}, "a_number", "is not an A-number"),
         ({"fbi_number": "FB#1"}, "fbi_number", "is not 1–20 letters and digits"),
         ({"subject_id": ""}, "subject_id", "is empty"),
-        ({"last_name": ""}, "last_name", "is empty"),
+        ({"first_name": "", "last_name": ""}, "first_name", "both empty"),
         ({"first_name": "x" * 81}, "first_name", "longer than 80"),
     ],
 )
@@ -380,3 +380,20 @@ def test_a_concurrent_writer_of_the_same_key_is_a_sentence_not_a_traceback(tmp_p
     assert "another import stored some of the same identifiers meanwhile" in str(exc.value)
     assert "nothing was imported" in str(exc.value)
     assert Subject.objects.count() == 1  # the other writer's only
+
+
+def test_one_name_is_enough_but_a_row_without_any_name_is_refused(tmp_path):
+    rows = people(3)
+    rows[0]["first_name"] = ""  # a mononym, or a source that left the given name out (FEBRL4 does)
+    rows[1]["last_name"] = ""
+    run(write_csv(tmp_path, rows))
+    assert Subject.objects.count() == 3
+    nameless = people(2, seed=9, prefix="N")
+    nameless[1]["first_name"] = nameless[1]["last_name"] = ""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import", "registry", str(write_csv(tmp_path, nameless, name="nameless.csv")), stdout=out, stderr=err
+        )
+    assert "first_name and last_name are both empty" in err.getvalue()
+    assert Subject.objects.count() == 3

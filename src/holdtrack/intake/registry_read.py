@@ -317,11 +317,9 @@ def validate(
         if not sid:
             add(number, "subject_id", "subject_id is empty")
             bad = True
-        if not get("first_name"):
-            add(number, "first_name", "first_name is empty")
-            bad = True
-        if not get("last_name"):
-            add(number, "last_name", "last_name is empty")
+        # One name is enough (mononyms, a given name the source left out); none at all is not a person.
+        if not get("first_name") and not get("last_name"):
+            add(number, "first_name", "first_name and last_name are both empty")
             bad = True
         dob_text = get("dob", "")
         dob: date | None = None

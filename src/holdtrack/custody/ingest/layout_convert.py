@@ -151,9 +151,13 @@ class LayoutConverter:
         problems: Problems = []
         got = self.values(row)
         provided = layout.transform.provides if layout.transform is not None else frozenset()
+        # A booked person needs a name, not both: a mononym or a feed that left the given name out still books.
+        names = [f for f in ("first_name", "last_name") if f in layout.required and f not in provided]
         for fld in layout.required:
-            if fld not in provided and not got.get(fld):
+            if fld not in provided and fld not in names and not got.get(fld):
                 problems.append((source[fld], "missing"))
+        if names and not any(got.get(f) for f in ("first_name", "last_name")):
+            problems.append((source[names[0]], "missing: neither a given name nor a surname"))
         fields: dict[str, Any] = {f: self._instant(f, got.get(f, ""), problems) for f in _DATETIMES}
         fields["date_of_birth"] = self._date(got.get("date_of_birth", ""), problems)
         for fld in ("sex", "charge_level", "release_eligibility_reason", "release_type", "birth_country"):
