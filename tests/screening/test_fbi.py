@@ -45,21 +45,22 @@ def test_levels_and_weights():
     scorer = Scorer.from_splink(trained_model())
     fbi = scorer.comparisons[-1]
     assert fbi.name == "fbi_number"
-    assert fbi.labels[1:] == ("exact", "one character different", "different")
-    null, exact, typo, different = fbi.weights
-    assert null == 0 and exact > typo > 0 > different
+    assert fbi.labels[1:] == ("exact", "one character different", "two characters different", "different")
+    null, exact, typo, two, different = fbi.weights
+    assert null == 0 and exact > typo > two > 0 > different
     assert different < -8  # strong evidence against: m(different) is small
 
     base = cand.booking_rec(subject_keys(_Person()))
     other = cand.booking_rec(subject_keys(_Person()), "SY1234567")
     # (record a, record b) → level
     cases = [("", "SY1234567", 0), ("SY1234567", "SY1234567", 1), ("SY1234567", "SY1234576", 2),
-             ("SY1234567", "SY1234568", 2), ("SY1234567", "SY9934567", 3), ("sy-123 4567", "SY1234567", 1)]  # fmt: skip
+             ("SY1234567", "SY1234568", 2), ("SY1234567", "SY9934567", 3), ("SY1234567", "SY9994567", 4),
+             ("sy-123 4567", "SY1234567", 1)]  # fmt: skip
     for fa, fb, want in cases:
         a = cand.booking_rec(subject_keys(_Person()), fa)
         b = cand.booking_rec(subject_keys(_Person()), fb)
         assert scorer.levels(a, b)[-1] == want, (fa, fb)
-        assert fbi_conflict(a, b) == (want == 3)
+        assert fbi_conflict(a, b) == (want >= 3)
     assert scorer.weight(base, other) == pytest.approx(scorer.weight(base, base))  # missing = ignored
 
 
@@ -108,7 +109,7 @@ def test_a_namesake_with_another_fbi_number_falls_well_below_the_threshold_and_a
     assert base.score is not None and 0.5 <= base.score <= 0.95 and not base.identifier_conflict
     # Another FBI number: far below the review threshold, not proposed.
     assert not IdentityMatch.objects.filter(booking=conflicting, subject_id=p.subject_id).exists()
-    assert probability(base.explanation["total_weight"] + scorer.comparisons[-1].weights[3]) < THRESHOLD / 10
+    assert probability(base.explanation["total_weight"] + scorer.comparisons[-1].weights[-1]) < THRESHOLD / 10
     # One character off (a keying error): far stronger than no number at all.
     m = IdentityMatch.objects.get(booking=typo, subject_id=p.subject_id)
     assert m.score is not None and m.score > base.score and m.score > 0.999

@@ -15,12 +15,19 @@ The rules (each an indexed equi-join; their union is retrieved, the same rules s
 9. same DOB, booking second-surname sound = registry surname sound — the registry holds the second surname
    first or alone ("Martínez Ruiz" is also keyed as "Ruiz")
 10. same DOB, booking middle-name sound = registry surname sound — a surname written in the middle name
+11. DOB with the month one later + surname sound        — month off by one
+12. DOB with the month one earlier + surname sound      — month off by one
+13. registry DOB = 1 January of the booking's birth year + surname sound — the registry holds a default date
+14. booking DOB is 1 January: both name sounds + the same birth year — the feed holds a default date
+15. the same normalised surname and canonical given name, whatever the DOB — a DOB wrong in several places, or
+    none on the booking (the only rule a booking without a DOB has)
+16. same DOB, booking surname sound = the sound of the registry's second surname — the booking carries only the
+    second surname of a compound one
 
 A sound is the Soundex of the first surname token / of the canonical given name (nicknames resolved). A
-booking with no DOB is retrieved by one rule of its own — the same normalised given name and surname, through
-the sounds index — and scored against a stricter threshold (``services.NO_DOB_REVIEW_THRESHOLD``).
-At most ``MAX_CANDIDATES`` candidates are kept per booking (lowest subject ids first, deterministic); with
-these rules a booking has about 5–20 candidates at 1,000,000 subjects.
+booking with no DOB is scored against a stricter threshold (``services.NO_DOB_REVIEW_THRESHOLD``).
+At most ``MAX_CANDIDATES`` candidates are kept per booking: when rule 15 brings more (a very common name), the
+ones whose DOB is nearest the booking's are kept (then lowest subject ids, deterministic).
 """
 
 from __future__ import annotations
@@ -30,13 +37,14 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
+from rapidfuzz.distance import Levenshtein
 
 from holdtrack.screening.fs_model import Rec
 from holdtrack.screening.keys import Keys, norm_fbi
 from holdtrack.screening.models import RegistryKey
 
 MAX_CANDIDATES = 200
-SQLITE_CHUNK = 1000  # bookings per statement on SQLite (bound-parameter limit)
+SQLITE_CHUNK = 500  # bookings per statement on SQLite (bound-parameter limit)
 PLANNER_HINT_FROM = 100  # batch size from which PostgreSQL is steered to index nested loops
 
 _RULES = (
@@ -50,7 +58,19 @@ _RULES = (
     "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_md = b.md",
     "k.dob = b.dob AND k.last_sound = b.ls2",
     "k.dob = b.dob AND k.last_sound = b.ms",
+    "k.dob = b.dob_mp AND k.last_sound = b.ls",
+    "k.dob = b.dob_mm AND k.last_sound = b.ls",
+    "k.dob = b.dob_j1 AND k.last_sound = b.ls",
+    "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_ym BETWEEN b.ylo AND b.yhi",
+    "k.last_norm = b.ln AND k.first_canon = b.fc",
+    "k.dob = b.dob AND k.last2_sound = b.ls",
 )
+# The booking-side values each rule probes with, in the order of the CTE's columns.
+_B_COLS = "i, dob, dob_sw, ls, fs, ym, md, ls2, ms, dob_mp, dob_mm, dob_j1, ylo, yhi, ln, fc"
+_PG_TYPES = (
+    "int", "date", "date", "text", "text", "int", "int", "text", "text", "date", "date", "date", "int", "int", "text",
+    "text",
+)  # fmt: skip
 _COLS = (
     "k.first_norm, k.first_canon, k.middle_norm, k.last_norm, k.last_tok1, k.last_tok2, k.dob, k.sex, k.country, "
     "k.fbi_number"
@@ -70,32 +90,44 @@ def booking_rec(k: Keys, fbi: str = "") -> Rec:
     )  # fmt: skip
 
 
+def _values(i: int, k: Keys) -> tuple[Any, ...]:
+    """The booking's probe values (``_B_COLS``). NULL, not '', for an absent key: '' would match registry rows
+    without that key."""
+    jan1 = k.dob is not None and k.dob.month == 1 and k.dob.day == 1
+    return (
+        i,
+        k.dob,
+        k.dob_swapped,
+        k.last_sound or None,
+        k.first_sound or None,
+        k.dob_ym,
+        k.dob_md,
+        k.last2_sound or None,
+        k.middle_sound or None,
+        month_shifted(k.dob, 1),
+        month_shifted(k.dob, -1),
+        date(k.dob.year, 1, 1) if k.dob is not None and not jan1 else None,
+        k.dob.year * 100 + 1 if jan1 and k.dob else None,
+        k.dob.year * 100 + 12 if jan1 and k.dob else None,
+        k.last_norm or None,
+        k.first_canon or None,
+    )
+
+
 def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
     """For each booking's keys, its registry candidates as (subject id, record)."""
     out: list[list[tuple[int, Rec]]] = [[] for _ in keys]
-    idx = [i for i, k in enumerate(keys) if k.dob is not None and (k.last_sound or k.first_sound)]
-    table = RegistryKey._meta.db_table
-    rows: list[tuple[Any, ...]] = _without_dob(keys, table)
+    idx = [i for i, k in enumerate(keys) if k.last_sound or k.first_sound]
     if not idx:
-        return _collect(out, rows)
+        return out
+    table = RegistryKey._meta.db_table
+    rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            head = (
-                "WITH b AS (SELECT * FROM unnest(%s::int[], %s::date[], %s::date[], %s::text[], %s::text[], "
-                "%s::int[], %s::int[], %s::text[], %s::text[]) AS b(i, dob, dob_sw, ls, fs, ym, md, ls2, ms)) "
-            )
-            params: list[Any] = [
-                idx,
-                [keys[i].dob for i in idx],
-                [keys[i].dob_swapped for i in idx],
-                [keys[i].last_sound for i in idx],
-                [keys[i].first_sound for i in idx],
-                [keys[i].dob_ym for i in idx],
-                [keys[i].dob_md for i in idx],
-                # NULL, not '', for an absent key: '' would match registry rows without a surname sound.
-                [keys[i].last2_sound or None for i in idx],
-                [keys[i].middle_sound or None for i in idx],
-            ]
+            arrays = ", ".join(f"%s::{t}[]" for t in _PG_TYPES)
+            head = f"WITH b AS (SELECT * FROM unnest({arrays}) AS b({_B_COLS})) "  # noqa: S608 - module constants
+            values = [_values(i, keys[i]) for i in idx]
+            params: list[Any] = [list(col) for col in zip(*values, strict=True)]
             if len(idx) < PLANNER_HINT_FROM:
                 cur.execute(head + _union(table), params)
                 rows.extend(cur.fetchall())
@@ -118,59 +150,31 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
                             [prev[0], prev[1]],
                         )
         else:
+            width = len(_PG_TYPES)
             for start in range(0, len(idx), SQLITE_CHUNK):
                 part = idx[start : start + SQLITE_CHUNK]
-                values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(part))
+                values_sql = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
                 params = []
                 for i in part:
-                    k = keys[i]
-                    sw = k.dob_swapped
-                    params += [i, k.dob_iso, sw.isoformat() if sw else None, k.last_sound, k.first_sound,
-                               k.dob_ym, k.dob_md, k.last2_sound or None, k.middle_sound or None]  # fmt: skip
-                cur.execute(
-                    f"WITH b(i, dob, dob_sw, ls, fs, ym, md, ls2, ms) AS (VALUES {values}) " + _union(table), params
-                )
+                    params += [v.isoformat() if isinstance(v, date) else v for v in _values(i, keys[i])]
+                cur.execute(f"WITH b({_B_COLS}) AS (VALUES {values_sql}) " + _union(table), params)
                 rows.extend(cur.fetchall())
-    return _collect(out, rows)
+    return _collect(out, rows, keys)
 
 
-def _without_dob(keys: Sequence[Keys], table: str) -> list[tuple[Any, ...]]:
-    """Candidates of bookings without a DOB: the same normalised given name and surname (the sounds index
-    narrows the probe; the exact names keep namesakes of other spellings out)."""
-    idx = [i for i, k in enumerate(keys) if k.dob is None and k.last_sound and k.first_sound and k.last_norm]
-    if not idx:
-        return []
-    rows: list[tuple[Any, ...]] = []
-    rule = "k.last_sound = b.ls AND k.first_sound = b.fs AND k.first_canon = b.fc AND k.last_norm = b.ln"
-    select = f"SELECT b.i, k.subject_id, {_COLS} FROM b JOIN {table} k ON {rule}"  # noqa: S608
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            head = "WITH b AS (SELECT * FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-            cur.execute(
-                head + "AS b(i, ls, fs, fc, ln)) " + select,
-                [
-                    idx,
-                    [keys[i].last_sound for i in idx],
-                    [keys[i].first_sound for i in idx],
-                    [keys[i].first_canon for i in idx],
-                    [keys[i].last_norm for i in idx],
-                ],
-            )
-            rows = cur.fetchall()
-        else:
-            for start in range(0, len(idx), SQLITE_CHUNK):
-                part = idx[start : start + SQLITE_CHUNK]
-                params: list[Any] = []
-                for i in part:
-                    k = keys[i]
-                    params += [i, k.last_sound, k.first_sound, k.first_canon, k.last_norm]
-                values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(part))
-                cur.execute(f"WITH b(i, ls, fs, fc, ln) AS (VALUES {values}) " + select, params)
-                rows.extend(cur.fetchall())
-    return rows
+def month_shifted(d: date | None, months: int) -> date | None:
+    """The same day ``months`` months later (earlier), within the same year; None when no such date exists."""
+    if d is None or not 1 <= d.month + months <= 12:
+        return None
+    try:
+        return d.replace(month=d.month + months)
+    except ValueError:
+        return None
 
 
-def _collect(out: list[list[tuple[int, Rec]]], rows: list[tuple[Any, ...]]) -> list[list[tuple[int, Rec]]]:
+def _collect(
+    out: list[list[tuple[int, Rec]]], rows: list[tuple[Any, ...]], keys: Sequence[Keys]
+) -> list[list[tuple[int, Rec]]]:
     for r in rows:
         dob = r[8]
         rec: Rec = (
@@ -178,9 +182,11 @@ def _collect(out: list[list[tuple[int, Rec]]], rows: list[tuple[Any, ...]]) -> l
             dob.isoformat() if isinstance(dob, date) else (dob or ""), r[9], r[10], norm_fbi(r[11]),
         )  # fmt: skip
         out[r[0]].append((r[1], rec))
-    for lst in out:
+    for i, lst in enumerate(out):
         if len(lst) > MAX_CANDIDATES:
-            lst.sort(key=lambda c: c[0])
+            # A very common exact name (rule 15) can bring more than the cap: keep the nearest dates of birth.
+            dob = keys[i].dob_iso or ""
+            lst.sort(key=lambda c: (Levenshtein.distance(dob, c[1][6]) if dob and c[1][6] else 99, c[0]))
             del lst[MAX_CANDIDATES:]
     return out
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 
+from holdtrack.screening.keys import phonetic
+
 # A record as our scorer sees it; empty string = missing (splink receives NULL for it).
 # (first_norm, first_canon, middle_norm, last_norm, last_tok1, last_tok2, dob_iso, sex, country, fbi)
 Rec = tuple[str, str, str, str, str, str, str, str, str, str]
@@ -41,6 +43,14 @@ def _jw(col: str, t: float) -> str:
     return f'jaro_winkler_similarity("{col}_l", "{col}_r") >= {t}'
 
 
+def _shares(first: str, other_first: str, other_middle: str) -> str:
+    """SQL: a token of one given name is among the other record's given names (first and middle)."""
+    return (
+        f"list_has_any(string_split(\"{first}\", ' '), "
+        f"string_split(concat_ws(' ', \"{other_first}\", \"{other_middle}\"), ' '))"
+    )
+
+
 def _fixed_m(level: dict[str, Any], m: float) -> dict[str, Any]:
     return {**level, "m_probability": m, "fix_m_probability": True}
 
@@ -50,7 +60,9 @@ def _fixed_m(level: dict[str, Any], m: float) -> dict[str, Any]:
 # pairs with two numbers (and almost no typos) for EM to learn this. A "different" m of 0.0001 makes two
 # numbers more than one character apart about -13 bits: a namesake with another FBI number falls well below
 # the review threshold. u is estimated from random pairs like every other comparison.
-FBI_M_EXACT, FBI_M_TYPO, FBI_M_DIFFERENT = 0.9699, 0.03, 0.0001
+# Two keying errors (or one plus a transposition) are rarer than one: m 0.01. Such a pair still carries the
+# identifier-conflict flag (more than one character apart), so only a supervisor can confirm it.
+FBI_M_EXACT, FBI_M_TYPO, FBI_M_TWO, FBI_M_DIFFERENT = 0.9599, 0.03, 0.01, 0.0001
 
 
 COMPARISONS: list[dict[str, Any]] = [
@@ -61,7 +73,13 @@ COMPARISONS: list[dict[str, Any]] = [
             _level('"first_norm_l" = "first_norm_r"', "exact"),
             _level('"first_canon_l" = "first_canon_r"', "nickname or variant"),
             _level('"first_norm_l" = "last_norm_r" OR "last_norm_l" = "first_norm_r"', "swapped with surname"),
+            _level(
+                f"{_shares('first_norm_l', 'first_norm_r', 'middle_norm_r')} "
+                f"OR {_shares('first_norm_r', 'first_norm_l', 'middle_norm_l')}",
+                "given names shared (first and middle as a set)",
+            ),
             _level(_jw("first_norm", JW_HIGH), f"Jaro-Winkler >= {JW_HIGH}"),
+            _level('"first_ph_l" = "first_ph_r"', "same sound (Metaphone)"),
             _level(_jw("first_norm", JW_LOW), f"Jaro-Winkler >= {JW_LOW}"),
             _level("ELSE", "different"),
         ],
@@ -78,6 +96,7 @@ COMPARISONS: list[dict[str, Any]] = [
                 "one surname of a compound name",
             ),
             _level(_jw("last_norm", JW_HIGH), f"Jaro-Winkler >= {JW_HIGH}"),
+            _level('"last_ph_l" = "last_ph_r"', "same sound (Metaphone)"),
             _level(_jw("last_norm", JW_LOW), f"Jaro-Winkler >= {JW_LOW}"),
             _level("ELSE", "different"),
         ],
@@ -87,6 +106,11 @@ COMPARISONS: list[dict[str, Any]] = [
         "comparison_levels": [
             _level(_null("middle_norm"), "null", null=True),
             _level('"middle_norm_l" = "middle_norm_r"', "exact"),
+            _level(
+                '"middle_norm_l" IN ("first_norm_r", "last_tok1_r", "last_tok2_r") '
+                'OR "middle_norm_r" IN ("first_norm_l", "last_tok1_l", "last_tok2_l")',
+                "another name of the other record",
+            ),
             _level('substr("middle_norm_l", 1, 1) = substr("middle_norm_r", 1, 1)', "same initial"),
             _level("ELSE", "different"),
         ],
@@ -102,6 +126,16 @@ COMPARISONS: list[dict[str, Any]] = [
                 "day and month swapped",
             ),
             _level('levenshtein("dob_l", "dob_r") <= 1', "one digit different"),
+            _level(
+                'substr("dob_l", 1, 4) = substr("dob_r", 1, 4) AND substr("dob_l", 9, 2) = substr("dob_r", 9, 2) '
+                'AND abs(CAST(substr("dob_l", 6, 2) AS INTEGER) - CAST(substr("dob_r", 6, 2) AS INTEGER)) = 1',
+                "month off by one",
+            ),
+            _level(
+                'substr("dob_l", 1, 4) = substr("dob_r", 1, 4) '
+                "AND (substr(\"dob_l\", 6, 5) = '01-01' OR substr(\"dob_r\", 6, 5) = '01-01')",
+                "1 January on one side (a default), same year",
+            ),
             _level('substr("dob_l", 1, 4) = substr("dob_r", 1, 4)', "same year"),
             _level("ELSE", "different"),
         ],
@@ -128,10 +162,21 @@ COMPARISONS: list[dict[str, Any]] = [
             _level(_null("fbi"), "null", null=True),
             _fixed_m(_level('"fbi_l" = "fbi_r"', "exact"), FBI_M_EXACT),
             _fixed_m(_level('damerau_levenshtein("fbi_l", "fbi_r") <= 1', "one character different"), FBI_M_TYPO),
+            _fixed_m(_level('damerau_levenshtein("fbi_l", "fbi_r") <= 2', "two characters different"), FBI_M_TWO),
             _fixed_m(_level("ELSE", "different"), FBI_M_DIFFERENT),
         ],
     },
 ]
+# Levels added after models were already stored, and the level that took their pairs before: a stored model
+# without them still scores (the pairs weigh what they weighed), and a retrained model learns them.
+LEVEL_FALLBACK = {
+    "given names shared (first and middle as a set)": "different",
+    "same sound (Metaphone)": "different",
+    "another name of the other record": "different",
+    "month off by one": "same year",
+    "1 January on one side (a default), same year": "same year",
+    "two characters different": "different",
+}
 # Comparisons added after models were already stored: a stored model without one scores it as 0 (ignored).
 OPTIONAL_COMPARISONS = frozenset({"fbi_number"})
 
@@ -170,6 +215,14 @@ def splink_settings(prior: float = 1e-5) -> dict[str, Any]:
 # Each returns the level index within the comparison, in the order above (0 = null level).
 
 
+def _shares_given(a: Rec, b: Rec) -> bool:
+    """A token of one record's given name is among the other's given names (first and middle as a set)."""
+    fa, fb = a[F_FIRST].split(" "), b[F_FIRST].split(" ")
+    names_b = {*fb, *b[F_MIDDLE].split(" ")} - {""}
+    names_a = {*fa, *a[F_MIDDLE].split(" ")} - {""}
+    return any(t in names_b for t in fa) or any(t in names_a for t in fb)
+
+
 def _first(a: Rec, b: Rec) -> int:
     fa, fb = a[F_FIRST], b[F_FIRST]
     if not fa or not fb:
@@ -180,12 +233,17 @@ def _first(a: Rec, b: Rec) -> int:
         return 2
     if (b[F_LAST] and fa == b[F_LAST]) or (a[F_LAST] and a[F_LAST] == fb):
         return 3
+    if _shares_given(a, b):
+        return 4
     jw = JaroWinkler.similarity(fa, fb)
     if jw >= JW_HIGH:
-        return 4
-    if jw >= JW_LOW:
         return 5
-    return 6
+    pa = phonetic(fa)
+    if pa and pa == phonetic(fb):
+        return 6
+    if jw >= JW_LOW:
+        return 7
+    return 8
 
 
 def _last(a: Rec, b: Rec) -> int:
@@ -202,9 +260,12 @@ def _last(a: Rec, b: Rec) -> int:
     jw = JaroWinkler.similarity(la, lb)
     if jw >= JW_HIGH:
         return 4
-    if jw >= JW_LOW:
+    pa = phonetic(la)
+    if pa and pa == phonetic(lb):
         return 5
-    return 6
+    if jw >= JW_LOW:
+        return 6
+    return 7
 
 
 def _middle(a: Rec, b: Rec) -> int:
@@ -213,9 +274,11 @@ def _middle(a: Rec, b: Rec) -> int:
         return 0
     if ma == mb:
         return 1
-    if ma[0] == mb[0]:
+    if ma in (b[F_FIRST], b[F_TOK1], b[F_TOK2]) or mb in (a[F_FIRST], a[F_TOK1], a[F_TOK2]):
         return 2
-    return 3
+    if ma[0] == mb[0]:
+        return 3
+    return 4
 
 
 def _dob(a: Rec, b: Rec) -> int:
@@ -224,13 +287,18 @@ def _dob(a: Rec, b: Rec) -> int:
         return 0
     if da == db:
         return 1
-    if da[:4] == db[:4] and da[5:7] == db[8:10] and da[8:10] == db[5:7]:
+    same_year = da[:4] == db[:4]
+    if same_year and da[5:7] == db[8:10] and da[8:10] == db[5:7]:
         return 2
     if Levenshtein.distance(da, db, score_cutoff=1) <= 1:
         return 3
-    if da[:4] == db[:4]:
+    if not same_year:
+        return 7
+    if da[8:10] == db[8:10] and abs(int(da[5:7]) - int(db[5:7])) == 1:
         return 4
-    return 5
+    if da[5:] == "01-01" or db[5:] == "01-01":
+        return 5
+    return 6
 
 
 def _fbi(a: Rec, b: Rec) -> int:
@@ -239,12 +307,13 @@ def _fbi(a: Rec, b: Rec) -> int:
         return 0
     if fa == fb:
         return 1
-    return 2 if DamerauLevenshtein.distance(fa, fb, score_cutoff=1) <= 1 else 3
+    d = DamerauLevenshtein.distance(fa, fb, score_cutoff=2)
+    return 2 if d <= 1 else 3 if d <= 2 else 4
 
 
 def fbi_conflict(a: Rec, b: Rec) -> bool:
     """Both records carry an FBI number and they are more than one character apart."""
-    return _fbi(a, b) == 3
+    return _fbi(a, b) >= 3
 
 
 def _eq(i: int) -> Callable[[Rec, Rec], int]:
@@ -301,16 +370,19 @@ class Scorer:
             raise ValueError(f"The model lacks the comparisons {sorted(set(ours) - set(theirs))}.")
         comps = []
         for spec in COMPARISONS:
+            labels = [lv["label_for_charts"] for lv in spec["comparison_levels"]]
             stored = stored_by_name.get(spec["output_column_name"])
             if stored is None:
-                labels = [lv["label_for_charts"] for lv in spec["comparison_levels"]]
                 comps.append(Comparison(spec["output_column_name"], tuple(labels), (0.0,) * len(labels)))
                 continue
-            if len(stored["comparison_levels"]) != len(spec["comparison_levels"]):
-                raise ValueError(f"Comparison {spec['output_column_name']!r} has other levels than this code's.")
-            labels, weights = [], []
-            for level in stored["comparison_levels"]:
-                labels.append(level.get("label_for_charts", ""))
+            by_label = {lv.get("label_for_charts", ""): lv for lv in stored["comparison_levels"]}
+            weights = []
+            for level_spec in spec["comparison_levels"]:
+                label = level_spec["label_for_charts"]
+                # A model stored before a level existed scores that level as the one that took it before.
+                level = by_label.get(label) or by_label.get(LEVEL_FALLBACK.get(label, ""))
+                if level is None or (complete and label not in by_label):
+                    raise ValueError(f"Comparison {spec['output_column_name']!r} has other levels than this code's.")
                 if level.get("is_null_level"):
                     weights.append(0.0)
                     continue

@@ -73,6 +73,13 @@ def sound(token: str) -> str:
     return jellyfish.soundex(token) if token else ""
 
 
+@lru_cache(maxsize=262_144)
+def phonetic(name_norm: str) -> str:
+    """Metaphone of a normalised name with its spaces removed: transliterations such as Mohammed / Muhammad,
+    Hussein / Husain or Huong / Hoang sound alike where their spelling differs."""
+    return jellyfish.metaphone(name_norm.replace(" ", "")) if name_norm else ""
+
+
 def swap_day_month(d: date | None) -> date | None:
     """The date with day and month exchanged, when that is a different valid date."""
     if d is None or d.day > 12 or d.day == d.month:
@@ -170,6 +177,8 @@ def splink_record(uid: int | str, k: Keys, fbi: str = "") -> dict[str, object]:
         "last_sound": k.last_sound or None,
         "last2_sound": k.last2_sound or None,
         "middle_sound": k.middle_sound or None,
+        "first_ph": phonetic(k.first_norm) or None,
+        "last_ph": phonetic(k.last_norm) or None,
         "dob": k.dob_iso,
         "dob_sw": sw.isoformat() if sw else None,
         "dob_ym": k.dob_ym,
@@ -192,6 +201,8 @@ SPLINK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("last_sound", "VARCHAR"),
     ("last2_sound", "VARCHAR"),
     ("middle_sound", "VARCHAR"),
+    ("first_ph", "VARCHAR"),
+    ("last_ph", "VARCHAR"),
     ("dob", "VARCHAR"),
     ("dob_sw", "VARCHAR"),
     ("dob_ym", "INTEGER"),

@@ -22,6 +22,9 @@ class RegistryKey(models.Model):
     last_tok2 = models.CharField(max_length=120)
     first_sound = models.CharField(max_length=4)
     last_sound = models.CharField(max_length=4)
+    # The sound of the second surname of a compound one ("Martínez Ruiz" → Ruiz): a booking that carries only
+    # the second surname is found through it.
+    last2_sound = models.CharField(max_length=4, blank=True, default="")
     dob = models.DateField(null=True, blank=True)
     dob_ym = models.IntegerField(null=True, blank=True, help_text="year*100+month, for a day typo")
     dob_md = models.IntegerField(null=True, blank=True, help_text="month*100+day, for a year typo")
@@ -37,6 +40,9 @@ class RegistryKey(models.Model):
             models.Index(fields=["dob", "first_sound"], name="regkey_dob_first"),
             models.Index(fields=["last_sound", "first_sound", "dob_ym"], name="regkey_sounds_ym"),
             models.Index(fields=["last_sound", "first_sound", "dob_md"], name="regkey_sounds_md"),
+            models.Index(fields=["dob", "last2_sound"], name="regkey_dob_last2"),
+            # Exact normalised names whatever the DOB (a DOB wrong in several places, or none on the booking).
+            models.Index(fields=["last_norm", "first_canon"], name="regkey_names"),
         ]
 
     def __str__(self) -> str:

@@ -68,6 +68,7 @@ def _key_row(subject_id: int, k: Keys, fbi: str) -> RegistryKey:
         last_tok2=k.last_tok2,
         first_sound=k.first_sound,
         last_sound=k.last_sound,
+        last2_sound=k.last2_sound,
         dob=k.dob,
         dob_ym=k.dob_ym,
         dob_md=k.dob_md,
@@ -91,7 +92,7 @@ def subject_keys(s: Subject | _PersonLike) -> Keys:
 
 _KEY_FIELDS = (
     "subject_id", "first_norm", "first_canon", "middle_norm", "last_norm", "last_tok1", "last_tok2",
-    "first_sound", "last_sound", "dob", "dob_ym", "dob_md", "sex", "country", "fbi_number",
+    "first_sound", "last_sound", "last2_sound", "dob", "dob_ym", "dob_md", "sex", "country", "fbi_number",
 )  # fmt: skip
 
 
@@ -99,7 +100,7 @@ def _key_tuple(subject_id: int, k: Keys, fbi: str) -> tuple[Any, ...]:
     """The row of ``_KEY_FIELDS`` without a model instance: building 1M instances was half the registry import."""
     return (
         subject_id, k.first_norm, k.first_canon, k.middle_norm, k.last_norm, k.last_tok1, k.last_tok2,
-        k.first_sound, k.last_sound, k.dob, k.dob_ym, k.dob_md, k.sex, k.country, fbi,
+        k.first_sound, k.last_sound, k.last2_sound, k.dob, k.dob_ym, k.dob_md, k.sex, k.country, fbi,
     )  # fmt: skip
 
 

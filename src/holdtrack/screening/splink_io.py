@@ -104,7 +104,7 @@ def settle_unseen_levels(model: dict[str, Any]) -> dict[str, Any]:
       match; m = u would count a wholly different DOB as no evidence at all; a None m cannot be applied.
     - u unseen: 1e-6, what splink substitutes (random pairs almost never reach the level, e.g. two FBI
       numbers one character apart) — but two FBI numbers one character apart never count more than equal
-      ones: that u is at least u(exact).
+      ones, two characters apart never more than one: each u is at least the closer level's.
     - exactly 0 or 1 (EM saturates on a small sample): clamped into [1e-6, 1 - 1e-6]."""
     for comp in model["comparisons"]:
         levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
@@ -122,7 +122,9 @@ def settle_unseen_levels(model: dict[str, Any]) -> dict[str, Any]:
         # otherwise turn a different sex or FBI number into +10 bits).
         levels[-1]["m_probability"] = min(levels[-1]["m_probability"], levels[-1]["u_probability"])
         if comp["output_column_name"] == "fbi_number":
-            levels[1]["u_probability"] = max(levels[1]["u_probability"], levels[0]["u_probability"])
+            # one character apart never counts more than equal, two characters never more than one
+            for closer, farther in zip(levels[:-2], levels[1:-1], strict=True):
+                farther["u_probability"] = max(farther["u_probability"], closer["u_probability"])
     return model
 
 
