@@ -100,6 +100,10 @@ def _namesake(scorer: Scorer, people):  # type: ignore[no-untyped-def]
 
 
 def test_a_namesake_with_another_fbi_number_falls_well_below_the_threshold_and_an_equal_one_rises(world, reg):
+    from holdtrack.screening.models import NameFrequency
+
+    # The namesake is chosen by the model's weights alone: no term-frequency adjustment (tested on its own).
+    NameFrequency.objects.all().delete()
     scorer = Scorer.from_splink(rescale_prior(trained_model(), TRAIN_SIZE, REGISTRY))
     p, q = _namesake(scorer, reg)
     plain, conflicting, typo = (_book(world, q, fbi) for fbi in ("", _far(p.fbi_ucn), _typo(p.fbi_ucn)))

@@ -39,6 +39,7 @@ from holdtrack.intake.registry_read import (
     read_rows,
     validate,
 )
+from holdtrack.screening.frequencies import name_frequencies_refresh
 from holdtrack.screening.services import registry_keys_bulk
 
 Progress = Callable[[str, int, int | None], None]
@@ -272,6 +273,9 @@ def registry_import(
                 result.created += len(part)
                 if progress is not None:
                     progress("saving", result.created, len(fresh))
+            if fresh:
+                name_frequencies_refresh()
+                clock.tick("name frequencies")
             event = audit_record(
                 actor=actor,
                 action="registry.import",

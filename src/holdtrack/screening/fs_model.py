@@ -4,7 +4,8 @@ splink estimated to candidate pairs with rapidfuzz.
 Each comparison is written twice: once as splink/DuckDB SQL (used for training and by splink's own scoring)
 and once as a Python function returning the same level index. The parity test
 (``tests/screening/test_parity.py``) holds the two to the same match weight within 1e-9 over thousands of pairs.
-Term-frequency adjustments are off, so a pair's weight depends only on its comparison levels.
+splink scores without term-frequency adjustments (the parity test compares that weight); our scorer adds them
+for exact given names and surnames when it is handed the registry's name frequencies (``TermFrequencies``).
 """
 
 from __future__ import annotations
@@ -346,6 +347,29 @@ class Comparison:
     name: str
     labels: tuple[str, ...]
     weights: tuple[float, ...]  # log2(m/u) per level; 0 for the null level
+    u_exact: float = 0.0  # u of the exact level: the base of the term-frequency adjustment
+
+
+# Term-frequency adjustments (splink's recipe, applied by our code): an exact agreement on a name counts
+# log2(u_exact / tf(name)) more, where tf is the name's share of the registry — a rare surname says more than
+# the most common one. Bounded so that a name seen once in a small registry cannot outweigh a date of birth.
+TF_FIELDS = {"first_name": F_FIRST, "last_name": F_LAST}
+TF_MAX_BITS = 6.0
+EXACT_LEVEL = 1
+
+
+@dataclass(frozen=True)
+class TermFrequencies:
+    """How many registry records carry each name (per comparison), and the registry size."""
+
+    total: int
+    counts: dict[tuple[str, str], int]
+
+    def adjustment(self, comparison: str, value: str, u_exact: float) -> float:
+        n = self.counts.get((comparison, value), 0)
+        if n <= 0 or self.total <= 0 or u_exact <= 0:
+            return 0.0
+        return max(-TF_MAX_BITS, min(TF_MAX_BITS, math.log2(u_exact * self.total / n)))
 
 
 @dataclass(frozen=True)
@@ -376,6 +400,7 @@ class Scorer:
                 comps.append(Comparison(spec["output_column_name"], tuple(labels), (0.0,) * len(labels)))
                 continue
             by_label = {lv.get("label_for_charts", ""): lv for lv in stored["comparison_levels"]}
+            u_exact = _resolve(by_label.get("exact", {}).get("u_probability")) or 0.0
             weights = []
             for level_spec in spec["comparison_levels"]:
                 label = level_spec["label_for_charts"]
@@ -390,35 +415,42 @@ class Scorer:
                 if m is None or u is None:
                     raise ValueError(f"Comparison {spec['output_column_name']!r} has an untrained level.")
                 weights.append(math.inf if u == 0 else math.log2(m / u))
-            comps.append(Comparison(spec["output_column_name"], tuple(labels), tuple(weights)))
+            comps.append(Comparison(spec["output_column_name"], tuple(labels), tuple(weights), u_exact))
         return cls(prior, math.log2(prior / (1 - prior)), tuple(comps))
 
-    def weight(self, a: Rec, b: Rec) -> float:
+    def weight(self, a: Rec, b: Rec, tf: TermFrequencies | None = None) -> float:
         w = self.prior_weight
         for f, comp in zip(LEVEL_FUNCS, self.comparisons, strict=True):
-            w += comp.weights[f(a, b)]
+            lv = f(a, b)
+            w += comp.weights[lv]
+            if tf is not None and lv == EXACT_LEVEL and comp.name in TF_FIELDS:
+                w += tf.adjustment(comp.name, b[TF_FIELDS[comp.name]], comp.u_exact)
         return w
 
     def levels(self, a: Rec, b: Rec) -> list[int]:
         return [f(a, b) for f in LEVEL_FUNCS]
 
-    def explain(self, a: Rec, b: Rec) -> tuple[float, list[dict[str, Any]]]:
-        """(total weight, per-comparison terms) for the booking record ``a`` and the registry record ``b``."""
+    def explain(self, a: Rec, b: Rec, tf: TermFrequencies | None = None) -> tuple[float, list[dict[str, Any]]]:
+        """(total weight, per-comparison terms) for the booking record ``a`` and the registry record ``b``.
+        A term's weight includes its term-frequency adjustment, shown apart as ``tf_adjustment``."""
         total = self.prior_weight
         terms: list[dict[str, Any]] = []
         for f, comp, shown in zip(LEVEL_FUNCS, self.comparisons, SHOWN_FIELDS, strict=True):
             lv = f(a, b)
             w = comp.weights[lv]
+            term: dict[str, Any] = {
+                "comparison": comp.name,
+                "level": comp.labels[lv],
+                "booking": " ".join(a[i] for i in shown) or None,
+                "registry": " ".join(b[i] for i in shown) or None,
+            }
+            if tf is not None and lv == EXACT_LEVEL and comp.name in TF_FIELDS:
+                adj = tf.adjustment(comp.name, b[TF_FIELDS[comp.name]], comp.u_exact)
+                term["tf_adjustment"] = round(adj, 6)
+                w += adj
             total += w
-            terms.append(
-                {
-                    "comparison": comp.name,
-                    "level": comp.labels[lv],
-                    "booking": " ".join(a[i] for i in shown) or None,
-                    "registry": " ".join(b[i] for i in shown) or None,
-                    "weight": round(w, 6),
-                }
-            )
+            term["weight"] = round(w, 6)
+            terms.append(term)
         return total, terms
 
 

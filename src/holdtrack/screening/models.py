@@ -49,6 +49,22 @@ class RegistryKey(models.Model):
         return f"Registry key {self.subject_id}"
 
 
+class NameFrequency(models.Model):
+    """How many registry records carry a normalised given name or surname (``comparison`` = the comparison it
+    adjusts; the row ``("*", "")`` holds the registry size). Rebuilt set-based by
+    ``frequencies.name_frequencies_refresh`` after bulk loads, kept current by ``registry_subject_add``."""
+
+    comparison = models.CharField(max_length=20)
+    value = models.CharField(max_length=120)
+    n = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["comparison", "value"], name="namefreq_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.comparison} {self.value!r}: {self.n}"
+
+
 class ScreeningModel(models.Model):
     version = models.CharField(max_length=40, unique=True)
     splink_model = models.JSONField(help_text="splink 5 model JSON (settings with the estimated m/u and prior)")

@@ -28,7 +28,8 @@ from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, MatchBasis, MatchStatus, Subject
 from holdtrack.custody.services import subject_create
 from holdtrack.screening import candidates as cand
-from holdtrack.screening.fs_model import Scorer, fbi_conflict, probability
+from holdtrack.screening.frequencies import frequencies_for, name_frequencies_add
+from holdtrack.screening.fs_model import TF_FIELDS, Scorer, fbi_conflict, probability
 from holdtrack.screening.gates import model_gate_failures
 from holdtrack.screening.keys import Keys, keys_for
 from holdtrack.screening.models import RegistryKey, ScreeningModel
@@ -147,7 +148,9 @@ def registry_subject_add(
             identifiers=identifiers,
         )
         fbi = (identifiers or {}).get(IdentifierType.FBI_UCN, "")
-        _key_row(s.pk, subject_keys(s), fbi).save()
+        k = subject_keys(s)
+        _key_row(s.pk, k, fbi).save()
+        name_frequencies_add(k.first_norm, k.last_norm)
         audit_record(actor=actor, action="registry.add", entity_type="subject", entity_id=s.pk)
         return s
 
@@ -326,6 +329,9 @@ def screen_bookings(
 
     if scorer is not None and need:
         retrieved = cand.retrieve([keys[i] for i in need])
+        tf = frequencies_for(
+            (name, other[field]) for cands in retrieved for _, other in cands for name, field in TF_FIELDS.items()
+        )
         for i, cands in zip(need, retrieved, strict=True):
             own = bookings[i].subject_id
             rec = cand.booking_rec(keys[i], fbis[i])
@@ -334,13 +340,13 @@ def screen_bookings(
             for sid, other in cands:
                 if sid == own:
                     continue
-                w = scorer.weight(rec, other)
+                w = scorer.weight(rec, other, tf)
                 if w >= bar:
                     scored.append((w, sid, other))
             result.candidates += len(cands)
             scored.sort(key=lambda t: (-t[0], t[1]))
             for _w, sid, other in scored[:MAX_PROPOSALS_PER_BOOKING]:
-                total, terms = scorer.explain(rec, other)
+                total, terms = scorer.explain(rec, other, tf)
                 prob = probability(total)
                 found[i].append(
                     Proposal(sid, MatchBasis.BIOGRAPHIC, prob, identifier_conflict=fbi_conflict(rec, other))

@@ -4,7 +4,9 @@ test and benchmark 3. Only training and evaluation use splink; screening applies
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -12,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from holdtrack.screening.fs_model import NOT_OBSERVED, splink_settings
+from holdtrack.screening.fs_model import LEVEL_FALLBACK, NOT_OBSERVED, splink_settings
 from holdtrack.screening.keys import SPLINK_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -108,9 +110,12 @@ def settle_unseen_levels(model: dict[str, Any]) -> dict[str, Any]:
     - exactly 0 or 1 (EM saturates on a small sample): clamped into [1e-6, 1 - 1e-6]."""
     for comp in model["comparisons"]:
         levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        unseen_m: set[str] = set()
         for level in levels:
             u_unseen = level.get("u_probability") in (None, NOT_OBSERVED)
             m_unseen = level.get("m_probability") in (None, NOT_OBSERVED)
+            if m_unseen and not u_unseen and not level.get("fix_m_probability"):
+                unseen_m.add(level["label_for_charts"])
             if u_unseen:
                 level["u_probability"] = UNSEEN
             if not level.get("fix_m_probability") and m_unseen:
@@ -121,11 +126,30 @@ def settle_unseen_levels(model: dict[str, Any]) -> dict[str, Any]:
         # The last level is "different": it may count against a match, never for one (an unseen u would
         # otherwise turn a different sex or FBI number into +10 bits).
         levels[-1]["m_probability"] = min(levels[-1]["m_probability"], levels[-1]["u_probability"])
+        _closer_never_weighs_less(levels, unseen_m)
         if comp["output_column_name"] == "fbi_number":
             # one character apart never counts more than equal, two characters never more than one
-            for closer, farther in zip(levels[:-2], levels[1:-1], strict=True):
+            for closer, farther in itertools.pairwise(levels[:-1]):
                 farther["u_probability"] = max(farther["u_probability"], closer["u_probability"])
     return model
+
+
+def _closer_never_weighs_less(levels: list[dict[str, Any]], unseen_m: set[str]) -> None:
+    """A level training never saw among matches (a corruption absent from its data) weighs what the level that
+    took its pairs before weighs (``fs_model.LEVEL_FALLBACK``); and no level weighs less than "different",
+    which every level above it is closer than. m is raised to reach that weight; u stays as estimated."""
+
+    def weight(lv: dict[str, Any]) -> float:
+        return math.log2(lv["m_probability"] / lv["u_probability"])
+
+    by_label = {lv["label_for_charts"]: lv for lv in levels}
+    for level in reversed(levels[:-1]):  # a fallback lies below its level: settled first
+        floor = weight(levels[-1])
+        fallback = by_label.get(LEVEL_FALLBACK.get(level["label_for_charts"], ""))
+        if level["label_for_charts"] in unseen_m and fallback is not None:
+            floor = max(floor, weight(fallback))
+        if weight(level) < floor:
+            level["m_probability"] = min(level["u_probability"] * 2.0**floor, 1 - UNSEEN)
 
 
 def splink_scores_between(

@@ -25,6 +25,7 @@ from holdtrack.accounts.models import User
 from holdtrack.cases.services._base import when
 from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import Booking, Subject
+from holdtrack.screening.frequencies import name_frequencies_refresh
 from holdtrack.screening.keys import splink_record
 from holdtrack.screening.models import RegistryKey, ScreeningModel
 from holdtrack.screening.services import DEFAULT_REVIEW_THRESHOLD, screening_model_store, subject_keys
@@ -171,6 +172,7 @@ def screening_model_train(
     from holdtrack.simulation.registry import RegistryPerson, generate_bookings
 
     total = RegistryKey.objects.count()
+    name_frequencies_refresh()  # the scorer's term-frequency adjustments follow the registry it was trained on
     if total < 100:
         raise ValidationFailed(f"The registry holds {total} subjects; at least 100 are needed to train a model.")
     ids = list(RegistryKey.objects.order_by("subject_id").values_list("subject_id", flat=True))

@@ -115,6 +115,7 @@ def registry_build(
     """Store ``size`` synthetic registry subjects with identifiers and screening keys. Returns them with ids."""
     from holdtrack.custody.ingest.bulk import write_rows
     from holdtrack.custody.models import IdentifierType, Subject, SubjectIdentifier
+    from holdtrack.screening.frequencies import name_frequencies_refresh
     from holdtrack.screening.services import registry_keys_bulk
 
     people = registry_people(size, seed)
@@ -225,6 +226,7 @@ def registry_build(
                     "SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT MAX(id) FROM custody_subject))",
                     [Subject._meta.db_table],
                 )
+    name_frequencies_refresh()
     # Fresh statistics, or the planner would guess the registry is tiny and scan it.
     with connection.cursor() as cur:
         for table in ("custody_subject", "custody_subjectidentifier", "screening_registrykey"):
