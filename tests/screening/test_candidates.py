@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from holdtrack.screening import candidates as cand
-from holdtrack.screening.keys import keys_for
+from holdtrack.screening.keys import keys_for, month_shifted
 from holdtrack.screening.models import RegistryKey
 from holdtrack.screening.services import registry_subject_add
 
@@ -41,6 +41,8 @@ def _found(subject, **kw) -> bool:  # type: ignore[no-untyped-def]
         {"first_name": "Rocio", "last_name": "Martinez Ruiz", "date_of_birth": date(1997, 1, 15)},
         # no DOB at all
         {"first_name": "ROCIO", "last_name": "MARTINEZ RUIZ", "date_of_birth": None},
+        # no DOB and a misspelt given name
+        {"first_name": "Rocia", "last_name": "Martínez Ruiz", "date_of_birth": None},
         # only the registry's second surname, another given name
         {"first_name": "Maria", "last_name": "Ruiz", "date_of_birth": D},
     ],
@@ -76,8 +78,8 @@ def test_a_very_common_exact_name_keeps_the_nearest_birth_dates_under_the_cap(wo
 
 
 def test_month_shifted_stays_in_the_year_and_on_real_dates():
-    assert cand.month_shifted(date(1980, 12, 5), 1) is None
-    assert cand.month_shifted(date(1980, 1, 31), 1) is None  # no 31 February
-    assert cand.month_shifted(date(1980, 3, 31), -1) is None
-    assert cand.month_shifted(date(1980, 3, 30), -1) is None  # no 30 February
-    assert cand.month_shifted(date(1980, 5, 30), -1) == date(1980, 4, 30)
+    assert month_shifted(date(1980, 12, 5), 1) is None
+    assert month_shifted(date(1980, 1, 31), 1) is None  # no 31 February
+    assert month_shifted(date(1980, 3, 31), -1) is None
+    assert month_shifted(date(1980, 3, 30), -1) is None  # no 30 February
+    assert month_shifted(date(1980, 5, 30), -1) == date(1980, 4, 30)

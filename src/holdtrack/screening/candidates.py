@@ -20,9 +20,11 @@ The rules (each an indexed equi-join; their union is retrieved, the same rules s
 13. registry DOB = 1 January of the booking's birth year + surname sound — the registry holds a default date
 14. booking DOB is 1 January: both name sounds + the same birth year — the feed holds a default date
 15. the same normalised surname and canonical given name, whatever the DOB — a DOB wrong in several places, or
-    none on the booking (the only rule a booking without a DOB has)
+    none on the booking
 16. same DOB, booking surname sound = the sound of the registry's second surname — the booking carries only the
     second surname of a compound one
+17. a booking without a DOB: the same normalised surname and the given-name sound — a misspelt given name
+    (with 15, the only rules such a booking has)
 
 A sound is the Soundex of the first surname token / of the canonical given name (nicknames resolved). A
 booking with no DOB is scored against a stricter threshold (``services.NO_DOB_REVIEW_THRESHOLD``).
@@ -37,10 +39,10 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from holdtrack.screening.fs_model import Rec
-from holdtrack.screening.keys import Keys, norm_fbi
+from holdtrack.screening.keys import Keys, month_shifted, norm_fbi
 from holdtrack.screening.models import RegistryKey
 
 MAX_CANDIDATES = 200
@@ -62,14 +64,15 @@ _RULES = (
     "k.dob = b.dob_mm AND k.last_sound = b.ls",
     "k.dob = b.dob_j1 AND k.last_sound = b.ls",
     "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_ym BETWEEN b.ylo AND b.yhi",
-    "k.last_norm = b.ln AND k.first_canon = b.fc",
+    "k.last_norm = b.ln AND k.first_sound = b.fs AND k.first_canon = b.fc",
     "k.dob = b.dob AND k.last2_sound = b.ls",
+    "k.last_norm = b.nln AND k.first_sound = b.fs",
 )
 # The booking-side values each rule probes with, in the order of the CTE's columns.
-_B_COLS = "i, dob, dob_sw, ls, fs, ym, md, ls2, ms, dob_mp, dob_mm, dob_j1, ylo, yhi, ln, fc"
+_B_COLS = "i, dob, dob_sw, ls, fs, ym, md, ls2, ms, dob_mp, dob_mm, dob_j1, ylo, yhi, ln, fc, nln"
 _PG_TYPES = (
     "int", "date", "date", "text", "text", "int", "int", "text", "text", "date", "date", "date", "int", "int", "text",
-    "text",
+    "text", "text",
 )  # fmt: skip
 _COLS = (
     "k.first_norm, k.first_canon, k.middle_norm, k.last_norm, k.last_tok1, k.last_tok2, k.dob, k.sex, k.country, "
@@ -111,6 +114,8 @@ def _values(i: int, k: Keys) -> tuple[Any, ...]:
         k.dob.year * 100 + 12 if jan1 and k.dob else None,
         k.last_norm or None,
         k.first_canon or None,
+        # only without a DOB: the same surname and a given name that sounds alike
+        (k.last_norm or None) if k.dob is None else None,
     )
 
 
@@ -162,16 +167,6 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
     return _collect(out, rows, keys)
 
 
-def month_shifted(d: date | None, months: int) -> date | None:
-    """The same day ``months`` months later (earlier), within the same year; None when no such date exists."""
-    if d is None or not 1 <= d.month + months <= 12:
-        return None
-    try:
-        return d.replace(month=d.month + months)
-    except ValueError:
-        return None
-
-
 def _collect(
     out: list[list[tuple[int, Rec]]], rows: list[tuple[Any, ...]], keys: Sequence[Keys]
 ) -> list[list[tuple[int, Rec]]]:
@@ -184,9 +179,16 @@ def _collect(
         out[r[0]].append((r[1], rec))
     for i, lst in enumerate(out):
         if len(lst) > MAX_CANDIDATES:
-            # A very common exact name (rule 15) can bring more than the cap: keep the nearest dates of birth.
-            dob = keys[i].dob_iso or ""
-            lst.sort(key=lambda c: (Levenshtein.distance(dob, c[1][6]) if dob and c[1][6] else 99, c[0]))
+            # A very common name (rules 15 and 17) can bring more than the cap: keep the nearest dates of birth,
+            # then (and without a DOB) the nearest given names.
+            dob, first = keys[i].dob_iso or "", keys[i].first_norm
+            lst.sort(
+                key=lambda c: (
+                    Levenshtein.distance(dob, c[1][6]) if dob and c[1][6] else 99,
+                    -JaroWinkler.similarity(first, c[1][0]),
+                    c[0],
+                )
+            )
             del lst[MAX_CANDIDATES:]
     return out
 

@@ -80,6 +80,24 @@ def phonetic(name_norm: str) -> str:
     return jellyfish.metaphone(name_norm.replace(" ", "")) if name_norm else ""
 
 
+def month_shifted(d: date | None, months: int) -> date | None:
+    """The same day ``months`` months later (earlier), within the same year; None when no such date exists."""
+    if d is None or not 1 <= d.month + months <= 12:
+        return None
+    try:
+        return d.replace(month=d.month + months)
+    except ValueError:
+        return None
+
+
+def month_later(d: date | None) -> date | None:
+    return month_shifted(d, 1)
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
 def swap_day_month(d: date | None) -> date | None:
     """The date with day and month exchanged, when that is a different valid date."""
     if d is None or d.day > 12 or d.day == d.month:
@@ -181,6 +199,8 @@ def splink_record(uid: int | str, k: Keys, fbi: str = "") -> dict[str, object]:
         "last_ph": phonetic(k.last_norm) or None,
         "dob": k.dob_iso,
         "dob_sw": sw.isoformat() if sw else None,
+        "dob_mp": _iso(month_later(k.dob)),
+        "dob_j1": _iso(date(k.dob.year, 1, 1)) if k.dob and (k.dob.month, k.dob.day) != (1, 1) else None,
         "dob_ym": k.dob_ym,
         "dob_md": k.dob_md,
         "sex": k.sex or None,
@@ -205,6 +225,8 @@ SPLINK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("last_ph", "VARCHAR"),
     ("dob", "VARCHAR"),
     ("dob_sw", "VARCHAR"),
+    ("dob_mp", "VARCHAR"),
+    ("dob_j1", "VARCHAR"),
     ("dob_ym", "INTEGER"),
     ("dob_md", "INTEGER"),
     ("sex", "VARCHAR"),

@@ -41,8 +41,10 @@ class RegistryKey(models.Model):
             models.Index(fields=["last_sound", "first_sound", "dob_ym"], name="regkey_sounds_ym"),
             models.Index(fields=["last_sound", "first_sound", "dob_md"], name="regkey_sounds_md"),
             models.Index(fields=["dob", "last2_sound"], name="regkey_dob_last2"),
-            # Exact normalised names whatever the DOB (a DOB wrong in several places, or none on the booking).
-            models.Index(fields=["last_norm", "first_canon"], name="regkey_names"),
+            # Exact normalised names whatever the DOB (a DOB wrong in several places, or none on the booking);
+            # the given-name sound before the canonical name serves a booking without a DOB whose given name
+            # is misspelt (same surname and given-name sound).
+            models.Index(fields=["last_norm", "first_sound", "first_canon"], name="regkey_names"),
         ]
 
     def __str__(self) -> str:

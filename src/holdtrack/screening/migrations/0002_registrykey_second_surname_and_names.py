@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="registrykey",
-            index=models.Index(fields=["last_norm", "first_canon"], name="regkey_names"),
+            index=models.Index(fields=["last_norm", "first_sound", "first_canon"], name="regkey_names"),
         ),
         migrations.RunPython(fill_second_surname_sound, migrations.RunPython.noop),
     ]
