@@ -12,7 +12,7 @@ Use a throwaway database (the bench adds subjects)::
     createdb -h 127.0.0.1 -U postgres holdtrack_bench_registry
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/holdtrack_bench_registry HOLDTRACK_VAR_DIR=/tmp/var-bench
     .venv/bin/holdtrack migrate
-    .venv/bin/python bench/registry_import.py --size 1000000
+    .venv/bin/python bench/registry_import.py 1000000
 """
 
 from __future__ import annotations

@@ -1,0 +1,149 @@
+"""Blocking rules: what each buys in recall and costs in candidates and time (issue 10: "the recall-versus-
+throughput trade-off of the blocking rules measured and written down").
+
+Against the registry stored in the database DATABASE_URL names (e.g. 1,000,000 subjects from
+``holdtrack simulate registry``), bookings of registry people and of others are generated with their truth
+(``simulation.registry.generate_bookings``), and the candidate retrieval of ``screening.candidates`` runs over
+them in batches of 2,000, as screening does:
+
+- with every rule;
+- with the ten rules screening had before issue 10's blocking work (rules 1–10);
+- with every rule but one, for each rule (leave one out): the recall only that rule brings, and its cost.
+
+For each: blocking recall (the true subject among the candidates), candidates per booking, retrieval seconds
+and bookings per second of retrieval alone; then the scoring cost of the candidates with the active model.
+Nothing is written to the database. Prints figures only.
+
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/ht_b1m HOLDTRACK_VAR_DIR=/tmp/var_b1m
+    .venv/bin/python bench/blocking_rules.py --bookings 5000 --seed 21
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "holdtrack.config.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import django
+
+django.setup()
+
+from ingest import machine  # noqa: E402
+
+from holdtrack.screening import candidates as cand  # noqa: E402
+from holdtrack.screening.frequencies import frequencies_for  # noqa: E402
+from holdtrack.screening.fs_model import TF_FIELDS  # noqa: E402
+from holdtrack.screening.keys import Keys, keys_for  # noqa: E402
+from holdtrack.screening.models import RegistryKey  # noqa: E402
+from holdtrack.screening.services import active_model, scorer_for  # noqa: E402
+from holdtrack.simulation.registry import generate_bookings, registry_sample_from_db  # noqa: E402
+
+BATCH = 2000
+OLD_RULES = 10  # rules 1–10: screening's blocking before issue 10
+
+
+def booking_keys(rows: list[dict[str, str]]) -> list[Keys]:
+    return [
+        keys_for(
+            first_name=r["first_name"],
+            middle_name=r["middle_name"],
+            last_name=r["last_name"],
+            date_of_birth=date.fromisoformat(r["date_of_birth"]) if r["date_of_birth"] else None,
+            sex=r["sex"],
+            birth_country=r["birth_country"],
+        )
+        for r in rows
+    ]
+
+
+def run(keys: list[Keys], rules: tuple[str, ...]) -> tuple[list[list[tuple[int, tuple[str, ...]]]], float]:
+    saved = cand._RULES
+    cand._RULES = rules
+    try:
+        started = time.perf_counter()
+        out = []
+        for start in range(0, len(keys), BATCH):
+            out.extend(cand.retrieve(keys[start : start + BATCH]))
+        return out, time.perf_counter() - started
+    finally:
+        cand._RULES = saved
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bookings", type=int, default=5000)
+    ap.add_argument("--seed", type=int, default=21)
+    args = ap.parse_args()
+
+    print(f"machine: {machine()}")
+    registry = RegistryKey.objects.count()
+    sample = registry_sample_from_db(50_000, args.seed)
+    gen = generate_bookings(registry_sample=sample, count=args.bookings, seed=args.seed, prefix="BR")
+    rows = gen.rows
+    truth = [gen.truth[r["booking_number"]] for r in rows]
+    keys = booking_keys(rows)
+    known = [i for i, t in enumerate(truth) if t is not None]
+    no_dob = [i for i in known if keys[i].dob is None]
+    print(
+        f"registry {registry:,} subjects; {len(rows):,} bookings (seed {args.seed}), "
+        f"{len(known):,} of registry people ({len(no_dob):,} of them without a DOB)"
+    )
+
+    def report(label: str, found: list[list[tuple[int, tuple[str, ...]]]], seconds: float) -> float:
+        hits = sum(1 for i in known if truth[i] in {sid for sid, _ in found[i]})
+        per = sum(len(c) for c in found) / len(found)
+        recall = hits / len(known)
+        print(
+            f"| {label} | {recall:.4f} | {per:.1f} | {seconds:.2f} | {len(found) / seconds:,.0f} |",
+            flush=True,
+        )
+        return recall
+
+    all_rules = cand._RULES
+    print("| rules | blocking recall | candidates per booking | retrieval s | bookings/s (retrieval) |")
+    print("|---|---|---|---|---|")
+    found_all, s_all = run(keys, all_rules)
+    r_all = report(f"all {len(all_rules)}", found_all, s_all)
+    found_old, s_old = run(keys, all_rules[:OLD_RULES])
+    report(f"rules 1–{OLD_RULES} (before)", found_old, s_old)
+    print()
+    print("Leave one out (what each rule alone adds):")
+    print("| rule left out | recall lost | candidates per booking saved | retrieval s saved |")
+    print("|---|---|---|---|")
+    per_all = sum(len(c) for c in found_all) / len(found_all)
+    for n, rule in enumerate(all_rules, 1):
+        found, secs = run(keys, tuple(r for r in all_rules if r != rule))
+        hits = sum(1 for i in known if truth[i] in {sid for sid, _ in found[i]})
+        per = sum(len(c) for c in found) / len(found)
+        print(f"| {n}. `{rule}` | {r_all - hits / len(known):.4f} | {per_all - per:.2f} | {s_all - secs:.2f} |")
+
+    model = active_model()
+    if model is not None:
+        scorer = scorer_for(model)
+        started = time.perf_counter()
+        pairs = 0
+        for start in range(0, len(keys), BATCH):
+            part = found_all[start : start + BATCH]
+            tf = frequencies_for((n, o[f]) for c in part for _, o in c for n, f in TF_FIELDS.items())
+            for k, cands in zip(keys[start : start + BATCH], part, strict=True):
+                rec = cand.booking_rec(k)
+                for _sid, other in cands:
+                    scorer.weight(rec, other, tf)
+                    pairs += 1
+        secs = time.perf_counter() - started
+        print(
+            f"\nscoring with {model.version} and term frequencies: {pairs:,} pairs in {secs:.2f} s = "
+            f"{pairs / secs:,.0f} pairs/s = {len(keys) / secs:,.0f} bookings/s (scoring alone)"
+        )
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
