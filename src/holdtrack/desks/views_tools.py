@@ -229,7 +229,7 @@ def screening_model_view(request: HttpRequest, pk: int) -> HttpResponse:
             "model": model,
             "prior": screening_models.prior(model),
             "comparisons": screening_models.comparisons(model),
-            "evaluations": list(reversed(model.evaluations)),
+            "evaluations": screening_models.evaluations(model),
             "bar_width": screening_models.BAR_WIDTH,
             "bar_half": screening_models.BAR_WIDTH // 2,
             "bar_cap": screening_models.BAR_CAP,

@@ -15,10 +15,10 @@ from typing import Any
 from django.db.models import QuerySet
 
 from holdtrack.accounts.models import Role
+from holdtrack.screening.fs_model import NOT_OBSERVED
 from holdtrack.screening.models import ScreeningModel
 
 MODEL_PAGE_ROLES = frozenset({Role.AGENCY_SUPERVISOR, Role.AUDITOR, Role.ADMIN})
-NOT_OBSERVED = "level not observed in training dataset"  # splink's marker (fs_model.NOT_OBSERVED)
 BAR_WIDTH = 160  # px of the SVG; half on each side of zero
 BAR_CAP = 16.0  # bits shown at full half-width; larger weights are drawn at the cap (the number is exact)
 
@@ -101,6 +101,11 @@ def comparisons(model: ScreeningModel) -> list[ComparisonView]:
 def prior(model: ScreeningModel) -> dict[str, float]:
     p = float(model.splink_model["probability_two_random_records_match"])
     return {"probability": p, "weight": math.log2(p / (1 - p)), "per_booking": p * model.registry_size}
+
+
+def evaluations(model: ScreeningModel) -> list[dict[str, Any]]:
+    """The shadow comparisons, newest first, with their time as shown (UTC, to the minute)."""
+    return [{**e, "at_shown": str(e.get("at", ""))[:16].replace("T", " ")} for e in reversed(model.evaluations)]
 
 
 def latest_recall(model: ScreeningModel) -> dict[str, Any] | None:
