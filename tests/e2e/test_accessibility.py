@@ -146,6 +146,7 @@ SCREENSHOTS = {
     "subpoena-to-answer",
     "court-case",
     "reports",
+    "tools-screening-model",
 }
 
 

@@ -243,6 +243,10 @@ def test_a_model_that_loses_recall_is_stored_inactive_and_cannot_be_activated(wo
     assert ev["candidate"]["recall"] < ev["incumbent"]["recall"] and "no longer be proposed" in ev["reason"]
     event = AuditEvent.objects.filter(action="screening_model.store", entity_id=str(strict.pk)).get()
     assert event.data["activated"] is False
+    listing = io.StringIO()
+    call_command("screening", "models", stdout=listing, stderr=io.StringIO())
+    line = next(x for x in listing.getvalue().splitlines() if x.startswith("test-strict"))
+    assert "inactive" in line and "would no longer be proposed" in line
 
     with pytest.raises(ValidationFailed, match="was not activated: recall"):
         screening_model_activate(actor=world.supervisor, version="test-strict")

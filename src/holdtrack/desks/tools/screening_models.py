@@ -19,7 +19,7 @@ from holdtrack.screening.fs_model import NOT_OBSERVED
 from holdtrack.screening.models import ScreeningModel
 
 MODEL_PAGE_ROLES = frozenset({Role.AGENCY_SUPERVISOR, Role.AUDITOR, Role.ADMIN})
-BAR_WIDTH = 160  # px of the SVG; half on each side of zero
+BAR_WIDTH = 240  # px of the SVG; half on each side of zero
 BAR_CAP = 16.0  # bits shown at full half-width; larger weights are drawn at the cap (the number is exact)
 
 
