@@ -46,6 +46,7 @@ WHO = (ANON, *sorted(STAFF))
 REPORTS = AGENCY | NO_ORG  # holdtrack.reports.views.REPORT_ROLES
 AUDIT = frozenset({"auditor", "admin"})  # holdtrack.cases.access.AUDIT_READER_ROLES
 OFFICERS = frozenset({"officer", "supervisor"})
+MODEL_PAGE = frozenset({"supervisor", "auditor", "admin"})  # holdtrack.desks.tools.screening_models
 
 # Expected answers: a status code, or one of these.
 LOGIN = "login"  # 302 to the sign-in page
@@ -208,6 +209,9 @@ EXPECT: dict[str, Row] = {
     "tools:notifications_read_all": Row(method="POST", ok=STAFF, ok_status=REDIRECT),
     "tools:audit": Row(ok=AUDIT, denied=403),
     "tools:audit_export": Row(ok=AUDIT, denied=403),
+    # The screening model page: parameters and counts, no personal data; supervisors, auditors, administrators.
+    "tools:screening_models": Row(ok=MODEL_PAGE, denied=403),
+    "tools:screening_model": Row(kwargs=_const(pk=MISSING), ok=MODEL_PAGE, ok_status=404, denied=403),
     # ---- internal reports: aggregates for analysts, auditors, administrators and agency users
     "reports:dashboard": Row(ok=REPORTS, denied=403),
     "reports:download": Row(kwargs=_const(table="summary", fmt="csv"), ok=REPORTS, denied=403),

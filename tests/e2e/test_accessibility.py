@@ -22,6 +22,8 @@ from holdtrack.core.timeutil import now
 from holdtrack.custody import services as cs
 from holdtrack.custody.models import IdentityMatch, MatchBasis
 from holdtrack.jurisdictions.models import HoldRule
+from holdtrack.screening.models import ScreeningModel
+from holdtrack.screening.services import screening_model_store
 from tests.e2e.conftest import PASSWORD, Sessions, prepare_account, screenshot
 from tests.factories import (
     UserFactory,
@@ -35,6 +37,7 @@ from tests.factories import (
     received,
     subpoena_to,
 )
+from tests.screening.factories_screening import plain_model
 
 pytestmark = pytest.mark.e2e
 
@@ -56,6 +59,7 @@ class Scene:
     s_due: Subpoena
     s_court: Subpoena
     court_case: CourtCase
+    model: ScreeningModel
 
 
 def build_scene() -> Scene:
@@ -91,7 +95,14 @@ def build_scene() -> Scene:
         s_due=subpoena_to(w, stage="acknowledged", subject=b.subject, at=now() - timedelta(days=1)),
         s_court=s_court,
         court_case=CourtCase.objects.get(referral__subpoena=s_court),
+        model=_two_model_versions(w),
     )
+
+
+def _two_model_versions(w: World) -> ScreeningModel:
+    """The second of two stored versions: its page shows the shadow figures of both."""
+    screening_model_store(actor=w.supervisor, splink_model=plain_model(), version="fs-axe-1", registry_size=1000)
+    return screening_model_store(actor=w.supervisor, splink_model=plain_model(), version="fs-axe-2", registry_size=1000)
 
 
 # (name, who, url): ``who`` is a Scene attribute path ("w.officer") or None for a visitor.
@@ -124,6 +135,8 @@ PAGES: list[tuple[str, str | None, Callable[[Scene], str]]] = [
     ("tools-calendar", "w.officer", lambda s: "/tools/calendar/"),
     ("tools-notifications", "w.booking_clerk", lambda s: "/tools/notifications/"),
     ("tools-audit", "auditor", lambda s: "/tools/audit/"),
+    ("tools-screening-models", "w.supervisor", lambda s: "/tools/screening/models/"),
+    ("tools-screening-model", "w.supervisor", lambda s: f"/tools/screening/models/{s.model.pk}/"),
 ]
 SCREENSHOTS = {
     "dashboard-agency-officer",
@@ -133,6 +146,7 @@ SCREENSHOTS = {
     "subpoena-to-answer",
     "court-case",
     "reports",
+    "tools-screening-model",
 }
 
 

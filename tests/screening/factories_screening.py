@@ -65,6 +65,25 @@ def trained_model() -> dict[str, Any]:
     )
 
 
+def plain_model(prior: float = 1e-3) -> dict[str, Any]:
+    """Plausible parameters for every level of this code's comparisons, without splink (pages, fast tests): the
+    first level of each comparison is strong evidence for a match, the others share the rest, the last one
+    counts against. Fixed m (FBI-number levels) stays as the code fixes it."""
+    import copy
+
+    from holdtrack.screening.fs_model import splink_settings
+
+    model = copy.deepcopy(splink_settings(prior))
+    for comp in model["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        rest = max(len(levels) - 1, 1)
+        for i, lv in enumerate(levels):
+            if not lv.get("fix_m_probability"):
+                lv["m_probability"] = 0.9 if i == 0 else 0.1 / rest
+            lv["u_probability"] = 0.01 if i == 0 else 0.99 / rest
+    return model
+
+
 def booking_of(
     w: Any,
     *,

@@ -1,4 +1,5 @@
-"""Desk tools beside the case pages: search, deadline calendar and iCalendar feed, notifications, audit search."""
+"""Desk tools beside the case pages: search, deadline calendar and iCalendar feed, notifications, audit search,
+the screening model page."""
 
 from django.urls import URLPattern, path
 
@@ -15,4 +16,6 @@ urlpatterns: list[URLPattern] = [
     path("notifications/read-all/", v.notifications_read_all, name="notifications_read_all"),
     path("audit/", v.audit_view, name="audit"),
     path("audit/export.csv", v.audit_export, name="audit_export"),
+    path("screening/models/", v.screening_models_view, name="screening_models"),
+    path("screening/models/<int:pk>/", v.screening_model_view, name="screening_model"),
 ]

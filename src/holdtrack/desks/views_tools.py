@@ -14,14 +14,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from holdtrack.accounts.models import Role
 from holdtrack.core.timeutil import local, now
 from holdtrack.desks.presenters import ROLE_LABELS
-from holdtrack.desks.tools import audit_search, ical, notifications, search
+from holdtrack.desks.tools import audit_search, ical, notifications, screening_models, search
 from holdtrack.desks.tools import calendar as cal
 
 
@@ -200,3 +200,38 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
     response = StreamingHttpResponse(audit_search.csv_rows(qs), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="holdtrack-audit-{stamp}.csv"'
     return response
+
+
+# -------------------------------------------------------------------------------------- screening models
+
+_MODELS_REFUSED = "The screening model page is for agency supervisors, auditors and administrators."
+
+
+@require_safe
+@login_required
+def screening_models_view(request: HttpRequest) -> HttpResponse:
+    if not screening_models.may_view_models(request.user):
+        return _forbidden(request, "Screening models", _MODELS_REFUSED)
+    rows = [{"m": m, "shadow": screening_models.latest_recall(m)} for m in screening_models.model_versions()]
+    return render(request, "desks/tools/screening_models.html", {"rows": rows})
+
+
+@require_safe
+@login_required
+def screening_model_view(request: HttpRequest, pk: int) -> HttpResponse:
+    if not screening_models.may_view_models(request.user):
+        return _forbidden(request, "Screening model", _MODELS_REFUSED)
+    model = get_object_or_404(screening_models.ScreeningModel, pk=pk)
+    return render(
+        request,
+        "desks/tools/screening_model.html",
+        {
+            "model": model,
+            "prior": screening_models.prior(model),
+            "comparisons": screening_models.comparisons(model),
+            "evaluations": screening_models.evaluations(model),
+            "bar_width": screening_models.BAR_WIDTH,
+            "bar_half": screening_models.BAR_WIDTH // 2,
+            "bar_cap": screening_models.BAR_CAP,
+        },
+    )

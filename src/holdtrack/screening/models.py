@@ -77,6 +77,9 @@ class ScreeningModel(models.Model):
     trained_at = models.DateTimeField()
     active = models.BooleanField(default=True)
     notes = models.TextField(blank=True)
+    # Shadow comparisons with the model active at the time, on the officers' decisions (screening.learning):
+    # one entry when stored, another each time activation is asked for. No personal data, only counts.
+    evaluations = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-trained_at", "-id"]

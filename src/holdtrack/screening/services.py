@@ -171,8 +171,14 @@ def screening_model_store(
     training_bookings: int = 0,
     at: datetime | None = None,
     notes: str = "",
+    labels_report: dict[str, Any] | None = None,
 ) -> ScreeningModel:
-    """Store a trained model as the active version (earlier versions stay, inactive, for the audit)."""
+    """Store a trained model; it becomes the active version unless it proposes fewer of the officers' confirmed
+    matches than the active one at the review threshold (``learning.shadow_evaluation``): then it is stored
+    inactive, with the figures. Earlier versions stay, inactive, for the audit.
+    ``labels_report``: how m was estimated from labelled decisions (``learning.m_from_labels``), kept with it."""
+    from holdtrack.screening.learning import labelled_pairs, shadow_evaluation
+
     require(actor, AGENCY_ROLES, "store a screening model")
     if not 0 < review_threshold < 1:
         raise ValidationFailed("The review threshold is a match probability between 0 and 1.")
@@ -189,7 +195,16 @@ def screening_model_store(
     with transaction.atomic():
         if ScreeningModel.objects.filter(version=version).exists():
             raise ValidationFailed(f"Screening model version {version!r} already exists.")
-        ScreeningModel.objects.filter(active=True).update(active=False)
+        # Locked: two versions stored at once are each compared with the model that is really active.
+        incumbent = ScreeningModel.objects.select_for_update().filter(active=True).order_by("-trained_at", "-id")
+        evaluation = shadow_evaluation(
+            splink_model=splink_model, review_threshold=review_threshold, incumbent=incumbent.first(),
+            pairs=labelled_pairs(actor=actor), event="store", at=at,
+        )  # fmt: skip
+        if labels_report is not None:
+            evaluation["labels_used"] = labels_report
+        if evaluation["activate"]:
+            ScreeningModel.objects.filter(active=True).update(active=False)
         m = ScreeningModel.objects.create(
             version=version,
             splink_model=splink_model,
@@ -199,15 +214,20 @@ def screening_model_store(
             training_bookings=training_bookings,
             trained_at=at,
             notes=notes,
+            active=evaluation["activate"],
+            evaluations=[evaluation],
         )
         audit_record(
             actor=actor,
             action="screening_model.store",
             entity_type="screening_model",
             entity_id=m.pk,
-            data={"version": version, "review_threshold": review_threshold, "registry_size": registry_size},
+            data={
+                "version": version, "review_threshold": review_threshold, "registry_size": registry_size,
+                "activated": m.active, "reason": evaluation["reason"], "m_from_labels": labels_report is not None,
+            },
             at=at,
-        )
+        )  # fmt: skip
         return m
 
 

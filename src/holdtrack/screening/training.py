@@ -27,6 +27,7 @@ from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import Booking, Subject
 from holdtrack.screening.frequencies import name_frequencies_refresh
 from holdtrack.screening.keys import splink_record
+from holdtrack.screening.learning import LabelledPair, labelled_pairs, m_from_labels, require_enough_labels
 from holdtrack.screening.models import RegistryKey, ScreeningModel
 from holdtrack.screening.services import DEFAULT_REVIEW_THRESHOLD, screening_model_store, subject_keys
 
@@ -125,10 +126,12 @@ def train_and_store(
     notes: str = "",
     bookings_from_sample: bool = True,
     fbi_matched_records: Sequence[dict[str, Any]] = (),
+    labelled: Sequence[LabelledPair] | None = None,
 ) -> ScreeningModel:
     """``registry_records``: the random training sample (the prior is estimated on it alone).
     ``fbi_matched_records``: registry subjects outside the sample whose FBI number a training booking carries,
-    added for splink only — they give the FBI-blocked EM session its true pairs."""
+    added for splink only — they give the FBI-blocked EM session its true pairs.
+    ``labelled``: the officers' decisions; m is then estimated from the confirmed ones (``learning``)."""
     from holdtrack.screening.splink_io import train
 
     at = when(at)
@@ -144,6 +147,10 @@ def train_and_store(
     )
     model = {**raw, "probability_two_random_records_match": est.prior}
     notes = f"{notes}; {est.describe()}" if notes else est.describe()
+    report = None
+    if labelled is not None:
+        model, report = m_from_labels(model, labelled)
+        notes += f"; m from {report['confirmed']} confirmed decisions (+{report['pseudo_pairs']:g} EM pseudo-pairs)"
     return screening_model_store(
         actor=actor,
         splink_model=model,
@@ -154,6 +161,7 @@ def train_and_store(
         training_bookings=len(booking_records),
         at=at,
         notes=notes,
+        labels_report=report,
     )
 
 
@@ -165,16 +173,21 @@ def screening_model_train(
     seed: int = 1,
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
     at: datetime | None = None,
+    labels: bool = False,
 ) -> ScreeningModel:
     """Train from the stored registry (a random sample of it) and unlabelled bookings: the stored bookings
     when there are at least ``MIN_STORED_BOOKINGS``, else synthetic bookings generated from the sample
-    (a fresh synthetic deployment has no booking history yet)."""
+    (a fresh synthetic deployment has no booking history yet). ``labels``: m from the officers' decisions
+    (refused before any training when there are too few)."""
     from holdtrack.simulation.registry import RegistryPerson, generate_bookings
 
     total = RegistryKey.objects.count()
     name_frequencies_refresh()  # the scorer's term-frequency adjustments follow the registry it was trained on
     if total < 100:
         raise ValidationFailed(f"The registry holds {total} subjects; at least 100 are needed to train a model.")
+    labelled = labelled_pairs(actor=actor) if labels else None
+    if labelled is not None:
+        require_enough_labels(labelled)
     ids = list(RegistryKey.objects.order_by("subject_id").values_list("subject_id", flat=True))
     rng = random.Random(f"train-{seed}")
     chosen = sorted(rng.sample(ids, min(sample, len(ids))))
@@ -249,6 +262,7 @@ def screening_model_train(
         + f" and {len(booking_records)} {source}",
         bookings_from_sample=from_sample,
         fbi_matched_records=fbi_matched,
+        labelled=labelled,
     )
 
 

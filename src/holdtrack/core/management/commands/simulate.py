@@ -168,7 +168,8 @@ class Command(BaseCommand):
 
         err.print("Training the screening model with splink …")
         m = screening_model_train(actor=system_user(), seed=seed, sample=100_000, bookings=min(20_000, size))
-        out.print(f"Screening model {m.version} stored and active ({m.notes}); {time.monotonic() - started:.1f} s.")
+        state = "active" if m.active else f"NOT activated: {m.evaluations[-1]['reason']}"
+        out.print(f"Screening model {m.version} stored, {state} ({m.notes}); {time.monotonic() - started:.1f} s.")
 
     def handle_bookings(self, opts: dict[str, Any]) -> None:
         from pathlib import Path
