@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     # Depends on 0001 only: another branch adds 0002 in parallel; the dependency is rewired at merge.
     dependencies = [
-        ("screening", "0001_initial"),
+        ("screening", "0003_namefrequency"),
     ]
 
     operations = [
