@@ -106,8 +106,12 @@ def test_labels_are_decided_biographic_matches_and_a_revoked_match_counts_agains
     # The pair is rebuilt as screening scores it: the score stored with the proposal comes back.
     scorer = Scorer.from_splink(ScreeningModel.objects.get(version="test-v1").splink_model)
     from holdtrack.screening.fs_model import probability
+    from holdtrack.screening.learning import pairs_frequencies
 
-    assert probability(scorer.weight(pairs[right.pk].booking, pairs[right.pk].registry)) == pytest.approx(right.score)
+    tf = pairs_frequencies([pairs[right.pk]])
+    assert tf is not None  # the registry's names are counted: screening applied term frequencies
+    score = probability(scorer.weight(pairs[right.pk].booking, pairs[right.pk].registry, tf))
+    assert score == pytest.approx(right.score)
 
 
 def test_labels_are_for_the_roles_that_store_models(world):

@@ -33,7 +33,8 @@ from holdtrack.cases.services._base import require, when
 from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import IdentityMatch, MatchBasis, MatchStatus
 from holdtrack.screening import candidates as cand
-from holdtrack.screening.fs_model import Rec, Scorer, weight_for_probability
+from holdtrack.screening.frequencies import frequencies_for
+from holdtrack.screening.fs_model import TF_FIELDS, Rec, Scorer, TermFrequencies, weight_for_probability
 from holdtrack.screening.models import RegistryKey, ScreeningModel
 
 # Fewer confirmed decisions than this and `train --labels` refuses: with 30 pairs a level seen in 90% of
@@ -157,6 +158,11 @@ def m_from_labels(
 # ------------------------------------------------------------------------------------------ shadow scoring
 
 
+def pairs_frequencies(pairs: Sequence[LabelledPair]) -> TermFrequencies | None:
+    """The registry's name frequencies for the labelled pairs: scored as screening scores them."""
+    return frequencies_for((n, p.registry[f]) for p in pairs for n, f in TF_FIELDS.items())
+
+
 def shadow_figures(scorer: Scorer, threshold: float, pairs: Sequence[LabelledPair]) -> dict[str, Any]:
     """How a model would have proposed the labelled pairs at its review threshold (a booking without a DOB at
     the stricter no-DOB threshold, as ``screen_bookings`` does)."""
@@ -164,9 +170,10 @@ def shadow_figures(scorer: Scorer, threshold: float, pairs: Sequence[LabelledPai
 
     bar = weight_for_probability(threshold)
     bar_no_dob = weight_for_probability(max(threshold, NO_DOB_REVIEW_THRESHOLD))
+    tf = pairs_frequencies(pairs)
     confirmed = rejected = tp = fp = 0
     for p in pairs:
-        proposed = scorer.weight(p.booking, p.registry) >= (bar if p.has_dob else bar_no_dob)
+        proposed = scorer.weight(p.booking, p.registry, tf) >= (bar if p.has_dob else bar_no_dob)
         if p.confirmed:
             confirmed += 1
             tp += proposed
