@@ -15,12 +15,11 @@ The rules (each an indexed equi-join; their union is retrieved, the same rules s
 9. same DOB, booking second-surname sound = registry surname sound — the registry holds the second surname
    first or alone ("Martínez Ruiz" is also keyed as "Ruiz")
 10. same DOB, booking middle-name sound = registry surname sound — a surname written in the middle name
-11. DOB with the month one later + surname sound        — month off by one
-12. DOB with the month one earlier + surname sound      — month off by one
-13. registry DOB = 1 January of the booking's birth year + surname sound — the registry holds a default date
+11. DOB with the month one later + both name sounds    — month off by one
+12. DOB with the month one earlier + both name sounds  — month off by one
+13. registry DOB = 1 January of the booking's birth year + both name sounds — the registry holds a default date
 14. booking DOB is 1 January: both name sounds + the same birth year — the feed holds a default date
-15. the same normalised surname and canonical given name, whatever the DOB — a DOB wrong in several places, or
-    none on the booking
+15. the same normalised surname and canonical given name, when the booking or the registry record has no DOB
 16. same DOB, booking surname sound = the sound of the registry's second surname — the booking carries only the
     second surname of a compound one
 17. a booking without a DOB: the same normalised surname and the given-name sound — a misspelt given name
@@ -41,11 +40,20 @@ from typing import Any
 from django.db import connection, transaction
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from holdtrack.screening.frequencies import frequencies_for
 from holdtrack.screening.fs_model import Rec
 from holdtrack.screening.keys import Keys, month_shifted, norm_fbi
 from holdtrack.screening.models import RegistryKey
 
 MAX_CANDIDATES = 200
+# The exact-name rules probe a booking's names only when the registry is expected to hold at most this many
+# records of that full name (estimated from the name counts); without a DOB, only when the surname is borne by at
+# most this many records. Measured at 1,000,000 subjects: unbounded and whatever the DOB, the exact-names rule
+# brought 51 of 72 candidates per booking and cut retrieval from 3,900 to 180 bookings/s; bounded at 20 rows, 11;
+# at 5 rows, 7 — for a recall of 0.0007, namesakes whose DOB differs, which the DOB weight keeps below any
+# threshold. So it now serves only a missing DOB (bench/blocking_rules.py, docs/benchmarks.md).
+EXACT_NAMES_MAX_ROWS = 5
+EXACT_NAMES_NO_DOB_MAX_SURNAME = 2000
 SQLITE_CHUNK = 500  # bookings per statement on SQLite (bound-parameter limit)
 PLANNER_HINT_FROM = 100  # batch size from which PostgreSQL is steered to index nested loops
 
@@ -60,11 +68,11 @@ _RULES = (
     "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_md = b.md",
     "k.dob = b.dob AND k.last_sound = b.ls2",
     "k.dob = b.dob AND k.last_sound = b.ms",
-    "k.dob = b.dob_mp AND k.last_sound = b.ls",
-    "k.dob = b.dob_mm AND k.last_sound = b.ls",
-    "k.dob = b.dob_j1 AND k.last_sound = b.ls",
+    "k.dob = b.dob_mp AND k.last_sound = b.ls AND k.first_sound = b.fs",
+    "k.dob = b.dob_mm AND k.last_sound = b.ls AND k.first_sound = b.fs",
+    "k.dob = b.dob_j1 AND k.last_sound = b.ls AND k.first_sound = b.fs",
     "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_ym BETWEEN b.ylo AND b.yhi",
-    "k.last_norm = b.ln AND k.first_sound = b.fs AND k.first_canon = b.fc",
+    "k.last_norm = b.ln AND k.first_sound = b.fs AND k.first_canon = b.fc AND (b.dob IS NULL OR k.dob IS NULL)",
     "k.dob = b.dob AND k.last2_sound = b.ls",
     "k.last_norm = b.nln AND k.first_sound = b.fs",
 )
@@ -93,9 +101,9 @@ def booking_rec(k: Keys, fbi: str = "") -> Rec:
     )  # fmt: skip
 
 
-def _values(i: int, k: Keys) -> tuple[Any, ...]:
+def _values(i: int, k: Keys, exact: bool) -> tuple[Any, ...]:
     """The booking's probe values (``_B_COLS``). NULL, not '', for an absent key: '' would match registry rows
-    without that key."""
+    without that key. ``exact``: the exact-name rules (15, 17) may probe this booking's names."""
     jan1 = k.dob is not None and k.dob.month == 1 and k.dob.day == 1
     return (
         i,
@@ -112,11 +120,34 @@ def _values(i: int, k: Keys) -> tuple[Any, ...]:
         date(k.dob.year, 1, 1) if k.dob is not None and not jan1 else None,
         k.dob.year * 100 + 1 if jan1 and k.dob else None,
         k.dob.year * 100 + 12 if jan1 and k.dob else None,
-        k.last_norm or None,
-        k.first_canon or None,
+        (k.last_norm or None) if exact else None,
+        (k.first_canon or None) if exact else None,
         # only without a DOB: the same surname and a given name that sounds alike
-        (k.last_norm or None) if k.dob is None else None,
+        (k.last_norm or None) if exact and k.dob is None else None,
     )
+
+
+def exact_name_probes(keys: Sequence[Keys]) -> list[bool]:
+    """Which bookings the exact-name rules may probe: those whose names are not so common that the probe
+    would bring hundreds of namesakes. The expected rows are estimated from the registry's name counts
+    (surname count × given-name count ÷ registry size, and the surname count alone for the sound-alike given
+    name of rule 17); before any count (an empty ``NameFrequency``) every booking is probed. Such namesakes
+    could not reach the review threshold anyway: a common name weighs little, and a date of birth that
+    differs weighs against."""
+    tf = frequencies_for(
+        (name, value) for k in keys for name, value in (("last_name", k.last_norm), ("first_name", k.first_norm))
+    )
+    if tf is None:
+        return [True] * len(keys)
+    out = []
+    for k in keys:
+        n_last = tf.counts.get(("last_name", k.last_norm), 0)
+        n_first = tf.counts.get(("first_name", k.first_norm), 0)
+        if k.dob is None:
+            out.append(n_last <= EXACT_NAMES_NO_DOB_MAX_SURNAME)
+        else:
+            out.append(n_last * n_first / tf.total <= EXACT_NAMES_MAX_ROWS)
+    return out
 
 
 def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
@@ -126,12 +157,13 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
     if not idx:
         return out
     table = RegistryKey._meta.db_table
+    exact = exact_name_probes(keys)
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             arrays = ", ".join(f"%s::{t}[]" for t in _PG_TYPES)
             head = f"WITH b AS (SELECT * FROM unnest({arrays}) AS b({_B_COLS})) "  # noqa: S608 - module constants
-            values = [_values(i, keys[i]) for i in idx]
+            values = [_values(i, keys[i], exact[i]) for i in idx]
             params: list[Any] = [list(col) for col in zip(*values, strict=True)]
             if len(idx) < PLANNER_HINT_FROM:
                 cur.execute(head + _union(table), params)
@@ -161,7 +193,7 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
                 values_sql = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
                 params = []
                 for i in part:
-                    params += [v.isoformat() if isinstance(v, date) else v for v in _values(i, keys[i])]
+                    params += [v.isoformat() if isinstance(v, date) else v for v in _values(i, keys[i], exact[i])]
                 cur.execute(f"WITH b({_B_COLS}) AS (VALUES {values_sql}) " + _union(table), params)
                 rows.extend(cur.fetchall())
     return _collect(out, rows, keys)

@@ -199,13 +199,14 @@ BLOCKING_RULES: list[str] = [
     "l.dob = r.dob AND l.last2_sound = r.last_sound",
     "l.dob = r.dob AND l.last_sound = r.middle_sound",
     "l.dob = r.dob AND l.middle_sound = r.last_sound",
-    "l.dob = r.dob_mp AND l.last_sound = r.last_sound",
-    "l.dob_mp = r.dob AND l.last_sound = r.last_sound",
-    "l.dob = r.dob_j1 AND l.last_sound = r.last_sound",
-    "l.dob_j1 = r.dob AND l.last_sound = r.last_sound",
+    "l.dob = r.dob_mp AND l.last_sound = r.last_sound AND l.first_sound = r.first_sound",
+    "l.dob_mp = r.dob AND l.last_sound = r.last_sound AND l.first_sound = r.first_sound",
+    "l.dob = r.dob_j1 AND l.last_sound = r.last_sound AND l.first_sound = r.first_sound",
+    "l.dob_j1 = r.dob AND l.last_sound = r.last_sound AND l.first_sound = r.first_sound",
     "l.last_sound = r.last_sound AND l.first_sound = r.first_sound AND substr(l.dob, 1, 4) = substr(r.dob, 1, 4) "
     "AND (substr(l.dob, 6, 5) = '01-01' OR substr(r.dob, 6, 5) = '01-01')",
-    "l.last_norm = r.last_norm AND l.first_sound = r.first_sound AND l.first_canon = r.first_canon",
+    "l.last_norm = r.last_norm AND l.first_sound = r.first_sound AND l.first_canon = r.first_canon "
+    "AND (l.dob IS NULL OR r.dob IS NULL)",
     "l.last_norm = r.last_norm AND l.first_sound = r.first_sound AND (l.dob IS NULL OR r.dob IS NULL)",
 ]
 
