@@ -56,14 +56,14 @@ def _fixed_m(level: dict[str, Any], m: float) -> dict[str, Any]:
     return {**level, "m_probability": m, "fix_m_probability": True}
 
 
-# m of the FBI-number levels is fixed, not estimated: an FBI number comes from fingerprints, so two records of
-# one person carry the same number unless it was mis-keyed, and the unlabelled training data holds too few
-# pairs with two numbers (and almost no typos) for EM to learn this. A "different" m of 0.0001 makes two
-# numbers more than one character apart about -13 bits: a namesake with another FBI number falls well below
-# the review threshold. u is estimated from random pairs like every other comparison.
-# Two keying errors (or one plus a transposition) are rarer than one: m 0.01. Such a pair still carries the
-# identifier-conflict flag (more than one character apart), so only a supervisor can confirm it.
-FBI_M_EXACT, FBI_M_TYPO, FBI_M_TWO, FBI_M_DIFFERENT = 0.9599, 0.03, 0.01, 0.0001
+# m of the FBI-number levels is not estimated by EM: an FBI number comes from fingerprints, so two records of
+# one person carry the same number unless it was mis-keyed, and EM cannot tell a mis-keyed number from a
+# namesake's. Training sets them from the keying errors its data shows (``splink_io.apply_identifier_errors``);
+# these values stand when it has too few pairs to measure them. "Different" (more than two characters) is then
+# 1e-10, about -33 bits: it outweighs names, DOB and the rest agreeing, as a namesake born on the same day with
+# another fingerprint record is another person. u is estimated from random pairs like every other comparison.
+# A pair more than one character apart carries the identifier-conflict flag, so only a supervisor confirms it.
+FBI_M_EXACT, FBI_M_TYPO, FBI_M_TWO, FBI_M_DIFFERENT = 0.9599, 0.03, 0.01, 1e-10
 
 
 COMPARISONS: list[dict[str, Any]] = [

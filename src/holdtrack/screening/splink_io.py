@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 UNSEEN = 1e-6  # splink's substitute for a probability of a level unseen in training
 UNSEEN_M = 1e-3  # m of a level no true pair of the training showed (see settle_unseen_levels)
+MIN_IDENTIFIER_PAIRS = 50  # equal FBI numbers needed to estimate the feed's keying errors (apply_identifier_errors)
+IDENTIFIER_M_FLOOR = 1e-10  # m of an FBI number more than two characters off when the feed shows no such errors
 MIN_FBI_PAIRS = 100  # booking↔registry pairs with an equal FBI number needed for the FBI-blocked EM session
 
 
@@ -93,8 +95,47 @@ def train(
     else:
         linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_canon", "last_tok1"))
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    counts = identifier_distances(con)
     con.close()
+    apply_identifier_errors(model, *counts)
     return settle_unseen_levels(model)
+
+
+def identifier_distances(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    """(equal, one character apart, two characters apart): booking↔registry pairs born on the same day whose FBI
+    numbers are at most two characters apart. Two unrelated numbers are almost never that close, so these are
+    the same people; how often their numbers differ is how often the feed mis-keys them."""
+    rows = con.execute(
+        "SELECT d, count(*) FROM (SELECT damerau_levenshtein(r.fbi, b.fbi) AS d FROM registry r "
+        "JOIN bookings b ON r.dob = b.dob WHERE r.fbi IS NOT NULL AND b.fbi IS NOT NULL) WHERE d <= 2 GROUP BY d"
+    ).fetchall()
+    by = {int(d): int(n) for d, n in rows}
+    return by.get(0, 0), by.get(1, 0), by.get(2, 0)
+
+
+def apply_identifier_errors(model: dict[str, Any], equal: int, one: int, two: int) -> None:
+    """m of the FBI-number levels from the keying errors the training data shows (``identifier_distances``),
+    when at least ``MIN_IDENTIFIER_PAIRS`` numbers agree: one and two characters apart at their observed rates,
+    more than two at the rate the first two extrapolate (each further error as much rarer as the second was
+    than the first) — and none when no double error was seen. A feed that never mis-keys two characters leaves "different" at ``IDENTIFIER_M_FLOOR``: a
+    fingerprint-based number that differs then outweighs any agreement of names and dates (a namesake born the
+    same day is another person). A non-biometric identifier keyed with errors (FEBRL's) keeps a moderate
+    weight. Too few pairs: the fixed m of ``fs_model`` stand."""
+    from holdtrack.screening.fs_model import FBI_M_EXACT, FBI_M_TYPO
+
+    if equal < MIN_IDENTIFIER_PAIRS:
+        return
+    # None seen is not "never": an unseen single error keeps the fixed rate, an unseen double error the square
+    # of the single rate. Only an observed double error makes more than two characters plausible.
+    r1 = one / equal if one else FBI_M_TYPO / FBI_M_EXACT
+    r2 = two / equal if two else r1 * r1
+    beyond = r2 * r2 / r1 if two else 0.0
+    total = 1.0 + r1 + r2 + beyond
+    m = (1.0 / total, r1 / total, r2 / total, max(beyond / total, IDENTIFIER_M_FLOOR))
+    comp = next(c for c in model["comparisons"] if c["output_column_name"] == "fbi_number")
+    levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+    for level, value in zip(levels, m, strict=True):
+        level["m_probability"] = max(value, IDENTIFIER_M_FLOOR)
 
 
 def settle_unseen_levels(model: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +163,9 @@ def settle_unseen_levels(model: dict[str, Any]) -> dict[str, Any]:
                 # Seen by neither side (a field the training data never filled): no evidence either way.
                 level["m_probability"] = UNSEEN if u_unseen else UNSEEN_M
             for kind in ("m_probability", "u_probability"):
-                level[kind] = min(max(float(level[kind]), UNSEEN), 1 - UNSEEN)
+                # a fixed m may lie below splink's floor (an FBI number more than two characters off)
+                low = IDENTIFIER_M_FLOOR if kind == "m_probability" and level.get("fix_m_probability") else UNSEEN
+                level[kind] = min(max(float(level[kind]), low), 1 - UNSEEN)
         # The last level is "different": it may count against a match, never for one (an unseen u would
         # otherwise turn a different sex or FBI number into +10 bits).
         levels[-1]["m_probability"] = min(levels[-1]["m_probability"], levels[-1]["u_probability"])
