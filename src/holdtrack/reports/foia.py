@@ -23,25 +23,28 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
-import io
-import itertools
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from holdtrack.cases.models import LIFT_REASON_GROUP, FormType, OutcomeGroup
+from holdtrack.cases.models import OutcomeGroup
 from holdtrack.core.timeutil import now
 from holdtrack.reports.foia_columns import STORED_COLUMNS, withheld
-from holdtrack.reports.foia_dedup import ContentFingerprint, NaturalKeys, existing_keys, overlap_summary, row_identity
+from holdtrack.reports.foia_dedup import (
+    ContentFingerprint,
+    NaturalKeys,
+    NothingNew,
+    overlap_summary,
+    row_identity,
+    save_new_rows,
+)
 from holdtrack.reports.foia_layouts import (  # noqa: F401  (re-exported: callers import the layouts from here)
     CANONICAL_FIELDS,
     LAYOUTS,
@@ -50,8 +53,21 @@ from holdtrack.reports.foia_layouts import (  # noqa: F401  (re-exported: caller
     Layout,
     column_key,
 )
+from holdtrack.reports.foia_read import _read_text, cell_text, file_sha256, tables  # noqa: F401  (re-exported)
+from holdtrack.reports.foia_values import (
+    LIFT_REASON_OUTCOMES,
+    NULL_MARKERS,
+    REDACTION,
+    column_kind,
+    convert_extra,
+    form_type,
+    parse_date,
+    reason_key,
+    state_code,
+)
 from holdtrack.reports.models import FoiaDetainer, FoiaImportRun, FoiaImportStatus
 
+_sha256 = file_sha256  # the booking import (custody.ingest.run) reads its files with ``_sha256`` / ``_read_text``
 BATCH_SIZE = 5000
 KEEP_IN_MEMORY = 250_000  # validated rows held for the save; larger files are read twice
 HEADER_SCAN_ROWS = 30  # the header is searched for in this many leading rows (preamble + header)
@@ -64,136 +80,6 @@ ProgressCallback = Callable[[str, int, int | None], None]
 
 class FoiaImportError(Exception):
     """The file as a whole cannot be imported (unreadable, no known header)."""
-
-
-# --- value conventions ----------------------------------------------------------------------------
-
-NULL_MARKERS = frozenset({"", "NA", "N/A", "NULL", "#N/A"})
-# FOIA exemption markers, alone or in a list: "(b)(6)", "(b)(6)(b)(7)(c)", "(b)(6), (b)(7)(C)".
-REDACTION = re.compile(r"(?:\(\s*b\s*\)\s*\(\s*\d\s*\)(?:\s*\(\s*[a-z]\s*\))?[\s,;/&]*(?:and\s+)?)+", re.IGNORECASE)
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?")
-_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:\s.*)?")
-_FORM = re.compile(r"I\s*-?\s*247\s*([A-Z])?\b")
-_EXCEL_EPOCH = date(1899, 12, 30)
-_FORM_CODES = frozenset(FormType.values)
-
-# "Transferred" and the older wording below appear in the 2007–2015 files (FY2015 release, FOIA 15-06333)
-# and are not in the A1.8 table.
-EXTRA_LIFT_REASON_GROUP: dict[str, str] = {
-    "Noncitizen Not Amenable to Removal": OutcomeGroup.LIFTED_BY_ICE,
-    "Transferred": OutcomeGroup.TRANSFERRED_WITH_CUSTODY,
-    "Alien Not Subject to Deportation": OutcomeGroup.LIFTED_BY_ICE,
-    "United States Citizen Interviewed": OutcomeGroup.LIFTED_BY_ICE,
-    # The agency lacked the funds or bed space to take custody: the person left local custody without
-    # pickup, the same group as "ICE Temporary Resource Constraint".
-    "Lifted - Lack of Funds": OutcomeGroup.RELEASED_BEFORE_PICKUP,
-    "Lifted - Lack of Space": OutcomeGroup.RELEASED_BEFORE_PICKUP,
-    # OutcomeGroup has no group for a death in custody and this import may not add one. The detainer ended
-    # without a transfer and the record gives no more, so it is counted with the generic "Lifted"; it is
-    # not "open or unknown", because the detainer is known to have ended.
-    "Died": OutcomeGroup.LIFTED_UNSPECIFIED,
-}
-
-
-def _reason_key(value: str) -> str:
-    return " ".join(value.split()).casefold()
-
-
-LIFT_REASON_OUTCOMES: dict[str, str] = {
-    _reason_key(str(reason)): str(group)
-    for reason, group in (*LIFT_REASON_GROUP.items(), *EXTRA_LIFT_REASON_GROUP.items())
-}
-
-USPS_STATES: dict[str, str] = {
-    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "CALIFORNIA": "CA", "COLORADO": "CO",
-    "CONNECTICUT": "CT", "DELAWARE": "DE", "DISTRICT OF COLUMBIA": "DC", "FLORIDA": "FL", "GEORGIA": "GA",
-    "HAWAII": "HI", "IDAHO": "ID", "ILLINOIS": "IL", "INDIANA": "IN", "IOWA": "IA", "KANSAS": "KS",
-    "KENTUCKY": "KY", "LOUISIANA": "LA", "MAINE": "ME", "MARYLAND": "MD", "MASSACHUSETTS": "MA",
-    "MICHIGAN": "MI", "MINNESOTA": "MN", "MISSISSIPPI": "MS", "MISSOURI": "MO", "MONTANA": "MT",
-    "NEBRASKA": "NE", "NEVADA": "NV", "NEW HAMPSHIRE": "NH", "NEW JERSEY": "NJ", "NEW MEXICO": "NM",
-    "NEW YORK": "NY", "NORTH CAROLINA": "NC", "NORTH DAKOTA": "ND", "OHIO": "OH", "OKLAHOMA": "OK",
-    "OREGON": "OR", "PENNSYLVANIA": "PA", "RHODE ISLAND": "RI", "SOUTH CAROLINA": "SC", "SOUTH DAKOTA": "SD",
-    "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "VERMONT": "VT", "VIRGINIA": "VA", "WASHINGTON": "WA",
-    "WEST VIRGINIA": "WV", "WISCONSIN": "WI", "WYOMING": "WY",
-    "AMERICAN SAMOA": "AS", "GUAM": "GU", "NORTHERN MARIANA ISLANDS": "MP", "PUERTO RICO": "PR",
-    "VIRGIN ISLANDS": "VI", "U.S. VIRGIN ISLANDS": "VI", "US VIRGIN ISLANDS": "VI",
-    "UNITED STATES MINOR OUTLYING ISLANDS": "UM", "WASHINGTON DC": "DC", "WASHINGTON D.C.": "DC",
-}  # fmt: skip
-_USPS_CODES = frozenset(USPS_STATES.values())
-
-
-def state_code(value: str) -> str | None:
-    """USPS code for a state or territory given by name (any case) or code; None when not recognized."""
-    text = " ".join(value.split()).upper()
-    if text in _USPS_CODES:
-        return text
-    return USPS_STATES.get(text)
-
-
-def form_type(detainer_type: str | None) -> str:
-    """FormType of a verbatim detainer type ("I247D - Immigration Detainer - …" → I247D); "" if unknown."""
-    if not detainer_type:
-        return ""
-    match = _FORM.match(detainer_type.strip().upper())
-    if match is None:
-        return ""
-    code = "I247" + (match.group(1) or "")
-    return code if code in _FORM_CODES else ""
-
-
-def parse_date(value: Any) -> date:
-    """A cell as a date: Excel date/datetime, Excel serial number, ISO text, or M/D/YYYY (or M/D/YY) text."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if 1 <= value < 2958466:  # Excel's own range of serial dates
-            return _EXCEL_EPOCH + timedelta(days=int(value))
-        raise ValueError(f"not a date: {value!r}")
-    text = str(value).strip()
-    if len(text) == 10 and text[4] == "-":
-        return date.fromisoformat(text)
-    if m := _ISO_DATE.fullmatch(text):
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    if m := _US_DATE.fullmatch(text):
-        year = int(m.group(3))
-        if len(m.group(3)) == 2:  # the NPR files write 2-digit years (their dates run 2007–2017)
-            year += 2000 if year < 70 else 1900
-        return date(year, int(m.group(1)), int(m.group(2)))
-    raise ValueError(f"not a date: {text!r}")
-
-
-def _column_kind(name: str) -> str:
-    """Expected type of a documented column, from its name (the releases name their columns consistently)."""
-    parts = column_key(name).split("_")
-    if parts[-2:] == ["yes", "no"]:
-        return "yes_no"
-    if "date" in parts:
-        return "date"
-    if parts[-1] in {"year", "days", "months", "years", "day", "month"}:
-        return "integer"
-    return "text"
-
-
-def _convert_extra(kind: str, value: Any) -> Any:
-    """JSON-ready value of an ``extra`` column; ValueError when it does not fit the documented type."""
-    if kind == "date":
-        return parse_date(value).isoformat()
-    if kind == "integer":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if float(value).is_integer():
-                return int(value)
-            raise ValueError(value)
-        return int(str(value).strip().removesuffix(".0"))
-    if kind == "yes_no":
-        text = str(value).strip()
-        if text.upper() not in {"YES", "NO", "Y", "N"}:
-            raise ValueError(text)
-        return text
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value if isinstance(value, int | float | bool) else str(value).strip()
 
 
 # --- results --------------------------------------------------------------------------------------
@@ -237,61 +123,6 @@ class FoiaImportResult:
         return self.run is not None and self.already_imported is None
 
 
-# --- reading --------------------------------------------------------------------------------------
-
-
-def _sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def _is_xlsx(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(4) == b"PK\x03\x04" and path.suffix.lower() in {".xlsx", ".xlsm"}
-
-
-def _read_text(path: Path) -> tuple[str, str]:
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    try:
-        return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        # Older agency exports are Windows-1252; every byte decodes, so nothing is lost.
-        return raw.decode("cp1252"), "cp1252"
-
-
-def _tables(path: Path, drift: dict[str, Any]) -> Iterator[tuple[str, Iterator[Sequence[Any]], bool]]:
-    """(sheet name, rows, strict width) for each sheet of a workbook, or one table for a CSV/TXT file (optionally
-    .gz). A CSV row must be as wide as its header; a worksheet row may end early or carry empty cells past it."""
-    if _is_xlsx(path):
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        try:
-            for sheet in workbook.worksheets:
-                yield sheet.title, sheet.iter_rows(values_only=True), False
-        finally:
-            workbook.close()
-        return
-    text, encoding = _read_text(path)
-    if encoding != "utf-8":
-        drift["encoding"] = encoding
-    first_line = text[: text.find("\n")] if "\n" in text else text
-    # The NPR files named .csv are tab-separated (domain.md A1.9, source code cited there).
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    yield "", csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), True
-
-
-def _cell_text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
 @dataclass
 class _Plan:
     """How the columns of one table map onto FoiaDetainer."""
@@ -329,7 +160,7 @@ def _find_header(
     for position, row in enumerate(rows):
         if position >= HEADER_SCAN_ROWS:
             break
-        cells = [_cell_text(v) for v in row]
+        cells = [cell_text(v) for v in row]
         keys = {column_key(c) for c in cells if c}
         scored = [(s, -i, layout) for i, layout in enumerate(layouts) if (s := _score(layout, keys)) is not None]
         if scored:
@@ -380,7 +211,7 @@ def _plan(layout: Layout, header: list[str]) -> _Plan:
             new.append(name)
         # The allow-list decides; a personal-data name is dropped even if a layout were to document it.
         if key in stored and not withheld(name):
-            extras.append((i, name, _column_kind(name)))
+            extras.append((i, name, column_kind(name)))
             continue
         dropped.append(name)
         if withheld(name):
@@ -431,7 +262,7 @@ def _convert_row(
 ) -> FoiaDetainer | None:
     ncols = len(plan.header)
     if len(values) != ncols:
-        surplus = [v for v in values[ncols:] if _cell_text(v)]
+        surplus = [v for v in values[ncols:] if cell_text(v)]
         if surplus or plan.strict_width:
             errors.append(RowError(file_name, row_no, "row", f"{len(values)} cells; the header has {ncols}"))
             return None
@@ -444,7 +275,7 @@ def _convert_row(
         if was_redacted:
             redacted.append(plan.header[i])
         if value is not None and name != "prepare_date":
-            value = _cell_text(value)
+            value = cell_text(value)
             limit = TEXT_LIMITS.get(name)
             if limit and len(value) > limit:
                 row_errors.append(RowError(file_name, row_no, name, f"longer than {limit} characters"))
@@ -464,7 +295,7 @@ def _convert_row(
     reason = found.get("lift_reason")
     if reason is None:
         outcome = str(OutcomeGroup.OPEN_OR_UNKNOWN)
-    elif (mapped := LIFT_REASON_OUTCOMES.get(_reason_key(reason))) is not None:
+    elif (mapped := LIFT_REASON_OUTCOMES.get(reason_key(reason))) is not None:
         outcome = mapped
     elif allow_unknown:
         outcome = str(OutcomeGroup.OPEN_OR_UNKNOWN)
@@ -491,10 +322,10 @@ def _convert_row(
         if value is None:
             continue
         try:
-            extra[header] = _convert_extra(kind, value)
+            extra[header] = convert_extra(kind, value)
         except (ValueError, TypeError):
             tally.bad_value(header, kind, value)
-            extra[header] = _convert_extra("text", value)
+            extra[header] = convert_extra("text", value)
 
     if row_errors or prepare is None:
         errors.extend(row_errors)
@@ -547,7 +378,7 @@ class _Scan:
     def rows(self, progress: ProgressCallback | None = None) -> Iterator[FoiaDetainer]:
         name = self.path.name
         try:
-            for sheet, rows, strict_width in _tables(self.path, self.drift):
+            for sheet, rows, strict_width in tables(self.path, self.drift):
                 layouts = [self.chosen] if self.chosen else self.layouts
                 found, header, preamble, seen_rows = _find_header(rows, layouts)
                 if found is None:
@@ -641,7 +472,7 @@ def foia_detainers_import(
         raise FoiaImportError(f"{path}: no such file")
     if path.suffix.lower() == ".xls":
         raise FoiaImportError(f"{path.name}: Excel 97-2003 workbooks are not read; save the file as .xlsx")
-    sha, size = _sha256(path)
+    sha, size = file_sha256(path)
     result = FoiaImportResult(file_name=path.name, sha256=sha)
     earlier = FoiaImportRun.objects.filter(file_sha256=sha).first()
     if earlier is not None:
@@ -723,19 +554,19 @@ def foia_detainers_import(
             rows = (
                 iter(kept) if kept is not None else _Scan(path, sha, [scan.chosen], allow_unknown_lift_reasons).rows()
             )
-            saved, seen, held = _save_new_rows(run, rows, good, progress)
+            saved, seen, held = save_new_rows(run, rows, batch_size=BATCH_SIZE, progress=progress, total=good)
             if seen != good:  # the file changed between the two readings
                 raise FoiaImportError(f"{path.name}: {seen:,} good rows on the second reading, {good:,} on the first")
             result.overlap = overlap_summary(held, FoiaImportRun.objects.filter(pk__in=list(held)))
             result.rows_already_imported = result.overlap["rows"]
             if not saved:
-                raise _NothingNew
+                raise NothingNew
             FoiaImportRun.objects.filter(pk=run.pk).update(
                 finished_at=now(), rows_imported=saved, rows_already_imported=result.rows_already_imported,
                 overlap=result.overlap,
             )  # fmt: skip
             run.refresh_from_db()
-    except _NothingNew:
+    except NothingNew:
         # Every good row is held by earlier runs: a repeat, recorded nowhere (the run above was rolled back).
         result.already_imported = FoiaImportRun.objects.get(pk=held.most_common(1)[0][0])
         result.repeat = "rows"
@@ -755,30 +586,3 @@ def foia_detainers_import(
     result.rows_imported = saved
     result.seconds = time.monotonic() - clock
     return result
-
-
-class _NothingNew(Exception):
-    pass
-
-
-def _save_new_rows(
-    run: FoiaImportRun, rows: Iterator[FoiaDetainer], good: int, progress: ProgressCallback | None
-) -> tuple[int, int, Counter[int]]:
-    """Store the rows whose natural key no run holds yet: (rows saved, rows seen, {run id: rows it already held})."""
-    saved = seen = 0
-    held: Counter[int] = Counter()
-    while batch := list(itertools.islice(rows, BATCH_SIZE)):
-        seen += len(batch)
-        known = existing_keys(FoiaDetainer, [d.natural_key for d in batch if d.natural_key])
-        fresh = []
-        for detainer in batch:
-            if detainer.natural_key in known:
-                held[known[detainer.natural_key]] += 1
-                continue
-            detainer.run = run
-            fresh.append(detainer)
-        FoiaDetainer.objects.bulk_create(fresh, batch_size=BATCH_SIZE)
-        saved += len(fresh)
-        if progress is not None:
-            progress("saving", seen, good)
-    return saved, seen, held

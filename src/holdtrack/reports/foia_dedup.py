@@ -20,9 +20,10 @@ Keys are hashes; their inputs are already stored in the row, so they add no info
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -131,3 +132,38 @@ def overlap_summary(counts: Counter[int], runs: Iterable[Any]) -> dict[str, Any]
         "runs": {str(k): n for k, n in sorted(counts.items())},
         "files": {str(k): names.get(k, "") for k in sorted(counts)},
     }
+
+
+class NothingNew(Exception):
+    """Every good row of a release is held by earlier runs: the import is a repeat and saves nothing."""
+
+
+def save_new_rows(
+    run: Any,
+    rows: Iterator[Any],
+    *,
+    batch_size: int,
+    progress: Callable[[str, int, int | None], None] | None = None,
+    total: int | None = None,
+) -> tuple[int, int, Counter[int]]:
+    """Store the rows (FoiaDetainer, unsaved) whose natural key no run holds yet, as rows of ``run``.
+
+    Returns (rows saved, rows seen, {run id: rows of this release it already held})."""
+    model = type(run).detainers.rel.related_model
+    saved = seen = 0
+    held: Counter[int] = Counter()
+    while batch := list(itertools.islice(rows, batch_size)):
+        seen += len(batch)
+        known = existing_keys(model, [d.natural_key for d in batch if d.natural_key])
+        fresh = []
+        for detainer in batch:
+            if detainer.natural_key in known:
+                held[known[detainer.natural_key]] += 1
+                continue
+            detainer.run = run
+            fresh.append(detainer)
+        model.objects.bulk_create(fresh, batch_size=batch_size)
+        saved += len(fresh)
+        if progress is not None:
+            progress("saving", seen, total)
+    return saved, seen, held

@@ -41,6 +41,13 @@ def _names(names: list[str] | dict[str, Any]) -> str:
     return ", ".join(names) if names else "none"
 
 
+def _dropped(drift: dict[str, Any]) -> str:
+    withheld = set(drift.get("withheld_columns", []))
+    return _names(
+        [f"{c} (personal data or identifier)" if c in withheld else c for c in drift.get("dropped_columns", [])]
+    )
+
+
 def _overlap(overlap: dict[str, Any]) -> str:
     """ "1,799 rows already imported from run 3 (detainers_fy2015ytd.csv.gz)", one clause per earlier run."""
     files = overlap.get("files", {})
@@ -133,6 +140,8 @@ class Command(BaseCommand):
             )
             if result.repeat == "rows":
                 out.print(_overlap(result.overlap), markup=False)
+            if result.drift.get("dropped_columns"):
+                out.print(f"dropped (not stored): {_dropped(result.drift)}", markup=False)
             return
         for error in result.errors[:SHOWN_ERRORS]:
             err.print(str(error), markup=False)
@@ -164,11 +173,7 @@ class Command(BaseCommand):
             "retyped columns",
             ", ".join(f"{c} ({v['bad_values']:,} not {v['expected']})" for c, v in retyped.items()) or "none",
         )
-        withheld = set(drift.get("withheld_columns", []))
-        dropped = [
-            f"{c} (personal data or identifier)" if c in withheld else c for c in drift.get("dropped_columns", [])
-        ]
-        table.add_row("dropped (not stored)", _names(dropped))
+        table.add_row("dropped (not stored)", _dropped(drift))
         if "unknown_lift_reasons" in drift:
             table.add_row("unknown lift reasons", _names(drift["unknown_lift_reasons"]))
         if "unknown_detainer_types" in drift:
