@@ -149,7 +149,8 @@ def save_new_rows(
     """Store the rows (FoiaDetainer, unsaved) whose natural key no run holds yet, as rows of ``run``.
 
     Returns (rows saved, rows seen, {run id: rows of this release it already held})."""
-    model = type(run).detainers.rel.related_model
+    from holdtrack.reports.models import FoiaDetainer as model  # here, so the migration imports no current model
+
     saved = seen = 0
     held: Counter[int] = Counter()
     while batch := list(itertools.islice(rows, batch_size)):
