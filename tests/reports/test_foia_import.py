@@ -3,8 +3,9 @@ completely and their counts equal an independent count made here with the csv mo
 the Excel layout with its preamble and redactions, and schema drift behave as documented.
 
 The real files are read from ``shared/data`` beside the repository and imported once per module (committed
-outside the test transactions, deleted at the end of the module). Tests name those fixtures before ``db`` so
-that the import runs outside the test's transaction.
+outside the test transactions, deleted at the end of the module), the national file first: the Pennsylvania
+extract then adds only its rows outside the national file's window (its 1,799 rows inside it are the national
+file's PA rows). Tests name those fixtures before ``db`` so that the import runs outside the test's transaction.
 """
 
 from __future__ import annotations
@@ -86,13 +87,21 @@ def fy2015(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="module")
-def pa(django_db_setup, django_db_blocker):
+def pa(fy2015, django_db_setup, django_db_blocker):
     yield from import_real_file(PA, django_db_blocker)
 
 
-def _per_month(run: FoiaImportRun) -> dict[str, int]:
-    rows = FoiaDetainer.objects.filter(run=run).values("prepare_month").annotate(n=Count("id"))
+def _per_month(rows) -> dict[str, int]:
+    rows = rows.values("prepare_month").annotate(n=Count("id"))
     return {r["prepare_month"].strftime("%Y-%m"): r["n"] for r in rows}
+
+
+def _release_rows(name: str, result):
+    """The stored rows of a release: the national run's own; for the PA extract, every PA row of both runs (the
+    rows it shares with the national file are stored once, by the national run)."""
+    if name == "fy2015":
+        return FoiaDetainer.objects.filter(run=result.run)
+    return FoiaDetainer.objects.filter(state="PA")
 
 
 def _write_csv(tmp_path: Path, name: str, text: str) -> Path:
@@ -104,16 +113,20 @@ def _write_csv(tmp_path: Path, name: str, text: str) -> Path:
 # --- the real files ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "path", "rows"), [("fy2015", FY2015, 79_053), ("pa", PA, 32_757)])
-def test_real_file_imports_every_row(fy2015, pa, db, name, path, rows):
+@pytest.mark.parametrize(
+    ("name", "path", "rows", "shared"), [("fy2015", FY2015, 79_053, 0), ("pa", PA, 32_757, 1_799)]
+)
+def test_real_file_imports_every_row(fy2015, pa, db, name, path, rows, shared):
     result = {"fy2015": fy2015, "pa": pa}[name]
     assert len(csv_rows(path)) == rows
-    assert (result.rows_read, result.rows_imported, result.rows_rejected) == (rows, rows, 0)
+    assert (result.rows_read, result.rows_imported, result.rows_rejected) == (rows, rows - shared, 0)
+    assert result.rows_already_imported == result.run.rows_already_imported == shared
     assert result.errors == []
     run = result.run
     assert run.status == FoiaImportStatus.COMPLETE
     assert run.layout == "snake-6col"
-    assert FoiaDetainer.objects.filter(run=run).count() == rows
+    assert FoiaDetainer.objects.filter(run=run).count() == rows - shared
+    assert _release_rows(name, result).count() == rows
     drift = run.schema_drift
     assert (drift["new_columns"], drift["missing_columns"], drift["retyped_columns"]) == ([], [], {})
 
@@ -122,7 +135,7 @@ def test_real_file_imports_every_row(fy2015, pa, db, name, path, rows):
 def test_months_and_counts_per_month_equal_a_csv_count(fy2015, pa, db, name, path):
     result = {"fy2015": fy2015, "pa": pa}[name]
     expected = Counter(row["prepare_date"][:7] for row in csv_rows(path))
-    assert _per_month(result.run) == dict(expected)
+    assert _per_month(_release_rows(name, result)) == dict(expected)
     assert result.run.months_covered == result.months == sorted(expected)
 
 
@@ -132,7 +145,7 @@ def test_fy2015_covers_october_2014_to_july_2015(fy2015, db):
 
 def test_pa_rows_per_calendar_year_match_the_readme(pa, db):
     rows = (
-        FoiaDetainer.objects.filter(run=pa.run)
+        _release_rows("pa", pa)
         .annotate(year=ExtractYear("prepare_date"))
         .values("year")
         .annotate(n=Count("id"))
@@ -140,26 +153,30 @@ def test_pa_rows_per_calendar_year_match_the_readme(pa, db):
     assert {r["year"]: r["n"] for r in rows} == PA_ROWS_PER_YEAR
 
 
-def test_pa_extract_equals_the_pa_rows_of_the_national_file(fy2015, pa, db):
-    window = {"prepare_date__gte": date(2014, 10, 1), "prepare_date__lte": date(2015, 7, 31)}
-    national = FoiaDetainer.objects.filter(run=fy2015.run, state="PA")
-    extract = FoiaDetainer.objects.filter(run=pa.run, **window)
-    by_month = {}
-    for rows in (national, extract):
-        by_month[rows is national] = dict(
-            (r["prepare_month"], r["n"]) for r in rows.values("prepare_month").annotate(n=Count("id"))
-        )
-    assert by_month[True] == by_month[False]
-    assert sum(by_month[True].values()) == 1_799
+def test_pa_extract_adds_only_what_the_national_file_lacks(fy2015, pa, db):
+    """The extract's rows inside the national file's window are the national file's PA rows (README): they are
+    recognised by their natural key, reported as already imported, and not stored again."""
+    pa_csv = csv_rows(PA)
+    inside = [row for row in pa_csv if row["prepare_date"] >= "2014-10-01"]
+    assert len(inside) == FoiaDetainer.objects.filter(run=fy2015.run, state="PA").count() == 1_799
+    assert pa.overlap == {
+        "rows": 1_799, "runs": {str(fy2015.run.pk): 1_799}, "files": {str(fy2015.run.pk): FY2015.name},
+    }  # fmt: skip
+    assert not FoiaDetainer.objects.filter(run=pa.run, prepare_date__gte=date(2014, 10, 1)).exists()
     fields = ("prepare_date", "detainer_type", "facility_name", "city", "lift_reason")
-    assert Counter(national.values_list(*fields)) == Counter(extract.values_list(*fields))
+    stored = Counter(
+        tuple("" if v is None else str(v) for v in values)
+        for values in FoiaDetainer.objects.filter(state="PA").values_list(*fields)
+    )
+    csv_fields = ("prepare_date", "detainer_type", "detention_facility", "city", "lift_reason")
+    assert stored == Counter(tuple(row[f] for f in csv_fields) for row in pa_csv)
 
 
 @pytest.mark.parametrize(("name", "path"), [("fy2015", FY2015), ("pa", PA)])
 def test_lift_reasons_and_outcome_groups(fy2015, pa, db, name, path):
     result = {"fy2015": fy2015, "pa": pa}[name]
     expected = Counter(row["lift_reason"] for row in csv_rows(path))
-    rows = FoiaDetainer.objects.filter(run=result.run)
+    rows = _release_rows(name, result)
     stored = {(r["lift_reason"] or ""): r["n"] for r in rows.values("lift_reason").annotate(n=Count("id"))}
     assert stored == dict(expected)
     pairs = set(rows.values_list("lift_reason", "outcome_group").distinct())
@@ -291,21 +308,22 @@ def test_schema_drift_reports_new_and_missing_columns(tmp_path, db):
     out = io.StringIO()
     call_command("import", "foia-detainers", str(path), stdout=out, stderr=io.StringIO())
     run = FoiaImportRun.objects.get(file_name="drift.csv")
-    assert run.schema_drift["new_columns"] == ["detainer_lift_date"]
+    assert run.schema_drift["new_columns"] == run.schema_drift["dropped_columns"] == ["detainer_lift_date"]
     assert run.schema_drift["missing_columns"] == ["city"]
     row = FoiaDetainer.objects.get(run=run)
-    assert row.extra == {"detainer_lift_date": "2015-01-09"}
+    assert row.extra == {}  # a column the layout does not document is reported and dropped, never stored
     assert (row.city, row.state, row.outcome_group) == (None, "TX", OutcomeGroup.LIFTED_UNSPECIFIED)
     assert "detainer_lift_date" in out.getvalue() and "missing columns" in out.getvalue()
+    assert "dropped (not stored)" in out.getvalue()
 
 
-def test_columns_without_a_name_are_kept_when_they_hold_values(tmp_path, db):
+def test_columns_without_a_name_are_reported_when_they_hold_values_and_never_stored(tmp_path, db):
     trailing = _write_csv(tmp_path, "trailing.csv", f"{SNAKE_HEADER},\n2015-01-05,,,TEXAS,,Lifted,\n")
-    assert foia_detainers_import(actor=None, path=trailing).drift["new_columns"] == []
-    unnamed = _write_csv(tmp_path, "unnamed.csv", f"{SNAKE_HEADER},\n2015-01-05,,,TEXAS,,Lifted,note\n")
+    assert foia_detainers_import(actor=None, path=trailing).drift["dropped_columns"] == []
+    unnamed = _write_csv(tmp_path, "unnamed.csv", f"{SNAKE_HEADER},\n2015-01-06,,,TEXAS,,Lifted,note\n")
     result = foia_detainers_import(actor=None, path=unnamed)
-    assert result.drift["new_columns"] == ["(column 7)"]
-    assert FoiaDetainer.objects.get(run=result.run).extra == {"(column 7)": "note"}
+    assert result.drift["new_columns"] == result.drift["dropped_columns"] == ["(column 7)"]
+    assert FoiaDetainer.objects.get(run=result.run).extra == {}
 
 
 # Release 2025-ICLI-00019 column list, pasted from domain.md A1.9 (1) as written there.

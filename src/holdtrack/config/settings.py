@@ -43,6 +43,10 @@ if not SECRET_KEY:
 HOLDTRACK_AUDIT_KEY = os.environ.get("HOLDTRACK_AUDIT_KEY", "")
 HOLDTRACK_AUDIT_RETIRED_KEYS = os.environ.get("HOLDTRACK_AUDIT_RETIRED_KEYS", "")
 HOLDTRACK_AUDIT_SIGNING_KEY = os.environ.get("HOLDTRACK_AUDIT_SIGNING_KEY", "")
+# Hourly signed checkpoints (audit.checkpoint_store): the folder (default VAR_DIR/checkpoints; put it where the
+# database host cannot rewrite it) and how many to keep (0 keeps all).
+HOLDTRACK_AUDIT_CHECKPOINT_DIR = os.environ.get("HOLDTRACK_AUDIT_CHECKPOINT_DIR", "")
+HOLDTRACK_AUDIT_CHECKPOINT_KEEP = int(os.environ.get("HOLDTRACK_AUDIT_CHECKPOINT_KEEP", "720"))
 
 ALLOWED_HOSTS = [h for h in os.environ.get("HOLDTRACK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 

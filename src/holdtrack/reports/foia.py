@@ -9,34 +9,65 @@ The releases differ in column names, header position and cell conventions (domai
 - redaction markers such as "(b)(6)(b)(7)(c)" become null and are listed per row; "NA" and blanks are null;
 - lift reasons map to outcome groups (A1.8 plus the values of the FY2015 release); an unknown reason is a row
   error unless the caller accepts it, because a silent default would skew the outcome statistics;
-- columns added, missing or holding values of another type than the layout documents are reported and kept
-  with the run (schema drift), never dropped silently; columns that identify a person are not stored.
-
-A file is identified by its SHA-256: importing it again finds the earlier run and writes nothing.
+- only the columns on the layout's allow-list are stored (``foia_columns``); every other column — personal
+  data in any spelling, identifiers, columns the layout does not document — is named in the summary as dropped
+  (not stored), never written; columns added, missing or holding values of another type than the layout
+  documents are reported with the run (schema drift);
+- a repeat is recognised by its bytes (SHA-256 of the file), then by its content (``foia_dedup``: a fingerprint
+  independent of file name, compression, format, column order and line endings): either is a no-op. Rows of an
+  overlapping release whose natural key an earlier run holds are not stored again; the run reports how many,
+  and from which runs.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
-import io
-import itertools
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
-from holdtrack.cases.models import LIFT_REASON_GROUP, FormType, OutcomeGroup
+from holdtrack.cases.models import OutcomeGroup
 from holdtrack.core.timeutil import now
+from holdtrack.reports.foia_columns import STORED_COLUMNS, withheld
+from holdtrack.reports.foia_dedup import (
+    ContentFingerprint,
+    NaturalKeys,
+    NothingNew,
+    overlap_summary,
+    row_identity,
+    save_new_rows,
+)
+from holdtrack.reports.foia_layouts import (  # noqa: F401  (re-exported: callers import the layouts from here)
+    CANONICAL_FIELDS,
+    LAYOUTS,
+    REQUIRED_FIELDS,
+    TEXT_LIMITS,
+    Layout,
+    column_key,
+)
+from holdtrack.reports.foia_read import _read_text, cell_text, file_sha256, tables  # noqa: F401  (re-exported)
+from holdtrack.reports.foia_values import (
+    LIFT_REASON_OUTCOMES,
+    NULL_MARKERS,
+    REDACTION,
+    column_kind,
+    convert_extra,
+    form_type,
+    parse_date,
+    reason_key,
+    state_code,
+)
 from holdtrack.reports.models import FoiaDetainer, FoiaImportRun, FoiaImportStatus
 
+_sha256 = file_sha256  # the booking import (custody.ingest.run) reads its files with ``_sha256`` / ``_read_text``
 BATCH_SIZE = 5000
 KEEP_IN_MEMORY = 250_000  # validated rows held for the save; larger files are read twice
 HEADER_SCAN_ROWS = 30  # the header is searched for in this many leading rows (preamble + header)
@@ -49,336 +80,6 @@ ProgressCallback = Callable[[str, int, int | None], None]
 
 class FoiaImportError(Exception):
     """The file as a whole cannot be imported (unreadable, no known header)."""
-
-
-# --- canonical fields and layouts -----------------------------------------------------------------
-
-# Fields that FoiaDetainer stores in their own columns; every other source column goes to ``extra``.
-CANONICAL_FIELDS = ("prepare_date", "detainer_type", "facility_name", "facility_code", "state", "city", "lift_reason")
-REQUIRED_FIELDS = ("prepare_date", "lift_reason")
-TEXT_LIMITS = {"detainer_type": 200, "facility_name": 200, "facility_code": 20, "city": 100, "lift_reason": 120}
-
-
-def column_key(name: str) -> str:
-    """Header names compare without case and punctuation: "Detainer Prepare Date" == "Detainer_Prepare_Date"."""
-    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
-
-
-@dataclass(frozen=True)
-class Layout:
-    name: str
-    title: str
-    # canonical field -> accepted header names; the first is the documented one
-    fields: dict[str, tuple[str, ...]]
-    # further documented columns (kept in ``extra``); absent ones are reported as missing
-    columns: tuple[str, ...] = ()
-    # names seen in some files of the release but not documented for all: recognized, never reported missing
-    also_seen: tuple[str, ...] = ()
-    # canonical fields whose absence is not drift (the release is not known to carry them)
-    optional_fields: frozenset[str] = frozenset()
-
-    def known_keys(self) -> set[str]:
-        keys = {column_key(c) for c in (*self.columns, *self.also_seen)}
-        for names in self.fields.values():
-            keys.update(column_key(n) for n in names)
-        return keys
-
-
-SNAKE_6 = Layout(
-    name="snake-6col",
-    title="6 snake_case columns (the shipped FY2015 national and Pennsylvania extracts)",
-    fields={
-        "prepare_date": ("prepare_date",),
-        "detainer_type": ("detainer_type",),
-        "facility_name": ("detention_facility",),
-        "state": ("state",),
-        "city": ("city",),
-        "lift_reason": ("lift_reason",),
-    },
-)
-
-ICLI_00019 = Layout(
-    name="ice-2025-icli-00019",
-    title="ERO Detainers LESA-STU, release 2025-ICLI-00019_2024-ICFO-39357 (Excel, 6 preamble rows)",
-    fields={
-        "prepare_date": ("Detainer Prepare Date",),
-        "detainer_type": ("Detainer Type",),
-        "facility_name": ("Detention Facility",),
-        "facility_code": ("Detention Facility Code",),
-        "state": ("Facility State",),
-        "city": ("Facility City",),
-        "lift_reason": ("Detainer Lift Reason",),
-    },
-    columns=(
-        "Facility AOR", "Port of Departure", "Departure Country", "Departed Date", "Case Status",
-        "Detainer Prepared Criminality", "Detainer Prep Threat Level", "Gender", "Citizenship Country",
-        "Birth Country", "Birth Date", "Birth Year", "Entry Status", "Most Serious Conviction (MSC) Charge",
-        "MSC Sentence Days", "MSC Sentence Months", "MSC Sentence Years", "MSC Charge Code", "MSC Charge Date",
-        "MSC Conviction Date", "Felon", "Processing Disposition", "Case Category", "Final Program",
-        "Time of Apprehension Case Category", "Time of Apprehension Current Program", "Apprehension Method",
-        "Case Final Order Yes No", "Final Order Date", "Apprehension Date", "Entry Date", "Prior Felony Yes No",
-        "Multiple Prior MISD Yes No", "Violent Misdemeanor Yes No", "Illegal Entry Yes No",
-        "Illegal Reentry Yes No", "Immigration Fraud Yes No", "Significant Risk Yes No",
-        "Other Removal Reason Yes No", "Other Removal Reason", "Criminal Street Gang Yes No",
-        "Aggravated Felony Yes No", "Deportation Ordered Yes No", "Order to Show Cause Served Yes No",
-        "Order to Show Cause Served Date", "Biometric Match Yes No", "Statements Made Yes No",
-        "Unlawful Attempt Yes No", "Unlawful Entry Yes No", "Visa Yes No", "Final Order Yes No",
-        "Federal Interest Yes No", "Resume Custody Yes No", "Alien File Number", "EID Case ID",
-        "EID Subject ID", "EID DTA ID", "Unique Identifier",
-    ),
-)  # fmt: skip
-
-MARCH_2026 = Layout(
-    name="ice-2026-03",
-    title='"March 2026 Release" 2026-ICLI-00005 (Detainers FY25/FY26), underscore names',
-    fields={
-        "prepare_date": ("Detainer_Prepare_Date",),
-        "detainer_type": ("Detainer_Type",),
-        "facility_name": ("Detainer_Facility",),
-        "facility_code": ("Detainer_Facility_Code",),
-        "state": ("Facility_State",),
-        "city": ("Facility_City",),
-        "lift_reason": ("Detainer_Lift_Reason",),
-    },
-    columns=(
-        "Facility_AOR", "Port_of_Departure", "Departure_Country", "Departed_Date", "Case_Status",
-        "Detainer_Criminality", "Detainer_Threat_Level", "Gender", "Citizenship_Country", "Birth_Country",
-        "Birth_Year", "Entry_Status", "MSC_Charge", "MSC_Sentence_Days", "MSC_Sentence_Months",
-        "MSC_Sentence_Years", "MSC_Charge_Code", "MSC_Charge_Date", "MSC_Conviction_Date",
-        "Aggravated_Felon_Yes_No", "Processing_Disposition", "Case_Category", "TOA_Case_Category",
-        "TOA_Current_Program", "Apprehension_Method", "Final_Order_Yes_No", "Final_Order_Date",
-        "Apprehension_Date", "Entry_Date", "Prior_Felony_Yes_No", "Multiple_Prior_MISD_Yes_No",
-        "Violent_Misdemeanor_Yes_No", "Illegal_Entry_Yes_No", "Illegal_Reentry_Yes_No",
-        "Immigration_Fraud_Yes_No", "Significant_Risk_Yes_No", "Other_Removal_Reason_Yes_No",
-        "Other_Removal_Reason", "Criminal_Street_Gang_Yes_No", "Aggravated_Felony_Yes_No",
-        "Deportation_Ordered_Yes_No", "Order_to_Show_Cause_Served_Yes_No", "Order_to_Show_Cause_Served_Date",
-        "Biometric_Match_Yes_No", "Statements_Made_Yes_No", "Unlawful_Attempt_Yes_No", "Unlawful_Entry_Yes_No",
-        "Visa_Yes_No", "Federal_Register_Notice_Yes_No", "Resume_Custody_Yes_No", "Detainer_Lift_Reason_Code",
-        "Active_Investigation_Yes_No", "Arrest_Warrant_Served_Date", "Notify_Release_Request_Yes_No",
-        "TOD_Current_Duty_Site", "EID_DTA_ID", "Anonymized_Identifier",
-    ),
-)  # fmt: skip
-
-ICFO_18038 = Layout(
-    name="ice-2025-icfo-18038",
-    title="Release 2025-ICFO-18038 (June 2017 to March 2025), wide underscore extract",
-    fields={
-        "prepare_date": ("Detainer_Prepare_Date",),
-        "detainer_type": ("Detainer_Type",),
-        "facility_name": ("Detainer_Detention_Facility", "Detainer_Facility"),
-        "facility_code": ("Detainer_Detention_Facility_Code", "Detainer_Facility_Code"),
-        "state": ("Facility_State", "Detainer_Facility_State"),
-        "city": ("Facility_City", "Detainer_Facility_City"),
-        "lift_reason": ("Detainer_Lift_Reason",),
-    },
-    columns=(
-        "Detainer_ID", "Detainer_Lift_Date", "Detainer_Lift_Reason_Code", "Detainer_Lift_Reason2",
-        "Detainer_Lift_Reason_Code2", "Arrest_Warrant_Served_Yes_No", "Arrest_Warrant_Served_Date",
-        "Deportation_Ordered_Yes_No", "Active_Investigation_Yes_No", "Order_to_Show_Cause_Served_Yes_No",
-        "Order_to_Show_Cause_Served_Date", "Biometric_Match_Yes_No", "Statements_Made_Yes_No",
-        "Prior_Felony_Yes_No", "Multiple_Prior_Misd_Yes_No", "Violent_Misdemeanor_Yes_No",
-        "Illegal_Entry_Yes_No", "Illegal_Reentry_Yes_No", "Immigration_Fraud_Yes_No", "Significant_Risk_Yes_No",
-        "Other_Removal_Reason_Yes_No", "Other_Removal_Reason", "Aggravated_Felony_Yes_No",
-        "Criminal_Street_Gang_Yes_No", "Detainer_Request_Upon_Conviction_Yes_No", "Resume_Custody_Yes_No",
-        "Component_Notified", "Previous_Detainer_Cancel_Yes_No", "Previous_Detainer_Cancel_Prep_Date",
-        "Unlawful_Entry_Yes_No", "Unlawful_Attempt_Yes_No", "Final_Order_Yes_No", "Federal_Interest_Yes_No",
-        "Visa_Yes_No", "Death_Transfer_Notify_Request_Yes_No", "Federal_Register_Notice_Yes_No",
-        "Notify_Release_Request_Yes_No", "Request_Acceptance_Yes_No", "Return_Signature_Request_Yes_No",
-        "Return_Envelope_Include_Yes_No", "Return_by_Fax_Yes_No", "Detainer_AOR", "Program", "Active_Yes_No",
-        "Government_Employee_ID", "Return_to_Employee_ID", "Detainer_Inmate_Number_Type_Code",
-        "Detainer_Facility_Other_Type", "Other_Detainer_Facility_Name", "Projected_Release_Date",
-        "Projected_Release_Day", "Projected_Release_Month", "Projected_Release_Year",
-        "Detainer_Facility_Function", "Detainer_Facility_Type", "Apprehension_AOR", "Apprehension_Site",
-        "Apprehension_Site_Landmark", "Apprehension_Final_Program", "Apprehension_Method",
-        "Apprehension_Program", "Apprehension_Program_Group", "Apprehension_Date", "Port_of_Departure",
-        "Departure_Country", "Departed_Date", "Case_Category", "Gender", "Birth_Country", "Birth_City",
-        "Birth_State", "Citizenship_Country", "Birth_Date", "Birth_Year", "Race", "Ethnicity",
-        "Admission_Class", "Student_Violator_Yes_No", "Non_Immigrant_Status_Violation_Yes_No",
-        "Non_Immigrant_Overstay_Yes_No", "EO_VISA_Abuse_Flag", "EO_Person_Visa_Abuse_Yes_No", "EO_Gang_Flag",
-        "EO_Person_Gang_Flag", "Entry_Status", "Entry_Date", "Latest_Entry_Status", "Latest_Entry_Date",
-        "Final_Order_Date", "Detainer_Most_Serious_Conviction_Charge_Code",
-        "Detainer_Most_Serious_Conviction_Charge", "Detainer_Most_Serious_Conviction_Crime_Class",
-        "Detainer_Most_Serious_Conviction_Criminal_Charge_Status",
-        "Detainer_Most_Serious_Conviction_Conviction_Date", "Detainer_Most_Serious_Conviction_Charge_Date",
-        "Detainer_Most_Serious_Conviction_Sentence_Days", "Detainer_Most_Serious_Conviction_Sentence_Months",
-        "Detainer_Most_Serious_Conviction_Sentence_Years", "Detainer_Most_Serious_Charge_Code",
-        "Detainer_Most_Serious_Charge", "Detainer_Most_Serious_Charge_Crime_Class",
-        "Detainer_Most_Serious_Criminal_Charge_Status", "Detainer_Most_Serious_Charge_Date",
-        "Detainer_Most_Serious_Charge_Sentence_Days", "Detainer_Most_Serious_Charge_Sentence_Months",
-        "Detainer_Most_Serious_Charge_Sentence_Years", "Detainer_Most_Serious_Pending_Charge_Code",
-        "Detainer_Most_Serious_Pending_Charge", "Detainer_Most_Serious_Pending_Criminal_Charge_Status",
-        "Detainer_Most_Serious_Pending_Crime_Class", "Detainer_Most_Serious_Pending_Conviction_Date",
-        "Detainer_Most_Serious_Pending_Charge_Date", "Detainer_Most_Serious_Pending_Sentence_Days",
-        "Detainer_Most_Serious_Pending_Sentence_Months", "Detainer_Most_Serious_Pending_Sentence_Years",
-        "Aggravated_Felon_Type", "Mandatory_Detention_Yes_No", "Detainer_Prepared_Criminality",
-        "Detainer_Threat_Level", "Processing_Disposition", "Latest_Detainer_Yes_No",
-        "Detainer_Removal_Case_Yes_No", "Current_Yes_No", "EID_DTA_ID", "EID_DTA_Create_Date", "EID_Subject_ID",
-        "EID_Civilian_ID", "EID_Person_ID", "EID_Case_ID", "Alien_Number_Unique_Identifier", "Alien_File_Number",
-        "Subject_Name", "Detainer_Prepare_Fiscal_Year",
-    ),
-    optional_fields=frozenset({"state", "city"}),
-)  # fmt: skip
-
-NPR_PRE2017 = Layout(
-    name="npr-pre2017",
-    title="Files for FY2008 to June 2017 obtained by NPR (CSV or tab-separated TXT, M/D/YY dates)",
-    fields={
-        "prepare_date": ("Prepare Date",),
-        "detainer_type": ("Detainer Type",),
-        "facility_name": ("Detainer Detention Facility",),
-        "facility_code": ("Detainer Detention Facility Code",),
-        "state": ("State",),
-        "city": ("City",),
-        "lift_reason": ("Detainer Lift Reason",),
-    },
-    also_seen=("Area Of Responsibility", "Detainer Lift Reason 2 Code", "Osc Served Yes No", "Osc Served Date"),
-    optional_fields=frozenset({"facility_code"}),
-)
-
-LAYOUTS: dict[str, Layout] = {
-    layout.name: layout for layout in (SNAKE_6, ICLI_00019, ICFO_18038, MARCH_2026, NPR_PRE2017)
-}
-
-# Columns that identify a person (or an officer) are recognized but never stored: holdtrack keeps no
-# identifiers of real people (README, Data). Public releases mostly redact them anyway.
-WITHHELD_KEYS = frozenset(
-    column_key(c)
-    for c in (
-        "Alien File Number", "Alien_Number_Unique_Identifier", "Unique Identifier", "Anonymized_Identifier",
-        "EID Subject ID", "EID Case ID", "EID DTA ID", "EID_Civilian_ID", "EID_Person_ID", "Subject_Name",
-        "Birth Date", "Government_Employee_ID", "Return_to_Employee_ID",
-    )
-)  # fmt: skip
-
-
-# --- value conventions ----------------------------------------------------------------------------
-
-NULL_MARKERS = frozenset({"", "NA", "N/A", "NULL", "#N/A"})
-# FOIA exemption markers, alone or in a list: "(b)(6)", "(b)(6)(b)(7)(c)", "(b)(6), (b)(7)(C)".
-REDACTION = re.compile(r"(?:\(\s*b\s*\)\s*\(\s*\d\s*\)(?:\s*\(\s*[a-z]\s*\))?[\s,;/&]*(?:and\s+)?)+", re.IGNORECASE)
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?")
-_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:\s.*)?")
-_FORM = re.compile(r"I\s*-?\s*247\s*([A-Z])?\b")
-_EXCEL_EPOCH = date(1899, 12, 30)
-_FORM_CODES = frozenset(FormType.values)
-
-# "Transferred" and the older wording below appear in the 2007–2015 files (FY2015 release, FOIA 15-06333)
-# and are not in the A1.8 table.
-EXTRA_LIFT_REASON_GROUP: dict[str, str] = {
-    "Noncitizen Not Amenable to Removal": OutcomeGroup.LIFTED_BY_ICE,
-    "Transferred": OutcomeGroup.TRANSFERRED_WITH_CUSTODY,
-    "Alien Not Subject to Deportation": OutcomeGroup.LIFTED_BY_ICE,
-    "United States Citizen Interviewed": OutcomeGroup.LIFTED_BY_ICE,
-    # The agency lacked the funds or bed space to take custody: the person left local custody without
-    # pickup, the same group as "ICE Temporary Resource Constraint".
-    "Lifted - Lack of Funds": OutcomeGroup.RELEASED_BEFORE_PICKUP,
-    "Lifted - Lack of Space": OutcomeGroup.RELEASED_BEFORE_PICKUP,
-    # OutcomeGroup has no group for a death in custody and this import may not add one. The detainer ended
-    # without a transfer and the record gives no more, so it is counted with the generic "Lifted"; it is
-    # not "open or unknown", because the detainer is known to have ended.
-    "Died": OutcomeGroup.LIFTED_UNSPECIFIED,
-}
-
-
-def _reason_key(value: str) -> str:
-    return " ".join(value.split()).casefold()
-
-
-LIFT_REASON_OUTCOMES: dict[str, str] = {
-    _reason_key(str(reason)): str(group)
-    for reason, group in (*LIFT_REASON_GROUP.items(), *EXTRA_LIFT_REASON_GROUP.items())
-}
-
-USPS_STATES: dict[str, str] = {
-    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "CALIFORNIA": "CA", "COLORADO": "CO",
-    "CONNECTICUT": "CT", "DELAWARE": "DE", "DISTRICT OF COLUMBIA": "DC", "FLORIDA": "FL", "GEORGIA": "GA",
-    "HAWAII": "HI", "IDAHO": "ID", "ILLINOIS": "IL", "INDIANA": "IN", "IOWA": "IA", "KANSAS": "KS",
-    "KENTUCKY": "KY", "LOUISIANA": "LA", "MAINE": "ME", "MARYLAND": "MD", "MASSACHUSETTS": "MA",
-    "MICHIGAN": "MI", "MINNESOTA": "MN", "MISSISSIPPI": "MS", "MISSOURI": "MO", "MONTANA": "MT",
-    "NEBRASKA": "NE", "NEVADA": "NV", "NEW HAMPSHIRE": "NH", "NEW JERSEY": "NJ", "NEW MEXICO": "NM",
-    "NEW YORK": "NY", "NORTH CAROLINA": "NC", "NORTH DAKOTA": "ND", "OHIO": "OH", "OKLAHOMA": "OK",
-    "OREGON": "OR", "PENNSYLVANIA": "PA", "RHODE ISLAND": "RI", "SOUTH CAROLINA": "SC", "SOUTH DAKOTA": "SD",
-    "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "VERMONT": "VT", "VIRGINIA": "VA", "WASHINGTON": "WA",
-    "WEST VIRGINIA": "WV", "WISCONSIN": "WI", "WYOMING": "WY",
-    "AMERICAN SAMOA": "AS", "GUAM": "GU", "NORTHERN MARIANA ISLANDS": "MP", "PUERTO RICO": "PR",
-    "VIRGIN ISLANDS": "VI", "U.S. VIRGIN ISLANDS": "VI", "US VIRGIN ISLANDS": "VI",
-    "UNITED STATES MINOR OUTLYING ISLANDS": "UM", "WASHINGTON DC": "DC", "WASHINGTON D.C.": "DC",
-}  # fmt: skip
-_USPS_CODES = frozenset(USPS_STATES.values())
-
-
-def state_code(value: str) -> str | None:
-    """USPS code for a state or territory given by name (any case) or code; None when not recognized."""
-    text = " ".join(value.split()).upper()
-    if text in _USPS_CODES:
-        return text
-    return USPS_STATES.get(text)
-
-
-def form_type(detainer_type: str | None) -> str:
-    """FormType of a verbatim detainer type ("I247D - Immigration Detainer - …" → I247D); "" if unknown."""
-    if not detainer_type:
-        return ""
-    match = _FORM.match(detainer_type.strip().upper())
-    if match is None:
-        return ""
-    code = "I247" + (match.group(1) or "")
-    return code if code in _FORM_CODES else ""
-
-
-def parse_date(value: Any) -> date:
-    """A cell as a date: Excel date/datetime, Excel serial number, ISO text, or M/D/YYYY (or M/D/YY) text."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if 1 <= value < 2958466:  # Excel's own range of serial dates
-            return _EXCEL_EPOCH + timedelta(days=int(value))
-        raise ValueError(f"not a date: {value!r}")
-    text = str(value).strip()
-    if len(text) == 10 and text[4] == "-":
-        return date.fromisoformat(text)
-    if m := _ISO_DATE.fullmatch(text):
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    if m := _US_DATE.fullmatch(text):
-        year = int(m.group(3))
-        if len(m.group(3)) == 2:  # the NPR files write 2-digit years (their dates run 2007–2017)
-            year += 2000 if year < 70 else 1900
-        return date(year, int(m.group(1)), int(m.group(2)))
-    raise ValueError(f"not a date: {text!r}")
-
-
-def _column_kind(name: str) -> str:
-    """Expected type of a documented column, from its name (the releases name their columns consistently)."""
-    parts = column_key(name).split("_")
-    if parts[-2:] == ["yes", "no"]:
-        return "yes_no"
-    if "date" in parts:
-        return "date"
-    if parts[-1] in {"year", "days", "months", "years", "day", "month"}:
-        return "integer"
-    return "text"
-
-
-def _convert_extra(kind: str, value: Any) -> Any:
-    """JSON-ready value of an ``extra`` column; ValueError when it does not fit the documented type."""
-    if kind == "date":
-        return parse_date(value).isoformat()
-    if kind == "integer":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if float(value).is_integer():
-                return int(value)
-            raise ValueError(value)
-        return int(str(value).strip().removesuffix(".0"))
-    if kind == "yes_no":
-        text = str(value).strip()
-        if text.upper() not in {"YES", "NO", "Y", "N"}:
-            raise ValueError(text)
-        return text
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value if isinstance(value, int | float | bool) else str(value).strip()
 
 
 # --- results --------------------------------------------------------------------------------------
@@ -409,69 +110,17 @@ class FoiaImportResult:
     seconds: float = 0.0
     run: FoiaImportRun | None = None
     already_imported: FoiaImportRun | None = None
+    # How a repeat was recognised: "bytes" (same file), "content" (same rows under another name, compression or
+    # format), "rows" (every good row already held by earlier runs); "" when rows were saved.
+    repeat: str = ""
+    content_sha256: str = ""
+    rows_already_imported: int = 0
+    overlap: dict[str, Any] = field(default_factory=dict)  # foia_dedup.overlap_summary
     refused: str = ""  # why nothing was saved, when the bad rows exceed the threshold
 
     @property
     def saved(self) -> bool:
         return self.run is not None and self.already_imported is None
-
-
-# --- reading --------------------------------------------------------------------------------------
-
-
-def _sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def _is_xlsx(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(4) == b"PK\x03\x04" and path.suffix.lower() in {".xlsx", ".xlsm"}
-
-
-def _read_text(path: Path) -> tuple[str, str]:
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    try:
-        return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        # Older agency exports are Windows-1252; every byte decodes, so nothing is lost.
-        return raw.decode("cp1252"), "cp1252"
-
-
-def _tables(path: Path, drift: dict[str, Any]) -> Iterator[tuple[str, Iterator[Sequence[Any]], bool]]:
-    """(sheet name, rows, strict width) for each sheet of a workbook, or one table for a CSV/TXT file (optionally
-    .gz). A CSV row must be as wide as its header; a worksheet row may end early or carry empty cells past it."""
-    if _is_xlsx(path):
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        try:
-            for sheet in workbook.worksheets:
-                yield sheet.title, sheet.iter_rows(values_only=True), False
-        finally:
-            workbook.close()
-        return
-    text, encoding = _read_text(path)
-    if encoding != "utf-8":
-        drift["encoding"] = encoding
-    first_line = text[: text.find("\n")] if "\n" in text else text
-    # The NPR files named .csv are tab-separated (domain.md A1.9, source code cited there).
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    yield "", csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), True
-
-
-UNNAMED = "unnamed"  # column kind of a header cell left blank
-
-
-def _cell_text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
 
 
 @dataclass
@@ -482,7 +131,9 @@ class _Plan:
     header: list[str]
     index: dict[str, int]  # canonical field -> column index
     extras: list[tuple[int, str, str]]  # (column index, verbatim header, expected kind) stored in ``extra``
-    withheld: list[str]
+    withheld: list[str]  # dropped because they identify a person or a record (foia_columns.withheld)
+    dropped: list[str]  # every named column not stored, the withheld ones included
+    unnamed: list[int]  # columns without a header: dropped, reported when they hold a value
     new: list[str]
     missing: list[str]
     duplicates: list[str]
@@ -509,7 +160,7 @@ def _find_header(
     for position, row in enumerate(rows):
         if position >= HEADER_SCAN_ROWS:
             break
-        cells = [_cell_text(v) for v in row]
+        cells = [cell_text(v) for v in row]
         keys = {column_key(c) for c in cells if c}
         scored = [(s, -i, layout) for i, layout in enumerate(layouts) if (s := _score(layout, keys)) is not None]
         if scored:
@@ -540,26 +191,32 @@ def _plan(layout: Layout, header: list[str]) -> _Plan:
     known = layout.known_keys()
     documented = {column_key(c): c for c in layout.columns}
     missing += [c for k, c in documented.items() if k not in positions]
+    stored = STORED_COLUMNS[layout.name]
     extras: list[tuple[int, str, str]] = []
-    withheld: list[str] = []
+    withheld_names: list[str] = []
+    dropped: list[str] = []
+    unnamed: list[int] = []
     new: list[str] = []
     for i, name in enumerate(header):
         key = column_key(name)
         if not key:
-            # A column without a name: its values are kept if it has any, and then reported as new.
-            extras.append((i, f"(column {i + 1})", UNNAMED))
+            unnamed.append(i)
             continue
-        if i in canonical_columns or positions.get(key) != i:
+        if i in canonical_columns:
             continue
-        if key in WITHHELD_KEYS:
-            withheld.append(name)
+        if positions.get(key) != i:
+            dropped.append(name)  # a second column of the same name (reported as a duplicate too)
             continue
-        if key in known:
-            extras.append((i, name, _column_kind(name)))
-        else:
+        if key not in known:
             new.append(name)
-            extras.append((i, name, "text"))  # kept verbatim; its type is not documented
-    return _Plan(layout, header, index, extras, withheld, new, missing, duplicates)
+        # The allow-list decides; a personal-data name is dropped even if a layout were to document it.
+        if key in stored and not withheld(name):
+            extras.append((i, name, column_kind(name)))
+            continue
+        dropped.append(name)
+        if withheld(name):
+            withheld_names.append(name)
+    return _Plan(layout, header, index, extras, withheld_names, dropped, unnamed, new, missing, duplicates)
 
 
 # --- the import -----------------------------------------------------------------------------------
@@ -605,7 +262,7 @@ def _convert_row(
 ) -> FoiaDetainer | None:
     ncols = len(plan.header)
     if len(values) != ncols:
-        surplus = [v for v in values[ncols:] if _cell_text(v)]
+        surplus = [v for v in values[ncols:] if cell_text(v)]
         if surplus or plan.strict_width:
             errors.append(RowError(file_name, row_no, "row", f"{len(values)} cells; the header has {ncols}"))
             return None
@@ -618,7 +275,7 @@ def _convert_row(
         if was_redacted:
             redacted.append(plan.header[i])
         if value is not None and name != "prepare_date":
-            value = _cell_text(value)
+            value = cell_text(value)
             limit = TEXT_LIMITS.get(name)
             if limit and len(value) > limit:
                 row_errors.append(RowError(file_name, row_no, name, f"longer than {limit} characters"))
@@ -638,7 +295,7 @@ def _convert_row(
     reason = found.get("lift_reason")
     if reason is None:
         outcome = str(OutcomeGroup.OPEN_OR_UNKNOWN)
-    elif (mapped := LIFT_REASON_OUTCOMES.get(_reason_key(reason))) is not None:
+    elif (mapped := LIFT_REASON_OUTCOMES.get(reason_key(reason))) is not None:
         outcome = mapped
     elif allow_unknown:
         outcome = str(OutcomeGroup.OPEN_OR_UNKNOWN)
@@ -653,6 +310,10 @@ def _convert_row(
         if state is None:
             row_errors.append(RowError(file_name, row_no, "state", f"unknown state or territory {raw_state!r}"))
 
+    for i in plan.unnamed:
+        label = f"(column {i + 1})"
+        if label not in tally.unnamed_used and _clean(values[i])[0] is not None:
+            tally.unnamed_used.append(label)
     extra: dict[str, Any] = {}
     for i, header, kind in plan.extras:
         value, was_redacted = _clean(values[i])
@@ -660,13 +321,11 @@ def _convert_row(
             redacted.append(header)
         if value is None:
             continue
-        if kind == UNNAMED and header not in tally.unnamed_used:
-            tally.unnamed_used.append(header)
         try:
-            extra[header] = _convert_extra(kind, value)
+            extra[header] = convert_extra(kind, value)
         except (ValueError, TypeError):
             tally.bad_value(header, kind, value)
-            extra[header] = _convert_extra("text", value)
+            extra[header] = convert_extra("text", value)
 
     if row_errors or prepare is None:
         errors.extend(row_errors)
@@ -708,7 +367,10 @@ class _Scan:
         self.new: list[str] = []
         self.missing: list[str] = []
         self.withheld: list[str] = []
+        self.dropped: list[str] = []
         self.duplicates: list[str] = []
+        self.keys = NaturalKeys()
+        self.fingerprint = ContentFingerprint()
         self.sheets: list[dict[str, Any]] = []
         self.skipped_sheets: list[str] = []
         self.rows_read = 0
@@ -716,7 +378,7 @@ class _Scan:
     def rows(self, progress: ProgressCallback | None = None) -> Iterator[FoiaDetainer]:
         name = self.path.name
         try:
-            for sheet, rows, strict_width in _tables(self.path, self.drift):
+            for sheet, rows, strict_width in tables(self.path, self.drift):
                 layouts = [self.chosen] if self.chosen else self.layouts
                 found, header, preamble, seen_rows = _find_header(rows, layouts)
                 if found is None:
@@ -735,6 +397,7 @@ class _Scan:
                     (self.new, plan.new),
                     (self.missing, plan.missing),
                     (self.withheld, plan.withheld),
+                    (self.dropped, plan.dropped),
                     (self.duplicates, plan.duplicates),
                 ):
                     mine += [c for c in theirs if c not in mine]
@@ -747,6 +410,8 @@ class _Scan:
                         values, plan, self.rows_read, name, self.sha, self.allow_unknown, self.tally, self.errors
                     )
                     if detainer is not None:
+                        detainer.natural_key = self.keys.key(row_identity(detainer))
+                        self.fingerprint.add(detainer)
                         yield detainer
                     if progress is not None and self.rows_read % BATCH_SIZE == 0:
                         progress("reading", self.rows_read, None)
@@ -769,6 +434,7 @@ class _Scan:
             "missing_columns": self.missing,
             "retyped_columns": self.tally.retyped,
             "withheld_columns": self.withheld,
+            "dropped_columns": self.dropped + self.tally.unnamed_used,
         }
         if self.duplicates:
             drift["duplicate_columns"] = self.duplicates
@@ -806,12 +472,12 @@ def foia_detainers_import(
         raise FoiaImportError(f"{path}: no such file")
     if path.suffix.lower() == ".xls":
         raise FoiaImportError(f"{path.name}: Excel 97-2003 workbooks are not read; save the file as .xlsx")
-    sha, size = _sha256(path)
+    sha, size = file_sha256(path)
     result = FoiaImportResult(file_name=path.name, sha256=sha)
     earlier = FoiaImportRun.objects.filter(file_sha256=sha).first()
     if earlier is not None:
         result.already_imported = result.run = earlier
-        result.layout = earlier.layout
+        result.layout, result.repeat = earlier.layout, "bytes"
         return result
     if layout is not None and layout not in LAYOUTS:
         raise FoiaImportError(f"unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")
@@ -850,11 +516,26 @@ def foia_detainers_import(
         result.seconds = time.monotonic() - clock
         return result
 
+    result.content_sha256 = scan.fingerprint.hexdigest()
+    same = FoiaImportRun.objects.filter(content_sha256=result.content_sha256).first()
+    if same is not None:
+        result.already_imported, result.repeat = same, "content"
+        result.rows_already_imported = good
+        result.seconds = time.monotonic() - clock
+        return result
+
+    options = {
+        "layout_given": layout,
+        "max_bad_rows": max_bad_rows,
+        "max_bad_share": max_bad_share,
+        "allow_unknown_lift_reasons": allow_unknown_lift_reasons,
+    }
     try:
         with transaction.atomic():
             run = FoiaImportRun.objects.create(
                 file_name=path.name,
                 file_sha256=sha,
+                content_sha256=result.content_sha256,
                 file_size=size,
                 layout=scan.chosen.name,
                 started_at=started,
@@ -865,12 +546,7 @@ def foia_detainers_import(
                 months_covered=result.months,
                 schema_drift=drift,
                 errors=[str(e) for e in scan.errors[:MAX_STORED_ERRORS]],
-                options={
-                    "layout_given": layout,
-                    "max_bad_rows": max_bad_rows,
-                    "max_bad_share": max_bad_share,
-                    "allow_unknown_lift_reasons": allow_unknown_lift_reasons,
-                },
+                options=options,
                 status=FoiaImportStatus.PARTIAL if bad else FoiaImportStatus.COMPLETE,
                 actor=actor,
                 actor_label=actor_label,
@@ -878,26 +554,35 @@ def foia_detainers_import(
             rows = (
                 iter(kept) if kept is not None else _Scan(path, sha, [scan.chosen], allow_unknown_lift_reasons).rows()
             )
-            saved = 0
-            while batch := list(itertools.islice(rows, BATCH_SIZE)):
-                for detainer in batch:
-                    detainer.run = run
-                FoiaDetainer.objects.bulk_create(batch, batch_size=BATCH_SIZE)
-                saved += len(batch)
-                if progress is not None:
-                    progress("saving", saved, good)
-            if saved != good:  # the file changed between the two readings
-                raise FoiaImportError(f"{path.name}: {saved:,} good rows on the second reading, {good:,} on the first")
-            FoiaImportRun.objects.filter(pk=run.pk).update(finished_at=now())
+            saved, seen, held = save_new_rows(run, rows, batch_size=BATCH_SIZE, progress=progress, total=good)
+            if seen != good:  # the file changed between the two readings
+                raise FoiaImportError(f"{path.name}: {seen:,} good rows on the second reading, {good:,} on the first")
+            result.overlap = overlap_summary(held, FoiaImportRun.objects.filter(pk__in=list(held)))
+            result.rows_already_imported = result.overlap["rows"]
+            if not saved:
+                raise NothingNew
+            FoiaImportRun.objects.filter(pk=run.pk).update(
+                finished_at=now(), rows_imported=saved, rows_already_imported=result.rows_already_imported,
+                overlap=result.overlap,
+            )  # fmt: skip
             run.refresh_from_db()
-    except IntegrityError:
-        # Another import of the same file committed first; its run stands.
-        earlier = FoiaImportRun.objects.filter(file_sha256=sha).first()
+    except NothingNew:
+        # Every good row is held by earlier runs: a repeat, recorded nowhere (the run above was rolled back).
+        result.already_imported = FoiaImportRun.objects.get(pk=held.most_common(1)[0][0])
+        result.repeat = "rows"
+        result.seconds = time.monotonic() - clock
+        return result
+    except IntegrityError as exc:
+        # Another import committed first: the same file or content (its run stands), or overlapping rows.
+        earlier = FoiaImportRun.objects.filter(Q(file_sha256=sha) | Q(content_sha256=result.content_sha256)).first()
         if earlier is None:
-            raise
-        result.already_imported = result.run = earlier
+            raise FoiaImportError(
+                f"{path.name}: another import saved some of the same detainers meanwhile; nothing was saved, "
+                "run the import again to add the rest"
+            ) from exc
+        result.already_imported, result.repeat = earlier, "bytes" if earlier.file_sha256 == sha else "content"
         return result
     result.run = run
-    result.rows_imported = good
+    result.rows_imported = saved
     result.seconds = time.monotonic() - clock
     return result

@@ -1,7 +1,8 @@
 """Counts over imported FOIA detainer rows (``FoiaDetainer``).
 
-Every function reads all imported runs unless ``run_ids`` narrows them: releases overlap (the Pennsylvania
-extract repeats the PA rows of the FY2015 national file), so a caller that loads both picks the runs to count.
+Every function reads all imported runs unless ``run_ids`` narrows them. A detainer is stored once however many
+releases carry it (natural key, ``foia_dedup``): a run holds the rows it added, so counting all runs counts every
+detainer once, and ``run_ids`` counts what those runs added.
 Dates filter on the prepare date, inclusive at both ends.
 """
 

@@ -18,10 +18,18 @@ class FoiaImportStatus(models.TextChoices):
 
 
 class FoiaImportRun(models.Model):
-    """Provenance of one imported file. A file (by SHA-256) is imported at most once."""
+    """Provenance of one imported file. A file (by SHA-256 of its bytes, and by the fingerprint of its content) is
+    imported at most once; a run holds the rows it added, and ``overlap`` names the runs that held the others."""
 
     file_name = models.CharField(max_length=255)
     file_sha256 = models.CharField(max_length=64, unique=True)
+    content_sha256 = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Fingerprint of the normalised rows (reports.foia_dedup); null for runs imported before it",
+    )
     file_size = models.PositiveBigIntegerField(default=0)
     layout = models.CharField(max_length=40, help_text="Column layout detected or given (reports.foia.LAYOUTS)")
     started_at = models.DateTimeField()
@@ -29,6 +37,12 @@ class FoiaImportRun(models.Model):
     rows_read = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
+    rows_already_imported = models.PositiveIntegerField(
+        default=0, help_text="Good rows not stored because an earlier run holds them (same natural key)"
+    )
+    overlap = models.JSONField(
+        default=dict, blank=True, help_text='{"rows": n, "runs": {run id: n}, "files": {run id: file name}}'
+    )
     months_covered = models.JSONField(default=list, blank=True, help_text='Prepare months imported, "YYYY-MM"')
     schema_drift = models.JSONField(
         default=dict, blank=True, help_text="New, missing and retyped columns against the layout, and more"
@@ -69,13 +83,19 @@ class FoiaDetainer(models.Model):
     lift_reason = models.CharField(max_length=120, null=True, blank=True, help_text="Verbatim")
     outcome_group = models.CharField(max_length=32, choices=OutcomeGroup.choices)
     redacted_fields = models.JSONField(default=list, blank=True, help_text="Source columns that held a redaction")
-    extra = models.JSONField(default=dict, blank=True, help_text="Other source columns, by verbatim header")
+    extra = models.JSONField(
+        default=dict, blank=True, help_text="Allowed further source columns (reports.foia_columns), by verbatim header"
+    )
+    natural_key = models.CharField(
+        max_length=32, null=True, blank=True, help_text="Identifies the detainer across releases (foia_dedup)"
+    )
 
     class Meta:
         ordering = ["run", "source_row"]
         verbose_name = "FOIA detainer row"
         constraints = [
-            models.UniqueConstraint(fields=["file_sha256", "source_row"], name="foia_detainer_source_row_unique")
+            models.UniqueConstraint(fields=["file_sha256", "source_row"], name="foia_detainer_source_row_unique"),
+            models.UniqueConstraint(fields=["natural_key"], name="foia_detainer_natural_key_unique"),
         ]
         indexes = [
             models.Index(fields=["prepare_month"], name="foia_det_month_idx"),

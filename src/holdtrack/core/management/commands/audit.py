@@ -20,14 +20,26 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="what", required=True, metavar="{verify,chain,checkpoint,public-key}")
         v = sub.add_parser("verify", help="Chain what is pending, then check every keyed link; exit code 1 if broken.")
-        v.add_argument("--checkpoint", type=Path, help="a signed checkpoint the chain must still reach")
+        v.add_argument(
+            "--checkpoint",
+            type=Path,
+            help="a signed checkpoint the chain must still reach, or a folder of them (its newest is used)",
+        )
         v.add_argument("--public-key", type=Path, help="PEM public key to check the checkpoint with (default: ours)")
         v.add_argument("--no-chain", action="store_true", help="verify as stored; do not chain pending rows first")
         c = sub.add_parser("chain", help="Give pending events and transitions their position and keyed link.")
         c.add_argument("--follow", action="store_true", help="keep chaining every --interval seconds")
         c.add_argument("--interval", type=float, default=2.0)
         k = sub.add_parser("checkpoint", help="Verify, then write a checkpoint signed with the Ed25519 key.")
-        k.add_argument("--out", type=Path, required=True)
+        where = k.add_mutually_exclusive_group(required=True)
+        where.add_argument("--out", type=Path, help="write the checkpoint to this file")
+        where.add_argument(
+            "--dir",
+            nargs="?",
+            const="",
+            help="write it as the hourly task does: into this folder (default: the configured checkpoint folder), "
+            "with latest.json and the retention",
+        )
         p = sub.add_parser("public-key", help="Print (or write) the public key that checks checkpoints.")
         p.add_argument("--out", type=Path)
 
@@ -41,13 +53,14 @@ class Command(BaseCommand):
 
     def _verify(self, options: dict[str, Any]) -> None:
         from holdtrack.audit.checkpoint import CheckpointError, load
+        from holdtrack.audit.checkpoint_store import resolve
         from holdtrack.audit.services import audit_verify
 
         checkpoint = None
         if options["checkpoint"] is not None:
             public = options["public_key"].read_text() if options["public_key"] is not None else None
             try:
-                checkpoint = load(options["checkpoint"].read_text(), public)
+                checkpoint = load(resolve(options["checkpoint"]).read_text(), public)
             except CheckpointError as exc:
                 raise CommandError(f"Checkpoint REFUSED: {exc}.", returncode=1) from exc
         report = audit_verify(checkpoint=checkpoint, chain_first=not options["no_chain"])
@@ -81,14 +94,21 @@ class Command(BaseCommand):
         self.stdout.write(f"Chained {n:,} rows in {time.perf_counter() - started:.2f} s.")
 
     def _checkpoint(self, options: dict[str, Any]) -> None:
-        from holdtrack.audit import checkpoint
-        from holdtrack.audit.services import audit_verify
+        from holdtrack.audit.checkpoint import CheckpointError
+        from holdtrack.audit.checkpoint_store import checkpoint_dir, checkpoint_scheduled, checkpoint_write
 
-        report = audit_verify()
-        if not report.ok:
-            raise CommandError(f"Refusing to sign a broken chain: {report.problem}.", returncode=1)
-        text = checkpoint.sign(report.checked, report.head, report.head_key, report.events, report.transitions)
-        options["out"].write_text(text)
+        if options["out"] is None:
+            folder = Path(options["dir"]) if options["dir"] else checkpoint_dir()
+            done = checkpoint_scheduled(folder)
+            if not done.ok:
+                raise CommandError(f"Refusing to sign: {done.skipped}.", returncode=1)
+            what = f"{done.written} written" if done.written else f"nothing written ({done.skipped})"
+            self.stdout.write(f"Checkpoint folder {folder}: {what}; {done.removed} old checkpoints removed.")
+            return
+        try:
+            report = checkpoint_write(options["out"])
+        except CheckpointError as exc:
+            raise CommandError(f"{exc}.", returncode=1) from exc
         self.stdout.write(
             f"Checkpoint of {report.checked:,} links (head {report.head[:16]}…) written to {options['out']}."
         )

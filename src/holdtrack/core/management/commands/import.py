@@ -41,6 +41,22 @@ def _names(names: list[str] | dict[str, Any]) -> str:
     return ", ".join(names) if names else "none"
 
 
+def _dropped(drift: dict[str, Any]) -> str:
+    withheld = set(drift.get("withheld_columns", []))
+    return _names(
+        [f"{c} (personal data or identifier)" if c in withheld else c for c in drift.get("dropped_columns", [])]
+    )
+
+
+def _overlap(overlap: dict[str, Any]) -> str:
+    """ "1,799 rows already imported from run 3 (detainers_fy2015ytd.csv.gz)", one clause per earlier run."""
+    files = overlap.get("files", {})
+    return "; ".join(
+        f"{n:,} rows already imported from run {run} ({files.get(run, '')})"
+        for run, n in overlap.get("runs", {}).items()
+    )
+
+
 class Command(BaseCommand):
     help = (
         "Import records: 'foia-detainers' (an ICE FOIA detainer release), 'bookings' (a jail booking feed), "
@@ -112,16 +128,28 @@ class Command(BaseCommand):
 
         if result.already_imported is not None:
             run = result.already_imported
+            how = {
+                "bytes": "already imported",
+                "content": f"same content as {run.file_name} (a repeat under another name or format); already imported",
+                "rows": f"all {result.rows_already_imported:,} rows already imported",
+            }[result.repeat]
             out.print(
-                f"{result.file_name}: already imported (run {run.pk}, {run.rows_imported:,} rows, "
-                f"{run.finished_at:%Y-%m-%d %H:%M} UTC); nothing was imported."
+                f"{result.file_name}: {how} (run {run.pk}, {run.rows_imported:,} rows, "
+                f"{run.finished_at:%Y-%m-%d %H:%M} UTC); nothing was imported.",
+                markup=False,
             )
+            if result.repeat == "rows":
+                out.print(_overlap(result.overlap), markup=False)
+            if result.drift.get("dropped_columns"):
+                out.print(f"dropped (not stored): {_dropped(result.drift)}", markup=False)
             return
         for error in result.errors[:SHOWN_ERRORS]:
             err.print(str(error), markup=False)
         if len(result.errors) > SHOWN_ERRORS:
             err.print(f"… and {len(result.errors) - SHOWN_ERRORS:,} more bad rows")
         out.print(self._summary(result))
+        if result.overlap.get("rows"):
+            out.print(_overlap(result.overlap) + "; not stored again.", markup=False)
         if result.refused:
             raise CommandError(f"{result.file_name}: {result.refused}; nothing was imported.", returncode=1)
 
@@ -136,6 +164,7 @@ class Command(BaseCommand):
         table.add_row("rows read", f"{result.rows_read:,}")
         table.add_row("rows imported", f"{result.rows_imported:,}")
         table.add_row("rows rejected", f"{result.rows_rejected:,}")
+        table.add_row("rows already imported", f"{result.rows_already_imported:,}")
         table.add_row("months covered", _months(result.months))
         table.add_row("new columns", _names(drift.get("new_columns", [])))
         table.add_row("missing columns", _names(drift.get("missing_columns", [])))
@@ -144,7 +173,7 @@ class Command(BaseCommand):
             "retyped columns",
             ", ".join(f"{c} ({v['bad_values']:,} not {v['expected']})" for c, v in retyped.items()) or "none",
         )
-        table.add_row("withheld columns", _names(drift.get("withheld_columns", [])))
+        table.add_row("dropped (not stored)", _dropped(drift))
         if "unknown_lift_reasons" in drift:
             table.add_row("unknown lift reasons", _names(drift["unknown_lift_reasons"]))
         if "unknown_detainer_types" in drift:
