@@ -37,9 +37,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -48,15 +46,26 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
-THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.95)
-REVIEW = 0.2  # holdtrack's default review threshold
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _linkage import (  # noqa: E402
+    REVIEW,
+    THRESHOLDS,
+    Pair,
+    bench_agency,
+    machine,
+    recreate_database,
+    splink_pairs,
+    splink_weights,
+)
+from _linkage import figures as linkage_figures  # noqa: E402
+
 BOOKED_AT = "2026-06-01T12:00:00+00:00"  # a fixed past instant: every booking at the same time
 ORI, FACILITY = "ZZ9990100", "ZZFEBRL"
 CONFLICT_DISTANCE = 2  # issue 10: on FEBRL4 "conflicting" means identifiers more than two characters apart
-Pair = tuple[str, str]  # (booking number = rec-X-dup-0, registry key = rec-X-org)
+# Pairs are (booking number = rec-X-dup-0, registry key = rec-X-org).
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -100,46 +109,7 @@ def usable(r: dict[str, str]) -> bool:
     return bool(r["given_name"] or r["surname"])
 
 
-# ------------------------------------------------------------------------------------------------ machine
-
-
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    mem = "RAM unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
-        mem = f"{kb / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, StopIteration, ValueError):
-        pass
-    import duckdb
-    import splink
-
-    load = os.getloadavg()[0]
-    return (
-        f"{os.cpu_count()} CPUs (nproc), {cpu}, {mem}, Python {platform.python_version()}, "
-        f"splink {splink.__version__}, DuckDB {duckdb.__version__}; load average {load:.1f} at start"
-    )
-
-
 # ------------------------------------------------------------------------------------------------ holdtrack
-
-
-def recreate_database(url: str) -> None:
-    """DROP and CREATE the bench's own database: a fresh state per variant."""
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    if "febrl4" not in name:
-        sys.exit(f"refusing to drop database {name!r}: give a throwaway database whose name contains 'febrl4'")
-    admin = urlunparse(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        con.execute(f'CREATE DATABASE "{name}"')
 
 
 def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path) -> None:
@@ -155,7 +125,6 @@ def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path) -> Non
     from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, SubjectIdentifier
     from holdtrack.intake.bookings import bookings_import
     from holdtrack.intake.registry import registry_import
-    from holdtrack.jurisdictions.models import AreaOfResponsibility, Facility, Jurisdiction, LawEnforcementAgency
     from holdtrack.screening import candidates as cand
     from holdtrack.screening import training
     from holdtrack.screening.models import RegistryKey
@@ -168,17 +137,7 @@ def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path) -> Non
     a_rows, b_rows, truth_all = febrl4()
     res: dict[str, Any] = {"variant": variant}
 
-    # The agency and its jail (the bench's fixture, as bench/screening_vs_splink.py makes it).
-    aor, _ = AreaOfResponsibility.objects.get_or_create(name="Bench AOR")
-    county, _ = Jurisdiction.objects.get_or_create(
-        fips="99901", defaults={"level": "COUNTY", "name": "Bench County", "state_abbr": "ZZ", "aor": aor}
-    )
-    lea, _ = LawEnforcementAgency.objects.get_or_create(
-        ori=ORI, defaults={"name": "FEBRL County Sheriff", "agency_type": "SHERIFF", "jurisdiction": county}
-    )
-    Facility.objects.get_or_create(
-        code=FACILITY, defaults={"name": "FEBRL County Jail", "operator": lea, "timezone": "America/New_York"}
-    )
+    lea = bench_agency(ORI, FACILITY, "FEBRL")  # the agency and its jail
 
     # ---- registry: dataset A through the registry importer
     def write_registry(path: Path, rows: list[dict[str, str]]) -> None:
@@ -380,59 +339,18 @@ def splink_run(variant: str, registry_ids: set[str], booking_numbers: set[str], 
     t1 = time.perf_counter()
     df = linker.inference.predict().as_pandas_dataframe()
     t_predict = time.perf_counter() - t1
-    pairs = []
-    for ul, ur, p, sl, sr in zip(
-        df["unique_id_l"], df["unique_id_r"], df["match_probability"],
-        df["source_dataset_l"], df["source_dataset_r"], strict=True,
-    ):  # fmt: skip
-        if sl == sr:
-            raise RuntimeError("link_only predicted a pair within one table")
-        booking, reg = (ur, ul) if sl == "registry" else (ul, ur)
-        pairs.append([str(booking), str(reg), float(p), "SPLINK"])
-    # The estimated weights (bits) per level, to set beside holdtrack's.
-    weights: dict[str, dict[str, float]] = {}
-    for comp in linker.misc.save_model_to_json()["comparisons"]:
-        levels = weights.setdefault(comp["output_column_name"], {})
-        for lv in comp["comparison_levels"]:
-            m, u = lv.get("m_probability"), lv.get("u_probability")
-            if not lv.get("is_null_level") and isinstance(m, float) and isinstance(u, float) and m > 0 and u > 0:
-                levels[lv.get("label_for_charts", "?")] = round(math.log2(m / u), 2)
-    return {"proposals": pairs, "candidates": len(df), "t_train": t_train, "t_predict": t_predict, "weights": weights}
+    return {"proposals": splink_pairs(df), "candidates": len(df), "t_train": t_train, "t_predict": t_predict,
+            "weights": splink_weights(linker)}  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------ figures
 
 
-def prf(pred: set[Pair], truth: set[Pair]) -> tuple[float, float, float]:
-    tp = len(pred & truth)
-    p = tp / len(pred) if pred else 0.0
-    r = tp / len(truth) if truth else 0.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
-
-
 def figures(
     proposals: list[list[Any]], truth: set[Pair], ssid: dict[str, str], with_id: bool, floor: float = 0.0
 ) -> dict[str, Any]:
-    """``floor``: the lowest score the system keeps (holdtrack stores no proposal below its review threshold,
-    so a threshold under it selects the same pairs; the best F1 is taken from ``floor`` up)."""
-    from rapidfuzz.distance import Levenshtein
-
-    scored = [(n, o, float(p)) for n, o, p, _ in proposals if p is not None]
-    out: dict[str, Any] = {"sweep": {}}
-    for th in THRESHOLDS:
-        out["sweep"][th] = prf({(n, o) for n, o, p in scored if p >= th}, truth)
-    best = max((th for th in THRESHOLDS if th >= floor), key=lambda th: out["sweep"][th][2])
-    out["best"] = (out["sweep"][best][2], best)
-    out["recall_review"] = out["sweep"][REVIEW][1]
-    out["recall_all"] = prf({(n, o) for n, o, _ in scored}, truth)[1]
-    conflicting = [
-        (n, o)
-        for n, o, p in scored
-        if with_id and p >= REVIEW and ssid.get(n) and ssid.get(o)
-        and Levenshtein.distance(ssid[n], ssid[o]) > CONFLICT_DISTANCE
-    ]  # fmt: skip
-    out["conflicts"] = (len(conflicting), sum(1 for c in conflicting if c not in truth))
-    return out
+    """``_linkage.figures`` with FEBRL4's conflict rule (identifiers more than two characters apart)."""
+    return linkage_figures(proposals, truth, ssid, CONFLICT_DISTANCE if with_id else None, floor)
 
 
 def pair_kinds(pairs: set[Pair], rec: dict[str, tuple[str, str, str]]) -> Counter[str]:
@@ -478,7 +396,7 @@ def main() -> None:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for variant in args.variants.split(","):
-            recreate_database(url)
+            recreate_database(url, "febrl4")
             out = Path(tmp) / f"{variant}.json"
             t = time.perf_counter()
             env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}

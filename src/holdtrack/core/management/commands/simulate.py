@@ -34,6 +34,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--size", type=int, default=10_000, help="registry: number of subjects")
         parser.add_argument("--no-train", action="store_true", help="registry: do not train a screening model")
+        parser.add_argument(
+            "--hard",
+            action="store_true",
+            help="registry/bookings: the harder synthetic set (issue 10 §3 a: near-miss people, every corruption "
+            "family, truth with the families); registry is imported through `import registry` (or written to --out); "
+            "bookings need the registry's --size and --seed",
+        )
         parser.add_argument("--count", type=int, default=1000, help="bookings: number of booking rows")
         parser.add_argument("--out", help="bookings: output file (.csv, or .ndjson/.jsonl)")
         parser.add_argument("--truth", help="bookings: ground-truth JSON file (booking number → subject id)")
@@ -143,6 +150,9 @@ class Command(BaseCommand):
     def handle_registry(self, opts: dict[str, Any]) -> None:
         import time
 
+        if opts.get("hard"):
+            return self.handle_hard_registry(opts)
+
         from holdtrack.accounts.services import system_user
         from holdtrack.core.console import consoles, stage_progress
         from holdtrack.simulation.registry import registry_build
@@ -189,6 +199,8 @@ class Command(BaseCommand):
             facility = Facility.objects.select_related("operator").order_by("id").first()
         if facility is None:
             raise CommandError("No facility found: load the reference data first, or pass --facility-code.")
+        if opts.get("hard"):
+            return self.handle_hard_bookings(opts, facility)
         sample = registry_sample_from_db(max(count * 2, 1000), seed)
         if not sample:
             raise CommandError("The registry is empty: run `holdtrack simulate registry --size N` first.")
@@ -208,3 +220,86 @@ class Command(BaseCommand):
             )
         in_reg = sum(1 for v in gen.truth.values() if v)
         self.stdout.write(f"Wrote {count:,} booking rows to {out_path} ({in_reg:,} of registry people).\n")
+
+    def handle_hard_registry(self, opts: dict[str, Any]) -> None:
+        import tempfile
+        import time
+        from pathlib import Path
+
+        from holdtrack.accounts.services import system_user
+        from holdtrack.core.console import consoles, stage_progress
+        from holdtrack.intake.registry import registry_import
+        from holdtrack.simulation.hard import hard_world, write_registry_csv
+
+        size, seed = int(opts["size"]), int(opts["seed"])
+        if size < 2:
+            raise CommandError("--size must be at least 2.")
+        err, out = consoles(self)
+        started = time.monotonic()
+        world = hard_world(size, seed)
+        pairs = sum(1 for p in world.registry if p.relative)
+        if opts.get("out"):
+            write_registry_csv(world, Path(opts["out"]))
+            out.print(
+                f"Wrote the harder registry, {size:,} subjects ({pairs:,} in near-miss pairs), seed {seed}, to "
+                f"{opts['out']}; load it with `holdtrack import registry {opts['out']}`."
+            )
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"hard-registry-{seed}.csv"
+            write_registry_csv(world, path)
+            with stage_progress(err) as progress:
+                result = registry_import(actor=system_user(), path=path, synthetic=True, progress=progress)
+        if result.problems:
+            raise CommandError(f"The registry import refused the file: {result.problems}")
+        out.print(
+            f"Registry (harder set): {result.created:,} synthetic subjects imported ({pairs:,} in near-miss pairs, "
+            f"{result.skipped_existing:,} already stored), seed {seed}, in {time.monotonic() - started:.1f} s."
+        )
+        if not opts.get("no_train") and size >= 100:
+            from holdtrack.screening.training import screening_model_train
+
+            err.print("Training the screening model with splink …")
+            m = screening_model_train(actor=system_user(), seed=seed, sample=100_000, bookings=min(20_000, size))
+            out.print(f"Screening model {m.version} stored and active ({m.notes}).")
+
+    def handle_hard_bookings(self, opts: dict[str, Any], facility: Any) -> None:
+        from pathlib import Path
+
+        from holdtrack.custody.models import IdentifierType, SubjectIdentifier
+        from holdtrack.simulation import hard
+        from holdtrack.simulation.registry import write_bookings
+
+        count, seed, size = int(opts["count"]), int(opts["seed"]), int(opts["size"])
+        world = hard.hard_world(size, seed)
+        if not SubjectIdentifier.objects.filter(type=IdentifierType.AGENCY_KEY, value=world.registry[0].key).exists():
+            self.stderr.write(
+                f"Note: registry key {world.registry[0].key} is not in this database; the bookings are of the registry "
+                f"`simulate registry --hard --size {size} --seed {seed}` makes.\n"
+            )
+        gen = hard.hard_bookings(
+            world, count=count, seed=seed, agency_ori=facility.operator.ori, facility_code=facility.code
+        )
+        out_path = Path(opts["out"])
+        write_bookings(gen.rows, out_path)
+        if opts.get("truth"):
+            rates = {"names": hard.NAME_RATES, "dob": hard.DOB_RATES, "habits": hard.HABIT_RATES,
+                     "mix": dict(hard.BOOKING_MIX), "near_miss_kinds": dict(hard.NEAR_MISS_KINDS)}  # fmt: skip
+            Path(opts["truth"]).write_text(
+                json.dumps(
+                    {
+                        "seed": seed,
+                        "size": size,
+                        "hard": True,
+                        "rates": rates,
+                        "truth": gen.truth,
+                        "families": gen.families,
+                    },
+                    indent=1,
+                )
+            )
+        in_reg = sum(1 for v in gen.truth.values() if v)
+        self.stdout.write(
+            f"Wrote {count:,} booking rows (harder set) to {out_path} ({in_reg:,} of registry people; the truth "
+            "names the registry's subject_id).\n"
+        )
