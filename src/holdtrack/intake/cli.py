@@ -1,9 +1,10 @@
-"""``holdtrack import bookings FILE [--format csv|ndjson] [--mapping NAME | --layout FILE] [--max-bad-rows N]``
-and ``holdtrack import bookings FILE --inspect [--out LAYOUT.toml]``.
+"""``holdtrack import bookings FILE [--format csv|ndjson] [--mapping NAME | --layout FILE] [--max-bad-rows N]
+[--max-errors N] [--encoding NAME]`` and ``holdtrack import bookings FILE --inspect [--out LAYOUT.toml]``.
 
 Progress and problems go to standard error (grouped: one line per cause seen on many rows), the summary to
-standard output. Exit code 1 when the file or the layout cannot be read or has more bad rows than allowed;
-nothing is saved then. ``--inspect`` reads the head of the file, writes nothing to the database, and prints
+standard output; both name the file's encoding. Exit code 1 when the file or the layout cannot be read, has
+more bad rows than allowed or more problems than ``--max-errors``; nothing is saved then. Ctrl-C or SIGTERM
+while saving marks the run FAILED with the reason; running the command again resumes it. ``--inspect`` reads the head of the file, writes nothing to the database, and prints
 the columns' kinds and a proposed layout (or writes it to ``--out``).
 """
 
@@ -17,10 +18,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from rich.table import Table
 
-from holdtrack.core.console import consoles, login_name, stage_progress
+from holdtrack.core.console import consoles, login_name, sigterm_raises, stage_progress
+from holdtrack.core.importfile import ENCODING_CHOICES
 from holdtrack.custody.ingest.inspect import inspect_feed, report_lines
 from holdtrack.custody.ingest.layout import shipped_names
-from holdtrack.custody.ingest.run import FORMATS, BookingImportError, BookingImportResult
+from holdtrack.custody.ingest.run import DEFAULT_MAX_ERRORS, FORMATS, BookingImportError, BookingImportResult
 from holdtrack.intake.bookings import bookings_import
 
 SHOWN_ERRORS = 100
@@ -47,7 +49,29 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--out", dest="feed_out", metavar="FILE", help="With --inspect: write the proposed layout here."
     )
-    parser.add_argument("--max-bad-rows", dest="feed_max_bad_rows", type=int, default=0, metavar="N", help="Default 0.")
+    parser.add_argument(
+        "--max-bad-rows",
+        dest="feed_max_bad_rows",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Bad rows skipped while the good ones are imported (default 0).",
+    )
+    parser.add_argument(
+        "--max-errors",
+        dest="feed_max_errors",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"Stop validating after N problems (default {DEFAULT_MAX_ERRORS}, or one more than --max-bad-rows; "
+        "0: check the whole file).",
+    )
+    parser.add_argument(
+        "--encoding",
+        dest="feed_encoding",
+        choices=ENCODING_CHOICES,
+        help="The file's text encoding (default: detected from its bytes).",
+    )
     parser.add_argument(
         "--chunk-size",
         dest="feed_chunk_size",
@@ -71,9 +95,14 @@ def summary(result: BookingImportResult) -> Table:
     table.add_row("run", str(result.run.pk) if result.run else "none (nothing saved)")
     table.add_row("SHA-256", result.sha256)
     table.add_row("format / mapping", f"{result.format} / {result.mapping}")
+    table.add_row("encoding", result.encoding or "not read")
     table.add_row("rows read", f"{result.rows_read:,}")
     table.add_row("rows imported", f"{result.rows_imported:,}")
     table.add_row("rows rejected", f"{result.rows_rejected:,}")
+    if result.stopped:
+        table.add_row("validation", result.stopped)
+    if result.resumed and result.run is not None:
+        table.add_row("resumed", f"run {result.run.pk} (resumed {result.run.options.get('resumed', 1)} times)")
     events = ", ".join(f"{k.lower()} {v:,}" for k, v in sorted(result.events_created.items())) or "none"
     table.add_row("events created", events)
     table.add_row("events already present", f"{result.events_skipped:,}")
@@ -121,7 +150,7 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
         raise CommandError("--out goes with --inspect", returncode=1)
     err, out = consoles(command)
     user = login_name()
-    with stage_progress(err) as progress:
+    with sigterm_raises(), stage_progress(err) as progress:
         try:
             result = bookings_import(
                 path=options["file"],
@@ -129,6 +158,8 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
                 mapping=options["mapping"],
                 layout=options.get("feed_layout"),
                 max_bad_rows=options["feed_max_bad_rows"],
+                max_errors=options.get("feed_max_errors"),
+                encoding=options.get("feed_encoding"),
                 chunk_size=options.get("feed_chunk_size"),
                 actor_label=f"command line ({user})",
                 progress=progress,
