@@ -221,9 +221,9 @@ class TextFile:
                 text = decoder.decode(block)
             except UnicodeDecodeError as exc:
                 at = offset - buffered + exc.start
-                line = done + pending.count("\n") + 1 + exc.object[: exc.start].count(b"\n")
+                at_line = done + pending.count("\n") + 1 + exc.object[: exc.start].count(b"\n")
                 raise ImportFileError(
-                    f"{self.name}: line {line}: byte 0x{exc.object[exc.start]:02x} at offset {at:,} is not "
+                    f"{self.name}: line {at_line}: byte 0x{exc.object[exc.start]:02x} at offset {at:,} is not "
                     f"{enc.label}; the start of the file read as {enc.label} (give --encoding)"
                 ) from exc
             offset += len(block)
@@ -231,9 +231,9 @@ class TextFile:
             pending += text
             if "\n" in pending:
                 *whole, pending = pending.split("\n")
-                for line in whole:
+                for part in whole:
                     done += 1
-                    yield line + "\n"
+                    yield part + "\n"
             if len(pending) > MAX_LINE:
                 raise ImportFileError(f"{self.name}: line {done + 1} is longer than {MAX_LINE:,} characters")
         try:

@@ -18,11 +18,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from rich.table import Table
 
-from holdtrack.core.console import consoles, login_name, sigterm_raises, stage_progress
-from holdtrack.core.importfile import ENCODING_CHOICES
+from holdtrack.core.console import Terminated, consoles, login_name, sigterm_raises, stage_progress
+from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ENCODING_CHOICES
 from holdtrack.custody.ingest.inspect import inspect_feed, report_lines
 from holdtrack.custody.ingest.layout import shipped_names
-from holdtrack.custody.ingest.run import DEFAULT_MAX_ERRORS, FORMATS, BookingImportError, BookingImportResult
+from holdtrack.custody.ingest.lifecycle import failure_reason
+from holdtrack.custody.ingest.run import FORMATS, BookingImportError, BookingImportResult
 from holdtrack.intake.bookings import bookings_import
 
 SHOWN_ERRORS = 100
@@ -166,6 +167,13 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
             )
         except BookingImportError as exc:
             raise CommandError(str(exc), returncode=1) from exc
+        except (Terminated, KeyboardInterrupt) as exc:
+            # The service has marked its run FAILED with this reason; the chunks committed stay.
+            name = Path(options["file"]).name
+            raise CommandError(
+                f"{name}: {failure_reason(exc)}; the chunks committed are kept, run the command again to resume",
+                returncode=143 if isinstance(exc, Terminated) else 130,
+            ) from exc
     if result.already_imported is not None:
         run = result.already_imported
         out.print(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -251,7 +251,7 @@ class FileRows:
     encoding: str  # as the operator reads it ("UTF-16 LE with BOM"); "Parquet" for Parquet
 
 
-def _lines(text: TextFile) -> Iterator[str]:
+def _lines(text: TextFile) -> Generator[str]:
     """The file's lines; the file is closed when they are all read (or the iterator is dropped)."""
     try:
         yield from text.lines()
