@@ -187,3 +187,11 @@ def test_a_file_changed_between_validation_and_writing_fails_the_run(world, tmp_
     run = BookingImportRun.objects.get()
     assert run.status == FeedImportStatus.FAILED and "row 3 changed" in run.failure
     assert Booking.objects.count() == 2
+
+
+def test_inspect_reads_and_names_the_encoding(world, tmp_path):
+    path = tmp_path / "feed.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + _feed(world, first_name="Zoë").encode("utf-16-le"))
+    out, _ = _import(path, "--inspect")
+    assert out.startswith(f"feed.csv: csv, UTF-16 LE with BOM, {len(HEADER.split(','))} columns\nheader: agency_ori,")
+    assert "Zoë" in out

@@ -11,7 +11,6 @@ the columns' kinds and a proposed layout (or writes it to ``--out``).
 from __future__ import annotations
 
 import argparse
-import gzip
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.table import Table
 
 from holdtrack.core.console import Terminated, consoles, login_name, sigterm_raises, stage_progress
-from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ENCODING_CHOICES
+from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ENCODING_CHOICES, ImportFileError
 from holdtrack.custody.ingest.inspect import inspect_feed, report_lines
 from holdtrack.custody.ingest.layout import shipped_names
 from holdtrack.custody.ingest.lifecycle import failure_reason
@@ -130,9 +129,9 @@ def _inspect(command: BaseCommand, options: dict[str, Any]) -> None:
     if not path.is_file():
         raise CommandError(f"{path}: no such file", returncode=1)
     try:
-        found = inspect_feed(path, options["feed_format"])
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise CommandError(f"{path.name}: cannot read the file ({exc})", returncode=1) from exc
+        found = inspect_feed(path, options["feed_format"], options.get("feed_encoding"))
+    except ImportFileError as exc:
+        raise CommandError(str(exc), returncode=1) from exc
     for line in report_lines(found):
         out.print(line, markup=False, highlight=False)
     if options.get("feed_out"):
