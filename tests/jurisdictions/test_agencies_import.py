@@ -196,3 +196,10 @@ def test_only_an_administrator_or_the_system(tmp_path):
     UserFactory(username="admin1", role=Role.ADMIN)
     run(path, "--as", "admin1")
     assert AuditEvent.objects.get(action="agencies.import").actor.username == "admin1"
+
+
+def test_max_errors_stops_validation(tmp_path):
+    rows = [{**agency_rows()[0], "facility_code": f"F{i}", "time_zone": "Mars/Olympus"} for i in range(30)]
+    text = refused(write(tmp_path, rows), "--max-errors", "4")
+    assert "agencies.csv: stopped after 4 problems at row 5; the rest was not checked (--max-errors)" in text
+    assert "4 bad rows of 30" in text

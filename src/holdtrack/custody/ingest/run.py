@@ -265,9 +265,7 @@ def _validate(
             break
     errors = sorted([*reader.errors, *errors], key=lambda e: e.row)
     result.errors = errors
-    result.problems = group_errors(name, errors)
-    if result.stopped:
-        result.problems.append(f"{name}: {result.stopped}")
+    result.problems = group_errors(name, errors)  # the stop, if any, is the command's closing sentence
     result.drift = reader.drift()
     if text.encoding.name != "utf-8":
         result.drift["encoding"] = text.encoding.label
