@@ -195,3 +195,26 @@ def test_inspect_reads_and_names_the_encoding(world, tmp_path):
     out, _ = _import(path, "--inspect")
     assert out.startswith(f"feed.csv: csv, UTF-16 LE with BOM, {len(HEADER.split(','))} columns\nheader: agency_ori,")
     assert "Zoë" in out
+
+
+def test_a_run_left_running_on_another_host_is_taken_over_only_when_asked(world, tmp_path):
+    path = tmp_path / "feed.csv"
+    path.write_text(_feed(world, rows=4), encoding="utf-8")
+
+    def screen(actor, bookings):  # type: ignore[no-untyped-def]
+        raise Crash("power cut")
+
+    with pytest.raises(Crash):
+        ingest_run.bookings_import(path=path, chunk_size=2, screen=screen)
+    # As another machine would have left it: RUNNING, owned by a process this host cannot probe.
+    run = BookingImportRun.objects.get()
+    BookingImportRun.objects.filter(pk=run.pk).update(
+        status=FeedImportStatus.RUNNING, options={**run.options, "host": "other-host", "pid": 4242}
+    )
+    text = _refused(path)
+    assert f"run {run.pk} is importing this file now (process 4242 on other-host)" in text
+    assert "--take-over" in text
+    _import(path, "--take-over")
+    run.refresh_from_db()
+    assert run.status == FeedImportStatus.COMPLETE and Booking.objects.count() == 4
+    assert run.options["failures"] == ["taken over from process 4242 on other-host (--take-over)"]

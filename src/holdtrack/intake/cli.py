@@ -67,6 +67,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "0: check the whole file).",
     )
     parser.add_argument(
+        "--take-over",
+        dest="feed_take_over",
+        action="store_true",
+        help="Resume a run another host left RUNNING (its import is gone); a live one on this host is never taken.",
+    )
+    parser.add_argument(
         "--encoding",
         dest="feed_encoding",
         choices=ENCODING_CHOICES,
@@ -160,6 +166,7 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
                 max_bad_rows=options["feed_max_bad_rows"],
                 max_errors=options.get("feed_max_errors"),
                 encoding=options.get("feed_encoding"),
+                take_over=options.get("feed_take_over", False),
                 chunk_size=options.get("feed_chunk_size"),
                 actor_label=f"command line ({user})",
                 progress=progress,

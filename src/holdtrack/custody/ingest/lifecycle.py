@@ -3,7 +3,9 @@
 the next run of the same file, marked FAILED and resumed.
 
 The owner (process id and host) is stored in the run's ``options``. A run of another host cannot be probed;
-it counts as live, so two machines never write one run at once (mark it failed by hand if that host is gone)."""
+it counts as live, so two machines never write one run at once, unless the operator says that host's import
+is gone (``--take-over``).
+"""
 
 from __future__ import annotations
 
@@ -46,13 +48,14 @@ def _process_alive(pid: int) -> bool:
         return True
 
 
-def stale_reason(run: BookingImportRun) -> str:
-    """Why a RUNNING run is stale, or "" when its process may still be writing it."""
+def stale_reason(run: BookingImportRun, *, take_over: bool = False) -> str:
+    """Why a RUNNING run is stale, or "" when its process may still be writing it. ``take_over``: the operator
+    says the import on another host is gone."""
     pid, host = run.options.get("pid"), run.options.get("host")
     if not isinstance(pid, int):
         return "left RUNNING by an earlier version (no process recorded)"
     if host != socket.gethostname():
-        return ""
+        return f"taken over from process {pid} on {host} (--take-over)" if take_over else ""
     if _process_alive(pid):
         return ""
     return f"process {pid} ended without finishing (killed)"

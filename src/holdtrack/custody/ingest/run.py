@@ -316,11 +316,13 @@ def bookings_import(
     progress: ProgressCallback | None = None,
     chunk_size: int | None = None,
     screen: Screener | None = None,
+    take_over: bool = False,
 ) -> BookingImportResult:
     """Validate the whole file (streamed), then stream it again, writing chunks of ``chunk_size`` records, each
     chunk one transaction through ``bookings_import_batch`` (persist, ``screen``, audit). ``max_errors``: stop
     validating at that many problems (0: never; default 100, or one more than ``max_bad_rows``). Callers take
-    bookings in through ``holdtrack.intake.bookings.bookings_import``, which passes the screening step."""
+    bookings in through ``holdtrack.intake.bookings.bookings_import``, which passes the screening step.
+    ``take_over``: resume a run left RUNNING by another host (``lifecycle.stale_reason``)."""
     clock = time.monotonic()
     chunk_size = chunk_size or int(getattr(settings, "HOLDTRACK_INGEST_CHUNK_SIZE", DEFAULT_CHUNK_SIZE))
     if chunk_size < 1:
@@ -347,12 +349,13 @@ def bookings_import(
         return result
     interrupted = runs.filter(status__in=(FeedImportStatus.RUNNING, FeedImportStatus.FAILED)).last()
     if interrupted is not None and interrupted.status == FeedImportStatus.RUNNING:
-        reason = stale_reason(interrupted)
+        reason = stale_reason(interrupted, take_over=take_over)
         if not reason:
             pid, host = interrupted.options.get("pid"), interrupted.options.get("host")
             raise BookingImportError(
                 f"{path.name}: run {interrupted.pk} is importing this file now (process {pid} on {host}); "
-                "wait for it to end, or stop it and run the import again to resume"
+                "wait for it to end, or stop it and run the import again to resume (--take-over if that host "
+                "is gone)"
             )
         run_fail(interrupted, reason)
 
