@@ -175,7 +175,7 @@ def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path) -> Non
             w.writerow([ORI, FACILITY, r["rec_id"], BOOKED_AT, r["given_name"], r["surname"],
                         dob_iso(r["date_of_birth"]), "", "", r["soc_sec_id"] if with_id else ""])  # fmt: skip
     t = time.perf_counter()
-    bi = bookings_import(path=feed, max_bad_rows=len(b_rows), screen=False)
+    bi = bookings_import(path=feed, max_bad_rows=len(b_rows), max_errors=0, screen=False)
     res["t_bookings_import"] = time.perf_counter() - t
     if bi.refused:
         sys.exit(f"booking import refused: {bi.refused}")

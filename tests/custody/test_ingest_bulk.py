@@ -176,13 +176,15 @@ def test_interrupted_run_is_resumed_and_only_a_finished_run_makes_the_file_a_no_
     with pytest.raises(Interrupted):
         ingest_run.bookings_import(path=path, chunk_size=4, screen=crash_on_second_chunk)
     run = BookingImportRun.objects.get()
-    assert run.status == FeedImportStatus.RUNNING and run.chunks_committed == 1
+    # Marked FAILED with the reason, never left RUNNING by a process that is still alive to say so.
+    assert run.status == FeedImportStatus.FAILED and run.failure == "Interrupted" and run.chunks_committed == 1
     assert Booking.objects.count() == 4 and Subject.objects.count() == 4  # whole chunks only
     assert BookingImportRow.objects.count() == 12
 
     again = bookings_import(path=path, chunk_size=4)
     assert again.already_imported is None and again.run is not None and again.run.pk == run.pk
-    assert again.run.status == FeedImportStatus.COMPLETE and again.run.options["resumed"] == 1
+    assert again.run.status == FeedImportStatus.COMPLETE and again.run.options["resumed"] == 1 and again.resumed
+    assert again.run.failure == "" and again.run.options["failures"] == ["Interrupted"]
     assert again.events_created == {"BOOKING": 2, "RELEASE_ELIGIBILITY": 2, "RELEASE": 2}
     assert again.events_skipped == 12
     assert Booking.objects.count() == 6 and Subject.objects.count() == 6

@@ -105,7 +105,7 @@ def test_inspect_pierce_file(tmp_path):
     if not PIERCE.is_file():
         pytest.skip(f"Pierce County feed not found: {PIERCE}")
     output = _inspect(PIERCE)
-    assert output.startswith("bookings.csv.gz: csv, 27 columns\nheader: booking_id, booking_dt, release_dt,")
+    assert output.startswith("bookings.csv.gz: csv, UTF-8, 27 columns\nheader: booking_id, booking_dt, release_dt,")
     assert "  booking_dt: datetime, 0% empty, iso naive → booked_at" in output
     assert "  imm_hold: boolean, 0% empty → immigration_hold" in output
     layout = tomllib.loads(_proposal(output))

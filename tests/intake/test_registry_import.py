@@ -7,10 +7,12 @@ are synthetic (``simulation.registry.registry_people``).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import json
+import random
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -256,27 +258,67 @@ def test_extra_columns_are_ignored(tmp_path):
     assert Subject.objects.count() == 3
 
 
-def test_nul_bytes(tmp_path):
+def test_nul_bytes_are_field_problems(tmp_path):
     path = tmp_path / "registry.csv"
     path.write_bytes(csv_text(people(5)).encode().replace(b"\n", b"\n\x00", 3)[:-1] + b"\n")
-    assert "line 2 contains a NUL byte" in refused(path)
+    assert "registry.csv: 3 rows: subject_id contains a NUL byte (rows 2, 3, 4)" in refused(path)
 
 
-def test_utf16_with_and_without_bom(tmp_path):
-    path = tmp_path / "registry.csv"
-    path.write_bytes(csv_text(people(5)).encode("utf-16"))
-    assert "UTF-16" in refused(path)
-    path.write_bytes(csv_text(people(5)).encode("utf-16-le"))
-    assert "UTF-16" in refused(path)
-
-
-def test_bad_encoding_names_the_line(tmp_path):
+@pytest.mark.parametrize(
+    ("codec", "bom", "named"),
+    [
+        ("utf-8", codecs.BOM_UTF8, "UTF-8 with BOM"),
+        ("utf-16-le", codecs.BOM_UTF16_LE, "UTF-16 LE with BOM"),
+        ("utf-16-be", codecs.BOM_UTF16_BE, "UTF-16 BE with BOM"),
+        ("utf-16-le", b"", "UTF-16 LE (no byte-order mark)"),
+    ],
+)
+def test_encodings_are_detected_and_named(tmp_path, codec, bom, named):
     rows = people(5)
-    rows[2]["first_name"] = "Mar\udce9a"  # a lone Latin-1 é byte once encoded below
+    rows[1]["first_name"] = "José María"
+    path = tmp_path / "registry.csv"
+    path.write_bytes(bom + csv_text(rows).encode(codec))
+    out = run(path)
+    assert named in out
+    assert Subject.objects.filter(first_name="José María").count() == 1
+    assert Subject.objects.count() == 5
+
+
+def test_latin1_is_read_and_named(tmp_path):
+    rows = [r for r in people(60) if all(v.isascii() for v in r.values())][:5]
+    rows[0]["last_name"] = "Muñoz"
+    path = tmp_path / "registry.csv"
+    path.write_bytes(csv_text(rows).encode("latin-1"))
+    assert "Latin-1" in run(path)
+    assert Subject.objects.filter(last_name="Muñoz").count() == 1
+
+
+def test_unreadable_bytes_are_one_line(tmp_path):
+    path = tmp_path / "registry.csv"
+    path.write_bytes(random.Random(5).randbytes(4000))
+    text = refused(path)
+    assert "registry.csv: cannot read as UTF-8, UTF-16 or Latin-1 (byte 0x" in text
+    assert len([line for line in text.splitlines() if line.strip()]) == 1
+
+
+def test_max_errors_stops_validation(tmp_path):
+    rows = people(40)
+    for r in rows:
+        r["sex"] = "Q"
+    path = write_csv(tmp_path, rows)
+    text = refused(path, "--max-errors", "5")
+    assert "stopped after 5 problems at row 6; the rest was not checked (--max-errors)" in text
+    assert "5 bad rows of 5" in text
+
+
+def test_mixed_encodings_name_the_line(tmp_path):
+    rows = people(5)
+    rows[0]["first_name"] = "José"  # valid UTF-8 accents in the file …
+    rows[2]["first_name"] = "Mar\udce9a"  # … and a lone Latin-1 é byte once encoded below
     raw = csv_text(rows).encode("utf-8", "surrogateescape")
     path = tmp_path / "registry.csv"
     path.write_bytes(raw)
-    assert "line 4 is not valid UTF-8 (byte 0xe9)" in refused(path)
+    assert "line 4 is not valid UTF-8 (byte 0xe9 at offset" in refused(path)
 
 
 def test_ragged_rows_broken_json_and_unknown_format(tmp_path):

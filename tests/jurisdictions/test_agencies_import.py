@@ -7,6 +7,7 @@ facility codes here are made up for the tests.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from pathlib import Path
@@ -159,12 +160,23 @@ def test_a_bad_row_refuses_the_file_and_names_row_and_field(tmp_path, change, fi
 def test_unreadable_files(tmp_path):
     path = write(tmp_path, agency_rows(), columns=["ori", "name", "state"])
     assert "missing columns county_fips, facility_code, facility_name, time_zone" in refused(path)
-    path.write_bytes(path.read_text().encode("utf-16"))
-    assert "UTF-16" in refused(path)
+    path.write_bytes(b"ori,name\n\xe9\x01\x02" * 20)
+    assert "agencies.csv: cannot read as UTF-8, UTF-16 or Latin-1 (byte 0x01 at offset 10)" in refused(path)
     path.write_text(",".join([*COLUMNS, "ORI"]) + "\n", encoding="utf-8")
     assert "column ori appears more than once in the header" in refused(path)
     path.write_bytes(b"ori,name\x00\n")
-    assert "line 1 contains a NUL byte" in refused(path)
+    assert "line 1: the header contains a NUL byte" in refused(path)
+
+
+def test_utf16_and_nul_in_a_field(tmp_path):
+    rows = agency_rows()
+    path = write(tmp_path, rows)
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    assert "UTF-16 LE with BOM" in run(path)
+    assert LawEnforcementAgency.objects.filter(ori=rows[0]["ori"]).exists()
+    path.write_bytes(text.replace(rows[1]["facility_name"], "Annex\x00B", 1).encode())
+    assert "agencies.csv: row 3: facility_name contains a NUL byte" in refused(path)
 
 
 def test_reference_data_must_be_loaded_first(tmp_path, counties):
@@ -184,3 +196,10 @@ def test_only_an_administrator_or_the_system(tmp_path):
     UserFactory(username="admin1", role=Role.ADMIN)
     run(path, "--as", "admin1")
     assert AuditEvent.objects.get(action="agencies.import").actor.username == "admin1"
+
+
+def test_max_errors_stops_validation(tmp_path):
+    rows = [{**agency_rows()[0], "facility_code": f"F{i}", "time_zone": "Mars/Olympus"} for i in range(30)]
+    text = refused(write(tmp_path, rows), "--max-errors", "4")
+    assert "agencies.csv: stopped after 4 problems at row 5; the rest was not checked (--max-errors)" in text
+    assert "4 bad rows of 30" in text

@@ -4,8 +4,11 @@ name for provenance, and a progress bar with one task per stage."""
 from __future__ import annotations
 
 import getpass
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import IO, TYPE_CHECKING, cast
 
 from django.core.management.base import BaseCommand, CommandError
@@ -64,3 +67,24 @@ def stage_progress(err: Console) -> Iterator[StageProgress]:
             bar.update(tasks[stage], completed=done, total=total)
 
         yield progress
+
+
+class Terminated(BaseException):
+    """SIGTERM as an exception, so that a long command's failure handlers run (an import marks its run FAILED)."""
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """Within the block, SIGTERM raises ``Terminated`` instead of ending the process silently."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread (e.g. a test's worker thread)
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Terminated("stopped by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

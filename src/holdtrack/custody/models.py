@@ -281,6 +281,9 @@ class FeedImportStatus(models.TextChoices):
     RUNNING = "RUNNING", "Running (or interrupted)"
     COMPLETE = "COMPLETE", "Complete"
     PARTIAL = "PARTIAL", "Complete except rejected rows"
+    # Stopped by an error, an interrupt or SIGTERM (``failure`` says which), or found RUNNING with its process
+    # gone (SIGKILL); a re-run of the same file resumes it.
+    FAILED = "FAILED", "Failed (re-run to resume)"
 
 
 class BookingImportRun(models.Model):
@@ -308,6 +311,10 @@ class BookingImportRun(models.Model):
     options = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=FeedImportStatus.choices)
     actor_label = models.CharField(max_length=120, blank=True)
+    # The text encoding read from the bytes (or given with --encoding), e.g. "UTF-16 LE with BOM".
+    encoding = models.CharField(max_length=40, blank=True, default="")
+    # Why the run is FAILED (the last failure; earlier ones are kept in ``options["failures"]``).
+    failure = models.TextField(blank=True, default="")
 
     def __str__(self) -> str:
         return f"Booking import {self.pk} ({self.file_name})"

@@ -1,25 +1,27 @@
-"""``holdtrack import bookings FILE [--format csv|ndjson] [--mapping NAME | --layout FILE] [--max-bad-rows N]``
-and ``holdtrack import bookings FILE --inspect [--out LAYOUT.toml]``.
+"""``holdtrack import bookings FILE [--format csv|ndjson] [--mapping NAME | --layout FILE] [--max-bad-rows N]
+[--max-errors N] [--encoding NAME]`` and ``holdtrack import bookings FILE --inspect [--out LAYOUT.toml]``.
 
 Progress and problems go to standard error (grouped: one line per cause seen on many rows), the summary to
-standard output. Exit code 1 when the file or the layout cannot be read or has more bad rows than allowed;
-nothing is saved then. ``--inspect`` reads the head of the file, writes nothing to the database, and prints
+standard output; both name the file's encoding. Exit code 1 when the file or the layout cannot be read, has
+more bad rows than allowed or more problems than ``--max-errors``; nothing is saved then. Ctrl-C or SIGTERM
+while saving marks the run FAILED with the reason; running the command again resumes it. ``--inspect`` reads the head of the file, writes nothing to the database, and prints
 the columns' kinds and a proposed layout (or writes it to ``--out``).
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.table import Table
 
-from holdtrack.core.console import consoles, login_name, stage_progress
+from holdtrack.core.console import Terminated, consoles, login_name, sigterm_raises, stage_progress
+from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ENCODING_CHOICES, ImportFileError
 from holdtrack.custody.ingest.inspect import inspect_feed, report_lines
 from holdtrack.custody.ingest.layout import shipped_names
+from holdtrack.custody.ingest.lifecycle import failure_reason
 from holdtrack.custody.ingest.run import FORMATS, BookingImportError, BookingImportResult
 from holdtrack.intake.bookings import bookings_import
 
@@ -47,7 +49,35 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--out", dest="feed_out", metavar="FILE", help="With --inspect: write the proposed layout here."
     )
-    parser.add_argument("--max-bad-rows", dest="feed_max_bad_rows", type=int, default=0, metavar="N", help="Default 0.")
+    parser.add_argument(
+        "--max-bad-rows",
+        dest="feed_max_bad_rows",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Bad rows skipped while the good ones are imported (default 0).",
+    )
+    parser.add_argument(
+        "--max-errors",
+        dest="feed_max_errors",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"Stop validating after N problems (default {DEFAULT_MAX_ERRORS}, or one more than --max-bad-rows; "
+        "0: check the whole file).",
+    )
+    parser.add_argument(
+        "--take-over",
+        dest="feed_take_over",
+        action="store_true",
+        help="Resume a run another host left RUNNING (its import is gone); a live one on this host is never taken.",
+    )
+    parser.add_argument(
+        "--encoding",
+        dest="feed_encoding",
+        choices=ENCODING_CHOICES,
+        help="The file's text encoding (default: detected from its bytes).",
+    )
     parser.add_argument(
         "--chunk-size",
         dest="feed_chunk_size",
@@ -71,9 +101,14 @@ def summary(result: BookingImportResult) -> Table:
     table.add_row("run", str(result.run.pk) if result.run else "none (nothing saved)")
     table.add_row("SHA-256", result.sha256)
     table.add_row("format / mapping", f"{result.format} / {result.mapping}")
+    table.add_row("encoding", result.encoding or "not read")
     table.add_row("rows read", f"{result.rows_read:,}")
     table.add_row("rows imported", f"{result.rows_imported:,}")
     table.add_row("rows rejected", f"{result.rows_rejected:,}")
+    if result.stopped:
+        table.add_row("validation", result.stopped)
+    if result.resumed and result.run is not None:
+        table.add_row("resumed", f"run {result.run.pk} (resumed {result.run.options.get('resumed', 1)} times)")
     events = ", ".join(f"{k.lower()} {v:,}" for k, v in sorted(result.events_created.items())) or "none"
     table.add_row("events created", events)
     table.add_row("events already present", f"{result.events_skipped:,}")
@@ -100,9 +135,9 @@ def _inspect(command: BaseCommand, options: dict[str, Any]) -> None:
     if not path.is_file():
         raise CommandError(f"{path}: no such file", returncode=1)
     try:
-        found = inspect_feed(path, options["feed_format"])
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise CommandError(f"{path.name}: cannot read the file ({exc})", returncode=1) from exc
+        found = inspect_feed(path, options["feed_format"], options.get("feed_encoding"))
+    except ImportFileError as exc:
+        raise CommandError(str(exc), returncode=1) from exc
     for line in report_lines(found):
         out.print(line, markup=False, highlight=False)
     if options.get("feed_out"):
@@ -121,7 +156,7 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
         raise CommandError("--out goes with --inspect", returncode=1)
     err, out = consoles(command)
     user = login_name()
-    with stage_progress(err) as progress:
+    with sigterm_raises(), stage_progress(err) as progress:
         try:
             result = bookings_import(
                 path=options["file"],
@@ -129,12 +164,22 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
                 mapping=options["mapping"],
                 layout=options.get("feed_layout"),
                 max_bad_rows=options["feed_max_bad_rows"],
+                max_errors=options.get("feed_max_errors"),
+                encoding=options.get("feed_encoding"),
+                take_over=options.get("feed_take_over", False),
                 chunk_size=options.get("feed_chunk_size"),
                 actor_label=f"command line ({user})",
                 progress=progress,
             )
         except BookingImportError as exc:
             raise CommandError(str(exc), returncode=1) from exc
+        except (Terminated, KeyboardInterrupt) as exc:
+            # The service has marked its run FAILED with this reason; the chunks committed stay.
+            name = Path(options["file"]).name
+            raise CommandError(
+                f"{name}: {failure_reason(exc)}; the chunks committed are kept, run the command again to resume",
+                returncode=143 if isinstance(exc, Terminated) else 130,
+            ) from exc
     if result.already_imported is not None:
         run = result.already_imported
         out.print(

@@ -1,6 +1,7 @@
 """``registry_import``: load an agency's subject registry file (``holdtrack import registry FILE``).
 
-- Every row is validated first (``registry_read``); one bad row and nothing is saved.
+- Every row is validated first (``registry_read``: encoding detected, streamed, stopping at ``max_errors``
+  problems); one bad row and nothing is saved.
 - The agency's own key (``subject_id``) is stored as an ``AGENCY_KEY`` identifier and makes the import
   idempotent: a row whose key is already stored is skipped and counted, never updated. FBI numbers and
   A-numbers of new rows that another subject already holds are problems (the identifiers are unique).
@@ -26,7 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from holdtrack.accounts.models import AGENCY_ROLES, User
 from holdtrack.audit.services import audit_record
 from holdtrack.cases.services._base import require
-from holdtrack.core.importfile import Problems
+from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ImportFileError, Problems
 from holdtrack.core.timeutil import now
 from holdtrack.custody.ingest.bulk import reserve_ids, write_rows
 from holdtrack.custody.ingest.layout import LayoutError
@@ -71,6 +72,7 @@ class RegistryImportResult:
     file_name: str
     sha256: str
     format: str
+    encoding: str = ""
     columns: list[str] = field(default_factory=list)
     rows_read: int = 0
     created: int = 0
@@ -219,26 +221,30 @@ def registry_import(
     synthetic: bool = False,
     progress: Progress | None = None,
     layout: str | Path | None = None,
+    encoding: str | None = None,
+    max_errors: int = DEFAULT_MAX_ERRORS,
 ) -> RegistryImportResult:
     """Validate the whole registry file, then store its new subjects in one transaction (module docstring).
-    A result with ``problems`` saved nothing."""
+    Validation stops at ``max_errors`` problems (0: no limit). A result with ``problems`` saved nothing."""
     require(actor, AGENCY_ROLES, "import a subject registry")
     started = time.perf_counter()
     path = Path(path)
     result = RegistryImportResult(path.name, "", fmt or "")
+    if max_errors < 0:
+        raise RegistryImportError(f"--max-errors must be 0 (no limit) or more, not {max_errors}")
     clock = _Clock(result.phases)
     try:
         result.format = fmt = fmt or detect_format(path)
         # An agency's own column names, date format, codes and name column (``registry_layout``).
         plan = load_registry_layout(layout) if layout is not None else None
-        columns, rows = read_rows(path, fmt, plan.rename() if plan else None)
+        found = read_rows(path, fmt, plan.rename() if plan else None, encoding)
         result.sha256 = _sha256(path)
-        result.columns = columns
+        result.columns = found.columns
+        result.encoding = found.encoding
         dob_format = plan.dob_format if plan else "iso"
-        records, problems, result.rows_read = validate(
-            path.name, plan.apply(rows) if plan else rows, progress, dob_format
-        )
-    except (RegistryFileError, LayoutError) as exc:
+        rows = plan.apply(found.rows) if plan else found.rows
+        records, problems, result.rows_read = validate(path.name, rows, progress, dob_format, max_errors)
+    except (RegistryFileError, LayoutError, ImportFileError) as exc:
         raise RegistryImportError(str(exc)) from exc
     clock.tick("read and validate")
     if problems:

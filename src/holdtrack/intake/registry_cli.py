@@ -1,4 +1,5 @@
-"""``holdtrack import registry FILE [--format csv|ndjson|parquet] [--layout LAYOUT.toml] [--as USER] [--synthetic]``.
+"""``holdtrack import registry FILE [--format csv|ndjson|parquet] [--layout LAYOUT.toml] [--encoding NAME]
+[--max-errors N] [--as USER] [--synthetic]``.
 
 Progress and problems go to standard error, the summary table to standard output. Exit code 1 when the file
 cannot be read, a row is bad or the actor may not import; nothing is saved then.
@@ -14,7 +15,7 @@ from rich.table import Table
 
 from holdtrack.core.console import actor_named, consoles, stage_progress
 from holdtrack.core.errors import DomainError
-from holdtrack.core.importfile import bad_rows
+from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ENCODING_CHOICES, bad_rows
 from holdtrack.intake.registry import RegistryImportError, RegistryImportResult, registry_import
 from holdtrack.intake.registry_read import COLUMNS, FORMATS
 
@@ -35,6 +36,20 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="The agency's column names, dob format, sex/country codes, name column (TOML; docs/onboarding.md).",
     )
     parser.add_argument(
+        "--encoding",
+        dest="registry_encoding",
+        choices=ENCODING_CHOICES,
+        help="The text file's encoding (default: detected from its bytes).",
+    )
+    parser.add_argument(
+        "--max-errors",
+        dest="registry_max_errors",
+        type=int,
+        default=DEFAULT_MAX_ERRORS,
+        metavar="N",
+        help=f"Stop validating after N problems (default {DEFAULT_MAX_ERRORS}; 0: check the whole file).",
+    )
+    parser.add_argument(
         "--as", dest="registry_user", default="", metavar="USER", help="Import as this user (default: the system)."
     )
     parser.add_argument(
@@ -49,6 +64,7 @@ def summary(result: RegistryImportResult) -> Table:
     table.add_column("", overflow="fold")
     table.add_row("SHA-256", result.sha256)
     table.add_row("format", result.format)
+    table.add_row("encoding", result.encoding)
     table.add_row("rows read", f"{result.rows_read:,}")
     table.add_row("subjects created", f"{result.created:,}")
     table.add_row("skipped (key already stored)", f"{result.skipped_existing:,}")
@@ -72,6 +88,8 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
                 synthetic=options["synthetic"],
                 progress=progress,
                 layout=options.get("registry_layout"),
+                encoding=options.get("registry_encoding"),
+                max_errors=options.get("registry_max_errors", DEFAULT_MAX_ERRORS),
             )
         except (RegistryImportError, DomainError) as exc:
             raise CommandError(str(exc), returncode=1) from exc

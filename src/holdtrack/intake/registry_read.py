@@ -1,10 +1,11 @@
 """Reading and validating an agency's subject registry file (``holdtrack import registry``).
 
-Formats: CSV, NDJSON (``.ndjson``/``.jsonl``), either optionally gzip, and Parquet. The whole file is read
-and every row validated before anything is written; problems are collected per row and field and grouped
-when one cause explains many rows ("1,204 rows: birth_country 'Narnia' is not a country"). A file that
-cannot be read at all (bad encoding, NUL bytes, missing columns) raises ``RegistryFileError`` with a
-sentence, never a traceback.
+Formats: CSV, NDJSON (``.ndjson``/``.jsonl``), either optionally gzip, and Parquet. Text files are read as a
+stream in the encoding their bytes show (``core.importfile.TextFile``: UTF-8, UTF-8 with BOM, UTF-16,
+Latin-1) or the one given. Every row is validated before anything is written; problems are collected per row
+and field and grouped when one cause explains many rows ("1,204 rows: birth_country 'Narnia' is not a
+country"), up to ``max_errors`` of them. A NUL byte is a problem of its field. A file that cannot be read at
+all (an unknown encoding, missing columns) raises ``RegistryFileError`` with a sentence, never a traceback.
 
 Row numbers are what an operator finds in the file: the line number for CSV (the header is line 1) and
 NDJSON, the 1-based record number for Parquet.
@@ -13,16 +14,15 @@ NDJSON, the 1-based record number for Parquet.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from holdtrack.core.importfile import ImportFileError, Problems, read_utf8
+from holdtrack.core.importfile import NUL_MESSAGE, ImportFileError, Problems, TextFile
 from holdtrack.jurisdictions.countries import country_name
 from holdtrack.reports.foia import column_key
 
@@ -140,9 +140,9 @@ def _header(name: str, header: list[str], rename: Rename | None = None) -> dict[
 
 
 def _csv_rows(
-    name: str, text: str, rename: Rename | None = None
+    name: str, lines: Iterable[str], rename: Rename | None = None
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
@@ -172,12 +172,14 @@ def _csv_rows(
 
 
 def _ndjson_rows(
-    name: str, text: str, rename: Rename | None = None
+    name: str, lines: Iterable[str], rename: Rename | None = None
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    # Held whole: the required columns are those some record has, known only at the end (the registry's
+    # records are held for its one transaction anyway).
     known = _known(rename)
     parsed: list[tuple[int, dict[str, str]]] = []
     seen: set[str] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -242,23 +244,45 @@ def _parquet_rows(path: Path, rename: Rename | None = None) -> tuple[list[str], 
     return list(mapping.values()), rows()
 
 
+@dataclass
+class FileRows:
+    columns: list[str]  # the canonical columns present
+    rows: Iterator[tuple[int, dict[str, str]]]  # (row number, canonical column → text)
+    encoding: str  # as the operator reads it ("UTF-16 LE with BOM"); "Parquet" for Parquet
+
+
+def _lines(text: TextFile) -> Generator[str]:
+    """The file's lines; the file is closed when they are all read (or the iterator is dropped)."""
+    try:
+        yield from text.lines()
+    except ImportFileError as exc:
+        raise RegistryFileError(str(exc)) from exc
+    finally:
+        text.__exit__(None, None, None)
+
+
 def read_rows(
-    path: Path, fmt: str | None = None, rename: Rename | None = None
-) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """(canonical columns present, iterator of (row number, canonical column → text)); ``rename`` (a layout's
-    source column key → canonical column) for files in an agency's own column names."""
+    path: Path, fmt: str | None = None, rename: Rename | None = None, encoding: str | None = None
+) -> FileRows:
+    """The file's rows, streamed; ``rename`` (a layout's source column key → canonical column) for files in an
+    agency's own column names; ``encoding`` forces one (default: detected)."""
     if not path.is_file():
         raise RegistryFileError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
     if fmt == "parquet":
-        return _parquet_rows(path, rename)
+        return FileRows(*_parquet_rows(path, rename), "Parquet")
     try:
-        text = read_utf8(path)
+        text = TextFile(path, encoding).__enter__()
     except ImportFileError as exc:
         raise RegistryFileError(str(exc)) from exc
-    if fmt == "ndjson":
-        return _ndjson_rows(path.name, text, rename)
-    return _csv_rows(path.name, text, rename)
+    lines = _lines(text)
+    try:
+        if fmt == "ndjson":
+            return FileRows(*_ndjson_rows(path.name, lines, rename), text.encoding.label)
+        return FileRows(*_csv_rows(path.name, lines, rename), text.encoding.label)
+    except BaseException:
+        lines.close()
+        raise
 
 
 # --------------------------------------------------------------------------------------- validation
@@ -286,22 +310,36 @@ def _parse_dob(value: str, fmt: str = "iso") -> date | str:
 
 
 def validate(
-    name: str, rows: Iterator[tuple[int, dict[str, str]]], progress: Any = None, dob_format: str = "iso"
+    name: str,
+    rows: Iterator[tuple[int, dict[str, str]]],
+    progress: Any = None,
+    dob_format: str = "iso",
+    max_errors: int = 0,
 ) -> tuple[list[RegistryRecord], Problems, int]:
-    """Every row checked; (good records, problems, rows read). Duplicates within the file are problems too."""
-    problems = Problems(name)
+    """Every row checked, up to ``max_errors`` problems (0: no limit); (good records, problems, rows read).
+    Duplicates within the file are problems too."""
+    problems = Problems(name, limit=max_errors)
     add = problems.add
     records: list[RegistryRecord] = []
     first_row: dict[tuple[str, str], int] = {}
     dup_rows: dict[tuple[str, str], list[int]] = {}
-    read = 0
+    read = last = 0
     for number, row in rows:
+        if problems.full:
+            problems.stop(last)  # the row where the limit was reached; this one is not checked
+            break
+        last = number
         read += 1
         if progress is not None and read % 50_000 == 0:
             progress("validating", read, None)
         whole = row.get("")
         if whole:
             add(number, "row", f"the row {whole}")
+            continue
+        nul = [fld for fld, value in row.items() if "\x00" in value]
+        if nul:
+            for fld in nul:
+                add(number, fld, f"{fld} {NUL_MESSAGE}")
             continue
         bad = False
         get = row.get

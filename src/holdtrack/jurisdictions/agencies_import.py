@@ -20,7 +20,6 @@ agency's name, state and county. Columns: ``ori``, ``name``, ``state``, ``county
 from __future__ import annotations
 
 import csv
-import io
 import re
 import time
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from django.db import transaction
 from holdtrack.accounts.models import Role, User
 from holdtrack.audit.services import audit_record
 from holdtrack.cases.services._base import require
-from holdtrack.core.importfile import ImportFileError, Problems, read_utf8
+from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, NUL_MESSAGE, ImportFileError, Problems, TextFile
 from holdtrack.jurisdictions.models import AgencyType, Facility, Jurisdiction, LawEnforcementAgency, Level
 from holdtrack.reports.foia import column_key
 
@@ -64,6 +63,7 @@ class AgencyRow:
 @dataclass
 class AgenciesImportResult:
     file_name: str
+    encoding: str = ""
     rows_read: int = 0
     agencies: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0})
     facilities: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0})
@@ -88,27 +88,34 @@ def agency_type_for(name: str) -> str:
     return AgencyType.OTHER
 
 
-def _read(path: Path) -> tuple[list[tuple[int, dict[str, str]]], int]:
+def _read(path: Path, encoding: str | None = None) -> tuple[list[tuple[int, dict[str, str]]], str]:
+    """(the rows, the encoding's name); reference data is small, the rows are held for the consistency checks."""
     try:
-        text = read_utf8(path)
+        with TextFile(path, encoding) as text:
+            return _rows(path.name, csv.reader(text.lines())), text.encoding.label
     except ImportFileError as exc:
         raise AgenciesImportError(str(exc)) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
+
+
+def _rows(name: str, reader: Any) -> list[tuple[int, dict[str, str]]]:
     try:
-        header = [column_key(h) for h in next(reader)]
+        raw = next(reader)
     except StopIteration:
-        raise AgenciesImportError(f"{path.name}: the file is empty") from None
+        raise AgenciesImportError(f"{name}: the file is empty") from None
     except csv.Error as exc:
-        raise AgenciesImportError(f"{path.name}: line 1: {exc}") from exc
+        raise AgenciesImportError(f"{name}: line 1: {exc}") from exc
+    if any("\x00" in h for h in raw):
+        raise AgenciesImportError(f"{name}: line 1: the header {NUL_MESSAGE}")
+    header = [column_key(h) for h in raw]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise AgenciesImportError(
-            f"{path.name}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"{name}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
             f"(required: {', '.join(COLUMNS)})"
         )
     twice = [c for c in COLUMNS if header.count(c) > 1]
     if twice:
-        raise AgenciesImportError(f"{path.name}: column {', '.join(twice)} appears more than once in the header")
+        raise AgenciesImportError(f"{name}: column {', '.join(twice)} appears more than once in the header")
     index = {c: header.index(c) for c in COLUMNS}
     rows: list[tuple[int, dict[str, str]]] = []
     try:
@@ -120,22 +127,34 @@ def _read(path: Path) -> tuple[list[tuple[int, dict[str, str]]], int]:
                 continue
             rows.append((reader.line_num, {c: cells[i].strip() for c, i in index.items()}))
     except csv.Error as exc:
-        raise AgenciesImportError(f"{path.name}: line {reader.line_num}: {exc}") from exc
-    return rows, len(rows)
+        raise AgenciesImportError(f"{name}: line {reader.line_num}: {exc}") from exc
+    return rows
 
 
-def _validate(name: str, rows: list[tuple[int, dict[str, str]]]) -> tuple[list[AgencyRow], Problems]:
+def _validate(
+    name: str, rows: list[tuple[int, dict[str, str]]], max_errors: int = 0
+) -> tuple[list[AgencyRow], Problems]:
     states = set(Jurisdiction.objects.filter(level=Level.STATE).values_list("state_abbr", flat=True))
     if not states:
         raise AgenciesImportError(f"{name}: no states and counties stored yet; run 'holdtrack load_reference' first")
     counties = dict(Jurisdiction.objects.filter(level=Level.COUNTY).values_list("fips", "state_abbr"))
     zones = _zones()
-    problems = Problems(name)
+    problems = Problems(name, limit=max_errors)
     add = problems.add
     good: list[AgencyRow] = []
+    last = 0
     for number, r in rows:
+        if problems.full:
+            problems.stop(last)
+            break
+        last = number
         if "" in r:
             add(number, "row", f"the row {r['']}")
+            continue
+        nul = [fld for fld, value in r.items() if "\x00" in value]
+        for fld in nul:
+            add(number, fld, f"{fld} {NUL_MESSAGE}")
+        if nul:
             continue
         bad = False
         for fld in COLUMNS:
@@ -210,17 +229,23 @@ def _changes(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
     return out
 
 
-def agencies_import(*, actor: User, path: str | Path) -> AgenciesImportResult:
-    """Validate the whole file, then create or update its agencies and facilities in one transaction."""
+def agencies_import(
+    *, actor: User, path: str | Path, encoding: str | None = None, max_errors: int = DEFAULT_MAX_ERRORS
+) -> AgenciesImportResult:
+    """Validate the whole file (stopping at ``max_errors`` problems, 0: no limit), then create or update its
+    agencies and facilities in one transaction."""
     require(actor, {Role.ADMIN}, "import law enforcement agencies")
     started = time.perf_counter()
     path = Path(path)
     if not path.is_file():
         raise AgenciesImportError(f"{path}: no such file")
     result = AgenciesImportResult(path.name)
-    raw, result.rows_read = _read(path)
+    if max_errors < 0:
+        raise AgenciesImportError(f"--max-errors must be 0 (no limit) or more, not {max_errors}")
+    raw, result.encoding = _read(path, encoding)
+    result.rows_read = len(raw)
     with transaction.atomic():
-        rows, problems = _validate(path.name, raw)
+        rows, problems = _validate(path.name, raw, max_errors)
         if problems:
             result.problems = problems
             result.seconds = time.perf_counter() - started

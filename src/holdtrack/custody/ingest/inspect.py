@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import gzip
 import io
 import json
 from collections import Counter
@@ -21,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from holdtrack.core.importfile import TextFile
 from holdtrack.custody.ingest.canonical import KINDS, REQUIRED, text
 from holdtrack.custody.ingest.layout import CHOICES, FIELDS, NAME_FIELDS
 from holdtrack.reports.foia import column_key
@@ -82,32 +82,32 @@ class Inspection:
     rows: list[list[str]]
     columns: list[Column]
     layout_toml: str = ""
+    encoding: str = ""
 
 
-def _head_text(path: Path) -> str:
-    with path.open("rb") as raw:
-        gz = raw.read(2) == b"\x1f\x8b"
-    opener: Any = gzip.open if gz else open
-    with opener(path, "rb") as fh:
-        data: bytes = fh.read(READ_BYTES)
-        more = bool(fh.read(1))
-    if more:  # drop the row cut in half
-        data = data[: data.rfind(b"\n") + 1]
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252")  # older exports (the import reads them the same way)
+def _head_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
+    """(the whole lines of the file's first READ_BYTES characters, the encoding's name), as the import reads
+    them (``core.importfile.TextFile``)."""
+    lines: list[str] = []
+    size = 0
+    with TextFile(path, encoding) as text:
+        for line in text.lines():
+            if size + len(line) > READ_BYTES:
+                break  # the row that would be cut in half is dropped
+            lines.append(line)
+            size += len(line)
+        return "".join(lines), text.encoding.label
 
 
-def _read(path: Path, fmt: str | None) -> tuple[str, list[str], list[list[str]]]:
-    content = _head_text(path)
+def _read(path: Path, fmt: str | None, encoding: str | None = None) -> tuple[str, list[str], list[list[str]], str]:
+    content, named = _head_text(path, encoding)
     name = path.name.lower().removesuffix(".gz")
     fmt = fmt or ("ndjson" if name.endswith((".ndjson", ".jsonl")) or content.lstrip().startswith("{") else "csv")
     if fmt == "csv":
         reader = csv.reader(io.StringIO(content, newline=""))
         names = [h.strip() for h in next(reader, [])]
         rows = [r for r, _ in zip(reader, range(SAMPLE_ROWS), strict=False) if any(c.strip() for c in r)]
-        return fmt, names, rows
+        return fmt, names, rows, named
     header: list[str] = []
     objects: list[dict[str, Any]] = []
     for line in content.splitlines():
@@ -120,7 +120,7 @@ def _read(path: Path, fmt: str | None) -> tuple[str, list[str], list[list[str]]]
         if isinstance(obj, dict):
             objects.append(obj)
             header += [str(k) for k in obj if str(k) not in header]
-    return fmt, header, [[text(o.get(h)) for h in header] for o in objects]
+    return fmt, header, [[text(o.get(h)) for h in header] for o in objects], named
 
 
 def _fits(values: list[str], fmt: str) -> bool:
@@ -287,15 +287,15 @@ def layout_toml(file_name: str, columns: list[Column]) -> str:
     return "\n".join(out) + "\n"
 
 
-def inspect_feed(path: Path | str, fmt: str | None = None) -> Inspection:
+def inspect_feed(path: Path | str, fmt: str | None = None, encoding: str | None = None) -> Inspection:
     path = Path(path)
-    fmt, header, rows = _read(path, fmt)
+    fmt, header, rows, named = _read(path, fmt, encoding)
     columns = []
     for i, name in enumerate(header):
         col = Column(name)
         _guess(col, [r[i].strip() if i < len(r) else "" for r in rows], len(rows))
         columns.append(col)
-    return Inspection(path.name, fmt, header, rows[:SHOWN_ROWS], columns, layout_toml(path.name, columns))
+    return Inspection(path.name, fmt, header, rows[:SHOWN_ROWS], columns, layout_toml(path.name, columns), named)
 
 
 def cell(value: str) -> str:
@@ -303,7 +303,10 @@ def cell(value: str) -> str:
 
 
 def report_lines(found: Inspection) -> list[str]:
-    lines = [f"{found.file_name}: {found.format}, {len(found.header)} columns", "header: " + ", ".join(found.header)]
+    lines = [
+        f"{found.file_name}: {found.format}, {found.encoding}, {len(found.header)} columns",
+        "header: " + ", ".join(found.header),
+    ]
     lines.append(f"sample (first {len(found.rows)} rows):")
     lines += [f"  {n}: " + " | ".join(cell(c) for c in row) for n, row in enumerate(found.rows, 1)]
     lines.append("columns (kind, empty share, format → proposed field):")

@@ -1,13 +1,20 @@
 """``bookings_import``: validate a whole booking-feed file, then write it in chunks (``bulk.bookings_import_batch``).
 
 - CSV (optionally gzip) or NDJSON, read through a layout (``layout.py``): a shipped one by name
-  (``--mapping canonical|pierce``) or an agency's own TOML file (``--layout FILE``).
+  (``--mapping canonical|pierce``) or an agency's own TOML file (``--layout FILE``). The encoding is detected
+  from the bytes (UTF-8, UTF-8 with BOM, UTF-16, Latin-1; ``core.importfile``) or given (``encoding``), named
+  in the progress and the summary, and stored on the run.
+- The file is streamed twice: once to validate every row, keeping only what the check of the next row needs
+  (the booking numbers seen, the bad rows' numbers), once to write the good rows chunk by chunk. Memory does
+  not grow with the rows' contents (bench/import_memory.py).
 - Every problem is a ``file:row:field`` ``RowError``; ``problems`` groups them by cause, so that one cause over
-  many rows is one line (a missing agency, a bad date format in a column). More bad rows than ``max_bad_rows``
-  and nothing is saved.
+  many rows is one line (a missing agency, a bad date format in a column). Validation stops at ``max_errors``
+  problems ("stopped after 100 problems at row 1,234; the rest was not checked"). A NUL byte in a field is a
+  problem of that field. More bad rows than ``max_bad_rows``, or a stop, and nothing is saved.
 - The good rows are written in chunks, each one transaction (persist, screen, one audit event). The run row
-  is RUNNING until the last chunk commits; a killed import leaves whole chunks only and a re-run of the same
-  file resumes the run, skipping the events already stored (idempotency keys).
+  is RUNNING while its process writes it; any exception, Ctrl-C or SIGTERM marks it FAILED with the reason
+  (``lifecycle``); a run found RUNNING whose process is gone (SIGKILL) is marked FAILED by the next run of the
+  same file. A re-run resumes a FAILED run, skipping the events already stored (idempotency keys).
 - Every event written (booking, release eligibility, release) gets a ``BookingImportRow`` with the file's
   SHA-256, the row number and the run. The idempotency key is agency ORI + booking number + event: a
   re-import, or an overlapping file, creates no duplicates. The same file (SHA-256) again is a no-op once
@@ -18,15 +25,10 @@
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,23 +37,34 @@ from django.conf import settings
 from holdtrack.accounts.models import Role, User
 from holdtrack.accounts.services import organization_for_lea, user_ensure
 from holdtrack.core.errors import ValidationFailed
+from holdtrack.core.importfile import (
+    DEFAULT_MAX_ERRORS,
+    Encoding,
+    ImportFileError,
+    TextFile,
+    encoding_named,
+    stopped_sentence,
+)
 from holdtrack.core.timeutil import birth_date, fact_time, now
 from holdtrack.custody.ingest.bulk import Screener, bookings_import_batch
 from holdtrack.custody.ingest.canonical import text as cell_text
 from holdtrack.custody.ingest.layout import LayoutError, load_layout, shipped, shipped_names
 from holdtrack.custody.ingest.layout_convert import layout_mapping
+from holdtrack.custody.ingest.lifecycle import failure_reason, owner, run_fail, run_resume, stale_reason
 from holdtrack.custody.ingest.problems import group_errors
+from holdtrack.custody.ingest.reader import FeedFileError, FeedReader, detect_format, nul_errors
 from holdtrack.custody.ingest.records import FeedMapping, FeedRecord
 from holdtrack.custody.models import BookingImportRun, FeedImportStatus
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
-from holdtrack.reports.foia import RowError, _read_text, _sha256, column_key
+from holdtrack.reports.foia import RowError, _sha256
 
 MAX_STORED_ERRORS = 1000
 DEFAULT_CHUNK_SIZE = 2000
 FORMATS = ("csv", "ndjson")
 
-# progress(stage, done, total): stage "validating" or "saving"
+# progress(stage, done, total): stage "validating …" or "saving"
 ProgressCallback = Callable[[str, int, int | None], None]
+Item = tuple[FeedRecord, LawEnforcementAgency, Facility]
 
 
 class BookingImportError(Exception):
@@ -90,6 +103,7 @@ class BookingImportResult:
     sha256: str
     format: str
     mapping: str
+    encoding: str = ""  # as the operator reads it: "UTF-16 LE with BOM"
     rows_read: int = 0
     rows_imported: int = 0
     rows_rejected: int = 0
@@ -100,8 +114,11 @@ class BookingImportResult:
     problems: list[str] = field(default_factory=list)
     drift: dict[str, Any] = field(default_factory=dict)
     refused: str = ""
+    # Validation stopped at --max-errors: "stopped after 100 problems at row 1,234; the rest was not checked".
+    stopped: str = ""
     run: BookingImportRun | None = None
     already_imported: BookingImportRun | None = None
+    resumed: bool = False
     seconds: float = 0.0
     chunks: int = 0
     claims_opened: int = 0
@@ -118,154 +135,6 @@ def feed_user(lea: LawEnforcementAgency) -> User:
         first_name="booking feed",
         last_name=lea.ori,
     )
-
-
-def _detect_format(path: Path, text: str) -> str:
-    name = path.name.lower().removesuffix(".gz")
-    if name.endswith((".ndjson", ".jsonl")):
-        return "ndjson"
-    if name.endswith(".csv"):
-        return "csv"
-    return "ndjson" if text.lstrip().startswith("{") else "csv"
-
-
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return type(value).__name__
-
-
-_BOOLEAN_WORDS = {"1", "0", "true", "false", "yes", "no", "y", "n", "t", "f"}
-
-
-def value_kinds(value: Any) -> tuple[str, ...]:
-    """The kinds a cell could be read as (most specific first); ``()`` for an empty cell."""
-    if value is None:
-        return ()
-    if isinstance(value, bool):
-        return ("boolean",)
-    if isinstance(value, int | float):
-        return ("number", "boolean") if value in (0, 1) else ("number",)
-    raw = str(value).strip()
-    if not raw:
-        return ()
-    kinds: list[str] = []
-    if raw.lower() in _BOOLEAN_WORDS:
-        kinds.append("boolean")
-    try:
-        float(raw)
-        kinds.append("number")
-    except ValueError:
-        pass
-    if not kinds and len(raw) >= 10 and raw[4:5] == "-":
-        try:
-            if len(raw) == 10:
-                date.fromisoformat(raw)
-                kinds.append("date")
-            else:
-                datetime.fromisoformat(raw.replace("Z", "+00:00"))
-                kinds.append("datetime")
-        except ValueError:
-            pass
-    return tuple(kinds) or ("text",)
-
-
-class _Reader:
-    """Rows of the file as mappings keyed by the layout's column names, with the drift seen on the way."""
-
-    def __init__(self, path: Path, fmt: str, text: str, mapping: FeedMapping) -> None:
-        self.path, self.fmt, self.text, self.mapping = path, fmt, text, mapping
-        self.known = {column_key(c): c for c in (*mapping.columns, *mapping.withheld)}
-        self.seen: list[str] = []
-        self.kinds: dict[str, Counter[str]] = {}
-        # Documented kind per column → how many non-empty values fit it, and the kinds seen.
-        self.expected = {c: k for c, k in mapping.kinds.items()}
-        self.fits: Counter[str] = Counter()
-        self.seen_kinds: dict[str, Counter[str]] = {c: Counter() for c in self.expected}
-        self.file_errors: list[RowError] = []
-
-    def _check_kinds(self, row: Mapping[str, Any]) -> None:
-        for column, kind in self.expected.items():
-            found = value_kinds(row.get(column))
-            if found:
-                self.seen_kinds[column][found[0]] += 1
-                if kind in found:
-                    self.fits[column] += 1
-
-    def _note(self, names: list[str]) -> None:
-        self.seen += [n for n in names if n not in self.seen]
-
-    def rows(self) -> Iterator[tuple[int, Mapping[str, Any] | None]]:
-        name = self.path.name
-        if self.fmt == "csv":
-            reader = csv.reader(io.StringIO(self.text, newline=""))
-            header = next(reader, None)
-            if not header:
-                raise BookingImportError(f"{name}: empty file (no header row)")
-            keys = [self.known.get(column_key(h), h.strip()) for h in header]
-            self._note(keys)
-            row_no = 0
-            for cells in reader:
-                if not any(c.strip() for c in cells):
-                    continue
-                row_no += 1
-                if len(cells) != len(keys):
-                    self.file_errors.append(
-                        RowError(name, row_no, "row", f"{len(cells)} cells; header has {len(keys)}")
-                    )
-                    yield row_no, None
-                    continue
-                cells_by_key = dict(zip(keys, cells, strict=True))
-                self._check_kinds(cells_by_key)
-                yield row_no, cells_by_key
-            return
-        row_no = 0
-        for line in self.text.splitlines():
-            if not line.strip():
-                continue
-            row_no += 1
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                self.file_errors.append(RowError(name, row_no, "row", f"not a JSON object ({exc.msg})"))
-                yield row_no, None
-                continue
-            if not isinstance(obj, dict):
-                self.file_errors.append(RowError(name, row_no, "row", "not a JSON object"))
-                yield row_no, None
-                continue
-            row: dict[str, Any] = {self.known.get(column_key(str(k))) or str(k): v for k, v in obj.items()}
-            self._note(list(row))
-            self._check_kinds(row)
-            for k, v in row.items():
-                self.kinds.setdefault(k, Counter())[_json_kind(v)] += 1
-            yield row_no, row
-
-    def drift(self) -> dict[str, Any]:
-        documented = set(self.mapping.columns)
-        # NDJSON: a column whose values come in more than one JSON type.
-        retyped: dict[str, Any] = {
-            k: dict(c) for k, c in self.kinds.items() if len({kind for kind in c if kind != "null"}) > 1
-        }
-        # Any format: a documented column whose values mostly no longer read as its documented kind (a date
-        # column now holding numbers, a yes/no column holding free text) is retyped, not silently dropped.
-        for column, kind in self.expected.items():
-            filled = sum(self.seen_kinds[column].values())
-            if filled and self.fits[column] * 2 < filled:
-                retyped[column] = {"expected": kind, **dict(self.seen_kinds[column])}
-        optional = set(self.mapping.optional_columns)
-        return {
-            "new_columns": [c for c in self.seen if c not in documented and c not in self.mapping.withheld],
-            "missing_columns": [c for c in self.mapping.columns if c not in self.seen and c not in optional],
-            "retyped_columns": retyped,
-            "withheld_columns": [c for c in self.seen if c in self.mapping.withheld],
-        }
 
 
 class _Places:
@@ -309,6 +178,131 @@ def fact_problems(record: FeedRecord) -> list[tuple[str, str]]:
     return out
 
 
+def _check_row(
+    feed: FeedMapping, places: _Places, row: Mapping[str, Any], row_no: int
+) -> tuple[Item | None, list[tuple[str, str]], tuple[str, str]]:
+    """(the row ready to write or None, its problems, its (agency ORI, booking number))."""
+    record, problems = feed.convert(row, row_no)
+    # Agency, facility and repeats are checked even when other fields are bad: every problem is listed.
+    if record is not None:
+        ori, code, number = record.agency_ori, record.facility_code, record.booking_number
+    elif feed.identity is not None:
+        ori, code, number = feed.identity(row)
+    else:
+        ori = cell_text(row.get("agency_ori")).upper()
+        code = cell_text(row.get("facility_code")).upper()
+        number = cell_text(row.get("booking_number"))
+    lea = places.lea(ori) if ori else None
+    facility = places.facility(code) if code else None
+    if ori and lea is None:
+        problems.append(("agency_ori", f"no agency with ORI {ori!r}"))
+    if code and facility is None:
+        problems.append(("facility_code", f"no facility with code {code!r}"))
+    elif facility is not None and lea is not None and facility.operator_id != lea.pk:
+        problems.append(("facility_code", f"{code} is not operated by {ori}"))
+    if record is not None:
+        problems.extend(fact_problems(record))
+    item = (record, lea, facility) if record is not None and lea is not None and facility is not None else None
+    return item, problems, (ori, number)
+
+
+@dataclass
+class _Checked:
+    """What validation keeps for the writing pass: bounded by the bad rows and the agencies, not the file."""
+
+    bad: set[int] = field(default_factory=set)
+    good: int = 0
+    leas: dict[int, LawEnforcementAgency] = field(default_factory=dict)
+
+
+def _validate(
+    text: TextFile,
+    fmt: str,
+    feed: FeedMapping,
+    result: BookingImportResult,
+    max_errors: int,
+    progress: ProgressCallback | None,
+) -> _Checked:
+    reader = FeedReader(text, fmt, feed)
+    places = _Places()
+    checked = _Checked()
+    # "ORI<US>booking number" → the row it first appeared on: one short string per row, the only state that
+    # grows with the file (~150 bytes a row).
+    first_row: dict[str, int] = {}
+    errors: list[RowError] = []
+    name = text.name
+    stage = f"validating ({text.encoding.label})"
+    for row_no, row in reader.rows():
+        result.rows_read += 1
+        if progress is not None and row_no % 500 == 0:
+            progress(stage, row_no, None)
+        if row is None:
+            checked.bad.add(row_no)
+        elif nul := nul_errors(name, row_no, row):
+            # The other checks would only repeat the value; the row is refused for the NUL.
+            errors.extend(nul)
+            checked.bad.add(row_no)
+        else:
+            if row_no == 1:
+                absent = [c for c in feed.required_columns if c not in reader.seen]
+                if absent and fmt == "csv":
+                    raise BookingImportError(f"{name}: required columns missing: {', '.join(absent)}")
+            item, problems, (ori, number) = _check_row(feed, places, row, row_no)
+            if number:
+                key = f"{ori}\x1f{number}"
+                first = first_row.setdefault(key, row_no)
+                if first != row_no:
+                    problems.append(("booking_number", f"booking {number} repeats row {first}"))
+            if problems or item is None:
+                errors.extend(RowError(name, row_no, f, m) for f, m in problems)
+                checked.bad.add(row_no)
+            else:
+                checked.good += 1
+                checked.leas.setdefault(item[1].pk, item[1])
+        found = len(errors) + len(reader.errors)
+        if max_errors and found >= max_errors:
+            result.stopped = stopped_sentence(found, row_no)
+            break
+    errors = sorted([*reader.errors, *errors], key=lambda e: e.row)
+    result.errors = errors
+    result.problems = group_errors(name, errors)  # the stop, if any, is the command's closing sentence
+    result.drift = reader.drift()
+    if text.encoding.name != "utf-8":
+        result.drift["encoding"] = text.encoding.label
+    if progress is not None:
+        progress(stage, result.rows_read, result.rows_read)
+    return checked
+
+
+def _good_items(path: Path, encoding: Encoding, fmt: str, feed: FeedMapping, bad: set[int]) -> Iterator[Item]:
+    """The rows validation found good, read and converted again (the file is not held in memory)."""
+    with TextFile(path, encoding) as text:
+        places = _Places()
+        for row_no, row in FeedReader(text, fmt, feed).rows():
+            if row is None or row_no in bad:
+                continue
+            item, problems, _ = _check_row(feed, places, row, row_no)
+            if item is None or problems:
+                raise BookingImportError(f"{path.name}: row {row_no} changed after it was validated; re-run the import")
+            yield item
+
+
+def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    chunk: list[Item] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _safe(lines: list[str]) -> list[str]:
+    # A NUL cannot be stored in PostgreSQL JSON; a message quoting a value shows it escaped.
+    return [line.replace("\x00", "\\x00") for line in lines]
+
+
 def bookings_import(
     *,
     path: Path | str,
@@ -316,18 +310,27 @@ def bookings_import(
     mapping: str = "canonical",
     layout: Path | str | None = None,
     max_bad_rows: int = 0,
+    max_errors: int | None = None,
+    encoding: str | None = None,
     actor_label: str = "",
     progress: ProgressCallback | None = None,
     chunk_size: int | None = None,
     screen: Screener | None = None,
+    take_over: bool = False,
 ) -> BookingImportResult:
-    """Validate the whole file, then write it in chunks of ``chunk_size`` records, each chunk one
-    transaction through ``bookings_import_batch`` (persist, ``screen``, audit). Callers take bookings in
-    through ``holdtrack.intake.bookings.bookings_import``, which passes the screening step."""
+    """Validate the whole file (streamed), then stream it again, writing chunks of ``chunk_size`` records, each
+    chunk one transaction through ``bookings_import_batch`` (persist, ``screen``, audit). ``max_errors``: stop
+    validating at that many problems (0: never; default 100, or one more than ``max_bad_rows``). Callers take
+    bookings in through ``holdtrack.intake.bookings.bookings_import``, which passes the screening step.
+    ``take_over``: resume a run left RUNNING by another host (``lifecycle.stale_reason``)."""
     clock = time.monotonic()
     chunk_size = chunk_size or int(getattr(settings, "HOLDTRACK_INGEST_CHUNK_SIZE", DEFAULT_CHUNK_SIZE))
     if chunk_size < 1:
         raise BookingImportError(f"chunk size must be positive, not {chunk_size}")
+    if max_errors is None:
+        max_errors = max(DEFAULT_MAX_ERRORS, max_bad_rows + 1)
+    if max_errors < 0:
+        raise BookingImportError(f"--max-errors must be 0 (no limit) or more, not {max_errors}")
     started = now()
     path = Path(path)
     feed = resolve_mapping(mapping, layout)
@@ -337,131 +340,101 @@ def bookings_import(
     if fmt is not None and fmt not in FORMATS:
         raise BookingImportError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     sha, size = _sha256(path)
-    try:
-        text, encoding = _read_text(path)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise BookingImportError(f"{path.name}: cannot read the file ({exc})") from exc
-    fmt = fmt or _detect_format(path, text)
-    result = BookingImportResult(file_name=path.name, sha256=sha, format=fmt, mapping=mapping)
-    # The same file again is a no-op once it was imported to the end; an interrupted run is resumed.
+    # The same file again is a no-op once it was imported to the end; a failed or killed run is resumed.
     runs = BookingImportRun.objects.filter(file_sha256=sha, mapping=mapping).order_by("pk")
-    earlier = runs.exclude(status=FeedImportStatus.RUNNING).first()
+    earlier = runs.filter(status__in=(FeedImportStatus.COMPLETE, FeedImportStatus.PARTIAL)).first()
     if earlier is not None:
+        result = BookingImportResult(path.name, sha, earlier.format, mapping, earlier.encoding)
         result.already_imported = result.run = earlier
         return result
-    interrupted = runs.filter(status=FeedImportStatus.RUNNING).last()
+    interrupted = runs.filter(status__in=(FeedImportStatus.RUNNING, FeedImportStatus.FAILED)).last()
+    if interrupted is not None and interrupted.status == FeedImportStatus.RUNNING:
+        reason = stale_reason(interrupted, take_over=take_over)
+        if not reason:
+            pid, host = interrupted.options.get("pid"), interrupted.options.get("host")
+            raise BookingImportError(
+                f"{path.name}: run {interrupted.pk} is importing this file now (process {pid} on {host}); "
+                "wait for it to end, or stop it and run the import again to resume (--take-over if that host "
+                "is gone)"
+            )
+        run_fail(interrupted, reason)
 
-    reader = _Reader(path, fmt, text, feed)
-    places = _Places()
-    records: list[tuple[FeedRecord, LawEnforcementAgency, Facility]] = []
-    first_row: dict[tuple[str, str], int] = {}
-    errors: list[RowError] = []
-    name = path.name
-    for row_no, row in reader.rows():
-        result.rows_read += 1
-        if progress is not None and row_no % 500 == 0:
-            progress("validating", row_no, None)
-        if row is None:
-            continue
-        if row_no == 1:
-            absent = [c for c in feed.required_columns if c not in reader.seen]
-            if absent and fmt == "csv":
-                raise BookingImportError(f"{name}: required columns missing: {', '.join(absent)}")
-        record, problems = feed.convert(row, row_no)
-        # Agency, facility and repeats are checked even when other fields are bad: every problem is listed.
-        if record is not None:
-            ori, code, number = record.agency_ori, record.facility_code, record.booking_number
-        elif feed.identity is not None:
-            ori, code, number = feed.identity(row)
-        else:
-            ori = cell_text(row.get("agency_ori")).upper()
-            code = cell_text(row.get("facility_code")).upper()
-            number = cell_text(row.get("booking_number"))
-        lea = places.lea(ori) if ori else None
-        facility = places.facility(code) if code else None
-        if ori and lea is None:
-            problems.append(("agency_ori", f"no agency with ORI {ori!r}"))
-        if code and facility is None:
-            problems.append(("facility_code", f"no facility with code {code!r}"))
-        elif facility is not None and lea is not None and facility.operator_id != lea.pk:
-            problems.append(("facility_code", f"{code} is not operated by {ori}"))
-        if record is not None:
-            problems.extend(fact_problems(record))
-        if number:
-            key = (ori, number)
-            if key in first_row:
-                problems.append(("booking_number", f"booking {number} repeats row {first_row[key]}"))
-            else:
-                first_row[key] = row_no
-        if problems or record is None or lea is None or facility is None:
-            errors.extend(RowError(name, row_no, f, m) for f, m in problems)
-            continue
-        records.append((record, lea, facility))
-    errors = sorted([*reader.file_errors, *errors], key=lambda e: e.row)
-    result.errors = errors
-    result.problems = group_errors(name, errors)
-    result.rows_imported = len(records)
-    result.rows_rejected = result.rows_read - len(records)
-    result.drift = reader.drift()
-    if encoding != "utf-8":
-        result.drift["encoding"] = encoding
-    if progress is not None:
-        progress("validating", result.rows_read, result.rows_read)
-    if result.rows_rejected > max_bad_rows:
+    try:
+        with TextFile(path, encoding_named(encoding) if encoding else None) as text:
+            fmt = fmt or detect_format(path.name, text.head)
+            result = BookingImportResult(path.name, sha, fmt, mapping, text.encoding.label)
+            checked = _validate(text, fmt, feed, result, max_errors, progress)
+            detected = text.encoding
+    except (ImportFileError, FeedFileError) as exc:
+        raise BookingImportError(str(exc)) from exc
+    result.rows_imported = checked.good
+    result.rows_rejected = len(checked.bad)
+    if result.stopped:
+        result.refused = result.stopped
+    elif result.rows_rejected > max_bad_rows:
         result.refused = f"{result.rows_rejected:,} bad rows exceed the allowed {max_bad_rows:,} (--max-bad-rows)"
-    elif not records:
+    elif not checked.good:
         result.refused = "no row to import"
     if result.refused:
         result.rows_imported = 0
         result.seconds = time.monotonic() - clock
         return result
 
-    final_status = FeedImportStatus.PARTIAL if errors else FeedImportStatus.COMPLETE
+    final_status = FeedImportStatus.PARTIAL if result.errors else FeedImportStatus.COMPLETE
     if interrupted is not None:
         run = interrupted
-        run.options = {**run.options, "resumed": int(run.options.get("resumed", 0)) + 1}
-        run.save(update_fields=["options"])
+        if not run_resume(run, encoding=detected.name):
+            raise BookingImportError(f"{path.name}: another process resumed run {run.pk} meanwhile")
+        result.resumed = True
     else:
         # Committed at once (status RUNNING): each chunk then commits on its own, so a killed import leaves
         # whole chunks and this run row, and a re-run of the same file resumes it.
         run = BookingImportRun.objects.create(
-            file_name=name,
+            file_name=path.name,
             file_sha256=sha,
             file_size=size,
             format=fmt,
             mapping=mapping,
-            custodian=records[0][1] if len({r[1].pk for r in records}) == 1 else None,
+            custodian=next(iter(checked.leas.values())) if len(checked.leas) == 1 else None,
             started_at=started,
             finished_at=started,
             rows_read=result.rows_read,
-            rows_imported=len(records),
+            rows_imported=checked.good,
             rows_rejected=result.rows_rejected,
             schema_drift=result.drift,
             # Grouped: one line per cause with its count and example rows, not thousands of repeats.
-            errors=result.problems[:MAX_STORED_ERRORS],
+            errors=_safe(result.problems[:MAX_STORED_ERRORS]),
+            encoding=detected.label,
             options={
                 "max_bad_rows": max_bad_rows,
+                "max_errors": max_errors,
                 "format_given": fmt,
                 "chunk_size": chunk_size,
+                "encoding": detected.name,
                 **({"layout": str(layout)} if layout is not None else {}),
+                **owner(),
             },
             status=FeedImportStatus.RUNNING,
             actor_label=actor_label,
         )
     result.run = run
-    actors = {lea.pk: feed_user(lea) for lea in {lea.pk: lea for _, lea, _ in records}.values()}
-    total = len(records)
-    for chunk_no, start in enumerate(range(0, total, chunk_size), 1):
-        part = bookings_import_batch(
-            actors=actors, run=run, sha=sha, items=records[start : start + chunk_size], chunk=chunk_no, screen=screen
-        )
-        result.chunks += 1
-        result.events_created.update(part.created)
-        result.events_skipped += part.skipped
-        result.claims_opened += part.claims
-        result.screening.update(part.screening)
-        if progress is not None:
-            progress("saving", min(start + chunk_size, total), total)
+    try:
+        actors = {pk: feed_user(lea) for pk, lea in checked.leas.items()}
+        total, done = checked.good, 0
+        for chunk_no, items in enumerate(_chunks(_good_items(path, detected, fmt, feed, checked.bad), chunk_size), 1):
+            part = bookings_import_batch(actors=actors, run=run, sha=sha, items=items, chunk=chunk_no, screen=screen)
+            done += len(items)
+            result.chunks += 1
+            result.events_created.update(part.created)
+            result.events_skipped += part.skipped
+            result.claims_opened += part.claims
+            result.screening.update(part.screening)
+            if progress is not None:
+                progress("saving", done, total)
+    except BaseException as exc:
+        # Never left RUNNING by a live process: the reason is stored and a re-run resumes.
+        run_fail(run, failure_reason(exc))
+        raise
     BookingImportRun.objects.filter(pk=run.pk).update(status=final_status, finished_at=now())
     run.refresh_from_db()
     result.seconds = time.monotonic() - clock
