@@ -78,7 +78,7 @@ def test_the_same_release_in_other_files_is_a_no_op(tmp_path, db):
     assert (_months(), FoiaDetainer.objects.count(), FoiaImportRun.objects.count()) == (months, stored, 1)
     out = io.StringIO()
     call_command("import", "foia-detainers", str(variants[0]), stdout=out, stderr=io.StringIO())
-    assert f"same content as detainers_fy2015ytd.csv.gz (a repeat under another name or format); already " in (
+    assert "same content as detainers_fy2015ytd.csv.gz (a repeat under another name or format); already " in (
         " ".join(out.getvalue().split())
     )
 
