@@ -25,7 +25,6 @@ from django.db import IntegrityError, connection, transaction
 
 from holdtrack.accounts.models import AGENCY_ROLES, User
 from holdtrack.audit.services import audit_record
-from holdtrack.cases.services._base import require
 from holdtrack.core.importfile import Problems
 from holdtrack.core.timeutil import now
 from holdtrack.custody.ingest.bulk import reserve_ids, write_rows
@@ -39,6 +38,7 @@ from holdtrack.intake.registry_read import (
     read_rows,
     validate,
 )
+from holdtrack.kernel.steps import require
 from holdtrack.screening.services import registry_keys_bulk
 
 Progress = Callable[[str, int, int | None], None]

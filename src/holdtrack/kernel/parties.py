@@ -263,14 +263,15 @@ def rules_markdown() -> str:
     """The table as markdown, one row per write service; docs/security.md embeds it and a test keeps it equal."""
     lines = [
         "| service | who may act (role — relation to the case) | staff recording from the other side's document "
-        "| system | person named |",
-        "|---|---|---|---|---|",
+        "| system | person named | note |",
+        "|---|---|---|---|---|---|",
     ]
     for r in all_rules():
         who = "<br>".join(_who(p) for p in r.parties)
         staff = _who(r.recorded_by) if r.recorded_by else "—"
         lines.append(
-            f"| `{r.service}` | {who} | {staff} | {'yes' if r.system else 'no'} | {'yes' if r.named else 'no'} |"
+            f"| `{r.service}` | {who} | {staff} | {'yes' if r.system else 'no'} | {'yes' if r.named else 'no'} "
+            f"| {r.notes} |"
         )
     return "\n".join(lines) + "\n"
 
