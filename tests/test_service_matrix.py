@@ -106,11 +106,11 @@ def test_every_rule_of_these_modules_names_a_service_that_exists() -> None:
     assert set(SCENES) == set(SERVICES), "every write service needs a scene in SCENES"
 
 
-def test_staff_recording_is_declared_only_where_the_service_takes_a_channel() -> None:
+def test_staff_recording_is_declared_only_where_the_service_takes_a_channel_and_a_document() -> None:
     for name, fn in SERVICES.items():
         rule = rule_for(name)
         if rule.recorded_by is not None:
-            assert "channel" in inspect.signature(fn).parameters, name
+            assert {"channel", "source_document"} <= set(inspect.signature(fn).parameters), name
 
 
 def _rule_or_none(name: str) -> ActionRule | None:
@@ -128,7 +128,12 @@ class Scene:
     call: Callable[[User, dict[str, Any]], Any]
 
 
+PAPER = "Form received by fax, 2 March 2026, page 1"
+
+
 def _ch(channel: str | None) -> dict[str, Any]:
+    if channel == Channel.STAFF_RECORDED:
+        return {"channel": channel, "source_document": PAPER}
     return {} if channel is None else {"channel": channel}
 
 
@@ -191,7 +196,13 @@ def _scene_detainer(w: World, service: str) -> Scene:
         # Approved without a warrant (recorded by the LEA from the agency's document), so validation fails;
         # the warrant then arrives and the LEA re-validates.
         d = prepared(w, warrant=False)
-        ds.detainer_approve(actor=w.booking_clerk, detainer=d, at=T0 + timedelta(minutes=10), channel="STAFF_RECORDED")
+        ds.detainer_approve(
+            actor=w.booking_clerk,
+            detainer=d,
+            at=T0 + timedelta(minutes=10),
+            channel=Channel.STAFF_RECORDED,
+            source_document=PAPER,
+        )
         ds.detainer_transmit(actor=w.officer, detainer=d, at=T0 + timedelta(minutes=11))
         ds.detainer_receive(actor=w.booking_clerk, detainer=d, at=T0 + timedelta(minutes=30))
         ds.warrant_attach(
@@ -475,7 +486,12 @@ def test_the_service_does_exactly_what_its_rule_says(service: str) -> None:
             wrong.append(f"{label}: refused but wrote {len(got.transitions)} transitions, {len(got.events)} events")
         elif want and channel == Channel.STAFF_RECORDED and role not in rule.roles:
             # The counterpart recorded the other side's act: the transition log and the audit event say so.
-            marked = got.transitions and all(t.channel == Channel.STAFF_RECORDED for t in got.transitions[:1])
+            first = got.transitions[0] if got.transitions else None
+            marked = (
+                first is not None
+                and first.channel == Channel.STAFF_RECORDED
+                and first.data.get("recorded_from_document") == PAPER
+            )
             if not marked:
                 wrong.append(f"{label}: the counterpart's record is not marked as staff-recorded")
     assert not wrong, "\n".join(wrong)

@@ -11,7 +11,7 @@ import pytest
 from holdtrack.audit.models import Channel
 from holdtrack.cases.models import LiftReason
 from holdtrack.cases.services import detainers as ds
-from holdtrack.core.errors import GuardRefused, NotPermitted
+from holdtrack.core.errors import GuardRefused, NotPermitted, ValidationFailed
 from holdtrack.kernel.parties import (
     ActionRule,
     Party,
@@ -24,6 +24,7 @@ from holdtrack.kernel.parties import (
 )
 from tests.factories import T0, hold_eligible, other_aor_world
 
+NOTICE = "Agency lift notice on Form I-247A, faxed 3 March 2026"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 BEGIN, END = "<!-- party-table:begin -->", "<!-- party-table:end -->"
 
@@ -50,13 +51,13 @@ def test_an_object_without_a_parties_resolver_is_a_lookup_error() -> None:
 def test_the_standing_says_on_what_ground_the_actor_acts(world) -> None:  # type: ignore[no-untyped-def]
     d = hold_eligible(world)
     assert authorize(world.officer, "detainer_lift", d).standing == "issuing office"
-    staff = authorize(world.booking_clerk, "detainer_lift", d, channel=Channel.STAFF_RECORDED)
+    staff = authorize(world.booking_clerk, "detainer_lift", d, channel=Channel.STAFF_RECORDED, document=NOTICE)
     assert staff.recorded_by_counterpart and staff.standing == "counterpart: addressed LEA"
     far = other_aor_world()
     with pytest.raises(NotPermitted, match="Only the issuing office may lift a detainer"):
         authorize(far.officer, "detainer_lift", d)
     with pytest.raises(NotPermitted, match="Only staff of the law enforcement agency this case is addressed to"):
-        authorize(far.booking_clerk, "detainer_lift", d, channel=Channel.STAFF_RECORDED)
+        authorize(far.booking_clerk, "detainer_lift", d, channel=Channel.STAFF_RECORDED, document=NOTICE)
 
 
 @pytest.mark.django_db
@@ -70,12 +71,32 @@ def test_a_staff_recorded_act_is_marked_in_the_log_and_the_audit_event(world) ->
         reason=LiftReason.CASE_CLOSED,
         at=T0 + timedelta(hours=2),
         channel=Channel.STAFF_RECORDED,
+        source_document=NOTICE,
     )
     t = Transition.objects.get(case_type="detainer", case_id=d.pk, name="lift")
-    assert t.channel == Channel.STAFF_RECORDED
+    assert t.channel == Channel.STAFF_RECORDED and t.data["recorded_from_document"] == NOTICE
     event = AuditEvent.objects.get(action="detainer.lift", entity_id=d.pk)
-    assert event.data["recorded_from_document"] is True
+    assert event.data["recorded_from_document"] == NOTICE
     assert event.data["rule"] == "detainer_lift" and event.data["standing"] == "counterpart: addressed LEA"
+
+
+@pytest.mark.django_db
+def test_the_counterpart_names_the_document_or_records_nothing(world) -> None:  # type: ignore[no-untyped-def]
+    from holdtrack.audit.models import Transition
+
+    d = hold_eligible(world)
+    before = Transition.objects.count()
+    for blank in ("", "   "):
+        with pytest.raises(ValidationFailed, match="name the document"):
+            ds.detainer_lift(
+                actor=world.booking_clerk,
+                detainer=d,
+                reason=LiftReason.CASE_CLOSED,
+                channel=Channel.STAFF_RECORDED,
+                source_document=blank,
+            )
+    d.refresh_from_db()
+    assert d.state == "ACTIVE_HOLD_ELIGIBLE" and Transition.objects.count() == before
 
 
 @pytest.mark.django_db
@@ -99,6 +120,5 @@ def test_docs_security_shows_the_table_as_declared() -> None:
     assert BEGIN in text and END in text, f"{DOC} needs the markers {BEGIN} … {END}"
     shown = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert shown == rules_markdown().strip(), (
-        "docs/security.md is out of date with the party table; run "
-        "`holdtrack rules --write docs/security.md`"
+        "docs/security.md is out of date with the party table; run `holdtrack rules --write docs/security.md`"
     )

@@ -35,7 +35,7 @@ from holdtrack.custody.models import (
 )
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
 from holdtrack.kernel.parties import Authorization, authorize
-from holdtrack.kernel.steps import locked, step, when
+from holdtrack.kernel.steps import counterpart_marks, locked, step, when
 
 US_NAMES = {"united states", "usa", "us", "u.s.", "united states of america"}
 
@@ -100,12 +100,13 @@ def booking_create(
     citizenship_asserted: bool = False,
     fbi_number: str = "",
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Booking:
     lea: LawEnforcementAgency = facility.operator
     fact_time(booked_at, "Booking time")
     if projected_release_at is not None and projected_release_at < booked_at:
         raise ValidationFailed("The projected release cannot precede the booking.")
-    authorize(actor, "booking_create", facility, channel=channel)
+    g = authorize(actor, "booking_create", facility, channel=channel, document=source_document)
     with transaction.atomic():
         b, created = Booking.objects.get_or_create(
             custodian=lea,
@@ -135,9 +136,16 @@ def booking_create(
             actor=actor,
             at=booked_at,
             channel=channel,
-            data={"facility_code": facility.code, "custodian_ori": lea.ori},
+            data={"facility_code": facility.code, "custodian_ori": lea.ori, **counterpart_marks(g)},
         )
-        audit_record(actor=actor, action="booking.create", entity_type="booking", entity_id=b.pk, at=booked_at)
+        audit_record(
+            actor=actor,
+            action="booking.create",
+            entity_type="booking",
+            entity_id=b.pk,
+            at=booked_at,
+            data=counterpart_marks(g),
+        )
         basis = _citizenship_indicated(b)
         if basis:
             citizenship_claim_open(
@@ -153,6 +161,7 @@ def booking_record_release_eligibility(
     at: datetime,
     reason: str,
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Booking:
     """Bond posted, PR ordered, charges dismissed, sentence served …: the moment the person would be released
     but for a detainer. This event starts any hold ceiling."""
@@ -161,7 +170,7 @@ def booking_record_release_eligibility(
     with transaction.atomic():
         lock_person(booking.subject_id)
         b = locked(Booking, booking.pk)
-        authorize(actor, "booking_record_release_eligibility", b, channel=channel)
+        g = authorize(actor, "booking_record_release_eligibility", b, channel=channel, document=source_document)
         if b.released_at is not None:
             raise InvalidTransition("The subject has already been released from this booking.")
         if b.release_eligible_at is not None:
@@ -178,9 +187,16 @@ def booking_record_release_eligibility(
             actor=actor,
             at=at,
             channel=channel,
-            data={"reason": reason},
+            data={"reason": reason, **counterpart_marks(g)},
         )
-        audit_record(actor=actor, action="booking.release_eligible", entity_type="booking", entity_id=b.pk, at=at)
+        audit_record(
+            actor=actor,
+            action="booking.release_eligible",
+            entity_type="booking",
+            entity_id=b.pk,
+            at=at,
+            data=counterpart_marks(g),
+        )
         detainer_services.on_release_eligibility(b, at)
         return b
 
@@ -193,6 +209,7 @@ def booking_release(
     release_type: str,
     released_to: LawEnforcementAgency | None = None,
     channel: str = Channel.PORTAL,
+    source_document: str = "",
     _under: Authorization | None = None,
 ) -> Booking:
     """``_under``: the authorization of a detainer service that releases the booking as its consequence (the
@@ -204,8 +221,9 @@ def booking_release(
         detainer_services.detainer_expire_if_due(d, now=at)
     with transaction.atomic():
         b = locked(Booking, booking.pk)
-        if _under is None or _under.actor_id != actor.pk:
-            authorize(actor, "booking_release", b, channel=channel)
+        g = _under
+        if g is None or g.actor_id != actor.pk:
+            g = authorize(actor, "booking_release", b, channel=channel, document=source_document)
         if b.released_at is not None:
             raise InvalidTransition(f"Already released at {b.released_at.isoformat()}.")
         fact_time(at, "Release", not_before=b.booked_at, not_before_what="the booking")
@@ -222,9 +240,20 @@ def booking_release(
             actor=actor,
             at=at,
             channel=channel,
-            data={"release_type": release_type, "released_to_ori": released_to.ori if released_to else None},
+            data={
+                "release_type": release_type,
+                "released_to_ori": released_to.ori if released_to else None,
+                **counterpart_marks(g),
+            },
         )
-        audit_record(actor=actor, action="booking.release", entity_type="booking", entity_id=b.pk, at=at)
+        audit_record(
+            actor=actor,
+            action="booking.release",
+            entity_type="booking",
+            entity_id=b.pk,
+            at=at,
+            data=counterpart_marks(g),
+        )
         detainer_services.on_release(b, at, release_type)
         return b
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from holdtrack.core.errors import DomainError, NotPermitted
+from holdtrack.core.errors import DomainError, NotPermitted, ValidationFailed
 
 SYSTEM_ROLE = "SYSTEM"
 STAFF_RECORDED = "STAFF_RECORDED"  # audit.models.Channel.STAFF_RECORDED
@@ -126,6 +126,7 @@ class Authorization:
     rule: ActionRule
     standing: str  # the relation that allowed it, "counterpart: …" for staff recording, or "system"
     recorded_by_counterpart: bool = False
+    document: str = ""  # the other side's document a counterpart recorded the act from
 
 
 class UnauthorizedStep(RuntimeError):
@@ -198,10 +199,11 @@ def _refuse(rule: ActionRule, message: str) -> DomainError:
     return rule.refusal(message, rule=rule.refusal_rule) if rule.refusal_rule else rule.refusal(message)
 
 
-def authorize(actor: Actor, service: str, obj: Any = None, *, channel: str = "") -> Authorization:
+def authorize(actor: Actor, service: str, obj: Any = None, *, channel: str = "", document: str = "") -> Authorization:
     """Let ``actor`` take ``service`` on ``obj`` as the table says, or raise. Call it under the row lock, before
     any guard, so a foreign actor learns nothing of the case's state. The role is checked first (NotPermitted);
-    then the account (active, named) and the organisation's relation (the rule's refusal)."""
+    then the account (active, named) and the organisation's relation (the rule's refusal). The counterpart
+    recording the other side's act (channel STAFF_RECORDED) names the ``document`` it records from."""
     rule = rule_for(service)
     if actor.role == SYSTEM_ROLE:
         if rule.system:
@@ -211,7 +213,14 @@ def authorize(actor: Actor, service: str, obj: Any = None, *, channel: str = "")
     if channel == STAFF_RECORDED and counterpart is not None and actor.role in counterpart.roles - rule.roles:
         _require_account(actor, rule)
         if holds(counterpart.relation, actor.organization, parties_of(obj)):
-            return Authorization(actor.pk, rule, f"counterpart: {counterpart.relation}", recorded_by_counterpart=True)
+            if not document.strip():
+                raise ValidationFailed(
+                    f"Recording the other side's act to {rule.text} from its document: name the document "
+                    "(form, number, date received)."
+                )
+            return Authorization(
+                actor.pk, rule, f"counterpart: {counterpart.relation}", recorded_by_counterpart=True, document=document
+            )
         acting = rule.parties[0].relation
         raise _refuse(
             rule,

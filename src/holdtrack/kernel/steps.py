@@ -3,8 +3,9 @@ log and audit event, in the caller's transaction.
 
 A step taken by a person needs the ``Authorization`` that ``kernel.parties.authorize`` gave for the service
 being run; without one the step raises ``UnauthorizedStep`` before writing anything. Steps by the system account
-(sweeps, rules that follow from a fact) need none. The step records the rule that allowed it in the audit event,
-and marks an act recorded by the counterpart's staff from a document as such.
+(sweeps, rules that follow from a fact) need none. The step records the rule that allowed it in the audit event;
+an act the counterpart's staff recorded from the other side's document carries that document's name in both
+the transition and the audit event (``recorded_from_document``), beside the STAFF_RECORDED channel.
 """
 
 from __future__ import annotations
@@ -52,8 +53,13 @@ def _checked(actor: Any, grant: Authorization | None, what: str) -> dict[str, An
         )
     marks: dict[str, Any] = {"rule": grant.rule.service, "standing": grant.standing}
     if grant.recorded_by_counterpart:
-        marks["recorded_from_document"] = True
+        marks["recorded_from_document"] = grant.document
     return marks
+
+
+def counterpart_marks(grant: Authorization) -> dict[str, Any]:
+    """For services that write their first transition themselves: the document a counterpart recorded from."""
+    return {"recorded_from_document": grant.document} if grant.recorded_by_counterpart else {}
 
 
 def step(
@@ -71,6 +77,8 @@ def step(
 ) -> Transition:
     """Apply one fsm transition declared on the model, then log it and audit it in the caller's transaction."""
     marks = _checked(actor, grant, f"{case_type}.{method}")
+    if "recorded_from_document" in marks:
+        data = {**(data or {}), "recorded_from_document": marks["recorded_from_document"]}
     source = obj.state
     bound = getattr(obj, method)
     if not can_proceed(bound):
@@ -117,6 +125,8 @@ def note(
 ) -> Transition:
     """Log an event that changes facts but not the state (service on the subject, a warrant attached)."""
     marks = _checked(actor, grant, f"{case_type}.{name}")
+    if "recorded_from_document" in marks:
+        data = {**(data or {}), "recorded_from_document": marks["recorded_from_document"]}
     t = transition_record(
         case_type=case_type,
         case_id=obj.pk,
@@ -148,4 +158,4 @@ def require(actor: Actor, roles: frozenset[str] | set[str], action: str) -> None
         raise NotPermitted(f"A {actor.get_role_display().lower()} may not {action}.")
 
 
-__all__ = ["locked", "locked_for", "note", "require", "step", "when"]
+__all__ = ["counterpart_marks", "locked", "locked_for", "note", "require", "step", "when"]

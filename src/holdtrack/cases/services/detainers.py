@@ -289,6 +289,7 @@ def warrant_attach(
     is_judicial: bool | None = None,
     at: datetime | None = None,
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Warrant:
     at = when(at)
     fact_time(signed_at, "The warrant's signature")
@@ -310,12 +311,12 @@ def warrant_attach(
         raise GuardRefused(problem, rule="R-WARRANT-KIND v1", citation="domain.md glossary: judicial warrant")
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
+        g = authorize(actor, "warrant_attach", d, channel=channel, document=source_document)
         allowed_states = {S.PREPARED, S.APPROVED, S.VALIDATION_FAILED} | (
             {S.TRANSMITTED, S.RECEIVED, S.UNDER_POLICY_REVIEW, *ACTIVE_STATES} if judicial else set()
         )
         if d.state not in allowed_states:
             raise InvalidTransition(f"A warrant cannot be attached while the detainer is '{d.get_state_display()}'.")
-        g = authorize(actor, "warrant_attach", d, channel=channel)
         w = Warrant.objects.create(
             detainer=d,
             warrant_type=warrant_type,
@@ -375,12 +376,17 @@ def warrant_confirm_judicial(
 
 
 def detainer_approve(
-    *, actor: User, detainer: Detainer, at: datetime | None = None, channel: str = Channel.PORTAL
+    *,
+    actor: User,
+    detainer: Detainer,
+    at: datetime | None = None,
+    channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     at = when(at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        g = authorize(actor, "detainer_approve", d, channel=channel)
+        g = authorize(actor, "detainer_approve", d, channel=channel, document=source_document)
         if d.prepared_by_id == actor.pk:
             raise GuardRefused(
                 "The supervisor who approves a detainer cannot be the officer who prepared it.", rule="R-FOUR-EYES v1"
@@ -417,12 +423,17 @@ def detainer_approve(
 
 
 def detainer_transmit(
-    *, actor: User, detainer: Detainer, at: datetime | None = None, channel: str = Channel.PORTAL
+    *,
+    actor: User,
+    detainer: Detainer,
+    at: datetime | None = None,
+    channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     at = when(at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        g = authorize(actor, "detainer_transmit", d, channel=channel)
+        g = authorize(actor, "detainer_transmit", d, channel=channel, document=source_document)
         d.transmitted_at = at
         data: dict[str, Any] = {"addressed_lea_ori": d.addressed_lea.ori, "facility_code": d.facility.code}
         if d.neutral_review_required:
@@ -483,6 +494,7 @@ def detainer_lift(
     at: datetime | None = None,
     note_text: str = "",
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     at = when(at)
     if reason not in AGENCY_LIFT_REASONS:
@@ -490,7 +502,7 @@ def detainer_lift(
     detainer_expire_if_due(detainer, now=at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        g = authorize(actor, "detainer_lift", d, channel=channel)
+        g = authorize(actor, "detainer_lift", d, channel=channel, document=source_document)
         was_holding = d.state == S.HOLD_IN_EFFECT
         d.lift_reason = reason
         if was_holding:
@@ -533,13 +545,18 @@ def _validation_failures(d: Detainer, at: datetime) -> list[str]:
 
 
 def detainer_receive(
-    *, actor: User, detainer: Detainer, at: datetime | None = None, channel: str = Channel.PORTAL
+    *,
+    actor: User,
+    detainer: Detainer,
+    at: datetime | None = None,
+    channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     """The LEA logs receipt; validation runs at once as the system (domain.md B3.1 D1–D3)."""
     at = when(at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        g = authorize(actor, "detainer_receive", d, channel=channel)
+        g = authorize(actor, "detainer_receive", d, channel=channel, document=source_document)
         d.received_at = at
         step(d, "receive", case_type=C, actor=actor, grant=g, at=at, channel=channel)
         _validate(d, at)
@@ -617,11 +634,12 @@ def detainer_serve_subject(
     language: str = "en",
     at: datetime | None = None,
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     at = when(at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        g = authorize(actor, "detainer_serve_subject", d, channel=channel)
+        g = authorize(actor, "detainer_serve_subject", d, channel=channel, document=source_document)
         if d.state not in (
             S.RECEIVED,
             S.VALIDATION_FAILED,
@@ -655,6 +673,7 @@ def detainer_decide(
     at: datetime | None = None,
     reason: str = "",
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     """The LEA applies local law. A policy that forbids holds makes HONOR_HOLD impossible, not just warned."""
     at = when(at)
@@ -666,7 +685,7 @@ def detainer_decide(
         # right after.
         lock_person(detainer.subject_id)
         d = locked(Detainer, detainer.pk)
-        g = authorize(actor, "detainer_decide", d, channel=channel)
+        g = authorize(actor, "detainer_decide", d, channel=channel, document=source_document)
         if d.state != S.UNDER_POLICY_REVIEW:
             raise InvalidTransition(f"The detainer is '{d.get_state_display()}', not under policy review.")
         ev = _evaluate(d, at)
@@ -805,12 +824,13 @@ def notification_send(
     expected_release_at: datetime | None = None,
     at: datetime | None = None,
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Notification:
     at = when(at)
     detainer_expire_if_due(detainer, now=at)  # a hold past its ceiling has ended, swept or not
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        g = authorize(actor, "notification_send", d, channel=channel)
+        g = authorize(actor, "notification_send", d, channel=channel, document=source_document)
         if d.state not in (*ACTIVE_STATES, S.HOLD_IN_EFFECT):
             raise InvalidTransition(f"No notification is sent on a detainer that is '{d.get_state_display()}'.")
         ev = _evaluate(d, at)
@@ -1029,7 +1049,12 @@ def on_identity_unlinked(
 
 
 def detainer_transfer_custody(
-    *, actor: User, detainer: Detainer, at: datetime | None = None, channel: str = Channel.PORTAL
+    *,
+    actor: User,
+    detainer: Detainer,
+    at: datetime | None = None,
+    channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     """The agency takes physical custody. Refused once the hold ceiling has passed (the hold has ended)."""
     from holdtrack.custody.models import ReleaseType
@@ -1039,7 +1064,7 @@ def detainer_transfer_custody(
     detainer_expire_if_due(detainer, now=at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        g = authorize(actor, "detainer_transfer_custody", d, channel=channel)
+        g = authorize(actor, "detainer_transfer_custody", d, channel=channel, document=source_document)
         if d.state not in (S.HOLD_IN_EFFECT, *ACTIVE_STATES):
             raise InvalidTransition(
                 f"The detainer is '{d.get_state_display()}'"

@@ -145,11 +145,12 @@ def subpoena_serve(
     method: str = "PERSONAL",
     at: datetime | None = None,
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Subpoena:
     at = when(at)
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
-        g = authorize(actor, "subpoena_serve", s, channel=channel)
+        g = authorize(actor, "subpoena_serve", s, channel=channel, document=source_document)
         clock = clocks.subpoena_return(at, s.return_days, s.recipient_lea.jurisdiction.timezone)
         s.served_at, s.service_method, s.return_due_at, s.return_rule = at, method, clock.due_at, clock.rule
         step(
@@ -166,13 +167,18 @@ def subpoena_serve(
 
 
 def subpoena_acknowledge(
-    *, actor: User, subpoena: Subpoena, at: datetime | None = None, channel: str = Channel.PORTAL
+    *,
+    actor: User,
+    subpoena: Subpoena,
+    at: datetime | None = None,
+    channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Subpoena:
     """The recipient dockets the subpoena for legal review; the return date is already running."""
     at = when(at)
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
-        g = authorize(actor, "subpoena_acknowledge", s, channel=channel)
+        g = authorize(actor, "subpoena_acknowledge", s, channel=channel, document=source_document)
         ev = evaluate(s.recipient_lea, on=at.date())
         step(
             s,
@@ -197,6 +203,7 @@ def subpoena_respond(
     legal_basis: str = "",
     at: datetime | None = None,
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> SubpoenaResponse:
     at = when(at)
     if response_type not in RESPONSE_METHOD:
@@ -204,7 +211,7 @@ def subpoena_respond(
     produced = sorted(set(produced_items or []))
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
-        g = authorize(actor, "subpoena_respond", s, channel=channel)
+        g = authorize(actor, "subpoena_respond", s, channel=channel, document=source_document)
         extra = set(produced) - set(s.items)
         if extra:
             raise GuardRefused(
