@@ -122,3 +122,17 @@ def test_docs_security_shows_the_table_as_declared() -> None:
     assert shown == rules_markdown().strip(), (
         "docs/security.md is out of date with the party table; run `holdtrack rules --write docs/security.md`"
     )
+
+
+def test_the_kernel_imports_no_app_above_the_floor() -> None:
+    """The kernel sits below every app (issue 13): the party model imports only core's errors, the steps only the
+    audit log besides; no app's models or services."""
+    import ast
+
+    kernel = Path(__file__).resolve().parents[2] / "src" / "holdtrack" / "kernel"
+    floor = {"parties.py": {"holdtrack.core"}, "steps.py": {"holdtrack.core", "holdtrack.audit", "holdtrack.kernel"}}
+    for name, allowed in floor.items():
+        tree = ast.parse((kernel / name).read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        ours = {m for m in imported if m.startswith("holdtrack.")}
+        assert all(m.startswith(tuple(allowed)) for m in ours), f"{name} imports {sorted(ours)}"
