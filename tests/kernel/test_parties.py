@@ -18,6 +18,7 @@ from holdtrack.kernel.parties import (
     Relation,
     authorize,
     parties_of,
+    refusal,
     register_rules,
     rule_for,
     rules_markdown,
@@ -58,6 +59,15 @@ def test_the_standing_says_on_what_ground_the_actor_acts(world) -> None:  # type
         authorize(far.officer, "detainer_lift", d)
     with pytest.raises(NotPermitted, match="Only staff of the law enforcement agency this case is addressed to"):
         authorize(far.booking_clerk, "detainer_lift", d, channel=Channel.STAFF_RECORDED, document=NOTICE)
+
+
+@pytest.mark.django_db
+def test_a_page_asks_the_table_whether_to_offer_an_action(world) -> None:  # type: ignore[no-untyped-def]
+    d = hold_eligible(world)
+    assert refusal(world.officer, "detainer_lift", d) is None
+    assert refusal(world.booking_clerk, "detainer_lift", d, channel=Channel.STAFF_RECORDED) is None
+    assert isinstance(refusal(world.booking_clerk, "detainer_lift", d), NotPermitted)
+    assert isinstance(refusal(other_aor_world().officer, "detainer_lift", d), NotPermitted)
 
 
 @pytest.mark.django_db

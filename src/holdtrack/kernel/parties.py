@@ -242,6 +242,17 @@ def authorize(actor: Actor, service: str, obj: Any = None, *, channel: str = "",
     raise _refuse(rule, f"Only {_ONLY[mine[0].relation]} may {rule.text}.")
 
 
+def refusal(actor: Actor, service: str, obj: Any = None, *, channel: str = "") -> DomainError | None:
+    """Why the table refuses ``actor`` the action on ``obj``, or None: for pages and queues that offer only the
+    actions a user may take (they ask the table instead of restating roles). The staff-recorded document is
+    not asked for here; the service asks for it when the act is recorded."""
+    try:
+        authorize(actor, service, obj, channel=channel, document="(asked by a page)")
+    except DomainError as exc:
+        return exc
+    return None
+
+
 def _require_account(actor: Actor, rule: ActionRule) -> None:
     if not actor.is_active:
         raise _refuse(rule, f"An inactive account may not {rule.text}.")
@@ -296,6 +307,7 @@ __all__ = [
     "authorize",
     "holds",
     "parties_of",
+    "refusal",
     "register_parties",
     "register_rules",
     "rule_for",
