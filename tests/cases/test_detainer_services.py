@@ -552,8 +552,9 @@ def test_missing_warrant_fails_validation_at_receipt_and_is_cured_by_attaching_i
     with refused(GuardRefused, "R-WARRANT-REQUIRED v1"):
         ds.detainer_approve(actor=world.supervisor, detainer=d)
     # ... but the defective detainer it sent anyway is recorded from the document, and fails validation.
-    ds.detainer_approve(actor=world.booking_clerk, detainer=d, channel=Channel.STAFF_RECORDED)
-    ds.detainer_transmit(actor=world.booking_clerk, detainer=d, channel=Channel.STAFF_RECORDED)
+    paper = "Form I-247A received by fax, 2 March 2026"
+    ds.detainer_approve(actor=world.booking_clerk, detainer=d, channel=Channel.STAFF_RECORDED, source_document=paper)
+    ds.detainer_transmit(actor=world.booking_clerk, detainer=d, channel=Channel.STAFF_RECORDED, source_document=paper)
     d = ds.detainer_receive(actor=world.booking_clerk, detainer=d, at=T0 + timedelta(minutes=30))
     assert d.state == S.VALIDATION_FAILED
     failed = Transition.objects.get(case_type="detainer", case_id=d.pk, name="fail_validation")

@@ -47,6 +47,7 @@ def test_the_issuing_offices_staff_may_record_the_leas_decision_from_its_documen
         decision=LeaDecision.NOTIFY_ONLY,
         at=T0 + timedelta(hours=1),
         channel=Channel.STAFF_RECORDED,
+        source_document="Jail's decision letter of 2 March 2026",
     )
     d.refresh_from_db()
     assert d.state == S.ACTIVE_NOTIFY_ONLY
@@ -63,7 +64,11 @@ def test_an_unrelated_leas_clerk_cannot_lift_a_detainer_as_staff(world):
     assert d.state == S.ACTIVE_HOLD_ELIGIBLE
     # The addressed LEA's staff record the agency's lift from the agency's notice.
     ds.detainer_lift(
-        actor=world.booking_clerk, detainer=d, reason=LiftReason.CASE_CLOSED, channel=Channel.STAFF_RECORDED
+        actor=world.booking_clerk,
+        detainer=d,
+        reason=LiftReason.CASE_CLOSED,
+        channel=Channel.STAFF_RECORDED,
+        source_document="Form I-247A lift notice, faxed 3 March 2026",
     )
     d.refresh_from_db()
     assert d.state == S.LIFTED
@@ -146,5 +151,6 @@ def test_a_booking_is_recorded_as_staff_only_by_the_office_of_the_jails_area(wor
         booking_number="SR-2",
         booked_at=T0,
         channel=Channel.STAFF_RECORDED,
+        source_document="Jail booking sheet SR-2",
     )
     assert b.custodian_id == world.lea.pk

@@ -5,3 +5,7 @@ class CustodyConfig(AppConfig):
     name = "holdtrack.custody"
     label = "custody"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Declares who may take each custody action (kernel.parties) and how to find a record's parties.
+        from holdtrack.custody import rules  # noqa: F401

@@ -11,13 +11,12 @@ from typing import Any
 
 from django.db import transaction
 
-from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Organization, OrgKind, Role, User
+from holdtrack.accounts.models import Role, User
 from holdtrack.accounts.services import system_user
 from holdtrack.audit.models import CaseType, Channel
 from holdtrack.audit.services import audit_record, transition_record
 from holdtrack.cases.services import detainers as detainer_services
-from holdtrack.cases.services._base import locked, require, require_lea_party, step, when
-from holdtrack.core.errors import GuardRefused, InvalidTransition, NotPermitted, ValidationFailed
+from holdtrack.core.errors import GuardRefused, InvalidTransition, ValidationFailed
 from holdtrack.core.timeutil import birth_date, fact_time
 from holdtrack.custody.identity import link_records, lock_person, person_subject_ids, unlink_records
 from holdtrack.custody.models import (
@@ -35,6 +34,8 @@ from holdtrack.custody.models import (
     SubjectIdentifier,
 )
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
+from holdtrack.kernel.parties import Authorization, authorize
+from holdtrack.kernel.steps import counterpart_marks, locked, step, when
 
 US_NAMES = {"united states", "usa", "us", "u.s.", "united states of america"}
 
@@ -53,6 +54,7 @@ def subject_create(
     preferred_language: str = "en",
     identifiers: dict[str, str] | None = None,
 ) -> Subject:
+    authorize(actor, "subject_create")
     birth_date(date_of_birth)
     with transaction.atomic():
         s = Subject.objects.create(
@@ -98,12 +100,13 @@ def booking_create(
     citizenship_asserted: bool = False,
     fbi_number: str = "",
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Booking:
     lea: LawEnforcementAgency = facility.operator
     fact_time(booked_at, "Booking time")
     if projected_release_at is not None and projected_release_at < booked_at:
         raise ValidationFailed("The projected release cannot precede the booking.")
-    require_lea_party(actor, lea.pk, "record a booking", channel=channel, counterpart_office_ids=_area_offices(lea.pk))
+    g = authorize(actor, "booking_create", facility, channel=channel, document=source_document)
     with transaction.atomic():
         b, created = Booking.objects.get_or_create(
             custodian=lea,
@@ -133,9 +136,16 @@ def booking_create(
             actor=actor,
             at=booked_at,
             channel=channel,
-            data={"facility_code": facility.code, "custodian_ori": lea.ori},
+            data={"facility_code": facility.code, "custodian_ori": lea.ori, **counterpart_marks(g)},
         )
-        audit_record(actor=actor, action="booking.create", entity_type="booking", entity_id=b.pk, at=booked_at)
+        audit_record(
+            actor=actor,
+            action="booking.create",
+            entity_type="booking",
+            entity_id=b.pk,
+            at=booked_at,
+            data=counterpart_marks(g),
+        )
         basis = _citizenship_indicated(b)
         if basis:
             citizenship_claim_open(
@@ -151,6 +161,7 @@ def booking_record_release_eligibility(
     at: datetime,
     reason: str,
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Booking:
     """Bond posted, PR ordered, charges dismissed, sentence served …: the moment the person would be released
     but for a detainer. This event starts any hold ceiling."""
@@ -159,13 +170,7 @@ def booking_record_release_eligibility(
     with transaction.atomic():
         lock_person(booking.subject_id)
         b = locked(Booking, booking.pk)
-        require_lea_party(
-            actor,
-            b.custodian_id,
-            "record release eligibility",
-            channel=channel,
-            counterpart_office_ids=_area_offices(b.custodian_id),
-        )
+        g = authorize(actor, "booking_record_release_eligibility", b, channel=channel, document=source_document)
         if b.released_at is not None:
             raise InvalidTransition("The subject has already been released from this booking.")
         if b.release_eligible_at is not None:
@@ -182,9 +187,16 @@ def booking_record_release_eligibility(
             actor=actor,
             at=at,
             channel=channel,
-            data={"reason": reason},
+            data={"reason": reason, **counterpart_marks(g)},
         )
-        audit_record(actor=actor, action="booking.release_eligible", entity_type="booking", entity_id=b.pk, at=at)
+        audit_record(
+            actor=actor,
+            action="booking.release_eligible",
+            entity_type="booking",
+            entity_id=b.pk,
+            at=at,
+            data=counterpart_marks(g),
+        )
         detainer_services.on_release_eligibility(b, at)
         return b
 
@@ -197,8 +209,11 @@ def booking_release(
     release_type: str,
     released_to: LawEnforcementAgency | None = None,
     channel: str = Channel.PORTAL,
-    _skip_party_check: bool = False,
+    source_document: str = "",
+    _under: Authorization | None = None,
 ) -> Booking:
+    """``_under``: the authorization of a detainer service that releases the booking as its consequence (the
+    agency taking custody under a hold); the jail's own rule is then not asked."""
     if release_type not in ReleaseType.values:
         raise ValidationFailed(f"Unknown release type {release_type!r}.")
     # Apply any hold ceiling that passed before this release, so the outcome reflects it.
@@ -206,14 +221,9 @@ def booking_release(
         detainer_services.detainer_expire_if_due(d, now=at)
     with transaction.atomic():
         b = locked(Booking, booking.pk)
-        if not _skip_party_check:
-            require_lea_party(
-                actor,
-                b.custodian_id,
-                "record a release",
-                channel=channel,
-                counterpart_office_ids=_area_offices(b.custodian_id),
-            )
+        g = _under
+        if g is None or g.actor_id != actor.pk:
+            g = authorize(actor, "booking_release", b, channel=channel, document=source_document)
         if b.released_at is not None:
             raise InvalidTransition(f"Already released at {b.released_at.isoformat()}.")
         fact_time(at, "Release", not_before=b.booked_at, not_before_what="the booking")
@@ -230,9 +240,20 @@ def booking_release(
             actor=actor,
             at=at,
             channel=channel,
-            data={"release_type": release_type, "released_to_ori": released_to.ori if released_to else None},
+            data={
+                "release_type": release_type,
+                "released_to_ori": released_to.ori if released_to else None,
+                **counterpart_marks(g),
+            },
         )
-        audit_record(actor=actor, action="booking.release", entity_type="booking", entity_id=b.pk, at=at)
+        audit_record(
+            actor=actor,
+            action="booking.release",
+            entity_type="booking",
+            entity_id=b.pk,
+            at=at,
+            data=counterpart_marks(g),
+        )
         detainer_services.on_release(b, at, release_type)
         return b
 
@@ -254,6 +275,7 @@ def identity_match_propose(
     at = when(at)
     if basis not in MatchBasis.values:
         raise ValidationFailed(f"Unknown match basis {basis!r}.")
+    authorize(actor, "identity_match_propose", booking)
     with transaction.atomic():
         m, created = IdentityMatch.objects.get_or_create(
             booking=booking,
@@ -290,11 +312,11 @@ def identity_match_review(
     Confirming joins the booked record and the registry record into one person (ADR 0014). A proposal across
     conflicting FBI numbers is confirmed only by a supervisor who overrides the conflict with a reason."""
     at = when(at)
-    _require_reviewer(actor, match, "review an identity match")
     if not reason.strip():
         raise ValidationFailed("A reason is required to confirm or reject a match.")
     with transaction.atomic():
         m = locked(IdentityMatch, match.pk)
+        g = authorize(actor, "identity_match_review", m)
         if confirm and m.identifier_conflict:
             if actor.role != Role.AGENCY_SUPERVISOR or not override_conflict:
                 raise GuardRefused(
@@ -310,6 +332,7 @@ def identity_match_review(
             "confirm" if confirm else "reject",
             case_type=CaseType.IDENTITY_MATCH,
             actor=actor,
+            grant=g,
             at=at,
             reason=reason,
             data={
@@ -357,11 +380,11 @@ def identity_match_revoke(
     """A confirmed match turns out wrong: the records are one person no more. Detainers resting on the match are
     lifted (a hold ends and the LEA is told to release) and the claim guards run again on both records."""
     at = when(at)
-    _require_reviewer(actor, match, "revoke an identity match")
     if not reason.strip():
         raise ValidationFailed("A reason is required to revoke a confirmed match.")
     with transaction.atomic():
         m = locked(IdentityMatch, match.pk)
+        g = authorize(actor, "identity_match_revoke", m)
         booked_id, registry_id = m.booking.subject_id, m.subject_id
         lock_person(min(booked_id, registry_id))
         lock_person(max(booked_id, registry_id))
@@ -371,6 +394,7 @@ def identity_match_revoke(
             "revoke",
             case_type=CaseType.IDENTITY_MATCH,
             actor=actor,
+            grant=g,
             at=at,
             reason=reason,
             data={"model_version": m.model_version, "score": m.score, "basis": m.basis},
@@ -390,51 +414,8 @@ def identity_match_revoke(
                     "booked_subject_ids": booked_side,
                 },
             )
-        detainer_services.on_identity_unlinked(m.pk, sorted({booked_id, registry_id}), at, actor)
+        detainer_services.on_identity_unlinked(m.pk, sorted({booked_id, registry_id}), at, actor, g)
         return m
-
-
-def _area_offices(lea_id: int) -> list[int]:
-    """The agency field offices whose area of responsibility holds this LEA's jails."""
-    aor_id = LawEnforcementAgency.objects.filter(pk=lea_id).values_list("jurisdiction__aor_id", flat=True).first()
-    if aor_id is None:
-        return []
-    return list(Organization.objects.filter(kind=OrgKind.AGENCY_OFFICE, aor_id=aor_id).values_list("pk", flat=True))
-
-
-def _require_claim_office(actor: User, subject_ids: list[int]) -> None:
-    """A claim is resolved by a supervisor of a field office whose area holds a jail where the person is booked."""
-    if actor.role == Role.SYSTEM:
-        return
-    office = actor.organization
-    aors = set(
-        Booking.objects.filter(subject_id__in=subject_ids).values_list("custodian__jurisdiction__aor_id", flat=True)
-    )
-    if not actor.is_active or office is None or office.aor_id is None or office.aor_id not in aors:
-        raise NotPermitted(
-            "Only a supervisor of the field office whose area holds the person's booking may resolve the claim."
-        )
-
-
-def _require_reviewer(actor: User, match: IdentityMatch, action: str) -> None:
-    """Identity is decided by a named, active officer or supervisor of the field office whose area of
-    responsibility holds the booking's jail — the same scope as the review queue."""
-    require(actor, {Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR}, action)
-    if actor.role == Role.SYSTEM:
-        raise GuardRefused("A match is confirmed by a named person, never by the system.", rule="R-MATCH-CONFIRMED v1")
-    office = actor.organization
-    if not actor.is_active or not actor.get_full_name().strip() or office is None or office.aor_id is None:
-        raise GuardRefused(
-            "A match is reviewed by an active officer with a name and a field office on record.",
-            rule="R-MATCH-CONFIRMED v1",
-        )
-    booking_aor = (
-        Booking.objects.filter(pk=match.booking_id).values_list("custodian__jurisdiction__aor_id", flat=True).first()
-    )
-    if booking_aor != office.aor_id:
-        raise GuardRefused(
-            f"Only the field office responsible for the booking's jail may {action}.", rule="R-MATCH-CONFIRMED v1"
-        )
 
 
 # ---------------------------------------------------------------------------------------- citizenship
@@ -453,7 +434,7 @@ def citizenship_claim_open(
     at = when(at)
     if basis not in ClaimBasis.values:
         raise ValidationFailed(f"Unknown claim basis {basis!r}.")
-    require(actor, AGENCY_ROLES | LEA_ROLES, "raise a citizenship claim")
+    authorize(actor, "citizenship_claim_open", subject, channel=channel)
     with transaction.atomic():
         # Lock order person (every record, by id) → case, shared with the hold guards. One open claim per person:
         # a claim already open on another record of the person already froze every hold.
@@ -494,21 +475,23 @@ def citizenship_claim_resolve(
     at: datetime | None = None,
 ) -> CitizenshipClaim:
     at = when(at)
-    require(actor, {Role.AGENCY_SUPERVISOR}, "resolve a citizenship claim")
+    if actor.role not in (Role.AGENCY_SUPERVISOR, Role.SYSTEM):  # the role first, before the notes
+        authorize(actor, "citizenship_claim_resolve", claim)
     if not notes.strip():
         raise ValidationFailed("Resolution notes are required.")
     with transaction.atomic():
-        ids = lock_person(claim.subject_id)
-        _require_claim_office(actor, ids)
+        lock_person(claim.subject_id)
         c = locked(CitizenshipClaim, claim.pk)
+        g = authorize(actor, "citizenship_claim_resolve", c)
         c.resolved_at, c.resolution_notes = at, notes
         step(
             c,
             "verify_citizen" if verified_citizen else "verify_noncitizen",
             case_type=CaseType.CITIZENSHIP_CLAIM,
             actor=actor,
+            grant=g,
             at=at,
             reason=notes,
         )
-        detainer_services.on_citizenship_resolved(c.subject_id, at, actor, verified_citizen, c.pk)
+        detainer_services.on_citizenship_resolved(c.subject_id, at, actor, verified_citizen, c.pk, g)
         return c

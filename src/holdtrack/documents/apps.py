@@ -5,3 +5,6 @@ class DocumentsConfig(AppConfig):
     name = "holdtrack.documents"
     label = "documents"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from holdtrack.documents import rules  # noqa: F401

@@ -29,13 +29,14 @@ from holdtrack.accounts.services import system_user
 from holdtrack.audit.models import CaseType, Channel, Transition
 from holdtrack.audit.services import audit_record
 from holdtrack.cases.models import CourtCase, Detainer, EnforcementReferral, Subpoena, SubpoenaState
-from holdtrack.cases.services._base import locked, note
 from holdtrack.cases.services.detainers import detainer_expire_if_due
 from holdtrack.cases.services.subpoenas import subpoena_serve
 from holdtrack.core.errors import NotPermitted, ValidationFailed
 from holdtrack.core.timeutil import now
 from holdtrack.documents.models import DeliveryAttempt, DeliveryChannel, DeliveryStatus, Document, DocumentKind
 from holdtrack.documents.services import document_read, require_case_visible
+from holdtrack.kernel.parties import authorize
+from holdtrack.kernel.steps import locked, note
 
 ACK_SALT = "holdtrack.documents.ack"
 ACK_MAX_AGE = 30 * 24 * 3600
@@ -86,7 +87,7 @@ def ack_url(attempt: DeliveryAttempt) -> str:
 
 
 def _case_note(
-    doc: Document, name: str, *, actor: User, at: datetime, data: dict[str, Any], channel: str
+    doc: Document, name: str, *, service: str, actor: User, at: datetime, data: dict[str, Any], channel: str
 ) -> Transition:
     """A same-state event on the document's case, under the case's row lock."""
     model = CASE_MODELS[doc.case_type]
@@ -95,7 +96,8 @@ def _case_note(
         detainer_expire_if_due(Detainer.objects.get(pk=doc.case_id), now=at)
     with transaction.atomic():
         case = locked(model, doc.case_id)
-        return note(case, name, case_type=doc.case_type, actor=actor, at=at, data=data, channel=channel)
+        g = authorize(actor, service, case, channel=channel)
+        return note(case, name, case_type=doc.case_type, actor=actor, grant=g, at=at, data=data, channel=channel)
 
 
 def _email(doc: Document, attempt: DeliveryAttempt, sender: User) -> EmailMessage:
@@ -199,6 +201,7 @@ def document_deliver(
         _case_note(
             document,
             "document_sent",
+            service="document_deliver",
             actor=actor,
             at=at,
             channel=Channel.PORTAL,
@@ -232,6 +235,7 @@ def delivery_acknowledge(*, actor: User, token: str, at: datetime | None = None)
         t = _case_note(
             doc,
             "delivery_acknowledged",
+            service="delivery_acknowledge",
             actor=actor,
             at=at,
             channel=Channel.PORTAL,

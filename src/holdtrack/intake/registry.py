@@ -26,7 +26,6 @@ from django.db import IntegrityError, connection, transaction
 
 from holdtrack.accounts.models import AGENCY_ROLES, User
 from holdtrack.audit.services import audit_record
-from holdtrack.cases.services._base import require
 from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ImportFileError, Problems
 from holdtrack.core.timeutil import now
 from holdtrack.custody.ingest.bulk import reserve_ids, write_rows
@@ -40,6 +39,7 @@ from holdtrack.intake.registry_read import (
     read_rows,
     validate,
 )
+from holdtrack.kernel.steps import require
 from holdtrack.screening.frequencies import name_frequencies_refresh
 from holdtrack.screening.services import registry_keys_bulk
 

@@ -32,9 +32,9 @@ from django.db import transaction
 
 from holdtrack.accounts.models import Role, User
 from holdtrack.audit.services import audit_record
-from holdtrack.cases.services._base import require
 from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, NUL_MESSAGE, ImportFileError, Problems, TextFile
 from holdtrack.jurisdictions.models import AgencyType, Facility, Jurisdiction, LawEnforcementAgency, Level
+from holdtrack.kernel.steps import require
 from holdtrack.reports.foia import column_key
 
 COLUMNS = ("ori", "name", "state", "county_fips", "facility_code", "facility_name", "time_zone")

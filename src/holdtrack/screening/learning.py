@@ -29,9 +29,9 @@ from django.db import transaction
 
 from holdtrack.accounts.models import AGENCY_ROLES, User
 from holdtrack.audit.services import audit_record
-from holdtrack.cases.services._base import require, when
 from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import IdentityMatch, MatchBasis, MatchStatus
+from holdtrack.kernel.steps import require, when
 from holdtrack.screening import candidates as cand
 from holdtrack.screening.frequencies import frequencies_for
 from holdtrack.screening.fs_model import TF_FIELDS, Rec, Scorer, TermFrequencies, weight_for_probability

@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from holdtrack.accounts.models import AGENCY_ROLES, Role, User
 from holdtrack.audit.services import audit_record
-from holdtrack.cases.services._base import when
 from holdtrack.core.errors import NotPermitted, ValidationFailed
 from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, SubjectIdentifier
+from holdtrack.kernel.steps import when
 from holdtrack.screening.models import ScreeningModel
 from holdtrack.screening.services import _ranges, active_model, screen_bookings
 

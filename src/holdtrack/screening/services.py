@@ -23,10 +23,10 @@ from django.utils import timezone
 from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, User
 from holdtrack.audit.models import CaseType, Channel, Transition
 from holdtrack.audit.services import audit_record
-from holdtrack.cases.services._base import require, when
 from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, MatchBasis, MatchStatus, Subject
 from holdtrack.custody.services import subject_create
+from holdtrack.kernel.steps import require, when
 from holdtrack.screening import candidates as cand
 from holdtrack.screening.frequencies import frequencies_for, name_frequencies_add
 from holdtrack.screening.fs_model import TF_FIELDS, Scorer, fbi_conflict, probability

@@ -22,9 +22,9 @@ from datetime import datetime
 from typing import Any
 
 from holdtrack.accounts.models import User
-from holdtrack.cases.services._base import when
 from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import Booking, Subject
+from holdtrack.kernel.steps import when
 from holdtrack.screening.frequencies import name_frequencies_refresh
 from holdtrack.screening.keys import splink_record
 from holdtrack.screening.learning import LabelledPair, labelled_pairs, m_from_labels, require_enough_labels

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Organization, OrgKind, Role, User
+from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Organization, User
 from holdtrack.accounts.services import organization_for_lea, system_user
 from holdtrack.audit.models import CaseType, Channel
 from holdtrack.cases import clocks
@@ -44,20 +44,13 @@ from holdtrack.cases.models import (
     WorkItem,
     WorkItemKind,
 )
-from holdtrack.cases.services._base import (
-    locked,
-    note,
-    require,
-    require_agency_party,
-    require_lea_party,
-    step,
-    when,
-)
 from holdtrack.core.errors import GuardRefused, InvalidTransition, ValidationFailed
 from holdtrack.core.timeutil import fact_time
 from holdtrack.custody.identity import lock_person, open_claim_for_person, person_has_open_claim, person_subject_ids
 from holdtrack.custody.models import Booking, IdentityMatch, MatchStatus
 from holdtrack.jurisdictions.policy import Evaluation, evaluate
+from holdtrack.kernel.parties import Authorization, authorize
+from holdtrack.kernel.steps import locked, note, step, when
 
 S = DetainerState
 C = CaseType.DETAINER
@@ -189,9 +182,9 @@ def detainer_prepare(
     channel: str = Channel.PORTAL,
 ) -> Detainer:
     at = when(at)
-    require(actor, {Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR}, "prepare a detainer")
+    authorize(actor, "detainer_prepare", booking, channel=channel)
     office = actor.organization
-    if actor.role == Role.SYSTEM or office is None or office.kind != OrgKind.AGENCY_OFFICE:
+    if office is None:  # unreachable: the rule asks for a field office
         raise GuardRefused("A detainer is prepared by an officer of an agency field office.")
     pc_bases = list(pc_bases or [])
     unknown = set(pc_bases) - set(PCBasis.values)
@@ -296,6 +289,7 @@ def warrant_attach(
     is_judicial: bool | None = None,
     at: datetime | None = None,
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Warrant:
     at = when(at)
     fact_time(signed_at, "The warrant's signature")
@@ -317,14 +311,12 @@ def warrant_attach(
         raise GuardRefused(problem, rule="R-WARRANT-KIND v1", citation="domain.md glossary: judicial warrant")
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
+        g = authorize(actor, "warrant_attach", d, channel=channel, document=source_document)
         allowed_states = {S.PREPARED, S.APPROVED, S.VALIDATION_FAILED} | (
             {S.TRANSMITTED, S.RECEIVED, S.UNDER_POLICY_REVIEW, *ACTIVE_STATES} if judicial else set()
         )
         if d.state not in allowed_states:
             raise InvalidTransition(f"A warrant cannot be attached while the detainer is '{d.get_state_display()}'.")
-        require_agency_party(
-            actor, d.issuing_office_id, "attach a warrant", channel=channel, counterpart_lea_id=d.addressed_lea_id
-        )
         w = Warrant.objects.create(
             detainer=d,
             warrant_type=warrant_type,
@@ -341,6 +333,7 @@ def warrant_attach(
             "attach_warrant",
             case_type=C,
             actor=actor,
+            grant=g,
             at=at,
             channel=channel,
             data={"warrant_id": w.pk, "warrant_type": warrant_type, "is_judicial": judicial},
@@ -357,14 +350,7 @@ def warrant_confirm_judicial(
     with transaction.atomic():
         w = locked(Warrant, warrant.pk)
         d = locked(Detainer, w.detainer_id)
-        require_lea_party(
-            actor,
-            d.addressed_lea_id,
-            "confirm a judicial warrant",
-            roles=frozenset({Role.LEA_COUNSEL}),
-            channel=channel,
-            counterpart_office_ids=[],  # never the agency that attached it
-        )
+        g = authorize(actor, "warrant_confirm_judicial", d, channel=channel)
         if not w.is_judicial:
             raise GuardRefused("An administrative warrant cannot be confirmed as judicial.", rule="R-WARRANT-KIND v1")
         if w.judicial_confirmed_at is not None:
@@ -380,6 +366,7 @@ def warrant_confirm_judicial(
             "confirm_judicial_warrant",
             case_type=C,
             actor=actor,
+            grant=g,
             at=at,
             reason=note_text,
             channel=channel,
@@ -389,19 +376,17 @@ def warrant_confirm_judicial(
 
 
 def detainer_approve(
-    *, actor: User, detainer: Detainer, at: datetime | None = None, channel: str = Channel.PORTAL
+    *,
+    actor: User,
+    detainer: Detainer,
+    at: datetime | None = None,
+    channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     at = when(at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_agency_party(
-            actor,
-            d.issuing_office_id,
-            "approve a detainer",
-            roles=frozenset({Role.AGENCY_SUPERVISOR}),
-            channel=channel,
-            counterpart_lea_id=d.addressed_lea_id,
-        )
+        g = authorize(actor, "detainer_approve", d, channel=channel, document=source_document)
         if d.prepared_by_id == actor.pk:
             raise GuardRefused(
                 "The supervisor who approves a detainer cannot be the officer who prepared it.", rule="R-FOUR-EYES v1"
@@ -409,7 +394,7 @@ def detainer_approve(
         needs_warrant = d.request_type == RequestType.HOLD or d.form_type == FormType.I247A
         # LEA staff recording from the document an approval the agency gave anyway record a fact; the defect is
         # caught by the LEA's validation at receipt (domain.md B3.1 D2) and by every hold guard.
-        recorded_by_lea = channel == Channel.STAFF_RECORDED and actor.role in LEA_ROLES
+        recorded_by_lea = g.recorded_by_counterpart
         if needs_warrant and not recorded_by_lea and not _hold_warrants(d):
             raise GuardRefused(
                 "No hold-type detainer without an administrative warrant (I-200 or I-205) attached.",
@@ -429,6 +414,7 @@ def detainer_approve(
             "approve",
             case_type=C,
             actor=actor,
+            grant=g,
             at=at,
             channel=channel,
             data={"warrant_ids": [w.pk for w in d.warrants.all()]},
@@ -437,14 +423,17 @@ def detainer_approve(
 
 
 def detainer_transmit(
-    *, actor: User, detainer: Detainer, at: datetime | None = None, channel: str = Channel.PORTAL
+    *,
+    actor: User,
+    detainer: Detainer,
+    at: datetime | None = None,
+    channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     at = when(at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_agency_party(
-            actor, d.issuing_office_id, "transmit a detainer", channel=channel, counterpart_lea_id=d.addressed_lea_id
-        )
+        g = authorize(actor, "detainer_transmit", d, channel=channel, document=source_document)
         d.transmitted_at = at
         data: dict[str, Any] = {"addressed_lea_ori": d.addressed_lea.ori, "facility_code": d.facility.code}
         if d.neutral_review_required:
@@ -453,7 +442,7 @@ def detainer_transmit(
                     "neutral_review", "", at, at + clocks.timedelta(hours=48), clocks.R_NEUTRAL_REVIEW.ref, ""
                 ).as_dict()
             ]
-        step(d, "transmit", case_type=C, actor=actor, at=at, channel=channel, data=data)
+        step(d, "transmit", case_type=C, actor=actor, grant=g, at=at, channel=channel, data=data)
         return d
 
 
@@ -465,13 +454,7 @@ def detainer_record_neutral_review(
         raise ValidationFailed(f"Unknown review result {result!r}.")
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_agency_party(
-            actor,
-            d.issuing_office_id,
-            "record a neutral probable-cause review",
-            roles=frozenset({Role.AGENCY_COUNSEL}),
-            counterpart_lea_id=d.addressed_lea_id,
-        )
+        g = authorize(actor, "detainer_record_neutral_review", d)
         if not d.neutral_review_required:
             raise InvalidTransition("This detainer does not need neutral review.")
         if d.neutral_review_result:
@@ -479,7 +462,7 @@ def detainer_record_neutral_review(
         d.neutral_review_result = result
         d.neutral_review_at = at
         d.save()
-        note(d, "neutral_review", case_type=C, actor=actor, at=at, reason=reason, data={"result": result})
+        note(d, "neutral_review", case_type=C, actor=actor, grant=g, at=at, reason=reason, data={"result": result})
     if result == ReviewResult.PC_NOT_FOUND and d.state not in (S.CLOSED, S.LIFTED, *TERMINAL):
         detainer_lift(
             actor=system_user(),
@@ -511,6 +494,7 @@ def detainer_lift(
     at: datetime | None = None,
     note_text: str = "",
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     at = when(at)
     if reason not in AGENCY_LIFT_REASONS:
@@ -518,9 +502,7 @@ def detainer_lift(
     detainer_expire_if_due(detainer, now=at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_agency_party(
-            actor, d.issuing_office_id, "lift a detainer", channel=channel, counterpart_lea_id=d.addressed_lea_id
-        )
+        g = authorize(actor, "detainer_lift", d, channel=channel, document=source_document)
         was_holding = d.state == S.HOLD_IN_EFFECT
         d.lift_reason = reason
         if was_holding:
@@ -530,6 +512,7 @@ def detainer_lift(
             "lift",
             case_type=C,
             actor=actor,
+            grant=g,
             at=at,
             reason=note_text,
             channel=channel,
@@ -562,21 +545,20 @@ def _validation_failures(d: Detainer, at: datetime) -> list[str]:
 
 
 def detainer_receive(
-    *, actor: User, detainer: Detainer, at: datetime | None = None, channel: str = Channel.PORTAL
+    *,
+    actor: User,
+    detainer: Detainer,
+    at: datetime | None = None,
+    channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     """The LEA logs receipt; validation runs at once as the system (domain.md B3.1 D1–D3)."""
     at = when(at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_lea_party(
-            actor,
-            d.addressed_lea_id,
-            "receive a detainer",
-            channel=channel,
-            counterpart_office_ids=[d.issuing_office_id],
-        )
+        g = authorize(actor, "detainer_receive", d, channel=channel, document=source_document)
         d.received_at = at
-        step(d, "receive", case_type=C, actor=actor, at=at, channel=channel)
+        step(d, "receive", case_type=C, actor=actor, grant=g, at=at, channel=channel)
         _validate(d, at)
         return d
 
@@ -625,9 +607,7 @@ def detainer_revalidate(*, actor: User, detainer: Detainer, at: datetime | None 
     at = when(at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_lea_party(
-            actor, d.addressed_lea_id, "re-validate a detainer", counterpart_office_ids=[d.issuing_office_id]
-        )
+        g = authorize(actor, "detainer_revalidate", d)
         if d.state != S.VALIDATION_FAILED:
             raise InvalidTransition("Only a detainer that failed validation is re-validated.")
         problems = _validation_failures(d, at)
@@ -639,6 +619,7 @@ def detainer_revalidate(*, actor: User, detainer: Detainer, at: datetime | None 
             "pass_validation",
             case_type=C,
             actor=actor,
+            grant=g,
             at=at,
             data={"policy_rules": ev.rule_ids, "hold_allowed_by_local_law": ev.hold_allowed},
         )
@@ -653,17 +634,12 @@ def detainer_serve_subject(
     language: str = "en",
     at: datetime | None = None,
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     at = when(at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_lea_party(
-            actor,
-            d.addressed_lea_id,
-            "serve a detainer on the subject",
-            channel=channel,
-            counterpart_office_ids=[d.issuing_office_id],
-        )
+        g = authorize(actor, "detainer_serve_subject", d, channel=channel, document=source_document)
         if d.state not in (
             S.RECEIVED,
             S.VALIDATION_FAILED,
@@ -681,6 +657,7 @@ def detainer_serve_subject(
             "serve_subject",
             case_type=C,
             actor=actor,
+            grant=g,
             at=at,
             channel=channel,
             data={"method": method, "language": language},
@@ -696,6 +673,7 @@ def detainer_decide(
     at: datetime | None = None,
     reason: str = "",
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     """The LEA applies local law. A policy that forbids holds makes HONOR_HOLD impossible, not just warned."""
     at = when(at)
@@ -707,14 +685,7 @@ def detainer_decide(
         # right after.
         lock_person(detainer.subject_id)
         d = locked(Detainer, detainer.pk)
-        require_lea_party(
-            actor,
-            d.addressed_lea_id,
-            "decide on a detainer",
-            roles=frozenset({Role.LEA_COUNSEL}),
-            channel=channel,
-            counterpart_office_ids=[d.issuing_office_id],
-        )
+        g = authorize(actor, "detainer_decide", d, channel=channel, document=source_document)
         if d.state != S.UNDER_POLICY_REVIEW:
             raise InvalidTransition(f"The detainer is '{d.get_state_display()}', not under policy review.")
         ev = _evaluate(d, at)
@@ -742,7 +713,7 @@ def detainer_decide(
             d.outcome_at = at
             method = "decline"
         d.lea_decision, d.decided_at, d.policy_at_decision = decision, at, ev.as_dict()
-        step(d, method, case_type=C, actor=actor, at=at, reason=reason, channel=channel, data=data)
+        step(d, method, case_type=C, actor=actor, grant=g, at=at, reason=reason, channel=channel, data=data)
         if method == "decide_hold" and d.booking.release_eligible_at is not None:
             _start_hold(d, d.booking.release_eligible_at, at)
         return d
@@ -853,18 +824,13 @@ def notification_send(
     expected_release_at: datetime | None = None,
     at: datetime | None = None,
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Notification:
     at = when(at)
     detainer_expire_if_due(detainer, now=at)  # a hold past its ceiling has ended, swept or not
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_lea_party(
-            actor,
-            d.addressed_lea_id,
-            "notify the agency",
-            channel=channel,
-            counterpart_office_ids=[d.issuing_office_id],
-        )
+        g = authorize(actor, "notification_send", d, channel=channel, document=source_document)
         if d.state not in (*ACTIVE_STATES, S.HOLD_IN_EFFECT):
             raise InvalidTransition(f"No notification is sent on a detainer that is '{d.get_state_display()}'.")
         ev = _evaluate(d, at)
@@ -891,6 +857,7 @@ def notification_send(
             "notify",
             case_type=C,
             actor=actor,
+            grant=g,
             at=at,
             channel=channel,
             data={"notification_id": n.pk, "kind": kind, "lead_time_hours": lead},
@@ -985,14 +952,16 @@ def on_citizenship_claim(subject_id: int, at: datetime, claim_id: int) -> None:
             )
 
 
-def _resume_frozen(subject_id: int, at: datetime, actor: User, data: dict[str, Any]) -> None:
+def _resume_frozen(
+    subject_id: int, at: datetime, actor: User, data: dict[str, Any], grant: Authorization | None = None
+) -> None:
     """Detainers frozen for a claim resume once no record of the person has an open claim."""
     if _has_open_claim(subject_id):
         return
     frozen = _person_detainers(subject_id).filter(state=S.CITIZENSHIP_REVIEW)
     for d in Detainer.objects.select_for_update().filter(pk__in=frozen.values("pk")).order_by("pk"):
         method = "resume_hold_eligible" if d.lea_decision == LeaDecision.HONOR_HOLD else "resume_notify_only"
-        step(d, method, case_type=C, actor=actor, at=at, channel=Channel.SYSTEM, data=data)
+        step(d, method, case_type=C, actor=actor, grant=grant, at=at, channel=Channel.SYSTEM, data=data)
         # The claim-specific release item is settled; _start_hold raises a plain one if no hold can resume.
         WorkItem.objects.filter(detainer=d, kind=WorkItemKind.RELEASE_REQUIRED_CLAIM, resolved_at__isnull=True).update(
             resolved_at=at
@@ -1005,11 +974,19 @@ def _resume_frozen(subject_id: int, at: datetime, actor: User, data: dict[str, A
             _start_hold(d, d.booking.release_eligible_at, at)
 
 
-def on_citizenship_resolved(subject_id: int, at: datetime, actor: User, verified_citizen: bool, claim_id: int) -> None:
+def on_citizenship_resolved(
+    subject_id: int,
+    at: datetime,
+    actor: User,
+    verified_citizen: bool,
+    claim_id: int,
+    grant: Authorization | None = None,
+) -> None:
     """Called with the person locked. A verified citizen's detainers are lifted; otherwise frozen ones resume
-    unless another record of the person still has an open claim."""
+    unless another record of the person still has an open claim. ``grant`` is the resolver's authorization:
+    these steps follow from the resolution, whoever issued the detainers."""
     if not verified_citizen:
-        _resume_frozen(subject_id, at, actor, {"claim_id": claim_id})
+        _resume_frozen(subject_id, at, actor, {"claim_id": claim_id}, grant)
         return
     live = _person_detainers(subject_id).exclude(state__in=[S.CLOSED, *TERMINAL])
     for d in Detainer.objects.select_for_update().filter(pk__in=live.values("pk")).order_by("pk"):
@@ -1019,6 +996,7 @@ def on_citizenship_resolved(subject_id: int, at: datetime, actor: User, verified
             "lift",
             case_type=C,
             actor=actor,
+            grant=grant,
             at=at,
             channel=Channel.SYSTEM,
             data={"lift_reason": LiftReason.USC_CLAIM, "claim_id": claim_id},
@@ -1032,7 +1010,9 @@ def on_identity_linked(subject_id: int, at: datetime, link_id: int) -> None:
         on_citizenship_claim(subject_id, at, claim.pk)
 
 
-def on_identity_unlinked(match_id: int, sides: list[int], at: datetime, actor: User) -> None:
+def on_identity_unlinked(
+    match_id: int, sides: list[int], at: datetime, actor: User, grant: Authorization | None = None
+) -> None:
     """A confirmed match was revoked. Detainers that rest on it lose their basis and are lifted (a hold ends and
     the LEA is told to release); then each side's claim guards run again on the person it now is."""
     resting = Detainer.objects.filter(identity_match_id=match_id).exclude(state__in=[S.CLOSED, *TERMINAL])
@@ -1046,6 +1026,7 @@ def on_identity_unlinked(match_id: int, sides: list[int], at: datetime, actor: U
             "lift",
             case_type=C,
             actor=actor,
+            grant=grant,
             at=at,
             reason="The identity match this detainer rests on was revoked.",
             channel=Channel.SYSTEM,
@@ -1064,11 +1045,16 @@ def on_identity_unlinked(match_id: int, sides: list[int], at: datetime, actor: U
         if claim is not None:
             on_citizenship_claim(side, at, claim.pk)
         else:
-            _resume_frozen(side, at, actor, {"identity_match_revoked": match_id})
+            _resume_frozen(side, at, actor, {"identity_match_revoked": match_id}, grant)
 
 
 def detainer_transfer_custody(
-    *, actor: User, detainer: Detainer, at: datetime | None = None, channel: str = Channel.PORTAL
+    *,
+    actor: User,
+    detainer: Detainer,
+    at: datetime | None = None,
+    channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Detainer:
     """The agency takes physical custody. Refused once the hold ceiling has passed (the hold has ended)."""
     from holdtrack.custody.models import ReleaseType
@@ -1078,13 +1064,7 @@ def detainer_transfer_custody(
     detainer_expire_if_due(detainer, now=at)
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
-        require_agency_party(
-            actor,
-            d.issuing_office_id,
-            "record a custody transfer",
-            channel=channel,
-            counterpart_lea_id=d.addressed_lea_id,
-        )
+        g = authorize(actor, "detainer_transfer_custody", d, channel=channel, document=source_document)
         if d.state not in (S.HOLD_IN_EFFECT, *ACTIVE_STATES):
             raise InvalidTransition(
                 f"The detainer is '{d.get_state_display()}'"
@@ -1099,7 +1079,7 @@ def detainer_transfer_custody(
             at=at,
             release_type=ReleaseType.TRANSFER_TO_ICE,
             channel=channel,
-            _skip_party_check=True,
+            _under=g,
         )
         d.refresh_from_db()
         return d

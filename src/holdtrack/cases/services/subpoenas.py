@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
-from holdtrack.accounts.models import LEA_ROLES, Organization, OrgKind, Role, User
+from holdtrack.accounts.models import Organization, OrgKind, Role, User
 from holdtrack.accounts.services import system_user
 from holdtrack.audit.models import CaseType, Channel
 from holdtrack.audit.services import audit_record, transition_record
@@ -30,21 +30,14 @@ from holdtrack.cases.models import (
     SubpoenaResponse,
     SubpoenaState,
 )
-from holdtrack.cases.services._base import (
-    locked,
-    note,
-    require,
-    require_agency_party,
-    require_lea_party,
-    step,
-    when,
-)
 from holdtrack.cases.subpoena_authority import authority_problem
 from holdtrack.core.errors import GuardRefused, InvalidTransition, NotPermitted, ValidationFailed
 from holdtrack.core.timeutil import fact_time
 from holdtrack.custody.models import Subject
 from holdtrack.jurisdictions.models import LawEnforcementAgency, SubpoenaRule
 from holdtrack.jurisdictions.policy import evaluate
+from holdtrack.kernel.parties import authorize
+from holdtrack.kernel.steps import locked, note, step, when
 
 SS = SubpoenaState
 CS = CourtState
@@ -71,9 +64,9 @@ def subpoena_draft(
     at: datetime | None = None,
 ) -> Subpoena:
     at = when(at)
-    require(actor, {Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR}, "draft a subpoena")
+    authorize(actor, "subpoena_draft", recipient_lea)
     office = actor.organization
-    if office is None or office.kind != OrgKind.AGENCY_OFFICE:
+    if office is None:  # unreachable: the rule asks for a field office
         raise NotPermitted("A subpoena is drafted in an agency field office.")
     bad = [i for i in items if i not in ItemCategory.values]
     if not items or bad:
@@ -118,13 +111,7 @@ def subpoena_issue(*, actor: User, subpoena: Subpoena, at: datetime | None = Non
     at = when(at)
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
-        require_agency_party(
-            actor,
-            s.issuing_office_id,
-            "issue a subpoena",
-            roles=frozenset({Role.AGENCY_SUPERVISOR}),
-            counterpart_lea_id=s.recipient_lea_id,
-        )
+        g = authorize(actor, "subpoena_issue", s)
         problem = None if actor.role == Role.SYSTEM else authority_problem(actor.title, actor.subpoena_authority)
         if problem:
             raise GuardRefused(
@@ -139,6 +126,7 @@ def subpoena_issue(*, actor: User, subpoena: Subpoena, at: datetime | None = Non
             "issue",
             case_type=SUB,
             actor=actor,
+            grant=g,
             at=at,
             data={
                 "authority": actor.subpoena_authority,
@@ -157,17 +145,12 @@ def subpoena_serve(
     method: str = "PERSONAL",
     at: datetime | None = None,
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Subpoena:
     at = when(at)
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
-        require_agency_party(
-            actor,
-            s.issuing_office_id,
-            "record service of a subpoena",
-            channel=channel,
-            counterpart_lea_id=s.recipient_lea_id,
-        )
+        g = authorize(actor, "subpoena_serve", s, channel=channel, document=source_document)
         clock = clocks.subpoena_return(at, s.return_days, s.recipient_lea.jurisdiction.timezone)
         s.served_at, s.service_method, s.return_due_at, s.return_rule = at, method, clock.due_at, clock.rule
         step(
@@ -175,6 +158,7 @@ def subpoena_serve(
             "serve",
             case_type=SUB,
             actor=actor,
+            grant=g,
             at=at,
             channel=channel,
             data={"method": method, "clocks": [clock.as_dict()]},
@@ -183,25 +167,25 @@ def subpoena_serve(
 
 
 def subpoena_acknowledge(
-    *, actor: User, subpoena: Subpoena, at: datetime | None = None, channel: str = Channel.PORTAL
+    *,
+    actor: User,
+    subpoena: Subpoena,
+    at: datetime | None = None,
+    channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> Subpoena:
     """The recipient dockets the subpoena for legal review; the return date is already running."""
     at = when(at)
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
-        require_lea_party(
-            actor,
-            s.recipient_lea_id,
-            "acknowledge a subpoena",
-            channel=channel,
-            counterpart_office_ids=[s.issuing_office_id],
-        )
+        g = authorize(actor, "subpoena_acknowledge", s, channel=channel, document=source_document)
         ev = evaluate(s.recipient_lea, on=at.date())
         step(
             s,
             "triage",
             case_type=SUB,
             actor=actor,
+            grant=g,
             at=at,
             channel=channel,
             data={"subpoena_handling": ev.subpoena_handling, "policy_rules": ev.rule_ids},
@@ -219,6 +203,7 @@ def subpoena_respond(
     legal_basis: str = "",
     at: datetime | None = None,
     channel: str = Channel.PORTAL,
+    source_document: str = "",
 ) -> SubpoenaResponse:
     at = when(at)
     if response_type not in RESPONSE_METHOD:
@@ -226,14 +211,7 @@ def subpoena_respond(
     produced = sorted(set(produced_items or []))
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
-        require_lea_party(
-            actor,
-            s.recipient_lea_id,
-            "answer a subpoena",
-            roles=frozenset({Role.LEA_COUNSEL}),
-            channel=channel,
-            counterpart_office_ids=[s.issuing_office_id],
-        )
+        g = authorize(actor, "subpoena_respond", s, channel=channel, document=source_document)
         extra = set(produced) - set(s.items)
         if extra:
             raise GuardRefused(
@@ -269,6 +247,7 @@ def subpoena_respond(
             RESPONSE_METHOD[response_type],
             case_type=SUB,
             actor=actor,
+            grant=g,
             at=at,
             channel=channel,
             data={
@@ -289,14 +268,8 @@ def subpoena_refer(
         raise ValidationFailed("A referral goes to a Department of Justice office.")
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
-        require_agency_party(
-            actor,
-            s.issuing_office_id,
-            "refer non-compliance to DOJ",
-            roles=frozenset({Role.AGENCY_SUPERVISOR, Role.AGENCY_COUNSEL}),
-            counterpart_lea_id=s.recipient_lea_id,
-        )
-        step(s, "refer", case_type=SUB, actor=actor, at=at, data={"doj_office": doj_office.name})
+        g = authorize(actor, "subpoena_refer", s)
+        step(s, "refer", case_type=SUB, actor=actor, grant=g, at=at, data={"doj_office": doj_office.name})
         ref = EnforcementReferral.objects.create(
             subpoena=s,
             referred_by=actor,
@@ -319,45 +292,24 @@ def subpoena_refer(
         return ref
 
 
-def _require_doj(actor: User, ref: EnforcementReferral, action: str) -> None:
-    if actor.role == Role.SYSTEM:
-        return
-    require(actor, {Role.DOJ_ATTORNEY}, action)
-    if actor.organization_id != ref.doj_office_id:
-        raise NotPermitted(f"Only the DOJ office that received the referral may {action}.")
-
-
-def _require_court_party(actor: User, c: CourtCase, action: str, *, lea: bool) -> None:
-    """Parties to the enforcement case: the DOJ office that received the referral, counsel of the issuing office
-    and, for the respondent's own steps (appeal, compliance), the subpoenaed LEA's staff."""
-    if actor.role == Role.SYSTEM:
-        return
-    roles: set[str] = {Role.DOJ_ATTORNEY, Role.AGENCY_COUNSEL} | (set(LEA_ROLES) if lea else set())
-    require(actor, roles, action)
-    if not actor.is_active:
-        raise NotPermitted(f"An inactive account may not {action}.")
-    ref = c.referral
-    org = actor.organization
-    if actor.role == Role.DOJ_ATTORNEY:
-        ok = actor.organization_id == ref.doj_office_id
-    elif actor.role == Role.AGENCY_COUNSEL:
-        ok = actor.organization_id == ref.subpoena.issuing_office_id
-    else:
-        ok = org is not None and org.lea_id == ref.subpoena.recipient_lea_id
-    if not ok:
-        raise NotPermitted(f"Only a party to court case {c.case_number} may {action}.")
-
-
 def referral_decline(
     *, actor: User, referral: EnforcementReferral, reason: str, at: datetime | None = None
 ) -> EnforcementReferral:
     at = when(at)
     with transaction.atomic():
         ref = locked(EnforcementReferral, referral.pk)
-        _require_doj(actor, ref, "decline a referral")
-        step(ref, "decline", case_type=REF, actor=actor, at=at, reason=reason)
+        g = authorize(actor, "referral_decline", ref)
+        step(ref, "decline", case_type=REF, actor=actor, grant=g, at=at, reason=reason)
         s = locked(Subpoena, ref.subpoena_id)
-        step(s, "withdraw", case_type=SUB, actor=actor, at=at, reason="Referral declined by the U.S. Attorney's Office")
+        step(
+            s,
+            "withdraw",
+            case_type=SUB,
+            actor=actor,
+            grant=g,
+            at=at,
+            reason="Referral declined by the U.S. Attorney's Office",
+        )
         return ref
 
 
@@ -369,8 +321,16 @@ def court_petition_file(
         raise ValidationFailed("A petition names its court and case number.")
     with transaction.atomic():
         ref = locked(EnforcementReferral, referral.pk)
-        _require_doj(actor, ref, "file an enforcement petition")
-        step(ref, "file_petition", case_type=REF, actor=actor, at=at, data={"court": court, "case_number": case_number})
+        g = authorize(actor, "court_petition_file", ref)
+        step(
+            ref,
+            "file_petition",
+            case_type=REF,
+            actor=actor,
+            grant=g,
+            at=at,
+            data={"court": court, "case_number": case_number},
+        )
         case = CourtCase.objects.create(referral=ref, court=court, case_number=case_number, filed_at=at)
         transition_record(
             case_type=COURT,
@@ -389,7 +349,7 @@ def court_petition_file(
         )
         audit_record(actor=actor, action="court_case.create", entity_type=COURT, entity_id=case.pk, at=at)
         s = locked(Subpoena, ref.subpoena_id)
-        step(s, "go_to_court", case_type=SUB, actor=actor, at=at, data={"court_case_id": case.pk})
+        step(s, "go_to_court", case_type=SUB, actor=actor, grant=g, at=at, data={"court_case_id": case.pk})
         return case
 
 
@@ -425,13 +385,13 @@ def court_order_record(
     with transaction.atomic():
         c = locked(CourtCase, case.pk)
         ref = c.referral
-        _require_court_party(actor, c, "record a court order", lea=False)
+        g = authorize(actor, "court_order_record", c)
         fact_time(issued_at, "The order's date", not_before=c.filed_at, not_before_what="the petition")
         if c.state in (CS.BRIEFING, CS.HEARING) and order_type in (
             OrderType.ORDER_ENFORCING_SUBPOENA,
             OrderType.ORDER_DENYING_ENFORCEMENT,
         ):
-            step(c, "take_under_advisement", case_type=COURT, actor=actor, at=issued_at, channel=channel)
+            step(c, "take_under_advisement", case_type=COURT, actor=actor, grant=g, at=issued_at, channel=channel)
         order = CourtOrder.objects.create(
             case=c,
             order_type=order_type,
@@ -447,12 +407,12 @@ def court_order_record(
             c.comply_by, c.comply_rule = clock.due_at, clock.rule
             data["clocks"] = [clock.as_dict()]
         for method in _ORDER_STEPS[order_type]:
-            step(c, method, case_type=COURT, actor=actor, at=issued_at, channel=channel, data=data)
+            step(c, method, case_type=COURT, actor=actor, grant=g, at=issued_at, channel=channel, data=data)
         s = locked(Subpoena, ref.subpoena_id)
         if order_type == OrderType.ORDER_DENYING_ENFORCEMENT:
-            step(s, "quash", case_type=SUB, actor=actor, at=issued_at, data={"order_id": order.pk})
+            step(s, "quash", case_type=SUB, actor=actor, grant=g, at=issued_at, data={"order_id": order.pk})
         elif order_type == OrderType.DISMISSAL and s.state in (SS.IN_COURT,):
-            step(s, "withdraw", case_type=SUB, actor=actor, at=issued_at, data={"order_id": order.pk})
+            step(s, "withdraw", case_type=SUB, actor=actor, grant=g, at=issued_at, data={"order_id": order.pk})
         return order
 
 
@@ -466,8 +426,8 @@ def court_case_advance(
         raise ValidationFailed(f"Unknown court step {action!r}.")
     with transaction.atomic():
         c = locked(CourtCase, case.pk)
-        _require_court_party(actor, c, "record a court step", lea=True)
-        step(c, action, case_type=COURT, actor=actor, at=at, reason=reason)
+        g = authorize(actor, "court_case_advance", c)
+        step(c, action, case_type=COURT, actor=actor, grant=g, at=at, reason=reason)
         return c
 
 
@@ -479,7 +439,7 @@ def court_compliance_record(
     with transaction.atomic():
         c = locked(CourtCase, case.pk)
         s = locked(Subpoena, c.referral.subpoena_id)
-        _require_court_party(actor, c, "record compliance", lea=True)
+        g = authorize(actor, "court_compliance_record", c)
         produced = sorted(set(produced_items or s.items))
         r = SubpoenaResponse.objects.create(
             subpoena=s,
@@ -490,8 +450,8 @@ def court_compliance_record(
             legal_basis=f"Order of {c.court} in {c.case_number}",
         )
         method = "purge" if c.state == CS.CONTEMPT_FOUND else "record_compliance"
-        step(c, method, case_type=COURT, actor=actor, at=at, data={"response_id": r.pk})
-        step(s, "comply_under_order", case_type=SUB, actor=actor, at=at, data={"response_id": r.pk})
+        step(c, method, case_type=COURT, actor=actor, grant=g, at=at, data={"response_id": r.pk})
+        step(s, "comply_under_order", case_type=SUB, actor=actor, grant=g, at=at, data={"response_id": r.pk})
         return c
 
 
@@ -499,8 +459,8 @@ def subpoena_withdraw(*, actor: User, subpoena: Subpoena, reason: str, at: datet
     at = when(at)
     with transaction.atomic():
         s = locked(Subpoena, subpoena.pk)
-        require_agency_party(actor, s.issuing_office_id, "withdraw a subpoena", counterpart_lea_id=s.recipient_lea_id)
-        step(s, "withdraw", case_type=SUB, actor=actor, at=at, reason=reason)
+        g = authorize(actor, "subpoena_withdraw", s)
+        step(s, "withdraw", case_type=SUB, actor=actor, grant=g, at=at, reason=reason)
         return s
 
 

@@ -24,7 +24,6 @@ from holdtrack.cases.models import (
     WorkItemKind,
 )
 from holdtrack.cases.overdetention import hold_minutes_used, over_detention_flags
-from holdtrack.cases.services._base import locked, step
 from holdtrack.cases.services.detainers import TERMINAL, detainer_expire_if_due
 from holdtrack.cases.services.subpoenas import (
     close_finished,
@@ -33,6 +32,7 @@ from holdtrack.cases.services.subpoenas import (
 )
 from holdtrack.core.timeutil import clock
 from holdtrack.core.timeutil import now as _now
+from holdtrack.kernel.steps import locked, step
 
 S = DetainerState
 

@@ -1,0 +1,95 @@
+"""Who may take each write action on subjects, bookings, identity matches and citizenship claims (ADR 0019).
+
+One row per service of ``custody.services``; ``kernel.parties.authorize`` reads them. A booking's parties are
+its jail's agency and the area (AOR) whose field offices answer for that jail; a claim's are the areas holding a
+booking of any record of the person (ADR 0014).
+"""
+
+from __future__ import annotations
+
+from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Role
+from holdtrack.core.errors import GuardRefused
+from holdtrack.custody.identity import person_subject_ids
+from holdtrack.custody.models import Booking, CitizenshipClaim, IdentityMatch
+from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
+from holdtrack.kernel.parties import ActionRule, Parties, Party, register_parties, register_rules
+from holdtrack.kernel.parties import Relation as R
+
+OFFICERS = frozenset({Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR})
+JAIL = Party(LEA_ROLES, R.CASE_LEA)
+# The field office of the jail's area records the jail's act from its document (a deployment run by the agency).
+AREA_RECORDS = Party(AGENCY_ROLES, R.AREA_OFFICE)
+REVIEWERS = Party(OFFICERS, R.AREA_OFFICE)
+
+RULES = (
+    ActionRule(
+        "subject_create",
+        "record a subject",
+        (Party(AGENCY_ROLES | LEA_ROLES, R.ANYONE),),
+        notes="a record of a person, party to nothing until booked or matched",
+    ),
+    ActionRule("booking_create", "record a booking", (JAIL,), recorded_by=AREA_RECORDS),
+    ActionRule("booking_record_release_eligibility", "record release eligibility", (JAIL,), recorded_by=AREA_RECORDS),
+    ActionRule("booking_release", "record a release", (JAIL,), recorded_by=AREA_RECORDS),
+    ActionRule("identity_match_propose", "propose an identity match", (REVIEWERS,)),
+    ActionRule(
+        "identity_match_review",
+        "review an identity match",
+        (REVIEWERS,),
+        system=False,
+        named=True,
+        refusal=GuardRefused,
+        refusal_rule="R-MATCH-CONFIRMED v1",
+        notes="a named, active officer of the field office whose area holds the booking's jail",
+    ),
+    ActionRule(
+        "identity_match_revoke",
+        "revoke an identity match",
+        (REVIEWERS,),
+        system=False,
+        named=True,
+        refusal=GuardRefused,
+        refusal_rule="R-MATCH-CONFIRMED v1",
+    ),
+    ActionRule(
+        "citizenship_claim_open",
+        "raise a citizenship claim",
+        (Party(AGENCY_ROLES | LEA_ROLES, R.ANYONE),),
+        notes="a claim only protects: any party may raise one",
+    ),
+    ActionRule(
+        "citizenship_claim_resolve",
+        "resolve a citizenship claim",
+        (Party(frozenset({Role.AGENCY_SUPERVISOR}), R.AREA_OFFICE),),
+        notes="the area of any booking of any record of the person",
+    ),
+)
+
+
+def _aor_of_lea(lea_id: int) -> frozenset[int]:
+    aor = LawEnforcementAgency.objects.filter(pk=lea_id).values_list("jurisdiction__aor_id", flat=True).first()
+    return frozenset({aor}) if aor is not None else frozenset()
+
+
+def lea_parties(lea_id: int) -> Parties:
+    return Parties(lea_ids=frozenset({lea_id}), area_ids=_aor_of_lea(lea_id))
+
+
+def booking_parties(b: Booking) -> Parties:
+    return lea_parties(b.custodian_id)
+
+
+def claim_parties(c: CitizenshipClaim) -> Parties:
+    ids = person_subject_ids(c.subject_id)
+    rows = Booking.objects.filter(subject_id__in=ids).values_list("custodian_id", "custodian__jurisdiction__aor_id")
+    return Parties(
+        lea_ids=frozenset(lea for lea, _ in rows), area_ids=frozenset(aor for _, aor in rows if aor is not None)
+    )
+
+
+register_rules(RULES)
+register_parties(LawEnforcementAgency, lambda lea: lea_parties(lea.pk))
+register_parties(Facility, lambda f: lea_parties(f.operator_id))
+register_parties(Booking, booking_parties)
+register_parties(IdentityMatch, lambda m: booking_parties(Booking.objects.get(pk=m.booking_id)))
+register_parties(CitizenshipClaim, claim_parties)

@@ -1,0 +1,2 @@
+"""The kernel: what every app may use and nothing it may not. ``parties`` holds the party model (who may take
+which write action, ADR 0019); ``steps`` the write machinery every case service goes through."""

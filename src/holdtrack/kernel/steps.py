@@ -1,0 +1,161 @@
+"""The write machinery every case service goes through: row lock, authorization, guarded fsm step, transition
+log and audit event, in the caller's transaction.
+
+A step taken by a person needs the ``Authorization`` that ``kernel.parties.authorize`` gave for the service
+being run; without one the step raises ``UnauthorizedStep`` before writing anything. Steps by the system account
+(sweeps, rules that follow from a fact) need none. The step records the rule that allowed it in the audit event;
+an act the counterpart's staff recorded from the other side's document carries that document's name in both
+the transition and the audit event (``recorded_from_document``), beside the STAFF_RECORDED channel.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db import models
+from django_fsm import can_proceed
+
+from holdtrack.audit.models import Channel, Transition
+from holdtrack.audit.services import audit_record, transition_record
+from holdtrack.core.errors import InvalidTransition, NotPermitted
+from holdtrack.core.timeutil import fact_time, now
+from holdtrack.kernel.parties import SYSTEM_ROLE, Actor, Authorization, UnauthorizedStep, authorize
+
+M = TypeVar("M", bound=models.Model)
+
+
+def locked(model: type[M], pk: int) -> M:
+    """Fetch a fresh copy under a row lock (a no-op lock on SQLite, whose writers are serialised)."""
+    return model._default_manager.select_for_update().get(pk=pk)
+
+
+def locked_for(actor: Actor, service: str, model: type[M], pk: int, *, channel: str = "") -> tuple[M, Authorization]:
+    """The usual opening of a service: lock the row, then ask the table whether ``actor`` may take ``service``
+    on it (before any guard, so a refusal says nothing about the case's state)."""
+    obj = locked(model, pk)
+    return obj, authorize(actor, service, obj, channel=channel)
+
+
+def when(at: datetime | None, what: str = "The time of the act") -> datetime:
+    """The time a service records: now, or a given time that has already happened (core.timeutil.fact_time)."""
+    return now() if at is None else fact_time(at, what)
+
+
+def _checked(actor: Any, grant: Authorization | None, what: str) -> dict[str, Any]:
+    """The audit fields of an authorized step; refuse a person's step that no rule allowed."""
+    if actor.role == SYSTEM_ROLE and grant is None:
+        return {}
+    if grant is None or grant.actor_id != actor.pk:
+        raise UnauthorizedStep(
+            f"'{what}' by {actor} reached the step machinery without an authorization for that actor; "
+            "the service must call kernel.parties.authorize first."
+        )
+    marks: dict[str, Any] = {"rule": grant.rule.service, "standing": grant.standing}
+    if grant.recorded_by_counterpart:
+        marks["recorded_from_document"] = grant.document
+    return marks
+
+
+def counterpart_marks(grant: Authorization) -> dict[str, Any]:
+    """For services that write their first transition themselves: the document a counterpart recorded from."""
+    return {"recorded_from_document": grant.document} if grant.recorded_by_counterpart else {}
+
+
+def step(
+    obj: Any,
+    method: str,
+    *,
+    case_type: str,
+    actor: Any,
+    at: datetime,
+    grant: Authorization | None = None,
+    data: dict[str, Any] | None = None,
+    reason: str = "",
+    channel: str = Channel.PORTAL,
+    save_fields: list[str] | None = None,
+) -> Transition:
+    """Apply one fsm transition declared on the model, then log it and audit it in the caller's transaction."""
+    marks = _checked(actor, grant, f"{case_type}.{method}")
+    if "recorded_from_document" in marks:
+        data = {**(data or {}), "recorded_from_document": marks["recorded_from_document"]}
+    source = obj.state
+    bound = getattr(obj, method)
+    if not can_proceed(bound):
+        raise InvalidTransition(
+            f"{case_type.replace('_', ' ').capitalize()} {obj.pk} is now '{obj.get_state_display()}': "
+            f"'{method.replace('_', ' ')}' is not possible from there. Reload the case to see what changed."
+        )
+    bound()
+    obj.save()
+    t = transition_record(
+        case_type=case_type,
+        case_id=obj.pk,
+        name=method,
+        source=source,
+        target=obj.state,
+        actor=actor,
+        at=at,
+        data=data,
+        reason=reason,
+        channel=channel,
+    )
+    audit_record(
+        actor=actor,
+        action=f"{case_type}.{method}",
+        entity_type=case_type,
+        entity_id=obj.pk,
+        data={"source": source, "target": obj.state, "transition": t.pk, **marks},
+        at=at,
+    )
+    return t
+
+
+def note(
+    obj: Any,
+    name: str,
+    *,
+    case_type: str,
+    actor: Any,
+    at: datetime,
+    grant: Authorization | None = None,
+    data: dict[str, Any] | None = None,
+    reason: str = "",
+    channel: str = Channel.PORTAL,
+) -> Transition:
+    """Log an event that changes facts but not the state (service on the subject, a warrant attached)."""
+    marks = _checked(actor, grant, f"{case_type}.{name}")
+    if "recorded_from_document" in marks:
+        data = {**(data or {}), "recorded_from_document": marks["recorded_from_document"]}
+    t = transition_record(
+        case_type=case_type,
+        case_id=obj.pk,
+        name=name,
+        source=obj.state,
+        target=obj.state,
+        actor=actor,
+        at=at,
+        data=data,
+        reason=reason,
+        channel=channel,
+    )
+    audit_record(
+        actor=actor,
+        action=f"{case_type}.{name}",
+        entity_type=case_type,
+        entity_id=obj.pk,
+        data={"transition": t.pk, **(data or {}), **marks},
+        at=at,
+    )
+    return t
+
+
+def require(actor: Actor, roles: frozenset[str] | set[str], action: str) -> None:
+    """A role-only check, for writes outside the party model (imports, exports, screening runs)."""
+    if actor.role == SYSTEM_ROLE:
+        return
+    if actor.role not in roles:
+        raise NotPermitted(f"A {actor.get_role_display().lower()} may not {action}.")
+
+
+__all__ = ["counterpart_marks", "locked", "locked_for", "note", "require", "step", "when"]
