@@ -157,3 +157,17 @@ def test_hard_commands_import_the_registry_and_write_bookings_with_truth(world, 
     named = {v for v in data["truth"].values() if v}
     assert named and named <= keys
     assert data["rates"]["dob"] == DOB_RATES
+
+
+def test_month_off_keeps_the_day_unless_the_month_is_shorter():
+    import random
+    from datetime import date
+
+    from holdtrack.simulation.hard import _month_off
+
+    rng = random.Random(3)
+    for _ in range(20):
+        moved = _month_off(date(1980, 5, 15), rng)
+        assert moved.day == 15 and moved.month in (4, 6)
+    assert _month_off(date(1981, 1, 31), rng) == date(1981, 2, 28)
+    assert _month_off(date(1980, 12, 31), rng) == date(1980, 11, 30)

@@ -288,7 +288,8 @@ def _typo(rng: random.Random, s: str) -> str:
 
 def _month_off(d: date, rng: random.Random) -> date:
     month = d.month + (rng.choice((-1, 1)) if 1 < d.month < 12 else (1 if d.month == 1 else -1))
-    for day in range(d.day, 27, -1):
+    # the same day, or the last day of a shorter month (31 March → 28/29 February)
+    for day in range(d.day, min(d.day, 28) - 1, -1):
         try:
             return d.replace(month=month, day=day)
         except ValueError:
