@@ -7,6 +7,7 @@ carry. An empty table means no adjustment (the scorer then weighs as splink does
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from django.db import connection, transaction
@@ -15,7 +16,8 @@ from django.db.models import F
 from holdtrack.screening.fs_model import TF_FIELDS, TermFrequencies
 from holdtrack.screening.models import NameFrequency, RegistryKey
 
-TOTAL = ("*", "")
+# The registry-size row: comparison "*", its value a token drawn anew at every refresh (the cache's version).
+TOTAL = "*"
 # comparison → the RegistryKey column holding the compared value
 _COLUMNS = {"first_name": "first_norm", "last_name": "last_norm"}
 _CHUNK = 500
@@ -33,35 +35,56 @@ def name_frequencies_refresh() -> int:
                 f"WHERE {col} <> '' GROUP BY {col}",
                 [comparison],
             )
-        cur.execute(f"INSERT INTO {freq} (comparison, value, n) SELECT %s, %s, count(*) FROM {keys}", list(TOTAL))  # noqa: S608
-        cur.execute(f"SELECT n FROM {freq} WHERE comparison = %s AND value = %s", list(TOTAL))  # noqa: S608
+        token = secrets.token_hex(8)
+        cur.execute(f"INSERT INTO {freq} (comparison, value, n) SELECT %s, %s, count(*) FROM {keys}", [TOTAL, token])  # noqa: S608
+        cur.execute(f"SELECT n FROM {freq} WHERE comparison = %s", [TOTAL])  # noqa: S608
         row = cur.fetchone()
     return int(row[0]) if row else 0
 
 
 def name_frequencies_add(first_norm: str, last_norm: str) -> None:
     """One more registry record (``registry_subject_add``): its names and the total count one more, when the
-    table has been built (an empty table stays empty: no adjustment until the next refresh)."""
-    if not NameFrequency.objects.filter(comparison=TOTAL[0], value=TOTAL[1]).update(n=F("n") + 1):
+        table has been built (an empty table stays empty: no adjustment until the next refresh). A name added
+    between refreshes may already be cached as unseen by a running process; it counts from the next refresh."""
+    if not NameFrequency.objects.filter(comparison=TOTAL).update(n=F("n") + 1):
         return
     for comparison, value in (("first_name", first_norm), ("last_name", last_norm)):
         if value and not NameFrequency.objects.filter(comparison=comparison, value=value).update(n=F("n") + 1):
             NameFrequency.objects.create(comparison=comparison, value=value, n=1)
 
 
+class _Cache:
+    """Counts already read, kept while the table is the same: its version is (registry size, refresh token) —
+    a refresh draws a new token, an added subject raises the size. Screening reads the same common names batch
+    after batch."""
+
+    version: tuple[int, str] = (0, "")
+    counts: dict[tuple[str, str], int] = {}
+
+
+_MAX_CACHED = 500_000
+
+
 def frequencies_for(names: Iterable[tuple[str, str]]) -> TermFrequencies | None:
     """The counts of the given (comparison, value) pairs and the registry size; None before any refresh."""
-    total = NameFrequency.objects.filter(comparison=TOTAL[0], value=TOTAL[1]).values_list("n", flat=True).first()
-    if not total:
+    freq = NameFrequency._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT n, value FROM {freq} WHERE comparison = %s", [TOTAL])  # noqa: S608
+        row = cur.fetchone()
+    if not row or not row[0]:
         return None
+    version = (int(row[0]), str(row[1]))
+    if version != _Cache.version or len(_Cache.counts) > _MAX_CACHED:
+        _Cache.version, _Cache.counts = version, {}
+    known = _Cache.counts
     wanted: dict[str, set[str]] = {}
     for comparison, value in names:
-        if value:
+        if value and (comparison, value) not in known:
             wanted.setdefault(comparison, set()).add(value)
-    counts: dict[tuple[str, str], int] = {}
     for comparison, values in wanted.items():
         ordered = sorted(values)
         for start in range(0, len(ordered), _CHUNK):
-            rows = NameFrequency.objects.filter(comparison=comparison, value__in=ordered[start : start + _CHUNK])
-            counts.update(((comparison, v), n) for v, n in rows.values_list("value", "n"))
-    return TermFrequencies(total, counts)
+            part = ordered[start : start + _CHUNK]
+            found = dict(NameFrequency.objects.filter(comparison=comparison, value__in=part).values_list("value", "n"))
+            known.update(((comparison, v), found.get(v, 0)) for v in part)
+    return TermFrequencies(version[0], known)

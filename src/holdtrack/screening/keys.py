@@ -60,6 +60,8 @@ def norm_fbi(value: str | None) -> str:
     """An FBI number as compared: upper case, letters and digits only (feeds add spaces and hyphens)."""
     if not value:
         return ""
+    if value.isalnum():  # the stored form already: no per-character pass (screening compares thousands a batch)
+        return value.upper()
     return "".join(ch for ch in value.upper() if ch.isalnum())
 
 
