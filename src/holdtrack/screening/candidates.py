@@ -69,7 +69,9 @@ _RULES = (
     "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_ym BETWEEN coalesce(b.ylo, b.ym) AND coalesce(b.yhi, b.ym)",  # 7, 14
     "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_md = b.md",  # 8
     "k.dob = ANY(ARRAY[b.dob_mp, b.dob_mm, b.dob_j1]) AND k.last_sound = b.ls AND k.first_sound = b.fs",  # 11, 12, 13
-    "k.last_norm = b.ln AND k.first_sound = b.fs AND k.first_canon = b.fc AND (b.dob IS NULL OR k.dob IS NULL)",  # 15
+    # 15: a booking without a DOB is served by 17 (same surname and given-name sound includes the same given
+    # name); this probe is the registry side, through a partial index of the records without a DOB
+    "k.dob IS NULL AND k.last_norm = b.ln AND k.first_canon = b.fc",
     "k.dob = b.dob AND k.last2_sound = b.ls",  # 16
     "k.last_norm = b.nln AND k.first_sound = b.fs",  # 17
 )
