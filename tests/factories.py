@@ -80,7 +80,9 @@ class LeaFactory(factory.django.DjangoModelFactory):
         model = LawEnforcementAgency
         django_get_or_create = ("ori",)
 
-    ori = factory.Sequence(lambda n: f"TX{n:03d}0000")
+    # An ORI is nine characters: the thousandth LEA of a session (the service matrix builds many) switches to a
+    # form ending in a letter, which no earlier one has.
+    ori = factory.Sequence(lambda n: f"TX{n:03d}0000" if n < 1000 else f"TX{n:06d}A")
     name = factory.LazyAttribute(lambda o: f"Sheriff's Office {o.ori}")
     agency_type = AgencyType.SHERIFF
     jurisdiction = factory.SubFactory(CountyFactory)
