@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from holdtrack.cases.models import OutcomeGroup
+from holdtrack.core.importfile import ImportFileError
 from holdtrack.core.timeutil import now
 from holdtrack.reports.foia_columns import STORED_COLUMNS, withheld
 from holdtrack.reports.foia_dedup import (
@@ -53,7 +54,7 @@ from holdtrack.reports.foia_layouts import (  # noqa: F401  (re-exported: caller
     Layout,
     column_key,
 )
-from holdtrack.reports.foia_read import _read_text, cell_text, file_sha256, tables  # noqa: F401  (re-exported)
+from holdtrack.reports.foia_read import cell_text, file_sha256, tables
 from holdtrack.reports.foia_values import (
     LIFT_REASON_OUTCOMES,
     NULL_MARKERS,
@@ -67,7 +68,7 @@ from holdtrack.reports.foia_values import (
 )
 from holdtrack.reports.models import FoiaDetainer, FoiaImportRun, FoiaImportStatus
 
-_sha256 = file_sha256  # the booking import (custody.ingest.run) reads its files with ``_sha256`` / ``_read_text``
+_sha256 = file_sha256  # the booking import (custody.ingest.run) hashes its files with ``_sha256``
 BATCH_SIZE = 5000
 KEEP_IN_MEMORY = 250_000  # validated rows held for the save; larger files are read twice
 HEADER_SCAN_ROWS = 30  # the header is searched for in this many leading rows (preamble + header)
@@ -276,6 +277,9 @@ def _convert_row(
             redacted.append(plan.header[i])
         if value is not None and name != "prepare_date":
             value = cell_text(value)
+            if "\x00" in value:  # PostgreSQL cannot store it; a row problem, not a crash
+                row_errors.append(RowError(file_name, row_no, name, "contains a NUL byte"))
+                value = value.replace("\x00", "")
             limit = TEXT_LIMITS.get(name)
             if limit and len(value) > limit:
                 row_errors.append(RowError(file_name, row_no, name, f"longer than {limit} characters"))
@@ -416,6 +420,8 @@ class _Scan:
                     if progress is not None and self.rows_read % BATCH_SIZE == 0:
                         progress("reading", self.rows_read, None)
                 self.sheets.append({"sheet": sheet, "preamble_rows": preamble, "rows": [first_row, self.rows_read]})
+        except ImportFileError as exc:  # an encoding the bytes do not fit, a damaged gzip stream, a huge line
+            raise FoiaImportError(str(exc)) from exc
         except (OSError, EOFError, csv.Error, gzip.BadGzipFile) as exc:
             raise FoiaImportError(f"{name}: cannot read the file ({exc})") from exc
         except Exception as exc:  # openpyxl raises several kinds for a damaged workbook

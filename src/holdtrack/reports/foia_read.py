@@ -1,15 +1,15 @@
 """Reading a FOIA release: its SHA-256, and its tables — each sheet of a workbook, or the one table of a CSV or
-tab-separated file, gzip-compressed or not, UTF-8 or Windows-1252."""
+tab-separated file, gzip-compressed or not, in the encoding its bytes show (``core.importfile.TextFile``)."""
 
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
-import io
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from holdtrack.core.importfile import UTF8, TextFile
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
@@ -27,17 +27,6 @@ def _is_xlsx(path: Path) -> bool:
         return fh.read(4) == b"PK\x03\x04" and path.suffix.lower() in {".xlsx", ".xlsm"}
 
 
-def _read_text(path: Path) -> tuple[str, str]:
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    try:
-        return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        # Older agency exports are Windows-1252; every byte decodes, so nothing is lost.
-        return raw.decode("cp1252"), "cp1252"
-
-
 def tables(path: Path, drift: dict[str, Any]) -> Iterator[tuple[str, Iterator[Sequence[Any]], bool]]:
     """(sheet name, rows, strict width) for each sheet of a workbook, or one table for a CSV/TXT file (optionally
     .gz). A CSV row must be as wide as its header; a worksheet row may end early or carry empty cells past it."""
@@ -51,13 +40,16 @@ def tables(path: Path, drift: dict[str, Any]) -> Iterator[tuple[str, Iterator[Se
         finally:
             workbook.close()
         return
-    text, encoding = _read_text(path)
-    if encoding != "utf-8":
-        drift["encoding"] = encoding
-    first_line = text[: text.find("\n")] if "\n" in text else text
-    # The NPR files named .csv are tab-separated (domain.md A1.9, source code cited there).
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    yield "", csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), True
+    # Streamed line by line in the encoding detected from the bytes (core.importfile: UTF-8 with or without BOM,
+    # UTF-16, Latin-1 read as Windows-1252; anything else is refused naming the byte): a national release is
+    # never held in memory whole.
+    with TextFile(path) as text:
+        if text.encoding.codec != UTF8.codec:
+            drift["encoding"] = text.encoding.codec  # as recorded before: "cp1252" for Windows-1252
+        first_line = text.head.split("\n", 1)[0]
+        # The NPR files named .csv are tab-separated (domain.md A1.9, source code cited there).
+        delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+        yield "", csv.reader(text.lines(), delimiter=delimiter), True
 
 
 def cell_text(value: Any) -> str:
