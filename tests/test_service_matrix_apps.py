@@ -86,6 +86,12 @@ def test_the_other_modules_are_listed_and_their_exceptions_exist() -> None:
     assert len(OTHER_SERVICES) >= 30
 
 
+def _user(**fields: Any) -> User:
+    user = UserFactory(**fields)
+    assert isinstance(user, User)
+    return user
+
+
 def _call_with_nothing(fn: Callable[..., Any], actor: User) -> DomainError | None:
     """Call ``fn`` with every required argument None in a rolled-back savepoint; return its refusal and fail
     when it wrote an audit event or a transition."""
@@ -115,14 +121,14 @@ def test_the_service_refuses_whom_its_rule_refuses_before_anything_else(service:
     rule = rule_for(service)
     wrong: list[str] = []
     for role in HUMAN_ROLES:
-        user = UserFactory(role=role)
         if role in rule.roles:
-            inactive = UserFactory(role=role, is_active=False)
+            inactive = _user(role=role, is_active=False)
             err = _call_with_nothing(fn, inactive)
             if not isinstance(err, rule.refusal):
                 wrong.append(f"inactive {role}: {err!r}, not a refusal by the rule")
         else:
-            err = _call_with_nothing(fn, user)
+            outsider = _user(role=role)
+            err = _call_with_nothing(fn, outsider)
             if not isinstance(err, NotPermitted) or rule.text not in str(err):
                 wrong.append(f"{role}: {err!r}, not the rule's NotPermitted")
     if not rule.system:
@@ -139,7 +145,7 @@ def test_the_table_lets_in_the_roles_of_its_row(service: str) -> None:
     org_of = {"AGENCY": w.office, "LEA": w.lea_org, "DOJ": w.doj}
     for role in sorted(rule.roles):
         org = org_of.get(role.split("_")[0])
-        user = UserFactory(role=role, organization=org)
+        user = _user(role=role, organization=org)
         # A row asking for the owning organisation is asked about a thing of the user's own organisation.
         owned = {p.relation for p in rule.parties if role in p.roles} == {Relation.OWN_ORGANISATION}
         assert refusal(user, service, org if owned else None) is None, f"{service}: {role} is in the row but refused"
