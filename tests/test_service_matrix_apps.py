@@ -37,7 +37,7 @@ from holdtrack.documents import services as documents_services
 from holdtrack.intake import bookings as intake_bookings
 from holdtrack.intake import registry as intake_registry
 from holdtrack.jurisdictions import agencies_import
-from holdtrack.kernel.parties import Relation, refusal, rule_for
+from holdtrack.kernel.parties import Relation, all_rules, refusal, rule_for
 from holdtrack.reports import foia
 from holdtrack.screening import learning, rescreen, training
 from holdtrack.screening import services as screening_services
@@ -84,6 +84,13 @@ def test_the_other_modules_are_listed_and_their_exceptions_exist() -> None:
     every = write_services(OTHER_MODULES)
     assert set(NOT_ACTIONS) <= set(every)
     assert len(OTHER_SERVICES) >= 30
+
+
+def test_every_rule_names_a_service_that_exists() -> None:
+    from tests.test_service_matrix import SERVICES
+
+    stale = sorted(r.service for r in all_rules() if r.service not in SERVICES and r.service not in OTHER_SERVICES)
+    assert not stale, f"rules for services that no longer exist: {stale}"
 
 
 def _user(**fields: Any) -> User:
