@@ -1,6 +1,7 @@
 """Service-level authorization matrix, generated from the party table (issue 11, ADR 0019).
 
-Every write service of the modules in ``SERVICE_MODULES`` (a public ``<entity>_<action>`` function taking a
+Every write service of the modules in ``SERVICE_MODULES`` — and of the other apps' modules listed in
+``tests/test_service_matrix_apps.py``, which checks those services' refusals — (a public ``<entity>_<action>`` function taking a
 keyword ``actor``) must have a row in the table of ``kernel.parties``: a new service without one fails
 ``test_every_write_service_has_a_rule``. Then, for every rule, one scene is built through the real services
 and the service is called by every role, from the organisation that is party to the case (world ``w``) and from
@@ -78,9 +79,9 @@ ROLE_USER: dict[str, str] = {
 NO_ORG_ROLES: tuple[str, ...] = (Role.ANALYST, Role.AUDITOR, Role.ADMIN)
 
 
-def write_services() -> dict[str, Callable[..., Any]]:
+def write_services(modules: tuple[ModuleType, ...] = SERVICE_MODULES) -> dict[str, Callable[..., Any]]:
     found: dict[str, Callable[..., Any]] = {}
-    for module in SERVICE_MODULES:
+    for module in modules:
         for name, fn in vars(module).items():
             if name.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != module.__name__:
                 continue
@@ -94,7 +95,9 @@ SERVICES = write_services()
 
 
 def test_every_write_service_has_a_rule() -> None:
-    missing = sorted(name for name in SERVICES if _rule_or_none(name) is None)
+    from tests.test_service_matrix_apps import OTHER_SERVICES
+
+    missing = sorted(name for name in (*SERVICES, *OTHER_SERVICES) if _rule_or_none(name) is None)
     assert not missing, f"write services without a row in the party table: {missing}"
 
 

@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "holdtrack.accounts"
     label = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from holdtrack.accounts import rules  # noqa: F401 - registers the party table's rows

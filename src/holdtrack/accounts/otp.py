@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from holdtrack.accounts.models import Role, User
 from holdtrack.audit.services import audit_record
+from holdtrack.kernel.parties import authorize
 
 SECOND_FACTOR_EXEMPT_ROLES = frozenset({Role.SYSTEM})
 TOTP_DEVICE_NAME = "Authenticator app"
@@ -92,6 +93,7 @@ def _elevate(request: HttpRequest, device: Any) -> None:
 
 def backup_codes_regenerate(*, actor: User) -> list[str]:
     """Replace every backup code of the user with a new set (the old ones stop working)."""
+    authorize(actor, "backup_codes_regenerate")
     with transaction.atomic():
         codes = _issue_backup_codes(actor)
         audit_record(actor=actor, action="user.otp_backup_codes", entity_type="user", entity_id=actor.pk)

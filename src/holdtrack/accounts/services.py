@@ -7,6 +7,7 @@ from django.db import transaction
 from holdtrack.accounts.models import Organization, OrgKind, Role, User
 from holdtrack.audit.services import audit_record
 from holdtrack.jurisdictions.models import AreaOfResponsibility, LawEnforcementAgency
+from holdtrack.kernel.parties import authorize
 
 SYSTEM_USERNAME = "system"
 
@@ -53,6 +54,7 @@ def user_ensure(
     email: str = "",
 ) -> User:
     """Create the user if missing; re-running changes nothing (demo and simulator call it repeatedly)."""
+    authorize(actor or system_user(), "user_ensure")
     with transaction.atomic():
         user, created = User.objects.get_or_create(
             username=username,

@@ -10,7 +10,10 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
-        from holdtrack.api import tasks  # noqa: F401 - registers the huey tasks
+        from holdtrack.api import (
+            rules,  # noqa: F401 - registers the party table's rows
+            tasks,  # noqa: F401 - registers the huey tasks
+        )
         from holdtrack.api.webhooks import on_transition
         from holdtrack.audit.models import Transition
 

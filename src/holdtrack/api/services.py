@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from holdtrack.accounts.models import Organization, OrgKind, Role, User
-from holdtrack.accounts.services import user_ensure
+from holdtrack.accounts.services import system_user, user_ensure
 from holdtrack.api import webhook_targets
 from holdtrack.api.errors import field_error
 from holdtrack.api.models import ApiClient, WebhookEndpoint, WebhookEvent
 from holdtrack.audit.services import audit_record
 from holdtrack.core.errors import NotPermitted, ValidationFailed
 from holdtrack.core.timeutil import now
+from holdtrack.kernel.parties import authorize
 
 TOKEN_PREFIX = "ht1_"  # noqa: S105 - a marker that tells tokens apart, not a secret
 
@@ -81,6 +82,7 @@ def api_client_create(
     *, actor: User | None, organization: Organization, name: str, scopes: list[str], role: str | None = None
 ) -> CreatedClient:
     """A system client of ``organization`` with a service user of a role fitting that organization."""
+    authorize(actor or system_user(), "api_client_create", organization)
     name = name.strip()
     if not name:
         raise ValidationFailed("A client name is required.")
@@ -100,8 +102,9 @@ def api_client_create(
     with transaction.atomic():
         if ApiClient.objects.filter(organization=organization, name=name).exists():
             raise ValidationFailed(f"{organization} already has a client named {name!r}.")
+        # The client's service account is the system's to create; the client's own event names the actor.
         user = user_ensure(
-            actor=actor,
+            actor=system_user(),
             username=f"api-{organization.pk}-{secrets.token_hex(4)}",
             role=role,
             organization=organization,
@@ -128,6 +131,7 @@ def api_client_create(
 
 
 def api_client_deactivate(*, actor: User | None, client: ApiClient) -> ApiClient:
+    authorize(actor or system_user(), "api_client_deactivate", client)
     with transaction.atomic():
         ApiClient.objects.filter(pk=client.pk).update(active=False)
         audit_record(actor=actor, action="api_client.deactivate", entity_type="api_client", entity_id=client.pk)
@@ -138,6 +142,7 @@ def api_client_deactivate(*, actor: User | None, client: ApiClient) -> ApiClient
 def webhook_endpoint_create(
     *, actor: User, organization: Organization, url: str, events: list[str], secret: str | None = None
 ) -> WebhookEndpoint:
+    authorize(actor, "webhook_endpoint_create", organization)
     unknown = sorted(set(events) - set(WebhookEvent.values))
     if unknown or not events:
         raise ValidationFailed(f"Unknown or no events: {', '.join(unknown)}. Known: {', '.join(WebhookEvent.values)}.")
@@ -164,6 +169,7 @@ def webhook_endpoint_create(
 
 
 def webhook_endpoint_deactivate(*, actor: User, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    authorize(actor, "webhook_endpoint_deactivate", endpoint)
     with transaction.atomic():
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False)
         audit_record(

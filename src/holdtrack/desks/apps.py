@@ -8,4 +8,7 @@ class DesksConfig(AppConfig):
 
     def ready(self) -> None:
         # Connect the notification receivers (audit.Transition post_save).
-        from holdtrack.desks import signals  # noqa: F401
+        from holdtrack.desks import (
+            rules,  # noqa: F401 - registers the party table's rows
+            signals,  # noqa: F401
+        )

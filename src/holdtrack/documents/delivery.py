@@ -143,6 +143,7 @@ def document_deliver(
 ) -> DeliveryAttempt:
     """Send ``document`` to a party of its case. A failure does not raise: it is recorded on the attempt
     (status FAILED, with the error) and stays in the sender's queue."""
+    authorize(actor, "document_deliver")  # role and account first; the case is asked again under its lock
     at = at or now()
     if channel not in DeliveryChannel.values:
         raise ValidationFailed(f"Unknown delivery channel {channel!r}; use 'email' or 'portal'.")
@@ -219,6 +220,7 @@ def document_deliver(
 
 def delivery_acknowledge(*, actor: User, token: str, at: datetime | None = None) -> DeliveryAttempt:
     """Record the recipient's acknowledgement from a signed link. Idempotent: a second click changes nothing."""
+    authorize(actor, "delivery_acknowledge")  # role and account first; the case is asked again under its lock
     at = at or now()
     attempt = delivery_from_token(token)
     if actor.organization_id != attempt.recipient_org_id:
@@ -309,6 +311,7 @@ def delivery_failure_resolve(
     *, actor: User, attempt: DeliveryAttempt, resolution: str, at: datetime | None = None
 ) -> DeliveryAttempt:
     """Close a failed delivery without a new sending (e.g. served by hand and recorded elsewhere)."""
+    authorize(actor, "delivery_failure_resolve")
     at = at or now()
     if not resolution.strip():
         raise ValidationFailed("Say how the failed delivery was settled.")

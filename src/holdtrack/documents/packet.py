@@ -46,6 +46,7 @@ from holdtrack.documents.services import (
     latest_in_series,
     store_rendered,
 )
+from holdtrack.kernel.parties import authorize
 
 # Page geometry shared by the packet's CSS and the placement of uploaded pages (PDF points; US Letter).
 PAGE_W, PAGE_H = 612.0, 792.0
@@ -369,6 +370,7 @@ def _manifest_csv(rows: list[dict[str, Any]]) -> bytes:
 def packet_assemble(*, actor: User, subpoena: Subpoena, at: datetime | None = None) -> Packet:
     """Assemble and store the enforcement packet of ``subpoena`` (PDF and ZIP); unchanged inputs give the
     same bytes, so re-assembling returns the stored versions."""
+    authorize(actor, "packet_assemble")
     s = Subpoena.objects.select_related("recipient_lea__jurisdiction", "issuing_office", "subject").get(pk=subpoena.pk)
     if actor.role not in ASSEMBLERS or not case_visible(actor, CaseType.SUBPOENA, s.pk):
         raise NotPermitted("Only the issuing office or the DOJ office handling the referral assembles this packet.")

@@ -22,6 +22,7 @@ from holdtrack.cases import access
 from holdtrack.core.errors import NotFound, ValidationFailed
 from holdtrack.core.timeutil import now
 from holdtrack.documents.models import Document, DocumentKind, Origin
+from holdtrack.kernel.parties import authorize
 
 if TYPE_CHECKING:
     from holdtrack.documents.render import Rendered
@@ -51,6 +52,7 @@ def document_store(
     source_sha256: str = "",
 ) -> Document:
     """Store a new version; an identical copy of the latest version of the series returns it instead."""
+    authorize(actor, "document_store")
     if kind not in DocumentKind.values:
         raise ValidationFailed(f"Unknown document kind {kind!r}.")
     if not content:
@@ -156,6 +158,7 @@ def document_render_and_store(
     """Render one document from the case record as a tagged PDF and store it (a new version only when the
     content changed). ``response_id`` picks the response for a response letter or custodian certification
     (default: the latest)."""
+    authorize(actor, "document_render_and_store")
     from holdtrack.documents import render
 
     case = render.load_case(case_type, case_id)
@@ -179,6 +182,7 @@ def store_rendered(*, actor: User, rendered: Rendered, at: datetime | None = Non
 
     Layout is the expensive step; when the latest version of the series came from the same source (renderer,
     options, HTML) it is returned without laying the document out again."""
+    authorize(actor, "store_rendered")
     from holdtrack.documents import render
 
     latest = latest_in_series(
@@ -345,6 +349,7 @@ def document_upload(
 ) -> Document:
     """Check an uploaded file (type sniffed from its bytes, size, PDF structure) and store it on the case.
     Nothing is stored when a check fails."""
+    authorize(actor, "document_upload")
     if kind not in DocumentKind.values:
         raise ValidationFailed(f"Unknown document kind {kind!r}.")
     if kind in ASSEMBLED_KINDS:

@@ -29,6 +29,7 @@ from holdtrack.custody import services as custody
 from holdtrack.custody.ingest import run as ingest
 from holdtrack.custody.models import Booking, ChargeLevel, IdentityMatch, MatchStatus
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
+from holdtrack.kernel.parties import authorize
 from holdtrack.screening.services import screen_bookings
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ def bookings_intake(
     screen: bool = True,
 ) -> list[Intake]:
     """Record the bookings (all or none, one transaction), then screen the new ones."""
+    authorize(actor, "bookings_intake")
     with transaction.atomic():
         recorded = [_record(actor, person, facts, channel) for person, facts in items]
     new = [b for b, created in recorded if created]
@@ -102,6 +104,7 @@ def booking_intake(
     channel: str = Channel.PORTAL,
     screen: bool = True,
 ) -> Intake:
+    authorize(actor, "booking_intake")
     return bookings_intake(actor=actor, items=[(person, facts)], channel=channel, screen=screen)[0]
 
 

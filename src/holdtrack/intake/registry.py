@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 from django.db import IntegrityError, connection, transaction
 
-from holdtrack.accounts.models import AGENCY_ROLES, User
+from holdtrack.accounts.models import User
 from holdtrack.audit.services import audit_record
 from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ImportFileError, Problems
 from holdtrack.core.timeutil import now
@@ -39,7 +39,7 @@ from holdtrack.intake.registry_read import (
     read_rows,
     validate,
 )
-from holdtrack.kernel.steps import require
+from holdtrack.kernel.parties import authorize
 from holdtrack.screening.frequencies import name_frequencies_refresh
 from holdtrack.screening.services import registry_keys_bulk
 
@@ -226,7 +226,7 @@ def registry_import(
 ) -> RegistryImportResult:
     """Validate the whole registry file, then store its new subjects in one transaction (module docstring).
     Validation stops at ``max_errors`` problems (0: no limit). A result with ``problems`` saved nothing."""
-    require(actor, AGENCY_ROLES, "import a subject registry")
+    authorize(actor, "registry_import")
     started = time.perf_counter()
     path = Path(path)
     result = RegistryImportResult(path.name, "", fmt or "")

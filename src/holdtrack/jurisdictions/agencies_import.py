@@ -30,11 +30,11 @@ from zoneinfo import available_timezones
 
 from django.db import transaction
 
-from holdtrack.accounts.models import Role, User
+from holdtrack.accounts.models import User
 from holdtrack.audit.services import audit_record
 from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, NUL_MESSAGE, ImportFileError, Problems, TextFile
 from holdtrack.jurisdictions.models import AgencyType, Facility, Jurisdiction, LawEnforcementAgency, Level
-from holdtrack.kernel.steps import require
+from holdtrack.kernel.parties import authorize
 from holdtrack.reports.foia import column_key
 
 COLUMNS = ("ori", "name", "state", "county_fips", "facility_code", "facility_name", "time_zone")
@@ -234,7 +234,7 @@ def agencies_import(
 ) -> AgenciesImportResult:
     """Validate the whole file (stopping at ``max_errors`` problems, 0: no limit), then create or update its
     agencies and facilities in one transaction."""
-    require(actor, {Role.ADMIN}, "import law enforcement agencies")
+    authorize(actor, "agencies_import")
     started = time.perf_counter()
     path = Path(path)
     if not path.is_file():

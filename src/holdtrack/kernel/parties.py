@@ -29,6 +29,7 @@ class Relation(StrEnum):
     REFERRAL_DOJ = "DOJ office on the referral"
     AREA_OFFICE = "field office of the booking's area"
     FIELD_OFFICE = "any field office"
+    OWN_ORGANISATION = "the organisation it belongs to"
     ANYONE = "any organisation"
 
 
@@ -39,6 +40,7 @@ _ONLY = {
     Relation.REFERRAL_DOJ: "the DOJ office that received the referral",
     Relation.AREA_OFFICE: "the field office responsible for the booking's jail",
     Relation.FIELD_OFFICE: "an officer of an agency field office",
+    Relation.OWN_ORGANISATION: "the organisation it belongs to",
     Relation.ANYONE: "a party",
 }
 # How a staff-recorded refusal names the counterpart and the side whose act is recorded.
@@ -77,13 +79,14 @@ class Actor(Protocol):
 
 @dataclass(frozen=True)
 class Parties:
-    """The organisations party to one object, as ids: offices, LEAs, DOJ offices, and the areas (AOR ids) whose
-    field offices answer for its bookings."""
+    """The organisations party to one object, as ids: offices, LEAs, DOJ offices, the areas (AOR ids) whose
+    field offices answer for its bookings, and the organisations that own it."""
 
     issuing_office_ids: frozenset[int] = frozenset()
     lea_ids: frozenset[int] = frozenset()
     doj_office_ids: frozenset[int] = frozenset()
     area_ids: frozenset[int] = frozenset()
+    organization_ids: frozenset[int] = frozenset()  # owners of an organisation's own things (API clients, …)
 
 
 NO_PARTIES = Parties()
@@ -192,6 +195,8 @@ def holds(relation: Relation, org: Any, parties: Parties) -> bool:
         return org.kind == "AGENCY_OFFICE" and org.aor_id is not None and org.aor_id in parties.area_ids
     if relation == Relation.FIELD_OFFICE:
         return bool(org.kind == "AGENCY_OFFICE")
+    if relation == Relation.OWN_ORGANISATION:
+        return bool(org.pk in parties.organization_ids)
     raise ValueError(f"Unknown relation {relation!r}.")
 
 
@@ -271,6 +276,9 @@ ROLE_LABELS: dict[str, str] = {
     "DOJ_ATTORNEY": "DOJ attorney",
     "LEA_BOOKING": "LEA booking",
     "LEA_COUNSEL": "LEA counsel",
+    "ANALYST": "analyst",
+    "AUDITOR": "auditor",
+    "ADMIN": "administrator",
 }
 
 

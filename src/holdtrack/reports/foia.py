@@ -34,9 +34,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from holdtrack.accounts.services import system_user
 from holdtrack.cases.models import OutcomeGroup
 from holdtrack.core.importfile import ImportFileError
 from holdtrack.core.timeutil import now
+from holdtrack.kernel.parties import authorize
 from holdtrack.reports.foia_columns import STORED_COLUMNS, withheld
 from holdtrack.reports.foia_dedup import (
     ContentFingerprint,
@@ -471,6 +473,7 @@ def foia_detainers_import(
     Nothing is saved when the bad rows exceed ``max_bad_rows`` (a count) or ``max_bad_share`` (a fraction of
     the rows read), whichever are given; the result then says why in ``refused``.
     """
+    authorize(actor or system_user(), "foia_detainers_import")
     clock = time.monotonic()
     started = now()
     path = Path(path)

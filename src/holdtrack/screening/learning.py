@@ -27,11 +27,12 @@ from typing import Any
 
 from django.db import transaction
 
-from holdtrack.accounts.models import AGENCY_ROLES, User
+from holdtrack.accounts.models import User
 from holdtrack.audit.services import audit_record
 from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import IdentityMatch, MatchBasis, MatchStatus
-from holdtrack.kernel.steps import require, when
+from holdtrack.kernel.parties import authorize
+from holdtrack.kernel.steps import when
 from holdtrack.screening import candidates as cand
 from holdtrack.screening.frequencies import frequencies_for
 from holdtrack.screening.fs_model import TF_FIELDS, Rec, Scorer, TermFrequencies, weight_for_probability
@@ -59,9 +60,9 @@ class LabelledPair:
 def labelled_pairs(*, actor: User) -> list[LabelledPair]:
     """Every decided biographic match as a labelled pair (see the module docstring). System-wide, for training:
     the roles that may store a model (the command line runs as the system account)."""
+    authorize(actor, "labelled_pairs")
     from holdtrack.screening.services import BIOMETRIC_VERSION, subject_keys
 
-    require(actor, AGENCY_ROLES, "read the officers' decisions to train a screening model")
     ids = list(
         IdentityMatch.objects.filter(
             status__in=[MatchStatus.CONFIRMED, MatchStatus.REJECTED], basis=MatchBasis.BIOGRAPHIC
@@ -264,9 +265,9 @@ def screening_model_activate(*, actor: User, version: str, at: datetime | None =
     """Make a stored version the active one — only if it passes the sanity gates and, on the labelled decisions
     of today, loses no recall at the review threshold against the active model (the same rule as at storing).
     A refusal changes nothing and says why."""
+    authorize(actor, "screening_model_activate")
     from holdtrack.screening.gates import model_gate_failures
 
-    require(actor, AGENCY_ROLES, "activate a screening model")
     at = when(at)
     with transaction.atomic():
         m = ScreeningModel.objects.select_for_update().filter(version=version).first()

@@ -17,10 +17,11 @@ from pathlib import Path
 from django.db.models import Q
 from django.utils import timezone
 
-from holdtrack.accounts.models import AGENCY_ROLES, Role, User
+from holdtrack.accounts.models import User
 from holdtrack.audit.services import audit_record
-from holdtrack.core.errors import NotPermitted, ValidationFailed
+from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, SubjectIdentifier
+from holdtrack.kernel.parties import authorize
 from holdtrack.kernel.steps import when
 from holdtrack.screening.models import ScreeningModel
 from holdtrack.screening.services import _ranges, active_model, screen_bookings
@@ -55,8 +56,7 @@ def bookings_rescreen(
     progress: Progress | None = None,
 ) -> RescreenResult:
     """Screen the stored bookings (booked on or after ``since``) again; see the module docstring."""
-    if actor.role != Role.SYSTEM and actor.role not in AGENCY_ROLES:
-        raise NotPermitted(f"A {actor.get_role_display().lower()} may not re-screen bookings.")
+    authorize(actor, "bookings_rescreen")
     at = when(at)
     if model_version:
         model = ScreeningModel.objects.filter(version=model_version).first()
@@ -117,11 +117,7 @@ EXPORT_COLUMNS = ("booking_number", "agency_ori", "registry_subject_id", "probab
 def identity_matches_export(*, actor: User, out: Path) -> int:
     """Every proposal as one CSV row (``EXPORT_COLUMNS``). Personal data: agency roles and the system
     account only; each export is one access event. Returns the number of rows written."""
-    if actor.role != Role.SYSTEM and actor.role not in AGENCY_ROLES:
-        raise NotPermitted(
-            f"A {actor.get_role_display().lower()} may not export identity matches: they are personal data of "
-            "the agency's registry (agency roles only)."
-        )
+    authorize(actor, "identity_matches_export")
     matches = (
         IdentityMatch.objects.select_related("booking__custodian")
         .order_by("id")

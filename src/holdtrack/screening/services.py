@@ -20,13 +20,14 @@ from django.db import connection, transaction
 from django.db.models import JSONField
 from django.utils import timezone
 
-from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, User
+from holdtrack.accounts.models import User
 from holdtrack.audit.models import CaseType, Channel, Transition
 from holdtrack.audit.services import audit_record
 from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, MatchBasis, MatchStatus, Subject
 from holdtrack.custody.services import subject_create
-from holdtrack.kernel.steps import require, when
+from holdtrack.kernel.parties import authorize
+from holdtrack.kernel.steps import when
 from holdtrack.screening import candidates as cand
 from holdtrack.screening.frequencies import frequencies_for, name_frequencies_add
 from holdtrack.screening.fs_model import TF_FIELDS, Scorer, fbi_conflict, probability
@@ -134,7 +135,7 @@ def registry_subject_add(
     identifiers: dict[str, str] | None = None,
 ) -> Subject:
     """Add one subject to the registry: the subject, its identifiers and its screening keys."""
-    require(actor, AGENCY_ROLES, "add a subject to the registry")
+    authorize(actor, "registry_subject_add")
     with transaction.atomic():
         s = subject_create(
             actor=actor,
@@ -177,9 +178,9 @@ def screening_model_store(
     matches than the active one at the review threshold (``learning.shadow_evaluation``): then it is stored
     inactive, with the figures. Earlier versions stay, inactive, for the audit.
     ``labels_report``: how m was estimated from labelled decisions (``learning.m_from_labels``), kept with it."""
+    authorize(actor, "screening_model_store")
     from holdtrack.screening.learning import labelled_pairs, shadow_evaluation
 
-    require(actor, AGENCY_ROLES, "store a screening model")
     if not 0 < review_threshold < 1:
         raise ValidationFailed("The review threshold is a match probability between 0 and 1.")
     try:
@@ -313,7 +314,7 @@ def screen_bookings(
     ``model``: a stored version instead of the active one. ``refresh`` (re-screening): a pair already proposed
     and still PROPOSED takes the new score, explanation and model version; a decided pair is never touched.
     ``audit=False``: the caller writes one event for its whole run (``screening.rescreen``)."""
-    require(actor, AGENCY_ROLES | LEA_ROLES, "screen bookings")
+    authorize(actor, "screen_bookings")
     at = when(at)
     model = model or active_model()
     scorer = scorer_for(model) if model else None
@@ -565,6 +566,7 @@ def _ranges(ids: list[int]) -> list[list[int]]:
 
 
 def screen_booking(*, actor: User, booking: Booking, at: datetime | None = None) -> ScreenResult:
+    authorize(actor, "screen_booking")
     return screen_bookings(actor=actor, bookings=[booking], at=at)
 
 

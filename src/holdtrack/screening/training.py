@@ -24,6 +24,7 @@ from typing import Any
 from holdtrack.accounts.models import User
 from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import Booking, Subject
+from holdtrack.kernel.parties import authorize
 from holdtrack.kernel.steps import when
 from holdtrack.screening.frequencies import name_frequencies_refresh
 from holdtrack.screening.keys import splink_record
@@ -132,6 +133,7 @@ def train_and_store(
     ``fbi_matched_records``: registry subjects outside the sample whose FBI number a training booking carries,
     added for splink only — they give the FBI-blocked EM session its true pairs.
     ``labelled``: the officers' decisions; m is then estimated from the confirmed ones (``learning``)."""
+    authorize(actor, "train_and_store")
     from holdtrack.screening.splink_io import train
 
     at = when(at)
@@ -179,6 +181,7 @@ def screening_model_train(
     when there are at least ``MIN_STORED_BOOKINGS``, else synthetic bookings generated from the sample
     (a fresh synthetic deployment has no booking history yet). ``labels``: m from the officers' decisions
     (refused before any training when there are too few)."""
+    authorize(actor, "screening_model_train")
     from holdtrack.simulation.registry import RegistryPerson, generate_bookings
 
     total = RegistryKey.objects.count()

@@ -22,6 +22,7 @@ from holdtrack.audit.models import AuditEvent
 from holdtrack.audit.services import audit_record
 from holdtrack.cases import access
 from holdtrack.core.timeutil import iso
+from holdtrack.kernel.parties import authorize
 
 PAGE_SIZE = 50
 CSV_COLUMNS = [
@@ -160,6 +161,7 @@ def csv_rows(qs: QuerySet[AuditEvent]) -> Iterator[str]:
 
 
 def audit_export_record(*, actor: Any, f: AuditFilter, count: int) -> None:
+    authorize(actor, "audit_export_record")
     audit_record(
         actor=actor,
         action="audit.export",

@@ -22,6 +22,7 @@ from holdtrack.cases import access, clocks
 from holdtrack.cases.models import TERMINAL_STATES, CourtState, DetainerState, SubpoenaState
 from holdtrack.core.timeutil import local, now
 from holdtrack.desks.models import CalendarFeedToken
+from holdtrack.kernel.parties import authorize
 
 CASE_LABELS: dict[str, str] = {
     CaseType.DETAINER: "Detainer",
@@ -183,6 +184,7 @@ def feed_token_active(user: Any) -> CalendarFeedToken | None:
 
 def feed_token_rotate(*, actor: Any) -> CalendarFeedToken:
     """Revoke the user's current feed token (if any) and issue a new one."""
+    authorize(actor, "feed_token_rotate")
     at = now()
     with transaction.atomic():
         CalendarFeedToken.objects.filter(user_id=actor.pk, revoked_at__isnull=True).update(revoked_at=at)
@@ -190,6 +192,7 @@ def feed_token_rotate(*, actor: Any) -> CalendarFeedToken:
 
 
 def feed_token_revoke(*, actor: Any) -> int:
+    authorize(actor, "feed_token_revoke")
     return CalendarFeedToken.objects.filter(user_id=actor.pk, revoked_at__isnull=True).update(revoked_at=now())
 
 

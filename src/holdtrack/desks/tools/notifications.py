@@ -39,6 +39,7 @@ from holdtrack.cases.models import (
 )
 from holdtrack.core.timeutil import local, now
 from holdtrack.desks.models import Notification, NotificationKind
+from holdtrack.kernel.parties import authorize
 
 log = logging.getLogger(__name__)
 
@@ -317,6 +318,7 @@ def notifications_for_user(user: Any) -> QuerySet[Notification]:
 
 def notification_mark_read(*, actor: Any, pk: int | None = None, at: datetime | None = None) -> int:
     """Mark one (or, with ``pk=None``, every) unread notification of ``actor`` read; returns how many."""
+    authorize(actor, "notification_mark_read")
     qs = notifications_for_user(actor).filter(read_at__isnull=True)
     if pk is not None:
         qs = qs.filter(pk=pk)
