@@ -113,9 +113,7 @@ def _write_csv(tmp_path: Path, name: str, text: str) -> Path:
 # --- the real files ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("name", "path", "rows", "shared"), [("fy2015", FY2015, 79_053, 0), ("pa", PA, 32_757, 1_799)]
-)
+@pytest.mark.parametrize(("name", "path", "rows", "shared"), [("fy2015", FY2015, 79_053, 0), ("pa", PA, 32_757, 1_799)])
 def test_real_file_imports_every_row(fy2015, pa, db, name, path, rows, shared):
     result = {"fy2015": fy2015, "pa": pa}[name]
     assert len(csv_rows(path)) == rows
@@ -144,12 +142,7 @@ def test_fy2015_covers_october_2014_to_july_2015(fy2015, db):
 
 
 def test_pa_rows_per_calendar_year_match_the_readme(pa, db):
-    rows = (
-        _release_rows("pa", pa)
-        .annotate(year=ExtractYear("prepare_date"))
-        .values("year")
-        .annotate(n=Count("id"))
-    )
+    rows = _release_rows("pa", pa).annotate(year=ExtractYear("prepare_date")).values("year").annotate(n=Count("id"))
     assert {r["year"]: r["n"] for r in rows} == PA_ROWS_PER_YEAR
 
 
