@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, responses
 from holdtrack.api.pagination import Page, PageParams, page
+from holdtrack.api.recorded import RecordedIn, via
 from holdtrack.api.selectors import match_get_for_user
 from holdtrack.api.types import AwareDatetime
 from holdtrack.cases.access import detainer_get_for_user, detainers_for_user
@@ -192,7 +193,7 @@ class PrepareIn(Schema):
     operative_upon_conviction: bool = False
 
 
-class WarrantIn(Schema):
+class WarrantIn(RecordedIn):
     warrant_type: WarrantType
     signed_by_name: str = Field(..., min_length=1, max_length=120)
     signed_by_title: str = Field(..., min_length=1, max_length=120)
@@ -201,17 +202,17 @@ class WarrantIn(Schema):
     court: str = Field("", max_length=120)
 
 
-class ServeIn(Schema):
+class ServeIn(RecordedIn):
     method: ServiceMethod = ServiceMethod.IN_PERSON
     language: str = Field("en", min_length=2, max_length=8)
 
 
-class DecideIn(Schema):
+class DecideIn(RecordedIn):
     decision: LeaDecision
     reason: str = Field("", max_length=2000)
 
 
-class LiftIn(Schema):
+class LiftIn(RecordedIn):
     reason: LiftReasonIn
     note: str = Field("", max_length=2000)
 
@@ -221,7 +222,7 @@ class NeutralReviewIn(Schema):
     reason: str = Field("", max_length=2000)
 
 
-class NotificationIn(Schema):
+class NotificationIn(RecordedIn):
     kind: NotificationKind = NotificationKind.ADVANCE_RELEASE
     expected_release_at: AwareDatetime | None = None
 
@@ -271,6 +272,7 @@ def detainers_warrant(request: HttpRequest, detainer_id: int, payload: WarrantIn
         signed_at=payload.signed_at,
         number=payload.number,
         court=payload.court,
+        **via(user, "warrant_attach", payload.recorded_from),
     )
     return _fresh(request, d.pk)
 
@@ -298,9 +300,9 @@ def detainers_warrant_confirm(
     summary="Supervisor approval",
     auth=need("detainers:write"),
 )
-def detainers_approve(request: HttpRequest, detainer_id: int) -> DetainerOut:
+def detainers_approve(request: HttpRequest, detainer_id: int, payload: RecordedIn | None = None) -> DetainerOut:
     user, d = _get(request, detainer_id)
-    ds.detainer_approve(actor=user, detainer=d)
+    ds.detainer_approve(actor=user, detainer=d, **via(user, "detainer_approve", payload and payload.recorded_from))
     return _fresh(request, d.pk)
 
 
@@ -310,9 +312,9 @@ def detainers_approve(request: HttpRequest, detainer_id: int) -> DetainerOut:
     summary="Send to the LEA",
     auth=need("detainers:write"),
 )
-def detainers_transmit(request: HttpRequest, detainer_id: int) -> DetainerOut:
+def detainers_transmit(request: HttpRequest, detainer_id: int, payload: RecordedIn | None = None) -> DetainerOut:
     user, d = _get(request, detainer_id)
-    ds.detainer_transmit(actor=user, detainer=d)
+    ds.detainer_transmit(actor=user, detainer=d, **via(user, "detainer_transmit", payload and payload.recorded_from))
     return _fresh(request, d.pk)
 
 
@@ -322,9 +324,9 @@ def detainers_transmit(request: HttpRequest, detainer_id: int) -> DetainerOut:
     summary="LEA logs receipt",
     auth=need("detainers:write"),
 )
-def detainers_receive(request: HttpRequest, detainer_id: int) -> DetainerOut:
+def detainers_receive(request: HttpRequest, detainer_id: int, payload: RecordedIn | None = None) -> DetainerOut:
     user, d = _get(request, detainer_id)
-    ds.detainer_receive(actor=user, detainer=d)
+    ds.detainer_receive(actor=user, detainer=d, **via(user, "detainer_receive", payload and payload.recorded_from))
     return _fresh(request, d.pk)
 
 
@@ -348,7 +350,13 @@ def detainers_revalidate(request: HttpRequest, detainer_id: int) -> DetainerOut:
 )
 def detainers_serve_subject(request: HttpRequest, detainer_id: int, payload: ServeIn) -> DetainerOut:
     user, d = _get(request, detainer_id)
-    ds.detainer_serve_subject(actor=user, detainer=d, method=payload.method, language=payload.language)
+    ds.detainer_serve_subject(
+        actor=user,
+        detainer=d,
+        method=payload.method,
+        language=payload.language,
+        **via(user, "detainer_serve_subject", payload.recorded_from),
+    )
     return _fresh(request, d.pk)
 
 
@@ -360,7 +368,13 @@ def detainers_serve_subject(request: HttpRequest, detainer_id: int, payload: Ser
 )
 def detainers_decide(request: HttpRequest, detainer_id: int, payload: DecideIn) -> DetainerOut:
     user, d = _get(request, detainer_id)
-    ds.detainer_decide(actor=user, detainer=d, decision=payload.decision, reason=payload.reason)
+    ds.detainer_decide(
+        actor=user,
+        detainer=d,
+        decision=payload.decision,
+        reason=payload.reason,
+        **via(user, "detainer_decide", payload.recorded_from),
+    )
     return _fresh(request, d.pk)
 
 
@@ -372,7 +386,13 @@ def detainers_decide(request: HttpRequest, detainer_id: int, payload: DecideIn) 
 )
 def detainers_lift(request: HttpRequest, detainer_id: int, payload: LiftIn) -> DetainerOut:
     user, d = _get(request, detainer_id)
-    ds.detainer_lift(actor=user, detainer=d, reason=payload.reason.value, note_text=payload.note)
+    ds.detainer_lift(
+        actor=user,
+        detainer=d,
+        reason=payload.reason.value,
+        note_text=payload.note,
+        **via(user, "detainer_lift", payload.recorded_from),
+    )
     return _fresh(request, d.pk)
 
 
@@ -394,9 +414,13 @@ def detainers_neutral_review(request: HttpRequest, detainer_id: int, payload: Ne
     summary="The agency takes physical custody",
     auth=need("detainers:write"),
 )
-def detainers_transfer_custody(request: HttpRequest, detainer_id: int) -> DetainerOut:
+def detainers_transfer_custody(
+    request: HttpRequest, detainer_id: int, payload: RecordedIn | None = None
+) -> DetainerOut:
     user, d = _get(request, detainer_id)
-    ds.detainer_transfer_custody(actor=user, detainer=d)
+    ds.detainer_transfer_custody(
+        actor=user, detainer=d, **via(user, "detainer_transfer_custody", payload and payload.recorded_from)
+    )
     return _fresh(request, d.pk)
 
 
@@ -408,5 +432,11 @@ def detainers_transfer_custody(request: HttpRequest, detainer_id: int) -> Detain
 )
 def detainers_notify(request: HttpRequest, detainer_id: int, payload: NotificationIn) -> DetainerOut:
     user, d = _get(request, detainer_id)
-    ds.notification_send(actor=user, detainer=d, kind=payload.kind, expected_release_at=payload.expected_release_at)
+    ds.notification_send(
+        actor=user,
+        detainer=d,
+        kind=payload.kind,
+        expected_release_at=payload.expected_release_at,
+        **via(user, "notification_send", payload.recorded_from),
+    )
     return _fresh(request, d.pk)

@@ -12,6 +12,7 @@ from holdtrack.accounts.models import Organization, OrgKind
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, field_error, responses
 from holdtrack.api.pagination import Page, PageParams, page
+from holdtrack.api.recorded import RecordedIn, via
 from holdtrack.api.selectors import subject_get_for_user
 from holdtrack.api.types import AwareDatetime
 from holdtrack.cases.access import (
@@ -157,11 +158,11 @@ class DraftIn(Schema):
     related_detainer_id: int | None = None
 
 
-class ServeIn(Schema):
+class ServeIn(RecordedIn):
     method: Literal["PERSONAL", "MAIL", "EMAIL", "FAX", "OTHER"] = "PERSONAL"
 
 
-class RespondIn(Schema):
+class RespondIn(RecordedIn):
     response_type: ResponseType
     produced_items: list[ItemCategory] = Field(default_factory=list, max_length=11)
     grounds: str = Field("", max_length=4000)
@@ -223,7 +224,9 @@ def subpoenas_issue(request: HttpRequest, subpoena_id: int) -> SubpoenaOut:
 )
 def subpoenas_serve(request: HttpRequest, subpoena_id: int, payload: ServeIn) -> SubpoenaOut:
     user, s = _get(request, subpoena_id)
-    ss.subpoena_serve(actor=user, subpoena=s, method=payload.method)
+    ss.subpoena_serve(
+        actor=user, subpoena=s, method=payload.method, **via(user, "subpoena_serve", payload.recorded_from)
+    )
     return _fresh(s.pk)
 
 
@@ -233,9 +236,11 @@ def subpoenas_serve(request: HttpRequest, subpoena_id: int, payload: ServeIn) ->
     summary="LEA acknowledges",
     auth=need("subpoenas:write"),
 )
-def subpoenas_acknowledge(request: HttpRequest, subpoena_id: int) -> SubpoenaOut:
+def subpoenas_acknowledge(request: HttpRequest, subpoena_id: int, payload: RecordedIn | None = None) -> SubpoenaOut:
     user, s = _get(request, subpoena_id)
-    ss.subpoena_acknowledge(actor=user, subpoena=s)
+    ss.subpoena_acknowledge(
+        actor=user, subpoena=s, **via(user, "subpoena_acknowledge", payload and payload.recorded_from)
+    )
     return _fresh(s.pk)
 
 
@@ -254,6 +259,7 @@ def subpoenas_respond(request: HttpRequest, subpoena_id: int, payload: RespondIn
         produced_items=[str(i) for i in payload.produced_items],
         grounds=payload.grounds,
         legal_basis=payload.legal_basis,
+        **via(user, "subpoena_respond", payload.recorded_from),
     )
     return _fresh(s.pk)
 
