@@ -172,3 +172,20 @@ def test_audit_verify_command(lifecycle):
         call_command("audit", "verify", stdout=io.StringIO())
     assert exc.value.returncode == 1
     assert f"(event {victim})" in str(exc.value)
+
+
+def test_a_staff_recorded_step_names_who_recorded_it_and_from_which_document(world):
+    from holdtrack.audit.models import Channel
+    from tests.factories import received
+
+    d = received(world)
+    ds.detainer_serve_subject(
+        actor=world.officer, detainer=d, channel=Channel.STAFF_RECORDED, source_document="Jail proof of service 4"
+    )
+    buf = io.StringIO()
+    export_events(buf, case_types=["detainer"])
+    events = [json.loads(line) for line in buf.getvalue().splitlines()]
+    recorded = [e for e in events if e["recorded_from"] is not None]
+    assert [e["transition"] for e in recorded] == ["serve_subject"]
+    assert recorded[0]["recorded_from"] == {"organization": str(world.office), "document": "Jail proof of service 4"}
+    assert all(e["channel"] != Channel.STAFF_RECORDED for e in events if e["recorded_from"] is None)

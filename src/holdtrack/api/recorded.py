@@ -38,10 +38,11 @@ class RecordedIn(Schema):
     recorded_from: RecordedFromIn | None = Field(None, description=RECORDED_FROM_DESCRIPTION)
 
 
-def via(user: Any, service: str, recorded_from: RecordedFromIn | None) -> dict[str, Any]:
+def via(user: Any, service: str, payload: RecordedIn | None) -> dict[str, Any]:
     """The service's channel arguments for this call: none for a party acting itself; the STAFF_RECORDED channel
     and the document for a counterpart. Whether this actor is the counterpart *on this case* is the service's
     (the table's) decision; here only a role that takes the act itself is told not to send ``recorded_from``."""
+    recorded_from = payload.recorded_from if payload is not None else None
     if recorded_from is None:
         return {}
     document = recorded_from.document.strip()

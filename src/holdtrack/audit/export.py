@@ -2,7 +2,8 @@
 
 The export is what a court, an auditor or ``holdtrack.audit.invariants`` receives: every row of
 ``audit.Transition`` in (case type, case id, seq) order, with UTC times ending in ``Z`` and the service's
-data exactly as recorded (warrant ids, hold windows, clock rule ids, policy rule ids …).
+data exactly as recorded (warrant ids, hold windows, clock rule ids, policy rule ids …). A step the
+counterpart's staff recorded from the other side's document says so in ``recorded_from`` (ADR 0019).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Protocol
 
 from django.db.models import QuerySet
 
-from holdtrack.audit.models import CaseType, Transition
+from holdtrack.audit.models import CaseType, Channel, Transition
 from holdtrack.core.timeutil import iso
 
 CHUNK = 2000
@@ -34,11 +35,32 @@ def _queryset(case_types: Iterable[str] | None = None) -> QuerySet[Transition]:
         if unknown:
             raise ValueError(f"Unknown case type(s): {', '.join(sorted(unknown))}")
         qs = qs.filter(case_type__in=wanted)
-    return qs.order_by("case_type", "case_id", "seq")
+    return qs.select_related("actor__organization").order_by("case_type", "case_id", "seq")
 
 
 def count_events(*, case_types: Iterable[str] | None = None) -> int:
     return int(_queryset(case_types).count())
+
+
+def recorded_from(t: Transition) -> dict[str, str] | None:
+    """For a step staff recorded from a document (channel STAFF_RECORDED): whose staff recorded it and from which
+    document; None for an act its party entered itself."""
+    if t.channel != Channel.STAFF_RECORDED:
+        return None
+    org = t.actor.organization if t.actor is not None else None
+    return {
+        "organization": str(org) if org is not None else "",
+        "document": str(t.data.get("recorded_from_document", "")),
+    }
+
+
+def recorded_text(t: Transition) -> str:
+    """The same, as a phrase for pages and documents: "recorded by <org> staff from <document>"; empty if not."""
+    r = recorded_from(t)
+    if r is None:
+        return ""
+    text = f"recorded by {r['organization']} staff" if r["organization"] else "recorded by staff"
+    return f"{text} from {r['document']}" if r["document"] else f"{text} from a document"
 
 
 def event_dict(t: Transition) -> dict[str, Any]:
@@ -53,6 +75,7 @@ def event_dict(t: Transition) -> dict[str, Any]:
         "actor_id": t.actor_id,
         "actor_role": t.actor_role,
         "channel": t.channel,
+        "recorded_from": recorded_from(t),
         "reason": t.reason,
         "data": t.data,
         "recorded_at": iso(t.recorded_at),

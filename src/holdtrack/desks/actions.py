@@ -16,7 +16,7 @@ from django.db.models import Max
 from django.urls import reverse
 
 from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Role, User
-from holdtrack.audit.models import CaseType, Transition
+from holdtrack.audit.models import CaseType, Channel, Transition
 from holdtrack.cases.models import (
     ACTIVE_STATES,
     SUBPOENA_NONCOMPLIANT,
@@ -116,6 +116,13 @@ def _open_claim(subject_id: int) -> CitizenshipClaim | None:
     return open_claim_for_person(subject_id)  # a claim on any record of the person
 
 
+def via(data: dict[str, Any]) -> dict[str, Any]:
+    """The channel of a submitted form: the counterpart's recording from a document (``desks.recording``
+    adds the ``source_document`` field), else none (the acting party's own act)."""
+    document = data.get("source_document") or ""
+    return {"channel": Channel.STAFF_RECORDED, "source_document": document} if document else {}
+
+
 def case_url(kind: str, pk: int) -> str:
     return reverse(URL_NAMES[kind], args=[pk])
 
@@ -169,6 +176,7 @@ def _warrant(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
         signed_at=data["signed_at"],
         number=data["number"],
         court=data["court"],
+        **via(data),
     )
     return Outcome("Warrant attached.")
 
@@ -180,32 +188,34 @@ def _confirm_judicial(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
 
 
 def _approve(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    ds.detainer_approve(actor=u, detainer=d)
+    ds.detainer_approve(actor=u, detainer=d, **via(data))
     return Outcome("Detainer approved. It can now be transmitted to the law enforcement agency.")
 
 
 def _transmit(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    ds.detainer_transmit(actor=u, detainer=d)
+    ds.detainer_transmit(actor=u, detainer=d, **via(data))
     return Outcome("Detainer transmitted to the law enforcement agency.")
 
 
 def _receive(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    d = ds.detainer_receive(actor=u, detainer=d)
+    d = ds.detainer_receive(actor=u, detainer=d, **via(data))
     return Outcome(f"Receipt recorded. Validation result: {d.get_state_display()}.")
 
 
 def _serve(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    ds.detainer_serve_subject(actor=u, detainer=d, method=data["method"], language=data["language"])
+    ds.detainer_serve_subject(actor=u, detainer=d, method=data["method"], language=data["language"], **via(data))
     return Outcome("Service of the detainer on the subject recorded.")
 
 
 def _decide(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    d = ds.detainer_decide(actor=u, detainer=d, decision=data["decision"], reason=data["reason"])
+    d = ds.detainer_decide(actor=u, detainer=d, decision=data["decision"], reason=data["reason"], **via(data))
     return Outcome(f"Decision recorded: {d.get_state_display()}.")
 
 
 def _eligible(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    cs.booking_record_release_eligibility(actor=u, booking=d.booking, at=data["at"] or now(), reason=data["reason"])
+    cs.booking_record_release_eligibility(
+        actor=u, booking=d.booking, at=data["at"] or now(), reason=data["reason"], **via(data)
+    )
     d.refresh_from_db()
     if d.state == D.HOLD_IN_EFFECT:
         return Outcome("Release eligibility recorded. The hold is in effect until its ceiling.")
@@ -213,18 +223,20 @@ def _eligible(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
 
 
 def _release(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    cs.booking_release(actor=u, booking=d.booking, at=data["at"] or now(), release_type=data["release_type"])
+    cs.booking_release(
+        actor=u, booking=d.booking, at=data["at"] or now(), release_type=data["release_type"], **via(data)
+    )
     d.refresh_from_db()
     return Outcome(f"Release recorded. The detainer is now: {d.get_state_display()}.")
 
 
 def _transfer(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    ds.detainer_transfer_custody(actor=u, detainer=d)
+    ds.detainer_transfer_custody(actor=u, detainer=d, **via(data))
     return Outcome("Custody transfer to the agency recorded.")
 
 
 def _lift(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    ds.detainer_lift(actor=u, detainer=d, reason=data["reason"], note_text=data["note_text"])
+    ds.detainer_lift(actor=u, detainer=d, reason=data["reason"], note_text=data["note_text"], **via(data))
     return Outcome("Detainer lifted.")
 
 
@@ -276,12 +288,12 @@ def _issue(u: User, s: Subpoena, data: dict[str, Any]) -> Outcome:
 
 
 def _sub_serve(u: User, s: Subpoena, data: dict[str, Any]) -> Outcome:
-    s = ss.subpoena_serve(actor=u, subpoena=s, method=data["method"])
+    s = ss.subpoena_serve(actor=u, subpoena=s, method=data["method"], **via(data))
     return Outcome("Service recorded. The return date now runs.")
 
 
 def _acknowledge(u: User, s: Subpoena, data: dict[str, Any]) -> Outcome:
-    ss.subpoena_acknowledge(actor=u, subpoena=s)
+    ss.subpoena_acknowledge(actor=u, subpoena=s, **via(data))
     return Outcome("Subpoena acknowledged and docketed for legal review.")
 
 
@@ -293,6 +305,7 @@ def _respond(u: User, s: Subpoena, data: dict[str, Any]) -> Outcome:
         produced_items=data["produced_items"],
         grounds=data["grounds"],
         legal_basis=data["legal_basis"],
+        **via(data),
     )
     return Outcome("Response recorded.")
 
@@ -684,6 +697,12 @@ ACTIONS: list[Action] = [
 ]
 
 _BY_KEY: dict[tuple[str, str], Action] = {(a.kind, a.key): a for a in ACTIONS}
+
+
+def register(more: list[Action]) -> None:
+    """Add actions built elsewhere (``desks.recording``: the counterpart recording the other side's act)."""
+    ACTIONS.extend(more)
+    _BY_KEY.update({(a.kind, a.key): a for a in more})
 
 
 def get(kind: str, key: str) -> Action | None:

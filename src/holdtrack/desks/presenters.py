@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 
 from holdtrack.accounts.models import Role
+from holdtrack.audit.export import recorded_text
 from holdtrack.audit.models import CaseType, Channel, Transition
 from holdtrack.cases.clocks import Clock
 from holdtrack.cases.models import CourtState, DetainerState, ReferralState, SubpoenaState
@@ -100,6 +101,7 @@ class TimelineEntry:
     changed_state: bool
     reason: str
     channel: str
+    recorded: str = ""  # "recorded by <org> staff from <document>" for a step the counterpart recorded
 
 
 def timeline(records: list[tuple[str, int]], tz_name: str) -> list[TimelineEntry]:
@@ -111,7 +113,7 @@ def timeline(records: list[tuple[str, int]], tz_name: str) -> list[TimelineEntry
     for case_type, case_id in records:
         part = Q(case_type=case_type, case_id=case_id)
         query |= part
-    rows = Transition.objects.filter(query).order_by("at", "recorded_at", "id")
+    rows = Transition.objects.filter(query).select_related("actor__organization").order_by("at", "recorded_at", "id")
     entries: list[TimelineEntry] = []
     for t in rows:
         entries.append(
@@ -127,6 +129,7 @@ def timeline(records: list[tuple[str, int]], tz_name: str) -> list[TimelineEntry
                 changed_state=t.source != t.target,
                 reason=t.reason,
                 channel="" if t.channel == Channel.PORTAL else CHANNEL_LABELS.get(t.channel, t.channel),
+                recorded=recorded_text(t),
             )
         )
     return entries

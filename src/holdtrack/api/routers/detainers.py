@@ -272,7 +272,7 @@ def detainers_warrant(request: HttpRequest, detainer_id: int, payload: WarrantIn
         signed_at=payload.signed_at,
         number=payload.number,
         court=payload.court,
-        **via(user, "warrant_attach", payload.recorded_from),
+        **via(user, "warrant_attach", payload),
     )
     return _fresh(request, d.pk)
 
@@ -302,7 +302,7 @@ def detainers_warrant_confirm(
 )
 def detainers_approve(request: HttpRequest, detainer_id: int, payload: RecordedIn | None = None) -> DetainerOut:
     user, d = _get(request, detainer_id)
-    ds.detainer_approve(actor=user, detainer=d, **via(user, "detainer_approve", payload and payload.recorded_from))
+    ds.detainer_approve(actor=user, detainer=d, **via(user, "detainer_approve", payload))
     return _fresh(request, d.pk)
 
 
@@ -314,7 +314,7 @@ def detainers_approve(request: HttpRequest, detainer_id: int, payload: RecordedI
 )
 def detainers_transmit(request: HttpRequest, detainer_id: int, payload: RecordedIn | None = None) -> DetainerOut:
     user, d = _get(request, detainer_id)
-    ds.detainer_transmit(actor=user, detainer=d, **via(user, "detainer_transmit", payload and payload.recorded_from))
+    ds.detainer_transmit(actor=user, detainer=d, **via(user, "detainer_transmit", payload))
     return _fresh(request, d.pk)
 
 
@@ -326,7 +326,7 @@ def detainers_transmit(request: HttpRequest, detainer_id: int, payload: Recorded
 )
 def detainers_receive(request: HttpRequest, detainer_id: int, payload: RecordedIn | None = None) -> DetainerOut:
     user, d = _get(request, detainer_id)
-    ds.detainer_receive(actor=user, detainer=d, **via(user, "detainer_receive", payload and payload.recorded_from))
+    ds.detainer_receive(actor=user, detainer=d, **via(user, "detainer_receive", payload))
     return _fresh(request, d.pk)
 
 
@@ -355,7 +355,7 @@ def detainers_serve_subject(request: HttpRequest, detainer_id: int, payload: Ser
         detainer=d,
         method=payload.method,
         language=payload.language,
-        **via(user, "detainer_serve_subject", payload.recorded_from),
+        **via(user, "detainer_serve_subject", payload),
     )
     return _fresh(request, d.pk)
 
@@ -373,7 +373,7 @@ def detainers_decide(request: HttpRequest, detainer_id: int, payload: DecideIn) 
         detainer=d,
         decision=payload.decision,
         reason=payload.reason,
-        **via(user, "detainer_decide", payload.recorded_from),
+        **via(user, "detainer_decide", payload),
     )
     return _fresh(request, d.pk)
 
@@ -391,7 +391,7 @@ def detainers_lift(request: HttpRequest, detainer_id: int, payload: LiftIn) -> D
         detainer=d,
         reason=payload.reason.value,
         note_text=payload.note,
-        **via(user, "detainer_lift", payload.recorded_from),
+        **via(user, "detainer_lift", payload),
     )
     return _fresh(request, d.pk)
 
@@ -418,9 +418,7 @@ def detainers_transfer_custody(
     request: HttpRequest, detainer_id: int, payload: RecordedIn | None = None
 ) -> DetainerOut:
     user, d = _get(request, detainer_id)
-    ds.detainer_transfer_custody(
-        actor=user, detainer=d, **via(user, "detainer_transfer_custody", payload and payload.recorded_from)
-    )
+    ds.detainer_transfer_custody(actor=user, detainer=d, **via(user, "detainer_transfer_custody", payload))
     return _fresh(request, d.pk)
 
 
@@ -437,6 +435,6 @@ def detainers_notify(request: HttpRequest, detainer_id: int, payload: Notificati
         detainer=d,
         kind=payload.kind,
         expected_release_at=payload.expected_release_at,
-        **via(user, "notification_send", payload.recorded_from),
+        **via(user, "notification_send", payload),
     )
     return _fresh(request, d.pk)

@@ -224,9 +224,7 @@ def subpoenas_issue(request: HttpRequest, subpoena_id: int) -> SubpoenaOut:
 )
 def subpoenas_serve(request: HttpRequest, subpoena_id: int, payload: ServeIn) -> SubpoenaOut:
     user, s = _get(request, subpoena_id)
-    ss.subpoena_serve(
-        actor=user, subpoena=s, method=payload.method, **via(user, "subpoena_serve", payload.recorded_from)
-    )
+    ss.subpoena_serve(actor=user, subpoena=s, method=payload.method, **via(user, "subpoena_serve", payload))
     return _fresh(s.pk)
 
 
@@ -238,9 +236,7 @@ def subpoenas_serve(request: HttpRequest, subpoena_id: int, payload: ServeIn) ->
 )
 def subpoenas_acknowledge(request: HttpRequest, subpoena_id: int, payload: RecordedIn | None = None) -> SubpoenaOut:
     user, s = _get(request, subpoena_id)
-    ss.subpoena_acknowledge(
-        actor=user, subpoena=s, **via(user, "subpoena_acknowledge", payload and payload.recorded_from)
-    )
+    ss.subpoena_acknowledge(actor=user, subpoena=s, **via(user, "subpoena_acknowledge", payload))
     return _fresh(s.pk)
 
 
@@ -259,7 +255,7 @@ def subpoenas_respond(request: HttpRequest, subpoena_id: int, payload: RespondIn
         produced_items=[str(i) for i in payload.produced_items],
         grounds=payload.grounds,
         legal_basis=payload.legal_basis,
-        **via(user, "subpoena_respond", payload.recorded_from),
+        **via(user, "subpoena_respond", payload),
     )
     return _fresh(s.pk)
 
