@@ -343,3 +343,24 @@ def test_the_renderer_fetches_nothing_from_outside():
         render.html_to_pdf(html, identity="t")
     inline = '<html lang="en"><title>t</title><body><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="x"></body></html>'
     assert render.html_to_pdf(inline, identity="t").startswith(b"%PDF")
+
+
+def test_documents_that_list_steps_say_when_staff_recorded_one_from_the_other_sides_document(world):
+    from holdtrack.audit.models import Channel
+    from holdtrack.cases.services import detainers as ds
+    from tests.factories import received
+
+    d = received(world)
+    ds.detainer_serve_subject(
+        actor=world.officer, detainer=d, channel=Channel.STAFF_RECORDED, source_document="Jail service form 9"
+    )
+    d.refresh_from_db()
+    proof = render.render_document(K.SERVICE_PROOF, CaseType.DETAINER, d).html
+    assert f"recorded by {world.office} staff from Jail service form 9" in proof
+    s = subpoena_to(world, stage="served", detainer=d)
+    from holdtrack.cases.services import subpoenas as ss
+
+    ss.subpoena_acknowledge(actor=world.officer, subpoena=s, channel=Channel.STAFF_RECORDED, source_document="Letter 3")
+    history = render.render_document(K.CLOCK_HISTORY, CaseType.SUBPOENA, s).html
+    assert f"recorded by {world.office} staff from Letter 3" in history
+    assert "staff from" not in render.render_document(K.SERVICE_PROOF, CaseType.SUBPOENA, s).html

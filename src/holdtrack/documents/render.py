@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from holdtrack.accounts.models import User
+from holdtrack.audit.export import recorded_text
 from holdtrack.audit.models import CaseType, Transition
 from holdtrack.cases import clocks
 from holdtrack.cases.models import (
@@ -168,6 +169,11 @@ def last_transition(case_type: str, case_id: int, *names: str) -> Transition | N
     if names:
         qs = qs.filter(name__in=names)
     return qs.order_by("-seq").first()
+
+
+def channel_text(t: Transition) -> str:
+    """How a step was entered; a step the counterpart recorded names its staff and the document (ADR 0019)."""
+    return recorded_text(t) or str(t.get_channel_display())
 
 
 def response_transition(s: Subpoena, response: SubpoenaResponse) -> Transition | None:
@@ -396,7 +402,7 @@ def detainer_service_proof(d: Detainer, lang: str, **kw: Any) -> dict[str, Any]:
         service_method=d.get_service_method_display(),
         service_language=LANGUAGES.get(d.service_language, d.service_language) or "Not recorded",
         served_by=person(t.actor) if t else "",
-        channel=t.get_channel_display() if t else "",
+        channel=channel_text(t) if t else "",
         fields={
             "Detainer": str(d.pk),
             "Subject name": d.subject.display_name,
@@ -474,7 +480,7 @@ def subpoena_service_proof(s: Subpoena, lang: str, **kw: Any) -> dict[str, Any]:
         as_of=s.served_at,
         transition=t,
         served_by=person(t.actor) if t else "",
-        channel=t.get_channel_display() if t else "",
+        channel=channel_text(t) if t else "",
         fields={
             "Subpoena": str(s.pk),
             "Recipient": s.recipient_lea.name,
@@ -598,7 +604,7 @@ def clock_history(s: Subpoena, lang: str, **kw: Any) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     last_at = s.drafted_at
     for case_type, case_id in enforcement_records(s):
-        for t in Transition.objects.filter(case_type=case_type, case_id=case_id).select_related("actor"):
+        for t in Transition.objects.filter(case_type=case_type, case_id=case_id).select_related("actor__organization"):
             data = t.data or {}
             rows.append(
                 {
@@ -609,7 +615,7 @@ def clock_history(s: Subpoena, lang: str, **kw: Any) -> dict[str, Any]:
                     "event": t.name.replace("_", " "),
                     "change": f"{t.source or '—'} → {t.target}" if t.source != t.target else f"{t.target} (no change)",
                     "role": t.actor_role.replace("_", " ").lower(),
-                    "channel": t.channel.replace("_", " ").lower(),
+                    "channel": recorded_text(t) or t.channel.replace("_", " ").lower(),
                     "rules": ", ".join(_rule_ids(data)),
                     "due": ", ".join(
                         f"{c.get('name', '').replace('_', ' ')} due {when(_parse(c.get('due_at')), tz)}"
