@@ -36,6 +36,8 @@ def test_the_form_is_offered_only_to_the_counterpart_on_the_case(world):
     d = received(world, at=T0)  # under policy review, not served yet
     office = shown(signed_in(world.officer), d)
     assert {"recorded-serve-subject", "recorded-decide"} <= office
+    # The field office of the jail's area records the jail's booking events from its papers.
+    assert {"recorded-release-eligibility", "recorded-release"} <= office
     assert not {"decide", "serve-subject"} & office
     # The LEA takes these acts itself and is never offered to "record" them.
     lea = shown(signed_in(world.lea_counsel), d)

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 from holdtrack.accounts.models import Role
+from holdtrack.audit.models import Channel
 from holdtrack.cases.models import CourtCase, Detainer, Subpoena
+from holdtrack.cases.services import detainers as ds
 from holdtrack.core.timeutil import now
 from holdtrack.custody import services as cs
 from holdtrack.custody.models import IdentityMatch, MatchBasis
@@ -56,6 +58,7 @@ class Scene:
     d_prepared: Detainer
     d_hold: Detainer
     d_review: Detainer
+    d_recorded: Detainer  # served, as the issuing office's staff recorded it from the jail's document
     s_due: Subpoena
     s_court: Subpoena
     court_case: CourtCase
@@ -92,11 +95,20 @@ def build_scene() -> Scene:
         d_prepared=prepared(w, at=now() - timedelta(hours=2)),
         d_hold=d_hold,
         d_review=received(w, at=now() - timedelta(hours=2)),
+        d_recorded=_served_from_the_jails_document(w),
         s_due=subpoena_to(w, stage="acknowledged", subject=b.subject, at=now() - timedelta(days=1)),
         s_court=s_court,
         court_case=CourtCase.objects.get(referral__subpoena=s_court),
         model=_two_model_versions(w),
     )
+
+
+def _served_from_the_jails_document(w: World) -> Detainer:
+    d = received(w, at=now() - timedelta(hours=2))
+    ds.detainer_serve_subject(
+        actor=w.officer, detainer=d, channel=Channel.STAFF_RECORDED, source_document="Jail proof of service 12"
+    )
+    return d
 
 
 def _two_model_versions(w: World) -> ScreeningModel:
@@ -123,6 +135,9 @@ PAGES: list[tuple[str, str | None, Callable[[Scene], str]]] = [
     ("detainer-prepared-officer", "w.officer", lambda s: f"/detainers/{s.d_prepared.pk}/"),
     ("detainer-prepared-supervisor", "w.supervisor", lambda s: f"/detainers/{s.d_prepared.pk}/"),
     ("detainer-policy-review", "w.lea_counsel", lambda s: f"/detainers/{s.d_review.pk}/"),
+    # The issuing office records the LEA's acts from its documents; the timeline marks the recorded step.
+    ("detainer-recorded-by-office", "w.officer", lambda s: f"/detainers/{s.d_review.pk}/"),
+    ("detainer-recorded-step", "w.officer", lambda s: f"/detainers/{s.d_recorded.pk}/"),
     ("detainer-hold-in-effect", "other.booking_clerk", lambda s: f"/detainers/{s.d_hold.pk}/"),
     ("subpoena-to-answer", "w.lea_counsel", lambda s: f"/subpoenas/{s.s_due.pk}/"),
     ("subpoena-in-court", "w.doj_attorney", lambda s: f"/subpoenas/{s.s_court.pk}/"),
