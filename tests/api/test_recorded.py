@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from holdtrack.audit.models import AuditEvent, Channel, Transition
 from holdtrack.cases.models import Detainer
 from holdtrack.kernel.parties import all_rules
-from tests.api.factories_api import api_for
+from tests.api.factories_api import Api, api_for
 from tests.api.test_bookings import problem
 from tests.factories import other_aor_world, received, subpoena_to
 
@@ -16,7 +18,7 @@ pytestmark = pytest.mark.django_db
 FAX = "Jail decision letter no. 2026-117, faxed and received 2026-03-02"
 
 
-def _decide(api, pk, **extra):  # type: ignore[no-untyped-def]
+def _decide(api: Api, pk: int, **extra: Any) -> Any:
     return api.post(f"/detainers/{pk}/decide", {"decision": "HONOR_HOLD", **extra})
 
 
@@ -30,7 +32,7 @@ def test_the_issuing_office_records_the_lea_decision_from_its_letter(world):
     assert r.status_code == 200 and r.json()["lea_decision"] == "HONOR_HOLD", r.content
     t = Transition.objects.filter(case_type="detainer", case_id=d.pk).latest("seq")
     assert t.channel == Channel.STAFF_RECORDED and t.data["recorded_from_document"] == FAX
-    assert t.actor.organization_id == world.office.pk
+    assert t.actor is not None and t.actor.organization_id == world.office.pk
     event = AuditEvent.objects.get(action=f"detainer.{t.name}", entity_id=d.pk)
     assert event.data["standing"] == "counterpart: issuing office" and event.data["recorded_from_document"] == FAX
     assert Transition.objects.filter(case_id=d.pk, case_type="detainer").count() == before + 1
@@ -81,20 +83,39 @@ def test_a_missing_document_is_a_422_naming_the_field(world, recorded_from):
     assert Transition.objects.count() == before
 
 
-def test_the_schema_offers_recorded_from_on_every_recordable_action(client):
+# Each action endpoint and the service it runs: the field is offered exactly where the table has a counterpart.
+D, S = "/api/v1/detainers/{detainer_id}", "/api/v1/subpoenas/{subpoena_id}"
+ROUTES = {
+    f"{D}/warrants": "warrant_attach",
+    f"{D}/approve": "detainer_approve",
+    f"{D}/transmit": "detainer_transmit",
+    f"{D}/receive": "detainer_receive",
+    f"{D}/revalidate": "detainer_revalidate",
+    f"{D}/serve-subject": "detainer_serve_subject",
+    f"{D}/decide": "detainer_decide",
+    f"{D}/lift": "detainer_lift",
+    f"{D}/neutral-review": "detainer_record_neutral_review",
+    f"{D}/transfer-custody": "detainer_transfer_custody",
+    f"{D}/notifications": "notification_send",
+    f"{S}/issue": "subpoena_issue",
+    f"{S}/serve": "subpoena_serve",
+    f"{S}/acknowledge": "subpoena_acknowledge",
+    f"{S}/respond": "subpoena_respond",
+    f"{S}/refer": "subpoena_refer",
+    f"{S}/withdraw": "subpoena_withdraw",
+}
+
+
+def _body_properties(schema: dict[str, Any], op: dict[str, Any]) -> set[str]:
+    content = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    refs = [content.get("$ref")] + [s.get("$ref") for s in content.get("anyOf", [])]
+    names = [r.rsplit("/", 1)[1] for r in refs if r]
+    return {p for n in names for p in schema["components"]["schemas"][n].get("properties", {})}
+
+
+def test_the_schema_offers_recorded_from_exactly_where_the_table_has_a_counterpart(client):
     schema = client.get("/api/v1/openapi.json").json()
-    with_field = set()
-    for path, ops in schema["paths"].items():
-        body = ops.get("post", {}).get("requestBody", {}).get("content", {}).get("application/json", {})
-        ref = body.get("schema", {}).get("$ref") or next(
-            (s.get("$ref") for s in body.get("schema", {}).get("anyOf", []) if "$ref" in s), None
-        )
-        if ref and "recorded_from" in schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]:
-            with_field.add(path)
-    assert "/api/v1/detainers/{detainer_id}/decide" in with_field
-    assert "/api/v1/detainers/{detainer_id}/approve" in with_field
-    assert "/api/v1/subpoenas/{subpoena_id}/respond" in with_field
-    # A rule without a counterpart is never offered the field.
-    no_counterpart = {r.service for r in all_rules() if r.recorded_by is None}
-    assert "detainer_record_neutral_review" in no_counterpart
-    assert "/api/v1/detainers/{detainer_id}/neutral-review" not in with_field
+    rules = {r.service: r for r in all_rules()}
+    for path, service in ROUTES.items():
+        offered = "recorded_from" in _body_properties(schema, schema["paths"][path]["post"])
+        assert offered == (rules[service].recorded_by is not None), path

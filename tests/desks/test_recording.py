@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.django_db
 PROOF = "Proof of service on the subject, jail form 12, received 2 March"
 
 
-def signed_in(user) -> Client:  # type: ignore[no-untyped-def]
+def signed_in(user: Any) -> Client:
     c = Client()
     c.force_login(user)
     return c
