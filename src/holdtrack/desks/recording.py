@@ -18,8 +18,13 @@ from holdtrack.cases.models import ACTIVE_STATES, TERMINAL_STATES
 from holdtrack.desks import actions
 from holdtrack.desks.actions import LEA_OPEN, SS, Action, D, _in_custody
 from holdtrack.desks.forms import ActionForm
-from holdtrack.kernel.parties import STAFF_RECORDED, refusal, rule_for
+from holdtrack.kernel.parties import STAFF_RECORDED, Relation, refusal, rule_for
 
+STAFF = {
+    Relation.ISSUING_OFFICE: "the issuing office's staff",
+    Relation.CASE_LEA: "the addressed law enforcement agency's staff",
+    Relation.AREA_OFFICE: "the staff of the field office for the jail's area",
+}
 KEY_PREFIX = "recorded-"  # "record-order" and "record-compliance" are acting-side keys
 DOCUMENT_HELP = "The other side's document you record this from: its form, number and the date you received it."
 
@@ -111,8 +116,8 @@ def recorded_actions() -> list[Action]:
                 recorded_form(acting.form),
                 _offered(service, state, target),
                 acting.run,
-                hint=f"Only for the {rule.recorded_by.relation}'s staff recording the other side's act; the "
-                "timeline, the audit trail and the export mark it as recorded by your staff from this document.",
+                hint=f"For {STAFF[rule.recorded_by.relation]} recording the other side's act from its document; "
+                "the timeline, the audit trail and the export mark it as recorded by your staff from that document.",
                 warning=acting.warning,
             )
         )
