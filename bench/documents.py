@@ -50,10 +50,10 @@ from django.db import transaction  # noqa: E402
 
 from holdtrack.audit.models import CaseType, Channel  # noqa: E402
 from holdtrack.cases.models import Subpoena  # noqa: E402
-from holdtrack.kernel.steps import locked, note  # noqa: E402
 from holdtrack.documents import render  # noqa: E402
 from holdtrack.documents.packet import packet_assemble  # noqa: E402
 from holdtrack.documents.services import document_upload  # noqa: E402
+from holdtrack.kernel.steps import locked, note  # noqa: E402
 
 BASELINE_HTML = (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Baseline</title>'
