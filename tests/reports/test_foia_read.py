@@ -61,3 +61,18 @@ def test_a_nul_byte_is_a_problem_of_its_row_and_field(tmp_path, db):
         call_command("import", "foia-detainers", str(path), stdout=io.StringIO(), stderr=err)
     assert "nul.csv:2:facility_name: contains a NUL byte" in err.getvalue()
     assert not FoiaDetainer.objects.exists()
+
+
+def test_reading_stops_at_max_errors_and_nothing_is_saved(tmp_path, db):
+    path = tmp_path / "many-bad.csv"
+    bad = [f"2015-02-30,{I247_2013},JAIL {i},TEXAS,AUSTIN," for i in range(5)]
+    path.write_text("\n".join([SNAKE_HEADER, ROWS[0], *bad, ROWS[1]]) + "\n", encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command("import", "foia-detainers", str(path), "--max-errors", "2", stdout=io.StringIO(), stderr=err)
+    assert "stopped after 2 bad rows at row 3; the rest was not checked (--max-errors)" in str(raised.value)
+    assert "many-bad.csv:3:prepare_date" in err.getvalue() and "many-bad.csv:4:" not in err.getvalue()
+    assert not FoiaDetainer.objects.exists() and not FoiaImportRun.objects.exists()
+    # with a share allowed, nothing stops early: every row is read and the good ones kept
+    result = foia_detainers_import(actor=None, path=path, max_bad_rows=None, max_bad_share=0.8)
+    assert result.run is not None and result.rows_read == 7 and result.rows_rejected == 5

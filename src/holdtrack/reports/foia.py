@@ -36,7 +36,7 @@ from django.db.models import Q
 
 from holdtrack.accounts.services import system_user
 from holdtrack.cases.models import OutcomeGroup
-from holdtrack.core.importfile import ImportFileError
+from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ImportFileError
 from holdtrack.core.timeutil import now
 from holdtrack.kernel.parties import authorize
 from holdtrack.reports.foia_columns import STORED_COLUMNS, withheld
@@ -380,6 +380,9 @@ class _Scan:
         self.sheets: list[dict[str, Any]] = []
         self.skipped_sheets: list[str] = []
         self.rows_read = 0
+        self.good = 0
+        self.max_errors = 0  # stop reading after this many bad rows (0: read everything)
+        self.stopped = ""
 
     def rows(self, progress: ProgressCallback | None = None) -> Iterator[FoiaDetainer]:
         name = self.path.name
@@ -416,9 +419,16 @@ class _Scan:
                         values, plan, self.rows_read, name, self.sha, self.allow_unknown, self.tally, self.errors
                     )
                     if detainer is not None:
+                        self.good += 1
                         detainer.natural_key = self.keys.key(row_identity(detainer))
                         self.fingerprint.add(detainer)
                         yield detainer
+                    elif self.max_errors and (bad := self.rows_read - self.good) >= self.max_errors:
+                        self.stopped = (
+                            f"stopped after {bad:,} bad rows at row {self.rows_read:,}; the rest was not "
+                            "checked (--max-errors)"
+                        )
+                        return
                     if progress is not None and self.rows_read % BATCH_SIZE == 0:
                         progress("reading", self.rows_read, None)
                 self.sheets.append({"sheet": sheet, "preamble_rows": preamble, "rows": [first_row, self.rows_read]})
@@ -464,6 +474,7 @@ def foia_detainers_import(
     layout: str | None = None,
     max_bad_rows: int | None = 0,
     max_bad_share: float | None = None,
+    max_errors: int | None = None,
     allow_unknown_lift_reasons: bool = False,
     actor_label: str = "",
     progress: ProgressCallback | None = None,
@@ -471,7 +482,9 @@ def foia_detainers_import(
     """Validate every row of ``path``, then save the good rows and the run in one transaction.
 
     Nothing is saved when the bad rows exceed ``max_bad_rows`` (a count) or ``max_bad_share`` (a fraction of
-    the rows read), whichever are given; the result then says why in ``refused``.
+    the rows read), whichever are given; the result then says why in ``refused``. Reading stops at the
+    ``max_errors``-th bad row (0: never; default: 100, or one more than ``max_bad_rows`` when that is larger, and
+    never when a share is allowed), since by then the file is refused anyway.
     """
     authorize(actor or system_user(), "foia_detainers_import")
     clock = time.monotonic()
@@ -492,6 +505,9 @@ def foia_detainers_import(
         raise FoiaImportError(f"unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")
 
     scan = _Scan(path, sha, [LAYOUTS[layout]] if layout else list(LAYOUTS.values()), allow_unknown_lift_reasons)
+    if max_errors is None:
+        max_errors = 0 if max_bad_share is not None else max(DEFAULT_MAX_ERRORS, (max_bad_rows or 0) + 1)
+    scan.max_errors = max_errors
     # Validation comes first, so the good rows are kept for the save; past KEEP_IN_MEMORY rows they are
     # dropped and the file is read a second time while saving, which bounds memory for large releases.
     kept: list[FoiaDetainer] | None = []
@@ -515,7 +531,9 @@ def foia_detainers_import(
     result.errors = scan.errors
     result.drift = drift
     result.months = sorted(m.strftime("%Y-%m") for m in months)
-    if max_bad_rows is not None and bad > max_bad_rows:
+    if scan.stopped:
+        result.refused = scan.stopped
+    elif max_bad_rows is not None and bad > max_bad_rows:
         result.refused = f"{bad:,} bad rows exceed the allowed {max_bad_rows:,} (--max-bad-rows)"
     elif max_bad_share is not None and scan.rows_read and bad / scan.rows_read > max_bad_share:
         result.refused = f"{bad:,} bad rows ({bad / scan.rows_read:.2%}) exceed the allowed share {max_bad_share:.2%}"
@@ -537,6 +555,7 @@ def foia_detainers_import(
         "layout_given": layout,
         "max_bad_rows": max_bad_rows,
         "max_bad_share": max_bad_share,
+        "max_errors": max_errors,
         "allow_unknown_lift_reasons": allow_unknown_lift_reasons,
     }
     try:

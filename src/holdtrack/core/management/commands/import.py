@@ -86,6 +86,14 @@ class Command(BaseCommand):
             help="Save the good rows if at most this fraction of the rows read is bad (e.g. 0.001).",
         )
         foia.add_argument(
+            "--max-errors",
+            type=int,
+            default=None,
+            metavar="N",
+            help="Stop reading at the Nth bad row, nothing saved (default 100, or one more than --max-bad-rows; "
+            "0 reads everything; never with --max-bad-share).",
+        )
+        foia.add_argument(
             "--allow-unknown-lift-reasons",
             action="store_true",
             help="Import rows with a lift reason outside the known list as 'open or unknown' (listed in the drift).",
@@ -120,6 +128,7 @@ class Command(BaseCommand):
                     layout=options["layout"],
                     max_bad_rows=max_bad_rows,
                     max_bad_share=options["max_bad_share"],
+                    max_errors=options["max_errors"],
                     allow_unknown_lift_reasons=options["allow_unknown_lift_reasons"],
                     progress=progress,
                 )
