@@ -39,7 +39,6 @@ from holdtrack.cases.models import OutcomeGroup
 from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ImportFileError
 from holdtrack.core.timeutil import now
 from holdtrack.kernel.parties import authorize
-from holdtrack.reports.foia_columns import STORED_COLUMNS, withheld
 from holdtrack.reports.foia_dedup import (
     ContentFingerprint,
     NaturalKeys,
@@ -48,6 +47,7 @@ from holdtrack.reports.foia_dedup import (
     row_identity,
     save_new_rows,
 )
+from holdtrack.reports.foia_header import HEADER_SCAN_ROWS, Plan, find_header, plan_columns
 from holdtrack.reports.foia_layouts import (  # noqa: F401  (re-exported: callers import the layouts from here)
     CANONICAL_FIELDS,
     LAYOUTS,
@@ -61,7 +61,6 @@ from holdtrack.reports.foia_values import (
     LIFT_REASON_OUTCOMES,
     NULL_MARKERS,
     REDACTION,
-    column_kind,
     convert_extra,
     form_type,
     parse_date,
@@ -73,7 +72,6 @@ from holdtrack.reports.models import FoiaDetainer, FoiaImportRun, FoiaImportStat
 _sha256 = file_sha256  # the booking import (custody.ingest.run) hashes its files with ``_sha256``
 BATCH_SIZE = 5000
 KEEP_IN_MEMORY = 250_000  # validated rows held for the save; larger files are read twice
-HEADER_SCAN_ROWS = 30  # the header is searched for in this many leading rows (preamble + header)
 MAX_STORED_ERRORS = 1000
 MAX_EXAMPLES = 3
 
@@ -126,102 +124,6 @@ class FoiaImportResult:
         return self.run is not None and self.already_imported is None
 
 
-@dataclass
-class _Plan:
-    """How the columns of one table map onto FoiaDetainer."""
-
-    layout: Layout
-    header: list[str]
-    index: dict[str, int]  # canonical field -> column index
-    extras: list[tuple[int, str, str]]  # (column index, verbatim header, expected kind) stored in ``extra``
-    withheld: list[str]  # dropped because they identify a person or a record (foia_columns.withheld)
-    dropped: list[str]  # every named column not stored, the withheld ones included
-    unnamed: list[int]  # columns without a header: dropped, reported when they hold a value
-    new: list[str]
-    missing: list[str]
-    duplicates: list[str]
-    strict_width: bool = True
-
-
-def _score(layout: Layout, keys: set[str]) -> tuple[int, int] | None:
-    """(columns recognized, -documented columns missing), or None when a required field is absent."""
-    for name in REQUIRED_FIELDS:
-        if not any(column_key(n) in keys for n in layout.fields[name]):
-            return None
-    documented = {column_key(c) for c in layout.columns}
-    for name, names in layout.fields.items():
-        if name not in layout.optional_fields:
-            documented.add(column_key(names[0]))
-    return len(keys & layout.known_keys()), -len(documented - keys)
-
-
-def _find_header(
-    rows: Iterator[Sequence[Any]], layouts: Sequence[Layout]
-) -> tuple[Layout | None, list[str], int, list[list[str]]]:
-    """Consume rows up to and including the header: (layout, header, preamble rows skipped, rows seen)."""
-    seen: list[list[str]] = []
-    for position, row in enumerate(rows):
-        if position >= HEADER_SCAN_ROWS:
-            break
-        cells = [cell_text(v) for v in row]
-        keys = {column_key(c) for c in cells if c}
-        scored = [(s, -i, layout) for i, layout in enumerate(layouts) if (s := _score(layout, keys)) is not None]
-        if scored:
-            return max(scored, key=lambda t: (t[0], t[1]))[2], cells, position, seen
-        if any(cells):
-            seen.append(cells)
-    return None, [], 0, seen
-
-
-def _plan(layout: Layout, header: list[str]) -> _Plan:
-    positions: dict[str, int] = {}
-    duplicates: list[str] = []
-    for i, name in enumerate(header):
-        key = column_key(name)
-        if key in positions:
-            duplicates.append(name)
-        elif key:
-            positions[key] = i
-    index: dict[str, int] = {}
-    missing: list[str] = []
-    for name, names in layout.fields.items():
-        found = next((positions[column_key(n)] for n in names if column_key(n) in positions), None)
-        if found is not None:
-            index[name] = found
-        elif name not in layout.optional_fields:
-            missing.append(names[0])
-    canonical_columns = set(index.values())
-    known = layout.known_keys()
-    documented = {column_key(c): c for c in layout.columns}
-    missing += [c for k, c in documented.items() if k not in positions]
-    stored = STORED_COLUMNS[layout.name]
-    extras: list[tuple[int, str, str]] = []
-    withheld_names: list[str] = []
-    dropped: list[str] = []
-    unnamed: list[int] = []
-    new: list[str] = []
-    for i, name in enumerate(header):
-        key = column_key(name)
-        if not key:
-            unnamed.append(i)
-            continue
-        if i in canonical_columns:
-            continue
-        if positions.get(key) != i:
-            dropped.append(name)  # a second column of the same name (reported as a duplicate too)
-            continue
-        if key not in known:
-            new.append(name)
-        # The allow-list decides; a personal-data name is dropped even if a layout were to document it.
-        if key in stored and not withheld(name):
-            extras.append((i, name, column_kind(name)))
-            continue
-        dropped.append(name)
-        if withheld(name):
-            withheld_names.append(name)
-    return _Plan(layout, header, index, extras, withheld_names, dropped, unnamed, new, missing, duplicates)
-
-
 # --- the import -----------------------------------------------------------------------------------
 
 
@@ -255,7 +157,7 @@ def _clean(value: Any) -> tuple[Any, bool]:
 
 def _convert_row(
     values: Sequence[Any],
-    plan: _Plan,
+    plan: Plan,
     row_no: int,
     file_name: str,
     sha: str,
@@ -389,7 +291,7 @@ class _Scan:
         try:
             for sheet, rows, strict_width in tables(self.path, self.drift):
                 layouts = [self.chosen] if self.chosen else self.layouts
-                found, header, preamble, seen_rows = _find_header(rows, layouts)
+                found, header, preamble, seen_rows = find_header(rows, layouts)
                 if found is None:
                     if sheet:  # a notes or cover sheet of a workbook
                         self.skipped_sheets.append(sheet)
@@ -400,7 +302,7 @@ class _Scan:
                         f"{name}: no header row of layout {wanted} in the first {HEADER_SCAN_ROWS} rows (saw: {seen})"
                     )
                 self.chosen = found
-                plan = _plan(found, header)
+                plan = plan_columns(found, header)
                 plan.strict_width = strict_width
                 for mine, theirs in (
                     (self.new, plan.new),
