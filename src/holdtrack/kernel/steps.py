@@ -10,6 +10,7 @@ the transition and the audit event (``recorded_from_document``), beside the STAF
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -88,27 +89,10 @@ def step(
         )
     bound()
     obj.save()
-    t = transition_record(
-        case_type=case_type,
-        case_id=obj.pk,
-        name=method,
-        source=source,
-        target=obj.state,
-        actor=actor,
-        at=at,
-        data=data,
-        reason=reason,
-        channel=channel,
-    )
-    audit_record(
-        actor=actor,
-        action=f"{case_type}.{method}",
-        entity_type=case_type,
-        entity_id=obj.pk,
-        data={"source": source, "target": obj.state, "transition": t.pk, **marks},
-        at=at,
-    )
-    return t
+    return _log(
+        obj, method, source, case_type=case_type, actor=actor, at=at, data=data, reason=reason, channel=channel,
+        audit=lambda pk: {"source": source, "target": obj.state, "transition": pk, **marks},
+    )  # fmt: skip
 
 
 def note(
@@ -127,11 +111,32 @@ def note(
     marks = _checked(actor, grant, f"{case_type}.{name}")
     if "recorded_from_document" in marks:
         data = {**(data or {}), "recorded_from_document": marks["recorded_from_document"]}
+    return _log(
+        obj, name, obj.state, case_type=case_type, actor=actor, at=at, data=data, reason=reason, channel=channel,
+        audit=lambda pk: {"transition": pk, **(data or {}), **marks},
+    )  # fmt: skip
+
+
+def _log(
+    obj: Any,
+    name: str,
+    source: str,
+    *,
+    case_type: str,
+    actor: Any,
+    at: datetime,
+    data: dict[str, Any] | None,
+    reason: str,
+    channel: str,
+    audit: Callable[[int], dict[str, Any]],
+) -> Transition:
+    """The transition row of a step or a note (from ``source`` to the object's state now) and its audit event,
+    whose data ``audit`` builds around the transition's id."""
     t = transition_record(
         case_type=case_type,
         case_id=obj.pk,
         name=name,
-        source=obj.state,
+        source=source,
         target=obj.state,
         actor=actor,
         at=at,
@@ -140,12 +145,7 @@ def note(
         channel=channel,
     )
     audit_record(
-        actor=actor,
-        action=f"{case_type}.{name}",
-        entity_type=case_type,
-        entity_id=obj.pk,
-        data={"transition": t.pk, **(data or {}), **marks},
-        at=at,
+        actor=actor, action=f"{case_type}.{name}", entity_type=case_type, entity_id=obj.pk, data=audit(t.pk), at=at
     )
     return t
 
