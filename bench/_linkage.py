@@ -70,6 +70,24 @@ def bench_agency(ori: str, facility: str, label: str) -> Any:
     return lea
 
 
+def retrieve_as_screened(bookings: list[Any], keys: list[Any]) -> tuple[list[list[Any]], int]:
+    """Each booking's candidates as screening retrieves them after the fact: the first-stage rules, plus the wide
+    rules for the bookings whose best proposal is below ``WIDE_BELOW_PROBABILITY`` (biometric ones included in
+    the first stage only). Returns the candidates and how many bookings the wide rules probed."""
+    from holdtrack.custody.models import IdentityMatch
+    from holdtrack.screening import candidates as cand
+    from holdtrack.screening.services import WIDE_BELOW_PROBABILITY
+
+    retrieved = cand.retrieve(keys)
+    confident = set(
+        IdentityMatch.objects.filter(score__gte=WIDE_BELOW_PROBABILITY).values_list("booking_id", flat=True)
+    )
+    wide = [j for j, b in enumerate(bookings) if b.id not in confident]
+    for j, more in zip(wide, cand.retrieve([keys[j] for j in wide], wide=True), strict=True):
+        retrieved[j] = retrieved[j] + more
+    return retrieved, len(wide)
+
+
 def splink_weights(linker: Any) -> dict[str, dict[str, float]]:
     """splink's estimated weights (bits) per comparison level, to set beside holdtrack's."""
     weights: dict[str, dict[str, float]] = {}

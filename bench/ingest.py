@@ -20,6 +20,7 @@ Prepare a database with a registry first, e.g.::
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import statistics
@@ -45,6 +46,7 @@ from holdtrack.custody.ingest import feed_user  # noqa: E402
 from holdtrack.custody.ingest.run import mappings  # noqa: E402
 from holdtrack.intake.bookings import bookings_import  # noqa: E402
 from holdtrack.jurisdictions.models import Facility  # noqa: E402
+from holdtrack.screening import services as screening_services  # noqa: E402
 from holdtrack.screening.models import RegistryKey  # noqa: E402
 from holdtrack.screening.services import active_model, screen_booking  # noqa: E402
 from holdtrack.simulation.registry import generate_bookings, registry_sample_from_db, write_bookings  # noqa: E402
@@ -102,7 +104,21 @@ def main() -> None:
     ap.add_argument("--latency", type=int, default=500, help="single-booking API calls")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--chunk-size", type=int, default=None)
+    ap.add_argument(
+        "--no-wide", action="store_true", help="screen without the second-stage (wide) blocking rules, to compare"
+    )
+    ap.add_argument(
+        "--wide-below",
+        type=float,
+        default=None,
+        help="probe with the wide rules the bookings whose best proposal is below this probability (default: "
+        "the shipped WIDE_BELOW_PROBABILITY; 1e-12: only bookings without any proposal)",
+    )
     args = ap.parse_args()
+    if args.no_wide:
+        screening_services.WIDE_BELOW_WEIGHT = -math.inf
+    elif args.wide_below is not None:
+        screening_services.WIDE_BELOW_WEIGHT = math.log2(args.wide_below / (1 - args.wide_below))
 
     registry = RegistryKey.objects.count()
     model = active_model()
@@ -151,6 +167,7 @@ def main() -> None:
         f"{result.seconds:.2f} s = {bulk_rate:,.0f} bookings/s end to end; chunks {result.chunks}; "
         f"screened {result.screening.get('screened', 0):,}, candidates {result.screening.get('candidates', 0):,}, "
         f"proposed {result.screening.get('proposed', 0):,} (biometric {result.screening.get('biometric', 0):,}); "
+        f"probed by the wide rules {result.screening.get('wide', 0):,}{' (off)' if args.no_wide else ''}; "
         f"CPU {bulk_cpu:.2f} s (Python + PostgreSQL backend) = {result.rows_imported / bulk_cpu:,.0f} bookings "
         "per CPU-second"
     )

@@ -57,6 +57,7 @@ from _linkage import (  # noqa: E402
     bench_agency,
     machine,
     recreate_database,
+    retrieve_as_screened,
     splink_pairs,
     splink_weights,
 )
@@ -225,7 +226,7 @@ def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path) -> Non
     # ---- diagnosis: candidate recall of the blocking, and the levels of the true pairs missed at 0.2
     bookings = list(Booking.objects.filter(custodian=lea).select_related("subject").order_by("id"))
     keys = [subject_keys(b.subject) for b in bookings]
-    retrieved = cand.retrieve(keys)
+    retrieved, res["wide"] = retrieve_as_screened(bookings, keys)
     sid_of = {v: k for k, v in key_of.items()}
     reg_rec: dict[int, Any] = {}
     for k in RegistryKey.objects.values_list("subject_id", *cand._COLS.replace("k.", "").split(", ")):
@@ -434,6 +435,7 @@ def main() -> None:
         print(f"  holdtrack weights (bits): prior {ours['model']['prior_weight']}; {ours['model']['weights']}")
         print(f"  holdtrack: import registry {ours['t_registry_import']:.1f} s, bookings {ours['t_bookings_import']:.1f}"
               f" s, train {ours['t_train']:.1f} s, rescreen {ours['t_screen']:.1f} s; {ours['biometric']:,} biometric"
+              f"; {ours['wide']:,} bookings probed by the wide rules"
               f"; blocking candidate recall {ours['candidate_recall']:.4f}")  # fmt: skip
         print(f"  missed true pairs at {REVIEW}: {ours['missed']['kind']}")
         for levels, n in ours["missed"]["levels"]:

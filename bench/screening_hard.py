@@ -55,6 +55,7 @@ from _linkage import (  # noqa: E402
     figures,
     machine,
     recreate_database,
+    retrieve_as_screened,
     splink_pairs,
     splink_weights,
 )
@@ -73,7 +74,6 @@ def holdtrack_run(world: Any, gen: Any, seed: int, work: Path) -> dict[str, Any]
     from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, SubjectIdentifier
     from holdtrack.intake.bookings import bookings_import
     from holdtrack.intake.registry import registry_import
-    from holdtrack.screening import candidates as cand
     from holdtrack.screening import training
     from holdtrack.screening.rescreen import bookings_rescreen
     from holdtrack.screening.services import scorer_for, subject_keys
@@ -142,7 +142,7 @@ def holdtrack_run(world: Any, gen: Any, seed: int, work: Path) -> dict[str, Any]
     # Candidate (blocking) recall: is the true subject among the booking's retrieved candidates?
     sid_of = {v: k for k, v in key_of.items()}
     bookings = list(Booking.objects.filter(custodian=lea).select_related("subject").order_by("id"))
-    retrieved = cand.retrieve([subject_keys(b.subject) for b in bookings])
+    retrieved, res["wide"] = retrieve_as_screened(bookings, [subject_keys(b.subject) for b in bookings])
     found = {}
     for b, cands in zip(bookings, retrieved, strict=True):
         true_key = gen.truth.get(b.booking_number)
@@ -349,6 +349,7 @@ def main() -> None:
     print(f"holdtrack weights (bits): prior {ours['model']['prior_weight']}; {ours['model']['weights']}")
     print(f"holdtrack: import registry {ours['t_registry_import']:.1f} s, bookings {ours['t_bookings_import']:.1f} s,"
           f" train {ours['t_train']:.1f} s, rescreen {ours['t_screen']:.1f} s; {ours['biometric']:,} biometric; "
+          f"{ours['candidates']:,} candidates, {ours['wide']:,} bookings probed by the wide rules; "
           f"blocking candidate recall {ours['candidate_recall']:.4f}")  # fmt: skip
     for name, res in splinks.items():
         print(f"{name} weights (bits): {res['weights']}")

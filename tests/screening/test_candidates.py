@@ -103,3 +103,59 @@ def test_month_shifted_stays_in_the_year_and_on_real_dates():
     assert month_shifted(date(1980, 3, 31), -1) is None
     assert month_shifted(date(1980, 3, 30), -1) is None  # no 30 February
     assert month_shifted(date(1980, 5, 30), -1) == date(1980, 4, 30)
+
+
+def _found_wide(subject, **kw) -> tuple[bool, bool]:  # type: ignore[no-untyped-def]
+    """(found by the first stage, found by the wide rules)."""
+    k = keys_for(**kw)
+    return (
+        subject.pk in {sid for sid, _ in cand.retrieve([k])[0]},
+        subject.pk in {sid for sid, _ in cand.retrieve([k], wide=True)[0]},
+    )
+
+
+@pytest.mark.parametrize(
+    "booked",
+    [
+        # W1: the month and the day both wrong (a month digit off and a day off)
+        {"first_name": "Rocio", "last_name": "Martinez", "date_of_birth": date(1979, 8, 27)},
+        # W2: swapped names together with a wrong month and day
+        {"first_name": "Martinez", "last_name": "Rocio", "date_of_birth": date(1979, 12, 5)},
+        # W3: both names changed, same DOB, sex and country
+        {"first_name": "Chio", "last_name": "Hernandez", "date_of_birth": D, "sex": "F", "birth_country": "Mexico"},
+        # W3 on a feed without sex and country: the DOB alone
+        {"first_name": "Chio", "last_name": "Hernandez", "date_of_birth": D},
+        # W7: the same names, a DOB wrong in several places
+        {"first_name": "Rocio", "last_name": "Martinez Ruiz", "date_of_birth": date(1950, 2, 3)},
+        # W4: no DOB, a misspelt surname and the second surname in the middle name
+        {"first_name": "Rocio", "middle_name": "Ruiz", "last_name": "Martines", "date_of_birth": None},
+        # W5: no DOB and the names swapped
+        {"first_name": "Martinez", "last_name": "Rocio", "date_of_birth": None},
+        # W6: no DOB, the middle name used as the given name
+        {"first_name": "Itzel", "last_name": "Martinez Ruiz", "date_of_birth": None},
+    ],
+)
+def test_the_wide_rules_find_what_the_first_stage_cannot(subject, booked):
+    assert _found_wide(subject, **booked) == (False, True)
+
+
+def test_the_dob_rule_keeps_to_the_sex_and_country_the_booking_carries(subject):
+    other = {"first_name": "Chio", "last_name": "Hernandez", "date_of_birth": D}
+    assert _found_wide(subject, **other, sex="M") == (False, False)
+    assert _found_wide(subject, **other, birth_country="Peru") == (False, False)
+
+
+def test_the_wide_rules_leave_a_common_surname_without_a_dob_alone(world):
+    from holdtrack.screening.frequencies import name_frequencies_refresh
+
+    for i in range(5):
+        registry_subject_add(
+            actor=world.supervisor, first_name="Luis", last_name="Soto", date_of_birth=date(1960, 1, 2 + i)
+        )
+    name_frequencies_refresh()
+    booked = keys_for(first_name="Lius", last_name="Sotto")
+    assert cand.retrieve([booked], wide=True)[0]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cand, "EXACT_NAMES_NO_DOB_MAX_SURNAME", 4)
+        booked_common = keys_for(first_name="Lius", last_name="Soto")
+        assert cand.retrieve([booked_common], wide=True)[0] == []

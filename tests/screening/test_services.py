@@ -256,3 +256,20 @@ def test_the_second_surname_is_keyed_in_its_own_field_split_from_a_double_surnam
     for k in (reversed_order, in_middle, alone):
         assert s.pk in {sid for sid, _ in cand.retrieve([k])[0]}, k
     assert reversed_order.last2_sound == in_middle.middle_sound == s.registry_key.last_sound
+
+
+def test_the_wide_rules_run_only_for_a_booking_without_a_confident_proposal(world, reg):
+    people, _ = reg
+    p = next(q for q in people if q.middle_name and q.date_of_birth.month < 6 and q.date_of_birth.day < 20)
+    exact = _book_as(world, p)
+    d = p.date_of_birth
+    # swapped names and a DOB wrong in month and day together: no first-stage rule reaches the subject
+    hard = booking_of(
+        world, first=p.last_name, middle=p.middle_name, last=p.first_name, dob=date(d.year, d.month + 6, d.day + 8),
+        sex=p.sex, country=p.birth_country,
+    )  # fmt: skip
+    assert p.subject_id not in {sid for sid, _ in cand.retrieve([subject_keys(hard.subject)])[0]}
+    result = screen_bookings(actor=world.booking_clerk, bookings=[exact, hard])
+    assert result.wide == 1  # the exact booking was proposed with confidence at the first stage
+    assert IdentityMatch.objects.filter(booking=hard, subject_id=p.subject_id).exists()
+    assert IdentityMatch.objects.filter(booking=exact, subject_id=p.subject_id).exists()

@@ -116,6 +116,7 @@ def screen_chunk(actor: User, bookings: list[Booking]) -> dict[str, int]:
         "candidates": found.candidates,
         "proposed": found.proposed,
         "biometric": found.biometric,
+        "wide": found.wide,
     }
 
 

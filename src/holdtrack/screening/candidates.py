@@ -46,6 +46,14 @@ from holdtrack.screening.keys import Keys, month_shifted, norm_fbi
 from holdtrack.screening.models import RegistryKey
 
 MAX_CANDIDATES = 200
+# The wide rules (stage two) probe a booking only where the rows each is expected to bring stay within this
+# bound: at 1,000,000 subjects, unbounded, they brought 48 candidates per booking over the first stage's 15
+# (both sounds + birth year 26, the DOB alone 16, exact names 8) and halved the bookings screened per CPU-second.
+WIDE_MAX_ROWS = 5
+WIDE_EXACT_MAX_ROWS = 1
+WIDE_NO_DOB_MAX_ROWS = 50  # a booking without a DOB is rare in a feed (under 4 %): it may cost more
+BIRTH_YEARS = 60  # the span a registry's dates of birth spread over, for the estimates
+BIRTH_DAYS = BIRTH_YEARS * 365
 # The exact-name rules probe a booking's names only when the registry is expected to hold at most this many
 # records of that full name (estimated from the name counts); without a DOB, only when the surname is borne by at
 # most this many records. Measured at 1,000,000 subjects: unbounded and whatever the DOB, the exact-names rule
@@ -87,13 +95,41 @@ _COLS = (
 )
 
 
+# Stage two, "wide": a booking the rules above leave without a proposal (``services.screen_bookings``) is probed
+# again with rules that each cost more candidates, for the pairs that carry two errors at once (docs/screening.md,
+# "Two stages"). Measured on the harder benchmark, where they reach most of what the first stage misses; run for
+# every booking they would cost about ten times the candidates.
+_WIDE_RULES = (
+    # W1: both name sounds + the birth year — a DOB wrong in month and day, or in a month digit
+    "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_ym BETWEEN b.y1 AND b.y12",
+    # W2: the sounds crosswise + the birth year — swapped names together with a DOB error
+    "k.last_sound = b.fs AND k.first_sound = b.ls AND k.dob_ym BETWEEN b.sy1 AND b.sy12",
+    # W3: same DOB, and the same sex and birth country where the booking has them — both names changed
+    # (a nickname and a transliteration together)
+    "k.dob = b.dob AND k.sex = coalesce(b.sex, k.sex) AND k.country = coalesce(b.country, k.country)",
+    # W4: without a DOB, both sounds (the surname sound also from the second surname or the middle name)
+    "k.last_sound = ANY(ARRAY[b.nls, b.nls2, b.nms]) AND k.first_sound = b.nfs",
+    # W5: without a DOB, the sounds crosswise (swapped names)
+    "k.last_sound = b.nfs AND k.first_sound = b.nls",
+    # W6: without a DOB, the same surname and the booking's given name as the registry's middle name
+    "k.last_norm = b.nln AND k.middle_norm = b.nfn",
+    # W7: the same names whatever the DOB — a DOB wrong in several places (names the registry holds few of)
+    "k.last_norm = b.xln AND k.first_sound = b.fs AND k.first_canon = b.xfc",
+)
+_WIDE_B_COLS = "i, dob, ls, fs, y1, y12, sy1, sy12, sex, country, nls, nls2, nms, nfs, nln, nfn, xln, xfc"
+_WIDE_PG_TYPES = (
+    "int", "date", "text", "text", "int", "int", "int", "int", "text", "text", "text", "text", "text", "text",
+    "text", "text", "text", "text",
+)  # fmt: skip
+
+
 def _sqlite(rule: str) -> str:
     return rule.replace("= ANY(ARRAY[", "IN (").replace("])", ")")
 
 
-def _union(table: str) -> str:
+def _union(table: str, rules: Sequence[str]) -> str:
     # Identifiers and rules are module constants; every booking value is a bound parameter.
-    rules = _RULES if connection.vendor == "postgresql" else tuple(_sqlite(r) for r in _RULES)
+    rules = rules if connection.vendor == "postgresql" else tuple(_sqlite(r) for r in rules)
     parts = [f"SELECT b.i, k.subject_id AS sid FROM b JOIN {table} k ON {rule}" for rule in rules]  # noqa: S608
     return f"SELECT c.i, k.subject_id, {_COLS} FROM ({' UNION '.join(parts)}) c JOIN {table} k ON k.subject_id = c.sid"  # noqa: S608
 
@@ -131,6 +167,34 @@ def _values(i: int, k: Keys, exact: bool) -> tuple[Any, ...]:
     )
 
 
+def _wide_values(i: int, k: Keys, probes: tuple[bool, bool, bool, bool]) -> tuple[Any, ...]:
+    """The booking's probe values for the wide rules (``_WIDE_B_COLS``); ``probes``: ``wide_probes``. The rules
+    without a DOB probe only names the registry holds few of (``exact``), as rule 17 does."""
+    sounds_year, on_dob, exact, any_dob = probes
+    y = k.dob.year if k.dob else None
+    nodob = exact and k.dob is None
+    return (
+        i,
+        k.dob if on_dob else None,
+        k.last_sound or None,
+        k.first_sound or None,
+        y * 100 + 1 if y and sounds_year else None,
+        y * 100 + 12 if y and sounds_year else None,
+        y * 100 + 1 if y else None,  # crosswise sounds are rare together: never bounded
+        y * 100 + 12 if y else None,
+        k.sex or None,
+        k.country or None,
+        (k.last_sound or None) if nodob else None,
+        (k.last2_sound or None) if nodob else None,
+        (k.middle_sound or None) if nodob else None,
+        (k.first_sound or None) if nodob else None,
+        (k.last_norm or None) if nodob else None,
+        (k.first_norm or None) if nodob else None,
+        (k.last_norm or None) if any_dob and k.dob is not None else None,
+        (k.first_canon or None) if any_dob and k.dob is not None else None,
+    )
+
+
 def exact_name_probes(keys: Sequence[Keys]) -> list[bool]:
     """Which bookings the exact-name rules may probe: those whose names are not so common that the probe
     would bring hundreds of namesakes. The expected rows are estimated from the registry's name counts
@@ -154,23 +218,65 @@ def exact_name_probes(keys: Sequence[Keys]) -> list[bool]:
     return out
 
 
-def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
-    """For each booking's keys, its registry candidates as (subject id, record)."""
+def wide_probes(keys: Sequence[Keys], exact: Sequence[bool]) -> list[tuple[bool, bool, bool, bool]]:
+    """Which of the costly wide rules may probe each booking: (W1 both sounds + birth year, W3 the DOB alone or
+    with sex and country, the rules without a DOB — as the first stage's ``exact`` and, for the sounds, within
+    ``WIDE_NO_DOB_MAX_ROWS`` — and W7 the same names whatever the DOB). Each only when the rows it is expected to bring stay
+    within ``WIDE_MAX_ROWS``, estimated from the registry's counts (``frequencies.BLOCKING_COUNTS``): sound count ×
+    sound count ÷ registry size ÷ ``BIRTH_YEARS``; registry size ÷ ``BIRTH_DAYS``, halved for a sex, times the
+    share of the birth country; the exact-names estimate within ``WIDE_EXACT_MAX_ROWS``. Before any count every
+    booking is probed (a small registry)."""
+    tf = frequencies_for(
+        (name, value)
+        for k in keys
+        for name, value in (
+            ("last_sound", k.last_sound), ("first_sound", k.first_sound), ("country", k.country),
+            ("last_name", k.last_norm), ("first_name", k.first_canon),
+        )
+    )  # fmt: skip
+    if tf is None:
+        return [(True, True, e, e) for e in exact]
+    out = []
+    for k, e in zip(keys, exact, strict=True):
+        n = tf.counts.get
+        on_dob = tf.total / BIRTH_DAYS * (0.5 if k.sex else 1.0)
+        if k.country:
+            on_dob *= n(("country", k.country), 0) / tf.total
+        sounds = n(("last_sound", k.last_sound), 0) * n(("first_sound", k.first_sound), 0) / tf.total
+        out.append((
+            sounds / BIRTH_YEARS <= WIDE_MAX_ROWS,
+            on_dob <= WIDE_MAX_ROWS,
+            e and sounds <= WIDE_NO_DOB_MAX_ROWS,
+            # the canonical given name's count: the rule probes it (a nickname's own count says nothing); names
+            # are correlated (a given name goes with the surnames of its language), so the estimate is low
+            e and n(("last_name", k.last_norm), 0) * n(("first_name", k.first_canon), 0) / tf.total <= WIDE_EXACT_MAX_ROWS,
+        ))  # fmt: skip
+    return out
+
+
+def retrieve(keys: Sequence[Keys], *, wide: bool = False) -> list[list[tuple[int, Rec]]]:
+    """For each booking's keys, its registry candidates as (subject id, record); ``wide``: by the stage-two
+    rules instead (``_WIDE_RULES``), which may return candidates the first stage returned as well."""
     out: list[list[tuple[int, Rec]]] = [[] for _ in keys]
     idx = [i for i, k in enumerate(keys) if k.last_sound or k.first_sound]
     if not idx:
         return out
     table = RegistryKey._meta.db_table
-    exact = exact_name_probes(keys)
+    exact: Sequence[Any] = exact_name_probes(keys)
+    if wide:
+        exact = wide_probes(keys, exact)
+    rules, b_cols, pg_types, values_of = (
+        (_WIDE_RULES, _WIDE_B_COLS, _WIDE_PG_TYPES, _wide_values) if wide else (_RULES, _B_COLS, _PG_TYPES, _values)
+    )
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{t}[]" for t in _PG_TYPES)
-            head = f"WITH b AS (SELECT * FROM unnest({arrays}) AS b({_B_COLS})) "  # noqa: S608 - module constants
-            values = [_values(i, keys[i], exact[i]) for i in idx]
+            arrays = ", ".join(f"%s::{t}[]" for t in pg_types)
+            head = f"WITH b AS (SELECT * FROM unnest({arrays}) AS b({b_cols})) "  # noqa: S608 - module constants
+            values = [values_of(i, keys[i], exact[i]) for i in idx]
             params: list[Any] = [list(col) for col in zip(*values, strict=True)]
             if len(idx) < PLANNER_HINT_FROM:
-                cur.execute(head + _union(table), params)
+                cur.execute(head + _union(table, rules), params)
                 rows.extend(cur.fetchall())
             else:
                 with transaction.atomic():
@@ -183,7 +289,7 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
                     )
                     prev = cur.fetchone()
                     try:
-                        cur.execute(head + _union(table), params)
+                        cur.execute(head + _union(table, rules), params)
                         rows.extend(cur.fetchall())
                     finally:
                         cur.execute(
@@ -191,14 +297,14 @@ def retrieve(keys: Sequence[Keys]) -> list[list[tuple[int, Rec]]]:
                             [prev[0], prev[1]],
                         )
         else:
-            width = len(_PG_TYPES)
+            width = len(pg_types)
             for start in range(0, len(idx), SQLITE_CHUNK):
                 part = idx[start : start + SQLITE_CHUNK]
                 values_sql = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
                 params = []
                 for i in part:
-                    params += [v.isoformat() if isinstance(v, date) else v for v in _values(i, keys[i], exact[i])]
-                cur.execute(f"WITH b({_B_COLS}) AS (VALUES {values_sql}) " + _union(table), params)
+                    params += [v.isoformat() if isinstance(v, date) else v for v in values_of(i, keys[i], exact[i])]
+                cur.execute(f"WITH b({b_cols}) AS (VALUES {values_sql}) " + _union(table, rules), params)
                 rows.extend(cur.fetchall())
     return _collect(out, rows, keys)
 

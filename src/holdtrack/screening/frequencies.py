@@ -20,6 +20,9 @@ from holdtrack.screening.models import NameFrequency, RegistryKey
 TOTAL = "*"
 # comparison → the RegistryKey column holding the compared value
 _COLUMNS = {"first_name": "first_norm", "last_name": "last_norm"}
+# Counted too, not for scoring but to bound the wide blocking rules (``candidates.wide_probes``): how many
+# registry records share a name sound or a birth country.
+BLOCKING_COUNTS = {"last_sound": "last_sound", "first_sound": "first_sound", "country": "country"}
 _CHUNK = 500
 
 
@@ -28,8 +31,7 @@ def name_frequencies_refresh() -> int:
     freq, keys = NameFrequency._meta.db_table, RegistryKey._meta.db_table
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"DELETE FROM {freq}")  # noqa: S608 - table names from the models
-        for comparison in TF_FIELDS:
-            col = _COLUMNS[comparison]
+        for comparison, col in ({c: _COLUMNS[c] for c in TF_FIELDS} | BLOCKING_COUNTS).items():
             cur.execute(
                 f"INSERT INTO {freq} (comparison, value, n) SELECT %s, {col}, count(*) FROM {keys} "  # noqa: S608
                 f"WHERE {col} <> '' GROUP BY {col}",
@@ -42,13 +44,16 @@ def name_frequencies_refresh() -> int:
     return int(row[0]) if row else 0
 
 
-def name_frequencies_add(first_norm: str, last_norm: str) -> None:
-    """One more registry record (``registry_subject_add``): its names and the total count one more, when the
-        table has been built (an empty table stays empty: no adjustment until the next refresh). A name added
-    between refreshes may already be cached as unseen by a running process; it counts from the next refresh."""
+def name_frequencies_add(first_norm: str, last_norm: str, **blocking: str) -> None:
+    """One more registry record (``registry_subject_add``): its names, the ``BLOCKING_COUNTS`` values given and
+    the total count one more, when the table has been built (an empty table stays empty: no adjustment until the
+    next refresh). A name added between refreshes may already be cached as unseen by a running process; it counts
+    from the next refresh."""
     if not NameFrequency.objects.filter(comparison=TOTAL).update(n=F("n") + 1):
         return
-    for comparison, value in (("first_name", first_norm), ("last_name", last_norm)):
+    values = [("first_name", first_norm), ("last_name", last_norm)]
+    values += [(c, blocking.get(c, "")) for c in BLOCKING_COUNTS]
+    for comparison, value in values:
         if value and not NameFrequency.objects.filter(comparison=comparison, value=value).update(n=F("n") + 1):
             NameFrequency.objects.create(comparison=comparison, value=value, n=1)
 

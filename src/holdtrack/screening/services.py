@@ -29,8 +29,8 @@ from holdtrack.custody.services import subject_create
 from holdtrack.kernel.parties import authorize
 from holdtrack.kernel.steps import when
 from holdtrack.screening import candidates as cand
-from holdtrack.screening.frequencies import frequencies_for, name_frequencies_add
-from holdtrack.screening.fs_model import TF_FIELDS, Scorer, fbi_conflict, probability
+from holdtrack.screening.frequencies import TermFrequencies, frequencies_for, name_frequencies_add
+from holdtrack.screening.fs_model import TF_FIELDS, Rec, Scorer, fbi_conflict, probability
 from holdtrack.screening.gates import model_gate_failures
 from holdtrack.screening.keys import Keys, keys_for
 from holdtrack.screening.models import RegistryKey, ScreeningModel
@@ -41,6 +41,9 @@ from holdtrack.screening.models import RegistryKey, ScreeningModel
 NO_DOB_REVIEW_THRESHOLD = 0.5
 DEFAULT_REVIEW_THRESHOLD = 0.2
 MAX_PROPOSALS_PER_BOOKING = 5
+# A booking whose best first-stage proposal is below this probability is probed again by the wide blocking rules.
+WIDE_BELOW_PROBABILITY = 0.99
+WIDE_BELOW_WEIGHT = math.log2(WIDE_BELOW_PROBABILITY / (1 - WIDE_BELOW_PROBABILITY))
 BIOMETRIC_VERSION = "biometric-fbi-ucn"
 
 # ------------------------------------------------------------------------------------------ registry
@@ -151,7 +154,9 @@ def registry_subject_add(
         fbi = (identifiers or {}).get(IdentifierType.FBI_UCN, "")
         k = subject_keys(s)
         _key_row(s.pk, k, fbi).save()
-        name_frequencies_add(k.first_norm, k.last_norm)
+        name_frequencies_add(
+            k.first_norm, k.last_norm, last_sound=k.last_sound, first_sound=k.first_sound, country=k.country
+        )
         audit_record(actor=actor, action="registry.add", entity_type="subject", entity_id=s.pk)
         return s
 
@@ -271,6 +276,7 @@ class ScreenResult:
     candidates: int = 0
     proposed: int = 0
     biometric: int = 0
+    wide: int = 0  # bookings probed again by the stage-two rules
     model_version: str = ""
     review_threshold: float | None = None
     bookings: dict[int, BookingScreen] = field(default_factory=dict)
@@ -283,6 +289,7 @@ class ScreenResult:
             "candidates": self.candidates,
             "proposed": self.proposed,
             "biometric": self.biometric,
+            "wide": self.wide,
             "model_version": self.model_version,
             "review_threshold": self.review_threshold,
         }
@@ -348,40 +355,59 @@ def screen_bookings(
             need.append(i)
         keys.append(subject_keys(p))
 
+    def _tf(retrieved: list[list[tuple[int, Rec]]]) -> TermFrequencies | None:
+        return frequencies_for((n, other[f]) for cands in retrieved for _, other in cands for n, f in TF_FIELDS.items())
+
+    def _score(i: int, cands: list[tuple[int, Rec]], tf: TermFrequencies | None) -> float:
+        """Score booking ``i``'s candidates and propose the best above its class's threshold; returns the best
+        proposal's weight (-inf when none)."""
+        assert scorer is not None
+        own = bookings[i].subject_id
+        rec = cand.booking_rec(keys[i], fbis[i])
+        bar, bar_p = (min_weight, threshold) if keys[i].dob is not None else (no_dob_weight, no_dob_threshold)
+        scored = []
+        for sid, other in cands:
+            if sid == own:
+                continue
+            w = scorer.weight(rec, other, tf)
+            if w >= bar:
+                scored.append((w, sid, other))
+        result.candidates += len(cands)
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        for _w, sid, other in scored[:MAX_PROPOSALS_PER_BOOKING]:
+            total, terms = scorer.explain(rec, other, tf)
+            prob = probability(total)
+            found[i].append(Proposal(sid, MatchBasis.BIOGRAPHIC, prob, identifier_conflict=fbi_conflict(rec, other)))
+            explanations[(i, sid)] = {
+                "basis": MatchBasis.BIOGRAPHIC,
+                "model_version": version,
+                "review_threshold": bar_p,
+                "prior": {"probability": scorer.prior, "weight": scorer.prior_weight},
+                "comparisons": terms,
+                "total_weight": total,
+                "probability": prob,
+            }
+        prev = result.bookings.get(bookings[i].pk)
+        result.bookings[bookings[i].pk] = BookingScreen(bookings[i].pk, len(cands) + (prev.candidates if prev else 0))
+        return scored[0][0] if scored else -math.inf
+
     if scorer is not None and need:
         retrieved = cand.retrieve([keys[i] for i in need])
-        tf = frequencies_for(
-            (name, other[field]) for cands in retrieved for _, other in cands for name, field in TF_FIELDS.items()
-        )
-        for i, cands in zip(need, retrieved, strict=True):
-            own = bookings[i].subject_id
-            rec = cand.booking_rec(keys[i], fbis[i])
-            bar, bar_p = (min_weight, threshold) if keys[i].dob is not None else (no_dob_weight, no_dob_threshold)
-            scored = []
-            for sid, other in cands:
-                if sid == own:
-                    continue
-                w = scorer.weight(rec, other, tf)
-                if w >= bar:
-                    scored.append((w, sid, other))
-            result.candidates += len(cands)
-            scored.sort(key=lambda t: (-t[0], t[1]))
-            for _w, sid, other in scored[:MAX_PROPOSALS_PER_BOOKING]:
-                total, terms = scorer.explain(rec, other, tf)
-                prob = probability(total)
-                found[i].append(
-                    Proposal(sid, MatchBasis.BIOGRAPHIC, prob, identifier_conflict=fbi_conflict(rec, other))
-                )
-                explanations[(i, sid)] = {
-                    "basis": MatchBasis.BIOGRAPHIC,
-                    "model_version": version,
-                    "review_threshold": bar_p,
-                    "prior": {"probability": scorer.prior, "weight": scorer.prior_weight},
-                    "comparisons": terms,
-                    "total_weight": total,
-                    "probability": prob,
-                }
-            result.bookings[bookings[i].pk] = BookingScreen(bookings[i].pk, len(cands))
+        tf = _tf(retrieved)
+        # Stage two: the bookings the first rules leave without a confident proposal (none, or only ones a
+        # relative or namesake could have earned) are probed with the wide rules (candidates.py); a candidate
+        # both stages return is scored once.
+        wide = [i for i, cands in zip(need, retrieved, strict=True) if _score(i, cands, tf) < WIDE_BELOW_WEIGHT]
+        if wide:
+            seen = {i: {sid for sid, _ in cands} for i, cands in zip(need, retrieved, strict=True)}
+            more = [
+                [c for c in cands if c[0] not in seen[i]]
+                for i, cands in zip(wide, cand.retrieve([keys[i] for i in wide], wide=True), strict=True)
+            ]
+            tf = _tf(more)
+            for i, cands in zip(wide, more, strict=True):
+                _score(i, cands, tf)
+            result.wide = len(wide)
 
     _persist(actor, bookings, found, explanations, version, at, result, refresh=refresh, audit=audit)
     return result
