@@ -19,12 +19,10 @@ from holdtrack.reports import exports
 from holdtrack.reports.aggregates import Table
 from holdtrack.reports.hold_impact import hold_impact
 from holdtrack.reports.hold_impact.breakdowns import suppressed
-from holdtrack.reports.hold_impact.chart import distribution_chart
+from holdtrack.reports.hold_impact.chart import distribution_chart, median_chart
 from holdtrack.reports.hold_impact.tables import breakdown_table, headline_table, regression_table
 from holdtrack.reports.public import threshold
 from holdtrack.reports.views import DOWNLOAD_FORMATS, report_role_required
-
-GROUP_LABELS = {"hold": "With an immigration hold", "no_hold": "Without a hold"}
 
 
 def _date(request: HttpRequest, name: str, label: str, errors: list[str]) -> date | None:
@@ -47,45 +45,6 @@ def charge_types() -> list[str]:
         .distinct()
         if t
     )
-
-
-def chart_spec(result: dict[str, Any]) -> dict[str, Any]:
-    values = [
-        {"charge_type": "all charges", "group": GROUP_LABELS[g], "median_days": result[g]["median_days"]}
-        for g in GROUP_LABELS
-        if result[g]["count"]
-    ] + [
-        {"charge_type": row["charge_type"], "group": GROUP_LABELS[g], "median_days": row[g]["median_days"]}
-        for row in result["by_charge_type"]
-        for g in GROUP_LABELS
-        if row[g]["count"]
-    ]
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "description": "Bar chart of the median days in custody with and without an immigration hold, overall and "
-        "by charge type. The table above has the same numbers.",
-        "width": "container",
-        "height": 260,
-        "data": {"values": values},
-        "mark": {"type": "bar"},
-        "encoding": {
-            "x": {"field": "charge_type", "type": "nominal", "title": "Charge type", "axis": {"labelAngle": 0}},
-            "xOffset": {"field": "group", "type": "nominal"},
-            "y": {"field": "median_days", "type": "quantitative", "title": "Median days in custody"},
-            "color": {
-                "field": "group",
-                "type": "nominal",
-                "title": "",
-                "scale": {"range": ["#b50909", "#005ea2"]},
-            },
-            "tooltip": [
-                {"field": "charge_type", "title": "Charge type"},
-                {"field": "group", "title": "Group"},
-                {"field": "median_days", "title": "Median days", "format": ",.1f"},
-            ],
-        },
-        "config": {"font": "system-ui, sans-serif", "legend": {"orient": "bottom"}},
-    }
 
 
 def _filters(request: HttpRequest) -> tuple[dict[str, Any], list[str], list[str]]:
@@ -137,7 +96,7 @@ def hold_impact_report(request: HttpRequest) -> HttpResponse:
         "exclude": filters["exclude_charge_types"],
         "rows": rows,
         "result": result,
-        "spec": chart_spec(result),
+        "median_chart": median_chart(result),
         "chart": distribution_chart(result["breakdowns"][0]),
         "hold_time": result["hold_time"],
         "regression": result["regression"],
