@@ -158,3 +158,11 @@ def test_downloads_carry_the_published_tables(client, larger_feed) -> None:  # t
     assert r.status_code == 200 and r.content[:2] == b"PK"
     assert client.get("/reports/hold-impact/download/nothing.csv").status_code == 404
     assert client.get("/reports/hold-impact/download/sex.pdf").status_code == 404
+
+
+def test_page_without_feed_bookings(client, world) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(UserFactory(role=Role.ANALYST))
+    page = client.get(URL).content.decode()
+    assert "Not estimated: no released bookings in this selection." in page
+    assert 'aria-labelledby="dist-title dist-desc"' in page
+    assert "<title>all charges" not in page  # no bars without bookings

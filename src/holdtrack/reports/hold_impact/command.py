@@ -148,6 +148,8 @@ def markdown(result: dict[str, Any]) -> str:
     if reg.get("left_out"):
         lines += ["", "Left out: " + "; ".join(f"{k}: {v:,}" for k, v in reg["left_out"].items()) + "."]
     lines += ["", f"*{reg['caveat']}*", ""]
+    if result["sample_notes"]:
+        lines += ["*The bookings compared are not the whole jail population (note at the top).*", ""]
     return "\n".join(lines)
 
 
