@@ -29,8 +29,8 @@ def _stats(days: Sequence[float]) -> dict[str, Any]:
         return {"count": 0, "mean_days": None, "median_days": None}
     return {
         "count": len(days),
-        "mean_days": round(statistics.fmean(days), 4),
-        "median_days": round(statistics.median(days), 4),
+        "mean_days": round(statistics.fmean(days), 6),
+        "median_days": round(statistics.median(days), 6),
     }
 
 

@@ -82,7 +82,7 @@ KEYS = (*(d.key for d in DIMENSIONS), "pr")
 def _days(values: list[float]) -> tuple[float | None, float | None]:
     if not values:
         return None, None
-    return round(statistics.fmean(values), 4), round(statistics.median(values), 4)
+    return round(statistics.fmean(values), 6), round(statistics.median(values), 6)
 
 
 def breakdown(facts: Sequence[BookingFact], dim: Dimension) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def breakdown(facts: Sequence[BookingFact], dim: Dimension) -> dict[str, Any]:
         for g in GROUPS:
             n = len(days[(c, g)])
             row[f"{g}_bookings"] = n
-            row[f"{g}_share"] = round(n / totals[g], 4) if totals[g] else None
+            row[f"{g}_share"] = round(n / totals[g], 6) if totals[g] else None
             row[f"{g}_mean_days"], row[f"{g}_median_days"] = _days(days[(c, g)])
         rows.append(row)
     return {"key": dim.key, "title": dim.title, "label": dim.label, "unit": "bookings", "rows": rows, "totals": totals}
@@ -128,7 +128,7 @@ def pr_breakdown(facts: Sequence[BookingFact]) -> dict[str, Any]:
         row: dict[str, Any] = {"category": category}
         for g in GROUPS:
             row[f"{g}_bookings"] = counts[g]  # charge records here
-            row[f"{g}_share"] = round(counts[g] / records[g], 4) if records[g] else None
+            row[f"{g}_share"] = round(counts[g] / records[g], 6) if records[g] else None
         rows.append(row)
     return {
         "key": "pr",

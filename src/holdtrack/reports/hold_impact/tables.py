@@ -41,7 +41,7 @@ def distribution(facts: Sequence[BookingFact]) -> dict[str, Any]:
         row: dict[str, Any] = {"category": label}
         for g in GROUP_LABELS:
             row[f"{g}_bookings"] = counts[g][i]
-            row[f"{g}_share"] = round(counts[g][i] / totals[g], 4) if totals[g] else None
+            row[f"{g}_share"] = round(counts[g][i] / totals[g], 6) if totals[g] else None
         rows.append(row)
     return {
         "key": "distribution",
