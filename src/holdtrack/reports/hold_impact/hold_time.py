@@ -12,14 +12,14 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from holdtrack.reports.hold_impact.facts import BookingFact
 
 
 def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 def hold_time_rows(facts: Sequence[BookingFact]) -> list[dict[str, Any]]:
@@ -45,6 +45,7 @@ def hold_time_rows(facts: Sequence[BookingFact]) -> list[dict[str, Any]]:
             "hold_rule": "",
             "left_after_ceiling": None,
             "over_detention_flags": [],
+            "hold_minutes_used": None,
         }
         if link is not None:
             ceiling = link.hold_expires_at
