@@ -206,6 +206,8 @@ def booking_facts(
             "booking__charge_level",
             "booking__stated_birth_country",
             "booking__facility__timezone",
+            # Read for counting only: no attribute of a person leaves this module except inside aggregates
+            # (the per-booking rows of ``hold_time`` carry times and the booking number, never the person).
             "booking__subject__sex",
             "booking__subject__birth_country",
         )
