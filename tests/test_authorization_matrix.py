@@ -217,6 +217,7 @@ EXPECT: dict[str, Row] = {
     "reports:download": Row(kwargs=_const(table="summary", fmt="csv"), ok=REPORTS, denied=403),
     "reports:declined": Row(ok=REPORTS, denied=403),
     "reports:hold-impact": Row(ok=REPORTS, denied=403),
+    "reports:hold-impact-download": Row(kwargs=_const(table="sex", fmt="csv"), ok=REPORTS, denied=403),
     # ---- public statistics: everyone, no sign-in
     "public:index": Row(ok=STAFF, anon=200),
     "public:changelog": Row(ok=STAFF, anon=200),

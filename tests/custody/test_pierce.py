@@ -111,7 +111,8 @@ def test_real_pierce_file_imports_and_hold_impact_matches_the_csv(pierce_lea, ca
     to_ice = sum(r["release_disposition"] == "Immigration" for r in rows)
     assert Booking.objects.filter(release_type=ReleaseType.TRANSFER_TO_ICE).count() == to_ice
 
-    groups = _expected(rows)
+    # Days on the jail's wall clock, as UWCHR counts them (ADR 0022).
+    groups = _expected(rows, naive=True)
     report = hold_impact()
     _assert_stats(report["hold"], _pool(groups, True))
     _assert_stats(report["no_hold"], _pool(groups, False))
@@ -126,8 +127,8 @@ def test_real_pierce_file_imports_and_hold_impact_matches_the_csv(pierce_lea, ca
     _assert_stats(sample["hold"], _pool(groups, True, kept))
     _assert_stats(sample["no_hold"], _pool(groups, False, kept))
     assert [e["charge_type"] for e in sample["by_charge_type"]] == sorted(kept)
-    naive = _expected(rows, naive=True)  # the README's wall-clock definition differs by at most a DST hour
-    assert abs(sample["hold"]["median_days"] - statistics.median(_pool(naive, True, kept))) < 1 / 24 + 1e-6
+    elapsed = _expected(rows)  # elapsed time differs from the wall-clock definition by at most a DST hour
+    assert abs(sample["hold"]["median_days"] - statistics.median(_pool(elapsed, True, kept))) < 1 / 24 + 1e-6
 
     # Filters: charge type and release period.
     drug = hold_impact(charge_types=["drug"])

@@ -39,6 +39,13 @@ from holdtrack.custody.models import ChargeLevel
 
 ORI = "WA0530000"
 FACILITY_CODE = "WA053CJ"
+# What the file is a sample of (its README): reports over its bookings say so (reports.hold_impact).
+SAMPLE_NOTE = (
+    "Not the whole jail population: the Pierce County file (UWCHR) holds every booking with an immigration hold "
+    "and every booking whose most serious charge is of type 'other', but only a size-biased part of the other "
+    "no-hold bookings (bookings with many charge records are over-represented). Figures over no-hold bookings, "
+    "and the comparison with them, do not describe the jail's whole population."
+)
 
 
 def hold_outcome(row: Mapping[str, Any]) -> str:

@@ -10,4 +10,9 @@ urlpatterns = [
     path("download/<slug:table>.<slug:fmt>", views.download, name="download"),
     path("declined/", views.declined_report, name="declined"),
     path("hold-impact/", views_hold_impact.hold_impact_report, name="hold-impact"),
+    path(
+        "hold-impact/download/<slug:table>.<slug:fmt>",
+        views_hold_impact.download,
+        name="hold-impact-download",
+    ),
 ]
