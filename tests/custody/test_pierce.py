@@ -111,7 +111,7 @@ def test_real_pierce_file_imports_and_hold_impact_matches_the_csv(pierce_lea, ca
     to_ice = sum(r["release_disposition"] == "Immigration" for r in rows)
     assert Booking.objects.filter(release_type=ReleaseType.TRANSFER_TO_ICE).count() == to_ice
 
-    # Days on the jail's wall clock, as UWCHR counts them (ADR 0022).
+    # Days on the jail's wall clock, as UWCHR counts them (ADR 0023).
     groups = _expected(rows, naive=True)
     report = hold_impact()
     _assert_stats(report["hold"], _pool(groups, True))

@@ -6,7 +6,7 @@ is a hold booking when the feed flags it or when a holdtrack detainer's hold sta
 
 Days in custody are counted on the jail's wall clock: booking to release in the facility's time zone, as the
 UWCHR study does (``release_dt - booking_dt`` over local times); across a DST change this differs from the
-elapsed time by an hour (ADR 0022).
+elapsed time by an hour (ADR 0023).
 """
 
 from __future__ import annotations
