@@ -160,8 +160,9 @@ def test_two_responses_to_one_subpoena(world, responses):
 
         winner, error = one_winner(race(*[lambda kind=kind: respond(kind) for kind in responses]))
         s.refresh_from_db()
-        assert f"Subpoena {s.pk} is now '{s.get_state_display()}'" in str(error)
-        assert "Reload the case to see what changed." in str(error)
+        # The loser is told the state the winner left and the states its step needs (ADR 0019; issue 14).
+        assert f"Subpoena {s.pk} is '{s.get_state_display()}'" in str(error)
+        assert "is possible only from 'Served'" in str(error)
         # The loser's response row was rolled back with its transaction.
         assert list(SubpoenaResponse.objects.filter(subpoena=s).values_list("response_type", flat=True)) == [
             responses[winner]

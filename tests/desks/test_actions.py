@@ -399,7 +399,8 @@ def test_actions_not_allowed_for_the_role_are_not_shown_and_are_refused(client):
     assert "decide" not in offered and "receive" not in offered and "approve" not in offered
     response = post(client, d, "decide", {"decision": "DECLINE", "reason": ""})
     assert response.status_code == 403
-    assert "not available to your role" in response.content.decode()
+    # The party table's own refusal, not a generic one.
+    assert "may not decide on a detainer" in response.content.decode()
     d.refresh_from_db()
     assert d.state == DetainerState.UNDER_POLICY_REVIEW
 
@@ -409,7 +410,12 @@ def test_actions_not_allowed_in_the_state_are_refused(client):
     d = hold_eligible(w)
     client.force_login(w.booking_clerk)
     assert "receive" not in shown(client, d)
-    assert post(client, d, "receive").status_code == 403
+    response = post(client, d, "receive")
+    assert response.status_code == 409
+    html = response.content.decode()
+    # The state machine's reason, without suggesting that someone else changed the case.
+    assert "is possible only when the detainer is &#x27;Transmitted&#x27;" in html
+    assert "someone else" not in html
 
 
 def test_unknown_action_and_foreign_case_are_404(client):
@@ -418,7 +424,7 @@ def test_unknown_action_and_foreign_case_are_404(client):
     d = received(w, at=now() - timedelta(hours=2))
     client.force_login(w.booking_clerk)
     assert post(client, d, "no-such-action").status_code == 404
-    assert client.post(reverse("desks:case_action", args=["nonsense", d.pk, "receive"]), {"seq": 0}).status_code == 404
+    assert client.post(f"/nonsense/{d.pk}/actions/receive/", {"seq": 0}).status_code == 404
     client.force_login(other.booking_clerk)
     assert post(client, d, "serve-subject", {"method": "IN_PERSON", "language": "en"}).status_code == 404
 

@@ -26,11 +26,14 @@ def signed_in(user: Any) -> Client:
 
 
 def test_every_recordable_desk_action_is_one_the_table_lets_the_counterpart_record():
-    for kind, key, service, _, _ in recording.RECORDABLE:
-        recorded = actions.get(kind, recording.KEY_PREFIX + key)
-        rule = rule_for(service)
-        assert recorded is not None and rule.recorded_by is not None
+    for kind, key in recording.RECORDABLE:
+        recorded, acting = actions.get(kind, recording.KEY_PREFIX + key), actions.get(kind, key)
+        assert recorded is not None and acting is not None
+        rule = rule_for(recorded.service)
+        assert rule.recorded_by is not None
         assert recorded.roles == rule.recorded_by.roles - rule.roles
+        # Offered in the same states as the acting side's action: the same fsm steps and facts.
+        assert (recorded.service, recorded.steps, recorded.needs) == (acting.service, acting.steps, acting.needs)
         assert "source_document" in recorded.form.base_fields and recorded.form.base_fields["source_document"].required
 
 

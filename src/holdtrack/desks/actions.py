@@ -1,9 +1,10 @@
-"""Which actions a case page offers: one table, each row naming the roles, the states (and the party) that
-make the action available, its form, and the service it calls.
+"""Which actions a case page offers: one table, each row naming the service it calls (whose rule in
+``kernel.parties`` says which roles and which party may take it), the state-machine transitions it takes (the
+model's fsm says from which states), the facts outside the fsm that its service checks, and its form.
 
-The table only decides what to *show*; the services own the real guards (row lock, state, party, local law,
-warrant, citizenship claim …) and refuse anything the table let through by mistake. A POST of an action the
-table does not offer is refused before any service runs.
+The page asks the same sources the services ask, so an action is offered exactly when role, party and state
+allow it, and a refused one is explained by the reason that refused it (``refusal``). The services still own
+the real guards (row lock, local law, warrant, citizenship claim …) and refuse anything that slips through.
 """
 
 from __future__ import annotations
@@ -14,70 +15,49 @@ from typing import Any
 
 from django.db.models import Max
 from django.urls import reverse
+from django_fsm import can_proceed
 
-from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Role, User
-from holdtrack.audit.models import CaseType, Channel, Transition
-from holdtrack.cases.models import (
-    ACTIVE_STATES,
-    SUBPOENA_NONCOMPLIANT,
-    TERMINAL_STATES,
-    CourtCase,
-    CourtState,
-    Detainer,
-    DetainerState,
-    ReferralState,
-    Subpoena,
-    SubpoenaState,
-)
-from holdtrack.cases.services import detainers as ds
+from holdtrack.accounts.models import User
+from holdtrack.audit.models import Transition
+from holdtrack.cases.models import ACTIVE_STATES, TERMINAL_STATES, Detainer
 from holdtrack.cases.services import subpoenas as ss
-from holdtrack.core.errors import DomainError
-from holdtrack.core.timeutil import now
-from holdtrack.custody import services as cs
-from holdtrack.custody.identity import open_claim_for_person
-from holdtrack.custody.models import CitizenshipClaim, IdentityMatch, MatchStatus
+from holdtrack.core.errors import DomainError, InvalidTransition, NotPermitted
+from holdtrack.custody.models import MatchStatus
 from holdtrack.desks import forms as f
-
-D = DetainerState
-SS = SubpoenaState
-CS = CourtState
-
-DETAINER = "detainer"
-SUBPOENA = "subpoena"
-COURT_CASE = "court_case"
-MATCH = "match"
-
-CASE_TYPES = {
-    DETAINER: CaseType.DETAINER,
-    SUBPOENA: CaseType.SUBPOENA,
-    COURT_CASE: CaseType.COURT_CASE,
-    MATCH: CaseType.IDENTITY_MATCH,
-}
-URL_NAMES = {
-    DETAINER: "desks:detainer",
-    SUBPOENA: "desks:subpoena",
-    COURT_CASE: "desks:court_case",
-    MATCH: "desks:match",
-}
-
-OFFICERS = frozenset({Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR})
-SUPERVISOR = frozenset({Role.AGENCY_SUPERVISOR})
-LEA = frozenset(LEA_ROLES)
-LEA_COUNSEL = frozenset({Role.LEA_COUNSEL})
-COUNSEL = frozenset({Role.DOJ_ATTORNEY, Role.AGENCY_COUNSEL})
-DOJ = frozenset({Role.DOJ_ATTORNEY})
+from holdtrack.desks import runs as r
+from holdtrack.desks.runs import (  # noqa: F401  (re-exported: the desks' shared names)
+    CASE_TYPES,
+    COURT_CASE,
+    DETAINER,
+    LEA_OPEN,
+    MATCH,
+    STALE_MESSAGE,
+    SUBPOENA,
+    URL_NAMES,
+    URL_SEGMENTS,
+    D,
+    Outcome,
+    StaleForm,
+    _in_custody,
+    _open_claim,
+    case_url,
+    via,
+)
+from holdtrack.kernel.parties import STAFF_RECORDED, rule_for
+from holdtrack.kernel.parties import refusal as party_refusal
 
 
-class StaleForm(DomainError):
-    """The case changed after the form was rendered."""
-
-    code = "stale"
+def _self(obj: Any) -> Any:
+    return obj
 
 
 @dataclass(frozen=True)
-class Outcome:
-    message: str
-    redirect: str = ""  # another page to go to (a new detainer, subpoena or court case); empty: this case
+class Needs:
+    """A fact outside the state machine that the action's service checks (released, already served …);
+    ``reason`` is the refusal when it does not hold (``{state}`` names the case's state)."""
+
+    test: Callable[[Any], bool]
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -85,10 +65,15 @@ class Action:
     key: str
     kind: str
     label: str
-    roles: frozenset[str]
+    service: str  # the service it calls: its rule (kernel.parties) says which roles and party may take it
     form: type[f.ActionForm]
-    allowed: Callable[[User, Any], bool]
     run: Callable[[User, Any, dict[str, Any]], Outcome]
+    steps: tuple[str, ...] = ()  # the fsm transitions it takes on ``on(obj)``: offered when one is possible
+    needs: tuple[Needs, ...] = ()
+    party: Callable[[Any], Any] = _self  # what the rule is asked about (the booking, the referral, the claim …)
+    on: Callable[[Any], Any] = _self  # the object whose fsm takes ``steps``
+    missing: str = ""  # the refusal when ``party`` or ``on`` finds nothing (no open claim, no referral)
+    channel: str = ""  # STAFF_RECORDED: the counterpart records the other side's act (desks.recording)
     hint: str = ""
     warning: bool = False  # an action that ends or withdraws something: shown with a secondary style
 
@@ -96,282 +81,72 @@ class Action:
     def dom_id(self) -> str:
         return f"action-{self.key}"
 
+    @property
+    def roles(self) -> frozenset[str]:
+        """The roles the service's rule lets take it (for a recorded act: the counterpart's)."""
+        rule = rule_for(self.service)
+        if self.channel == STAFF_RECORDED:
+            return rule.recorded_by.roles - rule.roles if rule.recorded_by else frozenset()
+        return rule.roles
+
     def url(self, pk: int) -> str:
         return reverse("desks:case_action", args=[self.kind, pk, self.key])
 
 
-# ------------------------------------------------------------------------------------------------ party
+# ----------------------------------------------------------------------------------------- the refusal
 
 
-def _agency_office(user: User, office_id: int) -> bool:
-    return user.organization_id == office_id
+def _state_label(obj: Any) -> str:
+    return str(obj.get_state_display()) if hasattr(obj, "get_state_display") else ""
 
 
-def _lea(user: User, lea_id: int) -> bool:
-    org = user.organization
-    return org is not None and org.lea_id == lea_id
-
-
-def _open_claim(subject_id: int) -> CitizenshipClaim | None:
-    return open_claim_for_person(subject_id)  # a claim on any record of the person
-
-
-def via(data: dict[str, Any]) -> dict[str, Any]:
-    """The channel of a submitted form: the counterpart's recording from a document (``desks.recording``
-    adds the ``source_document`` field), else none (the acting party's own act)."""
-    document = data.get("source_document") or ""
-    return {"channel": Channel.STAFF_RECORDED, "source_document": document} if document else {}
-
-
-def case_url(kind: str, pk: int) -> str:
-    return reverse(URL_NAMES[kind], args=[pk])
-
-
-# --------------------------------------------------------------------------------------- identity match
-
-
-def _match_review(u: User, m: IdentityMatch, data: dict[str, Any]) -> Outcome:
-    confirm = data["decision"] == "confirm"
-    cs.identity_match_review(
-        actor=u, match=m, confirm=confirm, reason=data["reason"], override_conflict=bool(data.get("override_conflict"))
-    )
-    return Outcome(
-        "Match confirmed: the booked and registry records are one person; a detainer may now be prepared."
-        if confirm
-        else "Match rejected."
+def _fsm_refusal(action: Action, obj: Any) -> DomainError | None:
+    """None if one of the action's transitions is possible from the object's state; else which states allow
+    them, as the model's state machine declares them."""
+    if any(can_proceed(getattr(obj, step)) for step in action.steps):
+        return None
+    model = type(obj)
+    sources: list[str] = []
+    for step in action.steps:
+        meta = getattr(model, step)._django_fsm
+        labels = dict(meta.field.choices)
+        sources += [str(labels.get(s, s)) for s in meta.transitions if str(labels.get(s, s)) not in sources]
+    noun = model._meta.verbose_name
+    return InvalidTransition(
+        f"'{action.label}' is not possible while the {noun} is '{_state_label(obj)}'; "
+        f"it is possible only when the {noun} is " + " or ".join(f"'{s}'" for s in sources) + ".",
+        rule=f"state machine: {model.__name__}." + " | ".join(action.steps),
     )
 
 
-def _match_revoke(u: User, m: IdentityMatch, data: dict[str, Any]) -> Outcome:
-    cs.identity_match_revoke(actor=u, match=m, reason=data["reason"])
-    return Outcome("Match revoked: the records are separate again; detainers resting on it were lifted.")
-
-
-def _match_prepare(u: User, m: IdentityMatch, data: dict[str, Any]) -> Outcome:
-    d = ds.detainer_prepare(
-        actor=u,
-        booking=m.booking,
-        identity_match=m,
-        form_type=data["form_type"],
-        request_type=data["request_type"] or None,
-        box=data["box"],
-        pc_bases=data["pc_bases"],
-        charging_document=data["charging_document"],
-    )
-    return Outcome(
-        f"Detainer {d.pk} prepared. Attach its warrant before a supervisor approves it.", case_url(DETAINER, d.pk)
-    )
-
-
-# ------------------------------------------------------------------------------------------- detainers
-
-
-def _warrant(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    ds.warrant_attach(
-        actor=u,
-        detainer=d,
-        warrant_type=data["warrant_type"],
-        signed_by_name=data["signed_by_name"],
-        signed_by_title=data["signed_by_title"],
-        signed_at=data["signed_at"],
-        number=data["number"],
-        court=data["court"],
-        **via(data),
-    )
-    return Outcome("Warrant attached.")
-
-
-def _confirm_judicial(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    warrant = d.warrants.get(pk=int(data["warrant"]))
-    ds.warrant_confirm_judicial(actor=u, warrant=warrant, note_text=data.get("note") or "")
-    return Outcome("Judicial warrant confirmed: local law now reads it as a court's warrant.")
-
-
-def _approve(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    ds.detainer_approve(actor=u, detainer=d, **via(data))
-    return Outcome("Detainer approved. It can now be transmitted to the law enforcement agency.")
-
-
-def _transmit(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    ds.detainer_transmit(actor=u, detainer=d, **via(data))
-    return Outcome("Detainer transmitted to the law enforcement agency.")
-
-
-def _receive(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    d = ds.detainer_receive(actor=u, detainer=d, **via(data))
-    return Outcome(f"Receipt recorded. Validation result: {d.get_state_display()}.")
-
-
-def _serve(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    ds.detainer_serve_subject(actor=u, detainer=d, method=data["method"], language=data["language"], **via(data))
-    return Outcome("Service of the detainer on the subject recorded.")
-
-
-def _decide(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    d = ds.detainer_decide(actor=u, detainer=d, decision=data["decision"], reason=data["reason"], **via(data))
-    return Outcome(f"Decision recorded: {d.get_state_display()}.")
-
-
-def _eligible(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    cs.booking_record_release_eligibility(
-        actor=u, booking=d.booking, at=data["at"] or now(), reason=data["reason"], **via(data)
-    )
-    d.refresh_from_db()
-    if d.state == D.HOLD_IN_EFFECT:
-        return Outcome("Release eligibility recorded. The hold is in effect until its ceiling.")
-    return Outcome(f"Release eligibility recorded. The detainer is now: {d.get_state_display()}.")
-
-
-def _release(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    cs.booking_release(
-        actor=u, booking=d.booking, at=data["at"] or now(), release_type=data["release_type"], **via(data)
-    )
-    d.refresh_from_db()
-    return Outcome(f"Release recorded. The detainer is now: {d.get_state_display()}.")
-
-
-def _transfer(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    ds.detainer_transfer_custody(actor=u, detainer=d, **via(data))
-    return Outcome("Custody transfer to the agency recorded.")
-
-
-def _lift(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    ds.detainer_lift(actor=u, detainer=d, reason=data["reason"], note_text=data["note_text"], **via(data))
-    return Outcome("Detainer lifted.")
-
-
-def _neutral(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    ds.detainer_record_neutral_review(actor=u, detainer=d, result=data["result"], reason=data["reason"])
-    return Outcome("Neutral probable-cause review recorded.")
-
-
-def _claim_open(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    cs.citizenship_claim_open(actor=u, subject=d.subject, basis=data["basis"])
-    return Outcome("Citizenship claim recorded. No hold may start or continue while it is open.")
-
-
-def _claim_resolve(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    claim = _open_claim(d.subject_id)
-    if claim is None:
-        raise StaleForm("The citizenship claim was resolved meanwhile. Reload the case to see what changed.")
-    cs.citizenship_claim_resolve(
-        actor=u, claim=claim, verified_citizen=data["outcome"] == "citizen", notes=data["notes"]
-    )
-    return Outcome("Citizenship claim resolved.")
-
-
-def _draft_subpoena(u: User, d: Detainer, data: dict[str, Any]) -> Outcome:
-    s = ss.subpoena_draft(
-        actor=u,
-        recipient_lea=d.addressed_lea,
-        subject=d.subject,
-        items=data["items"],
-        return_days=data["return_days"],
-        related_detainer=d,
-    )
-    return Outcome(f"Subpoena {s.pk} drafted. An authorized official signs it next.", case_url(SUBPOENA, s.pk))
-
-
-LEA_OPEN = (D.RECEIVED, D.VALIDATION_FAILED, D.UNDER_POLICY_REVIEW, *ACTIVE_STATES, D.CITIZENSHIP_REVIEW)
-
-
-def _in_custody(d: Detainer) -> bool:
-    return d.booking.released_at is None
-
-
-# ------------------------------------------------------------------------------------------- subpoenas
-
-
-def _issue(u: User, s: Subpoena, data: dict[str, Any]) -> Outcome:
-    ss.subpoena_issue(actor=u, subpoena=s)
-    return Outcome("Subpoena signed and issued.")
-
-
-def _sub_serve(u: User, s: Subpoena, data: dict[str, Any]) -> Outcome:
-    s = ss.subpoena_serve(actor=u, subpoena=s, method=data["method"], **via(data))
-    return Outcome("Service recorded. The return date now runs.")
-
-
-def _acknowledge(u: User, s: Subpoena, data: dict[str, Any]) -> Outcome:
-    ss.subpoena_acknowledge(actor=u, subpoena=s, **via(data))
-    return Outcome("Subpoena acknowledged and docketed for legal review.")
-
-
-def _respond(u: User, s: Subpoena, data: dict[str, Any]) -> Outcome:
-    ss.subpoena_respond(
-        actor=u,
-        subpoena=s,
-        response_type=data["response_type"],
-        produced_items=data["produced_items"],
-        grounds=data["grounds"],
-        legal_basis=data["legal_basis"],
-        **via(data),
-    )
-    return Outcome("Response recorded.")
-
-
-def _refer(u: User, s: Subpoena, data: dict[str, Any]) -> Outcome:
-    ss.subpoena_refer(actor=u, subpoena=s, doj_office=data["doj_office"], memo=data["memo"])
-    return Outcome("Non-compliance referred to the Department of Justice.")
-
-
-def _withdraw(u: User, s: Subpoena, data: dict[str, Any]) -> Outcome:
-    ss.subpoena_withdraw(actor=u, subpoena=s, reason=data["reason"])
-    return Outcome("Subpoena withdrawn.")
-
-
-def _referral_decline(u: User, s: Subpoena, data: dict[str, Any]) -> Outcome:
-    ss.referral_decline(actor=u, referral=s.referral, reason=data["reason"])
-    return Outcome("Referral declined; the subpoena is withdrawn.")
-
-
-def _petition(u: User, s: Subpoena, data: dict[str, Any]) -> Outcome:
-    c = ss.court_petition_file(actor=u, referral=s.referral, court=data["court"], case_number=data["case_number"])
-    return Outcome("Enforcement petition filed.", case_url(COURT_CASE, c.pk))
-
-
-def _open_referral(u: User, s: Subpoena) -> bool:
-    ref = getattr(s, "referral", None)
-    return ref is not None and ref.state == ReferralState.OPEN and ref.doj_office_id == u.organization_id
-
-
-# ----------------------------------------------------------------------------------------- court cases
-
-
-def _order(u: User, c: CourtCase, data: dict[str, Any]) -> Outcome:
-    ss.court_order_record(
-        actor=u,
-        case=c,
-        order_type=data["order_type"],
-        issued_at=data["issued_at"],
-        issued_by=data["issued_by"],
-        comply_within_days=data["comply_within_days"],
-        terms=data["terms"],
-    )
-    return Outcome("Court order recorded.")
-
-
-def _court_step(u: User, c: CourtCase, data: dict[str, Any]) -> Outcome:
-    ss.court_case_advance(actor=u, case=c, action=data["step"], reason=data["reason"])
-    return Outcome("Court step recorded.")
-
-
-def _compliance(u: User, c: CourtCase, data: dict[str, Any]) -> Outcome:
-    ss.court_compliance_record(actor=u, case=c, produced_items=data["produced_items"] or None)
-    return Outcome("Compliance under the court order recorded.")
-
-
-COURT_OPEN = (CS.PETITION_FILED, CS.OSC_ISSUED, CS.BRIEFING, CS.HEARING, CS.UNDER_ADVISEMENT, CS.OBJECTION_OR_APPEAL)
-COURT_ORDERABLE = (*COURT_OPEN, CS.ENFORCED, CS.NONCOMPLIANCE, CS.CONTEMPT_MOTION, CS.CONTEMPT_FOUND)
-
-
-def _court_party(u: User, c: CourtCase) -> bool:
-    if u.role in LEA_ROLES:
-        return _lea(u, c.referral.subpoena.recipient_lea_id)
-    return True  # counsel: scope already limits the case to their office or area
+def refusal(action: Action, user: User, obj: Any) -> DomainError | None:
+    """Why ``user`` may not take ``action`` on ``obj`` now, or None. The party table first (role, then the
+    organisation's relation to the case, with its rule), then the state machine, then the facts the service
+    checks: the same order and the same sources as the service itself."""
+    if str(user.role) not in action.roles:
+        what = f"{action.label[0].lower()}{action.label[1:]}"
+        return party_refusal(user, action.service, None) or NotPermitted(
+            f"A {user.get_role_display().lower()} may not {what}."
+        )
+    target, machine = action.party(obj), action.on(obj)
+    if target is None or machine is None:
+        return InvalidTransition(action.missing or "There is nothing to act on in this case.")
+    refused = party_refusal(user, action.service, target, channel=action.channel)
+    if refused is None and action.steps:
+        refused = _fsm_refusal(action, machine)
+    if refused is None:
+        for need in action.needs:
+            if not need.test(obj):
+                return InvalidTransition(need.reason.format(state=_state_label(obj)))
+    return refused
 
 
 # ------------------------------------------------------------------------------------------------ table
+
+_RELEASED = Needs(_in_custody, "The subject has been released from this booking.")
+_NOT_ENDED = Needs(lambda d: d.state not in (*TERMINAL_STATES, D.CLOSED), "The detainer has ended ('{state}').")
+_CLAIM = "No citizenship claim is open on any record of this person."
+_REFERRAL = "This subpoena has no referral to the Department of Justice."
 
 ACTIONS: list[Action] = [
     # identity match
@@ -379,10 +154,10 @@ ACTIONS: list[Action] = [
         "review",
         MATCH,
         "Review the match",
-        OFFICERS,
+        "identity_match_review",
         f.MatchReviewForm,
-        lambda u, m: m.status == MatchStatus.PROPOSED,
-        _match_review,
+        r._match_review,
+        steps=("confirm", "reject"),
         hint="A probable match never causes legal action by itself: a named officer confirms or rejects it. "
         "A match across conflicting FBI numbers is confirmed only by a supervisor's override.",
     ),
@@ -390,10 +165,10 @@ ACTIONS: list[Action] = [
         "revoke",
         MATCH,
         "Revoke the confirmed match",
-        OFFICERS,
+        "identity_match_revoke",
         f.MatchRevokeForm,
-        lambda u, m: m.status == MatchStatus.CONFIRMED,
-        _match_revoke,
+        r._match_revoke,
+        steps=("revoke",),
         hint="When the confirmed person turns out to be someone else. The claim guards run again on both records.",
         warning=True,
     ),
@@ -401,14 +176,21 @@ ACTIONS: list[Action] = [
         "prepare",
         MATCH,
         "Prepare a detainer",
-        OFFICERS,
+        "detainer_prepare",
         f.DetainerPrepareForm,
-        lambda u, m: (
-            m.status == MatchStatus.CONFIRMED
-            and not Detainer.objects.filter(identity_match=m).exists()
-            and m.booking.released_at is None
+        r._match_prepare,
+        needs=(
+            Needs(
+                lambda m: m.status == MatchStatus.CONFIRMED,
+                "Only a confirmed match carries a detainer; this one is '{state}'.",
+            ),
+            Needs(
+                lambda m: not Detainer.objects.filter(identity_match=m).exists(),
+                "A detainer was already prepared on this match.",
+            ),
+            Needs(lambda m: m.booking.released_at is None, "The subject has been released from this booking."),
         ),
-        _match_prepare,
+        party=lambda m: m.booking,
         hint="Local law of the jurisdiction is evaluated and shown on the detainer; the LEA applies it.",
     ),
     # detainers: agency side
@@ -416,60 +198,56 @@ ACTIONS: list[Action] = [
         "attach-warrant",
         DETAINER,
         "Attach a warrant",
-        OFFICERS,
+        "warrant_attach",
         f.WarrantAttachForm,
-        lambda u, d: (
-            d.state in (D.PREPARED, D.APPROVED, D.TRANSMITTED, D.VALIDATION_FAILED)
-            and _agency_office(u, d.issuing_office_id)
+        r._warrant,
+        needs=(
+            Needs(
+                lambda d: d.state in (D.PREPARED, D.APPROVED, D.TRANSMITTED, D.VALIDATION_FAILED),
+                "A warrant cannot be attached while the detainer is '{state}'.",
+            ),
         ),
-        _warrant,
         hint="A hold request needs an I-200 or I-205. An administrative warrant is never recorded as judicial.",
     ),
     Action(
         "approve",
         DETAINER,
         "Approve the detainer",
-        SUPERVISOR,
+        "detainer_approve",
         f.EmptyForm,
-        lambda u, d: d.state == D.PREPARED and _agency_office(u, d.issuing_office_id),
-        _approve,
+        r._approve,
+        steps=("approve",),
         hint="The approving supervisor cannot be the officer who prepared it.",
     ),
-    Action(
-        "transmit",
-        DETAINER,
-        "Transmit to the LEA",
-        OFFICERS,
-        f.EmptyForm,
-        lambda u, d: d.state == D.APPROVED and _agency_office(u, d.issuing_office_id),
-        _transmit,
-    ),
+    Action("transmit", DETAINER, "Transmit to the LEA", "detainer_transmit", f.EmptyForm, r._transmit, ("transmit",)),
     Action(
         "neutral-review",
         DETAINER,
         "Record the neutral probable-cause review",
-        frozenset({Role.AGENCY_COUNSEL}),
+        "detainer_record_neutral_review",
         f.NeutralReviewForm,
-        lambda u, d: (
-            d.neutral_review_required
-            and not d.neutral_review_result
-            and d.state not in TERMINAL_STATES
-            and _agency_office(u, d.issuing_office_id)
+        r._neutral,
+        needs=(
+            Needs(lambda d: d.neutral_review_required, "This detainer does not need neutral review."),
+            Needs(lambda d: not d.neutral_review_result, "Neutral review is already recorded."),
+            _NOT_ENDED,
         ),
-        _neutral,
     ),
     Action(
         "transfer-custody",
         DETAINER,
         "Record the custody transfer",
-        OFFICERS,
+        "detainer_transfer_custody",
         f.EmptyForm,
-        lambda u, d: (
-            (d.state == D.HOLD_IN_EFFECT or (d.state in ACTIVE_STATES and d.booking.release_eligible_at))
-            and _agency_office(u, d.issuing_office_id)
-            and _in_custody(d)
+        r._transfer,
+        steps=("transfer_custody",),
+        needs=(
+            Needs(
+                lambda d: d.state == D.HOLD_IN_EFFECT or bool(d.booking.release_eligible_at),
+                "The subject is not yet eligible for release; custody is transferred at release.",
+            ),
+            _RELEASED,
         ),
-        _transfer,
         hint="Refused once the hold ceiling has passed.",
     ),
     # detainers: LEA side
@@ -477,33 +255,39 @@ ACTIONS: list[Action] = [
         "receive",
         DETAINER,
         "Record receipt",
-        LEA,
+        "detainer_receive",
         f.EmptyForm,
-        lambda u, d: d.state == D.TRANSMITTED and _lea(u, d.addressed_lea_id),
-        _receive,
+        r._receive,
+        steps=("receive",),
         hint="Validation (warrant attached, probable cause stated, subject in custody) runs at once.",
     ),
     Action(
         "serve-subject",
         DETAINER,
         "Serve the subject's copy",
-        LEA,
+        "detainer_serve_subject",
         f.ServeSubjectForm,
-        lambda u, d: d.served_at is None and d.state in LEA_OPEN and _lea(u, d.addressed_lea_id) and _in_custody(d),
-        _serve,
+        r._serve,
+        needs=(
+            Needs(lambda d: d.state in LEA_OPEN, "A detainer that is '{state}' is not served."),
+            Needs(lambda d: d.served_at is None, "The subject has already been served."),
+            _RELEASED,
+        ),
     ),
     Action(
         "confirm-judicial",
         DETAINER,
         "Confirm a judicial warrant",
-        LEA_COUNSEL,
+        "warrant_confirm_judicial",
         f.WarrantConfirmForm,
-        lambda u, d: (
-            d.state in LEA_OPEN
-            and _lea(u, d.addressed_lea_id)
-            and d.warrants.filter(is_judicial=True, judicial_confirmed_at=None).exists()
+        r._confirm_judicial,
+        needs=(
+            Needs(lambda d: d.state in LEA_OPEN, "The detainer is '{state}'."),
+            Needs(
+                lambda d: d.warrants.filter(is_judicial=True, judicial_confirmed_at=None).exists(),
+                "No judicial warrant on this detainer waits for confirmation.",
+            ),
         ),
-        _confirm_judicial,
         hint="The agency records what it attaches; a policy that needs a judge's warrant relies on it only once "
         "you confirm a court issued it and a judge signed it.",
     ),
@@ -511,36 +295,45 @@ ACTIONS: list[Action] = [
         "decide",
         DETAINER,
         "Decide under local law",
-        LEA_COUNSEL,
+        "detainer_decide",
         f.DecideForm,
-        lambda u, d: d.state == D.UNDER_POLICY_REVIEW and _lea(u, d.addressed_lea_id),
-        _decide,
+        r._decide,
+        steps=("decide_hold", "decide_notify", "decline"),
         hint="A local law that forbids holds makes honoring the hold impossible; the rule and citation are shown.",
     ),
     Action(
         "release-eligibility",
         DETAINER,
         "Record release eligibility",
-        LEA,
+        "booking_record_release_eligibility",
         f.ReleaseEligibilityForm,
-        lambda u, d: (
-            d.booking.release_eligible_at is None
-            and _in_custody(d)
-            and d.state
-            in (D.UNDER_POLICY_REVIEW, *ACTIVE_STATES, D.CITIZENSHIP_REVIEW, D.RECEIVED, D.VALIDATION_FAILED)
-            and _lea(u, d.addressed_lea_id)
+        r._eligible,
+        needs=(
+            Needs(
+                lambda d: (
+                    d.state
+                    in (D.UNDER_POLICY_REVIEW, *ACTIVE_STATES, D.CITIZENSHIP_REVIEW, D.RECEIVED, D.VALIDATION_FAILED)
+                ),
+                "Release eligibility is not recorded on a detainer that is '{state}'.",
+            ),
+            Needs(lambda d: d.booking.release_eligible_at is None, "Release eligibility is already recorded."),
+            _RELEASED,
         ),
-        _eligible,
+        party=lambda d: d.booking,
         hint="The moment the subject would be released but for the detainer. It starts any hold ceiling.",
     ),
     Action(
         "release",
         DETAINER,
         "Record the release",
-        LEA,
+        "booking_release",
         f.ReleaseForm,
-        lambda u, d: _in_custody(d) and _lea(u, d.addressed_lea_id) and d.state != D.TRANSMITTED,
-        _release,
+        r._release,
+        needs=(
+            Needs(lambda d: d.state != D.TRANSMITTED, "Record receipt of the detainer first."),
+            _RELEASED,
+        ),
+        party=lambda d: d.booking,
         warning=True,
     ),
     # either side
@@ -548,119 +341,110 @@ ACTIONS: list[Action] = [
         "claim-open",
         DETAINER,
         "Record a citizenship claim",
-        (AGENCY_ROLES - {Role.AGENCY_COUNSEL}) | LEA,
+        "citizenship_claim_open",
         f.ClaimOpenForm,
-        lambda u, d: d.state not in (*TERMINAL_STATES, D.CLOSED) and _open_claim(d.subject_id) is None,
-        _claim_open,
+        r._claim_open,
+        needs=(
+            _NOT_ENDED,
+            Needs(lambda d: _open_claim(d.subject_id) is None, "A citizenship claim is already open."),
+        ),
+        party=lambda d: d.subject,
         hint="Any party may raise a claim. Every hold on the subject is frozen while it is open.",
     ),
     Action(
         "claim-resolve",
         DETAINER,
         "Resolve the citizenship claim",
-        SUPERVISOR,
+        "citizenship_claim_resolve",
         f.ClaimResolveForm,
-        lambda u, d: _open_claim(d.subject_id) is not None,
-        _claim_resolve,
+        r._claim_resolve,
+        party=lambda d: _open_claim(d.subject_id),
+        missing=_CLAIM,
     ),
     Action(
         "draft-subpoena",
         DETAINER,
         "Draft an administrative subpoena",
-        OFFICERS,
+        "subpoena_draft",
         f.SubpoenaDraftForm,
-        lambda u, d: _agency_office(u, d.issuing_office_id),
-        _draft_subpoena,
+        r._draft_subpoena,
+        party=lambda d: d.addressed_lea,
         hint="Ask only for the items needed. An administrative subpoena is not a court order.",
     ),
-    Action(
-        "lift",
-        DETAINER,
-        "Lift the detainer",
-        OFFICERS,
-        f.LiftForm,
-        lambda u, d: d.state not in (*TERMINAL_STATES, D.CLOSED) and _agency_office(u, d.issuing_office_id),
-        _lift,
-        warning=True,
-    ),
+    Action("lift", DETAINER, "Lift the detainer", "detainer_lift", f.LiftForm, r._lift, ("lift",), warning=True),
     # subpoenas
     Action(
         "issue",
         SUBPOENA,
         "Sign and issue",
-        SUPERVISOR,
+        "subpoena_issue",
         f.EmptyForm,
-        lambda u, s: s.state == SS.DRAFT and _agency_office(u, s.issuing_office_id),
-        _issue,
+        r._issue,
+        ("issue",),
         hint="Only an official authorized under 8 CFR 287.4(a)(1) may sign.",
     ),
     Action(
         "serve",
         SUBPOENA,
         "Record service on the recipient",
-        OFFICERS,
+        "subpoena_serve",
         f.SubpoenaServeForm,
-        lambda u, s: s.state == SS.ISSUED and _agency_office(u, s.issuing_office_id),
-        _sub_serve,
+        r._sub_serve,
+        ("serve",),
     ),
     Action(
         "acknowledge",
         SUBPOENA,
         "Acknowledge and docket for review",
-        LEA,
+        "subpoena_acknowledge",
         f.EmptyForm,
-        lambda u, s: s.state == SS.SERVED and _lea(u, s.recipient_lea_id),
-        _acknowledge,
+        r._acknowledge,
+        ("triage",),
     ),
     Action(
         "respond",
         SUBPOENA,
         "Record the response",
-        LEA_COUNSEL,
+        "subpoena_respond",
         f.SubpoenaRespondForm,
-        lambda u, s: s.state in (SS.SERVED, SS.RESPONSE_DUE) and _lea(u, s.recipient_lea_id),
-        _respond,
+        r._respond,
+        tuple(ss.RESPONSE_METHOD.values()),
         hint="Produce only the items requested. Local law may allow production only under a court order.",
     ),
-    Action(
-        "refer",
-        SUBPOENA,
-        "Refer non-compliance to DOJ",
-        frozenset({Role.AGENCY_SUPERVISOR, Role.AGENCY_COUNSEL}),
-        f.ReferForm,
-        lambda u, s: s.state in SUBPOENA_NONCOMPLIANT and _agency_office(u, s.issuing_office_id),
-        _refer,
-    ),
+    Action("refer", SUBPOENA, "Refer non-compliance to DOJ", "subpoena_refer", f.ReferForm, r._refer, ("refer",)),
     Action(
         "petition",
         SUBPOENA,
         "File an enforcement petition",
-        DOJ,
+        "court_petition_file",
         f.PetitionForm,
-        _open_referral,
-        _petition,
+        r._petition,
+        ("file_petition",),
+        party=lambda s: getattr(s, "referral", None),
+        on=lambda s: getattr(s, "referral", None),
+        missing=_REFERRAL,
     ),
     Action(
         "referral-decline",
         SUBPOENA,
         "Decline the referral",
-        DOJ,
+        "referral_decline",
         f.ReasonForm,
-        _open_referral,
-        _referral_decline,
+        r._referral_decline,
+        ("decline",),
+        party=lambda s: getattr(s, "referral", None),
+        on=lambda s: getattr(s, "referral", None),
+        missing=_REFERRAL,
         warning=True,
     ),
     Action(
         "withdraw",
         SUBPOENA,
         "Withdraw the subpoena",
-        AGENCY_ROLES,
+        "subpoena_withdraw",
         f.ReasonForm,
-        lambda u, s: (
-            s.state in (SS.DRAFT, SS.ISSUED, SS.SERVED, SS.RESPONSE_DUE, *SUBPOENA_NONCOMPLIANT)
-            and _agency_office(u, s.issuing_office_id)
-        ),
-        _withdraw,
+        r._withdraw,
+        ("withdraw",),
         warning=True,
     ),
     # court cases
@@ -668,31 +452,34 @@ ACTIONS: list[Action] = [
         "record-order",
         COURT_CASE,
         "Record a court order",
-        COUNSEL,
+        "court_order_record",
         f.CourtOrderForm,
-        lambda u, c: c.state in COURT_ORDERABLE,
-        _order,
+        r._order,
+        needs=(
+            Needs(
+                lambda c: bool(ss.court_orders_possible(c)),
+                "No court order can be recorded while the court case is '{state}'.",
+            ),
+        ),
         hint="Recorded from the court's document. An order enforcing the subpoena sets the comply-by date.",
     ),
     Action(
         "court-step",
         COURT_CASE,
         "Record a step in the case",
-        COUNSEL | LEA,
+        "court_case_advance",
         f.CourtStepForm,
-        lambda u, c: c.state in (CS.BRIEFING, CS.HEARING, CS.ENFORCED, CS.NONCOMPLIANCE) and _court_party(u, c),
-        _court_step,
+        r._court_step,
+        ss.COURT_STEPS,
     ),
     Action(
         "record-compliance",
         COURT_CASE,
         "Record compliance under the order",
-        COUNSEL | LEA,
+        "court_compliance_record",
         f.ComplianceForm,
-        lambda u, c: (
-            c.state in (CS.ENFORCED, CS.NONCOMPLIANCE, CS.CONTEMPT_MOTION, CS.CONTEMPT_FOUND) and _court_party(u, c)
-        ),
-        _compliance,
+        r._compliance,
+        ("record_compliance", "purge"),
     ),
 ]
 
@@ -710,7 +497,7 @@ def get(kind: str, key: str) -> Action | None:
 
 
 def is_allowed(action: Action, user: User, obj: Any) -> bool:
-    return str(user.role) in action.roles and bool(action.allowed(user, obj))
+    return refusal(action, user, obj) is None
 
 
 def available(kind: str, user: User, obj: Any) -> list[Action]:
@@ -727,8 +514,5 @@ def perform(action: Action, user: User, obj: Any, data: dict[str, Any]) -> Outco
     row lock and checks state and guards again, so a change that slips in after this check is still refused
     (as an invalid transition or a refused guard)."""
     if data.get("seq") != last_seq(action.kind, obj):
-        raise StaleForm(
-            "This case changed after you opened the page (someone else recorded an event). Nothing was saved. "
-            "Check the timeline below, then submit again if the action still applies."
-        )
+        raise StaleForm(STALE_MESSAGE)
     return action.run(user, obj, data)

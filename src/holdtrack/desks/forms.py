@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django_fsm import can_proceed
 
 from holdtrack.accounts.models import Organization, OrgKind
 from holdtrack.cases.models import (
@@ -29,6 +30,7 @@ from holdtrack.cases.models import (
     ServiceMethod,
     WarrantType,
 )
+from holdtrack.cases.services import subpoenas as ss
 from holdtrack.custody.models import ClaimBasis, ReleaseEligibilityReason, ReleaseType
 
 SUBPOENA_SERVICE_METHODS = [
@@ -295,6 +297,14 @@ class PetitionForm(ActionForm):
 # ----------------------------------------------------------------------------------------- court cases
 
 
+def _only_possible(form: ActionForm, name: str, possible: list[str]) -> None:
+    """Offer only the choices the case's state allows; a submitted form keeps them all, so a choice that is no
+    longer possible reaches the service and is refused with its reason."""
+    if not form.is_bound and form.case is not None:
+        field = form.fields[name]
+        field.choices = [(v, label) for v, label in field.choices if v in possible]  # type: ignore[attr-defined]
+
+
 class CourtOrderForm(ActionForm):
     order_type = forms.ChoiceField(label="Order", choices=_choices(OrderType))
     issued_at = LocalDateTimeField(label="Issued at")
@@ -304,10 +314,20 @@ class CourtOrderForm(ActionForm):
     )
     terms = forms.CharField(label="Terms", required=False, widget=forms.Textarea, max_length=4000)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.case is not None:
+            _only_possible(self, "order_type", ss.court_orders_possible(self.case))
+
 
 class CourtStepForm(ActionForm):
     step = forms.ChoiceField(label="Step", choices=COURT_STEPS)
     reason = forms.CharField(label="Note", required=False, widget=forms.Textarea, max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.case is not None:
+            _only_possible(self, "step", [m for m in ss.COURT_STEPS if can_proceed(getattr(self.case, m))])
 
 
 class ComplianceForm(ActionForm):

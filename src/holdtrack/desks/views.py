@@ -28,7 +28,7 @@ from holdtrack.cases.models import (
     OutcomeGroup,
     Subpoena,
 )
-from holdtrack.core.errors import DomainError, GuardRefused, NotFound
+from holdtrack.core.errors import DomainError, GuardRefused, InvalidTransition, NotFound
 from holdtrack.core.timeutil import local, now
 from holdtrack.custody.models import IdentityMatch
 from holdtrack.desks import actions, presenters
@@ -490,18 +490,19 @@ def case_action(request: HttpRequest, kind: str, pk: int, key: str) -> HttpRespo
     action = actions.get(kind, key)
     if action is None:
         raise Http404("No such action.")
-    if not actions.is_allowed(action, request.user, obj):  # type: ignore[arg-type]
-        return _case_page(
-            request,
-            kind,
-            obj,
-            error=DomainError(
-                f"'{action.label}' is not available to your role in the case's current state. Nothing was saved."
-            ),
-            status=403,
-        )
     tz = _tz(kind, obj)
     form = action.form(request.POST, tz=tz, case=obj, auto_id=_auto_id(action))
+    refused = actions.refusal(action, request.user, obj)  # type: ignore[arg-type]
+    if refused is not None:
+        # Not possible now: because the case moved since the page was loaded, or for the reason that refuses it.
+        if _moved(request, kind, obj):
+            return _case_page(
+                request, kind, obj, failed=action, failed_form=form, error=actions.StaleForm(actions.STALE_MESSAGE),
+                status=409,
+            )  # fmt: skip
+        if not isinstance(refused, InvalidTransition):  # the role or the party: nothing typed is worth keeping
+            return _case_page(request, kind, obj, error=refused, status=403)
+        return _case_page(request, kind, obj, failed=action, failed_form=form, error=refused, status=409)
     if not form.is_valid():
         return _case_page(request, kind, obj, failed=action, failed_form=form, status=400)
     try:
@@ -509,9 +510,20 @@ def case_action(request: HttpRequest, kind: str, pk: int, key: str) -> HttpRespo
     except DomainError as exc:
         status = 422 if isinstance(exc, GuardRefused) else 409
         obj = _found_or_404(_GETTERS[kind], request.user, pk)
+        if isinstance(exc, InvalidTransition) and _moved(request, kind, obj):
+            exc = actions.StaleForm(actions.STALE_MESSAGE)  # someone else acted between our check and the lock
         return _case_page(request, kind, obj, failed=action, failed_form=form, error=exc, status=status)
     messages.success(request, outcome.message)
     return redirect(outcome.redirect or actions.case_url(kind, obj.pk))
+
+
+def _moved(request: HttpRequest, kind: str, obj: Any) -> bool:
+    """Whether the case recorded an event after the page the form came from was rendered."""
+    try:
+        seen = int(request.POST.get("seq", ""))
+    except ValueError:
+        return False
+    return seen != actions.last_seq(kind, obj)
 
 
 def _tz(kind: str, obj: Any) -> str:

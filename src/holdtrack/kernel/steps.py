@@ -83,16 +83,26 @@ def step(
     source = obj.state
     bound = getattr(obj, method)
     if not can_proceed(bound):
-        raise InvalidTransition(
-            f"{case_type.replace('_', ' ').capitalize()} {obj.pk} is now '{obj.get_state_display()}': "
-            f"'{method.replace('_', ' ')}' is not possible from there. Reload the case to see what changed."
-        )
+        raise _not_possible(obj, method, case_type)
     bound()
     obj.save()
     return _log(
         obj, method, source, case_type=case_type, actor=actor, at=at, data=data, reason=reason, channel=channel,
         audit=lambda pk: {"source": source, "target": obj.state, "transition": pk, **marks},
     )  # fmt: skip
+
+
+def _not_possible(obj: Any, method: str, case_type: str) -> InvalidTransition:
+    """The refusal of a transition the state does not allow: the state it is in and the states the model's fsm
+    allows it from. It says nothing of who changed what: the desks add that when the case moved meanwhile."""
+    meta = getattr(type(obj), method)._django_fsm
+    labels = dict(meta.field.choices)
+    sources = " or ".join(f"'{labels.get(s, s)}'" for s in meta.transitions)
+    return InvalidTransition(
+        f"{case_type.replace('_', ' ').capitalize()} {obj.pk} is '{obj.get_state_display()}': "
+        f"'{method.replace('_', ' ')}' is possible only from {sources}.",
+        rule=f"state machine: {type(obj).__name__}.{method}",
+    )
 
 
 def note(

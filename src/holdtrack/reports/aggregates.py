@@ -46,6 +46,8 @@ from holdtrack.cases.models import (
 )
 from holdtrack.core.timeutil import now as _now
 from holdtrack.jurisdictions.models import AreaOfResponsibility, Jurisdiction, LawEnforcementAgency, Level
+from holdtrack.reports.coverage import FULL_MONTH, add_months, coverage
+from holdtrack.reports.coverage import data_months as data_months  # re-exported: pages and commands use it
 from holdtrack.reports.models.stats import (
     AggregateState,
     Basis,
@@ -1058,20 +1060,30 @@ def flag_table(f: Filters, sums: dict[str, int]) -> Table:
 
 
 def trend(f: Filters) -> Table:
+    """One row per month of the period, with how much of the month the record covers (a partial month's low
+    counts are not a fall)."""
     rows = _group_rows(f, "month", TREND_METRICS)
     by_month = {r["month"]: r for r in rows}
+    cov = coverage()
     out = []
     m = f.start
     while m <= f.end:
         r = by_month.get(m, {"month": m, **dict.fromkeys(TREND_METRICS, 0)})
-        out.append({**r, "month": m.strftime("%Y-%m")})
+        covered = (cov.month(m) if cov else "no data") or FULL_MONTH
+        out.append({**r, "month": m.strftime("%Y-%m"), "coverage": covered})
         m = add_months(m, 1)
+    note = cov.note(f.start, f.end) if cov else ""
     return Table(
         key="monthly",
         title="Monthly trend",
         description=_basis_sentence(f),
-        columns=[Column("month", "Month", "month"), *(Column(m, METRIC_LABELS[m]) for m in TREND_METRICS)],
+        columns=[
+            Column("month", "Month", "month"),
+            *(Column(m, METRIC_LABELS[m]) for m in TREND_METRICS),
+            Column("coverage", "Coverage", "text"),
+        ],
         rows=out,
+        notes=[note] if note else [],
     )
 
 
@@ -1237,11 +1249,6 @@ def dashboard(f: Filters, *, tables: Sequence[str] = TABLE_KEYS) -> Dashboard:
 # ------------------------------------------------------------------------------------------------ helpers
 
 
-def add_months(d: date, n: int) -> date:
-    y, m = divmod(d.month - 1 + n, 12)
-    return date(d.year + y, m + 1, 1)
-
-
 def parse_month(value: str) -> date:
     """``YYYY-MM`` → the first day of that month."""
     try:
@@ -1258,13 +1265,6 @@ def parse_period(value: str) -> tuple[date, date]:
     if first > last:
         raise ValueError(f"the period {value!r} starts after it ends")
     return first, last
-
-
-def data_months() -> tuple[date, date] | None:
-    agg = CellState.objects.aggregate(lo=models.Min("month"), hi=models.Max("month"))
-    if agg["lo"] is None:
-        return None
-    return agg["lo"], agg["hi"]
 
 
 def place_options(f: Filters) -> dict[str, list[tuple[str, str]]]:

@@ -131,6 +131,19 @@ class DeclinedReport:
     def transfers_total(self) -> int:
         return sum(t.transferred for t in self.transfers)
 
+    @property
+    def partial(self) -> str:
+        """'' for a week that had ended when the report was produced; else what it covers (issue 14)."""
+        if self.generated_at >= self.end:
+            return ""
+        if self.generated_at <= self.start:
+            return "no data yet: the week had not begun when this report was produced"
+        return f"partial week: data to {self.generated_at:%Y-%m-%d %H:%M} UTC only, the week is not over"
+
+    @property
+    def file_stem(self) -> str:
+        return f"holdtrack-declined-{self.week}{'-partial' if self.partial else ''}"
+
 
 def _decided(lea_decision: str, outcome_group: str) -> bool:
     return bool(lea_decision) or outcome_group not in ("", OutcomeGroup.OPEN_OR_UNKNOWN)
@@ -282,7 +295,8 @@ CHANNEL_LABELS = dict(Channel.choices)
 
 def fidelity_notes(r: DeclinedReport) -> list[str]:
     """What the numbers cannot tell (domain.md A4.1, A4.4)."""
-    notes = [
+    notes = [f"This is a {r.partial}: its counts are not comparable with a whole week's."] if r.partial else []
+    notes += [
         "A decline is counted only when it is recorded in holdtrack: by the agency itself, or by staff from the "
         "agency's document. Declines that are never recorded are missing, and nothing here estimates them.",
         "The week is the ISO week of the recorded decline, Monday 00:00 to Monday 00:00 UTC. Issue dates are shown "

@@ -8,7 +8,7 @@ render stored snapshots only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -26,10 +26,10 @@ from holdtrack.core.timeutil import now
 from holdtrack.jurisdictions.models import Jurisdiction, Level
 from holdtrack.reports import aggregates, declined, exports, public
 from holdtrack.reports.aggregates import GROUP_LABEL, GROUPS, Filters, Table
+from holdtrack.reports.coverage import DEFAULT_MONTHS, FULL_MONTH, coverage, default_period
 from holdtrack.reports.models.stats import Basis, PublicSnapshot
 
 REPORT_ROLES = frozenset({Role.ANALYST, Role.AUDITOR, Role.ADMIN, *AGENCY_ROLES})
-DEFAULT_MONTHS = 12
 # A page catches up with at most this many batches of recorded steps; the task worker does the rest every minute.
 PAGE_REFRESH_BATCHES = 1
 
@@ -49,14 +49,11 @@ def report_role_required(view: Callable[..., HttpResponse]) -> Callable[..., Htt
 
 
 def filters_from(request: HttpRequest) -> tuple[Filters, list[str]]:
-    """The filter in the query string, with defaults: the last 12 months with data, issue basis."""
+    """The filter in the query string, with defaults: the last 12 months that have data (coverage.default_period),
+    issue basis."""
     q = request.GET
     errors: list[str] = []
-    span = aggregates.data_months()
-    today = now().date()
-    last = span[1] if span else date(today.year, today.month, 1)
-    end = last
-    start = aggregates.add_months(end, -(DEFAULT_MONTHS - 1))
+    start, end = default_period(now().date())
     try:
         if q.get("end"):
             end = aggregates.parse_month(q["end"])
@@ -165,8 +162,16 @@ SERIES_LABELS = {
 
 
 def trend_spec(t: Table, f: Filters) -> dict[str, Any]:
+    # A month the record covers only in part says so on the axis and in the tooltip (coverage.py).
     values = [
-        {"month": r["month"], "series": label, "count": r[key]} for r in t.rows for key, label in SERIES_LABELS.items()
+        {
+            "month": r["month"] if r.get("coverage", FULL_MONTH) == FULL_MONTH else f"{r['month']} (partial)",
+            "coverage": r.get("coverage", FULL_MONTH),
+            "series": label,
+            "count": r[key],
+        }
+        for r in t.rows
+        for key, label in SERIES_LABELS.items()
     ]
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
@@ -194,6 +199,7 @@ def trend_spec(t: Table, f: Filters) -> dict[str, Any]:
             "shape": {"field": "series", "type": "nominal"},
             "tooltip": [
                 {"field": "month", "title": "Month"},
+                {"field": "coverage", "title": "Coverage"},
                 {"field": "series", "title": "Series"},
                 {"field": "count", "title": "Count", "format": ","},
             ],
@@ -284,15 +290,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "map_spec": map_spec(d.tables["counties"], f),
         "refreshed_at": d.refreshed_at,
         "span": aggregates.data_months(),
+        "partial_note": _partial_note(f),
         "flag_rows": d.tables["over-detention"].rows,
     }
     return render(request, "reports/dashboard.html", context)
 
 
-def _filename(f: Filters, key: str, fmt: str) -> str:
+def _filename(f: Filters, key: str, fmt: str, *, partial: bool = False) -> str:
+    """A CSV has no header lines: its name says when the period includes a month the data covers only in part."""
     place = "-".join(v for v in (f.state, f.aor.replace(" ", "_"), f.county, f.ori, f.facility) if v)
     basis = "issue" if f.basis == Basis.ISSUE else "event"
-    return f"holdtrack-{key}-{basis}-{f.start:%Y-%m}-{f.end:%Y-%m}{'-' + place if place else ''}.{fmt}"
+    period = f"{f.start:%Y-%m}-{f.end:%Y-%m}{'-partial' if partial else ''}"
+    return f"holdtrack-{key}-{basis}-{period}{'-' + place if place else ''}.{fmt}"
 
 
 @require_safe
@@ -303,10 +312,16 @@ def download(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     aggregates.refresh(max_batches=PAGE_REFRESH_BATCHES)
     f, _ = filters_from(request)
     t = aggregates.dashboard(f, tables=[table]).tables[table]
-    body = exports.render(t, fmt, preamble=[f"Filter: {describe(f)}"])
+    partial = _partial_note(f)
+    body = exports.render(t, fmt, preamble=[f"Filter: {describe(f)}", *([partial] if partial else [])])
     response = HttpResponse(body, content_type=exports.FORMATS[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{_filename(f, table, fmt)}"'
+    response["Content-Disposition"] = f'attachment; filename="{_filename(f, table, fmt, partial=bool(partial))}"'
     return response
+
+
+def _partial_note(f: Filters) -> str:
+    cov = coverage()
+    return cov.note(f.start, f.end) if cov else ""
 
 
 # -------------------------------------------------------------------------------------- declined report
@@ -332,11 +347,11 @@ def declined_report(request: HttpRequest) -> HttpResponse:
         )
     if fmt == "csv":
         response = HttpResponse(declined.to_csv(report), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="holdtrack-declined-{report.week}.csv"'
+        response["Content-Disposition"] = f'attachment; filename="{report.file_stem}.csv"'
         return response
     if fmt == "pdf":
         response = HttpResponse(declined.to_pdf(report), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="holdtrack-declined-{report.week}.pdf"'
+        response["Content-Disposition"] = f'attachment; filename="{report.file_stem}.pdf"'
         return response
     context = declined.context(report)
     context["weeks"] = declined.weeks_with_declines()

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django_fsm import can_proceed
 
 from holdtrack.accounts.models import Organization, OrgKind, Role, User
 from holdtrack.accounts.services import system_user
@@ -364,6 +365,20 @@ _ORDER_STEPS: dict[str, list[str]] = {
     OrderType.CONTEMPT_FINDING: ["find_contempt"],
     OrderType.PURGE_SATISFIED: ["purge"],
 }
+# A final order that comes in briefing or at a hearing first takes the case under advisement.
+_FINAL_ORDERS = (OrderType.ORDER_ENFORCING_SUBPOENA, OrderType.ORDER_DENYING_ENFORCEMENT)
+# Steps in the case that are not orders (court_case_advance).
+COURT_STEPS = ("take_under_advisement", "appeal", "move_for_contempt")
+
+
+def court_orders_possible(case: CourtCase) -> list[str]:
+    """The order types ``court_order_record`` can record in the case's state, as its state machine says."""
+    return [
+        order_type
+        for order_type, methods in _ORDER_STEPS.items()
+        if can_proceed(getattr(case, methods[0]))
+        or (order_type in _FINAL_ORDERS and can_proceed(case.take_under_advisement))
+    ]
 
 
 def court_order_record(
@@ -387,10 +402,7 @@ def court_order_record(
         ref = c.referral
         g = authorize(actor, "court_order_record", c)
         fact_time(issued_at, "The order's date", not_before=c.filed_at, not_before_what="the petition")
-        if c.state in (CS.BRIEFING, CS.HEARING) and order_type in (
-            OrderType.ORDER_ENFORCING_SUBPOENA,
-            OrderType.ORDER_DENYING_ENFORCEMENT,
-        ):
+        if order_type in _FINAL_ORDERS and can_proceed(c.take_under_advisement):
             step(c, "take_under_advisement", case_type=COURT, actor=actor, grant=g, at=issued_at, channel=channel)
         order = CourtOrder.objects.create(
             case=c,
@@ -421,8 +433,7 @@ def court_case_advance(
 ) -> CourtCase:
     """Steps that are not orders: fully briefed (under advisement), objection or appeal, contempt motion."""
     at = when(at)
-    allowed = {"take_under_advisement", "appeal", "move_for_contempt"}
-    if action not in allowed:
+    if action not in COURT_STEPS:
         raise ValidationFailed(f"Unknown court step {action!r}.")
     with transaction.atomic():
         c = locked(CourtCase, case.pk)

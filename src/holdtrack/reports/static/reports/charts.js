@@ -1,7 +1,8 @@
 /* Draws the Vega-Lite charts of the report pages. Content-Security-Policy friendly: no inline script, no eval —
    each spec is JSON in a <script type="application/json"> element named by data-vega-spec, and vega-embed runs
    with ast: true (its expression interpreter instead of generated functions). The table beside each chart holds
-   the same numbers, so a chart that cannot be drawn loses nothing. */
+   the same numbers, so a chart that cannot be drawn loses nothing. Neither vega-embed nor its tooltip may add
+   an inline <style> (refused by style-src 'self'): defaultStyle is off and the tooltip's look is in reports.css. */
 (function () {
   "use strict";
 
@@ -26,7 +27,7 @@
       return;
     }
     window
-      .vegaEmbed(el, spec, { renderer: "svg", actions: false, ast: true, tooltip: true, defaultStyle: false })
+      .vegaEmbed(el, spec, { renderer: "svg", actions: false, ast: true, tooltip: { disableDefaultStyle: true }, defaultStyle: false })
       .then(function (result) {
         // The SVG repeats what the figure's aria-label and table say: keep it out of the reading order.
         var svg = el.querySelector("svg");
