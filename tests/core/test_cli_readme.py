@@ -95,6 +95,7 @@ def test_the_table_was_read():
     assert {"simulate", "screening", "report", "import", "export", "audit", "api-client"} <= {u.command for u in USAGES}
 
 
+@pytest.mark.smoke
 def test_every_project_command_is_in_the_table():
     shown = {u.command for u in USAGES}
     missing = sorted(set(_project_commands()) - shown)
