@@ -26,10 +26,10 @@ serve: env
 ## make test: three lanes, one after the other (docs/testing.md). Each lane gets a fresh temporary
 ## HOLDTRACK_VAR_DIR, so no lane writes into the checkout. DATABASE_URL, if it names PostgreSQL, is used
 ## instead of the local cluster's default database (pytest-django tests in test_<name>, test_<name>_gwN).
-## Time budget per lane on this 2-core machine (measured, see docs/testing.md):
-##   1. PostgreSQL: the whole suite, two pytest-xdist workers (each its own test database)   budget 12 min
-##   2. SQLite smoke: `-m smoke`, the embedded default's main paths, a few tests per app       budget  2 min
-##   3. Redis: the queue and webhook tests on PostgreSQL with REDIS_URL set (RedisHuey)      budget  2 min
+## Time budget per lane on this 2-core machine when quiet; measured 2026-12-06 on the shared machine, load in ():
+##   1. PostgreSQL: the whole suite (1,336 tests), two pytest-xdist workers    budget 12 min  measured 34:41 (load 9-13)
+##   2. SQLite smoke: `-m smoke` (38 tests), the embedded default's main paths  budget  2 min  measured 0:48 (load 4-6)
+##   3. Redis: queue and webhook tests (44) on PostgreSQL, REDIS_URL set      budget  2 min  measured 0:36 (load 3-5)
 PYTEST_WORKERS ?= 2
 REDIS_TESTS := tests/api/test_webhook_queue.py tests/api/test_webhooks.py tests/api/test_webhook_targets.py \
 	tests/core/test_healthz.py tests/desks/test_tools_notifications.py
