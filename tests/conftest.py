@@ -1,4 +1,15 @@
+from pathlib import Path
+
 import pytest
+
+
+def pytest_configure(config):
+    # Hypothesis keeps its example database in ./.hypothesis by default: put it in the var dir instead, which
+    # `make test` points at a temporary folder, so that no lane writes into the checkout.
+    from django.conf import settings
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(Path(settings.VAR_DIR) / "hypothesis")
 
 
 @pytest.fixture(autouse=True)

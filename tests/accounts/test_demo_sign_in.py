@@ -16,6 +16,7 @@ from holdtrack.core.management.commands.demo import DEMO_PASSWORD, create_demo_u
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.smoke
 def test_demo_users_sign_in_with_the_password_and_the_printed_code(client, world):
     rows = create_demo_users()
     assert {r[0] for r in rows} >= {"officer", "lea-booking", "analyst", "auditor", "admin"}

@@ -91,6 +91,7 @@ def test_first_sign_in_leads_to_enrolment_with_a_local_qr_code_then_backup_codes
     assert AuditEvent.objects.filter(action="user.otp_enrol", actor=officer, actor_role=Role.AGENCY_OFFICER).exists()
 
 
+@pytest.mark.smoke
 def test_enrolled_user_signs_in_with_password_then_code_and_lands_on_the_page_asked_for(client, enrolled, desk_ids):
     user, device = enrolled
     target = reverse("desks:detainer", args=[desk_ids["detainer"]])

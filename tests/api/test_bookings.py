@@ -23,6 +23,7 @@ def problem(resp, status):  # type: ignore[no-untyped-def]
     return body
 
 
+@pytest.mark.smoke
 def test_booking_create_then_resend_is_idempotent(world):
     api = api_for(world.lea_org)
     body = booking_payload(world, "B-100")

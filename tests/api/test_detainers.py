@@ -32,6 +32,7 @@ def spost(c, path, body=None):  # type: ignore[no-untyped-def]
     return c.post("/api/v1" + path, data=json.dumps(body or {}), content_type="application/json")
 
 
+@pytest.mark.smoke
 def test_detainer_chain_through_the_api(world):
     lea_api = api_for(world.lea_org)
     lea_counsel_api = api_for(world.lea_org, role="LEA_COUNSEL")

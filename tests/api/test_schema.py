@@ -74,6 +74,7 @@ def tokens(db: Any) -> list[str]:
     return [token_for(org) for org in (w.office, w.lea_org, w.doj)]
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,

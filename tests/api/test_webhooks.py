@@ -19,11 +19,13 @@ import pytest
 from huey.contrib.djhuey import HUEY
 
 from holdtrack.api.models import WebhookDelivery
+from holdtrack.api.tasks import deliver_webhook
 from holdtrack.api.webhooks import backoff_seconds, webhook_attempt, webhook_retry_due
 from holdtrack.cases.services import detainers as ds
 from holdtrack.cases.services import subpoenas as ss
 from tests.api.factories_api import api_for
 from tests.factories import T0, book, other_aor_world, prepared, subpoena_to
+from tests.queue import take_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +88,7 @@ def subscribe(world, receiver, events):  # type: ignore[no-untyped-def]
     return api, r.json()
 
 
+@pytest.mark.smoke
 def test_transmit_is_delivered_signed_and_retried_after_500(
     world, receiver, immediate_queue, django_capture_on_commit_callbacks
 ):
@@ -139,6 +142,7 @@ def test_attempts_run_out(world, receiver, immediate_queue, django_capture_on_co
     assert backoff_seconds(2) == 2 * backoff_seconds(1)
 
 
+@pytest.mark.smoke
 def test_only_the_addressed_lea_and_transmitted_detainers(world, receiver, django_capture_on_commit_callbacks):
     other = other_aor_world()
     subscribe(other, receiver, ["detainer.transmitted", "detainer.lifted", "subpoena.served"])
@@ -153,6 +157,8 @@ def test_only_the_addressed_lea_and_transmitted_detainers(world, receiver, djang
     delivery = WebhookDelivery.objects.get()  # the queue is not immediate here: recorded, not yet sent
     assert delivery.endpoint_id == mine["id"] and delivery.event_type == "subpoena.served"
     assert delivery.payload["subpoena"]["id"] == s.pk and delivery.status == "PENDING"
+    # Queued for the worker; taken out again so that no task of this test outlives it (a Redis queue persists).
+    assert take_queued(deliver_webhook, (delivery.pk,)) is not None
 
 
 def test_endpoint_management_scoped(world, receiver):

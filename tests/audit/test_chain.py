@@ -32,6 +32,7 @@ def test_append_is_a_plain_insert_without_the_chain_head(db):
     assert pending_count() == 2
 
 
+@pytest.mark.smoke
 def test_chain_links_events_and_transitions_in_one_chain(history):
     assert [t for t, _ in history].count("transition") == 6
     report = audit_verify()
@@ -148,6 +149,7 @@ def test_legacy_events_are_sealed_into_the_keyed_chain(db):
     assert not audit_verify().ok
 
 
+@pytest.mark.smoke
 def test_verify_command_reports_position_and_pending(history):
     out = io.StringIO()
     call_command("audit", "verify", stdout=out)

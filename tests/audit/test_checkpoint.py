@@ -42,6 +42,7 @@ def _broken(cp: Path, pub: Path) -> str:
     return str(exc.value)
 
 
+@pytest.mark.smoke
 def test_checkpoint_holds_position_head_key_and_time(files):
     cp, pub = files
     doc = json.loads(cp.read_text())

@@ -253,6 +253,7 @@ def test_hold_decision_is_refused_until_the_subject_is_served(world):
     assert decide(world, d).state == S.ACTIVE_HOLD_ELIGIBLE
 
 
+@pytest.mark.smoke
 def test_a_policy_that_forbids_holds_makes_the_hold_impossible(world):
     make_policy(world.lea.jurisdiction, "TEST-NO-HOLDS", hold=HoldRule.NEVER, notify=NotifyRule.ALLOWED)
     d = received(world)
@@ -591,6 +592,7 @@ def test_notify_only_release_after_notice(world):
     assert d.over_detention_flags == []
 
 
+@pytest.mark.smoke
 def test_declined_by_lea(world):
     d = received(world)
     d = decide(world, d, LeaDecision.DECLINE)

@@ -10,6 +10,7 @@ from tests.factories import T0, hold_eligible
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.smoke
 def test_hold_runs_48_clock_hours_from_release_eligibility_and_ends_by_itself(world):
     d = hold_eligible(world)
     assert d.state == DetainerState.ACTIVE_HOLD_ELIGIBLE

@@ -356,6 +356,7 @@ class DetainerWorld(RuleBasedStateMachine):
         assert audit_verify().ok
 
 
+@pytest.mark.slow
 def test_random_service_sequences_keep_the_invariants():
     REACHED.clear()
     run_state_machine_as_test(

@@ -324,6 +324,7 @@ def test_an_answer_before_the_return_date_stops_the_lapse(world):
 # ------------------------------------------------------------------------------------------ court enforcement
 
 
+@pytest.mark.smoke
 def test_full_enforcement_chain_to_contempt_purged_and_closed(world):
     s = acknowledged(world)
     due = s.return_due_at

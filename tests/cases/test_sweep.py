@@ -102,6 +102,7 @@ def _counts() -> tuple[int, int, int]:
     return Transition.objects.count(), WorkItem.objects.count(), AuditEvent.objects.count()
 
 
+@pytest.mark.smoke
 def test_sweep_is_idempotent(world):
     cases = _everything_due(world)
     first = sweep(NOW)

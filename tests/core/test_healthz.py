@@ -7,6 +7,7 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.smoke
 def test_healthz_reports_database_and_queue(client):
     response = client.get("/healthz")
     assert response.status_code == 200

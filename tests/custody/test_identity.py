@@ -71,6 +71,7 @@ def open_work(d: Detainer, kind: str) -> bool:
 # ------------------------------------------------------------------------------------------- the link
 
 
+@pytest.mark.smoke
 def test_a_confirmed_match_makes_the_booked_and_the_registry_record_one_person(world):
     registry = registry_subject(world)
     b = book(world)

@@ -97,6 +97,7 @@ def test_bad_rows_are_reported_by_file_row_field_and_nothing_is_saved(world, tmp
     assert len(result.run.errors) == len(result.errors)
 
 
+@pytest.mark.smoke
 @pytest.mark.django_db
 def test_import_writes_through_services_with_provenance(world, tmp_path):
     path = _write(tmp_path, "feed.csv", [HEADER, _row(world, "B1"), _row(world, "B2", released_at="", release_type="")])

@@ -25,6 +25,7 @@ from holdtrack.intake.bookings import bookings_import
 
 pytestmark = [
     pytest.mark.postgres_only,
+    pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="a second process shares the test database"),
 ]

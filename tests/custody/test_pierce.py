@@ -89,6 +89,7 @@ def test_pierce_row_mapping():
     assert {f for f, _ in problems} >= {"booking_id", "booking_dt", "release_dt", "imm_hold", "max_charge_type"}
 
 
+@pytest.mark.slow
 def test_real_pierce_file_imports_and_hold_impact_matches_the_csv(pierce_lea, capsys):
     if not PIERCE.is_file():
         pytest.skip(f"Pierce County feed not found: {PIERCE} (shared/data is expected beside the repository)")

@@ -123,6 +123,7 @@ def test_officer_reviews_a_match_and_prepares_a_detainer(client):
     assert d.state == DetainerState.PREPARED and d.prepared_by == w.officer
 
 
+@pytest.mark.smoke
 def test_detainer_chain_through_the_forms(client):
     w = make_world()
     d = prepared(w, warrant=False, at=now() - timedelta(hours=3))

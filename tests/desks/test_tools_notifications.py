@@ -37,6 +37,7 @@ def _recipients(kind: str) -> set[int]:
     return set(Notification.objects.filter(kind=kind).values_list("recipient_id", flat=True))
 
 
+@pytest.mark.smoke
 def test_transmitted_detainer_notifies_the_addressed_lea_once(worlds, django_capture_on_commit_callbacks):
     w, other = worlds
     d = prepared(w)

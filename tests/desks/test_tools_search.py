@@ -44,6 +44,7 @@ def test_lea_user_never_finds_another_leas_detainer(two_leas):
     assert _kinds(search.search_for_user(other.booking_clerk, "quintan")) == {"detainer": [theirs.pk]}
 
 
+@pytest.mark.smoke
 def test_finds_by_name_identifier_booking_and_id(two_leas):
     w, _other, mine, _theirs = two_leas
     for q in (

@@ -123,6 +123,7 @@ def test_login_page_renders_with_labelled_fields(client):
     assert no_inline_script(html)
 
 
+@pytest.mark.smoke
 def test_sign_in_leads_to_the_dashboard_and_wrong_password_says_so(client, world):
     user = world.officer
     user.set_password(PASSWORD)
@@ -301,6 +302,7 @@ def test_case_pages_require_login(client, desk):
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
 
+@pytest.mark.smoke
 def test_detainer_page_shows_facts_clocks_timeline_and_documents(client, desk):
     d = Detainer.objects.get(pk=desk.d_hold.pk)
     tz = d.facility.timezone

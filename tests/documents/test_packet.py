@@ -25,7 +25,7 @@ from tests.documents.helpers import catalog, contains, pdf_pages_text, png_artif
 from tests.documents.scenarios import build
 from tests.factories import hold_eligible, subpoena_to
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 BATES = re.compile(r"HT-SUB(\d+)-(\d{6})")
 

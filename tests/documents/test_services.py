@@ -20,6 +20,7 @@ def _store(world, d, content: bytes):
     )
 
 
+@pytest.mark.smoke
 def test_documents_are_hashed_versioned_and_immutable(world):
     d = prepared(world)
     first = _store(world, d, b"%PDF-1.7 first")

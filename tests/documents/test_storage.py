@@ -9,6 +9,7 @@ import pytest
 from holdtrack.documents.storage import StorageConfigError, default_storage_config
 
 
+@pytest.mark.smoke
 def test_filesystem_by_default(tmp_path):
     config = default_storage_config(tmp_path, env={})
     assert config["BACKEND"] == "django.core.files.storage.FileSystemStorage"

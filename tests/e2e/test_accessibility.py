@@ -41,7 +41,7 @@ from tests.factories import (
 )
 from tests.screening.factories_screening import plain_model
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 AXE_JS = Path(__file__).resolve().parents[2] / "src/holdtrack/desks/static/vendor/axe/axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]

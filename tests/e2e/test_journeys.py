@@ -18,7 +18,7 @@ from holdtrack.jurisdictions.models import HoldRule
 from tests.e2e.conftest import Sessions, act, screenshot
 from tests.factories import book, hold_eligible, make_policy, make_world, received
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def local_input(value: Any, tz: str = "America/Chicago") -> str:

@@ -30,6 +30,7 @@ def _item(world, number: str, fbi: str = "") -> tuple[BookedPerson, BookingFacts
     return person, BookingFacts(facility=world.facility, booking_number=number, booked_at=T0, fbi_number=fbi)
 
 
+@pytest.mark.smoke
 def test_a_booking_is_recorded_then_screened_against_the_registry(world):
     registry = registry_subject_add(
         actor=world.officer, first_name="Intake", last_name="Tester", identifiers={IdentifierType.FBI_UCN: "123456AB7"}

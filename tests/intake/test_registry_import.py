@@ -89,6 +89,7 @@ def refused(path: Path, *args: str) -> str:
     return err.getvalue() + "\n" + str(exc.value)
 
 
+@pytest.mark.smoke
 def test_csv_import_stores_subjects_identifiers_keys_and_one_audit_event(tmp_path):
     rows = people()
     out = run(write_csv(tmp_path, rows))

@@ -91,6 +91,7 @@ def refused(path: Path, *args: str) -> str:
     return err.getvalue() + "\n" + str(exc.value)
 
 
+@pytest.mark.smoke
 def test_creates_agencies_and_facilities(tmp_path):
     out = run(write(tmp_path, agency_rows()))
     harris = LawEnforcementAgency.objects.get(ori="TX2010100")

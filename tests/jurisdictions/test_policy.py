@@ -50,6 +50,7 @@ def ev(ori: str, on: date = ON, *, warrant: bool = False, serious: bool = False)
     return evaluate(lea(ori), on=on, judicial_warrant=warrant, serious_conviction=serious)
 
 
+@pytest.mark.smoke
 def test_washington_needs_a_judicial_warrant() -> None:
     refused = ev(KING_WA)
     assert refused.hold_allowed is False

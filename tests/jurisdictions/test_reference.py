@@ -53,6 +53,7 @@ def loaded() -> dict[str, int]:
     return load_reference()
 
 
+@pytest.mark.smoke
 def test_counts(loaded: dict[str, int]) -> None:
     assert table_counts() == {
         "aors": 25,

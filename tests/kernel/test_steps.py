@@ -20,6 +20,7 @@ def _counts() -> tuple[int, int]:
     return Transition.objects.count(), AuditEvent.objects.count()
 
 
+@pytest.mark.smoke
 def test_a_persons_step_without_an_authorization_writes_nothing(world):  # type: ignore[no-untyped-def]
     d = prepared(world)
     before = _counts()

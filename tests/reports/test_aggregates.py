@@ -116,6 +116,7 @@ def test_every_cell_level_gives_the_same_totals(history: History) -> None:
     assert sum(r["prepared"] for r in lea_rows) == 5
 
 
+@pytest.mark.smoke
 def test_incremental_upkeep_equals_a_full_rebuild(history: History) -> None:
     aggregates.refresh()
     # More events after the first refresh: the outbox carries them.
@@ -213,6 +214,7 @@ def test_every_table_downloads_in_every_format(client, history: History, analyst
     assert client.get(reverse("reports:download", args=["nope", "csv"])).status_code == 404
 
 
+@pytest.mark.smoke
 def test_page_shows_the_numbers_of_the_summary(client, history: History, analyst) -> None:  # type: ignore[no-untyped-def]
     client.force_login(analyst)
     page = client.get(reverse("reports:dashboard") + "?start=2026-02&end=2026-03").content.decode()

@@ -45,6 +45,7 @@ def test_week_bounds_are_iso_weeks_in_utc() -> None:
         declined.parse_week("2026-13")
 
 
+@pytest.mark.smoke
 def test_counts_by_recorded_decline_date_not_issue_date(history: History) -> None:
     report = declined.build(WEEK)
     tx = by_key(report)[(history.tx.lea.ori, history.tx.facility.code)]

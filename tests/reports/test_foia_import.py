@@ -113,6 +113,7 @@ def _write_csv(tmp_path: Path, name: str, text: str) -> Path:
 # --- the real files ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "path", "rows", "shared"), [("fy2015", FY2015, 79_053, 0), ("pa", PA, 32_757, 1_799)])
 def test_real_file_imports_every_row(fy2015, pa, db, name, path, rows, shared):
     result = {"fy2015": fy2015, "pa": pa}[name]
@@ -129,6 +130,7 @@ def test_real_file_imports_every_row(fy2015, pa, db, name, path, rows, shared):
     assert (drift["new_columns"], drift["missing_columns"], drift["retyped_columns"]) == ([], [], {})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "path"), [("fy2015", FY2015), ("pa", PA)])
 def test_months_and_counts_per_month_equal_a_csv_count(fy2015, pa, db, name, path):
     result = {"fy2015": fy2015, "pa": pa}[name]
@@ -137,15 +139,18 @@ def test_months_and_counts_per_month_equal_a_csv_count(fy2015, pa, db, name, pat
     assert result.run.months_covered == result.months == sorted(expected)
 
 
+@pytest.mark.slow
 def test_fy2015_covers_october_2014_to_july_2015(fy2015, db):
     assert fy2015.months == [f"2014-{m}" for m in ("10", "11", "12")] + [f"2015-0{m}" for m in range(1, 8)]
 
 
+@pytest.mark.slow
 def test_pa_rows_per_calendar_year_match_the_readme(pa, db):
     rows = _release_rows("pa", pa).annotate(year=ExtractYear("prepare_date")).values("year").annotate(n=Count("id"))
     assert {r["year"]: r["n"] for r in rows} == PA_ROWS_PER_YEAR
 
 
+@pytest.mark.slow
 def test_pa_extract_adds_only_what_the_national_file_lacks(fy2015, pa, db):
     """The extract's rows inside the national file's window are the national file's PA rows (README): they are
     recognised by their natural key, reported as already imported, and not stored again."""
@@ -165,6 +170,7 @@ def test_pa_extract_adds_only_what_the_national_file_lacks(fy2015, pa, db):
     assert stored == Counter(tuple(row[f] for f in csv_fields) for row in pa_csv)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "path"), [("fy2015", FY2015), ("pa", PA)])
 def test_lift_reasons_and_outcome_groups(fy2015, pa, db, name, path):
     result = {"fy2015": fy2015, "pa": pa}[name]
@@ -176,6 +182,7 @@ def test_lift_reasons_and_outcome_groups(fy2015, pa, db, name, path):
     assert pairs == {(reason or None, str(EXPECTED_GROUP[reason])) for reason in expected}
 
 
+@pytest.mark.slow
 def test_states_are_usps_codes(fy2015, db):
     expected = Counter(row["state"] for row in csv_rows(FY2015))
     rows = FoiaDetainer.objects.filter(run=fy2015.run)
@@ -189,6 +196,7 @@ def test_states_are_usps_codes(fy2015, db):
     assert all(len(code) == 2 for code in stored if code)
 
 
+@pytest.mark.slow
 def test_detainer_types_are_kept_verbatim_and_normalized(fy2015, db):
     rows = FoiaDetainer.objects.filter(run=fy2015.run)
     forms = {r["form_type"]: r["n"] for r in rows.values("form_type").annotate(n=Count("id"))}
@@ -196,6 +204,7 @@ def test_detainer_types_are_kept_verbatim_and_normalized(fy2015, db):
     assert rows.filter(detainer_type=I247_2013).count() == 75_497
 
 
+@pytest.mark.slow
 def test_reimporting_a_file_creates_nothing(fy2015, db):
     runs, rows = FoiaImportRun.objects.count(), FoiaDetainer.objects.count()
     again = foia_detainers_import(actor=None, path=FY2015)
@@ -218,6 +227,7 @@ BAD_FILE = (
 )
 
 
+@pytest.mark.smoke
 def test_bad_rows_are_listed_and_nothing_is_saved(tmp_path, db):
     path = _write_csv(tmp_path, "bad.csv", BAD_FILE)
     before = (FoiaImportRun.objects.count(), FoiaDetainer.objects.count())

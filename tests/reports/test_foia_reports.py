@@ -71,6 +71,7 @@ def _expected(by: str, rows: list[dict[str, str]]) -> list[dict[str, object]]:
     return [{by: key, "count": counts[key]} for key in sorted(counts)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("by", BY_VALUES)
 def test_counts_equal_a_csv_count(fy2015, pa, db, fy2015_rows, pa_rows, by):
     for result, rows in ((fy2015, fy2015_rows), (pa, _pa_own(pa_rows))):
@@ -79,6 +80,7 @@ def test_counts_equal_a_csv_count(fy2015, pa, db, fy2015_rows, pa_rows, by):
         assert [item[by] for item in got] == sorted(item[by] for item in got)
 
 
+@pytest.mark.slow
 def test_counts_over_a_date_window(fy2015, db, fy2015_rows):
     window = [row for row in fy2015_rows if "2015-01-01" <= row["prepare_date"] <= "2015-03-31"]
     got = detainer_counts("lift-reason", date(2015, 1, 1), date(2015, 3, 31), run_ids=[fy2015.run.pk])
@@ -86,11 +88,13 @@ def test_counts_over_a_date_window(fy2015, db, fy2015_rows):
     assert sum(item["count"] for item in got) == len(window)
 
 
+@pytest.mark.slow
 def test_pa_type_blank_before_fy2014_reads_none_recorded(pa, db, pa_rows):
     got = {item["type"]: item["count"] for item in detainer_counts("type", run_ids=[pa.run.pk])}
     assert got[NONE_RECORDED] == sum(1 for row in pa_rows if not row["detainer_type"]) == 30_958
 
 
+@pytest.mark.slow
 def test_declined_share_by_state_equals_a_csv_count(fy2015, db, fy2015_rows):
     totals: Counter[str] = Counter()
     declined: Counter[str] = Counter()
@@ -113,6 +117,7 @@ def _report(*args: str) -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_report_json_by_month_sums_to_the_row_count(fy2015, pa, db, fy2015_rows, pa_rows):
     """Importing the overlapping extract leaves the national file's months as they were: no detainer twice."""
     everything = json.loads(_report("detainers", "--by", "month", "--format", "json"))
@@ -124,11 +129,13 @@ def test_report_json_by_month_sums_to_the_row_count(fy2015, pa, db, fy2015_rows,
     assert [item["month"] for item in national] == fy2015.months
 
 
+@pytest.mark.slow
 def test_report_json_key_is_the_by_value(fy2015, db, fy2015_rows):
     args = ("detainers", "--by", "lift-reason", "--format", "json", "--run", str(fy2015.run.pk))
     assert json.loads(_report(*args)) == _expected("lift-reason", fy2015_rows)
 
 
+@pytest.mark.slow
 def test_report_from_and_to_take_months(fy2015, db, fy2015_rows):
     args = ("detainers", "--by", "state", "--from", "2015-02", "--to", "2015-02", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(_report(*args, "--run", str(fy2015.run.pk)))))
@@ -136,6 +143,7 @@ def test_report_from_and_to_take_months(fy2015, db, fy2015_rows):
     assert [{"state": r["state"], "count": int(r["count"])} for r in rows] == expected
 
 
+@pytest.mark.slow
 def test_report_table_and_declined_share(fy2015, db):
     table = _report("detainers", "--by", "type", "--run", str(fy2015.run.pk))
     assert "I247D - Immigration Detainer - Request for Action" in table

@@ -46,6 +46,7 @@ def csv_rows(body: bytes) -> list[list[str]]:
     return [[r[0], *r[2:]] for r in rows[1:]]  # drop the header and the label column
 
 
+@pytest.mark.smoke
 @pytest.mark.django_db
 def test_page_csv_and_an_independent_query_agree(client, history: History, settings) -> None:  # type: ignore[no-untyped-def]
     settings.HOLDTRACK_SUPPRESSION_THRESHOLD = 1  # nothing small to hide: compare every number

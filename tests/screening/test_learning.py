@@ -195,6 +195,7 @@ def test_too_few_confirmed_decisions_are_refused_before_training(world, reg):
     assert ScreeningModel.objects.count() == 1
 
 
+@pytest.mark.slow
 def test_train_with_labels_moves_m_and_keeps_the_figures(world):
     people = registry_build(size=1500, seed=6)
     first = screening_model_train(actor=world.supervisor, sample=1500, bookings=1500, seed=2)
@@ -224,6 +225,7 @@ def test_train_with_labels_moves_m_and_keeps_the_figures(world):
 # ------------------------------------------------------------------------------------------ shadow scoring
 
 
+@pytest.mark.slow
 def test_a_model_that_loses_recall_is_stored_inactive_and_cannot_be_activated(world, reg):
     people, old = reg
     confirmed = _decided(world, [p for p in people if p.date_of_birth], 12, digit_off_every=2)

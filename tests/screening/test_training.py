@@ -16,6 +16,7 @@ from holdtrack.screening.training import rescale_prior, screening_model_train
 from holdtrack.simulation.registry import registry_build
 
 
+@pytest.mark.slow
 def test_training_stores_a_versioned_active_model(world):
     registry_build(size=1500, seed=6)
     m = screening_model_train(actor=world.supervisor, sample=1500, bookings=1500, seed=2)
@@ -166,6 +167,7 @@ def test_prior_is_right_whether_bookings_come_from_the_whole_registry_or_the_sam
     assert est2.prior == pytest.approx(truth, rel=0.35)
 
 
+@pytest.mark.slow
 def test_training_on_stored_bookings_gives_em_the_fbi_matched_subjects(world, monkeypatch):
     """A sample of a tenth of the registry holds a tenth of the stored bookings' FBI matches: too few for the
     FBI-blocked EM session, which then falls back and (here) degenerates. Their matched subjects are added."""

@@ -34,6 +34,7 @@ def test_registry_people_are_a_function_of_the_seed():
     assert len(identities) > 490
 
 
+@pytest.mark.smoke
 @pytest.mark.django_db
 def test_registry_command_builds_subjects_identifiers_and_keys():
     out = io.StringIO()

@@ -41,6 +41,7 @@ def test_plan_is_a_function_of_the_seed(reference):
     assert len(detainers) < len(a.stories)  # plus a few bookings whose proposed match is rejected
 
 
+@pytest.mark.slow
 @committing
 def test_sixty_days_pass_every_invariant(reference):
     from holdtrack.audit.export import iter_events
@@ -64,6 +65,7 @@ def test_sixty_days_pass_every_invariant(reference):
             assert d.lift_reason == LiftReason.USC_CLAIM or d.state in (DetainerState.DECLINED, DetainerState.CLOSED)
 
 
+@pytest.mark.slow
 @committing
 def test_rerunning_a_seed_adds_nothing(reference):
     first = simulate(seed=3, days=10, scale=0.02, end=END)
@@ -76,6 +78,7 @@ def test_rerunning_a_seed_adds_nothing(reference):
     assert again.summary == first.summary == summarize(3)
 
 
+@pytest.mark.slow
 @committing
 def test_same_seed_gives_the_same_history_on_a_fresh_database(reference, tmp_path):
     """Run once here (the test database, PostgreSQL in CI) and once in a fresh embedded SQLite database."""

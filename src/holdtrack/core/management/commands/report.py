@@ -51,13 +51,20 @@ def _to_arg(value: str) -> date:
 
 
 class Command(BaseCommand):
-    help = "Reports over imported FOIA detainer data: 'detainers' (counts) and 'declined-share' (by state)."
+    help = (
+        "Reports. Over imported FOIA detainer releases: 'detainers' (counts by one key), 'declined-share' (by "
+        "state). Over holdtrack's own records: 'declined' (weekly declined-detainer report), 'publish' (a frozen "
+        "public release), 'refresh' (the report aggregates), 'hold-impact' (time in custody with and without a "
+        "hold). Each has its own --help."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(
             dest="what", required=True, metavar="{detainers,declined-share,declined,publish,refresh,hold-impact}"
         )
-        detainers = sub.add_parser("detainers", help="Detainers prepared, counted by one key.")
+        detainers = sub.add_parser(
+            "detainers", help="Detainers in the imported FOIA releases, counted by one key (date: prepared)."
+        )
         detainers.add_argument("--by", required=True, choices=list(BY_FIELDS))
         share = sub.add_parser("declined-share", help="Detainers, declined by the LEA, and the share, by state.")
         for command in (detainers, share):

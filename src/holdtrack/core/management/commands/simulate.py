@@ -5,6 +5,7 @@ See ``holdtrack.simulation`` for the model and ``holdtrack.simulation.params`` f
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import date
 from typing import IO, Any, cast
@@ -20,33 +21,12 @@ class Command(BaseCommand):
         "Simulate the N days ending today (or --end) through the services: bookings, identity matches, "
         "detainers with their warrants, LEA decisions under local law, holds, releases and custody transfers, "
         "citizenship claims, subpoena campaigns and court enforcement. Deterministic for a seed; a seed already "
-        "simulated in this database is skipped. --scale 1 is national volume (~700 detainers/day)."
+        "simulated in this database is skipped. --scale 1 is national volume (~700 detainers/day). "
+        "Subcommands (each with its own --help): registry, bookings."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "what",
-            nargs="?",
-            default="history",
-            choices=("history", "registry", "bookings"),
-            help="history (default): the case history; registry: a synthetic subject registry (--size); "
-            "bookings: a booking-feed file of registry people with corruption and its ground truth (--count)",
-        )
-        parser.add_argument("--size", type=int, default=10_000, help="registry: number of subjects")
-        parser.add_argument("--no-train", action="store_true", help="registry: do not train a screening model")
-        parser.add_argument(
-            "--hard",
-            action="store_true",
-            help="registry/bookings: the harder synthetic set (issue 10 §3 a: near-miss people, every corruption "
-            "family, truth with the families); registry is imported through `import registry` (or written to --out); "
-            "bookings need the registry's --size and --seed",
-        )
-        parser.add_argument("--count", type=int, default=1000, help="bookings: number of booking rows")
-        parser.add_argument("--out", help="bookings: output file (.csv, or .ndjson/.jsonl)")
-        parser.add_argument("--truth", help="bookings: ground-truth JSON file (booking number → subject id)")
-        parser.add_argument("--in-registry-share", type=float, default=0.7, help="bookings: share of registry people")
-        parser.add_argument("--agency-ori", default="", help="bookings: agency ORI (default: the first LEA)")
-        parser.add_argument("--facility-code", default="", help="bookings: facility code (default: its first)")
+        # Without a subcommand: the case history. Its options sit on the command itself.
         parser.add_argument("--days", type=int, default=30, help="number of days to simulate (default 30)")
         parser.add_argument("--seed", type=int, default=1, help="random seed; also identifies the run (default 1)")
         parser.add_argument(
@@ -54,6 +34,44 @@ class Command(BaseCommand):
         )
         parser.add_argument("--end", help="last simulated day, YYYY-MM-DD (default: today, UTC)")
         parser.add_argument("--json", action="store_true", help="print the summary as JSON only")
+        sub = parser.add_subparsers(dest="what", metavar="{registry,bookings}")
+        registry = sub.add_parser(
+            "registry",
+            help="A synthetic subject registry (--size), with a screening model trained on it.",
+            description="A synthetic subject registry with A-numbers, FBI UCNs and screening keys; then a screening "
+            "model trained with splink (unless --no-train).",
+        )
+        registry.add_argument("--size", type=int, default=10_000, help="number of subjects (default 10,000)")
+        registry.add_argument("--no-train", action="store_true", help="do not train a screening model")
+        registry.add_argument(
+            "--hard",
+            action="store_true",
+            help="the harder synthetic set (issue 10 §3 a: near-miss people), imported through `import registry` "
+            "(or written to --out)",
+        )
+        registry.add_argument("--out", help="--hard: write the registry CSV here instead of importing it")
+        bookings = sub.add_parser(
+            "bookings",
+            help="A booking-feed file of registry people and of others, corrupted, with its ground truth (--count).",
+            description="A booking-feed file (CSV or NDJSON) of registry people and of others, with corruption, and "
+            "the ground truth (booking number → subject id).",
+        )
+        bookings.add_argument("--count", type=int, default=1000, help="number of booking rows (default 1,000)")
+        bookings.add_argument("--out", help="output file (.csv, or .ndjson/.jsonl); required")
+        bookings.add_argument("--truth", help="ground-truth JSON file (booking number → subject id)")
+        bookings.add_argument("--in-registry-share", type=float, default=0.7, help="share of registry people")
+        bookings.add_argument("--agency-ori", default="", help="agency ORI (default: the first LEA)")
+        bookings.add_argument("--facility-code", default="", help="facility code (default: its first)")
+        bookings.add_argument(
+            "--hard",
+            action="store_true",
+            help="bookings of the harder registry, every corruption family, the truth naming the families; "
+            "needs the registry's --size and --seed",
+        )
+        bookings.add_argument("--size", type=int, default=10_000, help="--hard: the registry's --size (default 10,000)")
+        for command in (registry, bookings):
+            # SUPPRESS: `simulate --seed 3 registry` keeps the command's --seed instead of this default.
+            command.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="random seed (default 1)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts.get("what") == "registry":

@@ -21,19 +21,44 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["train", "models", "activate", "rescreen", "export"])
-        parser.add_argument("version", nargs="?", default=None, help="activate: the model version")
-        parser.add_argument(
-            "--labels", action="store_true", help="train: estimate m from the officers' confirmed and rejected matches"
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{train,models,activate,rescreen,export}")
+        train = sub.add_parser(
+            "train",
+            help="Estimate a new model with splink from the registry; stored only if plausible.",
+            description="Estimate a new Fellegi–Sunter model with splink 5: u by random sampling, m by EM (or from "
+            "the officers' decisions with --labels), prior from deterministic rules. Refused if implausible; "
+            "activated only if it loses no recall on the decided matches.",
         )
-        parser.add_argument("--sample", type=int, default=100_000, help="registry subjects sampled (default 100k)")
-        parser.add_argument("--bookings", type=int, default=20_000, help="unlabelled bookings used (default 20k)")
-        parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--threshold", type=float, default=None, help="review threshold (match probability)")
-        parser.add_argument("--since", type=date.fromisoformat, default=None, help="rescreen: booked on or after")
-        parser.add_argument("--model", default=None, help="rescreen: this model version instead of the active one")
-        parser.add_argument("--out", type=Path, default=None, help="export: the CSV file to write")
-        parser.add_argument("--as", dest="as_user", default=None, help="export: acting user (default: system)")
+        train.add_argument(
+            "--labels", action="store_true", help="estimate m from the officers' confirmed and rejected matches"
+        )
+        train.add_argument("--sample", type=int, default=100_000, help="registry subjects sampled (default 100k)")
+        train.add_argument("--bookings", type=int, default=20_000, help="unlabelled bookings used (default 20k)")
+        train.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+        train.add_argument("--threshold", type=float, default=None, help="review threshold (match probability)")
+        sub.add_parser("models", help="List the stored model versions.", description="List the stored model versions.")
+        activate = sub.add_parser(
+            "activate",
+            help="Activate a stored model version (sanity gates and shadow comparison again).",
+            description="Activate a stored model version: sanity gates and the shadow comparison on the decided "
+            "matches again; refused on a recall loss.",
+        )
+        activate.add_argument("version", help="the model version (`holdtrack screening models` lists them)")
+        rescreen = sub.add_parser(
+            "rescreen",
+            help="Screen stored bookings again (no duplicate proposals; decisions untouched).",
+            description="Screen stored bookings again: no duplicate proposals, decisions untouched, one audit event.",
+        )
+        rescreen.add_argument("--since", type=date.fromisoformat, default=None, help="booked on or after (YYYY-MM-DD)")
+        rescreen.add_argument("--model", default=None, help="this model version instead of the active one")
+        export = sub.add_parser(
+            "export",
+            help="The proposals as CSV with the agency's subject key (an access event).",
+            description="The identity-match proposals as CSV with the agency's subject key (agency roles; one "
+            "access event).",
+        )
+        export.add_argument("--out", type=Path, default=None, help="the CSV file to write (required)")
+        export.add_argument("--as", dest="as_user", default=None, help="acting user (default: system)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from holdtrack.accounts.models import User
@@ -58,8 +83,6 @@ class Command(BaseCommand):
             return
         try:
             if action == "activate":
-                if not opts["version"]:
-                    raise CommandError("activate needs the model VERSION (`holdtrack screening models` lists them)")
                 m = screening_model_activate(actor=system_user(), version=opts["version"])
                 out.print(f"Activated screening model {m.version}: {m.evaluations[-1]['reason']}.")
                 return
