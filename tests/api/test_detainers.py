@@ -71,7 +71,7 @@ def test_detainer_chain_through_the_api(world):
     assert t.status_code == 200 and t.json()["state"] == "CUSTODY_TRANSFERRED", t.content
     # A finished detainer cannot be lifted: 409 with a clear message.
     body = problem(officer_api.post(f"/detainers/{did}/lift", {"reason": "Case Closed"}), 409)
-    assert "not possible" in body["detail"]
+    assert "'lift' is possible only from" in body["detail"] and "Custody transferred" in body["detail"]
 
 
 def test_prepare_refused_guard_carries_rule(world):
