@@ -33,7 +33,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import random
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,9 +41,7 @@ from typing import Any
 
 from django.db import transaction
 
-from holdtrack.accounts.models import Organization, Role, User
-from holdtrack.accounts.services import organization_doj, organization_for_aor, organization_for_lea, system_user
-from holdtrack.accounts.services import user_ensure as _user_ensure
+from holdtrack.accounts.services import organization_doj
 from holdtrack.audit.models import Channel
 from holdtrack.cases.models import (
     CourtCase,
@@ -70,10 +67,7 @@ from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, Sub
 from holdtrack.intake.bookings import BookedPerson, BookingFacts, booking_intake
 from holdtrack.jurisdictions.models import (
     Agreement287g,
-    AreaOfResponsibility,
-    Facility,
     HoldRule,
-    LawEnforcementAgency,
     Policy,
     SubpoenaRule,
 )
@@ -81,6 +75,7 @@ from holdtrack.jurisdictions.policy import Evaluation, evaluate
 from holdtrack.simulation import params as P
 from holdtrack.simulation.people import staff_name
 from holdtrack.simulation.planner import DETAINER, LeaInfo, Plan, Story, booking_number
+from holdtrack.simulation.staff import Staff
 
 SIM = Channel.SIMULATOR
 S = DetainerState
@@ -165,12 +160,9 @@ class SubRun:
     judge: str = ""
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-class Engine:
+class Engine(Staff):
     def __init__(self, plan: Plan, leas: list[LeaInfo], *, horizon: datetime) -> None:
+        super().__init__()
         self.plan = plan
         self.seed = plan.seed
         self.horizon = min(horizon, plan.end)
@@ -181,13 +173,8 @@ class Engine:
         self.heap: list[tuple[datetime, int, str, Any]] = []
         self.seq = 0
         self.stats = RunStats()
-        self.sysuser = system_user()
-        self._users: dict[str, User] = {}
-        self._lea_objs: dict[int, LawEnforcementAgency] = {}
-        self._facilities: dict[int, Facility] = {}
         self._evals: dict[tuple[int, int, bool, bool], Evaluation] = {}
         self._change_dates: list[date] | None = None
-        self._offices: dict[int, Organization] = {}
         self.campaign_rng = random.Random(self.seed * 7919 + 17)
         self.candidates: dict[int, list[Run]] = defaultdict(list)
         self.campaign_pending: set[int] = set()
@@ -240,16 +227,6 @@ class Engine:
 
     # --------------------------------------------------------------------------------------- lookups
 
-    def lea_obj(self, pk: int) -> LawEnforcementAgency:
-        if pk not in self._lea_objs:
-            self._lea_objs[pk] = LawEnforcementAgency.objects.select_related("jurisdiction").get(pk=pk)
-        return self._lea_objs[pk]
-
-    def facility(self, pk: int) -> Facility:
-        if pk not in self._facilities:
-            self._facilities[pk] = Facility.objects.select_related("operator").get(pk=pk)
-        return self._facilities[pk]
-
     def _epoch(self, on: date) -> int:
         """Index of the span between dates where local law or a 287(g) agreement changes: ``evaluate`` depends
         on the date only through those, so one evaluation per span serves every day in it."""
@@ -275,74 +252,6 @@ class Engine:
     def limited(self, lea: LeaInfo, at: datetime) -> bool:
         """A jurisdiction with a limited-cooperation policy: local law restricts holds."""
         return self.evaluation(lea, at).hold_rule != HoldRule.HONOR
-
-    def _user(self, username: str, role: str, org: Organization, title: str = "", authority: str = "") -> User:
-        if username not in self._users:
-            first, last = staff_name(random.Random(username))
-            self._users[username] = _user_ensure(
-                actor=self.sysuser,
-                username=username,
-                role=role,
-                organization=org,
-                first_name=first,
-                last_name=last,
-                title=title,
-                subpoena_authority=authority,
-            )
-        return self._users[username]
-
-    def office(self, lea: LeaInfo) -> Organization:
-        if lea.aor_id not in self._offices:
-            self._offices[lea.aor_id] = organization_for_aor(AreaOfResponsibility.objects.get(pk=lea.aor_id))
-        return self._offices[lea.aor_id]
-
-    def office_staff(self, lea: LeaInfo) -> tuple[User, User, User]:
-        """Officer, supervisor (an authorized subpoena signer) and counsel of the LEA's field office, created
-        together the first time the office acts."""
-        slug = _slug(lea.aor_name)
-        if f"sim-{slug}-officer" not in self._users:
-            org = self.office(lea)
-            self._user(f"sim-{slug}-officer", Role.AGENCY_OFFICER, org, "Deportation Officer")
-            self._user(
-                f"sim-{slug}-supervisor",
-                Role.AGENCY_SUPERVISOR,
-                org,
-                "Field Office Director",
-                "Field Office Director, 8 CFR 287.4(a)(1)",
-            )
-            self._user(f"sim-{slug}-counsel", Role.AGENCY_COUNSEL, org, "Assistant Chief Counsel")
-        users = self._users
-        return users[f"sim-{slug}-officer"], users[f"sim-{slug}-supervisor"], users[f"sim-{slug}-counsel"]
-
-    def officer(self, lea: LeaInfo) -> User:
-        return self.office_staff(lea)[0]
-
-    def supervisor(self, lea: LeaInfo) -> User:
-        return self.office_staff(lea)[1]
-
-    def agency_counsel(self, lea: LeaInfo) -> User:
-        return self.office_staff(lea)[2]
-
-    def lea_staff(self, lea: LeaInfo) -> tuple[User, User]:
-        """Booking clerk and counsel of the LEA, created together the first time the LEA acts."""
-        clerk, counsel = f"sim-{lea.ori.lower()}-clerk", f"sim-{lea.ori.lower()}-counsel"
-        if clerk not in self._users:
-            org = organization_for_lea(self.lea_obj(lea.pk))
-            self._user(clerk, Role.LEA_BOOKING, org, "Booking Officer")
-            self._user(counsel, Role.LEA_COUNSEL, org, "Agency Counsel")
-        return self._users[clerk], self._users[counsel]
-
-    def clerk(self, lea: LeaInfo) -> User:
-        return self.lea_staff(lea)[0]
-
-    def lea_counsel(self, lea: LeaInfo) -> User:
-        return self.lea_staff(lea)[1]
-
-    def doj_attorney(self, district: str) -> User:
-        key = f"sim-doj-{_slug(district)}"
-        if key not in self._users:
-            self._user(key, Role.DOJ_ATTORNEY, organization_doj(district), "Assistant United States Attorney")
-        return self._users[key]
 
     def detainer_state(self, r: Run) -> str:
         assert r.detainer is not None

@@ -11,7 +11,14 @@ from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 
@@ -84,6 +91,8 @@ class Command(BaseCommand):
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TextColumn("remaining"),
+            TimeRemainingColumn(),
             console=console,
             transient=not console.is_terminal,
             disable=quiet,
@@ -135,13 +144,13 @@ class Command(BaseCommand):
             console.print(t)
 
         table("Cases", s["case_types"])
-        table("Detainers by state (top 10)", s["detainer_states"], total=True)
+        table("Detainers by lifecycle state (top 10; not U.S. states)", s["detainer_states"], total=True)
         table("Detainers by outcome group", s["detainer_outcomes"], total=True)
         table("LEA decisions", s["lea_decisions"], total=True)
         if s["subpoena_states"]:
-            table("Subpoenas by state", s["subpoena_states"])
+            table("Subpoenas by lifecycle state", s["subpoena_states"])
         if s["court_states"]:
-            table("Court cases by state", s["court_states"])
+            table("Court cases by lifecycle state", s["court_states"])
         table("Over-detention flags", s["over_detention"])
         table("Concentration", s["concentration"])
         if not result.skipped and result.stats.refusals:
