@@ -1,9 +1,11 @@
 """The discrete-event engine: applies a plan through the services, in time order.
 
 Every story starts as one booking event; each handler calls a service at the event's simulated time and
-schedules the story's next events on a heap ordered by (time, sequence number). The sweep runs every simulated
-hour, so holds end at their ceiling and subpoenas lapse at their return date exactly as in production. Events
-at or after the horizon are never applied: those cases simply stay open.
+schedules the story's next events on a heap ordered by (time, sequence number). The sweep runs at every clock
+the engine sets (a hold's ceiling, a subpoena's return date, a court's comply-by date), so holds end at their
+ceiling and subpoenas lapse at their return date exactly as in production, and every ``SWEEP_EVERY_HOURS``
+simulated hours for the rest (closing finished cases, alerts, overdue reviews). Events at or after the horizon
+are never applied: those cases simply stay open.
 
 Only services write case data (``custody.services``, ``cases.services.detainers``, ``cases.services.subpoenas``,
 ``cases.services.sweep.sweep``); a service that refuses an action (a guard) is counted in the run statistics,
@@ -197,7 +199,7 @@ class Engine(Staff):
         at = self.plan.start
         while at < self.horizon:
             self.push(at, "sweep")
-            at += timedelta(hours=1)
+            at += timedelta(hours=P.SWEEP_EVERY_HOURS)
         self.push(self.horizon, "sweep")  # a last sweep at the horizon itself
 
         total = self.plan.days
@@ -500,13 +502,19 @@ class Engine(Staff):
             # The LEA's counsel confirms the court's warrant through the same service as a real user.
             for w in r.detainer.warrants.filter(is_judicial=True, judicial_confirmed_at__isnull=True):
                 ds.warrant_confirm_judicial(actor=counsel, warrant=w, at=at, channel=SIM)
-        try:
-            ds.detainer_decide(actor=counsel, detainer=r.detainer, decision=decision, at=at, channel=SIM)
-        except DomainError as exc:
-            # A guard refused the hold (for instance an open citizenship claim): apply the next answer.
-            self.refused("decide", exc)
-            decision = LeaDecision.NOTIFY_ONLY if ev.notify_allowed else LeaDecision.DECLINE
-            ds.detainer_decide(actor=counsel, detainer=r.detainer, decision=decision, at=at, channel=SIM)
+        # Declined without telling the agency (params.DECLINE_RECORDED_P): no decision is recorded, and the
+        # subject's release ends the detainer as released before pickup.
+        unrecorded = decision == LeaDecision.DECLINE and r.rng.random() >= P.DECLINE_RECORDED_P
+        if unrecorded:
+            self.stats.events["decline_unrecorded"] += 1
+        else:
+            try:
+                ds.detainer_decide(actor=counsel, detainer=r.detainer, decision=decision, at=at, channel=SIM)
+            except DomainError as exc:
+                # A guard refused the hold (for instance an open citizenship claim): apply the next answer.
+                self.refused("decide", exc)
+                decision = LeaDecision.NOTIFY_ONLY if ev.notify_allowed else LeaDecision.DECLINE
+                ds.detainer_decide(actor=counsel, detainer=r.detainer, decision=decision, at=at, channel=SIM)
         r.decided_at = at
         eligible = max(s.eligible_at, at + timedelta(hours=P.MIN_DECISION_TO_ELIGIBLE_HOURS))
         if r.claim_resolve_at is not None:
@@ -521,7 +529,8 @@ class Engine(Staff):
             eligible = max(eligible, r.claim_resolve_at + timedelta(days=1))
             earliest_notice = r.claim_resolve_at + timedelta(hours=1)
         if decision == LeaDecision.DECLINE:
-            self.note_candidate(at, r)
+            if not unrecorded:  # an unrecorded decline becomes a candidate at the release (after_release)
+                self.note_candidate(at, r)
         else:
             fate_at = max(at + timedelta(minutes=30), at + (eligible - at) * s.fate_u)
             if s.fate in ("lift", "supersede"):
@@ -564,6 +573,7 @@ class Engine(Staff):
         if state == S.HOLD_IN_EFFECT:
             expires = r.detainer.hold_expires_at
             assert expires is not None
+            self.push(expires, "sweep_due")  # first at the ceiling: the hold ends there, whoever acts next
             arrival = r.s.arrival_hours
             if arrival is not None and at + timedelta(hours=arrival) < expires:
                 self.push(at + timedelta(hours=arrival), "pickup", r)
@@ -748,6 +758,7 @@ class Engine(Staff):
         )
         due = s.return_due_at
         assert due is not None
+        self.push(due, "sweep_due")
         window = due - at
         klass, ev = self.recipient_class(sub.lea, at)
         table = P.RESPONSES[klass]
@@ -886,6 +897,7 @@ class Engine(Staff):
         sub.case.refresh_from_db(fields=["comply_by", "state"])
         comply_by = sub.case.comply_by
         assert comply_by is not None
+        self.push(comply_by, "sweep_due")
         mu, sigma = P.lognormal_days(P.COMPLIANCE_MEDIAN_DAYS, P.COMPLIANCE_SIGMA)
         complied = at + timedelta(days=rng.lognormvariate(mu, sigma))
         if complied > comply_by and rng.random() < P.CONTEMPT_MOTION_P:
@@ -912,6 +924,10 @@ class Engine(Staff):
         ss.court_compliance_record(actor=self.lea_counsel(sub.lea), case=sub.case, at=at)
 
     # ---------------------------------------------------------------------------------------- clocks
+
+    def on_sweep_due(self, at: datetime, _: Any) -> None:
+        """A sweep at a clock the engine set (never past the horizon, unlike the periodic ones)."""
+        self.on_sweep(at, _)
 
     def on_sweep(self, at: datetime, _: Any) -> None:
         result = sweep(at)

@@ -61,6 +61,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--end", help="last simulated day, YYYY-MM-DD (default: today, UTC)")
         parser.add_argument("--json", action="store_true", help="print the summary as JSON only")
+        parser.add_argument(
+            "--report",
+            action="store_true",
+            help="history: also print the run's figures against the domain targets (decline share, outcome mix, "
+            "LEA concentration; domain.md Part D); with --json, the comparison as JSON",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts.get("what") == "registry":
@@ -107,8 +113,10 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
 
+        rows = self.calibration(result) if opts.get("report") else None
         if quiet:
-            self.stdout.write(json.dumps(result.summary, sort_keys=True) + "\n")
+            doc = result.summary if rows is None else [r.as_dict() for r in rows]
+            self.stdout.write(json.dumps(doc, sort_keys=True) + "\n")
             return
         if result.skipped:
             console.print(
@@ -124,7 +132,26 @@ class Command(BaseCommand):
                 f"{result.top9_weight_share:.0%} of the expected volume."
             )
         self.print_summary(console, result)
+        if rows is not None:
+            self.print_calibration(console, rows)
         console.print(f"Elapsed: {result.elapsed_seconds:.1f} s")
+
+    def calibration(self, result: Any) -> list[Any]:
+        from holdtrack.simulation.calibration import calibration
+
+        return calibration(result.seed, result.summary, result.top9_weight_share)
+
+    def print_calibration(self, console: Console, rows: list[Any]) -> None:
+        t = Table(title="Simulated against target (domain.md Part D)", title_justify="left")
+        for col, justify in (("figure", "left"), ("simulated", "right"), ("target", "right"), ("", "left")):
+            t.add_column(col, justify=justify)  # type: ignore[arg-type]
+        t.add_column("source")
+        for r in rows:
+            tgt = r.target
+            span = "—" if tgt.low is None else f"{tgt.low:.1%} – {tgt.high:.1%}"
+            mark = {True: "within", False: "OUTSIDE", None: ""}[r.within]
+            t.add_row(tgt.label, f"{r.simulated:.1%}", span, mark, tgt.source)
+        console.print(t)
 
     def print_summary(self, console: Console, result: Any) -> None:
         s = result.summary
