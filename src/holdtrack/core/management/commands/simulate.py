@@ -142,16 +142,20 @@ class Command(BaseCommand):
         return calibration(result.seed, result.summary, result.top9_weight_share)
 
     def print_calibration(self, console: Console, rows: list[Any]) -> None:
-        t = Table(title="Simulated against target (domain.md Part D)", title_justify="left")
-        for col, justify in (("figure", "left"), ("simulated", "right"), ("target", "right"), ("", "left")):
-            t.add_column(col, justify=justify)  # type: ignore[arg-type]
-        t.add_column("source")
+        """Plain aligned lines, one per figure: never wrapped or cut, whatever the terminal's width."""
+        cells = [("figure", "simulated", "target", "", "source")]
         for r in rows:
             tgt = r.target
             span = "—" if tgt.low is None else f"{tgt.low:.1%} – {tgt.high:.1%}"
             mark = {True: "within", False: "OUTSIDE", None: ""}[r.within]
-            t.add_row(tgt.label, f"{r.simulated:.1%}", span, mark, tgt.source)
-        console.print(t)
+            cells.append((tgt.label, f"{r.simulated:.1%}", span, mark, tgt.source))
+        widths = [max(len(c[i]) for c in cells) for i in range(5)]
+        console.print("Simulated against target (domain.md Part D)", soft_wrap=True)
+        for c in cells:
+            line = "  ".join(
+                (v.rjust(w) if i in (1, 2) else v.ljust(w)) for i, (v, w) in enumerate(zip(c, widths, strict=True))
+            )
+            console.print(line.rstrip(), soft_wrap=True, markup=False)
 
     def print_summary(self, console: Console, result: Any) -> None:
         s = result.summary
