@@ -85,8 +85,9 @@ class Evaluation:
 
 
 # A batch job that evaluates thousands of cases while no policy changes (the simulator, an import) may memoise
-# the reads for its own duration. Outside such a scope every evaluation reads the current rows.
-_memo: ContextVar[dict[tuple[str, int, date], Any] | None] = ContextVar("policy_memo", default=None)
+# the reads for its own duration: each agency's rows are read once, undated, and filtered by date in Python.
+# Outside such a scope every evaluation reads the current rows.
+_memo: ContextVar[dict[tuple[str, int], Any] | None] = ContextVar("policy_memo", default=None)
 
 
 @contextmanager
@@ -98,54 +99,62 @@ def memoised_reads() -> Iterator[None]:
         _memo.reset(token)
 
 
-def _memoised(kind: str, lea: LawEnforcementAgency, on: date, compute: Any) -> Any:
+def _memoised_rows(kind: str, lea: LawEnforcementAgency, rows: Any) -> list[Any] | None:
+    """Every row of ``rows`` (all dates) once per scope and agency, or ``None`` outside a memo scope."""
     memo = _memo.get()
     if memo is None:
-        return compute()
-    key = (kind, lea.pk, on)
+        return None
+    key = (kind, lea.pk)
     if key not in memo:
-        memo[key] = compute()
+        memo[key] = list(rows())
     return memo[key]
 
 
-def applicable_policies(lea: LawEnforcementAgency, on: date) -> list[Policy]:
-    return _memoised("policies", lea, on, lambda: _applicable_policies(lea, on))
+def _in_force(p: Policy, on: date) -> bool:
+    return p.effective_from <= on and (p.effective_to is None or p.effective_to >= on)
 
 
-def _applicable_policies(lea: LawEnforcementAgency, on: date) -> list[Policy]:
-    """The newest version of each policy in force on ``on`` for the agency and every enclosing jurisdiction."""
+def _policy_rows(lea: LawEnforcementAgency) -> Any:
+    """Every version of every policy of the agency and every enclosing jurisdiction, newest version first."""
     jurisdictions = lea.jurisdiction.ancestors()
     ids = {j.pk for j in jurisdictions}
     # A county agency is also bound by a city that contains its county (NYC spans five counties) — not the
     # reverse. Cities whose member counties include this one are added.
     for j in jurisdictions:
         ids.update(j.cities.values_list("pk", flat=True))
-    rows = (
-        Policy.objects.filter(Q(jurisdiction_id__in=ids) | Q(lea=lea))
-        .filter(effective_from__lte=on)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
-        .order_by("key", "-version")
-    )
+    return Policy.objects.filter(Q(jurisdiction_id__in=ids) | Q(lea=lea)).order_by("key", "-version")
+
+
+def applicable_policies(lea: LawEnforcementAgency, on: date) -> list[Policy]:
+    """The newest version of each policy in force on ``on`` for the agency and every enclosing jurisdiction."""
+    rows = _memoised_rows("policies", lea, lambda: _policy_rows(lea))
+    if rows is None:
+        rows = list(
+            _policy_rows(lea)
+            .filter(effective_from__lte=on)
+            .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+        )
     newest: dict[str, Policy] = {}
     for p in rows:
-        newest.setdefault(p.key, p)
+        if _in_force(p, on):
+            newest.setdefault(p.key, p)
     return list(newest.values())
 
 
-def active_agreement(lea: LawEnforcementAgency, on: date) -> Agreement287g | None:
-    return _memoised("agreement", lea, on, lambda: _active_agreement(lea, on))
-
-
-def _active_agreement(lea: LawEnforcementAgency, on: date) -> Agreement287g | None:
+def _agreement_rows(lea: LawEnforcementAgency) -> Any:
     # Many agencies sign JEM and WSO on the same day. Prefer JEM (the broader jail authority; "JEM" sorts before
     # "WSO"), then the earliest known signing date, then the row id, so the stored evaluation is the same on
     # SQLite and PostgreSQL (they order NULLs differently and break ties arbitrarily).
-    return (
-        Agreement287g.objects.filter(lea=lea, status="ACTIVE", model__in=[AgreementModel.JEM, AgreementModel.WSO])
-        .filter(Q(signed_on__isnull=True) | Q(signed_on__lte=on))
-        .order_by("model", F("signed_on").asc(nulls_last=True), "pk")
-        .first()
-    )
+    return Agreement287g.objects.filter(
+        lea=lea, status="ACTIVE", model__in=[AgreementModel.JEM, AgreementModel.WSO]
+    ).order_by("model", F("signed_on").asc(nulls_last=True), "pk")
+
+
+def active_agreement(lea: LawEnforcementAgency, on: date) -> Agreement287g | None:
+    rows = _memoised_rows("agreement", lea, lambda: _agreement_rows(lea))
+    if rows is None:
+        return _agreement_rows(lea).filter(Q(signed_on__isnull=True) | Q(signed_on__lte=on)).first()
+    return next((a for a in rows if a.signed_on is None or a.signed_on <= on), None)
 
 
 def evaluate(

@@ -22,7 +22,7 @@ import bisect
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -559,6 +559,7 @@ def _store_subpoena_facts(ids: set[int]) -> None:
 # ---------------------------------------------------------------------------------------- refresh, rebuild
 
 BATCH = 2000
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -569,12 +570,13 @@ class RefreshResult:
     subpoenas: int = 0
 
 
-def refresh(*, max_batches: int | None = None) -> RefreshResult:
-    """Bring the aggregates up to date: a full rebuild the first time, then only the cases that changed."""
+def refresh(*, max_batches: int | None = None, progress: Progress | None = None) -> RefreshResult:
+    """Bring the aggregates up to date: a full rebuild the first time, then only the cases that changed.
+    ``progress(done, total)`` is told of each batch of a first rebuild (in cases, the cells counting as one)."""
     result = RefreshResult()
     state = AggregateState.objects.filter(pk=1).first()
     if state is None or state.rebuilt_at is None:
-        rebuild()
+        rebuild(progress=progress)
         return RefreshResult(rebuilt=True)
     batches = 0
     while max_batches is None or batches < max_batches:
@@ -607,20 +609,25 @@ def refresh(*, max_batches: int | None = None) -> RefreshResult:
     return result
 
 
-def rebuild() -> None:
+def rebuild(*, progress: Progress | None = None) -> None:
     """Recompute every fact from the case tables, then every cell from the facts (in SQL)."""
+    tell = progress or (lambda done, total: None)
     with transaction.atomic():
         AggregateState.objects.select_for_update().filter(pk=1).first()
         PendingChange.objects.all().delete()
         DetainerFact.objects.all().delete()
         SubpoenaFact.objects.all().delete()
         ids = list(Detainer.objects.order_by("pk").values_list("pk", flat=True))
+        sids = list(Subpoena.objects.order_by("pk").values_list("pk", flat=True))
+        total = len(ids) + len(sids) + 1
         for start in range(0, len(ids), BATCH):
             DetainerFact.objects.bulk_create(list(detainer_facts(ids[start : start + BATCH]).values()))
-        sids = list(Subpoena.objects.order_by("pk").values_list("pk", flat=True))
+            tell(min(start + BATCH, len(ids)), total)
         for start in range(0, len(sids), BATCH):
             SubpoenaFact.objects.bulk_create(list(subpoena_facts(sids[start : start + BATCH]).values()))
+            tell(len(ids) + min(start + BATCH, len(sids)), total)
         rebuild_cells()
+        tell(total, total)
         at = _now()
         AggregateState.objects.update_or_create(
             pk=1, defaults={"rebuilt_at": at, "refreshed_at": at, "detainers": len(ids)}

@@ -1,9 +1,11 @@
 """The discrete-event engine: applies a plan through the services, in time order.
 
 Every story starts as one booking event; each handler calls a service at the event's simulated time and
-schedules the story's next events on a heap ordered by (time, sequence number). The sweep runs every simulated
-hour, so holds end at their ceiling and subpoenas lapse at their return date exactly as in production. Events
-at or after the horizon are never applied: those cases simply stay open.
+schedules the story's next events on a heap ordered by (time, sequence number). The sweep runs at every clock
+the engine sets (a hold's ceiling, a subpoena's return date, a court's comply-by date), so holds end at their
+ceiling and subpoenas lapse at their return date exactly as in production, and every ``SWEEP_EVERY_HOURS``
+simulated hours for the rest (closing finished cases, alerts, overdue reviews). Events at or after the horizon
+are never applied: those cases simply stay open.
 
 Only services write case data (``custody.services``, ``cases.services.detainers``, ``cases.services.subpoenas``,
 ``cases.services.sweep.sweep``); a service that refuses an action (a guard) is counted in the run statistics,
@@ -33,7 +35,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import random
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,9 +43,7 @@ from typing import Any
 
 from django.db import transaction
 
-from holdtrack.accounts.models import Organization, Role, User
-from holdtrack.accounts.services import organization_doj, organization_for_aor, organization_for_lea, system_user
-from holdtrack.accounts.services import user_ensure as _user_ensure
+from holdtrack.accounts.services import organization_doj
 from holdtrack.audit.models import Channel
 from holdtrack.cases.models import (
     CourtCase,
@@ -70,10 +69,7 @@ from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, Sub
 from holdtrack.intake.bookings import BookedPerson, BookingFacts, booking_intake
 from holdtrack.jurisdictions.models import (
     Agreement287g,
-    AreaOfResponsibility,
-    Facility,
     HoldRule,
-    LawEnforcementAgency,
     Policy,
     SubpoenaRule,
 )
@@ -81,6 +77,7 @@ from holdtrack.jurisdictions.policy import Evaluation, evaluate
 from holdtrack.simulation import params as P
 from holdtrack.simulation.people import staff_name
 from holdtrack.simulation.planner import DETAINER, LeaInfo, Plan, Story, booking_number
+from holdtrack.simulation.staff import Staff
 
 SIM = Channel.SIMULATOR
 S = DetainerState
@@ -165,12 +162,9 @@ class SubRun:
     judge: str = ""
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-class Engine:
+class Engine(Staff):
     def __init__(self, plan: Plan, leas: list[LeaInfo], *, horizon: datetime) -> None:
+        super().__init__()
         self.plan = plan
         self.seed = plan.seed
         self.horizon = min(horizon, plan.end)
@@ -181,13 +175,8 @@ class Engine:
         self.heap: list[tuple[datetime, int, str, Any]] = []
         self.seq = 0
         self.stats = RunStats()
-        self.sysuser = system_user()
-        self._users: dict[str, User] = {}
-        self._lea_objs: dict[int, LawEnforcementAgency] = {}
-        self._facilities: dict[int, Facility] = {}
         self._evals: dict[tuple[int, int, bool, bool], Evaluation] = {}
         self._change_dates: list[date] | None = None
-        self._offices: dict[int, Organization] = {}
         self.campaign_rng = random.Random(self.seed * 7919 + 17)
         self.candidates: dict[int, list[Run]] = defaultdict(list)
         self.campaign_pending: set[int] = set()
@@ -210,7 +199,7 @@ class Engine:
         at = self.plan.start
         while at < self.horizon:
             self.push(at, "sweep")
-            at += timedelta(hours=1)
+            at += timedelta(hours=P.SWEEP_EVERY_HOURS)
         self.push(self.horizon, "sweep")  # a last sweep at the horizon itself
 
         total = self.plan.days
@@ -240,16 +229,6 @@ class Engine:
 
     # --------------------------------------------------------------------------------------- lookups
 
-    def lea_obj(self, pk: int) -> LawEnforcementAgency:
-        if pk not in self._lea_objs:
-            self._lea_objs[pk] = LawEnforcementAgency.objects.select_related("jurisdiction").get(pk=pk)
-        return self._lea_objs[pk]
-
-    def facility(self, pk: int) -> Facility:
-        if pk not in self._facilities:
-            self._facilities[pk] = Facility.objects.select_related("operator").get(pk=pk)
-        return self._facilities[pk]
-
     def _epoch(self, on: date) -> int:
         """Index of the span between dates where local law or a 287(g) agreement changes: ``evaluate`` depends
         on the date only through those, so one evaluation per span serves every day in it."""
@@ -275,74 +254,6 @@ class Engine:
     def limited(self, lea: LeaInfo, at: datetime) -> bool:
         """A jurisdiction with a limited-cooperation policy: local law restricts holds."""
         return self.evaluation(lea, at).hold_rule != HoldRule.HONOR
-
-    def _user(self, username: str, role: str, org: Organization, title: str = "", authority: str = "") -> User:
-        if username not in self._users:
-            first, last = staff_name(random.Random(username))
-            self._users[username] = _user_ensure(
-                actor=self.sysuser,
-                username=username,
-                role=role,
-                organization=org,
-                first_name=first,
-                last_name=last,
-                title=title,
-                subpoena_authority=authority,
-            )
-        return self._users[username]
-
-    def office(self, lea: LeaInfo) -> Organization:
-        if lea.aor_id not in self._offices:
-            self._offices[lea.aor_id] = organization_for_aor(AreaOfResponsibility.objects.get(pk=lea.aor_id))
-        return self._offices[lea.aor_id]
-
-    def office_staff(self, lea: LeaInfo) -> tuple[User, User, User]:
-        """Officer, supervisor (an authorized subpoena signer) and counsel of the LEA's field office, created
-        together the first time the office acts."""
-        slug = _slug(lea.aor_name)
-        if f"sim-{slug}-officer" not in self._users:
-            org = self.office(lea)
-            self._user(f"sim-{slug}-officer", Role.AGENCY_OFFICER, org, "Deportation Officer")
-            self._user(
-                f"sim-{slug}-supervisor",
-                Role.AGENCY_SUPERVISOR,
-                org,
-                "Field Office Director",
-                "Field Office Director, 8 CFR 287.4(a)(1)",
-            )
-            self._user(f"sim-{slug}-counsel", Role.AGENCY_COUNSEL, org, "Assistant Chief Counsel")
-        users = self._users
-        return users[f"sim-{slug}-officer"], users[f"sim-{slug}-supervisor"], users[f"sim-{slug}-counsel"]
-
-    def officer(self, lea: LeaInfo) -> User:
-        return self.office_staff(lea)[0]
-
-    def supervisor(self, lea: LeaInfo) -> User:
-        return self.office_staff(lea)[1]
-
-    def agency_counsel(self, lea: LeaInfo) -> User:
-        return self.office_staff(lea)[2]
-
-    def lea_staff(self, lea: LeaInfo) -> tuple[User, User]:
-        """Booking clerk and counsel of the LEA, created together the first time the LEA acts."""
-        clerk, counsel = f"sim-{lea.ori.lower()}-clerk", f"sim-{lea.ori.lower()}-counsel"
-        if clerk not in self._users:
-            org = organization_for_lea(self.lea_obj(lea.pk))
-            self._user(clerk, Role.LEA_BOOKING, org, "Booking Officer")
-            self._user(counsel, Role.LEA_COUNSEL, org, "Agency Counsel")
-        return self._users[clerk], self._users[counsel]
-
-    def clerk(self, lea: LeaInfo) -> User:
-        return self.lea_staff(lea)[0]
-
-    def lea_counsel(self, lea: LeaInfo) -> User:
-        return self.lea_staff(lea)[1]
-
-    def doj_attorney(self, district: str) -> User:
-        key = f"sim-doj-{_slug(district)}"
-        if key not in self._users:
-            self._user(key, Role.DOJ_ATTORNEY, organization_doj(district), "Assistant United States Attorney")
-        return self._users[key]
 
     def detainer_state(self, r: Run) -> str:
         assert r.detainer is not None
@@ -591,13 +502,19 @@ class Engine:
             # The LEA's counsel confirms the court's warrant through the same service as a real user.
             for w in r.detainer.warrants.filter(is_judicial=True, judicial_confirmed_at__isnull=True):
                 ds.warrant_confirm_judicial(actor=counsel, warrant=w, at=at, channel=SIM)
-        try:
-            ds.detainer_decide(actor=counsel, detainer=r.detainer, decision=decision, at=at, channel=SIM)
-        except DomainError as exc:
-            # A guard refused the hold (for instance an open citizenship claim): apply the next answer.
-            self.refused("decide", exc)
-            decision = LeaDecision.NOTIFY_ONLY if ev.notify_allowed else LeaDecision.DECLINE
-            ds.detainer_decide(actor=counsel, detainer=r.detainer, decision=decision, at=at, channel=SIM)
+        # Declined without telling the agency (params.DECLINE_RECORDED_P): no decision is recorded, and the
+        # subject's release ends the detainer as released before pickup.
+        unrecorded = decision == LeaDecision.DECLINE and r.rng.random() >= P.DECLINE_RECORDED_P
+        if unrecorded:
+            self.stats.events["decline_unrecorded"] += 1
+        else:
+            try:
+                ds.detainer_decide(actor=counsel, detainer=r.detainer, decision=decision, at=at, channel=SIM)
+            except DomainError as exc:
+                # A guard refused the hold (for instance an open citizenship claim): apply the next answer.
+                self.refused("decide", exc)
+                decision = LeaDecision.NOTIFY_ONLY if ev.notify_allowed else LeaDecision.DECLINE
+                ds.detainer_decide(actor=counsel, detainer=r.detainer, decision=decision, at=at, channel=SIM)
         r.decided_at = at
         eligible = max(s.eligible_at, at + timedelta(hours=P.MIN_DECISION_TO_ELIGIBLE_HOURS))
         if r.claim_resolve_at is not None:
@@ -612,7 +529,8 @@ class Engine:
             eligible = max(eligible, r.claim_resolve_at + timedelta(days=1))
             earliest_notice = r.claim_resolve_at + timedelta(hours=1)
         if decision == LeaDecision.DECLINE:
-            self.note_candidate(at, r)
+            if not unrecorded:  # an unrecorded decline becomes a candidate at the release (after_release)
+                self.note_candidate(at, r)
         else:
             fate_at = max(at + timedelta(minutes=30), at + (eligible - at) * s.fate_u)
             if s.fate in ("lift", "supersede"):
@@ -655,6 +573,7 @@ class Engine:
         if state == S.HOLD_IN_EFFECT:
             expires = r.detainer.hold_expires_at
             assert expires is not None
+            self.push(expires, "sweep_due")  # first at the ceiling: the hold ends there, whoever acts next
             arrival = r.s.arrival_hours
             if arrival is not None and at + timedelta(hours=arrival) < expires:
                 self.push(at + timedelta(hours=arrival), "pickup", r)
@@ -839,6 +758,7 @@ class Engine:
         )
         due = s.return_due_at
         assert due is not None
+        self.push(due, "sweep_due")
         window = due - at
         klass, ev = self.recipient_class(sub.lea, at)
         table = P.RESPONSES[klass]
@@ -977,6 +897,7 @@ class Engine:
         sub.case.refresh_from_db(fields=["comply_by", "state"])
         comply_by = sub.case.comply_by
         assert comply_by is not None
+        self.push(comply_by, "sweep_due")
         mu, sigma = P.lognormal_days(P.COMPLIANCE_MEDIAN_DAYS, P.COMPLIANCE_SIGMA)
         complied = at + timedelta(days=rng.lognormvariate(mu, sigma))
         if complied > comply_by and rng.random() < P.CONTEMPT_MOTION_P:
@@ -1003,6 +924,10 @@ class Engine:
         ss.court_compliance_record(actor=self.lea_counsel(sub.lea), case=sub.case, at=at)
 
     # ---------------------------------------------------------------------------------------- clocks
+
+    def on_sweep_due(self, at: datetime, _: Any) -> None:
+        """A sweep at a clock the engine set (never past the horizon, unlike the periodic ones)."""
+        self.on_sweep(at, _)
 
     def on_sweep(self, at: datetime, _: Any) -> None:
         result = sweep(at)

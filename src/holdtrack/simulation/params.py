@@ -20,7 +20,8 @@ Timing (D3, D6)
     advance notice where local law allows it: 60% ≥ 48 h, 25% 2–48 h, 15% < 2 h [A].
 
 Outcomes (D5)
-    Local law decides the LEA's answer (``jurisdictions.policy.evaluate``). On hold-honoring LEAs the fates
+    Local law decides the LEA's answer (``jurisdictions.policy.evaluate``); 30% of the declines are recorded
+    as such, the rest end unanswered at the release (``DECLINE_RECORDED_P``). On hold-honoring LEAs the fates
     below are drawn per detainer [A]; what is left is custody transfer or, for 5% of holds, a no-show that
     ends at the 48-hour ceiling (15% of those released some hours late: the V2 over-detention cases).
 
@@ -112,6 +113,11 @@ RELEASE_TYPE_FOR = {
 # -------------------------------------------------------------------------------------------- decision (D4)
 HONOR_WHEN_ALLOWED = 0.95  # an LEA whose law allows holds still notifies only (3%) or declines (2%) [A]
 NOTIFY_INSTEAD_WHEN_ALLOWED = 0.03
+# LEAs generally do not tell the agency when they decline (ICE's own caveat on its declined-detainer reports,
+# domain.md A4.1): only this share of declines is recorded as a decision; the others never answer, and the
+# subject's release ends the detainer as released before pickup ("No longer in custody"). Sized so that the
+# recorded-decline share lands in the 2–5% of D5 [S: TRAC 2016] with CA at 12% of the volume [A].
+DECLINE_RECORDED_P = 0.3
 
 # ---------------------------------------------------------------------------------------------- fates (D5)
 # Drawn for every detainer that is not declined; "normal" ends at release eligibility.
@@ -129,6 +135,11 @@ LIFT_REASONS = (
 )
 SUPERSEDE_REASONS = (("Superseding - New Form Issued", 0.6), ("Duplicate", 0.4))
 EARLY_RELEASE_TYPES = (("DISMISSED", 0.5), ("PR", 0.3), ("OTHER", 0.2))
+
+# Between the sweeps at the clocks it sets (ceilings, return and comply-by dates), the engine sweeps this often
+# for the rest: closing finished cases, return-date alerts, overdue reviews. Hourly sweeps took 8% of a profiled
+# 20-day run (more as the history grows); the clocked ones make holds end at their ceiling to the second.
+SWEEP_EVERY_HOURS = 6
 
 # ------------------------------------------------------------------------------------------ hold window (D6)
 ARRIVAL = ((0.50, 0.25, 4.0), (0.35, 4.0, 24.0), (0.10, 24.0, 47.5))  # (share, from h, to h); rest no-show

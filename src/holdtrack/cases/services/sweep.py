@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 
 from holdtrack.accounts.services import organization_for_lea, system_user
 from holdtrack.audit.models import CaseType, Channel
@@ -145,7 +146,12 @@ def _sweep(now: datetime) -> SweepResult:
             },
         )
         r.reviews_overdue += int(created)
-    for d in Detainer.objects.filter(state__in=TERMINAL).select_related("booking"):
+    # A detainer whose hold ran stays terminal until the release; leave those out in SQL, so an hourly sweep does
+    # not walk every one of them again (``_ready_to_close`` still decides).
+    terminal = Detainer.objects.filter(state__in=TERMINAL).filter(
+        Q(hold_started_at__isnull=True) | Q(booking__released_at__isnull=False)
+    )
+    for d in terminal.select_related("booking"):
         if _ready_to_close(d):
             r.detainers_closed += int(detainer_close(d, now))
     open_subpoenas = Subpoena.objects.filter(

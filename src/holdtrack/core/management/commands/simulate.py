@@ -12,7 +12,14 @@ from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 
@@ -34,6 +41,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--end", help="last simulated day, YYYY-MM-DD (default: today, UTC)")
         parser.add_argument("--json", action="store_true", help="print the summary as JSON only")
+        parser.add_argument(
+            "--report",
+            action="store_true",
+            help="history: also print the run's figures against the domain targets (decline share, outcome mix, "
+            "LEA concentration; domain.md Part D); with --json, the comparison as JSON",
+        )
         sub = parser.add_subparsers(dest="what", metavar="{registry,bookings}")
         registry = sub.add_parser(
             "registry",
@@ -102,6 +115,8 @@ class Command(BaseCommand):
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TextColumn("remaining"),
+            TimeRemainingColumn(),
             console=console,
             transient=not console.is_terminal,
             disable=quiet,
@@ -116,8 +131,10 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
 
+        rows = self.calibration(result) if opts.get("report") else None
         if quiet:
-            self.stdout.write(json.dumps(result.summary, sort_keys=True) + "\n")
+            doc = result.summary if rows is None else [r.as_dict() for r in rows]
+            self.stdout.write(json.dumps(doc, sort_keys=True) + "\n")
             return
         if result.skipped:
             console.print(
@@ -133,7 +150,30 @@ class Command(BaseCommand):
                 f"{result.top9_weight_share:.0%} of the expected volume."
             )
         self.print_summary(console, result)
+        if rows is not None:
+            self.print_calibration(console, rows)
         console.print(f"Elapsed: {result.elapsed_seconds:.1f} s")
+
+    def calibration(self, result: Any) -> list[Any]:
+        from holdtrack.simulation.calibration import calibration
+
+        return calibration(result.seed, result.summary, result.top9_weight_share)
+
+    def print_calibration(self, console: Console, rows: list[Any]) -> None:
+        """Plain aligned lines, one per figure: never wrapped or cut, whatever the terminal's width."""
+        cells = [("figure", "simulated", "target", "", "source")]
+        for r in rows:
+            tgt = r.target
+            span = "—" if tgt.low is None else f"{tgt.low:.1%} – {tgt.high:.1%}"
+            mark = {True: "within", False: "OUTSIDE", None: ""}[r.within]
+            cells.append((tgt.label, f"{r.simulated:.1%}", span, mark, tgt.source))
+        widths = [max(len(c[i]) for c in cells) for i in range(5)]
+        console.print("Simulated against target (domain.md Part D)", soft_wrap=True)
+        for c in cells:
+            line = "  ".join(
+                (v.rjust(w) if i in (1, 2) else v.ljust(w)) for i, (v, w) in enumerate(zip(c, widths, strict=True))
+            )
+            console.print(line.rstrip(), soft_wrap=True, markup=False)
 
     def print_summary(self, console: Console, result: Any) -> None:
         s = result.summary
@@ -153,13 +193,13 @@ class Command(BaseCommand):
             console.print(t)
 
         table("Cases", s["case_types"])
-        table("Detainers by state (top 10)", s["detainer_states"], total=True)
+        table("Detainers by lifecycle state (top 10; not U.S. states)", s["detainer_states"], total=True)
         table("Detainers by outcome group", s["detainer_outcomes"], total=True)
         table("LEA decisions", s["lea_decisions"], total=True)
         if s["subpoena_states"]:
-            table("Subpoenas by state", s["subpoena_states"])
+            table("Subpoenas by lifecycle state", s["subpoena_states"])
         if s["court_states"]:
-            table("Court cases by state", s["court_states"])
+            table("Court cases by lifecycle state", s["court_states"])
         table("Over-detention flags", s["over_detention"])
         table("Concentration", s["concentration"])
         if not result.skipped and result.stats.refusals:
