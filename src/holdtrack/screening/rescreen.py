@@ -24,7 +24,8 @@ from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, Sub
 from holdtrack.kernel.parties import authorize
 from holdtrack.kernel.steps import when
 from holdtrack.screening.models import ScreeningModel
-from holdtrack.screening.services import _ranges, active_model, screen_bookings
+from holdtrack.screening.proposals import ranges
+from holdtrack.screening.services import active_model, screen_bookings
 
 CHUNK = 2000
 Progress = Callable[[str, int, int | None], None]
@@ -97,12 +98,12 @@ def bookings_rescreen(
             "model_version": model.version,
             "since": since.isoformat() if since else None,
             "bookings": result.screened,
-            "booking_ids": _ranges(ids),
+            "booking_ids": ranges(ids),
             "proposed": result.proposed,
             "biometric": result.biometric,
             "updated": result.updated,
-            "match_ids": _ranges(sorted(created)),
-            "rescored_match_ids": _ranges(sorted(rescored)),
+            "match_ids": ranges(sorted(created)),
+            "rescored_match_ids": ranges(sorted(rescored)),
         },
         at=at,
     )

@@ -9,22 +9,17 @@ batch. Nothing is issued automatically: an officer confirms or rejects through
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
 from django.db import connection, transaction
-from django.db.models import JSONField
-from django.utils import timezone
 
 from holdtrack.accounts.models import User
-from holdtrack.audit.models import CaseType, Channel, Transition
 from holdtrack.audit.services import audit_record
 from holdtrack.core.errors import ValidationFailed
-from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, MatchBasis, MatchStatus, Subject
+from holdtrack.custody.models import Booking, IdentifierType, MatchBasis, Subject
 from holdtrack.custody.services import subject_create
 from holdtrack.kernel.parties import authorize
 from holdtrack.kernel.steps import when
@@ -34,6 +29,7 @@ from holdtrack.screening.fs_model import TF_FIELDS, Rec, Scorer, fbi_conflict, p
 from holdtrack.screening.gates import model_gate_failures
 from holdtrack.screening.keys import Keys, keys_for
 from holdtrack.screening.models import RegistryKey, ScreeningModel
+from holdtrack.screening.proposals import BIOMETRIC_VERSION, BookingScreen, Proposal, ScreenResult, persist
 
 # Match probability for the review queue: recall matters more than precision here (an officer decides),
 # chosen on synthetic data (docs/screening.md).
@@ -44,7 +40,6 @@ MAX_PROPOSALS_PER_BOOKING = 5
 # A booking whose best first-stage proposal is below this probability is probed again by the wide blocking rules.
 WIDE_BELOW_PROBABILITY = 0.99
 WIDE_BELOW_WEIGHT = math.log2(WIDE_BELOW_PROBABILITY / (1 - WIDE_BELOW_PROBABILITY))
-BIOMETRIC_VERSION = "biometric-fbi-ucn"
 
 # ------------------------------------------------------------------------------------------ registry
 
@@ -252,49 +247,6 @@ def scorer_for(model: ScreeningModel) -> Scorer:
 # -------------------------------------------------------------------------------------------- screen
 
 
-@dataclass
-class Proposal:
-    subject_id: int
-    basis: str
-    score: float
-    match_id: int | None = None
-    created: bool = False
-    # Both records carry an FBI number, more than one character apart (custody confirms it only with an override).
-    identifier_conflict: bool = False
-
-
-@dataclass
-class BookingScreen:
-    booking_id: int
-    candidates: int = 0
-    proposals: list[Proposal] = field(default_factory=list)
-
-
-@dataclass
-class ScreenResult:
-    screened: int = 0
-    candidates: int = 0
-    proposed: int = 0
-    biometric: int = 0
-    wide: int = 0  # bookings probed again by the stage-two rules
-    model_version: str = ""
-    review_threshold: float | None = None
-    bookings: dict[int, BookingScreen] = field(default_factory=dict)
-    updated_ids: list[int] = field(default_factory=list)  # PROPOSED rows re-scored (refresh)
-    match_ids: list[int] = field(default_factory=list)  # the matches this call created
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "screened": self.screened,
-            "candidates": self.candidates,
-            "proposed": self.proposed,
-            "biometric": self.biometric,
-            "wide": self.wide,
-            "model_version": self.model_version,
-            "review_threshold": self.review_threshold,
-        }
-
-
 def _biometric_explanation(fbi: str, version: str) -> dict[str, Any]:
     return {
         "basis": MatchBasis.BIOMETRIC,
@@ -409,186 +361,8 @@ def screen_bookings(
                 _score(i, cands, tf)
             result.wide = len(wide)
 
-    _persist(actor, bookings, found, explanations, version, at, result, refresh=refresh, audit=audit)
+    persist(actor, bookings, found, explanations, version, at, result, refresh=refresh, audit=audit)
     return result
-
-
-def _persist(
-    actor: User,
-    bookings: Sequence[Booking],
-    found: list[list[Proposal]],
-    explanations: dict[tuple[int, int], dict[str, Any]],
-    version: str,
-    at: datetime,
-    result: ScreenResult,
-    *,
-    refresh: bool = False,
-    audit: bool = True,
-) -> None:
-    wanted = [(i, p) for i, props in enumerate(found) for p in props]
-    for b in bookings:
-        result.bookings.setdefault(b.pk, BookingScreen(b.pk))
-    if not wanted:
-        if audit:
-            _audit_batch(actor, bookings, [], version, at, result)
-        return
-    with transaction.atomic():
-        existing = {
-            (bid, sid): (mid, status, basis, score, mv)
-            for mid, bid, sid, status, basis, score, mv in IdentityMatch.objects.filter(
-                booking_id__in=sorted({bookings[i].pk for i, _ in wanted})
-            ).values_list("id", "booking_id", "subject_id", "status", "basis", "score", "model_version")
-        }
-        new: list[tuple[Proposal, dict[str, Any]]] = []
-        seen: set[tuple[int, int]] = set()
-        rescored: dict[int, tuple[int, Proposal]] = {}
-        for i, p in wanted:
-            b = bookings[i]
-            old = existing.get((b.pk, p.subject_id))
-            if old is not None:
-                p.match_id = old[0]
-                if (
-                    refresh
-                    and old[1] == MatchStatus.PROPOSED
-                    and old[2] == p.basis == MatchBasis.BIOGRAPHIC
-                    and (old[3] != p.score or old[4] != version)
-                ):
-                    rescored[old[0]] = (i, p)
-                continue
-            if (b.pk, p.subject_id) in seen:  # the same booking twice in one batch
-                continue
-            seen.add((b.pk, p.subject_id))
-            new.append(
-                (
-                    p,
-                    {
-                        "booking_id": b.pk,
-                        "subject_id": p.subject_id,
-                        "basis": p.basis,
-                        "score": p.score,
-                        "model_version": version if p.basis == MatchBasis.BIOGRAPHIC else BIOMETRIC_VERSION,
-                        "explanation": explanations[(i, p.subject_id)],
-                        "proposed_at": at,
-                        "status": MatchStatus.PROPOSED,
-                        "reviewed_by_id": None,
-                        "reviewed_at": None,
-                        "review_reason": "",
-                        "identifier_conflict": p.identifier_conflict,
-                        "override_by_id": None,
-                        "override_reason": "",
-                    },
-                )
-            )
-        ids = _bulk_insert(IdentityMatch, [row for _, row in new])
-        role = getattr(actor, "role", "") or ""
-        stamp = timezone.now()
-        transitions = []
-        for (p, row), mid in zip(new, ids, strict=True):
-            p.match_id, p.created = mid, True
-            transitions.append(
-                {
-                    "case_type": CaseType.IDENTITY_MATCH,
-                    "case_id": mid,
-                    "seq": 1,  # a new match: its first transition
-                    "at": at,
-                    "recorded_at": stamp,
-                    "name": "propose",
-                    "source": "",
-                    "target": MatchStatus.PROPOSED,
-                    "actor_id": actor.pk,
-                    "actor_role": role,
-                    "channel": Channel.SYSTEM,
-                    "reason": "",
-                    # Same canonical JSON as transition_record stores.
-                    "data": {"basis": p.basis, "score": p.score, "model_version": row["model_version"]},
-                }
-            )
-        _bulk_insert(Transition, transitions)
-        for i, p in wanted:
-            result.bookings[bookings[i].pk].proposals.append(p)
-        result.proposed = len(ids)
-        result.match_ids = ids
-        if rescored:
-            result.updated_ids = _rescore(rescored, explanations, version)
-        if audit:
-            _audit_batch(actor, bookings, ids, version, at, result)
-
-
-def _rescore(rescored: dict[int, tuple[int, Proposal]], explanations: dict[tuple[int, int], dict[str, Any]],
-             version: str) -> list[int]:  # fmt: skip
-    """New scores on rows still PROPOSED (locked, so a decision made meanwhile is never overwritten)."""
-    rows = list(IdentityMatch.objects.select_for_update().filter(pk__in=list(rescored), status=MatchStatus.PROPOSED))
-    for m in rows:
-        i, p = rescored[m.pk]
-        m.score, m.model_version, m.identifier_conflict = p.score, version, p.identifier_conflict
-        m.explanation = explanations[(i, p.subject_id)]
-    IdentityMatch.objects.bulk_update(rows, ["score", "model_version", "identifier_conflict", "explanation"])
-    return [m.pk for m in rows]
-
-
-def _bulk_insert(model: type[IdentityMatch] | type[Transition], rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows (dicts of column attnames) and return their ids. PostgreSQL: ids reserved from the sequence
-    and rows sent by COPY (Django's array-based bulk insert spends most of its time quoting the JSON
-    explanations). SQLite, and small batches anywhere (a single booking from the API): bulk_create, one
-    INSERT … RETURNING instead of a sequence query and a COPY."""
-    if not rows:
-        return []
-    if connection.vendor != "postgresql" or len(rows) < 64:
-        made: list[Any] = [model(**r) for r in rows]
-        objs = model._default_manager.bulk_create(made, batch_size=2000)
-        return [int(o.pk) for o in objs]
-    table = model._meta.db_table
-    json_cols = {f.attname for f in model._meta.concrete_fields if isinstance(f, JSONField)}
-    names = list(rows[0])
-    with connection.cursor() as cur:
-        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)])
-        ids = [int(r[0]) for r in cur.fetchall()]
-        raw = getattr(cur, "cursor", cur)
-        cols = ", ".join(["id", *names])  # attnames are the default column names of these models
-        with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-            for pk, r in zip(ids, rows, strict=True):
-                copy.write_row(
-                    [
-                        pk,
-                        *(
-                            json.dumps(r[n], separators=(",", ":"), sort_keys=True) if n in json_cols else r[n]
-                            for n in names
-                        ),
-                    ]
-                )
-    return ids
-
-
-def _audit_batch(
-    actor: User, bookings: Sequence[Booking], match_ids: list[int], version: str, at: datetime, result: ScreenResult
-) -> None:
-    audit_record(
-        actor=actor,
-        action="identity_match.screen",
-        entity_type="booking_batch",
-        entity_id=bookings[0].pk,
-        data={
-            "bookings": len(bookings),
-            "booking_ids": _ranges(sorted(b.pk for b in bookings)),
-            "candidates": result.candidates,
-            "proposed": result.proposed,
-            "biometric": result.biometric,
-            "model_version": version,
-            "match_ids": _ranges(sorted(match_ids)),
-        },
-        at=at,
-    )
-
-
-def _ranges(ids: list[int]) -> list[list[int]]:
-    """Compact id list: [[first, last], …] runs of consecutive ids."""
-    out: list[list[int]] = []
-    for x in ids:
-        if out and out[-1][1] == x - 1:
-            out[-1][1] = x
-        else:
-            out.append([x, x])
-    return out
 
 
 def screen_booking(*, actor: User, booking: Booking, at: datetime | None = None) -> ScreenResult:
@@ -597,6 +371,7 @@ def screen_booking(*, actor: User, booking: Booking, at: datetime | None = None)
 
 
 __all__ = [
+    "BIOMETRIC_VERSION",
     "BookingScreen",
     "Proposal",
     "ScreenResult",
