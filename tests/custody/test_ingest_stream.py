@@ -218,3 +218,22 @@ def test_a_run_left_running_on_another_host_is_taken_over_only_when_asked(world,
     run.refresh_from_db()
     assert run.status == FeedImportStatus.COMPLETE and Booking.objects.count() == 4
     assert run.options["failures"] == ["taken over from process 4242 on other-host (--take-over)"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_is_marked_failed_though_the_stop_broke_the_connection(world):
+    """SIGTERM in the middle of a query leaves the connection unusable; the run is marked FAILED all the same."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from holdtrack.custody.ingest.lifecycle import owner, run_fail
+
+    run = BookingImportRun.objects.create(
+        file_name="feed.csv", file_sha256="0" * 64, format="csv", mapping="canonical", started_at=timezone.now(),
+        finished_at=timezone.now(), status=FeedImportStatus.RUNNING, options=owner(),
+    )  # fmt: skip
+    connection.ensure_connection()
+    connection.connection.close()  # the driver's connection, behind Django's back: the next query fails
+    run_fail(run, "stopped by SIGTERM")
+    run.refresh_from_db()
+    assert run.status == FeedImportStatus.FAILED and run.failure == "stopped by SIGTERM"

@@ -13,6 +13,8 @@ import os
 import socket
 from typing import Any
 
+from django.db import InterfaceError, OperationalError, connection
+
 from holdtrack.core.timeutil import now
 from holdtrack.custody.models import BookingImportRun, FeedImportStatus
 
@@ -62,10 +64,20 @@ def stale_reason(run: BookingImportRun, *, take_over: bool = False) -> str:
 
 
 def run_fail(run: BookingImportRun, reason: str) -> None:
-    """Mark the run FAILED (only while RUNNING: a finished run keeps its status)."""
-    BookingImportRun.objects.filter(pk=run.pk, status=FeedImportStatus.RUNNING).update(
-        status=FeedImportStatus.FAILED, failure=reason[:MAX_FAILURE], finished_at=now()
-    )
+    """Mark the run FAILED (only while RUNNING: a finished run keeps its status). A stop that came in the middle
+    of a query (SIGTERM, Ctrl-C) can leave the connection busy with that query ("another command is already in
+    progress"): then the mark goes through a fresh connection."""
+
+    def mark() -> None:
+        BookingImportRun.objects.filter(pk=run.pk, status=FeedImportStatus.RUNNING).update(
+            status=FeedImportStatus.FAILED, failure=reason[:MAX_FAILURE], finished_at=now()
+        )
+
+    try:
+        mark()
+    except (OperationalError, InterfaceError):
+        connection.close()
+        mark()
 
 
 def run_resume(run: BookingImportRun, **options: Any) -> bool:
