@@ -26,10 +26,12 @@ serve: env
 ## make test: three lanes, one after the other (docs/testing.md). Each lane gets a fresh temporary
 ## HOLDTRACK_VAR_DIR, so no lane writes into the checkout. DATABASE_URL, if it names PostgreSQL, is used
 ## instead of the local cluster's default database (pytest-django tests in test_<name>, test_<name>_gwN).
-## Time budget per lane on this 2-core machine when quiet; measured 2026-12-06 on the shared machine, load in ():
-##   1. PostgreSQL: the whole suite (1,336 tests), two pytest-xdist workers    budget 12 min  measured 34:41 (load 9-13)
-##   2. SQLite smoke: `-m smoke` (38 tests), the embedded default's main paths  budget  2 min  measured 0:48 (load 4-6)
-##   3. Redis: queue and webhook tests (44) on PostgreSQL, REDIS_URL set      budget  2 min  measured 0:36 (load 3-5)
+## Time budget per lane on this 2-core machine when quiet, and what it took (2026-12-06 07:14-07:30 UTC, load 1-2,
+## .ci/run on a fresh clone; the lane times of a busy machine, load 9-13, in brackets):
+##   1. PostgreSQL: the whole suite (1,378 tests), two pytest-xdist workers    budget 15 min  measured 12:29 (34:41)
+##   2. SQLite smoke: `-m smoke` (38 tests), the embedded default's main paths  budget  2 min  measured 0:43 (0:48)
+##   3. Redis: queue and webhook tests (44) on PostgreSQL, REDIS_URL set      budget  2 min  measured 0:33 (0:36)
+##   `make test` in all, with the environment already synced: about 14 minutes (target: under 20)
 PYTEST_WORKERS ?= 2
 REDIS_TESTS := tests/api/test_webhook_queue.py tests/api/test_webhooks.py tests/api/test_webhook_targets.py \
 	tests/core/test_healthz.py tests/desks/test_tools_notifications.py
