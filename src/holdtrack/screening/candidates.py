@@ -23,7 +23,10 @@ The rules (each an indexed equi-join; their union is retrieved, the same rules s
 16. same DOB, booking surname sound = the sound of the registry's second surname — the booking carries only the
     second surname of a compound one
 17. a booking without a DOB: the same normalised surname and the given-name sound — a misspelt given name
-    (with 15, the only rules such a booking has)
+    (with 15, the only first-stage rules such a booking has)
+
+A booking the seventeen rules leave without a confident proposal is probed again by seven wider rules, each
+bounded by the rows the registry's counts predict (``_WIDE_RULES``, ``wide_probes``; ADR 0022).
 
 A sound is the Soundex of the first surname token / of the canonical given name (nicknames resolved). A
 booking with no DOB is scored against a stricter threshold (``services.NO_DOB_REVIEW_THRESHOLD``).
@@ -95,10 +98,10 @@ _COLS = (
 )
 
 
-# Stage two, "wide": a booking the rules above leave without a proposal (``services.screen_bookings``) is probed
-# again with rules that each cost more candidates, for the pairs that carry two errors at once (docs/screening.md,
-# "Two stages"). Measured on the harder benchmark, where they reach most of what the first stage misses; run for
-# every booking they would cost about ten times the candidates.
+# Stage two, "wide" (ADR 0022): a booking the rules above leave without a confident proposal
+# (``services.WIDE_BELOW_PROBABILITY``) is probed again with rules that each cost more candidates, for the pairs
+# that carry two errors at once (docs/screening.md, "Second stage"). Each costly one is bounded by
+# ``wide_probes``.
 _WIDE_RULES = (
     # W1: both name sounds + the birth year — a DOB wrong in month and day, or in a month digit
     "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_ym BETWEEN b.y1 AND b.y12",
@@ -219,13 +222,16 @@ def exact_name_probes(keys: Sequence[Keys]) -> list[bool]:
 
 
 def wide_probes(keys: Sequence[Keys], exact: Sequence[bool]) -> list[tuple[bool, bool, bool, bool]]:
-    """Which of the costly wide rules may probe each booking: (W1 both sounds + birth year, W3 the DOB alone or
-    with sex and country, the rules without a DOB — as the first stage's ``exact`` and, for the sounds, within
-    ``WIDE_NO_DOB_MAX_ROWS`` — and W7 the same names whatever the DOB). Each only when the rows it is expected to bring stay
-    within ``WIDE_MAX_ROWS``, estimated from the registry's counts (``frequencies.BLOCKING_COUNTS``): sound count ×
-    sound count ÷ registry size ÷ ``BIRTH_YEARS``; registry size ÷ ``BIRTH_DAYS``, halved for a sex, times the
-    share of the birth country; the exact-names estimate within ``WIDE_EXACT_MAX_ROWS``. Before any count every
-    booking is probed (a small registry)."""
+    """Which of the costly wide rules may probe each booking, as (W1, W3, W4–W6, W7). Each only when the rows it
+    is expected to bring stay within its bound, estimated from the registry's counts
+    (``frequencies.BLOCKING_COUNTS``):
+
+    - W1 both sounds + birth year: sound count × sound count ÷ registry size ÷ ``BIRTH_YEARS`` ≤ ``WIDE_MAX_ROWS``;
+    - W3 the DOB: registry size ÷ ``BIRTH_DAYS``, halved for a sex, × the birth country's share ≤ ``WIDE_MAX_ROWS``;
+    - W4–W6 without a DOB: the first stage's ``exact``, and for the sounds ≤ ``WIDE_NO_DOB_MAX_ROWS``;
+    - W7 the same names whatever the DOB: ``exact``, and the full name's estimate ≤ ``WIDE_EXACT_MAX_ROWS``.
+
+    Before any count every booking is probed (a small registry)."""
     tf = frequencies_for(
         (name, value)
         for k in keys
