@@ -54,6 +54,8 @@ from holdtrack.kernel.steps import locked, note, step, when
 
 S = DetainerState
 C = CaseType.DETAINER
+# What the guards and the policy evaluation read beside the row: fetched with it by the services that evaluate.
+FACTS = ("facility", "addressed_lea__jurisdiction", "booking")
 
 
 # ----------------------------------------------------------------------------------------------- guards
@@ -202,7 +204,7 @@ def detainer_prepare(
         )
     request = _request_type_for(form_type, request_type)
     with transaction.atomic():
-        booking = locked(Booking, booking.pk)
+        booking = locked(Booking, booking.pk, related=("custodian__jurisdiction", "facility"))
         match = locked(IdentityMatch, identity_match.pk)
         # A probabilistic match never causes legal action: a named officer must have confirmed it.
         if match.status != MatchStatus.CONFIRMED or match.booking_id != booking.pk:
@@ -432,7 +434,7 @@ def detainer_transmit(
 ) -> Detainer:
     at = when(at)
     with transaction.atomic():
-        d = locked(Detainer, detainer.pk)
+        d = locked(Detainer, detainer.pk, related=FACTS)
         g = authorize(actor, "detainer_transmit", d, channel=channel, document=source_document)
         d.transmitted_at = at
         data: dict[str, Any] = {"addressed_lea_ori": d.addressed_lea.ori, "facility_code": d.facility.code}
@@ -555,7 +557,7 @@ def detainer_receive(
     """The LEA logs receipt; validation runs at once as the system (domain.md B3.1 D1–D3)."""
     at = when(at)
     with transaction.atomic():
-        d = locked(Detainer, detainer.pk)
+        d = locked(Detainer, detainer.pk, related=FACTS)
         g = authorize(actor, "detainer_receive", d, channel=channel, document=source_document)
         d.received_at = at
         step(d, "receive", case_type=C, actor=actor, grant=g, at=at, channel=channel)
@@ -606,7 +608,7 @@ def detainer_revalidate(*, actor: User, detainer: Detainer, at: datetime | None 
     """After the agency supplies what was missing, the LEA re-runs validation."""
     at = when(at)
     with transaction.atomic():
-        d = locked(Detainer, detainer.pk)
+        d = locked(Detainer, detainer.pk, related=FACTS)
         g = authorize(actor, "detainer_revalidate", d)
         if d.state != S.VALIDATION_FAILED:
             raise InvalidTransition("Only a detainer that failed validation is re-validated.")
@@ -684,7 +686,7 @@ def detainer_decide(
         # so a claim raised at the same moment on any record is either seen by the hold guard or freezes the hold
         # right after.
         lock_person(detainer.subject_id)
-        d = locked(Detainer, detainer.pk)
+        d = locked(Detainer, detainer.pk, related=FACTS)
         g = authorize(actor, "detainer_decide", d, channel=channel, document=source_document)
         if d.state != S.UNDER_POLICY_REVIEW:
             raise InvalidTransition(f"The detainer is '{d.get_state_display()}', not under policy review.")
@@ -829,7 +831,7 @@ def notification_send(
     at = when(at)
     detainer_expire_if_due(detainer, now=at)  # a hold past its ceiling has ended, swept or not
     with transaction.atomic():
-        d = locked(Detainer, detainer.pk)
+        d = locked(Detainer, detainer.pk, related=FACTS)
         g = authorize(actor, "notification_send", d, channel=channel, document=source_document)
         if d.state not in (*ACTIVE_STATES, S.HOLD_IN_EFFECT):
             raise InvalidTransition(f"No notification is sent on a detainer that is '{d.get_state_display()}'.")

@@ -71,6 +71,10 @@ def notification_create(*, recipient: User, draft: Draft, at: datetime | None = 
     key = f"{draft.key}:u{recipient.pk}"
     if Notification.objects.filter(dedupe_key=key).exists():
         return None
+    return _insert(recipient, draft, key, at)
+
+
+def _insert(recipient: User, draft: Draft, key: str, at: datetime | None) -> Notification | None:
     try:
         with transaction.atomic():  # savepoint: a concurrent duplicate must not spoil the caller's transaction
             return Notification.objects.create(
@@ -87,7 +91,14 @@ def notification_create(*, recipient: User, draft: Draft, at: datetime | None = 
 
 
 def _send(draft_recipients: Iterable[tuple[User, Draft]], at: datetime | None = None) -> list[Notification]:
-    created = [n for user, d in draft_recipients if (n := notification_create(recipient=user, draft=d, at=at))]
+    pairs = [(user, d, f"{d.key}:u{user.pk}") for user, d in draft_recipients]
+    if not pairs:
+        return []
+    # The keys that exist already (a re-run), in one query rather than one per recipient.
+    existing = set(
+        Notification.objects.filter(dedupe_key__in=[k for *_, k in pairs]).values_list("dedupe_key", flat=True)
+    )
+    created = [n for user, d, k in pairs if k not in existing and (n := _insert(user, d, k, at))]
     if created:
         ids = [n.pk for n in created]
         transaction.on_commit(lambda: notifications_email_pending(ids=ids))
@@ -125,7 +136,13 @@ def notifications_email_pending(*, ids: list[int] | None = None) -> int:
 
 
 def _users(org_q: Q, roles: Iterable[str]) -> QuerySet[User]:
-    return User.objects.filter(is_active=True, role__in=list(roles)).filter(org_q).order_by("pk")
+    # With the organisation: the access functions read it for every candidate.
+    return (
+        User.objects.filter(is_active=True, role__in=list(roles))
+        .filter(org_q)
+        .select_related("organization")
+        .order_by("pk")
+    )
 
 
 def _visible(users: Iterable[User], scoped: Callable[[Any], QuerySet[Any]], pk: int) -> list[User]:
@@ -151,7 +168,12 @@ def _doj_users(org_id: int) -> QuerySet[User]:
 
 
 def on_detainer_transmitted(detainer_id: int, at: datetime) -> list[Notification]:
-    d = Detainer.objects.select_related("issuing_office", "facility").get(pk=detainer_id)
+    # Only the columns the message names: the whole row and its relations cost more than the rest of this.
+    d = (
+        Detainer.objects.select_related("issuing_office", "facility")
+        .only("form_type", "addressed_lea", "issuing_office__name", "facility__timezone", "facility__code")
+        .get(pk=detainer_id)
+    )
     draft = Draft(
         NotificationKind.NEW_DETAINER,
         f"New detainer {d.pk} addressed to your agency",
