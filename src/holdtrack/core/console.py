@@ -13,7 +13,15 @@ from typing import IO, TYPE_CHECKING, cast
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 if TYPE_CHECKING:
     from holdtrack.accounts.models import User
@@ -47,6 +55,29 @@ def actor_named(username: str) -> User:
     if user is None:
         raise CommandError(f"No user named {username!r}.", returncode=1)
     return user
+
+
+@contextmanager
+def phase_bar(console: Console, what: str, *, disable: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """A bar for one phase of a long command (the demo's, a simulated history), with the time elapsed and an
+    estimate of what remains; ``progress(done, total)`` moves it."""
+    with Progress(
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("remaining"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=not console.is_terminal,
+        disable=disable,
+    ) as bar:
+        task = bar.add_task(what, total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield progress
 
 
 @contextmanager

@@ -8,8 +8,6 @@ in-process. Re-running it changes nothing that exists: every step is idempotent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -18,7 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from holdtrack.core.console import phase_bar
 
 DEMO_PASSWORD = "holdtrack-demo-2026"  # noqa: S105 - printed on purpose; embedded demo only
 DEMO_SEED = 2026
@@ -74,27 +73,6 @@ class Command(BaseCommand):
         say(f"The same table is in {path}.")
         if not opts["no_serve"]:
             call_command("serve", bind=opts["bind"])
-
-
-@contextmanager
-def phase_bar(console: Console, what: str) -> Iterator[Callable[[int, int], None]]:
-    """A bar for one phase of the demo, with the time elapsed and an estimate of what remains."""
-    with Progress(
-        TextColumn(what),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("remaining"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=not console.is_terminal,
-    ) as bar:
-        task = bar.add_task(what, total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield progress
 
 
 def publish_demo_release(days: int) -> None:

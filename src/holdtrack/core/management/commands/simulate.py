@@ -12,15 +12,9 @@ from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
+
+from holdtrack.core.console import phase_bar
 
 
 class Command(BaseCommand):
@@ -110,22 +104,7 @@ class Command(BaseCommand):
         self.stdout.ending = ""  # rich writes its own newlines and redraws the bar in place
         console = Console(file=cast(IO[str], self.stdout), highlight=False)
         quiet = bool(opts.get("json"))
-        with Progress(
-            TextColumn("simulated days"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("remaining"),
-            TimeRemainingColumn(),
-            console=console,
-            transient=not console.is_terminal,
-            disable=quiet,
-        ) as bar:
-            task = bar.add_task("days", total=days)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
+        with phase_bar(console, "simulated days", disable=quiet) as progress:
             try:
                 result = simulate(seed=seed, days=days, scale=scale, end=end, progress=progress)
             except ValueError as exc:
