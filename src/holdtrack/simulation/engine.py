@@ -65,8 +65,8 @@ from holdtrack.core.errors import DomainError
 from holdtrack.core.timeutil import clock
 from holdtrack.custody import services as cs
 from holdtrack.custody.identity import open_claim_for_person
-from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, Subject
-from holdtrack.intake.bookings import BookedPerson, BookingFacts, booking_intake
+from holdtrack.custody.models import Booking, IdentityMatch, Subject
+from holdtrack.intake.bookings import BookingFacts, booking_intake
 from holdtrack.jurisdictions.models import (
     Agreement287g,
     HoldRule,
@@ -75,7 +75,7 @@ from holdtrack.jurisdictions.models import (
 )
 from holdtrack.jurisdictions.policy import Evaluation, evaluate
 from holdtrack.simulation import params as P
-from holdtrack.simulation.people import staff_name
+from holdtrack.simulation.people import booked_person, staff_name
 from holdtrack.simulation.planner import DETAINER, LeaInfo, Plan, Story, booking_number
 from holdtrack.simulation.staff import Staff
 
@@ -271,17 +271,7 @@ class Engine(Staff):
         # Through the booking intake, as a jail's feed would: the booked record, then screening.
         taken = booking_intake(
             actor=clerk,
-            person=BookedPerson(
-                first_name=person.first_name,
-                middle_name=person.middle_name,
-                last_name=person.last_name,
-                date_of_birth=person.date_of_birth,
-                sex=person.sex,
-                birth_country=person.birth_country,
-                citizenship_country=person.birth_country,
-                preferred_language=person.language,
-                identifiers={IdentifierType.IDENT_FIN: f"SIM{self.seed}-{s.n:07d}"},
-            ),
+            person=booked_person(person, f"SIM{self.seed}-{s.n:07d}"),
             facts=BookingFacts(
                 facility=self.facility(r.lea.facility_pk),
                 booking_number=booking_number(self.seed, s.n),

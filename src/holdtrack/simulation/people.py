@@ -12,6 +12,9 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from holdtrack.custody.models import IdentifierType
+from holdtrack.intake.bookings import BookedPerson
+
 # (birth country, language code, weight, name group)
 COUNTRIES: tuple[tuple[str, str, float, str], ...] = (
     ("Mexico", "es", 40, "es"),
@@ -104,3 +107,18 @@ def staff_name(rng: random.Random) -> tuple[str, str]:
     group = rng.choice(STAFF_GROUPS)
     given = MALE[group] + FEMALE[group]
     return rng.choice(given), rng.choice(SURNAMES[group])
+
+
+def booked_person(person: Person, fin: str) -> BookedPerson:
+    """The booked record a jail's feed sends for a simulated person, keyed by its FIN."""
+    return BookedPerson(
+        first_name=person.first_name,
+        middle_name=person.middle_name,
+        last_name=person.last_name,
+        date_of_birth=person.date_of_birth,
+        sex=person.sex,
+        birth_country=person.birth_country,
+        citizenship_country=person.birth_country,
+        preferred_language=person.language,
+        identifiers={IdentifierType.IDENT_FIN: fin},
+    )

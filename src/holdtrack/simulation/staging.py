@@ -43,11 +43,11 @@ from holdtrack.cases.services import detainers as ds
 from holdtrack.cases.services import subpoenas as ss
 from holdtrack.core.timeutil import clock
 from holdtrack.custody import services as cs
-from holdtrack.custody.models import Booking, ClaimBasis, IdentifierType, MatchBasis
-from holdtrack.intake.bookings import BookedPerson, BookingFacts, booking_intake
+from holdtrack.custody.models import Booking, ClaimBasis, MatchBasis
+from holdtrack.intake.bookings import BookingFacts, booking_intake
 from holdtrack.jurisdictions.models import AreaOfResponsibility, LawEnforcementAgency
 from holdtrack.jurisdictions.policy import evaluate
-from holdtrack.simulation.people import make_person
+from holdtrack.simulation.people import booked_person, make_person
 from holdtrack.simulation.planner import LeaInfo, load_leas
 from holdtrack.simulation.staff import Staff
 
@@ -131,17 +131,7 @@ class _Stager(Staff):
             charge_level="MISDEMEANOR",
             charges=[{"description": "Driving without a valid license"}],
         )
-        booked = BookedPerson(
-            first_name=person.first_name,
-            middle_name=person.middle_name,
-            last_name=person.last_name,
-            date_of_birth=person.date_of_birth,
-            sex=person.sex,
-            birth_country=person.birth_country,
-            citizenship_country=person.birth_country,
-            preferred_language=person.language,
-            identifiers={IdentifierType.IDENT_FIN: f"SIMDEMO-{self.n:03d}"},
-        )
+        booked = booked_person(person, f"SIMDEMO-{self.n:03d}")
         with self._at(hours_ago):
             return booking_intake(actor=self.by_clerk, person=booked, facts=facts, channel=SIM).booking
 
