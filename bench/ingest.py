@@ -187,6 +187,16 @@ def main() -> None:
         )
 
     # baseline: per-event services, one booking at a time (the importer before ADR 0011)
+    if base_rows:
+        baseline(lea, facility, base_rows, bulk_rate, result.rows_imported / bulk_cpu)
+    if api_rows:
+        latency(lea, tag, api_rows)
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
+
+
+def baseline(
+    lea: Any, facility: Facility, base_rows: list[dict[str, Any]], bulk_rate: float, bulk_per_cpu: float
+) -> None:
     actor = feed_user(lea)
     started, cpu0 = time.monotonic(), cpu_seconds()
     convert = mappings()["canonical"].convert
@@ -220,10 +230,12 @@ def main() -> None:
         f"baseline per-event services: {len(base_rows):,} bookings in {base_s:.2f} s = {base_rate:,.0f} bookings/s "
         f"(CPU {base_cpu:.2f} s = {len(base_rows) / base_cpu:,.0f} per CPU-second); "
         f"bulk ÷ baseline = {bulk_rate / base_rate:.1f}× wall, "
-        f"{(result.rows_imported / bulk_cpu) / (len(base_rows) / base_cpu):.1f}× CPU"
+        f"{bulk_per_cpu / (len(base_rows) / base_cpu):.1f}× CPU"
     )
 
-    # 2. single-booking latency through the API
+
+def latency(lea: Any, tag: str, api_rows: list[dict[str, Any]]) -> None:
+    """2. Single-booking latency through the API."""
     from holdtrack.api.services import api_client_create
 
     created = api_client_create(
@@ -268,7 +280,6 @@ def main() -> None:
         f"p50 {pct(timings, 50):.1f} ms, p95 {pct(timings, 95):.1f} ms, p99 {pct(timings, 99):.1f} ms, "
         f"mean {statistics.fmean(timings):.1f} ms; {proposed} matches proposed"
     )
-    print(f"load average at end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

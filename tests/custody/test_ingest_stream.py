@@ -162,7 +162,9 @@ def test_a_crash_while_saving_marks_the_run_failed_and_a_rerun_resumes(world, tm
     assert Booking.objects.count() == 6
 
 
-def test_a_file_changed_between_validation_and_writing_fails_the_run(world, tmp_path):
+def test_a_file_changed_between_validation_and_writing_fails_the_run(world, tmp_path, monkeypatch):
+    # A file over the kept rows is read again for writing (a small one is written from what validation kept).
+    monkeypatch.setattr(ingest_run, "KEEP_VALIDATED_ROWS", 1)
     path = tmp_path / "feed.csv"
     # Blank lines (skipped) put rows 3 and 4 past the first megabyte, which the writing pass reads at once.
     padding = "\n" * (1 << 21)
@@ -187,6 +189,19 @@ def test_a_file_changed_between_validation_and_writing_fails_the_run(world, tmp_
     run = BookingImportRun.objects.get()
     assert run.status == FeedImportStatus.FAILED and "row 3 changed" in run.failure
     assert Booking.objects.count() == 2
+
+
+def test_a_small_file_is_written_as_it_was_validated(world, tmp_path):
+    path = tmp_path / "feed.csv"
+    path.write_text("\n".join([HEADER, *(_row(world, f"K{i}") for i in range(4))]) + "\n", encoding="utf-8")
+
+    def screen(actor, bookings):  # type: ignore[no-untyped-def]
+        path.write_text(HEADER + "\n", encoding="utf-8")  # rewritten meanwhile: not read again
+        return screen_chunk(actor, bookings)
+
+    result = ingest_run.bookings_import(path=path, chunk_size=2, screen=screen)
+    assert result.run is not None and result.run.status == FeedImportStatus.COMPLETE and result.chunks == 2
+    assert sorted(Booking.objects.values_list("booking_number", flat=True)) == ["K0", "K1", "K2", "K3"]
 
 
 def test_inspect_reads_and_names_the_encoding(world, tmp_path):

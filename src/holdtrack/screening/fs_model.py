@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
@@ -429,13 +430,22 @@ class Scorer:
             comps.append(Comparison(spec["output_column_name"], tuple(labels), tuple(weights), u_exact))
         return cls(prior, math.log2(prior / (1 - prior)), tuple(comps))
 
+    @cached_property
+    def _plan(self) -> tuple[tuple[Callable[[Rec, Rec], int], tuple[float, ...], int, str, float], ...]:
+        """Per comparison: its level function, weights, and the field of its term-frequency adjustment (-1 for
+        none) — resolved once, as ``weight`` runs for every candidate pair."""
+        return tuple(
+            (f, c.weights, TF_FIELDS.get(c.name, -1), c.name, c.u_exact)
+            for f, c in zip(LEVEL_FUNCS, self.comparisons, strict=True)
+        )
+
     def weight(self, a: Rec, b: Rec, tf: TermFrequencies | None = None) -> float:
         w = self.prior_weight
-        for f, comp in zip(LEVEL_FUNCS, self.comparisons, strict=True):
+        for f, weights, tf_field, name, u_exact in self._plan:
             lv = f(a, b)
-            w += comp.weights[lv]
-            if tf is not None and lv == EXACT_LEVEL and comp.name in TF_FIELDS:
-                w += tf.adjustment(comp.name, b[TF_FIELDS[comp.name]], comp.u_exact)
+            w += weights[lv]
+            if lv == EXACT_LEVEL and tf_field >= 0 and tf is not None:
+                w += tf.adjustment(name, b[tf_field], u_exact)
         return w
 
     def levels(self, a: Rec, b: Rec) -> list[int]:
