@@ -46,6 +46,7 @@ from holdtrack.custody.ingest import feed_user  # noqa: E402
 from holdtrack.custody.ingest.run import mappings  # noqa: E402
 from holdtrack.intake.bookings import bookings_import  # noqa: E402
 from holdtrack.jurisdictions.models import Facility  # noqa: E402
+from holdtrack.screening import prefetch  # noqa: E402
 from holdtrack.screening import services as screening_services  # noqa: E402
 from holdtrack.screening.models import RegistryKey  # noqa: E402
 from holdtrack.screening.services import active_model, screen_booking  # noqa: E402
@@ -77,18 +78,37 @@ def cpu_seconds() -> float:
     """CPU time used so far by this process plus its PostgreSQL backend (same machine). On a shared machine
     the wall time depends on the other load; the CPU time does not, and as the import talks to one backend at a
     time, rows ÷ CPU seconds estimates the rate on an idle machine."""
-    own = time.process_time()
+    own = time.process_time() + PREFETCH_BACKEND_CPU[0]
     if connection.vendor != "postgresql":
         return own
+    return own + backend_cpu()
+
+
+def backend_cpu() -> float:
+    """CPU seconds of this thread's PostgreSQL backend so far."""
     with connection.cursor() as cur:
         cur.execute("SELECT pg_backend_pid()")
         pid = cur.fetchone()[0]
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return own + (int(fields[11]) + int(fields[12])) / ticks
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
-        return own
+        return 0.0
+
+
+# The import's second connection (screening/prefetch.py) has a backend of its own, closed when the import ends:
+# its CPU is read just before, in its thread, and counted with the rest.
+PREFETCH_BACKEND_CPU = [0.0]
+_close_prefetch = prefetch._close_connections
+
+
+def _close_prefetch_counted() -> None:
+    if connection.vendor == "postgresql" and connection.connection is not None:
+        PREFETCH_BACKEND_CPU[0] += backend_cpu()
+    _close_prefetch()
+
+
+prefetch._close_connections = _close_prefetch_counted
 
 
 def pct(values: list[float], p: float) -> float:
@@ -114,7 +134,14 @@ def main() -> None:
         help="probe with the wide rules the bookings whose best proposal is below this probability (default: "
         "the shipped WIDE_BELOW_PROBABILITY; 1e-12: only bookings without any proposal)",
     )
+    ap.add_argument(
+        "--no-prefetch",
+        action="store_true",
+        help="retrieve each chunk's candidates in its own transaction only (no second connection), to compare",
+    )
     args = ap.parse_args()
+    if args.no_prefetch:
+        prefetch.FirstStagePrefetch.usable = staticmethod(lambda: False)  # type: ignore[method-assign]
     if args.no_wide:
         screening_services.WIDE_BELOW_WEIGHT = -math.inf
     elif args.wide_below is not None:
@@ -168,6 +195,7 @@ def main() -> None:
         f"screened {result.screening.get('screened', 0):,}, candidates {result.screening.get('candidates', 0):,}, "
         f"proposed {result.screening.get('proposed', 0):,} (biometric {result.screening.get('biometric', 0):,}); "
         f"probed by the wide rules {result.screening.get('wide', 0):,}{' (off)' if args.no_wide else ''}; "
+        f"prefetch {'off' if args.no_prefetch else 'on'}; "
         f"CPU {bulk_cpu:.2f} s (Python + PostgreSQL backend) = {result.rows_imported / bulk_cpu:,.0f} bookings "
         "per CPU-second"
     )

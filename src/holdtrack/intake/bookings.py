@@ -16,7 +16,7 @@ This package sits above custody and screening (ADR 0014); nothing below it impor
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -30,6 +30,9 @@ from holdtrack.custody.ingest import run as ingest
 from holdtrack.custody.models import Booking, ChargeLevel, IdentityMatch, MatchStatus
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
 from holdtrack.kernel.parties import authorize
+from holdtrack.screening.fs_model import Rec
+from holdtrack.screening.keys import Keys, keys_for
+from holdtrack.screening.prefetch import FirstStagePrefetch
 from holdtrack.screening.services import screen_bookings
 
 log = logging.getLogger(__name__)
@@ -108,9 +111,11 @@ def booking_intake(
     return bookings_intake(actor=actor, items=[(person, facts)], channel=channel, screen=screen)[0]
 
 
-def screen_chunk(actor: User, bookings: list[Booking]) -> dict[str, int]:
+def screen_chunk(
+    actor: User, bookings: list[Booking], prefetched: Mapping[Keys, list[tuple[int, Rec]]] | None = None
+) -> dict[str, int]:
     """The bulk feed's screening step, run inside each chunk's transaction."""
-    found = screen_bookings(actor=actor, bookings=bookings)
+    found = screen_bookings(actor=actor, bookings=bookings, prefetched=prefetched)
     return {
         "screened": found.screened,
         "candidates": found.candidates,
@@ -120,11 +125,52 @@ def screen_chunk(actor: User, bookings: list[Booking]) -> dict[str, int]:
     }
 
 
+class _FeedScreener:
+    """``screen_chunk`` for a feed, told each next chunk before the current one is written (``prepare``): where
+    ``FirstStagePrefetch`` may run, the next chunk's first-stage candidates are retrieved on a second connection
+    meanwhile (screening/prefetch.py)."""
+
+    def __init__(self) -> None:
+        self.prefetch = FirstStagePrefetch() if FirstStagePrefetch.usable() else None
+
+    def prepare(self, items: Sequence[ingest.Item]) -> None:
+        if self.prefetch is None:
+            return
+        # The keys of the booked record the chunk will store (custody.ingest.bulk writes these fields as they are).
+        keys = [
+            keys_for(
+                first_name=r.first_name,
+                middle_name=r.middle_name,
+                last_name=r.last_name,
+                second_last_name=r.second_last_name,
+                date_of_birth=r.date_of_birth,
+                sex=r.sex,
+                birth_country=r.birth_country,
+            )
+            for r, _, _ in items
+        ]
+        self.prefetch.submit([(lea.pk, r.booking_number) for r, lea, _ in items], keys)
+
+    def __call__(self, actor: User, bookings: list[Booking]) -> dict[str, int]:
+        first = bookings[0]
+        prefetched = self.prefetch.take((first.custodian_id, first.booking_number)) if self.prefetch else None
+        return screen_chunk(actor, bookings, prefetched)
+
+    def close(self) -> None:
+        if self.prefetch is not None:
+            self.prefetch.close()
+
+
 def bookings_import(**options: Any) -> ingest.BookingImportResult:
     """A booking-feed file through the intake: ``custody.ingest.run.bookings_import`` with screening per chunk
     (``screen=False`` records only, for benchmarks)."""
-    screen = options.pop("screen", True)
-    return ingest.bookings_import(**options, screen=screen_chunk if screen else None)
+    if not options.pop("screen", True):
+        return ingest.bookings_import(**options, screen=None)
+    screener = _FeedScreener()
+    try:
+        return ingest.bookings_import(**options, screen=screener)
+    finally:
+        screener.close()
 
 
 def _record(actor: User, person: BookedPerson, facts: BookingFacts, channel: str) -> tuple[Booking, bool]:

@@ -10,7 +10,7 @@ batch. Nothing is issued automatically: an officer confirms or rejects through
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -267,12 +267,15 @@ def screen_bookings(
     model: ScreeningModel | None = None,
     refresh: bool = False,
     audit: bool = True,
+    prefetched: Mapping[Keys, list[tuple[int, Rec]]] | None = None,
 ) -> ScreenResult:
     """Screen a batch of bookings against the registry and propose matches (see module docstring).
 
     ``model``: a stored version instead of the active one. ``refresh`` (re-screening): a pair already proposed
     and still PROPOSED takes the new score, explanation and model version; a decided pair is never touched.
-    ``audit=False``: the caller writes one event for its whole run (``screening.rescreen``)."""
+    ``audit=False``: the caller writes one event for its whole run (``screening.rescreen``).
+    ``prefetched``: first-stage candidates already retrieved for these keys (``prefetch.FirstStagePrefetch``);
+    a booking whose keys are not in it is retrieved here."""
     authorize(actor, "screen_bookings")
     at = when(at)
     model = model or active_model()
@@ -344,7 +347,7 @@ def screen_bookings(
         return scored[0][0] if scored else -math.inf
 
     if scorer is not None and need:
-        retrieved = cand.retrieve([keys[i] for i in need])
+        retrieved = _first_stage([keys[i] for i in need], prefetched or {})
         tf = _tf(retrieved)
         # Stage two: the bookings the first rules leave without a confident proposal (none, or only ones a
         # relative or namesake could have earned) are probed with the wide rules (candidates.py); a candidate
@@ -363,6 +366,12 @@ def screen_bookings(
 
     persist(actor, bookings, found, explanations, version, at, result, refresh=refresh, audit=audit)
     return result
+
+
+def _first_stage(keys: list[Keys], prefetched: Mapping[Keys, list[tuple[int, Rec]]]) -> list[list[tuple[int, Rec]]]:
+    missing = [k for k in keys if k not in prefetched]
+    fetched = dict(zip(missing, cand.retrieve(missing), strict=True)) if missing else {}
+    return [prefetched[k] if k in prefetched else fetched[k] for k in keys]
 
 
 def screen_booking(*, actor: User, booking: Booking, at: datetime | None = None) -> ScreenResult:

@@ -310,6 +310,22 @@ def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
         yield chunk
 
 
+def _ahead(chunks: Iterator[list[Item]], prepare: Callable[[list[Item]], None] | None) -> Iterator[list[Item]]:
+    """The chunks, each next one passed to ``prepare`` before the current one is handed out."""
+    if prepare is None:
+        yield from chunks
+        return
+    current = next(chunks, None)
+    if current is not None:
+        prepare(current)
+    while current is not None:
+        following = next(chunks, None)
+        if following is not None:
+            prepare(following)
+        yield current
+        current = following
+
+
 def _safe(lines: list[str]) -> list[str]:
     # A NUL cannot be stored in PostgreSQL JSON; a message quoting a value shows it escaped.
     return [line.replace("\x00", "\\x00") for line in lines]
@@ -434,7 +450,9 @@ def bookings_import(
         actors = {pk: feed_user(lea) for pk, lea in checked.leas.items()}
         total, done = checked.good, 0
         good = iter(checked.items) if checked.items is not None else _good_items(path, detected, fmt, feed, checked.bad)
-        for chunk_no, items in enumerate(_chunks(good, chunk_size), 1):
+        # A screening step that can prepare a chunk ahead is told the next chunk before the current is written.
+        prepare = getattr(screen, "prepare", None)
+        for chunk_no, items in enumerate(_ahead(_chunks(good, chunk_size), prepare), 1):
             part = bookings_import_batch(actors=actors, run=run, sha=sha, items=items, chunk=chunk_no, screen=screen)
             done += len(items)
             result.chunks += 1
