@@ -204,6 +204,15 @@ def test_a_small_file_is_written_as_it_was_validated(world, tmp_path):
     assert sorted(Booking.objects.values_list("booking_number", flat=True)) == ["K0", "K1", "K2", "K3"]
 
 
+def test_a_header_that_repeats_a_column_is_refused(world, tmp_path):
+    path = tmp_path / "feed.csv"
+    lines = [HEADER + ",sex", *(_row(world, f"R{i}") + ",M" for i in range(2))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    message = _refused(path)
+    assert "feed.csv: column sex appears more than once in the header (columns" in message
+    assert Booking.objects.count() == 0
+
+
 def test_inspect_reads_and_names_the_encoding(world, tmp_path):
     path = tmp_path / "feed.csv"
     path.write_bytes(codecs.BOM_UTF16_LE + _feed(world, first_name="Zoë").encode("utf-16-le"))

@@ -424,7 +424,7 @@ def generate_bookings(
 
 def write_bookings(rows: Sequence[dict[str, Any]], path: Path) -> None:
     """CSV (by extension .csv) or NDJSON (.ndjson / .jsonl), readable by ``holdtrack import bookings``."""
-    columns = [*COLUMNS, "fbi_number"]
+    columns = list(dict.fromkeys([*COLUMNS, "fbi_number"]))  # once, whether or not the layout names it
     if path.suffix.lower() == ".csv":
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")

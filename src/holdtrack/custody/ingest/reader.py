@@ -1,6 +1,7 @@
 """A booking feed's rows, streamed: CSV or NDJSON lines from ``core.importfile.TextFile`` (encoding detected
 or given, gzip opened on the fly), as mappings keyed by the layout's column names, with the schema drift seen
-on the way. Nothing here holds more than one row; the import reads the file twice (validate, then write)."""
+on the way. Nothing here holds more than one row; the import reads the file twice (validate, then write) unless it is small
+(``run.KEEP_VALIDATED_ROWS``)."""
 
 from __future__ import annotations
 
@@ -123,6 +124,13 @@ class FeedReader:
                 column = next(i for i, h in enumerate(header, 1) if "\x00" in h)
                 raise FeedFileError(f"{name}: the header's column {column} {NUL_MESSAGE}")
             keys = [self.known.get(column_key(h), h.strip()) for h in header]
+            repeated = [k for k, n in Counter(keys).items() if n > 1 and k]
+            if repeated:
+                # Which of the two cells to read would be a guess; the registry import refuses the same.
+                where = ", ".join(str(i) for i, k in enumerate(keys, 1) if k == repeated[0])
+                raise FeedFileError(
+                    f"{name}: column {repeated[0]} appears more than once in the header (columns {where})"
+                )
             self._note(keys)
             row_no = 0
             for cells in reader:
