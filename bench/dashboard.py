@@ -52,6 +52,7 @@ from django.utils import timezone  # noqa: E402
 from holdtrack.jurisdictions.models import Jurisdiction, Level  # noqa: E402
 from holdtrack.reports import aggregates  # noqa: E402
 from holdtrack.reports.aggregates import Filters  # noqa: E402
+from holdtrack.reports.aggregates import cells as aggregate_cells  # noqa: E402
 from holdtrack.reports.models import AggregateState, DetainerFact  # noqa: E402
 
 FIRST_MONTH = date(2018, 1, 1)
@@ -286,12 +287,12 @@ def incremental_cost(rng: random.Random, n: int = 1000) -> float:
     for fact in old.values():
         new = DetainerFact(**{f.attname: getattr(fact, f.attname) for f in DetainerFact._meta.concrete_fields})
         new.outcome_group, new.outcome_month = "RELEASED_BEFORE_PICKUP", fact.prepared_month
-        for key, counts in aggregates._diff(fact, new).items():
+        for key, counts in aggregate_cells._diff(fact, new).items():
             deltas[key].update(counts)
         changed.append(new)
     t0 = time.perf_counter()
     with transaction.atomic():
-        aggregates._apply(deltas)  # the outcome moved: counts only, the transfer-time histogram is unchanged
+        aggregate_cells._apply(deltas)  # the outcome moved: counts only, the transfer-time histogram is unchanged
         DetainerFact.objects.bulk_update(changed, ["outcome_group", "outcome_month"], batch_size=1000)
     return time.perf_counter() - t0
 

@@ -16,6 +16,7 @@ from holdtrack.cases.services.sweep import sweep
 from holdtrack.custody import services as cs
 from holdtrack.custody.models import ReleaseType
 from holdtrack.reports import aggregates
+from holdtrack.reports.aggregates import tables as aggregate_tables
 from tests.factories import (
     T0,
     World,
@@ -31,7 +32,7 @@ from tests.factories import (
 
 @pytest.fixture(autouse=True)
 def _fresh_place_names():
-    aggregates._names_cache.clear()  # place names are cached per process; each test has its own places
+    aggregate_tables._names_cache.clear()  # place names are cached per process; each test has its own places
 
 
 @dataclass
