@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import hashlib
 import re
 import zlib
 from collections.abc import Iterator
@@ -38,6 +39,35 @@ MAX_LINE = 8 << 20  # characters in one physical line: no feed row is this long,
 NUL_MESSAGE = "contains a NUL byte"
 # Bytes no Latin-1 text holds: C0 controls but tab, LF, CR (and NUL, a field error), DEL, undefined in cp1252.
 _NOT_LATIN1 = frozenset([*range(1, 9), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x81, 0x8D, 0x8F, 0x90, 0x9D])
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem of one row: the file, the row as an operator finds it, the field and the reason."""
+
+    file: str
+    row: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}:{self.field}: {self.message}"
+
+
+def column_key(name: str) -> str:
+    """Header names compare without case and punctuation: "Detainer Prepare Date" == "Detainer_Prepare_Date"."""
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    """The file's SHA-256 (hex) and size in bytes, read in blocks: what makes a re-run of the same file a no-op."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
 
 
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")

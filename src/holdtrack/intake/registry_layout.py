@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from holdtrack.core.importfile import column_key
 from holdtrack.custody.ingest.layout import LayoutError, NameSplit, check_format, fail, name_split, table_of
 from holdtrack.custody.ingest.layout_convert import split_name
 from holdtrack.intake.registry_read import COLUMNS
-from holdtrack.reports.foia import column_key
 
 KEYS = ("name", "title", "columns", "formats", "codes", "names", "ignore")
 CODED = ("sex", "birth_country")

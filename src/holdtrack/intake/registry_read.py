@@ -22,9 +22,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from holdtrack.core.importfile import NUL_MESSAGE, ImportFileError, Problems, TextFile
+from holdtrack.core.importfile import NUL_MESSAGE, ImportFileError, Problems, TextFile, column_key
 from holdtrack.jurisdictions.countries import country_name
-from holdtrack.reports.foia import column_key
 
 FORMATS = ("csv", "ndjson", "parquet")
 REQUIRED = ("subject_id", "first_name", "last_name", "dob", "sex", "birth_country")

@@ -32,10 +32,9 @@ from django.db import transaction
 
 from holdtrack.accounts.models import User
 from holdtrack.audit.services import audit_record
-from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, NUL_MESSAGE, ImportFileError, Problems, TextFile
+from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, NUL_MESSAGE, ImportFileError, Problems, TextFile, column_key
 from holdtrack.jurisdictions.models import AgencyType, Facility, Jurisdiction, LawEnforcementAgency, Level
 from holdtrack.kernel.parties import authorize
-from holdtrack.reports.foia import column_key
 
 COLUMNS = ("ori", "name", "state", "county_fips", "facility_code", "facility_name", "time_zone")
 ORI_RE = re.compile(r"[A-Z]{2}[A-Z0-9]{7}")

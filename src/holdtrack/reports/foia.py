@@ -36,7 +36,7 @@ from django.db.models import Q
 
 from holdtrack.accounts.services import system_user
 from holdtrack.cases.models import OutcomeGroup
-from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ImportFileError
+from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ImportFileError, RowError
 from holdtrack.core.timeutil import now
 from holdtrack.kernel.parties import authorize
 from holdtrack.reports.foia_dedup import (
@@ -69,7 +69,6 @@ from holdtrack.reports.foia_values import (
 )
 from holdtrack.reports.models import FoiaDetainer, FoiaImportRun, FoiaImportStatus
 
-_sha256 = file_sha256  # the booking import (custody.ingest.run) hashes its files with ``_sha256``
 BATCH_SIZE = 5000
 KEEP_IN_MEMORY = 250_000  # validated rows held for the save; larger files are read twice
 MAX_STORED_ERRORS = 1000
@@ -84,17 +83,6 @@ class FoiaImportError(Exception):
 
 
 # --- results --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RowError:
-    file: str
-    row: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.row}:{self.field}: {self.message}"
 
 
 @dataclass

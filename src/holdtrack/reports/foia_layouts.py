@@ -3,19 +3,15 @@ columns it documents, and the header-name comparison the importer detects them w
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from holdtrack.core.importfile import column_key as column_key  # shared by every file importer
 
 # Fields that FoiaDetainer stores in their own columns; of the other columns only those on the layout's
 # allow-list (foia_columns) are stored, in ``extra``.
 CANONICAL_FIELDS = ("prepare_date", "detainer_type", "facility_name", "facility_code", "state", "city", "lift_reason")
 REQUIRED_FIELDS = ("prepare_date", "lift_reason")
 TEXT_LIMITS = {"detainer_type": 200, "facility_name": 200, "facility_code": 20, "city": 100, "lift_reason": 120}
-
-
-def column_key(name: str) -> str:
-    """Header names compare without case and punctuation: "Detainer Prepare Date" == "Detainer_Prepare_Date"."""
-    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
 
 
 @dataclass(frozen=True)

@@ -4,22 +4,12 @@ tab-separated file, gzip-compressed or not, in the encoding its bytes show (``co
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from holdtrack.core.importfile import UTF8, TextFile
-
-
-def file_sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+from holdtrack.core.importfile import file_sha256 as file_sha256  # re-exported for the FOIA importer
 
 
 def _is_xlsx(path: Path) -> bool:

@@ -20,10 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from holdtrack.core.importfile import TextFile
+from holdtrack.core.importfile import TextFile, column_key
 from holdtrack.custody.ingest.canonical import KINDS, REQUIRED, text
 from holdtrack.custody.ingest.layout import CHOICES, FIELDS, NAME_FIELDS
-from holdtrack.reports.foia import column_key
 
 SAMPLE_ROWS = 200
 SHOWN_ROWS = 5

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from holdtrack.reports.foia import RowError
+from holdtrack.core.importfile import RowError
 
 SHOWN_ROWS = 5
 MAX_LINES = 1000

@@ -12,9 +12,8 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from holdtrack.core.importfile import NUL_MESSAGE, TextFile, has_nul
+from holdtrack.core.importfile import NUL_MESSAGE, RowError, TextFile, column_key, has_nul
 from holdtrack.custody.ingest.records import FeedMapping
-from holdtrack.reports.foia import RowError, column_key
 
 
 class FeedFileError(Exception):

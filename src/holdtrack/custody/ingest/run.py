@@ -41,8 +41,10 @@ from holdtrack.core.importfile import (
     DEFAULT_MAX_ERRORS,
     Encoding,
     ImportFileError,
+    RowError,
     TextFile,
     encoding_named,
+    file_sha256,
     stopped_sentence,
 )
 from holdtrack.core.timeutil import birth_date, fact_time, now
@@ -56,7 +58,6 @@ from holdtrack.custody.ingest.reader import FeedFileError, FeedReader, detect_fo
 from holdtrack.custody.ingest.records import FeedMapping, FeedRecord
 from holdtrack.custody.models import BookingImportRun, FeedImportStatus
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
-from holdtrack.reports.foia import RowError, _sha256
 
 MAX_STORED_ERRORS = 1000
 DEFAULT_CHUNK_SIZE = 2000
@@ -367,7 +368,7 @@ def bookings_import(
         raise BookingImportError(f"{path}: no such file")
     if fmt is not None and fmt not in FORMATS:
         raise BookingImportError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    sha, size = _sha256(path)
+    sha, size = file_sha256(path)
     # The same file again is a no-op once it was imported to the end; a failed or killed run is resumed.
     runs = BookingImportRun.objects.filter(file_sha256=sha, mapping=mapping).order_by("pk")
     earlier = runs.filter(status__in=(FeedImportStatus.COMPLETE, FeedImportStatus.PARTIAL)).first()
