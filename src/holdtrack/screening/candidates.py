@@ -26,7 +26,9 @@ The rules (each an indexed equi-join; their union is retrieved, the same rules s
     (with 15, the only first-stage rules such a booking has)
 
 A booking the seventeen rules leave without a confident proposal is probed again by seven wider rules, each
-bounded by the rows the registry's counts predict (``_WIDE_RULES``, ``wide_probes``; ADR 0022).
+bounded by the rows the registry's counts predict (``_WIDE_RULES``, ``wide_probes``; ADR 0022). One with a
+DOB still without any proposal is probed a third time with its DOB as a keying slip left it and one name sound
+(``_DEEP_RULES``; ADR 00XX).
 
 A sound is the Soundex of the first surname token / of the canonical given name (nicknames resolved). A
 booking with no DOB is scored against a stricter threshold (``services.NO_DOB_REVIEW_THRESHOLD``).
@@ -45,7 +47,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from holdtrack.screening.frequencies import frequencies_for
 from holdtrack.screening.fs_model import Rec
-from holdtrack.screening.keys import Keys, month_shifted, norm_fbi
+from holdtrack.screening.keys import Keys, dob_slips, month_shifted, norm_fbi
 from holdtrack.screening.models import RegistryKey
 
 MAX_CANDIDATES = 200
@@ -124,6 +126,36 @@ _WIDE_PG_TYPES = (
     "int", "date", "text", "text", "int", "int", "int", "int", "text", "text", "text", "text", "text", "text",
     "text", "text", "text", "text",
 )  # fmt: skip
+
+
+# Stage three, "deep" (ADR 00XX): a booking with a DOB that the first two stages leave without any proposal at
+# its threshold is probed with its DOB as a keying slip would have left it (``keys.dob_slips``: the month ±1, day
+# and month swapped, the registry's 1 January; for the feed's own 1 January, every day of the year) and ONE name
+# sound, either way round — pairs whose other name is changed too (a typo that changes its sound, a nickname
+# the table lacks, the middle name used as given name, swapped names). The other name must still share an
+# initial (a filter on the rows the index brings, so that a stranger born that day is not scored). Each date is
+# an index descent on (dob, sound), one row of ``b`` per (booking, date): a range over the year instead lets the
+# planner read every row of the sound.
+_DEEP_RULES = (
+    # D1: a near DOB + the surname sound (the given-name sound for swapped names), and a given name of the
+    # registry record (first or middle) with the initial of one of the booking's
+    "k.dob = b.d AND k.last_sound = ANY(ARRAY[b.ls, b.fs]) "
+    "AND (left(k.first_norm, 1) = ANY(ARRAY[b.f1, b.m1, b.l1]) OR left(k.middle_norm, 1) = b.f1)",
+    # D2: a near DOB + the given-name sound (the surname sound for swapped names), and a surname of the registry
+    # record with the initial of the booking's surname, middle name (a second surname moved) or given name
+    "k.dob = b.d AND k.first_sound = ANY(ARRAY[b.fs, b.ls]) "
+    "AND (left(k.last_norm, 1) = ANY(ARRAY[b.l1, b.m1, b.f1]) OR left(k.last_tok2, 1) = b.l1)",
+)
+_DEEP_B_COLS = "i, d, ls, fs, f1, m1, l1"
+_DEEP_PG_TYPES = ("int", "date", "text", "text", "text", "text", "text")
+
+
+def _deep_rows(i: int, k: Keys, _probe: Any = None) -> list[tuple[Any, ...]]:
+    """The booking's rows for the deep rules (``_DEEP_B_COLS``): one per date of ``keys.dob_slips``."""
+    if k.dob is None:
+        return []
+    head = (k.last_sound or None, k.first_sound or None, k.first_norm[:1] or None, k.middle_norm[:1] or None)
+    return [(i, d, *head, k.last_norm[:1] or None) for d in dob_slips(k.dob)]
 
 
 def _sqlite(rule: str) -> str:
@@ -262,26 +294,31 @@ def wide_probes(keys: Sequence[Keys], exact: Sequence[bool]) -> list[tuple[bool,
     return out
 
 
-def retrieve(keys: Sequence[Keys], *, wide: bool = False) -> list[list[tuple[int, Rec]]]:
+def retrieve(keys: Sequence[Keys], *, wide: bool = False, deep: bool = False) -> list[list[tuple[int, Rec]]]:
     """For each booking's keys, its registry candidates as (subject id, record); ``wide``: by the stage-two
-    rules instead (``_WIDE_RULES``), which may return candidates the first stage returned as well."""
+    rules instead (``_WIDE_RULES``), ``deep``: by the stage-three rules (``_DEEP_RULES``); either may return
+    candidates an earlier stage returned as well."""
     out: list[list[tuple[int, Rec]]] = [[] for _ in keys]
-    idx = [i for i, k in enumerate(keys) if k.last_sound or k.first_sound]
+    idx = [i for i, k in enumerate(keys) if (k.last_sound or k.first_sound) and (k.dob is not None or not deep)]
     if not idx:
         return out
     table = RegistryKey._meta.db_table
-    exact: Sequence[Any] = exact_name_probes(keys)
+    exact: Sequence[Any] = [None] * len(keys) if deep else exact_name_probes(keys)
     if wide:
         exact = wide_probes(keys, exact)
-    rules, b_cols, pg_types, values_of = (
-        (_WIDE_RULES, _WIDE_B_COLS, _WIDE_PG_TYPES, _wide_values) if wide else (_RULES, _B_COLS, _PG_TYPES, _values)
+    rules, b_cols, pg_types, rows_of = (
+        (_DEEP_RULES, _DEEP_B_COLS, _DEEP_PG_TYPES, _deep_rows)
+        if deep
+        else (_WIDE_RULES, _WIDE_B_COLS, _WIDE_PG_TYPES, lambda i, k, e: [_wide_values(i, k, e)])
+        if wide
+        else (_RULES, _B_COLS, _PG_TYPES, lambda i, k, e: [_values(i, k, e)])
     )
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             arrays = ", ".join(f"%s::{t}[]" for t in pg_types)
             head = f"WITH b AS (SELECT * FROM unnest({arrays}) AS b({b_cols})) "  # noqa: S608 - module constants
-            values = [values_of(i, keys[i], exact[i]) for i in idx]
+            values = [row for i in idx for row in rows_of(i, keys[i], exact[i])]
             params: list[Any] = [list(col) for col in zip(*values, strict=True)]
             if len(idx) < PLANNER_HINT_FROM:
                 cur.execute(head + _union(table, rules), params)
@@ -310,12 +347,11 @@ def retrieve(keys: Sequence[Keys], *, wide: bool = False) -> list[list[tuple[int
                         )
         else:
             width = len(pg_types)
-            for start in range(0, len(idx), SQLITE_CHUNK):
-                part = idx[start : start + SQLITE_CHUNK]
+            chunk = SQLITE_CHUNK // 50 if deep else SQLITE_CHUNK  # deep: up to ~40 rows a booking
+            for start in range(0, len(idx), chunk):
+                part = [row for i in idx[start : start + chunk] for row in rows_of(i, keys[i], exact[i])]
                 values_sql = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
-                params = []
-                for i in part:
-                    params += [v.isoformat() if isinstance(v, date) else v for v in values_of(i, keys[i], exact[i])]
+                params = [v.isoformat() if isinstance(v, date) else v for row in part for v in row]
                 cur.execute(f"WITH b({b_cols}) AS (VALUES {values_sql}) " + _union(table, rules), params)
                 rows.extend(cur.fetchall())
     return _collect(out, rows, keys)
