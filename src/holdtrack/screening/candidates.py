@@ -129,36 +129,75 @@ _WIDE_PG_TYPES = (
 
 
 # Stage three, "deep" (ADR 00XX): a booking with a DOB that the first two stages leave without any proposal at
-# its threshold is probed with its DOB as a keying slip would have left it (``keys.dob_slips``: the month ±1, day
-# and month swapped, the registry's 1 January; for the feed's own 1 January, every day of the year) and ONE name
-# sound, either way round — pairs whose other name is changed too (a typo that changes its sound, a nickname
-# the table lacks, the middle name used as given name, swapped names). The other name must still share an
+# its threshold is probed with its DOB as a keying slip would have left it (``keys.dob_slips``: the month ±1, the
+# registry's 1 January) and ONE name sound — pairs whose other name is changed too (a typo that changes its
+# sound, a nickname the table lacks, the middle name used as given name). The other name must still share an
 # initial (a filter on the rows the index brings, so that a stranger born that day is not scored). Each date is
-# an index descent on (dob, sound), one row of ``b`` per (booking, date): a range over the year instead lets the
-# planner read every row of the sound.
+# one index descent per rule on (dob, sound), one row of ``b`` per (booking, date). The sounds crosswise (swapped
+# names) doubled the descents and found nothing more on the harder benchmark.
+_FIRST_INITIAL = "(left(k.first_norm, 1) = ANY(ARRAY[b.f1, b.m1, b.l1]) OR left(k.middle_norm, 1) = b.f1)"
+_LAST_INITIAL = "(left(k.last_norm, 1) = ANY(ARRAY[b.l1, b.m1, b.f1]) OR left(k.last_tok2, 1) = b.l1)"
+# A booking whose own DOB is 1 January (the feed's default) is probed over its whole birth year (D3, D4), each
+# sound only where the registry holds few of it (``deep_year_probes``): at 1,000,000 subjects a common sound
+# brings hundreds of records a year even after the initial filter. The year is an array of days on the
+# (dob, sound) index: written as a range, the planner reads every record of the sound instead.
+_YEAR = "k.dob = ANY(ARRAY(SELECT generate_series(b.lo, b.hi, interval '1 day')::date))"
 _DEEP_RULES = (
-    # D1: a near DOB + the surname sound (the given-name sound for swapped names), and a given name of the
-    # registry record (first or middle) with the initial of one of the booking's
-    "k.dob = b.d AND k.last_sound = ANY(ARRAY[b.ls, b.fs]) "
-    "AND (left(k.first_norm, 1) = ANY(ARRAY[b.f1, b.m1, b.l1]) OR left(k.middle_norm, 1) = b.f1)",
-    # D2: a near DOB + the given-name sound (the surname sound for swapped names), and a surname of the registry
-    # record with the initial of the booking's surname, middle name (a second surname moved) or given name
-    "k.dob = b.d AND k.first_sound = ANY(ARRAY[b.fs, b.ls]) "
-    "AND (left(k.last_norm, 1) = ANY(ARRAY[b.l1, b.m1, b.f1]) OR left(k.last_tok2, 1) = b.l1)",
+    # D1: a slipped DOB + the surname sound, and a registry given name (first or middle) with the initial of one
+    # of the booking's names
+    f"k.dob = b.d AND k.last_sound = b.ls AND {_FIRST_INITIAL}",
+    # D2: a slipped DOB + the given-name sound, and a registry surname (or its second surname) with the initial
+    # of the booking's surname, middle name (a second surname moved) or given name
+    f"k.dob = b.d AND k.first_sound = b.fs AND {_LAST_INITIAL}",
+    # D3, D4: the booking's DOB is 1 January: any day of that year, with the same sound and initial conditions
+    f"{_YEAR} AND k.last_sound = b.yls AND {_FIRST_INITIAL}",
+    f"{_YEAR} AND k.first_sound = b.yfs AND {_LAST_INITIAL}",
 )
-_DEEP_B_COLS = "i, d, ls, fs, f1, m1, l1"
-_DEEP_PG_TYPES = ("int", "date", "text", "text", "text", "text", "text")
+_DEEP_B_COLS = "i, d, ls, fs, f1, m1, l1, lo, hi, yls, yfs"
+_DEEP_PG_TYPES = ("int", "date", "text", "text", "text", "text", "text", "date", "date", "text", "text")
+DEEP_YEAR_MAX_ROWS = 50  # a sound's expected records a birth year (registry count ÷ BIRTH_YEARS)
 
 
-def _deep_rows(i: int, k: Keys, _probe: Any = None) -> list[tuple[Any, ...]]:
-    """The booking's rows for the deep rules (``_DEEP_B_COLS``): one per date of ``keys.dob_slips``."""
+def deep_year_probes(keys: Sequence[Keys]) -> list[tuple[bool, bool]]:
+    """For each booking whose DOB is 1 January, whether D3 (its surname sound) and D4 (its given-name sound) may
+    probe the whole birth year: the sound's registry count ÷ ``BIRTH_YEARS`` ≤ ``DEEP_YEAR_MAX_ROWS``. Before any
+    count every booking is probed (a small registry)."""
+    jan1 = [k.dob is not None and (k.dob.month, k.dob.day) == (1, 1) for k in keys]
+    if not any(jan1):
+        return [(False, False)] * len(keys)
+    tf = frequencies_for(
+        (name, value)
+        for k, j in zip(keys, jan1, strict=True) if j
+        for name, value in (("last_sound", k.last_sound), ("first_sound", k.first_sound))
+    )  # fmt: skip
+    if tf is None:
+        return [(j, j) for j in jan1]
+    return [
+        (
+            j and tf.counts.get(("last_sound", k.last_sound), 0) / BIRTH_YEARS <= DEEP_YEAR_MAX_ROWS,
+            j and tf.counts.get(("first_sound", k.first_sound), 0) / BIRTH_YEARS <= DEEP_YEAR_MAX_ROWS,
+        )
+        for k, j in zip(keys, jan1, strict=True)
+    ]
+
+
+def _deep_rows(i: int, k: Keys, year: tuple[bool, bool]) -> list[tuple[Any, ...]]:
+    """The booking's rows for the deep rules (``_DEEP_B_COLS``): one per slipped date (``keys.dob_slips``), and
+    for a 1 January DOB one row for its year; none without a DOB."""
     if k.dob is None:
         return []
-    head = (k.last_sound or None, k.first_sound or None, k.first_norm[:1] or None, k.middle_norm[:1] or None)
-    return [(i, d, *head, k.last_norm[:1] or None) for d in dob_slips(k.dob)]
+    ls, fs = k.last_sound or None, k.first_sound or None
+    initials = (k.first_norm[:1] or None, k.middle_norm[:1] or None, k.last_norm[:1] or None)
+    if (k.dob.month, k.dob.day) == (1, 1):
+        if not any(year):
+            return []
+        lo, hi = date(k.dob.year, 1, 2), date(k.dob.year, 12, 31)
+        return [(i, None, None, None, *initials, lo, hi, ls if year[0] else None, fs if year[1] else None)]
+    return [(i, d, ls, fs, *initials, None, None, None, None) for d in dob_slips(k.dob)]
 
 
 def _sqlite(rule: str) -> str:
+    rule = rule.replace(_YEAR, "k.dob BETWEEN b.lo AND b.hi")
     return rule.replace("= ANY(ARRAY[", "IN (").replace("])", ")")
 
 
@@ -303,7 +342,7 @@ def retrieve(keys: Sequence[Keys], *, wide: bool = False, deep: bool = False) ->
     if not idx:
         return out
     table = RegistryKey._meta.db_table
-    exact: Sequence[Any] = [None] * len(keys) if deep else exact_name_probes(keys)
+    exact: Sequence[Any] = deep_year_probes(keys) if deep else exact_name_probes(keys)
     if wide:
         exact = wide_probes(keys, exact)
     rules, b_cols, pg_types, rows_of = (

@@ -94,15 +94,12 @@ def month_shifted(d: date | None, months: int) -> date | None:
 
 def dob_slips(d: date) -> tuple[date, ...]:
     """The dates a booking's DOB ``d`` is probed with in the deep blocking stage, besides itself: the month one
-    earlier or later (a keying slip, 09 ↔ 10 across a digit), day and month swapped, and 1 January of the year
-    (the registry's default); when ``d`` is itself 1 January (the feed's default), every day of that year.
-    Every other one-digit slip (about 35 dates) was measured and left out: 2 ms a booking at 1,000,000 subjects
-    for 4 more true pairs in 3,459 (docs/benchmarks.md)."""
-    if (d.month, d.day) == (1, 1):
-        first = d.toordinal()
-        return tuple(date.fromordinal(first + n) for n in range(1, 366) if date.fromordinal(first + n).year == d.year)
-    near = (month_shifted(d, -1), month_shifted(d, 1), swap_day_month(d), date(d.year, 1, 1))
-    return tuple(sorted({x for x in near if x is not None}))
+    earlier or later (a keying slip, 09 ↔ 10 across a digit) and 1 January of the year (the registry's default).
+    A DOB that is itself 1 January is probed over its whole year instead (``candidates._DEEP_RULES``). Day and
+    month swapped is left to the first stage's rules 3 and 4; every other one-digit slip (about 35 dates) was
+    measured and left out for its cost (docs/benchmarks.md, "Deep blocking stage")."""
+    near = (date(d.year, 1, 1), month_shifted(d, -1), month_shifted(d, 1))
+    return tuple(sorted({x for x in near if x is not None and x != d}))
 
 
 def month_later(d: date | None) -> date | None:
