@@ -73,7 +73,8 @@ def bench_agency(ori: str, facility: str, label: str) -> Any:
 def retrieve_as_screened(bookings: list[Any], keys: list[Any]) -> tuple[list[list[Any]], int]:
     """Each booking's candidates as screening retrieves them after the fact: the first-stage rules, plus the wide
     rules for the bookings whose best proposal is below ``WIDE_BELOW_PROBABILITY`` (biometric ones included in
-    the first stage only). Returns the candidates and how many bookings the wide rules probed."""
+    the first stage only), plus the deep rules for those of them with a DOB and no proposal. Returns the
+    candidates and how many bookings the wide rules probed."""
     from holdtrack.custody.models import IdentityMatch
     from holdtrack.screening import candidates as cand
     from holdtrack.screening.services import WIDE_BELOW_PROBABILITY
@@ -84,6 +85,11 @@ def retrieve_as_screened(bookings: list[Any], keys: list[Any]) -> tuple[list[lis
     )
     wide = [j for j, b in enumerate(bookings) if b.id not in confident]
     for j, more in zip(wide, cand.retrieve([keys[j] for j in wide], wide=True), strict=True):
+        retrieved[j] = retrieved[j] + more
+    # stage three: the bookings with a DOB still without any proposal (holdtrack keeps none below the threshold)
+    proposed = set(IdentityMatch.objects.values_list("booking_id", flat=True))
+    deep = [j for j in wide if bookings[j].id not in proposed and keys[j].dob is not None]
+    for j, more in zip(deep, cand.retrieve([keys[j] for j in deep], deep=True), strict=True):
         retrieved[j] = retrieved[j] + more
     return retrieved, len(wide)
 

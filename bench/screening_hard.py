@@ -133,6 +133,7 @@ def holdtrack_run(world: Any, gen: Any, seed: int, work: Path) -> dict[str, Any]
     rr = bookings_rescreen(actor=actor)
     res["t_screen"] = time.perf_counter() - t
     res["candidates"] = rr.candidates
+    res["deep"] = rr.deep
     res["biometric"] = rr.biometric
     res["proposals"] = [
         [number_of[b], key_of.get(s, f"?{s}"), score, basis]
@@ -349,7 +350,8 @@ def main() -> None:
     print(f"holdtrack weights (bits): prior {ours['model']['prior_weight']}; {ours['model']['weights']}")
     print(f"holdtrack: import registry {ours['t_registry_import']:.1f} s, bookings {ours['t_bookings_import']:.1f} s,"
           f" train {ours['t_train']:.1f} s, rescreen {ours['t_screen']:.1f} s; {ours['biometric']:,} biometric; "
-          f"{ours['candidates']:,} candidates, {ours['wide']:,} bookings probed by the wide rules; "
+          f"{ours['candidates']:,} candidates, {ours['wide']:,} bookings probed by the wide rules, {ours['deep']:,} by "
+          f"the deep rules; "
           f"blocking candidate recall {ours['candidate_recall']:.4f}")  # fmt: skip
     for name, res in splinks.items():
         print(f"{name} weights (bits): {res['weights']}")

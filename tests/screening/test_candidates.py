@@ -159,3 +159,56 @@ def test_the_wide_rules_leave_a_common_surname_without_a_dob_alone(world):
         mp.setattr(cand, "EXACT_NAMES_NO_DOB_MAX_SURNAME", 4)
         booked_common = keys_for(first_name="Lius", last_name="Soto")
         assert cand.retrieve([booked_common], wide=True)[0] == []
+
+
+def _found_deep(subject, **kw) -> tuple[bool, bool]:  # type: ignore[no-untyped-def]
+    """(found by the first two stages, found by the deep rules)."""
+    k = keys_for(**kw)
+    earlier = {sid for sid, _ in cand.retrieve([k])[0]} | {sid for sid, _ in cand.retrieve([k], wide=True)[0]}
+    return subject.pk in earlier, subject.pk in {sid for sid, _ in cand.retrieve([k], deep=True)[0]}
+
+
+@pytest.mark.parametrize(
+    "booked",
+    [
+        # three errors: the middle name used as given name, the month one later, the second surname dropped
+        {"first_name": "Itzel", "last_name": "Martinez", "date_of_birth": date(1979, 6, 17)},
+        # a typo that changes the given name's sound and the month one earlier
+        {"first_name": "Romio", "last_name": "Martinez Ruiz", "date_of_birth": date(1979, 4, 17)},
+        # a typo that changes the surname's sound and a default 1 January for the DOB
+        {"first_name": "Rocio", "last_name": "Maxtinez", "date_of_birth": date(1979, 1, 1)},
+    ],
+)
+def test_the_deep_rules_find_a_booking_of_a_three_error_family(subject, booked):
+    assert _found_deep(subject, **booked) == (False, True)
+
+
+def test_the_deep_rules_want_an_initial_of_the_other_name_and_a_dob(subject):
+    # the surname sound and a near DOB, but a given name with another initial: a stranger, not probed
+    assert _found_deep(subject, first_name="Gloria", last_name="Martinez", date_of_birth=date(1979, 6, 17)) == (
+        False, False,
+    )  # fmt: skip
+    # without a DOB the deep rules do not run
+    assert cand.retrieve([keys_for(first_name="Itzel", last_name="Martinez")], deep=True) == [[]]
+
+
+def test_dob_slips_are_the_month_either_side_and_the_defaults():
+    from holdtrack.screening.keys import dob_slips
+
+    assert dob_slips(date(1979, 5, 7)) == (date(1979, 1, 1), date(1979, 4, 7), date(1979, 6, 7))
+    assert dob_slips(date(1979, 12, 31)) == (date(1979, 1, 1),)  # no 31 November, no month 13
+    assert dob_slips(date(1980, 1, 1)) == (date(1980, 2, 1),)  # the feed's default: the year is probed instead
+
+
+def test_a_first_of_january_is_probed_over_the_year_only_for_sounds_the_registry_holds_few_of(subject, monkeypatch):
+    from holdtrack.screening.frequencies import name_frequencies_refresh
+
+    name_frequencies_refresh()
+    booked = keys_for(first_name="Rocio", last_name="Maxtinez", date_of_birth=date(1979, 1, 1))
+    assert cand.deep_year_probes([booked]) == [(True, True)]
+    assert subject.pk in {sid for sid, _ in cand.retrieve([booked], deep=True)[0]}
+    # one record of the given-name sound is already more than a year may bring: not probed (the misspelt
+    # surname's sound, which no record holds, still is — and finds nothing)
+    monkeypatch.setattr(cand, "DEEP_YEAR_MAX_ROWS", 0)
+    assert cand.deep_year_probes([booked]) == [(True, False)]
+    assert cand.retrieve([booked], deep=True) == [[]]

@@ -44,6 +44,12 @@ D = date(1984, 6, 15)
         (("Mohamed", "Ali", D), ("Muhammad", "Ali", D), "first_name", "same sound (Metaphone)"),
         # the second surname moved into the middle name
         (("Juan", "Martínez", D, "Ruiz"), ("Juan", "Martínez Ruiz", D, "Carlos"), "middle_name", "another name"),
+        # the same surnames once the middle name is counted, or reordered; a middle name that is not one of the
+        # other record's surnames is no such agreement
+        (("José", "García", D, "Flores"), ("Jose", "García Flores", D), "last_name", "same surnames"),
+        (("José", "Flores García", D), ("Jose", "García Flores", D), "last_name", "same surnames"),
+        (("Jose", "Rivera", D, "Luis López"), ("Jose", "Rivera López", D, "Luis"), "last_name", "same surnames"),
+        (("José", "García", D, "Luis"), ("Jose", "García Flores", D), "last_name", "one surname of a compound"),
         # dates of birth
         (("Ana", "Soto", date(1984, 7, 15)), ("Ana", "Soto", D), "date_of_birth", "one digit different"),
         (("Ana", "Soto", date(1984, 9, 15)), ("Ana", "Soto", date(1984, 10, 15)), "date_of_birth", "month off by one"),
@@ -97,3 +103,16 @@ def test_every_fallback_names_a_level_of_the_same_comparison():
         for label in labels:
             if label in LEVEL_FALLBACK:
                 assert LEVEL_FALLBACK[label] in labels and LEVEL_FALLBACK[label] not in LEVEL_FALLBACK
+
+
+def test_a_model_stored_before_the_moved_surname_level_scores_it_as_one_surname_of_a_compound(scorer):
+    old = copy.deepcopy(trained_model())
+    last = next(c for c in old["comparisons"] if c["output_column_name"] == "last_name")
+    last["comparison_levels"] = [
+        lv for lv in last["comparison_levels"] if not lv["label_for_charts"].startswith("same surnames")
+    ]
+    legacy = Scorer.from_splink(old)
+    i = next(i for i, c in enumerate(legacy.comparisons) if c.name == "last_name")
+    a, b = _rec("José", "García", D, "Flores"), _rec("Jose", "García Flores", D)
+    compound = legacy.comparisons[i].labels.index("one surname of a compound name")
+    assert legacy.comparisons[i].weights[legacy.levels(a, b)[i]] == legacy.comparisons[i].weights[compound]

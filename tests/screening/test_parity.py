@@ -78,3 +78,46 @@ def test_weights_equal_splink_score_pairs_on_unblocked_pairs():
         levels = scorer.levels(rec(by_id[o["unique_id_l"]]), rec(by_id[o["unique_id_r"]]))
         for comp, lv in zip(scorer.comparisons, levels, strict=True):
             assert o[f"gamma_{comp.name}"] == (-1 if lv == 0 else len(comp.weights) - 1 - lv)
+
+
+def test_the_moved_surname_level_is_the_same_in_splink_and_ours():
+    """Hand-made pairs around "same surnames, reordered or one in the middle name" (random pairs rarely reach it)."""
+    from datetime import date
+
+    from splink import DuckDBAPI, Linker
+
+    from holdtrack.screening.keys import keys_for, splink_record
+
+    model = trained_model()
+    scorer = Scorer.from_splink(model)
+    d = date(1970, 3, 5)
+    names = [
+        ("Jose", "Flores", "García"), ("Jose", "", "García Flores"), ("Jose", "", "Flores García"),
+        ("Jose", "Luis López", "Rivera"), ("Jose", "Luis", "Rivera López"), ("Jose", "Luis", "García"),
+        ("Jose", "", "García"), ("Jose", "Ruiz", "López"),
+    ]  # fmt: skip
+    left = [splink_record(f"l{n}", keys_for(first_name=f, middle_name=m, last_name=s, date_of_birth=d))
+            for n, (f, m, s) in enumerate(names)]  # fmt: skip
+    right = [{**r, "unique_id": "r" + r["unique_id"][1:]} for r in left]
+    con = duckdb.connect()
+    duckdb_table(con, "registry", left)
+    duckdb_table(con, "bookings", right)
+    db_api = DuckDBAPI(connection=con)
+    linker = Linker(
+        [db_api.register("registry", dataset_display_name="registry"),
+         db_api.register("bookings", dataset_display_name="bookings")],
+        model,
+        log_level=logging.WARNING,
+    )  # fmt: skip
+    out = linker.inference.score_pairs(left, right).as_record_list()
+    by_id = {r["unique_id"]: r for r in left + right}
+    last = next(i for i, c in enumerate(scorer.comparisons) if c.name == "last_name")
+    moved = scorer.comparisons[last].labels.index("same surnames, reordered or one in the middle name")
+    reached = 0
+    for o in out:
+        a, b = rec(by_id[o["unique_id_l"]]), rec(by_id[o["unique_id_r"]])
+        assert abs(scorer.weight(a, b) - o["match_weight"]) < TOLERANCE, o
+        lv = scorer.levels(a, b)[last]
+        assert o["gamma_last_name"] == (-1 if lv == 0 else len(scorer.comparisons[last].weights) - 1 - lv)
+        reached += lv == moved
+    assert reached >= 6  # García/Flores ↔ García Flores ↔ Flores García, Rivera/López ↔ Rivera López

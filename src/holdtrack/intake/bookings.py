@@ -122,6 +122,7 @@ def screen_chunk(
         "proposed": found.proposed,
         "biometric": found.biometric,
         "wide": found.wide,
+        "deep": found.deep,
     }
 
 

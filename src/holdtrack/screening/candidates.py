@@ -26,7 +26,9 @@ The rules (each an indexed equi-join; their union is retrieved, the same rules s
     (with 15, the only first-stage rules such a booking has)
 
 A booking the seventeen rules leave without a confident proposal is probed again by seven wider rules, each
-bounded by the rows the registry's counts predict (``_WIDE_RULES``, ``wide_probes``; ADR 0022).
+bounded by the rows the registry's counts predict (``_WIDE_RULES``, ``wide_probes``; ADR 0022). One with a
+DOB still without any proposal is probed a third time with its DOB as a keying slip left it and one name sound
+(``_DEEP_RULES``; ADR 00XX).
 
 A sound is the Soundex of the first surname token / of the canonical given name (nicknames resolved). A
 booking with no DOB is scored against a stricter threshold (``services.NO_DOB_REVIEW_THRESHOLD``).
@@ -45,7 +47,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from holdtrack.screening.frequencies import frequencies_for
 from holdtrack.screening.fs_model import Rec
-from holdtrack.screening.keys import Keys, month_shifted, norm_fbi
+from holdtrack.screening.keys import Keys, dob_slips, month_shifted, norm_fbi
 from holdtrack.screening.models import RegistryKey
 
 MAX_CANDIDATES = 200
@@ -126,7 +128,76 @@ _WIDE_PG_TYPES = (
 )  # fmt: skip
 
 
+# Stage three, "deep" (ADR 00XX): a booking with a DOB that the first two stages leave without any proposal at
+# its threshold is probed with its DOB as a keying slip would have left it (``keys.dob_slips``: the month ±1, the
+# registry's 1 January) and ONE name sound — pairs whose other name is changed too (a typo that changes its
+# sound, a nickname the table lacks, the middle name used as given name). The other name must still share an
+# initial (a filter on the rows the index brings, so that a stranger born that day is not scored). Each date is
+# one index descent per rule on (dob, sound), one row of ``b`` per (booking, date). The sounds crosswise (swapped
+# names) doubled the descents and found nothing more on the harder benchmark.
+_FIRST_INITIAL = "(left(k.first_norm, 1) = ANY(ARRAY[b.f1, b.m1, b.l1]) OR left(k.middle_norm, 1) = b.f1)"
+_LAST_INITIAL = "(left(k.last_norm, 1) = ANY(ARRAY[b.l1, b.m1, b.f1]) OR left(k.last_tok2, 1) = b.l1)"
+# A booking whose own DOB is 1 January (the feed's default) is probed over its whole birth year (D3, D4), each
+# sound only where the registry holds few of it (``deep_year_probes``): at 1,000,000 subjects a common sound
+# brings hundreds of records a year even after the initial filter. The year is an array of days on the
+# (dob, sound) index: written as a range, the planner reads every record of the sound instead.
+_YEAR = "k.dob = ANY(ARRAY(SELECT generate_series(b.lo, b.hi, interval '1 day')::date))"
+_DEEP_RULES = (
+    # D1: a slipped DOB + the surname sound, and a registry given name (first or middle) with the initial of one
+    # of the booking's names
+    f"k.dob = b.d AND k.last_sound = b.ls AND {_FIRST_INITIAL}",
+    # D2: a slipped DOB + the given-name sound, and a registry surname (or its second surname) with the initial
+    # of the booking's surname, middle name (a second surname moved) or given name
+    f"k.dob = b.d AND k.first_sound = b.fs AND {_LAST_INITIAL}",
+    # D3, D4: the booking's DOB is 1 January: any day of that year, with the same sound and initial conditions
+    f"{_YEAR} AND k.last_sound = b.yls AND {_FIRST_INITIAL}",
+    f"{_YEAR} AND k.first_sound = b.yfs AND {_LAST_INITIAL}",
+)
+_DEEP_B_COLS = "i, d, ls, fs, f1, m1, l1, lo, hi, yls, yfs"
+_DEEP_PG_TYPES = ("int", "date", "text", "text", "text", "text", "text", "date", "date", "text", "text")
+DEEP_YEAR_MAX_ROWS = 50  # a sound's expected records a birth year (registry count ÷ BIRTH_YEARS)
+
+
+def deep_year_probes(keys: Sequence[Keys]) -> list[tuple[bool, bool]]:
+    """For each booking whose DOB is 1 January, whether D3 (its surname sound) and D4 (its given-name sound) may
+    probe the whole birth year: the sound's registry count ÷ ``BIRTH_YEARS`` ≤ ``DEEP_YEAR_MAX_ROWS``. Before any
+    count every booking is probed (a small registry)."""
+    jan1 = [k.dob is not None and (k.dob.month, k.dob.day) == (1, 1) for k in keys]
+    if not any(jan1):
+        return [(False, False)] * len(keys)
+    tf = frequencies_for(
+        (name, value)
+        for k, j in zip(keys, jan1, strict=True) if j
+        for name, value in (("last_sound", k.last_sound), ("first_sound", k.first_sound))
+    )  # fmt: skip
+    if tf is None:
+        return [(j, j) for j in jan1]
+    return [
+        (
+            j and tf.counts.get(("last_sound", k.last_sound), 0) / BIRTH_YEARS <= DEEP_YEAR_MAX_ROWS,
+            j and tf.counts.get(("first_sound", k.first_sound), 0) / BIRTH_YEARS <= DEEP_YEAR_MAX_ROWS,
+        )
+        for k, j in zip(keys, jan1, strict=True)
+    ]
+
+
+def _deep_rows(i: int, k: Keys, year: tuple[bool, bool]) -> list[tuple[Any, ...]]:
+    """The booking's rows for the deep rules (``_DEEP_B_COLS``): one per slipped date (``keys.dob_slips``), and
+    for a 1 January DOB one row for its year; none without a DOB."""
+    if k.dob is None:
+        return []
+    ls, fs = k.last_sound or None, k.first_sound or None
+    initials = (k.first_norm[:1] or None, k.middle_norm[:1] or None, k.last_norm[:1] or None)
+    if (k.dob.month, k.dob.day) == (1, 1):
+        if not any(year):
+            return []
+        lo, hi = date(k.dob.year, 1, 2), date(k.dob.year, 12, 31)
+        return [(i, None, None, None, *initials, lo, hi, ls if year[0] else None, fs if year[1] else None)]
+    return [(i, d, ls, fs, *initials, None, None, None, None) for d in dob_slips(k.dob)]
+
+
 def _sqlite(rule: str) -> str:
+    rule = rule.replace(_YEAR, "k.dob BETWEEN b.lo AND b.hi")
     return rule.replace("= ANY(ARRAY[", "IN (").replace("])", ")")
 
 
@@ -262,26 +333,31 @@ def wide_probes(keys: Sequence[Keys], exact: Sequence[bool]) -> list[tuple[bool,
     return out
 
 
-def retrieve(keys: Sequence[Keys], *, wide: bool = False) -> list[list[tuple[int, Rec]]]:
+def retrieve(keys: Sequence[Keys], *, wide: bool = False, deep: bool = False) -> list[list[tuple[int, Rec]]]:
     """For each booking's keys, its registry candidates as (subject id, record); ``wide``: by the stage-two
-    rules instead (``_WIDE_RULES``), which may return candidates the first stage returned as well."""
+    rules instead (``_WIDE_RULES``), ``deep``: by the stage-three rules (``_DEEP_RULES``); either may return
+    candidates an earlier stage returned as well."""
     out: list[list[tuple[int, Rec]]] = [[] for _ in keys]
-    idx = [i for i, k in enumerate(keys) if k.last_sound or k.first_sound]
+    idx = [i for i, k in enumerate(keys) if (k.last_sound or k.first_sound) and (k.dob is not None or not deep)]
     if not idx:
         return out
     table = RegistryKey._meta.db_table
-    exact: Sequence[Any] = exact_name_probes(keys)
+    exact: Sequence[Any] = deep_year_probes(keys) if deep else exact_name_probes(keys)
     if wide:
         exact = wide_probes(keys, exact)
-    rules, b_cols, pg_types, values_of = (
-        (_WIDE_RULES, _WIDE_B_COLS, _WIDE_PG_TYPES, _wide_values) if wide else (_RULES, _B_COLS, _PG_TYPES, _values)
+    rules, b_cols, pg_types, rows_of = (
+        (_DEEP_RULES, _DEEP_B_COLS, _DEEP_PG_TYPES, _deep_rows)
+        if deep
+        else (_WIDE_RULES, _WIDE_B_COLS, _WIDE_PG_TYPES, lambda i, k, e: [_wide_values(i, k, e)])
+        if wide
+        else (_RULES, _B_COLS, _PG_TYPES, lambda i, k, e: [_values(i, k, e)])
     )
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             arrays = ", ".join(f"%s::{t}[]" for t in pg_types)
             head = f"WITH b AS (SELECT * FROM unnest({arrays}) AS b({b_cols})) "  # noqa: S608 - module constants
-            values = [values_of(i, keys[i], exact[i]) for i in idx]
+            values = [row for i in idx for row in rows_of(i, keys[i], exact[i])]
             params: list[Any] = [list(col) for col in zip(*values, strict=True)]
             if len(idx) < PLANNER_HINT_FROM:
                 cur.execute(head + _union(table, rules), params)
@@ -310,12 +386,11 @@ def retrieve(keys: Sequence[Keys], *, wide: bool = False) -> list[list[tuple[int
                         )
         else:
             width = len(pg_types)
-            for start in range(0, len(idx), SQLITE_CHUNK):
-                part = idx[start : start + SQLITE_CHUNK]
+            chunk = SQLITE_CHUNK // 50 if deep else SQLITE_CHUNK  # deep: up to ~40 rows a booking
+            for start in range(0, len(idx), chunk):
+                part = [row for i in idx[start : start + chunk] for row in rows_of(i, keys[i], exact[i])]
                 values_sql = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
-                params = []
-                for i in part:
-                    params += [v.isoformat() if isinstance(v, date) else v for v in values_of(i, keys[i], exact[i])]
+                params = [v.isoformat() if isinstance(v, date) else v for row in part for v in row]
                 cur.execute(f"WITH b({b_cols}) AS (VALUES {values_sql}) " + _union(table, rules), params)
                 rows.extend(cur.fetchall())
     return _collect(out, rows, keys)

@@ -53,6 +53,21 @@ def _shares(first: str, other_first: str, other_middle: str) -> str:
     )
 
 
+# The surnames agree once a middle name is counted, or only their order differs: "García / Flores" against
+# "García Flores" (a second surname moved into the middle name), "Rivera López" against "López Rivera".
+SURNAMES_MOVED = "same surnames, reordered or one in the middle name"
+
+
+def _surnames_moved(a: str, b: str) -> str:
+    """SQL: every surname of side ``a`` is among side ``b``'s, and every surname of ``b`` is among ``a``'s
+    surnames and middle name."""
+    return (
+        f"(list_has_all(string_split(\"last_norm_{b}\", ' '), string_split(\"last_norm_{a}\", ' ')) AND "
+        f"list_has_all(string_split(concat_ws(' ', \"last_norm_{a}\", \"middle_norm_{a}\"), ' '), "
+        f"string_split(\"last_norm_{b}\", ' ')))"
+    )
+
+
 def _fixed_m(level: dict[str, Any], m: float) -> dict[str, Any]:
     return {**level, "m_probability": m, "fix_m_probability": True}
 
@@ -92,6 +107,7 @@ COMPARISONS: list[dict[str, Any]] = [
             _level(_null("last_norm"), "null", null=True),
             _level('"last_norm_l" = "last_norm_r"', "exact"),
             _level('"last_norm_l" = "first_norm_r" OR "first_norm_l" = "last_norm_r"', "swapped with given name"),
+            _level(f"{_surnames_moved('l', 'r')} OR {_surnames_moved('r', 'l')}", SURNAMES_MOVED),
             _level(
                 '"last_tok1_l" = "last_tok1_r" OR "last_tok1_l" = "last_tok2_r" '
                 'OR "last_tok2_l" = "last_tok1_r" OR "last_tok2_l" = "last_tok2_r"',
@@ -178,6 +194,7 @@ LEVEL_FALLBACK = {
     "month off by one": "same year",
     "1 January on one side (a default), same year": "same year",
     "two characters different": "different",
+    SURNAMES_MOVED: "one surname of a compound name",
 }
 # Comparisons added after models were already stored: a stored model without one scores it as 0 (ignored).
 OPTIONAL_COMPARISONS = frozenset({"fbi_number"})
@@ -267,18 +284,21 @@ def _last(a: Rec, b: Rec) -> int:
         return 1
     if (b[F_FIRST] and la == b[F_FIRST]) or (a[F_FIRST] and a[F_FIRST] == lb):
         return 2
+    sa, sb = set(la.split(" ")), set(lb.split(" "))
+    if (sa <= sb and sb <= sa | set(a[F_MIDDLE].split(" "))) or (sb <= sa and sa <= sb | set(b[F_MIDDLE].split(" "))):
+        return 3
     a1, a2, b1, b2 = a[F_TOK1], a[F_TOK2], b[F_TOK1], b[F_TOK2]
     if a1 in (b1, b2) or a2 in (b1, b2):
-        return 3
+        return 4
     jw = JaroWinkler.similarity(la, lb)
     if jw >= JW_HIGH:
-        return 4
+        return 5
     pa = phonetic(la)
     if pa and pa == phonetic(lb):
-        return 5
-    if jw >= JW_LOW:
         return 6
-    return 7
+    if jw >= JW_LOW:
+        return 7
+    return 8
 
 
 def _middle(a: Rec, b: Rec) -> int:

@@ -92,6 +92,16 @@ def month_shifted(d: date | None, months: int) -> date | None:
         return None
 
 
+def dob_slips(d: date) -> tuple[date, ...]:
+    """The dates a booking's DOB ``d`` is probed with in the deep blocking stage, besides itself: the month one
+    earlier or later (a keying slip, 09 ↔ 10 across a digit) and 1 January of the year (the registry's default).
+    A DOB that is itself 1 January is probed over its whole year instead (``candidates._DEEP_RULES``). Day and
+    month swapped is left to the first stage's rules 3 and 4; every other one-digit slip (about 35 dates) was
+    measured and left out for its cost (docs/benchmarks.md, "Deep blocking stage")."""
+    near = (date(d.year, 1, 1), month_shifted(d, -1), month_shifted(d, 1))
+    return tuple(sorted({x for x in near if x is not None and x != d}))
+
+
 def month_later(d: date | None) -> date | None:
     return month_shifted(d, 1)
 

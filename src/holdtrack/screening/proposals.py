@@ -47,6 +47,7 @@ class ScreenResult:
     proposed: int = 0
     biometric: int = 0
     wide: int = 0  # bookings probed again by the stage-two rules
+    deep: int = 0  # bookings probed by the stage-three rules (with a DOB, still without a proposal)
     model_version: str = ""
     review_threshold: float | None = None
     bookings: dict[int, BookingScreen] = field(default_factory=dict)
@@ -60,6 +61,7 @@ class ScreenResult:
             "proposed": self.proposed,
             "biometric": self.biometric,
             "wide": self.wide,
+            "deep": self.deep,
             "model_version": self.model_version,
             "review_threshold": self.review_threshold,
         }

@@ -39,6 +39,8 @@ class RescreenResult:
     proposed: int = 0
     biometric: int = 0
     updated: int = 0
+    wide: int = 0  # bookings probed by the second-stage blocking rules
+    deep: int = 0  # bookings probed by the third-stage rules
 
     def summary(self) -> str:
         return (
@@ -84,6 +86,8 @@ def bookings_rescreen(
         result.candidates += r.candidates
         result.proposed += r.proposed
         result.biometric += r.biometric
+        result.wide += r.wide
+        result.deep += r.deep
         result.updated += len(r.updated_ids)
         created.extend(r.match_ids)
         rescored.extend(r.updated_ids)

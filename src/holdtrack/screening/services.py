@@ -352,17 +352,29 @@ def screen_bookings(
         # Stage two: the bookings the first rules leave without a confident proposal (none, or only ones a
         # relative or namesake could have earned) are probed with the wide rules (candidates.py); a candidate
         # both stages return is scored once.
-        wide = [i for i, cands in zip(need, retrieved, strict=True) if _score(i, cands, tf) < WIDE_BELOW_WEIGHT]
-        if wide:
-            seen = {i: {sid for sid, _ in cands} for i, cands in zip(need, retrieved, strict=True)}
+        best = {i: _score(i, cands, tf) for i, cands in zip(need, retrieved, strict=True)}
+        seen = {i: {sid for sid, _ in cands} for i, cands in zip(need, retrieved, strict=True)}
+
+        def _stage(which: list[int], **stage: bool) -> None:
             more = [
                 [c for c in cands if c[0] not in seen[i]]
-                for i, cands in zip(wide, cand.retrieve([keys[i] for i in wide], wide=True), strict=True)
+                for i, cands in zip(which, cand.retrieve([keys[i] for i in which], **stage), strict=True)
             ]
-            tf = _tf(more)
-            for i, cands in zip(wide, more, strict=True):
-                _score(i, cands, tf)
+            stage_tf = _tf(more)
+            for i, cands in zip(which, more, strict=True):
+                best[i] = max(best[i], _score(i, cands, stage_tf))
+                seen[i].update(sid for sid, _ in cands)
+
+        wide = [i for i in need if best[i] < WIDE_BELOW_WEIGHT]
+        if wide:
+            _stage(wide, wide=True)
             result.wide = len(wide)
+        # Stage three: a booking with a DOB still without any proposal at its threshold is probed with its DOB
+        # as a keying slip would have left it and one name sound (candidates._DEEP_RULES).
+        deep = [i for i in wide if keys[i].dob is not None and best[i] < min_weight]
+        if deep:
+            _stage(deep, deep=True)
+            result.deep = len(deep)
 
     persist(actor, bookings, found, explanations, version, at, result, refresh=refresh, audit=audit)
     return result
