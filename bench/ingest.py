@@ -134,12 +134,15 @@ def main() -> None:
         help="probe with the wide rules the bookings whose best proposal is below this probability (default: "
         "the shipped WIDE_BELOW_PROBABILITY; 1e-12: only bookings without any proposal)",
     )
+    ap.add_argument("--no-deep", action="store_true", help="screen without the third (deep) stage, to compare")
     ap.add_argument(
         "--no-prefetch",
         action="store_true",
         help="retrieve each chunk's candidates in its own transaction only (no second connection), to compare",
     )
     args = ap.parse_args()
+    if args.no_deep:
+        screening_services.DEEP_STAGE = False
     if args.no_prefetch:
         prefetch.FirstStagePrefetch.usable = staticmethod(lambda: False)  # type: ignore[method-assign]
     if args.no_wide:
@@ -195,6 +198,7 @@ def main() -> None:
         f"screened {result.screening.get('screened', 0):,}, candidates {result.screening.get('candidates', 0):,}, "
         f"proposed {result.screening.get('proposed', 0):,} (biometric {result.screening.get('biometric', 0):,}); "
         f"probed by the wide rules {result.screening.get('wide', 0):,}{' (off)' if args.no_wide else ''}; "
+        f"probed by the deep rules {result.screening.get('deep', 0):,}{' (off)' if args.no_deep else ''}; "
         f"prefetch {'off' if args.no_prefetch else 'on'}; "
         f"CPU {bulk_cpu:.2f} s (Python + PostgreSQL backend) = {result.rows_imported / bulk_cpu:,.0f} bookings "
         "per CPU-second"

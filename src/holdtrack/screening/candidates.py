@@ -28,7 +28,7 @@ The rules (each an indexed equi-join; their union is retrieved, the same rules s
 A booking the seventeen rules leave without a confident proposal is probed again by seven wider rules, each
 bounded by the rows the registry's counts predict (``_WIDE_RULES``, ``wide_probes``; ADR 0022). One with a
 DOB still without any proposal is probed a third time with its DOB as a keying slip left it and one name sound
-(``_DEEP_RULES``; ADR 00XX).
+(``_DEEP_RULES``; ADR 0029).
 
 A sound is the Soundex of the first surname token / of the canonical given name (nicknames resolved). A
 booking with no DOB is scored against a stricter threshold (``services.NO_DOB_REVIEW_THRESHOLD``).
@@ -128,7 +128,7 @@ _WIDE_PG_TYPES = (
 )  # fmt: skip
 
 
-# Stage three, "deep" (ADR 00XX): a booking with a DOB that the first two stages leave without any proposal at
+# Stage three, "deep" (ADR 0029): a booking with a DOB that the first two stages leave without any proposal at
 # its threshold is probed with its DOB as a keying slip would have left it (``keys.dob_slips``: the month ±1, the
 # registry's 1 January) and ONE name sound — pairs whose other name is changed too (a typo that changes its
 # sound, a nickname the table lacks, the middle name used as given name). The other name must still share an

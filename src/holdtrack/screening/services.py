@@ -40,6 +40,8 @@ MAX_PROPOSALS_PER_BOOKING = 5
 # A booking whose best first-stage proposal is below this probability is probed again by the wide blocking rules.
 WIDE_BELOW_PROBABILITY = 0.99
 WIDE_BELOW_WEIGHT = math.log2(WIDE_BELOW_PROBABILITY / (1 - WIDE_BELOW_PROBABILITY))
+# The third (deep) stage (ADR 0029); off only to measure its cost (bench/ingest.py --no-deep).
+DEEP_STAGE = True
 
 # ------------------------------------------------------------------------------------------ registry
 
@@ -371,7 +373,7 @@ def screen_bookings(
             result.wide = len(wide)
         # Stage three: a booking with a DOB still without any proposal at its threshold is probed with its DOB
         # as a keying slip would have left it and one name sound (candidates._DEEP_RULES).
-        deep = [i for i in wide if keys[i].dob is not None and best[i] < min_weight]
+        deep = [i for i in wide if DEEP_STAGE and keys[i].dob is not None and best[i] < min_weight]
         if deep:
             _stage(deep, deep=True)
             result.deep = len(deep)
