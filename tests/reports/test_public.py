@@ -111,6 +111,27 @@ def test_snapshots_are_frozen_versioned_and_checksummed(client, history: History
     assert client.get(reverse("public:snapshot", args=[9])).status_code == 404
 
 
+@pytest.mark.django_db
+def test_a_release_names_the_months_its_record_covers_only_in_part(client, history: History) -> None:  # type: ignore[no-untyped-def]
+    first = Detainer.objects.order_by("prepared_at").values_list("prepared_at", flat=True).first()
+    assert first is not None and (first.day, first.hour, first.minute) != (1, 0, 0)  # starts within its month
+    start_month = f"{first:%Y-%m}"
+    year, month = first.year + first.month // 12, first.month % 12 + 1  # the month after: covered in full
+    period = f"{start_month}..{year}-{month:02d}"
+    snap = public.publish(period)
+    partial = {p["month"]: p["label"] for p in snap.data["coverage"]["partial_months"]}
+    assert partial == {start_month: f"partial: the record starts {first:%Y-%m-%d}"}
+    assert snap.data["schema"] == "holdtrack-public/2"
+    page = client.get(reverse("public:snapshot", args=[snap.version])).content.decode()
+    assert "Partial months in this period" in page and start_month in page
+    codebook = client.get(reverse("public:codebook", args=[snap.version])).content.decode()
+    assert "PARTIAL MONTHS" in codebook and f"{start_month} (partial: the record starts" in codebook
+
+    later = public.publish(f"{year}-{month:02d}..{year}-{month:02d}")
+    assert later.data["coverage"] == {"partial_months": [], "note": ""}
+    assert "Every month of the period is covered in full." in later.codebook
+
+
 # ------------------------------------------------------------------------------------ suppression
 
 

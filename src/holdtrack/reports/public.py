@@ -25,10 +25,12 @@ from holdtrack.cases.models import FormType, OutcomeGroup, SubpoenaState
 from holdtrack.core.timeutil import now as _now
 from holdtrack.reports import aggregates
 from holdtrack.reports.aggregates import FORM_COLUMNS, OUTCOME_COLUMNS, add_months
+from holdtrack.reports.coverage import coverage
 from holdtrack.reports.models.stats import Basis, CellState, PublicSnapshot, SubpoenaFact
 from holdtrack.reports.suppression import suppress
 
-SCHEMA = "holdtrack-public/1"
+# 2: the release names the months of its period the record covers only in part ("coverage").
+SCHEMA = "holdtrack-public/2"
 SUPPRESSED = "S"
 NO_STATE = "—"
 
@@ -243,9 +245,17 @@ def canonical(data: dict[str, Any]) -> bytes:
 def snapshot_data(start: date, end: date, *, limit: int | None = None, zero: bool | None = None) -> dict[str, Any]:
     limit = threshold() if limit is None else limit
     zero = suppress_zero() if zero is None else zero
+    covered = coverage()
+    partial = covered.partial_months(start, end) if covered is not None else []
     return {
         "schema": SCHEMA,
         "period": {"start": start.strftime("%Y-%m"), "end": end.strftime("%Y-%m")},
+        # A month the record covers only in part (its first, the one it was last refreshed in) is named, so a
+        # low count there is not read as a fall.
+        "coverage": {
+            "partial_months": [{"month": m, "label": label} for m, label in partial],
+            "note": covered.note(start, end) if covered is not None else "",
+        },
         "suppression": {"threshold": limit, "suppress_zero": zero, "marker": SUPPRESSED},
         "tables": [suppressed_table(t, limit, zero) for t in raw_tables(start, end)],
     }
@@ -325,6 +335,10 @@ def codebook(data: dict[str, Any]) -> str:
         "State: two-letter postal abbreviation of the state of the agency the detainer or subpoena was sent to, "
         f"taken from the agency's jurisdiction; '{NO_STATE}' when none is recorded. Agencies are identified by ORI and "
         "facilities by facility code inside holdtrack; the public tables stop at the state.",
+        "",
+        "PARTIAL MONTHS",
+        (data.get("coverage", {}).get("note") or "Every month of the period is covered in full.")
+        + " A month is partial when the record starts in it or was last brought up to date in it.",
         "",
         "DATES",
         "Issue date: a detainer counts in the month it was prepared, with what has become of it as of the snapshot. "
