@@ -41,6 +41,9 @@ class RegistryKey(models.Model):
             models.Index(fields=["last_sound", "first_sound", "dob_ym"], name="regkey_sounds_ym"),
             models.Index(fields=["last_sound", "first_sound", "dob_md"], name="regkey_sounds_md"),
             models.Index(fields=["dob", "last2_sound"], name="regkey_dob_last2"),
+            # Wide rule W3 (the DOB with sex and birth country): sex and country read from the index, not from
+            # ~45 heap rows per DOB at 1,000,000 subjects (ADR 0028).
+            models.Index(fields=["dob", "country", "sex"], name="regkey_dob_country_sex"),
             # Exact normalised names whatever the DOB (a DOB wrong in several places, or none on the booking);
             # the given-name sound before the canonical name serves a booking without a DOB whose given name
             # is misspelt (same surname and given-name sound).
