@@ -40,6 +40,21 @@ def test_booking_create_then_resend_is_idempotent(world):
     assert Transition.objects.filter(case_type="booking", case_id=out["id"], name="book").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_single_booking_commits_before_it_is_screened(world):
+    """Issue 12 item 2: the POST holds no transaction through screening. With screening failing (a stored model
+    that cannot be read), the booking is committed and answered as pending, not rolled back or a 500."""
+    from holdtrack.screening.models import ScreeningModel
+
+    ScreeningModel.objects.create(
+        version="broken-1", splink_model={}, review_threshold=0.2, registry_size=1, trained_at=T0, active=True
+    )
+    resp = api_for(world.lea_org).post("/bookings", booking_payload(world, "B-COMMIT"))
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["screening"]["status"] == "pending"
+    assert Booking.objects.filter(booking_number="B-COMMIT").exists()
+
+
 def test_booking_batch_all_or_nothing(world):
     api = api_for(world.lea_org)
     batch = [booking_payload(world, f"BATCH-{i}") for i in range(3)]
