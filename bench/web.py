@@ -37,7 +37,8 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+# HOLDTRACK_SRC: measure another source tree in-process (--cpu), e.g. an older release beside this one.
+sys.path.insert(0, os.environ.get("HOLDTRACK_SRC", str(ROOT / "src")))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "holdtrack.config.settings")
 
 import django  # noqa: E402
@@ -108,7 +109,7 @@ def desk_session(user: User) -> str:
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.filter(user=user, confirmed=True).first().persistent_id  # type: ignore[union-attr]
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.filter(user=user, confirmed=True).first().persistent_id
     session.create()
     return str(session.session_key)
 
@@ -333,6 +334,42 @@ def run_config(args: argparse.Namespace, workers: int, tlist: list[Target], stat
             stop(s)
 
 
+def cpu_per_request(tlist: list[Target], n: int) -> None:
+    """In-process: CPU milliseconds and queries per request (Django's test client, no HTTP server, no load
+    generator), a figure the machine's load barely moves. Each endpoint: 3 requests to warm up, then ``n``."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    print(f"\nin-process, {n} requests each (load {loadavg()})\n")
+    print("| endpoint | CPU ms / request | queries / request |\n|---|---:|---:|")
+    for t in tlist:
+        client = Client()
+
+        def one(i: int, t: Target = t, client: Client = client) -> int:
+            r = t.requests[i % len(t.requests)]
+            meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in r.headers.items() if k != "Cookie"}
+            if "Cookie" in r.headers:
+                client.cookies["sessionid"] = r.headers["Cookie"].split("=", 1)[1]
+            if r.method == "GET":
+                return client.get(r.path, **meta).status_code  # type: ignore[arg-type]
+            body = (r.body or "").replace("{tid}", "cpu").replace("{n}", str(time.monotonic_ns()))
+            body = body.replace("{surname}", SURNAMES[i % len(SURNAMES)])
+            meta.pop("HTTP_CONTENT_TYPE", None)
+            return client.post(r.path, body, content_type="application/json", **meta).status_code  # type: ignore[arg-type]
+
+        for i in range(3):
+            assert one(i) == t.expect, t.name
+        with CaptureQueriesContext(connection) as ctx:
+            one(3)
+        queries = len(ctx.captured_queries)  # now: the next request clears the log
+        started = time.process_time()
+        for i in range(n):
+            one(4 + i)
+        ms = 1000 * (time.process_time() - started) / n
+        print(f"| {t.name} | {ms:.1f} | {queries} |", flush=True)
+
+
 def summary(stats: Stats) -> None:
     print("\n| config | endpoint | req/s | p50 ms | p95 ms | p99 ms | share of hello world | errors |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
@@ -355,6 +392,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--before", type=Path, help="a holdtrack src/ tree to run beside this one (same database)")
     parser.add_argument("--only", default="", help="comma-separated endpoint names to run (default: all)")
+    parser.add_argument("--cpu", type=int, default=0, help="only measure CPU and queries per request in-process")
     parser.add_argument("--officer", default="officer")
     parser.add_argument("--lea-user", default="lea-booking")
     args = parser.parse_args()
@@ -365,6 +403,9 @@ def main() -> None:
     from django.db import connection
 
     print(f"database {connection.vendor} {connection.settings_dict['NAME']}, cores {os.cpu_count()}, load {loadavg()}")
+    if args.cpu:
+        cpu_per_request(tlist, args.cpu)
+        return
     stats = Stats()
     with tempfile.TemporaryDirectory() as tmp:
         for workers in (int(w) for w in args.workers.split(",")):
