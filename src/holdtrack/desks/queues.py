@@ -546,9 +546,10 @@ def count_all(querysets: Sequence[QuerySet[Any]]) -> list[int]:
     return [int(n) for n in row or ()]
 
 
-def queues_for(user: Any, now: datetime) -> list[Queue]:
-    """The user's queues: their counts in one query, then up to ROW_LIMIT rows of each queue that has any."""
-    specs = [QUEUES[key] for key in QUEUE_KEYS.get(str(user.role), [])]
+def queues_for(user: Any, now: datetime, only: str | None = None) -> list[Queue]:
+    """The user's queues (or only the one named, if it is the user's): their counts in one query, then up to
+    ROW_LIMIT rows of each queue that has any."""
+    specs = [QUEUES[key] for key in QUEUE_KEYS.get(str(user.role), []) if only is None or key == only]
     querysets = [spec.query(user) for spec in specs]
     counts = count_all(querysets)
     return [spec.build(user, now, qs, n) for spec, qs, n in zip(specs, querysets, counts, strict=True)]
