@@ -82,6 +82,7 @@ class Result:
     p99: float
     errors: int
     load: str
+    max: float = 0.0
 
 
 @dataclass
@@ -193,9 +194,9 @@ function request()
 end
 function done(summary, latency, requests)
   local err = summary.errors
-  io.write(string.format("BENCH %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+  io.write(string.format("BENCH %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
     latency:percentile(50), latency:percentile(95), latency:percentile(99),
-    err.connect + err.read + err.write + err.status + err.timeout))
+    err.connect + err.read + err.write + err.status + err.timeout, latency.max))
 end
 """
 
@@ -212,8 +213,8 @@ def wrk_result(proc: subprocess.Popen[str], load: str) -> Result:
     line = next((x for x in out.splitlines() if x.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no result:\n{out}")
-    n, dur, p50, p95, p99, errors = (int(x) for x in line.split()[1:])
-    return Result(n / (dur / 1e6), p50 / 1000, p95 / 1000, p99 / 1000, errors, load)
+    n, dur, p50, p95, p99, errors, top = (int(x) for x in line.split()[1:])
+    return Result(n / (dur / 1e6), p50 / 1000, p95 / 1000, p99 / 1000, errors, load, top / 1000)
 
 
 def loadavg() -> str:
@@ -283,13 +284,17 @@ def record(stats: Stats, config: str, name: str, r: Result, base: float | None) 
     if base:
         stats.shares.setdefault((config, name), []).append(100 * r.rps / base)
     print(
-        f"  {config:<14} {name:<32} {r.rps:8.1f} req/s  p50 {r.p50:7.1f}  p95 {r.p95:7.1f}  p99 {r.p99:7.1f} ms"
+        f"  {config:<14} {name:<32} {r.rps:8.1f} req/s  p50 {r.p50:7.1f}  p95 {r.p95:7.1f}  p99 {r.p99:7.1f}"
+        f"  max {r.max:7.1f} ms"
         f"  {share}  err {r.errors}  load {r.load}",
         flush=True,
     )
 
 
-def run_config(args: argparse.Namespace, workers: int, tlist: list[Target], stats: Stats, tmp: Path) -> None:
+def run_config(
+    args: argparse.Namespace, workers: int, tlist: list[Target], every: list[Target], stats: Stats, tmp: Path
+) -> None:
+    """``tlist``: the endpoints run one by one; ``every``: all of them, which the mixed load draws on."""
     apps: list[Server] = []
     hello = start("hello", "hello_wsgi:application", workers, args.threads, None, "/")
     try:
@@ -299,10 +304,10 @@ def run_config(args: argparse.Namespace, workers: int, tlist: list[Target], stat
             )
         apps.append(start("after", "holdtrack.config.wsgi:application", workers, args.threads, None, "/healthz"))
         for app in apps:
-            for t in tlist:
+            for t in every:
                 check(app, t)
-        reads = [r for t in tlist if t.name not in {"GET /healthz", "POST booking"} for r in t.requests[:20]]
-        post = next(t for t in tlist if t.name == "POST booking")
+        reads = [r for t in every if t.name not in {"GET /healthz", "POST booking"} for r in t.requests[:20]]
+        post = next(t for t in every if t.name == "POST booking")
         for rep in range(1, args.reps + 1):
             print(
                 f"-- {workers} worker(s) × {args.threads} threads, {args.clients} clients, repetition {rep}", flush=True
@@ -371,15 +376,16 @@ def cpu_per_request(tlist: list[Target], n: int) -> None:
 
 
 def summary(stats: Stats) -> None:
-    print("\n| config | endpoint | req/s | p50 ms | p95 ms | p99 ms | share of hello world | errors |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("\n| config | endpoint | req/s | p50 ms | p95 ms | p99 ms | max ms | share of hello world | errors |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for (config, name), rs in stats.runs.items():
         med = statistics.median
         shares = stats.shares.get((config, name))
         share = f"{med(shares):.1f} %" if shares else "—"
         print(
             f"| {config} | {name} | {med(r.rps for r in rs):,.0f} | {med(r.p50 for r in rs):.0f} | "
-            f"{med(r.p95 for r in rs):.0f} | {med(r.p99 for r in rs):.0f} | {share} | {sum(r.errors for r in rs)} |"
+            f"{med(r.p95 for r in rs):.0f} | {med(r.p99 for r in rs):.0f} | {max(r.max for r in rs):.0f} | {share} | "
+            f"{sum(r.errors for r in rs)} |"
         )
 
 
@@ -396,10 +402,9 @@ def main() -> None:
     parser.add_argument("--officer", default="officer")
     parser.add_argument("--lea-user", default="lea-booking")
     args = parser.parse_args()
-    tlist = targets(args.officer, args.lea_user)
-    if args.only:
-        keep = {s.strip() for s in args.only.split(",")}
-        tlist = [t for t in tlist if t.name in keep or t.name in {"POST booking"}]
+    every = targets(args.officer, args.lea_user)
+    keep = {s.strip() for s in args.only.split(",")} if args.only else {t.name for t in every}
+    tlist = [t for t in every if t.name in keep]
     from django.db import connection
 
     print(f"database {connection.vendor} {connection.settings_dict['NAME']}, cores {os.cpu_count()}, load {loadavg()}")
@@ -409,7 +414,7 @@ def main() -> None:
     stats = Stats()
     with tempfile.TemporaryDirectory() as tmp:
         for workers in (int(w) for w in args.workers.split(",")):
-            run_config(args, workers, tlist, stats, Path(tmp))
+            run_config(args, workers, tlist, every, stats, Path(tmp))
     summary(stats)
 
 
