@@ -6,7 +6,7 @@ VENV := .venv
 HT := $(VENV)/bin/holdtrack
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: env demo serve test test-postgres test-smoke test-redis test-sqlite fuzz lint typecheck diagrams clean
+.PHONY: env demo serve stack stack-stop test test-postgres test-smoke test-redis test-sqlite fuzz lint typecheck diagrams clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || test -x .tools/bin/uv || (python3 -m venv .tools && .tools/bin/pip install -q 'uv==0.13.9')
@@ -75,3 +75,18 @@ diagrams: env
 
 clean:
 	rm -rf var .venv .tools
+
+## make stack: the distributed scale on one box (docs/deploy.md): PostgreSQL and Redis (started if down), then
+## STACK_WEB_WORKERS gunicorn workers (STACK_WEB_THREADS threads each) at STACK_BIND, STACK_HUEY_WORKERS huey
+## workers and the audit chainer, run by honcho from the Procfile; returns when /healthz answers.
+## Pid and log files in $HOLDTRACK_VAR_DIR/stack (default ~/.local/state/holdtrack/stack). make stack-stop: graceful.
+STACK_WEB_WORKERS ?= 2
+STACK_WEB_THREADS ?= 4
+STACK_HUEY_WORKERS ?= 2
+STACK_BIND ?= 127.0.0.1:8000
+stack: env
+	@STACK_WEB_WORKERS=$(STACK_WEB_WORKERS) STACK_WEB_THREADS=$(STACK_WEB_THREADS) STACK_HUEY_WORKERS=$(STACK_HUEY_WORKERS) \
+	  STACK_BIND=$(STACK_BIND) bash scripts/stack.sh start
+
+stack-stop:
+	@bash scripts/stack.sh stop

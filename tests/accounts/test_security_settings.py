@@ -34,7 +34,7 @@ def test_passwords_are_hashed_with_argon2(world):
 
 def test_a_session_idle_for_the_timeout_is_over_and_each_request_extends_it(client, world):
     assert settings.HOLDTRACK_SESSION_IDLE_MINUTES == 15
-    assert settings.SESSION_COOKIE_AGE == 15 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE == 15 * 60 and settings.HOLDTRACK_SESSION_REFRESH_SECONDS == 60
     client.force_login(world.officer)
     assert client.get("/").status_code == 200
     key = client.session.session_key
@@ -44,6 +44,36 @@ def test_a_session_idle_for_the_timeout_is_over_and_each_request_extends_it(clie
     Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
     response = client.get("/")
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def _session_writes(client, path: str) -> tuple[int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        status = client.get(path).status_code
+    writes = [q for q in ctx.captured_queries if "django_session" in q["sql"] and "SELECT" not in q["sql"][:8]]
+    return status, len(writes)
+
+
+def test_a_page_saves_the_session_only_when_its_last_save_is_a_minute_old(client, world):
+    """Issue 12 item 2: no session write on every page; the expiry still moves once the refresh interval passed."""
+    from holdtrack.accounts.middleware import REFRESHED_KEY
+
+    assert not settings.SESSION_SAVE_EVERY_REQUEST
+    client.force_login(world.officer)
+    assert client.get("/").status_code == 200  # stamps the session after the sign-in
+    key = client.session.session_key
+    assert [_session_writes(client, "/") for _ in range(3)] == [(200, 0)] * 3
+    # The last save a minute ago (and the stored expiry as it would be by then): the next page moves it forward.
+    session = client.session
+    session[REFRESHED_KEY] = int(session[REFRESHED_KEY]) - 60
+    session.save()
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + timedelta(minutes=14))
+    assert _session_writes(client, "/") == (200, 1)
+    expiry = Session.objects.get(session_key=key).expire_date
+    assert timedelta(minutes=14, seconds=50) < expiry - timezone.now() <= timedelta(minutes=15)
+    assert _session_writes(client, "/") == (200, 0)
 
 
 def test_pages_carry_a_strict_content_security_policy(client):

@@ -40,6 +40,21 @@ def test_booking_create_then_resend_is_idempotent(world):
     assert Transition.objects.filter(case_type="booking", case_id=out["id"], name="book").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_single_booking_commits_before_it_is_screened(world):
+    """Issue 12 item 2: the POST holds no transaction through screening. With screening failing (a stored model
+    that cannot be read), the booking is committed and answered as pending, not rolled back or a 500."""
+    from holdtrack.screening.models import ScreeningModel
+
+    ScreeningModel.objects.create(
+        version="broken-1", splink_model={}, review_threshold=0.2, registry_size=1, trained_at=T0, active=True
+    )
+    resp = api_for(world.lea_org).post("/bookings", booking_payload(world, "B-COMMIT"))
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["screening"]["status"] == "pending"
+    assert Booking.objects.filter(booking_number="B-COMMIT").exists()
+
+
 def test_booking_batch_all_or_nothing(world):
     api = api_for(world.lea_org)
     batch = [booking_payload(world, f"BATCH-{i}") for i in range(3)]
@@ -148,8 +163,20 @@ def test_bookings_list_filters_and_pagination(world):
     for i in range(3):
         api.post("/bookings", booking_payload(world, f"L-{i}", booked_at=(T0 + timedelta(hours=i)).isoformat()))
     page = api.get("/bookings", limit=2).json()
-    assert page["count"] == 3 and len(page["items"]) == 2
+    # Not the last page: no total unless asked for (issue 12: no COUNT on every page), but has_more says so.
+    assert page["count"] is None and page["has_more"] is True and len(page["items"]) == 2
     assert [b["booking_number"] for b in page["items"]] == ["L-2", "L-1"]
+    assert api.get("/bookings", limit=2, count="true").json()["count"] == 3
+    last = api.get("/bookings", limit=2, offset=2).json()
+    assert (last["count"], last["has_more"], [b["booking_number"] for b in last["items"]]) == (3, False, ["L-0"])
+    assert api.get("/bookings", limit=2, offset=5).json() == {
+        "count": None,
+        "limit": 2,
+        "offset": 5,
+        "has_more": False,
+        "items": [],
+    }
+    assert api.get("/bookings", limit=3).json()["count"] == 3  # exactly one page: known without counting
     later = api.get("/bookings", booked_after=(T0 + timedelta(minutes=30)).isoformat()).json()
     assert later["count"] == 2
     # The agency office of the area sees them; another area's office does not.

@@ -210,6 +210,45 @@ def test_each_role_sees_its_queue_counts(client, desk, who, expected):
         assert f'href="#q-{key}"' in html
 
 
+@pytest.mark.parametrize("who", ["officer", "supervisor", "booking_clerk"])
+def test_the_queue_counts_are_one_query_and_empty_queues_fetch_no_rows(client, desk, who):
+    """Issue 12 item 3: the dashboard ran a COUNT and a rows query per queue (8 queues: 16 queries)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(getattr(desk.w, who))
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("desks:dashboard"))
+    shown = counts(response)
+    sql = [q["sql"] for q in ctx.captured_queries]
+    combined = [q for q in sql if q.startswith("SELECT (SELECT COUNT(*) FROM (")]
+    assert len(combined) == 1 and combined[0].count("COUNT(*)") == len(shown)
+    # Other counts: only the header's unread notifications.
+    assert [q for q in sql if "COUNT(" in q and q not in combined] == [q for q in sql if "desks_notification" in q]
+    queue_tables = ("cases_", "custody_identitymatch", "documents_deliveryattempt")
+    tables = [(q, re.search(r'FROM "(\w+)"', q)) for q in sql if q not in combined]
+    rows = [q for q, m in tables if m and m.group(1).startswith(queue_tables)]
+    assert len(rows) == sum(1 for n in shown.values() if n) > 0
+
+
+def test_the_minutely_refresh_of_one_queue_builds_only_that_queue(client, desk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(desk.w.booking_clerk)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("desks:dashboard"), {"queue": "holds"})
+    assert response.status_code == 200
+    queue = response.context["queue"]
+    assert (queue.key, queue.count, len(queue.rows)) == ("holds", 1, 1)
+    assert 'data-queue="holds" data-count="1"' in response.content.decode()
+    combined = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT (SELECT COUNT(*)")]
+    assert len(combined) == 1 and combined[0].count("COUNT(*)") == 1
+    # A queue of another role, or none at all: not found.
+    assert client.get(reverse("desks:dashboard"), {"queue": "to-sign"}).status_code == 404
+    assert client.get(reverse("desks:dashboard"), {"queue": "nope"}).status_code == 404
+
+
 def test_queues_link_to_case_pages_and_count_down_holds(client, desk):
     client.force_login(desk.w.booking_clerk)
     html = client.get(reverse("desks:dashboard")).content.decode()

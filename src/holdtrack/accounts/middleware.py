@@ -5,6 +5,7 @@ Installed after ``django_otp.middleware.OTPMiddleware`` (which sets ``request.us
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -53,3 +54,32 @@ class SecondFactorRequiredMiddleware:
             response["HX-Redirect"] = url
             return response
         return HttpResponseRedirect(url)
+
+
+REFRESHED_KEY = "_holdtrack_refreshed"
+
+
+class SessionRefreshMiddleware:
+    """The idle timeout without a session write on every request (issue 12 item 2).
+
+    Django's ``SESSION_SAVE_EVERY_REQUEST`` re-saves the session row on every page to move its expiry; this
+    saves it only when the last save is ``HOLDTRACK_SESSION_REFRESH_SECONDS`` old (default 60 s), by touching a
+    timestamp in the session, so an idle session still ends after between ``SESSION_COOKIE_AGE`` minus that and
+    ``SESSION_COOKIE_AGE``. Installed right after ``SessionMiddleware`` (its response step runs first). A
+    session the request never read (token API calls) or that holds nothing is left alone.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or not session.accessed or session.is_empty():
+            return response  # not read (token API calls), or nothing to keep alive (signed out)
+        now = int(time.time())
+        # Saved anyway (sign-in, a message), or the last save is old: stamp it; marking it modified makes
+        # SessionMiddleware save it with a new expiry.
+        if session.modified or now - int(session.get(REFRESHED_KEY, 0)) >= settings.HOLDTRACK_SESSION_REFRESH_SECONDS:
+            session[REFRESHED_KEY] = now
+        return response

@@ -1,4 +1,13 @@
-"""Limit/offset pagination with the total count: ``{"count": n, "limit": l, "offset": o, "items": [...]}``."""
+"""Limit/offset pagination: ``{"count": n | null, "limit": l, "offset": o, "has_more": bool, "items": [...]}``.
+
+Issue 12: a full ``COUNT(*)`` on every page cost as much as the page itself. A page fetches one row more than
+it shows, which gives ``has_more``; ``count`` is the total when it comes free (the page reaches the end of the
+list) or when the client asks for it with ``count=true``, and null otherwise (docs/api.md).
+
+The page is built once: the converters make the item schemas, and ``page`` returns an instance of the
+endpoint's declared ``Page[Item]`` made without validating again, which django-ninja then dumps as it is
+(it re-validates only a result that is not an instance of the declared response type).
+"""
 
 from __future__ import annotations
 
@@ -15,15 +24,29 @@ MAX_LIMIT = 500
 class PageParams(Schema):
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
     offset: int = Field(0, ge=0, le=10_000_000)
+    count: bool = Field(False, description="also return the total number of items (one more query)")
 
 
 class Page(Schema, Generic[T]):
-    count: int
+    count: int | None = Field(
+        description="total items: given on the last page, or on every page with count=true; null otherwise"
+    )
     limit: int
     offset: int
+    has_more: bool = Field(description="more items after this page (request offset + limit)")
     items: list[T]
 
 
-def page(qs: QuerySet[Any], params: PageParams, convert: Callable[[Any], T]) -> dict[str, Any]:
-    rows = qs[params.offset : params.offset + params.limit]
-    return {"count": qs.count(), "limit": params.limit, "offset": params.offset, "items": [convert(r) for r in rows]}
+def page(qs: QuerySet[Any], params: PageParams, item: type[T], convert: Callable[[Any], T]) -> Page[T]:
+    rows = list(qs[params.offset : params.offset + params.limit + 1])
+    has_more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    total: int | None = None
+    if params.count:
+        total = qs.count()
+    elif not has_more and (rows or params.offset == 0):
+        total = params.offset + len(rows)  # this page reaches the end: the total is known without counting
+    items = [convert(r) for r in rows]
+    return Page[item].model_construct(  # type: ignore[valid-type]
+        count=total, limit=params.limit, offset=params.offset, has_more=has_more, items=items
+    )

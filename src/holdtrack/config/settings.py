@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Right after the sessions: moves the session's expiry at most once a minute instead of on every request.
+    "holdtrack.accounts.middleware.SessionRefreshMiddleware",
     # Early, so every response (redirects and error pages too) carries the policy and templates get the nonce.
     "csp.middleware.CSPMiddleware",
     # Before sign-in and every view (sessions load lazily): a NUL byte in any input is refused before it can
@@ -187,11 +189,15 @@ HOLDTRACK_SUPPRESSION_THRESHOLD = int(os.environ.get("HOLDTRACK_SUPPRESSION_THRE
 HOLDTRACK_SUPPRESS_ZEROS = env_bool("HOLDTRACK_SUPPRESS_ZEROS", False)
 
 # --- accounts and access (docs/security.md) ------------------------------------------------------------
-# Inactivity timeout: every request re-saves the session and pushes its expiry forward, so a session
-# idle for this long is expired in the database (and its cookie in the browser).
+# Inactivity timeout: a request re-saves the session and pushes its expiry forward when the last save is
+# HOLDTRACK_SESSION_REFRESH_SECONDS old (accounts.middleware.SessionRefreshMiddleware; not on every request, a
+# write per page), so a session idle for the timeout is expired in the database (and its cookie in the browser).
 HOLDTRACK_SESSION_IDLE_MINUTES = int(os.environ.get("HOLDTRACK_SESSION_IDLE_MINUTES", "15"))
 SESSION_COOKIE_AGE = HOLDTRACK_SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+HOLDTRACK_SESSION_REFRESH_SECONDS = min(
+    int(os.environ.get("HOLDTRACK_SESSION_REFRESH_SECONDS", "60")), SESSION_COOKIE_AGE // 2
+)
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -6,11 +6,13 @@ queue can only ever narrow what the user may see.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import QuerySet
 from django.urls import reverse
 
@@ -306,9 +308,9 @@ class QueueSpec:
     columns: list[str]
     row: Callable[[Any, datetime], list[Cell]]
 
-    def build(self, user: Any, now: datetime) -> Queue:
-        qs = self.query(user)
-        count = qs.count()
+    def build(self, user: Any, now: datetime, qs: QuerySet[Any] | None = None, count: int | None = None) -> Queue:
+        qs = self.query(user) if qs is None else qs
+        count = qs.count() if count is None else count
         rows = [self.row(obj, now) for obj in qs[:ROW_LIMIT]] if count else []
         return Queue(self.key, self.title, self.description, count, self.columns, rows)
 
@@ -521,5 +523,33 @@ QUEUE_KEYS: dict[str, list[str]] = {
 }
 
 
-def queues_for(user: Any, now: datetime) -> list[Queue]:
-    return [QUEUES[key].build(user, now) for key in QUEUE_KEYS.get(str(user.role), [])]
+def count_all(querysets: Sequence[QuerySet[Any]]) -> list[int]:
+    """The row counts of several querysets in one statement (issue 12: the dashboard ran a COUNT per queue):
+    ``SELECT (SELECT COUNT(*) FROM (<queryset>) q0), (…) q1, …``, each over exactly the rows its queue lists,
+    so a count never disagrees with its rows. An empty queryset (``.none()``) counts 0 without SQL."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for i, qs in enumerate(querysets):
+        try:
+            sql, p = qs.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            parts.append("0")
+            continue
+        # The SQL is Django's own compilation of the queryset; values stay in params.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) q{i})")  # noqa: S608
+        params.extend(p)
+    if all(part == "0" for part in parts):
+        return [0] * len(parts)
+    with connections[querysets[0].db].cursor() as cur:
+        cur.execute("SELECT " + ", ".join(parts), params)
+        row = cur.fetchone()
+    return [int(n) for n in row or ()]
+
+
+def queues_for(user: Any, now: datetime, only: str | None = None) -> list[Queue]:
+    """The user's queues (or only the one named, if it is the user's): their counts in one query, then up to
+    ROW_LIMIT rows of each queue that has any."""
+    specs = [QUEUES[key] for key in QUEUE_KEYS.get(str(user.role), []) if only is None or key == only]
+    querysets = [spec.query(user) for spec in specs]
+    counts = count_all(querysets)
+    return [spec.build(user, now, qs, n) for spec, qs, n in zip(specs, querysets, counts, strict=True)]

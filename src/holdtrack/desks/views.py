@@ -63,19 +63,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     at = now()
     role = str(getattr(user, "role", ""))
+    only = request.GET.get("queue")
+    if only:
+        # htmx refresh of one queue section (hx-get every minute, per section): the same markup as the full
+        # page, building only that queue (an open dashboard polls each of its queues).
+        queues = queues_for(user, at, only=only)
+        if not queues:
+            raise Http404("No such queue.")
+        return render(request, "desks/_queue.html", {"queue": queues[0]})
     context: dict[str, Any] = {
         "role": role,
         "case_role": role in PERSONAL_DATA_ROLES,
         "queues": queues_for(user, at),
         "now": at,
     }
-    only = request.GET.get("queue")
-    if only:
-        # htmx refresh of one queue section (hx-get every minute): the same markup as the full page.
-        for queue in context["queues"]:
-            if queue.key == only:
-                return render(request, "desks/_queue.html", {"queue": queue})
-        raise Http404("No such queue.")
     if role == Role.ANALYST:
         counts = access.detainer_counts_for_user(user)
         state_labels = presenters.STATE_LABELS

@@ -260,7 +260,7 @@ def bookings_list(request: HttpRequest, filters: Query[BookingFilters]) -> Any:
         qs = qs.filter(booked_at__lt=filters.booked_before)
     if filters.facility_code:
         qs = qs.filter(facility__code=filters.facility_code.upper())
-    return page(qs, filters, booking_out)
+    return page(qs, filters, BookingOut, booking_out)
 
 
 @router.get(

@@ -55,7 +55,7 @@ def claims_list(request: HttpRequest, filters: Query[ClaimFilters]) -> Any:
     qs = claims_for_user(user).order_by("-raised_at", "pk")
     if filters.status:
         qs = qs.filter(status=filters.status)
-    return page(qs, filters, claim_out)
+    return page(qs, filters, ClaimOut, claim_out)
 
 
 @router.get(

@@ -86,7 +86,7 @@ def court_cases_list(request: HttpRequest, filters: Query[CourtFilters]) -> Any:
         qs = qs.filter(filed_at__gte=filters.filed_after)
     if filters.comply_by_before:
         qs = qs.filter(comply_by__lt=filters.comply_by_before)
-    return page(qs, filters, court_case_out)
+    return page(qs, filters, CourtCaseOut, court_case_out)
 
 
 @router.get(

@@ -166,7 +166,7 @@ def detainers_list(request: HttpRequest, filters: Query[DetainerFilters]) -> Any
         qs = qs.filter(prepared_at__gte=filters.prepared_after)
     if filters.prepared_before:
         qs = qs.filter(prepared_at__lt=filters.prepared_before)
-    return page(qs, filters, detainer_out)
+    return page(qs, filters, DetainerOut, detainer_out)
 
 
 @router.get(

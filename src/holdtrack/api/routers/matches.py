@@ -78,7 +78,7 @@ def matches_list(request: HttpRequest, filters: Query[MatchFilters]) -> Any:
         qs = qs.filter(basis=filters.basis)
     if filters.min_score is not None:
         qs = qs.filter(score__gte=filters.min_score)
-    return page(qs, filters, match_out)
+    return page(qs, filters, MatchOut, match_out)
 
 
 @router.get(

@@ -56,6 +56,7 @@ def agencies_list(request: HttpRequest, filters: Query[AgencyFilters]) -> Any:
     return page(
         qs,
         filters,
+        AgencyOut,
         lambda a: AgencyOut(
             ori=a.ori,
             name=a.name,
@@ -82,7 +83,10 @@ def facilities_list(request: HttpRequest, filters: Query[FacilityFilters]) -> An
     if filters.operator_ori:
         qs = qs.filter(operator__ori=filters.operator_ori.upper())
     return page(
-        qs, filters, lambda f: FacilityOut(code=f.code, name=f.name, operator_ori=f.operator.ori, timezone=f.timezone)
+        qs,
+        filters,
+        FacilityOut,
+        lambda f: FacilityOut(code=f.code, name=f.name, operator_ori=f.operator.ori, timezone=f.timezone),
     )
 
 
@@ -150,7 +154,7 @@ def work_items_list(request: HttpRequest, filters: Query[WorkFilters]) -> Any:
         qs = qs.filter(kind=filters.kind)
     if filters.open is not None:
         qs = qs.filter(resolved_at__isnull=filters.open)
-    return page(qs, filters, lambda w: WorkItemOut.model_validate(w, from_attributes=True))
+    return page(qs, filters, WorkItemOut, lambda w: WorkItemOut.model_validate(w, from_attributes=True))
 
 
 __all__ = ["WorkItem", "router"]

@@ -136,7 +136,7 @@ def subpoenas_list(request: HttpRequest, filters: Query[SubpoenaFilters]) -> Any
         qs = qs.filter(return_due_at__lt=filters.return_due_before)
     if filters.drafted_after:
         qs = qs.filter(drafted_at__gte=filters.drafted_after)
-    return page(qs, filters, subpoena_out)
+    return page(qs, filters, SubpoenaOut, subpoena_out)
 
 
 @router.get(
@@ -305,7 +305,7 @@ def referrals_list(request: HttpRequest, filters: Query[ReferralFilters]) -> Any
     qs = referrals_for_user(user).order_by("-referred_at", "pk")
     if filters.state:
         qs = qs.filter(state=filters.state)
-    return page(qs, filters, referral_out)
+    return page(qs, filters, ReferralOut, referral_out)
 
 
 def referral_get_for_user(user: Any, referral_id: int) -> EnforcementReferral:

@@ -68,7 +68,7 @@ def _org_id(user: Any) -> int:
 def endpoints_list(request: HttpRequest, filters: Query[PageParams]) -> Any:
     user = actor(request, "webhooks:manage")
     qs = WebhookEndpoint.objects.filter(organization_id=_org_id(user)).order_by("pk")
-    return page(qs, filters, _endpoint_out)
+    return page(qs, filters, EndpointOut, _endpoint_out)
 
 
 @router.post(
@@ -118,4 +118,4 @@ def deliveries_list(request: HttpRequest, filters: Query[DeliveryFilters]) -> An
         qs = qs.filter(status=filters.status)
     if filters.event_type:
         qs = qs.filter(event_type=filters.event_type)
-    return page(qs, filters, lambda d: DeliveryOut.model_validate(d, from_attributes=True))
+    return page(qs, filters, DeliveryOut, lambda d: DeliveryOut.model_validate(d, from_attributes=True))

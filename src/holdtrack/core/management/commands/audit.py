@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from pathlib import Path
@@ -84,6 +85,8 @@ class Command(BaseCommand):
         if options["follow"]:
             self.stdout.write(f"Chaining every {options['interval']} s (Ctrl-C stops).")
             stop = threading.Event()
+            # SIGTERM (make stack-stop, systemd) ends the loop between batches instead of killing one mid-way.
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
             try:
                 follow(stop, interval=options["interval"])
             except KeyboardInterrupt:

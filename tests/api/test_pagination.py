@@ -1,0 +1,54 @@
+"""Issue 12 item 3: one serialization per list response. ``page`` builds the endpoint's declared ``Page[Item]``
+without validating again, and django-ninja dumps a result that is an instance of the declared response type as it
+is. If an endpoint passed another item type than it declares, ninja would silently validate every item again:
+each list endpoint's ``page(…, Item, …)`` must name the ``Page[Item]`` of its ``response``."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import holdtrack.api.routers as routers
+from holdtrack.api.pagination import Page, PageParams, page
+from holdtrack.jurisdictions.models import Facility
+
+
+def _declared_and_built() -> list[tuple[str, str, str]]:
+    found = []
+    for path in sorted(Path(routers.__file__).parent.glob("*.py")):
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(fn, ast.FunctionDef):
+                continue
+            declared = [
+                node.slice.id
+                for dec in fn.decorator_list
+                for node in ast.walk(dec)
+                if isinstance(node, ast.Subscript)
+                and getattr(node.value, "id", "") == "Page"
+                and isinstance(node.slice, ast.Name)
+            ]
+            built = [
+                call.args[2].id
+                for call in ast.walk(fn)
+                if isinstance(call, ast.Call)
+                and getattr(call.func, "id", "") == "page"
+                and isinstance(call.args[2], ast.Name)
+            ]
+            if declared or built:
+                found.append((f"{path.name}:{fn.name}", declared[0] if declared else "", built[0] if built else ""))
+    return found
+
+
+def test_every_list_builds_the_page_type_it_declares() -> None:
+    found = _declared_and_built()
+    assert len(found) == 12, found  # the twelve list endpoints
+    assert [f for f in found if f[1] != f[2]] == []
+
+
+def test_page_is_an_instance_of_the_declared_type_with_has_more(db) -> None:  # type: ignore[no-untyped-def]
+    from holdtrack.api.routers.reference import FacilityOut
+
+    qs = Facility.objects.none()
+    built = page(qs, PageParams(limit=5), FacilityOut, lambda f: FacilityOut.model_validate(f))
+    assert isinstance(built, Page[FacilityOut])
+    assert (built.count, built.has_more, built.items) == (0, False, [])
