@@ -99,7 +99,8 @@ def _send(draft_recipients: Iterable[tuple[User, Draft]], at: datetime | None = 
         Notification.objects.filter(dedupe_key__in=[k for *_, k in pairs]).values_list("dedupe_key", flat=True)
     )
     created = [n for user, d, k in pairs if k not in existing and (n := _insert(user, d, k, at))]
-    if created:
+    # Only rows with an address are e-mailed (notifications_email_pending); none: nothing to send after commit.
+    if any(n.recipient.email for n in created):
         ids = [n.pk for n in created]
         transaction.on_commit(lambda: notifications_email_pending(ids=ids))
     return created
