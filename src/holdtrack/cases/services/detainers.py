@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet
 
 from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Organization, User
 from holdtrack.accounts.services import organization_for_lea, system_user
@@ -81,7 +81,10 @@ def _has_judicial_warrant(d: Detainer) -> bool:
 def _with_warrants(d: Detainer) -> Detainer:
     """The locked detainer's warrants, read once for every guard of the service (they change only under the same
     lock, in ``warrant_attach`` and ``warrant_confirm_judicial``)."""
-    prefetch_related_objects([d], "warrants")
+    # What prefetch_related_objects stores, without its machinery (several times the query on this path).
+    warrants = d.warrants.all()
+    warrants._fetch_all()
+    d._prefetched_objects_cache = {**getattr(d, "_prefetched_objects_cache", {}), "warrants": warrants}  # type: ignore[attr-defined]
     return d
 
 

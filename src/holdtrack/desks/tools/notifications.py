@@ -37,6 +37,7 @@ from holdtrack.cases.models import (
     Subpoena,
     SubpoenaState,
 )
+from holdtrack.core.rows import insert_row
 from holdtrack.core.timeutil import local, now
 from holdtrack.desks.models import Notification, NotificationKind
 from holdtrack.kernel.parties import authorize
@@ -77,14 +78,16 @@ def notification_create(*, recipient: User, draft: Draft, at: datetime | None = 
 def _insert(recipient: User, draft: Draft, key: str, at: datetime | None) -> Notification | None:
     try:
         with transaction.atomic():  # savepoint: a concurrent duplicate must not spoil the caller's transaction
-            return Notification.objects.create(
-                recipient=recipient,
-                kind=draft.kind,
-                title=draft.title[:200],
-                body=draft.body,
-                link=draft.link[:200],
-                created_at=at or now(),
-                dedupe_key=key,
+            return insert_row(  # Notification.objects.create, its INSERT built once (core.rows)
+                Notification(
+                    recipient=recipient,
+                    kind=draft.kind,
+                    title=draft.title[:200],
+                    body=draft.body,
+                    link=draft.link[:200],
+                    created_at=at or now(),
+                    dedupe_key=key,
+                )
             )
     except IntegrityError:
         return None
