@@ -11,6 +11,7 @@ from django.db import connections, router
 
 from holdtrack.audit.chain import audit_chain, canonical, pending_count, walk
 from holdtrack.audit.models import AuditEvent, Channel, Transition
+from holdtrack.core.rows import insert_row
 from holdtrack.core.timeutil import now
 
 
@@ -30,16 +31,19 @@ def audit_record(
     """Append one event. It is a plain insert: no shared row is locked, so no request waits on another's audit
     event; the chainer gives it its keyed link within seconds (``holdtrack.audit.chain``, ADR 0015).
 
-    It joins the caller's transaction: an audit write that fails fails the caller's write with it.
+    It joins the caller's transaction: an audit write that fails fails the caller's write with it. The row goes
+    in through ``core.rows.insert_row`` (same row and signals as ``create``; ADR 00XX).
     """
-    return AuditEvent.objects.create(
-        at=at or now(),
-        actor=actor,
-        actor_role=getattr(actor, "role", "") or "",
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        data=json.loads(_canonical(data or {})),
+    return insert_row(
+        AuditEvent(
+            at=at or now(),
+            actor=actor,
+            actor_role=getattr(actor, "role", "") or "",
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            data=json.loads(_canonical(data or {})),
+        )
     )
 
 
@@ -115,18 +119,21 @@ def transition_record(
     reason: str = "",
     channel: str = Channel.PORTAL,
 ) -> Transition:
-    """Append to the case's transition log. The caller holds the case row lock, so seq is race-free."""
-    return Transition.objects.create(
-        case_type=case_type,
-        case_id=case_id,
-        seq=_next_seq(case_type, case_id),
-        at=at,
-        name=name,
-        source=source,
-        target=target,
-        actor=actor,
-        actor_role=getattr(actor, "role", "") or "",
-        channel=channel,
-        reason=reason,
-        data=json.loads(_canonical(data or {})),
+    """Append to the case's transition log. The caller holds the case row lock, so seq is race-free. The row goes
+    in through ``core.rows.insert_row`` (same row and signals as ``create``; ADR 00XX)."""
+    return insert_row(
+        Transition(
+            case_type=case_type,
+            case_id=case_id,
+            seq=_next_seq(case_type, case_id),
+            at=at,
+            name=name,
+            source=source,
+            target=target,
+            actor=actor,
+            actor_role=getattr(actor, "role", "") or "",
+            channel=channel,
+            reason=reason,
+            data=json.loads(_canonical(data or {})),
+        )
     )

@@ -76,6 +76,11 @@ def lea_parties(lea_id: int) -> Parties:
 
 
 def booking_parties(b: Booking) -> Parties:
+    # The agency and its jurisdiction fetched with the row (a service's lock, ``related``) answer without a query.
+    lea = b._state.fields_cache.get("custodian")
+    if lea is not None and "jurisdiction" in lea._state.fields_cache:
+        aor = lea.jurisdiction.aor_id
+        return Parties(lea_ids=frozenset({lea.pk}), area_ids=frozenset({aor}) if aor is not None else frozenset())
     return lea_parties(b.custodian_id)
 
 
@@ -91,5 +96,5 @@ register_rules(RULES)
 register_parties(LawEnforcementAgency, lambda lea: lea_parties(lea.pk))
 register_parties(Facility, lambda f: lea_parties(f.operator_id))
 register_parties(Booking, booking_parties)
-register_parties(IdentityMatch, lambda m: booking_parties(Booking.objects.get(pk=m.booking_id)))
+register_parties(IdentityMatch, lambda m: booking_parties(m.booking))  # fetched with the lock where it matters
 register_parties(CitizenshipClaim, claim_parties)

@@ -315,7 +315,7 @@ def identity_match_review(
     if not reason.strip():
         raise ValidationFailed("A reason is required to confirm or reject a match.")
     with transaction.atomic():
-        m = locked(IdentityMatch, match.pk, related=("booking",))
+        m = locked(IdentityMatch, match.pk, related=("booking__custodian__jurisdiction",))
         g = authorize(actor, "identity_match_review", m)
         if confirm and m.identifier_conflict:
             if actor.role != Role.AGENCY_SUPERVISOR or not override_conflict:

@@ -20,6 +20,7 @@ from django_fsm import can_proceed
 from holdtrack.audit.models import Channel, Transition
 from holdtrack.audit.services import audit_record, transition_record
 from holdtrack.core.errors import InvalidTransition, NotPermitted
+from holdtrack.core.rows import select_for_update_by_pk, update_row
 from holdtrack.core.timeutil import fact_time, now
 from holdtrack.kernel.parties import SYSTEM_ROLE, Actor, Authorization, UnauthorizedStep, authorize
 
@@ -29,12 +30,18 @@ M = TypeVar("M", bound=models.Model)
 def locked(model: type[M], pk: int, *, related: tuple[str, ...] = ()) -> M:
     """Fetch a fresh copy under a row lock (a no-op lock on SQLite, whose writers are serialised). ``related``:
     foreign keys the service reads, fetched in the same query (unlocked: only the case row is locked, ``of``)."""
-    if not related:
-        obj = model._default_manager.select_for_update().get(pk=pk)
-    else:
-        obj = model._default_manager.select_for_update(of=("self",)).select_related(*related).get(pk=pk)
+    obj = select_for_update_by_pk(model, pk, related)  # the ORM's query, compiled once (core.rows)
     _remember(obj)
     return obj
+
+
+def locked_rows(qs: models.QuerySet[M]) -> list[M]:
+    """Every row of ``qs`` under a row lock (``of`` self: related rows fetched with them stay unlocked), each
+    remembered as ``locked`` does, so that a step on it writes only the columns it changed."""
+    rows = list(qs.select_for_update(of=("self",)))
+    for obj in rows:
+        _remember(obj)
+    return rows
 
 
 # The column values of a locked row as read, so that a step writes only the columns that changed: an UPDATE of
@@ -60,7 +67,7 @@ def _save(obj: models.Model) -> None:
         if not f.primary_key
         and (isinstance(f, models.JSONField) or f.attname not in loaded or getattr(obj, f.attname) != loaded[f.attname])
     ]
-    obj.save(update_fields=changed)
+    update_row(obj, changed)  # obj.save(update_fields=changed), its UPDATE built once per set of columns
     _remember(obj)
 
 
@@ -201,4 +208,4 @@ def require(actor: Actor, roles: frozenset[str] | set[str], action: str) -> None
         raise NotPermitted(f"A {actor.get_role_display().lower()} may not {action}.")
 
 
-__all__ = ["counterpart_marks", "locked", "locked_for", "note", "require", "step", "when"]
+__all__ = ["counterpart_marks", "locked", "locked_for", "locked_rows", "note", "require", "step", "when"]

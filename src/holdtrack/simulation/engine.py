@@ -436,8 +436,9 @@ class Engine(Staff):
         if r.stopped:
             return
         assert r.detainer is not None
-        ds.detainer_receive(actor=self.clerk(r.lea), detainer=r.detainer, at=at, channel=SIM)
-        state = self.detainer_state(r)
+        # The service returns the row it locked and stepped: its state is the state after receipt and validation.
+        r.detainer = ds.detainer_receive(actor=self.clerk(r.lea), detainer=r.detainer, at=at, channel=SIM)
+        state = r.detainer.state
         if state == S.VALIDATION_FAILED:
             # Still open after failing validation: the agency cancels the detainer.
             self.push(at + timedelta(hours=r.rng.uniform(2, 48)), "lift_invalid", r)

@@ -50,7 +50,7 @@ from holdtrack.custody.identity import lock_person, open_claim_for_person, perso
 from holdtrack.custody.models import Booking, IdentityMatch, MatchStatus
 from holdtrack.jurisdictions.policy import Evaluation, evaluate
 from holdtrack.kernel.parties import Authorization, authorize
-from holdtrack.kernel.steps import locked, note, step, when
+from holdtrack.kernel.steps import locked, locked_rows, note, step, when
 
 S = DetainerState
 C = CaseType.DETAINER
@@ -73,8 +73,19 @@ def _hold_warrants(d: Detainer) -> list[Warrant]:
 
 def _has_judicial_warrant(d: Detainer) -> bool:
     # Only once the receiving LEA's counsel confirmed it: until then a policy reads the warrant as administrative
-    # (the protective reading), so the agency cannot self-certify what only a court issues.
-    return d.pk is not None and d.warrants.filter(is_judicial=True, judicial_confirmed_at__isnull=False).exists()
+    # (the protective reading), so the agency cannot self-certify what only a court issues. Read from the
+    # warrants ``_with_warrants`` fetched, when it did (a detainer has one or two).
+    return d.pk is not None and any(w.is_judicial and w.judicial_confirmed_at is not None for w in d.warrants.all())
+
+
+def _with_warrants(d: Detainer) -> Detainer:
+    """The locked detainer's warrants, read once for every guard of the service (they change only under the same
+    lock, in ``warrant_attach`` and ``warrant_confirm_judicial``)."""
+    # What prefetch_related_objects stores, without its machinery (several times the query on this path).
+    warrants = d.warrants.all()
+    warrants._fetch_all()
+    d._prefetched_objects_cache = {**getattr(d, "_prefetched_objects_cache", {}), "warrants": warrants}  # type: ignore[attr-defined]
+    return d
 
 
 def _evaluate(d: Detainer, at: datetime) -> Evaluation:
@@ -387,7 +398,7 @@ def detainer_approve(
 ) -> Detainer:
     at = when(at)
     with transaction.atomic():
-        d = locked(Detainer, detainer.pk)
+        d = _with_warrants(locked(Detainer, detainer.pk))
         g = authorize(actor, "detainer_approve", d, channel=channel, document=source_document)
         if d.prepared_by_id == actor.pk:
             raise GuardRefused(
@@ -434,7 +445,7 @@ def detainer_transmit(
 ) -> Detainer:
     at = when(at)
     with transaction.atomic():
-        d = locked(Detainer, detainer.pk, related=FACTS)
+        d = locked(Detainer, detainer.pk, related=("facility", "addressed_lea"))
         g = authorize(actor, "detainer_transmit", d, channel=channel, document=source_document)
         d.transmitted_at = at
         data: dict[str, Any] = {"addressed_lea_ori": d.addressed_lea.ori, "facility_code": d.facility.code}
@@ -463,7 +474,7 @@ def detainer_record_neutral_review(
             raise InvalidTransition("Neutral review is already recorded.")
         d.neutral_review_result = result
         d.neutral_review_at = at
-        d.save()
+        d.save(update_fields=["neutral_review_result", "neutral_review_at"])
         note(d, "neutral_review", case_type=C, actor=actor, grant=g, at=at, reason=reason, data={"result": result})
     if result == ReviewResult.PC_NOT_FOUND and d.state not in (S.CLOSED, S.LIFTED, *TERMINAL):
         detainer_lift(
@@ -557,7 +568,7 @@ def detainer_receive(
     """The LEA logs receipt; validation runs at once as the system (domain.md B3.1 D1–D3)."""
     at = when(at)
     with transaction.atomic():
-        d = locked(Detainer, detainer.pk, related=FACTS)
+        d = _with_warrants(locked(Detainer, detainer.pk, related=FACTS))
         g = authorize(actor, "detainer_receive", d, channel=channel, document=source_document)
         d.received_at = at
         step(d, "receive", case_type=C, actor=actor, grant=g, at=at, channel=channel)
@@ -653,7 +664,7 @@ def detainer_serve_subject(
         if d.served_at is not None:
             raise InvalidTransition(f"Already served on the subject at {d.served_at.isoformat()}.")
         d.served_at, d.service_method, d.service_language = at, method, language
-        d.save()
+        d.save(update_fields=["served_at", "service_method", "service_language"])
         note(
             d,
             "serve_subject",
@@ -686,7 +697,7 @@ def detainer_decide(
         # so a claim raised at the same moment on any record is either seen by the hold guard or freezes the hold
         # right after.
         lock_person(detainer.subject_id)
-        d = locked(Detainer, detainer.pk, related=FACTS)
+        d = _with_warrants(locked(Detainer, detainer.pk, related=FACTS))
         g = authorize(actor, "detainer_decide", d, channel=channel, document=source_document)
         if d.state != S.UNDER_POLICY_REVIEW:
             raise InvalidTransition(f"The detainer is '{d.get_state_display()}', not under policy review.")
@@ -872,7 +883,8 @@ def notification_send(
 
 def on_release_eligibility(booking: Booking, at: datetime) -> None:
     """Called by ``booking_record_release_eligibility`` inside its transaction."""
-    for d in Detainer.objects.select_for_update().filter(booking=booking, state=S.ACTIVE_HOLD_ELIGIBLE):
+    eligible = Detainer.objects.filter(booking=booking, state=S.ACTIVE_HOLD_ELIGIBLE).select_related(*FACTS)
+    for d in locked_rows(eligible.prefetch_related("warrants")):
         _start_hold(d, booking.release_eligible_at or at, at)
 
 
@@ -881,10 +893,8 @@ def on_release(booking: Booking, at: datetime, release_type: str) -> None:
     from holdtrack.custody.models import ReleaseType
 
     sysu = system_user()
-    for d in (
-        Detainer.objects.select_for_update()
-        .filter(booking=booking)
-        .exclude(state__in=[S.CLOSED, *TERMINAL, S.PREPARED, S.APPROVED])
+    for d in locked_rows(
+        Detainer.objects.filter(booking=booking).exclude(state__in=[S.CLOSED, *TERMINAL, S.PREPARED, S.APPROVED])
     ):
         data: dict[str, Any] = {"release_type": release_type, "released_at": at.isoformat()}
         if release_type == ReleaseType.TRANSFER_TO_ICE and d.state in (S.HOLD_IN_EFFECT, *ACTIVE_STATES):

@@ -37,6 +37,7 @@ from holdtrack.cases.models import (
     Subpoena,
     SubpoenaState,
 )
+from holdtrack.core.rows import insert_row
 from holdtrack.core.timeutil import local, now
 from holdtrack.desks.models import Notification, NotificationKind
 from holdtrack.kernel.parties import authorize
@@ -77,14 +78,16 @@ def notification_create(*, recipient: User, draft: Draft, at: datetime | None = 
 def _insert(recipient: User, draft: Draft, key: str, at: datetime | None) -> Notification | None:
     try:
         with transaction.atomic():  # savepoint: a concurrent duplicate must not spoil the caller's transaction
-            return Notification.objects.create(
-                recipient=recipient,
-                kind=draft.kind,
-                title=draft.title[:200],
-                body=draft.body,
-                link=draft.link[:200],
-                created_at=at or now(),
-                dedupe_key=key,
+            return insert_row(  # Notification.objects.create, its INSERT built once (core.rows)
+                Notification(
+                    recipient=recipient,
+                    kind=draft.kind,
+                    title=draft.title[:200],
+                    body=draft.body,
+                    link=draft.link[:200],
+                    created_at=at or now(),
+                    dedupe_key=key,
+                )
             )
     except IntegrityError:
         return None
@@ -99,7 +102,8 @@ def _send(draft_recipients: Iterable[tuple[User, Draft]], at: datetime | None = 
         Notification.objects.filter(dedupe_key__in=[k for *_, k in pairs]).values_list("dedupe_key", flat=True)
     )
     created = [n for user, d, k in pairs if k not in existing and (n := _insert(user, d, k, at))]
-    if created:
+    # Only rows with an address are e-mailed (notifications_email_pending); none: nothing to send after commit.
+    if any(n.recipient.email for n in created):
         ids = [n.pk for n in created]
         transaction.on_commit(lambda: notifications_email_pending(ids=ids))
     return created

@@ -19,6 +19,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from holdtrack.audit.models import CaseType, Transition
+from holdtrack.core.rows import insert_row
 
 
 class Basis(models.TextChoices):
@@ -369,7 +370,7 @@ TRACKED_CASE_TYPES = frozenset({CaseType.DETAINER, CaseType.SUBPOENA, CaseType.R
 def _outbox_on_transition(sender: type[Transition], instance: Transition, created: bool, **kwargs: Any) -> None:
     """Queue the case for the aggregates, inside the transaction that logged the step."""
     if created and instance.case_type in TRACKED_CASE_TYPES:
-        PendingChange.objects.create(case_type=instance.case_type, case_id=instance.case_id)
+        insert_row(PendingChange(case_type=instance.case_type, case_id=instance.case_id))
 
 
 __all__ = [

@@ -1,0 +1,201 @@
+"""``insert_row`` and ``update_row``: one row written by a statement whose SQL is built once per model, database
+(and, for an UPDATE, set of columns).
+
+Every lifecycle step appends a transition, an audit event and a report outbox row. Django builds each INSERT
+anew (field by field, quoting and placeholders), which cost about twenty times the insert itself on the embedded
+database (ADR 00XX). This writes the same row: the same columns, each value prepared by its field as the ORM
+prepares it (``pre_save``, then ``get_db_prep_save``), in the caller's transaction, with the same ``pre_save`` and
+``post_save`` signals, so receivers (the report outbox, notifications, webhooks) see no difference.
+
+Only for models of one table with an auto-incremented primary key; a value that is an expression (a database
+default left to the database, ``F()``) falls back to ``Model.save``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import DatabaseError, connections, models, router
+from django.db.models.query import get_related_populators
+from django.db.models.signals import post_save, pre_save
+from django.db.transaction import TransactionManagementError
+
+M = TypeVar("M", bound=models.Model)
+
+# (model, database alias) -> (INSERT statement, its fields in column order, whether it returns the new key)
+_STATEMENTS: dict[tuple[type[models.Model], str], tuple[str, list[Any], bool]] = {}
+
+
+def _statement(model: type[models.Model], alias: str) -> tuple[str, list[Any], bool]:
+    key = (model, alias)
+    if key not in _STATEMENTS:
+        meta = model._meta
+        if meta.parents or not isinstance(meta.pk, models.AutoField):
+            raise TypeError(f"insert_row: {model.__name__} is not one table with an auto-incremented key.")
+        connection = connections[alias]
+        qn = connection.ops.quote_name
+        fields = [f for f in meta.concrete_fields if not f.primary_key and not getattr(f, "generated", False)]
+        columns = ", ".join(qn(str(f.column)) for f in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608 - quoted model names
+        returning = bool(connection.features.can_return_columns_from_insert)
+        if returning:
+            sql += f" RETURNING {qn(str(meta.pk.column))}"
+        _STATEMENTS[key] = (sql, fields, returning)
+    return _STATEMENTS[key]
+
+
+def insert_row(obj: M) -> M:
+    """Insert the unsaved ``obj`` and give it its key, as ``obj.save()`` would for a new row."""
+    model = type(obj)
+    if not obj._state.adding or obj.pk is not None:
+        raise ValueError("insert_row inserts new rows only.")
+    alias = router.db_for_write(model, instance=obj)
+    sql, fields, returning = _statement(model, alias)
+    if any(hasattr(getattr(obj, f.attname), "resolve_expression") for f in fields):
+        obj.save(using=alias)  # an expression: the ORM compiles it (and sends the signals)
+        return obj
+    obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]  # as save()
+    connection = connections[alias]
+    pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if returning:
+            pk = cursor.fetchone()[0]
+        else:
+            pk = connection.ops.last_insert_id(cursor, model._meta.db_table, str(model._meta.pk.column))
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = alias
+    post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias)
+    return obj
+
+
+# (model, database alias, columns) -> (UPDATE statement, its fields in column order)
+_UPDATES: dict[tuple[type[models.Model], str, tuple[str, ...]], tuple[str, list[Any]]] = {}
+
+
+def update_row(obj: models.Model, update_fields: list[str]) -> None:
+    """``obj.save(update_fields=…)`` for an existing row of one table: the same values (each field's
+    ``pre_save`` and ``get_db_prep_save``), the same signals, and the same error when no row was updated."""
+    model = type(obj)
+    alias = obj._state.db or router.db_for_write(model, instance=obj)
+    key = (model, alias, tuple(update_fields))
+    if key not in _UPDATES:
+        meta = model._meta
+        if meta.parents or meta.pk is None:
+            raise TypeError(f"update_row: {model.__name__} is not one table.")
+        fields: list[Any] = [meta.get_field(name) for name in update_fields]
+        if any(not f.concrete or f.primary_key or getattr(f, "generated", False) for f in fields):
+            raise ValueError(f"update_row: {update_fields} are not plain columns of {model.__name__}.")
+        qn = connections[alias].ops.quote_name
+        sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+        where = qn(str(meta.pk.column))
+        _UPDATES[key] = (f"UPDATE {qn(meta.db_table)} SET {sets} WHERE {where} = %s", fields)  # noqa: S608 - quoted names
+    sql, fields = _UPDATES[key]
+    if not fields:
+        return  # save(update_fields=[]) writes nothing and sends nothing
+    if type(obj).save is not models.Model.save or any(
+        hasattr(getattr(obj, f.attname), "resolve_expression") for f in fields
+    ):
+        obj.save(update_fields=update_fields)  # the model's own save, or an expression: the ORM's path
+        return
+    obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    connection = connections[alias]
+    frozen = frozenset(update_fields)
+    pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=frozen)
+    values = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    pk_field: Any = model._meta.pk
+    pk = pk_field.get_db_prep_value(obj.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, pk])
+        updated = cursor.rowcount
+    if updated == 0:
+        raise DatabaseError("Save with update_fields did not affect any rows.")
+    post_save.send(sender=model, instance=obj, created=False, update_fields=frozen, raw=False, using=alias)
+
+
+@dataclass(frozen=True)
+class _Select:
+    sql: str
+    converters: list[tuple[int, list[Any], Any]]  # (position, the ORM's converters, column) of the row's values
+    start: int
+    end: int
+    init_list: list[str]
+    populators: list[Any]
+
+
+_SELECTS: dict[tuple[type[models.Model], tuple[str, ...], str], _Select | None] = {}
+_SENTINEL = -7_000_000_001  # the key compiled into the statement, replaced by the one asked for
+
+
+def _select(model: type[models.Model], related: tuple[str, ...], alias: str) -> _Select | None:
+    """Compile ``select_for_update(of=self).select_related(*related).filter(pk=…)`` once, as the ORM would for
+    ``get``, and keep what the ORM's model iterable keeps to build the objects from a row."""
+    key = (model, related, alias)
+    if key not in _SELECTS:
+        qs = _orm_query(model, related).using(alias)
+        compiler = qs.filter(pk=_SENTINEL).query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        prepared = None
+        if list(params) == [_SENTINEL] and compiler.klass_info is not None and not compiler.annotation_col_map:
+            select, info = compiler.select, compiler.klass_info
+            start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+            prepared = _Select(
+                sql=sql,
+                converters=[
+                    (pos, convs, col)
+                    for pos, (convs, col) in compiler.get_converters([col for col, _, _ in select]).items()
+                ],
+                start=start,
+                end=end,
+                init_list=[col.target.attname for col, _, _ in select[start:end]],
+                populators=get_related_populators(info, select, alias),  # type: ignore[call-arg]
+            )
+        _SELECTS[key] = prepared  # None: the ORM's own path every time
+    return _SELECTS[key]
+
+
+def _orm_query(model: type[M], related: tuple[str, ...]) -> models.QuerySet[M]:
+    manager = model._default_manager
+    if not related:
+        return manager.select_for_update()
+    return manager.select_for_update(of=("self",)).select_related(*related)
+
+
+def select_for_update_by_pk(model: type[M], pk: Any, related: tuple[str, ...] = ()) -> M:
+    """``model.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)`` (``of`` only with
+    ``related``) with the statement compiled once per model, relations and database: the same SQL, lock and
+    objects, built by the ORM's own converters and related populators (ADR 00XX)."""
+    alias = router.db_for_write(model)  # as select_for_update: a query for writing
+    prepared = _select(model, related, alias)
+    if prepared is None:
+        return _orm_query(model, related).get(pk=pk)
+    connection = connections[alias]
+    if connection.get_autocommit() and connection.features.supports_transactions:
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+    field = model._meta.pk
+    assert field is not None
+    value = field.get_db_prep_value(field.get_prep_value(pk), connection, prepared=True)
+    with connection.cursor() as cursor:
+        cursor.execute(prepared.sql, [value])
+        rows = cursor.fetchmany(2)
+    if not rows:
+        raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")  # type: ignore[attr-defined]
+    if len(rows) > 1:
+        raise model.MultipleObjectsReturned(f"get() returned more than one {model._meta.object_name}.")  # type: ignore[attr-defined]
+    row = list(rows[0])
+    for pos, convs, col in prepared.converters:  # as SQLCompiler.apply_converters, with this thread's connection
+        value = row[pos]
+        for convert in convs:
+            value = convert(value, col, connection)
+        row[pos] = value
+    obj = model.from_db(alias, prepared.init_list, row[prepared.start : prepared.end])
+    for populator in prepared.populators:
+        populator.populate(row, obj)
+    return obj
+
+
+__all__ = ["insert_row", "select_for_update_by_pk", "update_row"]

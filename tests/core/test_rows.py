@@ -1,0 +1,139 @@
+"""``core.rows.insert_row``: the same row, key and signals as ``Model.objects.create`` (ADR 00XX)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import DatabaseError, connection
+from django.db.models import Value
+from django.db.models.signals import post_save, pre_save
+from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
+
+from holdtrack.audit.models import AppendOnlyError, AuditEvent, Transition
+from holdtrack.core.rows import insert_row, select_for_update_by_pk, update_row
+from holdtrack.core.timeutil import now
+from holdtrack.reports.models import PendingChange
+
+pytestmark = pytest.mark.django_db
+
+
+def _row(model: Any, pk: int) -> dict[str, Any]:
+    return {k: v for k, v in model.objects.filter(pk=pk).values().get().items() if k not in ("id", "recorded_at")}
+
+
+@pytest.mark.smoke
+def test_same_row_as_create():
+    at = now()
+    fields = dict(case_type="detainer", case_id=41, seq=1, at=at, name="prepare", source="", target="PREPARED",
+                  actor_role="", channel="SIMULATOR", reason="r", data={"a": [1, "x"], "b": None})  # fmt: skip
+    made = Transition.objects.create(**fields)
+    fast = insert_row(Transition(**{**fields, "case_id": 42}))
+    assert fast.pk is not None and fast.pk != made.pk and not fast._state.adding
+    assert {**_row(Transition, made.pk), "case_id": 42} == _row(Transition, fast.pk)
+    stored = Transition.objects.get(pk=fast.pk)
+    assert stored.recorded_at is not None and model_to_dict(stored)["data"] == {"a": [1, "x"], "b": None}
+    event = insert_row(AuditEvent(at=at, action="x.y", entity_type="x", entity_id="1", data={"k": 1}))
+    assert AuditEvent.objects.get(pk=event.pk).data == {"k": 1} and event.chain_seq is None
+
+
+def test_signals_are_sent_and_receivers_write_in_the_same_transaction():
+    seen: list[tuple[str, bool]] = []
+
+    def before(sender: Any, instance: Any, **kw: Any) -> None:
+        seen.append(("pre", instance.pk is None))
+
+    def after(sender: Any, instance: Any, created: bool, **kw: Any) -> None:
+        seen.append(("post", created and instance.pk is not None))
+
+    pre_save.connect(before, sender=Transition, dispatch_uid="test_rows_pre")
+    post_save.connect(after, sender=Transition, dispatch_uid="test_rows_post")
+    try:
+        t = insert_row(Transition(case_type="subpoena", case_id=9, seq=1, at=now(), name="draft", target="DRAFT"))
+    finally:
+        pre_save.disconnect(dispatch_uid="test_rows_pre", sender=Transition)
+        post_save.disconnect(dispatch_uid="test_rows_post", sender=Transition)
+    assert seen == [("pre", True), ("post", True)]
+    # The report outbox's receiver ran: the case waits for the aggregates.
+    assert PendingChange.objects.filter(case_type="subpoena", case_id=9).count() == 1
+    with pytest.raises(AppendOnlyError):
+        t.save()
+
+
+def test_one_statement_and_new_rows_only():
+    with CaptureQueriesContext(connection) as ctx:
+        insert_row(AuditEvent(at=now(), action="a.b", entity_type="a", entity_id="2"))
+    assert len(ctx.captured_queries) == 1
+    existing = AuditEvent.objects.get(action="a.b")
+    with pytest.raises(ValueError):
+        insert_row(existing)
+
+
+def test_an_expression_falls_back_to_the_orm():
+    e = insert_row(AuditEvent(at=now(), action=Value("c.d"), entity_type="c", entity_id="3"))
+    assert AuditEvent.objects.get(pk=e.pk).action == "c.d" and not e._state.adding
+
+
+def test_update_row_writes_the_named_columns_and_sends_the_signals():
+    from holdtrack.accounts.models import Organization
+
+    org = Organization.objects.create(kind="DOJ", name="Office A", judicial_district="D1")
+    org.name, org.judicial_district = "Office B", "D2"
+    seen: list[Any] = []
+
+    def after(sender: Any, instance: Any, created: bool, update_fields: Any, **kw: Any) -> None:
+        seen.append((created, update_fields))
+
+    post_save.connect(after, sender=Organization, dispatch_uid="test_rows_upd")
+    try:
+        with CaptureQueriesContext(connection) as ctx:
+            update_row(org, ["name"])
+    finally:
+        post_save.disconnect(dispatch_uid="test_rows_upd", sender=Organization)
+    assert len(ctx.captured_queries) == 1
+    stored = Organization.objects.get(pk=org.pk)
+    assert (stored.name, stored.judicial_district) == ("Office B", "D1")
+    assert seen == [(False, frozenset({"name"}))]
+    Organization.objects.filter(pk=org.pk).delete()
+    with pytest.raises(DatabaseError):
+        update_row(org, ["name"])
+
+
+def _state(obj: Any) -> dict[str, Any]:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+@pytest.mark.smoke
+def test_lock_by_key_builds_what_the_orm_builds():
+    from holdtrack.cases.models import Detainer
+    from holdtrack.cases.services.detainers import FACTS
+    from tests.factories import make_world, prepared
+
+    d = prepared(make_world())
+    related = ("facility", "addressed_lea__jurisdiction", "booking")
+    assert related == FACTS
+    orm = Detainer.objects.select_for_update(of=("self",)).select_related(*related).get(pk=d.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        fast = select_for_update_by_pk(Detainer, d.pk, related)
+        again = select_for_update_by_pk(Detainer, d.pk, related)
+    assert len(ctx.captured_queries) == 2 and ctx.captured_queries[0]["sql"] == ctx.captured_queries[1]["sql"]
+    assert _state(fast) == _state(orm) == _state(again) and not fast._state.adding and fast._state.db == "default"
+    assert isinstance(fast.policy_at_prepare, dict) and fast.prepared_at == orm.prepared_at
+    with CaptureQueriesContext(connection) as ctx:  # the relations came with the row
+        parts = (fast.facility, fast.addressed_lea, fast.addressed_lea.jurisdiction, fast.booking)
+    assert not ctx.captured_queries
+    assert [_state(p) for p in parts] == [
+        _state(p) for p in (orm.facility, orm.addressed_lea, orm.addressed_lea.jurisdiction, orm.booking)
+    ]
+    plain = select_for_update_by_pk(Detainer, d.pk)
+    assert _state(plain) == _state(orm) and "facility" not in plain._state.fields_cache
+    with pytest.raises(Detainer.DoesNotExist):
+        select_for_update_by_pk(Detainer, d.pk + 1000)
+
+
+def test_an_unsaved_related_row_is_refused_as_by_save():
+    from holdtrack.accounts.models import User
+
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert_row(AuditEvent(at=now(), actor=User(username="nobody"), action="e.f", entity_type="e", entity_id="4"))
