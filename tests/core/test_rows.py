@@ -1,4 +1,4 @@
-"""``core.rows.insert_row``: the same row, key and signals as ``Model.objects.create`` (ADR 00XX)."""
+"""``core.rows.insert_row``: the same row, key and signals as ``Model.objects.create`` (ADR 0031)."""
 
 from __future__ import annotations
 

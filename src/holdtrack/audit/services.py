@@ -32,7 +32,7 @@ def audit_record(
     event; the chainer gives it its keyed link within seconds (``holdtrack.audit.chain``, ADR 0015).
 
     It joins the caller's transaction: an audit write that fails fails the caller's write with it. The row goes
-    in through ``core.rows.insert_row`` (same row and signals as ``create``; ADR 00XX).
+    in through ``core.rows.insert_row`` (same row and signals as ``create``; ADR 0031).
     """
     return insert_row(
         AuditEvent(
@@ -120,7 +120,7 @@ def transition_record(
     channel: str = Channel.PORTAL,
 ) -> Transition:
     """Append to the case's transition log. The caller holds the case row lock, so seq is race-free. The row goes
-    in through ``core.rows.insert_row`` (same row and signals as ``create``; ADR 00XX)."""
+    in through ``core.rows.insert_row`` (same row and signals as ``create``; ADR 0031)."""
     return insert_row(
         Transition(
             case_type=case_type,

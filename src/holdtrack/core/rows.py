@@ -3,7 +3,7 @@
 
 Every lifecycle step appends a transition, an audit event and a report outbox row. Django builds each INSERT
 anew (field by field, quoting and placeholders), which cost about twenty times the insert itself on the embedded
-database (ADR 00XX). This writes the same row: the same columns, each value prepared by its field as the ORM
+database (ADR 0031). This writes the same row: the same columns, each value prepared by its field as the ORM
 prepares it (``pre_save``, then ``get_db_prep_save``), in the caller's transaction, with the same ``pre_save`` and
 ``post_save`` signals, so receivers (the report outbox, notifications, webhooks) see no difference.
 
@@ -168,7 +168,7 @@ def _orm_query(model: type[M], related: tuple[str, ...]) -> models.QuerySet[M]:
 def select_for_update_by_pk(model: type[M], pk: Any, related: tuple[str, ...] = ()) -> M:
     """``model.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)`` (``of`` only with
     ``related``) with the statement compiled once per model, relations and database: the same SQL, lock and
-    objects, built by the ORM's own converters and related populators (ADR 00XX)."""
+    objects, built by the ORM's own converters and related populators (ADR 0031)."""
     alias = router.db_for_write(model)  # as select_for_update: a query for writing
     prepared = _select(model, related, alias)
     if prepared is None:
