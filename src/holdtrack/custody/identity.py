@@ -21,6 +21,12 @@ from holdtrack.accounts.models import User
 from holdtrack.custody.models import CitizenshipClaim, ClaimStatus, IdentityLink, IdentityMatch, Person, Subject
 
 
+def _person_records(subject_id: int) -> QuerySet[Subject]:
+    """The person's records as one subquery (the subject itself, and every record sharing its person)."""
+    person = Subject.objects.filter(pk=subject_id, person__isnull=False).values("person_id")
+    return Subject.objects.filter(Q(pk=subject_id) | Q(person_id__in=person))
+
+
 def person_subject_ids(subject_id: int) -> list[int]:
     """Every record of the person this subject belongs to (the subject alone when it is linked to none)."""
     person_id = Subject.objects.filter(pk=subject_id).values_list("person_id", flat=True).first()
@@ -44,8 +50,11 @@ def lock_person(subject_id: int) -> list[int]:
 
 
 def open_claim_for_person(subject_id: int) -> CitizenshipClaim | None:
+    # One statement: the guards ask this on every hold step.
     return (
-        CitizenshipClaim.objects.filter(subject_id__in=person_subject_ids(subject_id), status=ClaimStatus.OPEN)
+        CitizenshipClaim.objects.filter(
+            subject_id__in=_person_records(subject_id).values("pk"), status=ClaimStatus.OPEN
+        )
         .order_by("pk")
         .first()
     )
@@ -60,7 +69,7 @@ def subjects_of_persons_with_open_claim() -> QuerySet[Subject]:
 
 def person_has_open_claim(subject_id: int) -> bool:
     return CitizenshipClaim.objects.filter(
-        subject_id__in=person_subject_ids(subject_id), status=ClaimStatus.OPEN
+        subject_id__in=_person_records(subject_id).values("pk"), status=ClaimStatus.OPEN
     ).exists()
 
 

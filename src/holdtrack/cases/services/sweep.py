@@ -134,6 +134,9 @@ def _sweep(now: datetime) -> SweepResult:
     overdue = Detainer.objects.filter(
         neutral_review_required=True, neutral_review_result="", transmitted_at__lte=now - timedelta(hours=48)
     ).exclude(state__in=[S.CLOSED, *TERMINAL])
+    # Those already flagged are left out in SQL: an unreviewed detainer stays overdue for the rest of its life,
+    # and an hourly sweep would otherwise look its work item up again each time.
+    overdue = overdue.exclude(work_items__kind=WorkItemKind.NEUTRAL_REVIEW_OVERDUE)
     for d in overdue.select_related("issuing_office"):
         _, created = WorkItem.objects.get_or_create(
             dedupe_key=f"{WorkItemKind.NEUTRAL_REVIEW_OVERDUE}:detainer:{d.pk}",

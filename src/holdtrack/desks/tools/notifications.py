@@ -150,8 +150,17 @@ def _users(org_q: Q, roles: Iterable[str]) -> QuerySet[User]:
 
 
 def _visible(users: Iterable[User], scoped: Callable[[Any], QuerySet[Any]], pk: int) -> list[User]:
-    """Keep the users who may see the case: the access functions decide, not this module."""
-    return [u for u in users if scoped(u).filter(pk=pk).exists()]
+    """Keep the users who may see the case: the access functions decide, not this module. They scope by a
+    user's role and organisation (cases/access.py), so they are asked once per (role, organisation, active)."""
+    seen: dict[tuple[str, int | None, bool], bool] = {}
+    out = []
+    for u in users:
+        key = (str(u.role), u.organization_id, bool(u.is_active))
+        if key not in seen:
+            seen[key] = scoped(u).filter(pk=pk).exists()
+        if seen[key]:
+            out.append(u)
+    return out
 
 
 def _lea_users(lea_id: int, roles: Iterable[str] = LEA_STAFF) -> QuerySet[User]:
