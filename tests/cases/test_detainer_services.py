@@ -1,4 +1,4 @@
-"""Detainer services (cases/services/detainers.py): every safeguard of domain.md B3.1, C2 and C3, attacked.
+"""Detainer services (cases/services/detainers/): every safeguard of domain.md B3.1, C2 and C3, attacked.
 
 Each refusal is checked for its exception class (holdtrack.core.errors) and for a message that names the rule
 and its citation, and, where it matters, for the case being left exactly as it was.
