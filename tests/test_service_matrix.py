@@ -83,7 +83,10 @@ def write_services(modules: tuple[ModuleType, ...] = SERVICE_MODULES) -> dict[st
     found: dict[str, Callable[..., Any]] = {}
     for module in modules:
         for name, fn in vars(module).items():
-            if name.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != module.__name__:
+            if name.startswith("_") or not inspect.isfunction(fn):
+                continue
+            # A package's services live in its rooms (e.g. cases.services.detainers.agency) and are imported by it.
+            if fn.__module__ != module.__name__ and not fn.__module__.startswith(f"{module.__name__}."):
                 continue
             actor = inspect.signature(fn).parameters.get("actor")
             if SERVICE_NAME.fullmatch(name) and actor is not None and actor.kind == inspect.Parameter.KEYWORD_ONLY:

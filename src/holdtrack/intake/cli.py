@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from rich.table import Table
 
 from holdtrack.core.console import Terminated, consoles, login_name, sigterm_raises, stage_progress
 from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ENCODING_CHOICES, ImportFileError
 from holdtrack.custody.ingest.inspect import inspect_feed, report_lines
 from holdtrack.custody.ingest.layout import shipped_names
-from holdtrack.custody.ingest.lifecycle import failure_reason
+from holdtrack.custody.ingest.lifecycle import failure_reason, stop_in
 from holdtrack.custody.ingest.run import FORMATS, BookingImportError, BookingImportResult
 from holdtrack.intake.bookings import bookings_import
 
@@ -173,12 +174,16 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
             )
         except BookingImportError as exc:
             raise CommandError(str(exc), returncode=1) from exc
-        except (Terminated, KeyboardInterrupt) as exc:
+        except (Terminated, KeyboardInterrupt, DatabaseError) as exc:
+            # A stop mid-query can surface as the database error of the rollback after it (lifecycle.stop_in).
+            stop = stop_in(exc)
+            if stop is None:
+                raise
             # The service has marked its run FAILED with this reason; the chunks committed stay.
             name = Path(options["file"]).name
             raise CommandError(
-                f"{name}: {failure_reason(exc)}; the chunks committed are kept, run the command again to resume",
-                returncode=143 if isinstance(exc, Terminated) else 130,
+                f"{name}: {failure_reason(stop)}; the chunks committed are kept, run the command again to resume",
+                returncode=143 if isinstance(stop, Terminated) else 130,
             ) from exc
     if result.already_imported is not None:
         run = result.already_imported

@@ -13,7 +13,7 @@ import os
 import socket
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DatabaseError, connection
 
 from holdtrack.core.timeutil import now
 from holdtrack.custody.models import BookingImportRun, FeedImportStatus
@@ -25,7 +25,21 @@ def owner() -> dict[str, Any]:
     return {"pid": os.getpid(), "host": socket.gethostname()}
 
 
+def stop_in(exc: BaseException) -> BaseException | None:
+    """The Ctrl-C or SIGTERM behind an exception. A stop that lands while a query runs leaves the connection busy,
+    and the rollback that follows fails: the database error is what surfaces, the stop is its context."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, KeyboardInterrupt) or type(current).__name__ == "Terminated":
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def failure_reason(exc: BaseException) -> str:
+    exc = stop_in(exc) or exc
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted (Ctrl-C)"
     text = str(exc).strip()
@@ -75,7 +89,7 @@ def run_fail(run: BookingImportRun, reason: str) -> None:
 
     try:
         mark()
-    except (OperationalError, InterfaceError):
+    except DatabaseError:  # busy, broken or closed in the middle of a query: a fresh connection
         connection.close()
         mark()
 
