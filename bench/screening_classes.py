@@ -1,0 +1,89 @@
+"""Recall per class of booking at other review thresholds (issue 10: "recall ≥ 0.99 over all proposals, whatever
+threshold each class of booking uses"), on a database loaded through the CLI as an agency would
+(``import agencies``, ``import registry``, ``import bookings``, ``screening train``), with the truth file of
+``holdtrack simulate bookings --hard --truth``.
+
+For each pair of thresholds (bookings with a DOB / without one) every stored booking is screened again with the
+active model inside a transaction that is rolled back: nothing is stored. Prints, per class, the true pairs,
+the recall over all proposals and the proposals made, and the best F1 over thresholds from the lower one up.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ht_cli .venv/bin/python bench/screening_classes.py \\
+        --truth truth.json [--pairs 0.2/0.5,0.05/0.5,0.2/0.2,0.05/0.2,0.01/0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "holdtrack.config.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import django
+
+django.setup()
+
+from django.db import transaction  # noqa: E402
+
+from holdtrack.accounts.services import system_user  # noqa: E402
+from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, SubjectIdentifier  # noqa: E402
+from holdtrack.screening import services  # noqa: E402
+from holdtrack.screening.services import active_model, screen_bookings  # noqa: E402
+
+BATCH = 2000
+
+
+def proposals(threshold: float, no_dob: float, bookings: list[Booking]) -> dict[tuple[str, int], float]:
+    """(booking number, registry subject id) → probability, screened at these thresholds and rolled back."""
+    model = active_model()
+    assert model is not None, "train a screening model first (holdtrack screening train)"
+    model.review_threshold = threshold  # in memory only: the stored model is not changed
+    kept, services.NO_DOB_REVIEW_THRESHOLD = services.NO_DOB_REVIEW_THRESHOLD, no_dob
+    try:
+        with transaction.atomic():
+            IdentityMatch.objects.filter(booking__in=bookings).delete()
+            for start in range(0, len(bookings), BATCH):
+                screen_bookings(actor=system_user(), bookings=bookings[start : start + BATCH], model=model)
+            rows = IdentityMatch.objects.values_list("booking__booking_number", "subject_id", "score")
+            out = {(number, sid): float(score or 0.0) for number, sid, score in rows}
+            transaction.set_rollback(True)
+    finally:
+        services.NO_DOB_REVIEW_THRESHOLD = kept
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--truth", type=Path, required=True, help="the truth JSON of simulate bookings --hard")
+    ap.add_argument("--pairs", default="0.2/0.5,0.05/0.5,0.2/0.2,0.05/0.2,0.01/0.1", help="DOB/no-DOB thresholds")
+    args = ap.parse_args()
+    truth: dict[str, str | None] = json.loads(args.truth.read_text())["truth"]
+    key_of = dict(SubjectIdentifier.objects.filter(type=IdentifierType.AGENCY_KEY).values_list("subject_id", "value"))
+    bookings = list(Booking.objects.select_related("subject").order_by("pk"))
+    no_dob = {b.booking_number for b in bookings if b.subject.date_of_birth is None}
+    true = {(number, key) for number, key in truth.items() if key}
+    print(f"{len(bookings):,} bookings, {len(true):,} true pairs ({sum(n in no_dob for n, _ in true):,} without a DOB)")
+    for pair in args.pairs.split(","):
+        dob_t, no_dob_t = (float(x) for x in pair.split("/"))
+        found = {(n, key_of.get(sid)): p for (n, sid), p in proposals(dob_t, no_dob_t, bookings).items()}
+        recall = sum(p in found for p in true) / len(true)
+        line = [f"thresholds {dob_t} / {no_dob_t} (no DOB): proposals {len(found):,}, recall {recall:.4f}"]
+        for label, member in (("with a DOB", lambda n: n not in no_dob), ("without", lambda n: n in no_dob)):
+            cls = [p for p in true if member(p[0])]
+            made = sum(1 for n, _ in found if member(n))
+            line.append(f"{label}: recall {sum(p in found for p in cls) / max(1, len(cls)):.4f}, proposals {made:,}")
+        best = 0.0
+        for cut in sorted({dob_t, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95}):
+            chosen = {p for p, v in found.items() if v >= cut}
+            tp = len(chosen & true)
+            if chosen and tp:
+                prec, rec = tp / len(chosen), tp / len(true)
+                best = max(best, 2 * prec * rec / (prec + rec))
+        print("; ".join(line) + f"; best F1 {best:.4f}")
+
+
+if __name__ == "__main__":
+    main()
