@@ -31,9 +31,9 @@ from holdtrack.custody.models import Booking, ChargeLevel, IdentityMatch, MatchS
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
 from holdtrack.kernel.parties import authorize
 from holdtrack.screening.fs_model import Rec
-from holdtrack.screening.keys import Keys, keys_for
+from holdtrack.screening.keys import Keys
 from holdtrack.screening.prefetch import FirstStagePrefetch
-from holdtrack.screening.services import screen_bookings
+from holdtrack.screening.services import screen_bookings, subject_keys
 
 log = logging.getLogger(__name__)
 
@@ -138,18 +138,7 @@ class _FeedScreener:
         if self.prefetch is None:
             return
         # The keys of the booked record the chunk will store (custody.ingest.bulk writes these fields as they are).
-        keys = [
-            keys_for(
-                first_name=r.first_name,
-                middle_name=r.middle_name,
-                last_name=r.last_name,
-                second_last_name=r.second_last_name,
-                date_of_birth=r.date_of_birth,
-                sex=r.sex,
-                birth_country=r.birth_country,
-            )
-            for r, _, _ in items
-        ]
+        keys = [subject_keys(r) for r, _, _ in items]
         self.prefetch.submit([(lea.pk, r.booking_number) for r, lea, _ in items], keys)
 
     def __call__(self, actor: User, bookings: list[Booking]) -> dict[str, int]:

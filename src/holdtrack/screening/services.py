@@ -46,17 +46,15 @@ DEEP_STAGE = True
 # ------------------------------------------------------------------------------------------ registry
 
 
-class _PersonLike(Protocol):
+class _Described(Protocol):
+    """What the screening keys are computed from: a subject, a registry person or a validated feed row."""
+
     first_name: str
     middle_name: str
     last_name: str
     date_of_birth: date | None
     sex: str
     birth_country: str
-    subject_id: int | None
-
-    @property
-    def fbi_ucn(self) -> str: ...
 
 
 def _key_row(subject_id: int, k: Keys, fbi: str) -> RegistryKey:
@@ -80,7 +78,7 @@ def _key_row(subject_id: int, k: Keys, fbi: str) -> RegistryKey:
     )
 
 
-def subject_keys(s: Subject | _PersonLike) -> Keys:
+def subject_keys(s: Subject | _Described) -> Keys:
     return keys_for(
         first_name=s.first_name,
         middle_name=s.middle_name,
