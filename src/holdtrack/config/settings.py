@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "holdtrack.cases",
     "holdtrack.documents",
     "holdtrack.reports",
+    "holdtrack.intake",
     "holdtrack.desks",
     "holdtrack.api",
 ]

@@ -212,9 +212,16 @@ class Command(BaseCommand):
             out.print("Registry too small to train a screening model (at least 100 subjects); skipped.")
             return
         from holdtrack.screening.training import screening_model_train
+        from holdtrack.simulation.training import synthetic_training_bookings
 
         err.print("Training the screening model with splink …")
-        m = screening_model_train(actor=system_user(), seed=seed, sample=100_000, bookings=min(20_000, size))
+        m = screening_model_train(
+            synthetic_bookings=synthetic_training_bookings,
+            actor=system_user(),
+            seed=seed,
+            sample=100_000,
+            bookings=min(20_000, size),
+        )
         state = "active" if m.active else f"NOT activated: {m.evaluations[-1]['reason']}"
         out.print(f"Screening model {m.version} stored, {state} ({m.notes}); {time.monotonic() - started:.1f} s.")
 
@@ -295,9 +302,16 @@ class Command(BaseCommand):
         )
         if not opts.get("no_train") and size >= 100:
             from holdtrack.screening.training import screening_model_train
+            from holdtrack.simulation.training import synthetic_training_bookings
 
             err.print("Training the screening model with splink …")
-            m = screening_model_train(actor=system_user(), seed=seed, sample=100_000, bookings=min(20_000, size))
+            m = screening_model_train(
+                synthetic_bookings=synthetic_training_bookings,
+                actor=system_user(),
+                seed=seed,
+                sample=100_000,
+                bookings=min(20_000, size),
+            )
             out.print(f"Screening model {m.version} stored and active ({m.notes}).")
 
     def handle_hard_bookings(self, opts: dict[str, Any], facility: Any) -> None:

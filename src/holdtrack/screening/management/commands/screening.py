@@ -69,6 +69,7 @@ class Command(BaseCommand):
         from holdtrack.screening.rescreen import bookings_rescreen, identity_matches_export
         from holdtrack.screening.services import DEFAULT_REVIEW_THRESHOLD
         from holdtrack.screening.training import screening_model_train
+        from holdtrack.simulation.training import synthetic_training_bookings
 
         err, out = consoles(self)
         action = opts["action"]
@@ -114,6 +115,7 @@ class Command(BaseCommand):
             # A model that fails the sanity gates is not stored at all: the command exits non-zero naming the
             # implausible parameters, and the active model stays active.
             m = screening_model_train(
+                synthetic_bookings=synthetic_training_bookings,
                 actor=system_user(),
                 sample=opts["sample"],
                 bookings=opts["bookings"],

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from holdtrack.audit.export import iter_events
-from holdtrack.audit.invariants import check_events, fsm_graph
+from holdtrack.cases.invariants import check_events, fsm_graph
 from holdtrack.cases.models import DetainerState, ItemCategory, NotificationKind
 from holdtrack.cases.services import detainers as ds
 from holdtrack.cases.services import subpoenas as ss
