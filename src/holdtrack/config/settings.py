@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "holdtrack.reports",
     "holdtrack.desks",
     "holdtrack.api",
+    # Last: the management commands, which may use every app above (layers in docs/architecture.md).
+    "holdtrack.console",
 ]
 
 MIDDLEWARE = [

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.table import Table
 
-from holdtrack.core.console import consoles, login_name, stage_progress
+from holdtrack.core.terminal import consoles, login_name, stage_progress
 from holdtrack.intake.cli import add_parser as add_bookings_parser
 from holdtrack.intake.cli import handle as handle_bookings
 from holdtrack.intake.registry_cli import add_parser as add_registry_parser

@@ -1,5 +1,8 @@
-"""Terminal helpers shared by the import commands: consoles on the command's streams, the operator's login
-name for provenance, and a progress bar with one task per stage."""
+"""Terminal helpers shared by the commands: consoles on the command's streams, the operator's login name for
+provenance, and a progress bar with one task per stage.
+
+In core, not in ``holdtrack.console``, because the apps' own command-line parts (``intake.cli``,
+``jurisdictions.agencies_cli`` …), which the console's commands mount as subcommands, use them too."""
 
 from __future__ import annotations
 
