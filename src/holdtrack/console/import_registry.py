@@ -13,9 +13,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from rich.table import Table
 
+from holdtrack.console.terminal import actor_named, consoles, stage_progress
 from holdtrack.core.errors import DomainError
 from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ENCODING_CHOICES, bad_rows
-from holdtrack.core.terminal import actor_named, consoles, stage_progress
 from holdtrack.intake.registry import RegistryImportError, RegistryImportResult, registry_import
 from holdtrack.intake.registry_read import COLUMNS, FORMATS
 

@@ -12,9 +12,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from rich.table import Table
 
+from holdtrack.console.terminal import actor_named, consoles
 from holdtrack.core.errors import DomainError
 from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ENCODING_CHOICES, bad_rows
-from holdtrack.core.terminal import actor_named, consoles
 from holdtrack.jurisdictions.agencies_import import COLUMNS, AgenciesImportError, AgenciesImportResult, agencies_import
 
 SHOWN_PROBLEMS = 100
