@@ -7,7 +7,6 @@ answer for both, so ids cannot be probed), bad input 422 with one entry per fiel
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,8 +16,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from holdtrack.core.errors import GuardRefused, InvalidTransition, NotFound, NotPermitted, ValidationFailed
 
-PROBLEM_TYPE_BASE = "https://holdtrack.example/problems/"
-PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The problem body is core's (the edge middleware answers in it too); re-exported for the API's modules.
+from holdtrack.core.problems import PROBLEM_MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from holdtrack.core.problems import problem as problem
 
 
 class FieldError(Schema):
@@ -41,36 +41,6 @@ class Problem(Schema):
 # Statuses every authenticated operation may answer with (documented on each operation).
 COMMON = (401, 403, 404, 422)
 ACTION = (*COMMON, 409)
-
-
-def problem(
-    request: HttpRequest,
-    status: int,
-    kind: str,
-    title: str,
-    detail: str,
-    *,
-    errors: list[dict[str, str]] | None = None,
-    rule: str = "",
-    citation: str = "",
-) -> HttpResponse:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + kind,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.path,
-    }
-    if rule:
-        body["rule"] = rule
-    if citation:
-        body["citation"] = citation
-    if errors is not None:
-        body["errors"] = errors
-    response = HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_MEDIA_TYPE)
-    if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="holdtrack"'
-    return response
 
 
 def _is_union_tag(part: str) -> bool:

@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "holdtrack.intake",
     "holdtrack.desks",
     "holdtrack.api",
+    # Last: the management commands, which may use every app above (layers in docs/architecture.md).
+    "holdtrack.console",
 ]
 
 MIDDLEWARE = [

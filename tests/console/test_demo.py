@@ -12,7 +12,7 @@ from django.utils import timezone
 from holdtrack.accounts.models import User
 from holdtrack.audit.models import AuditEvent, Transition
 from holdtrack.cases.models import Subpoena
-from holdtrack.core.management.commands.demo import logins_text
+from holdtrack.console.management.commands.demo import logins_text
 from holdtrack.custody.models import Booking
 from holdtrack.desks.queues import queues_for
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from rich.table import Table
 
-from holdtrack.core.console import actor_named, consoles, stage_progress
+from holdtrack.console.terminal import actor_named, consoles, stage_progress
 from holdtrack.core.errors import DomainError
 from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ENCODING_CHOICES, bad_rows
 from holdtrack.intake.registry import RegistryImportError, RegistryImportResult, registry_import

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
-from holdtrack.core.console import phase_bar
+from holdtrack.console.terminal import phase_bar
 
 
 class Command(BaseCommand):
@@ -191,7 +191,7 @@ class Command(BaseCommand):
             return self.handle_hard_registry(opts)
 
         from holdtrack.accounts.services import system_user
-        from holdtrack.core.console import consoles, stage_progress
+        from holdtrack.console.terminal import consoles, stage_progress
         from holdtrack.simulation.registry import registry_build
 
         size, seed = int(opts["size"]), int(opts["seed"])
@@ -271,7 +271,7 @@ class Command(BaseCommand):
         from pathlib import Path
 
         from holdtrack.accounts.services import system_user
-        from holdtrack.core.console import consoles, stage_progress
+        from holdtrack.console.terminal import consoles, stage_progress
         from holdtrack.intake.registry import registry_import
         from holdtrack.simulation.hard import hard_world, write_registry_csv
 

@@ -1,5 +1,5 @@
-"""Subcommands of ``holdtrack report`` over holdtrack's own records (the FOIA subcommands live beside them in
-``core/management/commands/report.py``):
+"""Subcommands of ``holdtrack report`` over holdtrack's own records (the command and its FOIA subcommands are in
+``console/management/commands/report.py``):
 
 - ``report declined --week 2026-W47 [--format html|pdf|csv] [--out FILE]`` — the weekly declined-detainer report;
 - ``report publish --period YYYY-MM..YYYY-MM [--note TEXT]`` — freeze a new public statistics release;

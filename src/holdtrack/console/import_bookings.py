@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from rich.table import Table
 
-from holdtrack.core.console import Terminated, consoles, login_name, sigterm_raises, stage_progress
+from holdtrack.console.terminal import Terminated, consoles, login_name, sigterm_raises, stage_progress
 from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ENCODING_CHOICES, ImportFileError
 from holdtrack.custody.ingest.inspect import inspect_feed, report_lines
 from holdtrack.custody.ingest.layout import shipped_names

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 from rich.console import Console
 
-from holdtrack.core.console import phase_bar
+from holdtrack.console.terminal import phase_bar
 
 DEMO_PASSWORD = "holdtrack-demo-2026"  # noqa: S105 - printed on purpose; embedded demo only
 DEMO_SEED = 2026

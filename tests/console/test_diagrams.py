@@ -12,7 +12,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from holdtrack.core.management.commands.diagrams import MACHINES, generate
+from holdtrack.console.management.commands.diagrams import MACHINES, generate
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "docs" / "state-machines"

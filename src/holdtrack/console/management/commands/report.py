@@ -20,12 +20,12 @@ from django.core.management.base import BaseCommand, CommandParser
 from rich.console import Console
 from rich.table import Table
 
-from holdtrack.reports.commands_stats import STATS_COMMANDS
-from holdtrack.reports.commands_stats import add_subcommands as add_stats_subcommands
-from holdtrack.reports.commands_stats import handle as handle_stats
+from holdtrack.console.report_hold_impact import add_subcommand as add_hold_impact_subcommand
+from holdtrack.console.report_hold_impact import handle as handle_hold_impact
+from holdtrack.console.report_stats import STATS_COMMANDS
+from holdtrack.console.report_stats import add_subcommands as add_stats_subcommands
+from holdtrack.console.report_stats import handle as handle_stats
 from holdtrack.reports.foia_reports import BY_FIELDS, declined_share_by_state, detainer_counts
-from holdtrack.reports.hold_impact import add_subcommand as add_hold_impact_subcommand
-from holdtrack.reports.hold_impact import handle as handle_hold_impact
 
 FORMATS = ("table", "csv", "json")
 
@@ -81,7 +81,7 @@ class Command(BaseCommand):
                 metavar="RUN",
                 help="Only rows of this import run (repeatable); releases can overlap.",
             )
-        # Over holdtrack's own records: declined, publish, refresh (holdtrack.reports.commands_stats).
+        # Over holdtrack's own records: declined, publish, refresh (holdtrack.console.report_stats).
         add_stats_subcommands(sub)
         add_hold_impact_subcommand(sub, _from_arg, _to_arg)
 

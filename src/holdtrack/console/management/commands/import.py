@@ -12,13 +12,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.table import Table
 
-from holdtrack.core.console import consoles, login_name, stage_progress
-from holdtrack.intake.cli import add_parser as add_bookings_parser
-from holdtrack.intake.cli import handle as handle_bookings
-from holdtrack.intake.registry_cli import add_parser as add_registry_parser
-from holdtrack.intake.registry_cli import handle as handle_registry
-from holdtrack.jurisdictions.agencies_cli import add_parser as add_agencies_parser
-from holdtrack.jurisdictions.agencies_cli import handle as handle_agencies
+from holdtrack.console.import_agencies import add_parser as add_agencies_parser
+from holdtrack.console.import_agencies import handle as handle_agencies
+from holdtrack.console.import_bookings import add_parser as add_bookings_parser
+from holdtrack.console.import_bookings import handle as handle_bookings
+from holdtrack.console.import_registry import add_parser as add_registry_parser
+from holdtrack.console.import_registry import handle as handle_registry
+from holdtrack.console.terminal import consoles, login_name, stage_progress
 from holdtrack.reports.foia import LAYOUTS, FoiaImportError, FoiaImportResult, foia_detainers_import
 
 SHOWN_ERRORS = 100

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from holdtrack.core.console import consoles, stage_progress
+from holdtrack.console.terminal import consoles, stage_progress
 
 
 class Command(BaseCommand):

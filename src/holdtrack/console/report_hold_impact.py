@@ -13,6 +13,15 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any, cast
 
+from rich.console import Console
+from rich.table import Table
+
+from holdtrack.reports.hold_impact import hold_impact
+from holdtrack.reports.hold_impact.breakdowns import suppressed
+from holdtrack.reports.hold_impact.facts import booking_facts
+from holdtrack.reports.hold_impact.hold_time import hold_time_rows
+from holdtrack.reports.public import threshold
+
 FORMATS = ("table", "json", "csv", "md")
 GROUP_LABELS = {"hold": "hold", "no_hold": "no hold"}
 
@@ -154,17 +163,10 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def handle(command: Any, options: dict[str, Any]) -> None:
-    from holdtrack.reports.hold_impact import hold_impact
-    from holdtrack.reports.hold_impact.breakdowns import suppressed
-    from holdtrack.reports.public import threshold
-
     filters = {k: options[k] for k in ("date_from", "date_to", "charge_types", "exclude_charge_types")}
     out = cast(IO[str], command.stdout)
     fmt = options["format"]
     if options.get("bookings"):
-        from holdtrack.reports.hold_impact.facts import booking_facts
-        from holdtrack.reports.hold_impact.hold_time import hold_time_rows
-
         rows = hold_time_rows(booking_facts(**filters))
         if fmt == "csv":
             writer = csv.writer(out, lineterminator="\n")
@@ -192,9 +194,6 @@ def handle(command: Any, options: dict[str, Any]) -> None:
 
 
 def _table(command: Any, result: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     def cells(stats: dict[str, Any]) -> list[str]:
         return [_num(stats["count"]), _num(stats["mean_days"]), _num(stats["median_days"])]
 

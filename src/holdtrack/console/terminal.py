@@ -1,5 +1,5 @@
-"""Terminal helpers shared by the import commands: consoles on the command's streams, the operator's login
-name for provenance, and a progress bar with one task per stage."""
+"""Terminal helpers shared by the commands: consoles on the command's streams, the operator's login name for
+provenance, and a progress bar with one task per stage."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import IO, TYPE_CHECKING, cast
+from typing import IO, cast
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
@@ -23,8 +23,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-if TYPE_CHECKING:
-    from holdtrack.accounts.models import User
+from holdtrack.accounts.models import User
+from holdtrack.accounts.services import system_user
 
 StageProgress = Callable[[str, int, int | None], None]
 
@@ -45,10 +45,7 @@ def login_name() -> str:
 
 
 def actor_named(username: str) -> User:
-    """The user ``--as USER`` names, or the system account when none is named (core imports no app at load)."""
-    from holdtrack.accounts.models import User
-    from holdtrack.accounts.services import system_user
-
+    """The user ``--as USER`` names, or the system account when none is named."""
     if not username:
         return system_user()
     user = User.objects.filter(username=username).first()
