@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.core.wsgi import get_wsgi_application
 
 
 class Command(BaseCommand):
@@ -31,7 +32,8 @@ class Command(BaseCommand):
         in_process = embedded and not opts["no_task_worker"]
         # Collect before the WSGI app exists: WhiteNoise indexes STATIC_ROOT when it is created.
         call_command("collectstatic", interactive=False, verbosity=0)
-        from holdtrack.config.wsgi import application
+        # The settings are loaded already (this is a command): the same application config.wsgi builds for gunicorn.
+        application = get_wsgi_application()
 
         def post_worker_init(worker: Any) -> None:
             if in_process:
