@@ -1,5 +1,5 @@
 """``core`` is the floor: it imports no app above it (function-local imports included), and no app imports the
-``console``, which sits above every other (ADR 0032)."""
+``console``, which sits above every other (ADR 0033)."""
 
 from __future__ import annotations
 
