@@ -14,6 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from holdtrack.reports import aggregates, declined, public
+
 STATS_COMMANDS = ("declined", "publish", "refresh")
 
 
@@ -41,8 +43,6 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
     elif what == "publish":
         _publish(command, options)
     elif what == "refresh":
-        from holdtrack.reports import aggregates
-
         if options.get("rebuild"):
             aggregates.rebuild()
             command.stdout.write("Report aggregates rebuilt from the case records.")
@@ -58,7 +58,6 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
 
 
 def _declined(command: BaseCommand, options: dict[str, Any]) -> None:
-    from holdtrack.reports import declined
 
     try:
         report = declined.build(options["week"])
@@ -93,7 +92,6 @@ def _declined(command: BaseCommand, options: dict[str, Any]) -> None:
 
 
 def _publish(command: BaseCommand, options: dict[str, Any]) -> None:
-    from holdtrack.reports import public
 
     try:
         snap = public.publish(options["period"], note=options.get("note") or "", limit=options.get("threshold"))

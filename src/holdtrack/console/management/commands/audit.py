@@ -14,6 +14,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from holdtrack.audit.chain import audit_chain, follow
+from holdtrack.audit.checkpoint import CheckpointError, load
+from holdtrack.audit.checkpoint_store import checkpoint_dir, checkpoint_scheduled, checkpoint_write, resolve
+from holdtrack.audit.keys import public_key_pem
+from holdtrack.audit.services import audit_verify
+
 
 class Command(BaseCommand):
     help = "The keyed audit chain: verify, chain, checkpoint, public-key."
@@ -53,9 +59,6 @@ class Command(BaseCommand):
             raise CommandError("Checkpoints need the 'cryptography' package (Ed25519); it is not installed.") from exc
 
     def _verify(self, options: dict[str, Any]) -> None:
-        from holdtrack.audit.checkpoint import CheckpointError, load
-        from holdtrack.audit.checkpoint_store import resolve
-        from holdtrack.audit.services import audit_verify
 
         checkpoint = None
         if options["checkpoint"] is not None:
@@ -80,7 +83,6 @@ class Command(BaseCommand):
         )
 
     def _chain(self, options: dict[str, Any]) -> None:
-        from holdtrack.audit.chain import audit_chain, follow
 
         if options["follow"]:
             self.stdout.write(f"Chaining every {options['interval']} s (Ctrl-C stops).")
@@ -97,8 +99,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Chained {n:,} rows in {time.perf_counter() - started:.2f} s.")
 
     def _checkpoint(self, options: dict[str, Any]) -> None:
-        from holdtrack.audit.checkpoint import CheckpointError
-        from holdtrack.audit.checkpoint_store import checkpoint_dir, checkpoint_scheduled, checkpoint_write
 
         if options["out"] is None:
             folder = Path(options["dir"]) if options["dir"] else checkpoint_dir()
@@ -117,7 +117,6 @@ class Command(BaseCommand):
         )
 
     def _public_key(self, options: dict[str, Any]) -> None:
-        from holdtrack.audit.keys import public_key_pem
 
         pem = public_key_pem()
         if options["out"] is not None:

@@ -8,6 +8,7 @@ in-process. Re-running it changes nothing that exists: every step is idempotent.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -15,9 +16,19 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
+from django.utils import timezone
 from rich.console import Console
 
+from holdtrack.accounts.models import Organization, OrgKind, Role
+from holdtrack.accounts.otp import demo_totp_device_ensure, totp_secret_base32
+from holdtrack.accounts.services import organization_doj, organization_for_lea, system_user, user_ensure
+from holdtrack.cases.models import Detainer
 from holdtrack.console.terminal import phase_bar
+from holdtrack.jurisdictions.models import LawEnforcementAgency
+from holdtrack.reports import aggregates
+from holdtrack.reports.models import PublicSnapshot
+from holdtrack.reports.public import publish
+from holdtrack.simulation.staging import demo_place, demo_work_stage
 
 DEMO_PASSWORD = "holdtrack-demo-2026"  # noqa: S105 - printed on purpose; embedded demo only
 DEMO_SEED = 2026
@@ -39,8 +50,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if settings.HOLDTRACK_PRODUCTION:
             raise CommandError("The demo (known passwords, simulated history) is never built in production.")
-        from holdtrack.reports import aggregates
-        from holdtrack.simulation.staging import demo_place, demo_work_stage
 
         self.stdout.ending = ""
         console = Console(file=cast(IO[str], self.stdout), highlight=False, soft_wrap=True)
@@ -77,12 +86,6 @@ class Command(BaseCommand):
 
 def publish_demo_release(days: int) -> None:
     """Publish the complete months of the simulated window once; a re-run finds the release and skips."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from holdtrack.reports.models import PublicSnapshot
-    from holdtrack.reports.public import publish
 
     today = timezone.now().date()
     last = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
@@ -93,12 +96,6 @@ def publish_demo_release(days: int) -> None:
 
 
 def create_demo_users() -> list[tuple[str, str, str, str]]:
-    from holdtrack.accounts.models import Organization, OrgKind, Role
-    from holdtrack.accounts.otp import demo_totp_device_ensure, totp_secret_base32
-    from holdtrack.accounts.services import organization_doj, organization_for_lea, system_user, user_ensure
-    from holdtrack.cases.models import Detainer
-    from holdtrack.jurisdictions.models import LawEnforcementAgency
-    from holdtrack.simulation.staging import demo_place
 
     actor = system_user()
     # Put the demo users where the whole chain happens (simulation.staging), so every desk has work in it.

@@ -13,8 +13,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from holdtrack.accounts.models import User
+from holdtrack.accounts.services import system_user
 from holdtrack.audit.export import count_events, export_events
 from holdtrack.audit.models import CaseType
+from holdtrack.cases.models import Subpoena
+from holdtrack.core.errors import DomainError
+from holdtrack.documents.packet import packet_assemble
 
 
 class Command(BaseCommand):
@@ -55,11 +60,6 @@ class Command(BaseCommand):
             self._packet(options["subpoena_id"], options["out"], options.get("username") or "")
 
     def _packet(self, subpoena_id: int, out: str, username: str) -> None:
-        from holdtrack.accounts.models import User
-        from holdtrack.accounts.services import system_user
-        from holdtrack.cases.models import Subpoena
-        from holdtrack.core.errors import DomainError
-        from holdtrack.documents.packet import packet_assemble
 
         folder = Path(out)
         if not folder.is_dir():

@@ -8,6 +8,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from holdtrack.accounts.otp import DEMO_DEVICE_NAME, current_code
 
 
 class Command(BaseCommand):
@@ -17,9 +20,6 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        from holdtrack.accounts.otp import DEMO_DEVICE_NAME, current_code
 
         if settings.HOLDTRACK_PRODUCTION:
             raise CommandError("Demo sign-in codes are never available in production.")

@@ -10,7 +10,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from holdtrack.accounts.models import User
+from holdtrack.accounts.services import system_user
 from holdtrack.console.terminal import consoles, stage_progress
+from holdtrack.core.errors import NotPermitted, ValidationFailed
+from holdtrack.screening.learning import screening_model_activate
+from holdtrack.screening.models import ScreeningModel
+from holdtrack.screening.rescreen import bookings_rescreen, identity_matches_export
+from holdtrack.screening.services import DEFAULT_REVIEW_THRESHOLD
+from holdtrack.screening.training import screening_model_train
+from holdtrack.simulation.training import synthetic_training_bookings
 
 
 class Command(BaseCommand):
@@ -61,15 +70,6 @@ class Command(BaseCommand):
         export.add_argument("--as", dest="as_user", default=None, help="acting user (default: system)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from holdtrack.accounts.models import User
-        from holdtrack.accounts.services import system_user
-        from holdtrack.core.errors import NotPermitted, ValidationFailed
-        from holdtrack.screening.learning import screening_model_activate
-        from holdtrack.screening.models import ScreeningModel
-        from holdtrack.screening.rescreen import bookings_rescreen, identity_matches_export
-        from holdtrack.screening.services import DEFAULT_REVIEW_THRESHOLD
-        from holdtrack.screening.training import screening_model_train
-        from holdtrack.simulation.training import synthetic_training_bookings
 
         err, out = consoles(self)
         action = opts["action"]

@@ -10,8 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.core.wsgi import get_wsgi_application
+
+from holdtrack.core.worker import start_in_process_worker, stop_in_process_worker
 
 
 class Command(BaseCommand):
@@ -24,8 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-task-worker", action="store_true", help="do not start the in-process task worker")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from django.core.management import call_command
-        from gunicorn.app.base import BaseApplication
+        from gunicorn.app.base import BaseApplication  # noqa: PLC0415 - heavy library, imported only on this path
 
         embedded = not settings.REDIS_URL
         workers = opts["workers"] or (1 if embedded else 2)
@@ -37,14 +39,10 @@ class Command(BaseCommand):
 
         def post_worker_init(worker: Any) -> None:
             if in_process:
-                from holdtrack.core.worker import start_in_process_worker
-
                 start_in_process_worker()
 
         def worker_exit(server: Any, worker: Any) -> None:
             if in_process:
-                from holdtrack.core.worker import stop_in_process_worker
-
                 stop_in_process_worker()
 
         class App(BaseApplication):

@@ -7,14 +7,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
+import time
 from datetime import date
+from pathlib import Path
 from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
-from holdtrack.console.terminal import phase_bar
+from holdtrack.accounts.services import system_user
+from holdtrack.console.terminal import consoles, phase_bar, stage_progress
+from holdtrack.custody.models import IdentifierType, SubjectIdentifier
+from holdtrack.intake.registry import registry_import
+from holdtrack.jurisdictions.models import Facility
+from holdtrack.screening.training import screening_model_train
+from holdtrack.simulation import hard, simulate
+from holdtrack.simulation.calibration import calibration
+from holdtrack.simulation.hard import hard_world, write_registry_csv
+from holdtrack.simulation.registry import generate_bookings, registry_build, registry_sample_from_db, write_bookings
+from holdtrack.simulation.training import synthetic_training_bookings
 
 
 class Command(BaseCommand):
@@ -85,7 +98,6 @@ class Command(BaseCommand):
             return self.handle_registry(opts)
         if opts.get("what") == "bookings":
             return self.handle_bookings(opts)
-        from holdtrack.simulation import simulate
 
         days, scale, seed = int(opts["days"]), float(opts["scale"]), int(opts["seed"])
         if days < 1:
@@ -134,7 +146,6 @@ class Command(BaseCommand):
         console.print(f"Elapsed: {result.elapsed_seconds:.1f} s")
 
     def calibration(self, result: Any) -> list[Any]:
-        from holdtrack.simulation.calibration import calibration
 
         return calibration(result.seed, result.summary, result.top9_weight_share)
 
@@ -185,14 +196,9 @@ class Command(BaseCommand):
             table("Service refusals (guards that stopped an action)", dict(result.stats.refusals.most_common()))
 
     def handle_registry(self, opts: dict[str, Any]) -> None:
-        import time
 
         if opts.get("hard"):
             return self.handle_hard_registry(opts)
-
-        from holdtrack.accounts.services import system_user
-        from holdtrack.console.terminal import consoles, stage_progress
-        from holdtrack.simulation.registry import registry_build
 
         size, seed = int(opts["size"]), int(opts["seed"])
         if size < 1:
@@ -211,8 +217,6 @@ class Command(BaseCommand):
         if size < 100:
             out.print("Registry too small to train a screening model (at least 100 subjects); skipped.")
             return
-        from holdtrack.screening.training import screening_model_train
-        from holdtrack.simulation.training import synthetic_training_bookings
 
         err.print("Training the screening model with splink …")
         m = screening_model_train(
@@ -226,10 +230,6 @@ class Command(BaseCommand):
         out.print(f"Screening model {m.version} stored, {state} ({m.notes}); {time.monotonic() - started:.1f} s.")
 
     def handle_bookings(self, opts: dict[str, Any]) -> None:
-        from pathlib import Path
-
-        from holdtrack.jurisdictions.models import Facility
-        from holdtrack.simulation.registry import generate_bookings, registry_sample_from_db, write_bookings
 
         if not opts.get("out"):
             raise CommandError("--out FILE is required (.csv, .ndjson or .jsonl).")
@@ -266,14 +266,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Wrote {count:,} booking rows to {out_path} ({in_reg:,} of registry people).\n")
 
     def handle_hard_registry(self, opts: dict[str, Any]) -> None:
-        import tempfile
-        import time
-        from pathlib import Path
-
-        from holdtrack.accounts.services import system_user
-        from holdtrack.console.terminal import consoles, stage_progress
-        from holdtrack.intake.registry import registry_import
-        from holdtrack.simulation.hard import hard_world, write_registry_csv
 
         size, seed = int(opts["size"]), int(opts["seed"])
         if size < 2:
@@ -301,9 +293,6 @@ class Command(BaseCommand):
             f"{result.skipped_existing:,} already stored), seed {seed}, in {time.monotonic() - started:.1f} s."
         )
         if not opts.get("no_train") and size >= 100:
-            from holdtrack.screening.training import screening_model_train
-            from holdtrack.simulation.training import synthetic_training_bookings
-
             err.print("Training the screening model with splink …")
             m = screening_model_train(
                 synthetic_bookings=synthetic_training_bookings,
@@ -315,11 +304,6 @@ class Command(BaseCommand):
             out.print(f"Screening model {m.version} stored and active ({m.notes}).")
 
     def handle_hard_bookings(self, opts: dict[str, Any], facility: Any) -> None:
-        from pathlib import Path
-
-        from holdtrack.custody.models import IdentifierType, SubjectIdentifier
-        from holdtrack.simulation import hard
-        from holdtrack.simulation.registry import write_bookings
 
         count, seed, size = int(opts["count"]), int(opts["seed"]), int(opts["size"])
         world = hard.hard_world(size, seed)

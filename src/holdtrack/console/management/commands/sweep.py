@@ -5,6 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from holdtrack.cases.services.sweep import sweep
+
 
 class Command(BaseCommand):
     help = (
@@ -16,7 +18,6 @@ class Command(BaseCommand):
         parser.add_argument("--now", help="ISO 8601 instant with zone (default: the current time)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from holdtrack.cases.services.sweep import sweep
 
         now = None
         if opts["now"]:
