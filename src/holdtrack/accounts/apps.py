@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from holdtrack.accounts import rules  # noqa: F401 - registers the party table's rows
+        from holdtrack.accounts import rules  # noqa: F401, PLC0415 - registers the party table's rows once the apps are ready

@@ -15,6 +15,7 @@ from typing import Any
 import django_otp
 from django.db import transaction
 from django.http import HttpRequest
+from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -48,8 +49,8 @@ def totp_secret_base32(device: TOTPDevice) -> str:
 
 def qr_data_uri(text: str) -> str:
     """An SVG QR code as a data: URI, rendered locally (no external service; CSP allows img-src data:)."""
-    import qrcode
-    import qrcode.image.svg
+    import qrcode  # noqa: PLC0415 - heavy library, imported only on this path
+    import qrcode.image.svg  # noqa: PLC0415 - heavy library, imported only on this path
 
     out = io.BytesIO()
     qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage).save(out)
@@ -162,7 +163,5 @@ def demo_totp_device_ensure(user: User) -> TOTPDevice:
 
 
 def current_code(device: TOTPDevice) -> str:
-    from django_otp.oath import totp
-
     value = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift)
     return f"{value:0{device.digits}d}"

@@ -24,9 +24,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import close_old_connections, connection, connections, transaction
 
 from holdtrack.audit.keys import Keyring, keyring
+from holdtrack.audit.models import AuditEvent, ChainHead, Transition
 from holdtrack.core.timeutil import iso
 
 GENESIS = "0" * 64
@@ -86,8 +87,6 @@ class Models:
 
 
 def default_models() -> Models:
-    from holdtrack.audit.models import AuditEvent, ChainHead, Transition
-
     return Models(AuditEvent, Transition, ChainHead)
 
 
@@ -256,7 +255,6 @@ def walk(
 def follow(stop: Any, *, interval: float = 2.0, log: Any = None) -> None:
     """Chain every ``interval`` seconds until ``stop`` (a threading.Event) is set: how events get their links
     within seconds (the in-process worker runs this in a thread; ``holdtrack audit chain --follow`` as a process)."""
-    from django.db import close_old_connections, connection
 
     while not stop.is_set():
         try:

@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+
 from holdtrack.audit.chain import canonical
 from holdtrack.audit.keys import load_public_key, public_key_id, signing_key
 from holdtrack.core.timeutil import iso, now
@@ -59,7 +61,6 @@ def sign(seq: int, head: str, key_id: str, events: int, transitions: int, privat
 
 def load(text: str, public_pem: str | bytes | None = None) -> Checkpoint:
     """Parse and check the signature; raises CheckpointError for anything not signed by the key."""
-    from cryptography.exceptions import InvalidSignature
 
     try:
         doc = json.loads(text)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -100,9 +102,6 @@ def _signing_pem(configured: str, var_dir: str) -> bytes:
         return Path(configured).read_bytes()
 
     def make() -> bytes:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
         return Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
@@ -112,8 +111,6 @@ def _signing_pem(configured: str, var_dir: str) -> bytes:
 
 def signing_key() -> Any:
     """The Ed25519 private key that signs checkpoints."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     pem = _signing_pem(getattr(settings, "HOLDTRACK_AUDIT_SIGNING_KEY", ""), str(settings.VAR_DIR))
     key = serialization.load_pem_private_key(pem, password=None)
@@ -123,16 +120,11 @@ def signing_key() -> Any:
 
 
 def public_key_pem(private: Any | None = None) -> str:
-    from cryptography.hazmat.primitives import serialization
-
     key = (private or signing_key()).public_key()
     return str(key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
 
 
 def load_public_key(pem: str | bytes) -> Any:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
     key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError("not an Ed25519 public key")
@@ -140,7 +132,5 @@ def load_public_key(pem: str | bytes) -> Any:
 
 
 def public_key_id(public: Any) -> str:
-    from cryptography.hazmat.primitives import serialization
-
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return base64.b16encode(hashlib.sha256(raw).digest()[:8]).decode().lower()

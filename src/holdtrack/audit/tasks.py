@@ -7,17 +7,17 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from holdtrack.audit.chain import audit_chain
+from holdtrack.audit.checkpoint_store import checkpoint_scheduled
+
 
 @db_periodic_task(crontab(minute="*"))
 def audit_chain_periodic() -> int:
-    from holdtrack.audit.chain import audit_chain
-
     return audit_chain()
 
 
 @db_periodic_task(crontab(minute="7"))
 def audit_checkpoint_periodic() -> dict[str, object]:
     """Hourly, a few minutes past the hour (away from the jobs that start on it)."""
-    from holdtrack.audit.checkpoint_store import checkpoint_scheduled
 
     return checkpoint_scheduled().as_dict()

@@ -58,7 +58,6 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
 
 
 def _declined(command: BaseCommand, options: dict[str, Any]) -> None:
-
     try:
         report = declined.build(options["week"])
     except ValueError as exc:
@@ -92,7 +91,6 @@ def _declined(command: BaseCommand, options: dict[str, Any]) -> None:
 
 
 def _publish(command: BaseCommand, options: dict[str, Any]) -> None:
-
     try:
         snap = public.publish(options["period"], note=options.get("note") or "", limit=options.get("threshold"))
     except ValueError as exc:

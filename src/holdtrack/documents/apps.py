@@ -7,4 +7,4 @@ class DocumentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from holdtrack.documents import rules  # noqa: F401
+        from holdtrack.documents import rules  # noqa: F401, PLC0415 - registers the party table's rows once the apps are ready

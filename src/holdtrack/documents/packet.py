@@ -30,6 +30,7 @@ from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
+from PIL import Image, ImageSequence
 
 from holdtrack.accounts.models import AGENCY_ROLES, Role, User
 from holdtrack.audit.models import CaseType, Transition
@@ -120,7 +121,6 @@ EXTENSION = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", 
 
 def _image_body(doc: Document, content: bytes, letter: str) -> SafeString:
     """Inline the image (every frame of a TIFF) as data: URIs, one page each, with a text alternative."""
-    from PIL import Image, ImageSequence
 
     frames: list[tuple[str, bytes]] = []
     if doc.content_type == "image/tiff":
@@ -196,7 +196,7 @@ def _collect(actor: User, s: Subpoena, at: datetime | None) -> list[Exhibit]:
             f"exhibits/{letter}-{_slug(doc.title)}.{EXTENSION.get(doc.content_type, 'bin')}",
         )
         if doc.content_type == "application/pdf":
-            from pypdf import PdfReader
+            from pypdf import PdfReader  # noqa: PLC0415 - heavy library, imported only on this path
 
             ex.pdf_pages = len(PdfReader(io.BytesIO(content)).pages)
         else:
@@ -268,8 +268,8 @@ def _page_map(document: Any) -> dict[str, int]:
 
 def _draw_uploads(pdf: bytes, exhibits: list[Exhibit], where: dict[str, int], uploads: dict[int, bytes]) -> bytes:
     """Draw each uploaded page into its placeholder page, scaled to the free area, as an artifact."""
-    from pypdf import PdfReader, PdfWriter, Transformation
-    from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, StreamObject
+    from pypdf import PdfReader, PdfWriter, Transformation  # noqa: PLC0415 - heavy library, imported only on this path
+    from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, StreamObject  # noqa: PLC0415 - heavy library, imported only on this path
 
     writer = PdfWriter(clone_from=io.BytesIO(pdf))
     area_w = PAGE_W - 2 * MARGIN_SIDE

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
+from PIL import Image
 
 from holdtrack.accounts.models import Role, User
 from holdtrack.audit.models import CaseType
@@ -21,7 +22,9 @@ from holdtrack.audit.services import audit_record
 from holdtrack.cases import access
 from holdtrack.core.errors import NotFound, ValidationFailed
 from holdtrack.core.timeutil import now
+from holdtrack.documents import render
 from holdtrack.documents.models import Document, DocumentKind, Origin
+from holdtrack.documents.render import load_case
 from holdtrack.kernel.parties import authorize
 
 if TYPE_CHECKING:
@@ -159,7 +162,6 @@ def document_render_and_store(
     content changed). ``response_id`` picks the response for a response letter or custodian certification
     (default: the latest)."""
     authorize(actor, "document_render_and_store")
-    from holdtrack.documents import render
 
     case = render.load_case(case_type, case_id)
     require_case_visible(actor, case_type, case_id)
@@ -183,7 +185,6 @@ def store_rendered(*, actor: User, rendered: Rendered, at: datetime | None = Non
     Layout is the expensive step; when the latest version of the series came from the same source (renderer,
     options, HTML) it is returned without laying the document out again."""
     authorize(actor, "store_rendered")
-    from holdtrack.documents import render
 
     latest = latest_in_series(
         case_type=rendered.case_type,
@@ -303,7 +304,7 @@ def check_upload(file_name: str, content: bytes) -> str:
 
 
 def _check_pdf(name: str, content: bytes) -> None:
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # noqa: PLC0415 - heavy library, imported only on this path
 
     # The end-of-file marker sits in the last kilobyte of a complete PDF (trailing bytes are tolerated).
     if b"%%EOF" not in content[-2048:]:
@@ -324,8 +325,6 @@ def _check_pdf(name: str, content: bytes) -> None:
 
 
 def _check_image(name: str, content: bytes, content_type: str) -> None:
-    from PIL import Image
-
     try:
         with Image.open(io.BytesIO(content)) as img:
             img.verify()
@@ -354,7 +353,6 @@ def document_upload(
         raise ValidationFailed(f"Unknown document kind {kind!r}.")
     if kind in ASSEMBLED_KINDS:
         raise ValidationFailed(f"A {DocumentKind(kind).label.lower()} is assembled by holdtrack, not uploaded.")
-    from holdtrack.documents.render import load_case
 
     load_case(case_type, case_id)
     require_case_visible(actor, case_type, case_id)

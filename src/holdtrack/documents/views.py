@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from holdtrack.audit.services import audit_record
 from holdtrack.core.errors import DomainError
 from holdtrack.documents import delivery
+from holdtrack.documents import render as doc_render
 from holdtrack.documents.models import DeliveryStatus, Document, DocumentKind
 from holdtrack.documents.services import case_visible, document_read
 
@@ -45,7 +46,6 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def document_preview(request: HttpRequest, kind: str, case_type: str, case_id: int) -> HttpResponse:
     """The accessible HTML equivalent of a generated document, rendered from the current case record."""
-    from holdtrack.documents import render as doc_render
 
     language = request.GET.get("lang", "en")
     if not case_visible(request.user, case_type, case_id) or kind not in DocumentKind.values:

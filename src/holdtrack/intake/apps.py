@@ -8,4 +8,4 @@ class IntakeConfig(AppConfig):
     name = "holdtrack.intake"
 
     def ready(self) -> None:
-        from holdtrack.intake import rules  # noqa: F401 - registers the party table's rows
+        from holdtrack.intake import rules  # noqa: F401, PLC0415 - registers the party table's rows once the apps are ready

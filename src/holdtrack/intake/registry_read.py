@@ -212,8 +212,8 @@ def _ndjson_rows(
 
 
 def _parquet_rows(path: Path, rename: Rename | None = None) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # noqa: PLC0415 - heavy library, imported only on this path
+    import pyarrow.parquet as pq  # noqa: PLC0415 - heavy library, imported only on this path
 
     name = path.name
     try:

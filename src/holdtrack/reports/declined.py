@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
+from django.template.loader import render_to_string
 
 from holdtrack.audit.models import CaseType, Channel, Transition
 from holdtrack.cases.models import Detainer, OutcomeGroup
@@ -382,17 +383,15 @@ def context(report: DeclinedReport) -> dict[str, Any]:
 
 
 def to_html(report: DeclinedReport) -> str:
-    from django.template.loader import render_to_string
-
     return render_to_string("reports/declined_print.html", context(report))
 
 
 def to_pdf(report: DeclinedReport) -> bytes:
     """Tagged PDF from the print template: PDF/UA-1 where the installed WeasyPrint knows it (70 does)."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # noqa: PLC0415 - heavy library, imported only on this path
 
     try:
-        from weasyprint.pdf import VARIANTS
+        from weasyprint.pdf import VARIANTS  # noqa: PLC0415 - heavy library, imported only on this path
 
         variant: str | None = "pdf/ua-1" if "pdf/ua-1" in VARIANTS else None
     except ImportError:  # pragma: no cover - older WeasyPrint

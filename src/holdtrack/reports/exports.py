@@ -37,8 +37,8 @@ def to_csv(table: Table, *, preamble: Sequence[str] = ()) -> bytes:
 
 
 def to_xlsx(table: Table, *, preamble: Sequence[str] = ()) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl import Workbook  # noqa: PLC0415 - heavy library, imported only on this path
+    from openpyxl.styles import Font  # noqa: PLC0415 - heavy library, imported only on this path
 
     wb = Workbook()
     ws = wb.active
@@ -70,8 +70,8 @@ def to_xlsx(table: Table, *, preamble: Sequence[str] = ()) -> bytes:
 
 
 def to_parquet(table: Table, *, preamble: Sequence[str] = ()) -> bytes:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # noqa: PLC0415 - heavy library, imported only on this path
+    import pyarrow.parquet as pq  # noqa: PLC0415 - heavy library, imported only on this path
 
     types = {"int": pa.int64(), "share": pa.float64(), "hours": pa.float64(), "text": pa.string(), "month": pa.string()}
     records = table.records()

@@ -28,6 +28,7 @@ from datetime import date
 from typing import Any
 
 from holdtrack.reports.foia_layouts import column_key
+from holdtrack.reports.models import FoiaDetainer as model
 
 KEY_VERSION = "foia-nk/1"
 CONTENT_VERSION = "foia-content/1"
@@ -149,7 +150,6 @@ def save_new_rows(
     """Store the rows (FoiaDetainer, unsaved) whose natural key no run holds yet, as rows of ``run``.
 
     Returns (rows saved, rows seen, {run id: rows of this release it already held})."""
-    from holdtrack.reports.models import FoiaDetainer as model  # here, so the migration imports no current model
 
     saved = seen = 0
     held: Counter[int] = Counter()

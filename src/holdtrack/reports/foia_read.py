@@ -21,7 +21,7 @@ def tables(path: Path, drift: dict[str, Any]) -> Iterator[tuple[str, Iterator[Se
     """(sheet name, rows, strict width) for each sheet of a workbook, or one table for a CSV/TXT file (optionally
     .gz). A CSV row must be as wide as its header; a worksheet row may end early or carry empty cells past it."""
     if _is_xlsx(path):
-        from openpyxl import load_workbook
+        from openpyxl import load_workbook  # noqa: PLC0415 - heavy library, imported only on this path
 
         workbook = load_workbook(path, read_only=True, data_only=True)
         try:

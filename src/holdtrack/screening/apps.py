@@ -8,4 +8,4 @@ class ScreeningConfig(AppConfig):
     name = "holdtrack.screening"
 
     def ready(self) -> None:
-        from holdtrack.screening import rules  # noqa: F401 - registers the party table's rows
+        from holdtrack.screening import rules  # noqa: F401, PLC0415 - registers the party table's rows once the apps are ready

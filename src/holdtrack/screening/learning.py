@@ -36,7 +36,10 @@ from holdtrack.kernel.steps import when
 from holdtrack.screening import candidates as cand
 from holdtrack.screening.frequencies import frequencies_for
 from holdtrack.screening.fs_model import TF_FIELDS, Rec, Scorer, TermFrequencies, weight_for_probability
+from holdtrack.screening.gates import model_gate_failures
 from holdtrack.screening.models import RegistryKey, ScreeningModel
+from holdtrack.screening.services import BIOMETRIC_VERSION, NO_DOB_REVIEW_THRESHOLD, scorer_for, subject_keys
+from holdtrack.screening.splink_io import settle_unseen_levels
 
 # Fewer confirmed decisions than this and `train --labels` refuses: with 30 pairs a level seen in 90% of
 # true matches is estimated within about ±0.05 (one standard error), the least that moves m usefully.
@@ -61,7 +64,6 @@ def labelled_pairs(*, actor: User) -> list[LabelledPair]:
     """Every decided biographic match as a labelled pair (see the module docstring). System-wide, for training:
     the roles that may store a model (the command line runs as the system account)."""
     authorize(actor, "labelled_pairs")
-    from holdtrack.screening.services import BIOMETRIC_VERSION, subject_keys
 
     ids = list(
         IdentityMatch.objects.filter(
@@ -121,7 +123,6 @@ def m_from_labels(
     k = ``pseudo_pairs``, spread over the levels whose m is estimated. Null levels stay null (no evidence).
     Levels with a fixed m (the FBI-number levels: fingerprints make them near-certain, and officers decide too
     few pairs with two FBI numbers to learn from) keep it; the free levels share what the fixed ones leave."""
-    from holdtrack.screening.splink_io import settle_unseen_levels
 
     confirmed = require_enough_labels(pairs)
     model = copy.deepcopy(splink_model)
@@ -167,7 +168,6 @@ def pairs_frequencies(pairs: Sequence[LabelledPair]) -> TermFrequencies | None:
 def shadow_figures(scorer: Scorer, threshold: float, pairs: Sequence[LabelledPair]) -> dict[str, Any]:
     """How a model would have proposed the labelled pairs at its review threshold (a booking without a DOB at
     the stricter no-DOB threshold, as ``screen_bookings`` does)."""
-    from holdtrack.screening.services import NO_DOB_REVIEW_THRESHOLD
 
     bar = weight_for_probability(threshold)
     bar_no_dob = weight_for_probability(max(threshold, NO_DOB_REVIEW_THRESHOLD))
@@ -204,7 +204,6 @@ def shadow_evaluation(
     """Score every labelled pair with the candidate model and the active one; the candidate may be activated
     when it proposes at least as many of the confirmed pairs at its review threshold (no recall lost), or when
     there is nothing to compare with (no active model, or no confirmed decision yet)."""
-    from holdtrack.screening.services import scorer_for
 
     mine = shadow_figures(Scorer.from_splink(splink_model), review_threshold, pairs)
     theirs: dict[str, Any] | None = None
@@ -266,7 +265,6 @@ def screening_model_activate(*, actor: User, version: str, at: datetime | None =
     of today, loses no recall at the review threshold against the active model (the same rule as at storing).
     A refusal changes nothing and says why."""
     authorize(actor, "screening_model_activate")
-    from holdtrack.screening.gates import model_gate_failures
 
     at = when(at)
     with transaction.atomic():

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from holdtrack.screening.fs_model import LEVEL_FALLBACK, NOT_OBSERVED, splink_settings
+from holdtrack.screening.fs_model import FBI_M_EXACT, FBI_M_TYPO, LEVEL_FALLBACK, NOT_OBSERVED, splink_settings
 from holdtrack.screening.keys import SPLINK_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def duckdb_table(con: duckdb.DuckDBPyConnection, name: str, rows: Iterable[dict[
 
 
 def _linker(con: duckdb.DuckDBPyConnection, settings: dict[str, Any] | str) -> Any:
-    from splink import DuckDBAPI, Linker
+    from splink import DuckDBAPI, Linker  # noqa: PLC0415 - heavy library, imported only on this path
 
     db_api = DuckDBAPI(connection=con)
     left = db_api.register("registry", dataset_display_name="registry")
@@ -74,7 +74,7 @@ def train(
     "same common name" as the match class, which the session blocked on given name + surname does (m of an
     exact DOB came out 0.13–0.29 there, against ~0.9). Without enough FBI pairs that session is the fallback,
     and the sanity gates of ``screening_model_store`` refuse a model it spoiled."""
-    from splink import block_on
+    from splink import block_on  # noqa: PLC0415 - heavy library, imported only on this path
 
     con = duckdb.connect()
     duckdb_table(con, "registry", registry)
@@ -121,7 +121,6 @@ def apply_identifier_errors(model: dict[str, Any], equal: int, one: int, two: in
     fingerprint-based number that differs then outweighs any agreement of names and dates (a namesake born the
     same day is another person). A non-biometric identifier keyed with errors (FEBRL's) keeps a moderate
     weight. Too few pairs: the fixed m of ``fs_model`` stand."""
-    from holdtrack.screening.fs_model import FBI_M_EXACT, FBI_M_TYPO
 
     if equal < MIN_IDENTIFIER_PAIRS:
         return
@@ -212,7 +211,7 @@ def splink_scores_between(
 def predict_between_loaded(
     con: duckdb.DuckDBPyConnection, model: dict[str, Any], *, threshold_match_probability: float | None = None
 ) -> list[dict[str, Any]]:
-    from splink import DuckDBAPI, Linker
+    from splink import DuckDBAPI, Linker  # noqa: PLC0415 - heavy library, imported only on this path
 
     db_api = DuckDBAPI(connection=con)
     left = db_api.register("registry", dataset_display_name="registry")

@@ -26,6 +26,7 @@ from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import Booking, Subject
 from holdtrack.kernel.parties import authorize
 from holdtrack.kernel.steps import when
+from holdtrack.screening import splink_io
 from holdtrack.screening.frequencies import name_frequencies_refresh
 from holdtrack.screening.keys import splink_record
 from holdtrack.screening.learning import LabelledPair, labelled_pairs, m_from_labels, require_enough_labels
@@ -138,11 +139,10 @@ def train_and_store(
     added for splink only — they give the FBI-blocked EM session its true pairs.
     ``labelled``: the officers' decisions; m is then estimated from the confirmed ones (``learning``)."""
     authorize(actor, "train_and_store")
-    from holdtrack.screening.splink_io import train
 
     at = when(at)
     try:
-        raw = train([*registry_records, *fbi_matched_records], booking_records, seed=seed)
+        raw = splink_io.train([*registry_records, *fbi_matched_records], booking_records, seed=seed)
     except ValueError as exc:  # splink refuses probabilities that underflow when EM collapses on tiny data
         raise ValidationFailed(
             f"splink could not estimate a model from {len(registry_records)} registry subjects and "

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import random
+import unicodedata
 from bisect import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,11 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from holdtrack.custody.ingest.bulk import write_rows
 from holdtrack.custody.ingest.canonical import COLUMNS
+from holdtrack.custody.models import IdentifierType, Subject, SubjectIdentifier
+from holdtrack.screening.frequencies import name_frequencies_refresh
+from holdtrack.screening.services import registry_keys_bulk
 from holdtrack.simulation.names import NICKNAMES_OF, REG_FEMALE, REG_MALE, REG_SURNAMES
 from holdtrack.simulation.people import COUNTRIES
 
@@ -113,10 +118,6 @@ def registry_build(
     *, size: int, seed: int, progress: Progress | None = None, chunk: int = 50_000
 ) -> list[RegistryPerson]:
     """Store ``size`` synthetic registry subjects with identifiers and screening keys. Returns them with ids."""
-    from holdtrack.custody.ingest.bulk import write_rows
-    from holdtrack.custody.models import IdentifierType, Subject, SubjectIdentifier
-    from holdtrack.screening.frequencies import name_frequencies_refresh
-    from holdtrack.screening.services import registry_keys_bulk
 
     people = registry_people(size, seed)
     pg = connection.vendor == "postgresql"
@@ -333,8 +334,6 @@ def _year_shift(d: date, years: int) -> date:
 
 
 def _strip_accents(s: str) -> str:
-    import unicodedata
-
     return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
 
 
@@ -439,7 +438,6 @@ def write_bookings(rows: Sequence[dict[str, Any]], path: Path) -> None:
 
 def registry_sample_from_db(limit: int, seed: int) -> list[RegistryPerson]:
     """Registry people (with ids) read back from the screening index, for the booking generator."""
-    from holdtrack.custody.models import Subject
 
     ids = list(Subject.objects.filter(registry_key__isnull=False).order_by("id").values_list("id", flat=True))
     rng = random.Random(f"sample-{seed}")

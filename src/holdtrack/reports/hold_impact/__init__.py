@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from holdtrack.custody import pierce
 from holdtrack.reports.hold_impact.breakdowns import breakdowns
 from holdtrack.reports.hold_impact.facts import BookingFact, booking_facts
 from holdtrack.reports.hold_impact.hold_time import hold_time_summary
@@ -49,7 +50,6 @@ def headline(facts: Sequence[BookingFact]) -> dict[str, Any]:
 
 def sample_notes(facts: Sequence[BookingFact]) -> list[str]:
     """What the stored bookings are a sample of, per feed layout that declares it."""
-    from holdtrack.custody import pierce
 
     notes = {pierce.TRANSFORM.name: pierce.SAMPLE_NOTE}
     return [notes[m] for m in sorted({f.mapping for f in facts}) if m in notes]

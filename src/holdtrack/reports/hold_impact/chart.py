@@ -9,6 +9,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from holdtrack.reports.hold_impact.tables import EDGES
+
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 16, 92
 GROUPS = ("hold", "no_hold")
@@ -85,7 +87,6 @@ def grouped_bars(
 
 def _lower_edge(i: int) -> str:
     """A distribution bin's lower edge: the axis of a log scale reads as doubling steps."""
-    from holdtrack.reports.hold_impact.tables import EDGES
 
     if i == 0:
         return "0"

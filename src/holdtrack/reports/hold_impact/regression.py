@@ -33,9 +33,9 @@ def _term(name: str) -> str:
 
 
 def regression(facts: Sequence[BookingFact]) -> dict[str, Any]:
-    import numpy as np
-    import pandas as pd
-    import statsmodels.formula.api as smf
+    import numpy as np  # noqa: PLC0415 - heavy library, imported only on this path
+    import pandas as pd  # noqa: PLC0415 - heavy library, imported only on this path
+    import statsmodels.formula.api as smf  # noqa: PLC0415 - heavy library, imported only on this path
 
     records = [
         {

@@ -59,7 +59,6 @@ class Command(BaseCommand):
             raise CommandError("Checkpoints need the 'cryptography' package (Ed25519); it is not installed.") from exc
 
     def _verify(self, options: dict[str, Any]) -> None:
-
         checkpoint = None
         if options["checkpoint"] is not None:
             public = options["public_key"].read_text() if options["public_key"] is not None else None
@@ -83,7 +82,6 @@ class Command(BaseCommand):
         )
 
     def _chain(self, options: dict[str, Any]) -> None:
-
         if options["follow"]:
             self.stdout.write(f"Chaining every {options['interval']} s (Ctrl-C stops).")
             stop = threading.Event()
@@ -99,7 +97,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Chained {n:,} rows in {time.perf_counter() - started:.2f} s.")
 
     def _checkpoint(self, options: dict[str, Any]) -> None:
-
         if options["out"] is None:
             folder = Path(options["dir"]) if options["dir"] else checkpoint_dir()
             done = checkpoint_scheduled(folder)
@@ -117,7 +114,6 @@ class Command(BaseCommand):
         )
 
     def _public_key(self, options: dict[str, Any]) -> None:
-
         pem = public_key_pem()
         if options["out"] is not None:
             options["out"].write_text(pem)

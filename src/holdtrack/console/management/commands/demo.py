@@ -96,7 +96,6 @@ def publish_demo_release(days: int) -> None:
 
 
 def create_demo_users() -> list[tuple[str, str, str, str]]:
-
     actor = system_user()
     # Put the demo users where the whole chain happens (simulation.staging), so every desk has work in it.
     place = demo_place()

@@ -60,7 +60,6 @@ class Command(BaseCommand):
             self._packet(options["subpoena_id"], options["out"], options.get("username") or "")
 
     def _packet(self, subpoena_id: int, out: str, username: str) -> None:
-
         folder = Path(out)
         if not folder.is_dir():
             raise CommandError(f"Folder {folder} does not exist.")

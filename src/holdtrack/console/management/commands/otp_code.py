@@ -20,7 +20,6 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-
         if settings.HOLDTRACK_PRODUCTION:
             raise CommandError("Demo sign-in codes are never available in production.")
         device = TOTPDevice.objects.filter(

@@ -70,7 +70,6 @@ class Command(BaseCommand):
         export.add_argument("--as", dest="as_user", default=None, help="acting user (default: system)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-
         err, out = consoles(self)
         action = opts["action"]
         if action == "models":

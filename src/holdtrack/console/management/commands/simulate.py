@@ -146,7 +146,6 @@ class Command(BaseCommand):
         console.print(f"Elapsed: {result.elapsed_seconds:.1f} s")
 
     def calibration(self, result: Any) -> list[Any]:
-
         return calibration(result.seed, result.summary, result.top9_weight_share)
 
     def print_calibration(self, console: Console, rows: list[Any]) -> None:
@@ -196,7 +195,6 @@ class Command(BaseCommand):
             table("Service refusals (guards that stopped an action)", dict(result.stats.refusals.most_common()))
 
     def handle_registry(self, opts: dict[str, Any]) -> None:
-
         if opts.get("hard"):
             return self.handle_hard_registry(opts)
 
@@ -230,7 +228,6 @@ class Command(BaseCommand):
         out.print(f"Screening model {m.version} stored, {state} ({m.notes}); {time.monotonic() - started:.1f} s.")
 
     def handle_bookings(self, opts: dict[str, Any]) -> None:
-
         if not opts.get("out"):
             raise CommandError("--out FILE is required (.csv, .ndjson or .jsonl).")
         count, seed = int(opts["count"]), int(opts["seed"])
@@ -266,7 +263,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Wrote {count:,} booking rows to {out_path} ({in_reg:,} of registry people).\n")
 
     def handle_hard_registry(self, opts: dict[str, Any]) -> None:
-
         size, seed = int(opts["size"]), int(opts["seed"])
         if size < 2:
             raise CommandError("--size must be at least 2.")
@@ -304,7 +300,6 @@ class Command(BaseCommand):
             out.print(f"Screening model {m.version} stored and active ({m.notes}).")
 
     def handle_hard_bookings(self, opts: dict[str, Any], facility: Any) -> None:
-
         count, seed, size = int(opts["count"]), int(opts["seed"]), int(opts["size"])
         world = hard.hard_world(size, seed)
         if not SubjectIdentifier.objects.filter(type=IdentifierType.AGENCY_KEY, value=world.registry[0].key).exists():

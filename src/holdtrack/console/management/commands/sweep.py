@@ -18,7 +18,6 @@ class Command(BaseCommand):
         parser.add_argument("--now", help="ISO 8601 instant with zone (default: the current time)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-
         now = None
         if opts["now"]:
             try:
