@@ -331,11 +331,8 @@ def detainer_transmit(
         d.transmitted_at = at
         data: dict[str, Any] = {"addressed_lea_ori": d.addressed_lea.ori, "facility_code": d.facility.code}
         if d.neutral_review_required:
-            data["clocks"] = [
-                clocks.Clock(
-                    "neutral_review", "", at, at + clocks.timedelta(hours=48), clocks.R_NEUTRAL_REVIEW.ref, ""
-                ).as_dict()
-            ]
+            review = clocks.R_NEUTRAL_REVIEW
+            data["clocks"] = [clocks.Clock("neutral_review", "", at, review.due(at), review.ref, "").as_dict()]
         step(d, "transmit", case_type=C, actor=actor, grant=g, at=at, channel=channel, data=data)
         return d
 
