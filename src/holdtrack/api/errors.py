@@ -1,8 +1,9 @@
 """RFC 9457 problem details for every error the API returns (``application/problem+json``).
 
 Domain errors from the services map to statuses here, once: a refused safeguard and a state conflict are
-409 (``core.errors.REFUSAL_STATUS``, as on the desks), naming the rule and its citation, an act the role may not do is 403, a missing or out-of-scope record 404 (the same
-answer for both, so ids cannot be probed), bad input 422 with one entry per field.
+409 (``core.errors.REFUSAL_STATUS``, as on the desks) naming the rule and its citation, an act the role may
+not do is 403, a missing or out-of-scope record 404 (the same answer for both, so ids cannot be probed), bad
+input 422 with one entry per field.
 """
 
 from __future__ import annotations
