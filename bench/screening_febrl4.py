@@ -131,6 +131,7 @@ def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path) -> Non
     from holdtrack.screening.models import RegistryKey
     from holdtrack.screening.rescreen import bookings_rescreen
     from holdtrack.screening.services import scorer_for, subject_keys
+    from holdtrack.simulation.training import synthetic_training_bookings
 
     with_id = variant == "identifier"
     call_command("migrate", verbosity=0)
@@ -190,14 +191,16 @@ def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path) -> Non
     # ---- model: trained on the stored bookings; the synthetic-booking path if the gates refuse it
     t = time.perf_counter()
     try:
-        model = training.screening_model_train(actor=actor, seed=seed)
+        model = training.screening_model_train(synthetic_bookings=synthetic_training_bookings, actor=actor, seed=seed)
         res["training"] = "stored bookings"
     except ValidationFailed as exc:
         res["training_refusal"] = str(exc)
         # The bench forces the synthetic-booking path the command takes when fewer bookings are stored.
         training.MIN_STORED_BOOKINGS = 10**9
         try:
-            model = training.screening_model_train(actor=actor, seed=seed)
+            model = training.screening_model_train(
+                synthetic_bookings=synthetic_training_bookings, actor=actor, seed=seed
+            )
             res["training"] = "synthetic bookings (stored-booking model refused by the gates)"
         except ValidationFailed as exc2:
             res["training_refusal_synthetic"] = str(exc2)

@@ -79,6 +79,7 @@ def holdtrack_run(world: Any, gen: Any, seed: int, work: Path) -> dict[str, Any]
     from holdtrack.screening.services import scorer_for, subject_keys
     from holdtrack.simulation.hard import write_registry_csv
     from holdtrack.simulation.registry import write_bookings
+    from holdtrack.simulation.training import synthetic_training_bookings
 
     call_command("migrate", verbosity=0)
     actor = system_user()
@@ -109,12 +110,12 @@ def holdtrack_run(world: Any, gen: Any, seed: int, work: Path) -> dict[str, Any]
 
     t = time.perf_counter()
     try:
-        model = training.screening_model_train(actor=actor, seed=seed)
+        model = training.screening_model_train(synthetic_bookings=synthetic_training_bookings, actor=actor, seed=seed)
         res["training"] = "as the command trains"
     except ValidationFailed as exc:
         res["training_refusal"] = str(exc)
         training.MIN_STORED_BOOKINGS = 10**9  # the synthetic-booking path the command takes with few bookings
-        model = training.screening_model_train(actor=actor, seed=seed)
+        model = training.screening_model_train(synthetic_bookings=synthetic_training_bookings, actor=actor, seed=seed)
         res["training"] = "synthetic bookings (stored-booking model refused by the gates)"
     res["t_train"] = time.perf_counter() - t
     scorer = scorer_for(model)

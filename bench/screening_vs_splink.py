@@ -164,9 +164,15 @@ def main() -> None:
     model = active_model()
     if model is None:
         from holdtrack.screening.training import screening_model_train
+        from holdtrack.simulation.training import synthetic_training_bookings
 
         t = time.perf_counter()
-        model = screening_model_train(actor=system_user(), seed=args.seed, bookings=min(20_000, args.size))
+        model = screening_model_train(
+            synthetic_bookings=synthetic_training_bookings,
+            actor=system_user(),
+            seed=args.seed,
+            bookings=min(20_000, args.size),
+        )
         print(f"model trained with splink in {time.perf_counter() - t:.1f} s: {model.version} ({model.notes})")
     threshold = model.review_threshold
     print(f"model {model.version}, review threshold: match probability >= {threshold}")

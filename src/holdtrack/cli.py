@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import sys
 
+from django.core.management import execute_from_command_line
+
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "holdtrack.config.settings")
-    from django.core.management import execute_from_command_line
 
     execute_from_command_line(["holdtrack", *(sys.argv[1:] if argv is None else argv)])
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from holdtrack.accounts.models import User
-from holdtrack.core.management.commands.demo import DEMO_PASSWORD, create_demo_users
+from holdtrack.console.management.commands.demo import DEMO_PASSWORD, create_demo_users
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from holdtrack.audit.export import export_events, iter_events
-from holdtrack.audit.invariants import check_events
 from holdtrack.audit.models import AuditEvent, Transition
 from holdtrack.audit.services import audit_verify
+from holdtrack.cases.invariants import check_events
 from holdtrack.cases.models import DetainerState, OutcomeGroup
 from holdtrack.cases.services import detainers as ds
 from holdtrack.cases.services.sweep import sweep

@@ -155,6 +155,22 @@ def test_doj_attorney_sees_referred_cases_and_their_detainers_only(sc):
         access.subpoena_get_for_user(user, sc.subpoena_draft.pk)
 
 
+def test_a_referral_is_read_with_its_subpoena_and_is_not_found_alike_out_of_scope(sc):
+    referral = sc.subpoena.referral
+    for user in (sc.a.doj_attorney, sc.a.officer, sc.a.lea_counsel):
+        assert access.referral_get_for_user(user, referral.pk) == referral
+    before = AuditEvent.objects.count()
+    for user in (sc.b.doj_attorney, sc.b.officer, sc.a2.booking_clerk, AnonymousUser()):
+        with pytest.raises(NotFound) as forbidden:
+            access.referral_get_for_user(user, referral.pk)
+        with pytest.raises(NotFound) as missing:
+            access.referral_get_for_user(user, 10_000_000)
+        assert str(forbidden.value) == str(missing.value) == "Referral not found."
+    with pytest.raises(NotFound):
+        access.referral_get_for_user(sc.a.doj_attorney, "1 OR 1=1")
+    assert AuditEvent.objects.count() == before  # a referral read writes no access event (as before)
+
+
 @pytest.mark.parametrize("world", ["a2", "b"])
 def test_another_doj_office_sees_nothing(sc, world):
     user = getattr(sc, world).doj_attorney

@@ -16,9 +16,9 @@ import pytest
 from django.db import connection, connections
 
 from holdtrack.audit.export import iter_events
-from holdtrack.audit.invariants import check_events
 from holdtrack.audit.models import Transition
 from holdtrack.audit.services import audit_verify
+from holdtrack.cases.invariants import check_events
 from holdtrack.cases.models import DetainerState, ItemCategory, LeaDecision, ResponseType, SubpoenaResponse
 from holdtrack.cases.services import detainers as ds
 from holdtrack.cases.services import subpoenas as ss

@@ -24,9 +24,9 @@ from hypothesis.stateful import (
 )
 
 from holdtrack.audit.export import iter_events
-from holdtrack.audit.invariants import check_events
 from holdtrack.audit.models import Transition
 from holdtrack.audit.services import audit_verify
+from holdtrack.cases.invariants import check_events
 from holdtrack.cases.models import (
     AGENCY_LIFT_REASONS,
     HOLD_SUPPORTING_WARRANTS,

@@ -56,7 +56,7 @@ def test_each_role_is_a_holdtrack_command_whose_options_parse(role: str) -> None
 
 def test_web_runs_the_distributed_mode_and_the_worker_the_queue() -> None:
     _, _, *web = _exec_argv(_procfile()["web"])
-    options = load_command_class("holdtrack.core", "serve").create_parser("holdtrack", "serve").parse_args(web)
+    options = load_command_class("holdtrack.console", "serve").create_parser("holdtrack", "serve").parse_args(web)
     assert options.no_task_worker, "tasks belong to the worker role, not to a web process"
     assert (options.workers, options.threads, options.bind) == (2, 4, "127.0.0.1:8000")
     _, _, *worker = _exec_argv(_procfile()["worker"])

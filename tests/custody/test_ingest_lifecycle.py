@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import ProgrammingError
 
-from holdtrack.core.console import Terminated
+from holdtrack.console.terminal import Terminated
 from holdtrack.custody.ingest.lifecycle import failure_reason, stop_in
 
 

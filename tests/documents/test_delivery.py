@@ -13,9 +13,9 @@ from django.core import mail, signing
 from django.core.mail.backends.base import BaseEmailBackend
 
 from holdtrack.audit.export import iter_events
-from holdtrack.audit.invariants import check_events
 from holdtrack.audit.models import Channel, Transition
 from holdtrack.cases import clocks
+from holdtrack.cases.invariants import check_events
 from holdtrack.cases.models import SubpoenaState
 from holdtrack.core.errors import NotPermitted, ValidationFailed
 from holdtrack.documents.delivery import (

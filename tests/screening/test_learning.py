@@ -28,6 +28,7 @@ from holdtrack.screening.models import ScreeningModel
 from holdtrack.screening.services import active_model, screen_booking, screening_model_store
 from holdtrack.screening.training import rescale_prior, screening_model_train
 from holdtrack.simulation.registry import RegistryPerson, registry_build
+from holdtrack.simulation.training import synthetic_training_bookings
 from tests.factories import UserFactory
 from tests.screening.factories_screening import TRAIN_SIZE, booking_of, trained_model
 
@@ -198,7 +199,9 @@ def test_too_few_confirmed_decisions_are_refused_before_training(world, reg):
 @pytest.mark.slow
 def test_train_with_labels_moves_m_and_keeps_the_figures(world):
     people = registry_build(size=1500, seed=6)
-    first = screening_model_train(actor=world.supervisor, sample=1500, bookings=1500, seed=2)
+    first = screening_model_train(
+        synthetic_bookings=synthetic_training_bookings, actor=world.supervisor, sample=1500, bookings=1500, seed=2
+    )
     with_dob = [p for p in people if p.date_of_birth]
     confirmed = _decided(world, with_dob, 45, digit_off_every=3)
     assert confirmed >= learning.MIN_CONFIRMED_LABELS

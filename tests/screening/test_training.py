@@ -14,12 +14,15 @@ from holdtrack.screening.models import ScreeningModel
 from holdtrack.screening.services import active_model, screening_model_store
 from holdtrack.screening.training import rescale_prior, screening_model_train
 from holdtrack.simulation.registry import registry_build
+from holdtrack.simulation.training import synthetic_training_bookings
 
 
 @pytest.mark.slow
 def test_training_stores_a_versioned_active_model(world):
     registry_build(size=1500, seed=6)
-    m = screening_model_train(actor=world.supervisor, sample=1500, bookings=1500, seed=2)
+    m = screening_model_train(
+        synthetic_bookings=synthetic_training_bookings, actor=world.supervisor, sample=1500, bookings=1500, seed=2
+    )
     assert m.active and m.version.startswith("fs-") and m.registry_size == 1500
     assert m.training_registry == 1500 and m.training_bookings == 1500 and "synthetic bookings" in m.notes
     scorer = Scorer.from_splink(m.splink_model)  # every level trained
@@ -55,7 +58,7 @@ def test_a_model_whose_comparisons_differ_is_refused(world):
 
 def test_training_refuses_an_empty_registry(world):
     with pytest.raises(ValidationFailed):
-        screening_model_train(actor=world.supervisor)
+        screening_model_train(synthetic_bookings=synthetic_training_bookings, actor=world.supervisor)
 
 
 # ------------------------------------------------------------------------------------------ sanity gates
@@ -175,6 +178,7 @@ def test_training_on_stored_bookings_gives_em_the_fbi_matched_subjects(world, mo
 
     from holdtrack.screening import training
     from holdtrack.simulation.registry import generate_bookings
+    from holdtrack.simulation.training import synthetic_training_bookings
     from tests.screening.factories_screening import booking_of
 
     people = registry_build(size=3000, seed=7)
@@ -186,7 +190,9 @@ def test_training_on_stored_bookings_gives_em_the_fbi_matched_subjects(world, mo
             country=r["birth_country"], fbi=r["fbi_number"],
         )  # fmt: skip
     monkeypatch.setattr(training, "MIN_STORED_BOOKINGS", 300)  # a small deployment's threshold, for speed
-    m = screening_model_train(actor=world.supervisor, sample=300, bookings=400, seed=2)
+    m = screening_model_train(
+        synthetic_bookings=synthetic_training_bookings, actor=world.supervisor, sample=300, bookings=400, seed=2
+    )
     assert "FBI-matched, for EM only" in m.notes and "400 stored bookings" in m.notes
     assert m.training_registry == 300
     dob = next(c for c in m.splink_model["comparisons"] if c["output_column_name"] == "date_of_birth")
@@ -210,3 +216,10 @@ def test_levels_training_never_saw_are_neutral_and_a_different_value_never_count
     for comp in model["comparisons"]:
         last = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")][-1]
         assert last["m_probability"] <= last["u_probability"], comp["output_column_name"]
+
+
+def test_training_without_stored_or_synthetic_bookings_is_refused(world):
+    registry_build(size=200, seed=6)
+    with pytest.raises(ValidationFailed, match="stored bookings; training needs at least"):
+        screening_model_train(actor=world.supervisor, sample=200, bookings=200)
+    assert not ScreeningModel.objects.exists()

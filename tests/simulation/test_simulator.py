@@ -45,7 +45,7 @@ def test_plan_is_a_function_of_the_seed(reference):
 @committing
 def test_sixty_days_pass_every_invariant(reference):
     from holdtrack.audit.export import iter_events
-    from holdtrack.audit.invariants import check_events
+    from holdtrack.cases.invariants import check_events
 
     result = simulate(seed=11, days=60, scale=0.02, end=END)
     assert not result.skipped

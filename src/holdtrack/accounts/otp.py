@@ -19,6 +19,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from holdtrack.accounts.models import Role, User
+from holdtrack.accounts.scope import AnyUser
 from holdtrack.audit.services import audit_record
 from holdtrack.kernel.parties import authorize
 
@@ -28,7 +29,7 @@ BACKUP_DEVICE_NAME = "Backup codes"
 BACKUP_CODE_COUNT = 10
 
 
-def second_factor_required(user: Any) -> bool:
+def second_factor_required(user: AnyUser | None) -> bool:
     """True for a signed-in user whose role needs a verified second factor."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False

@@ -8,7 +8,6 @@ input 422 with one entry per field.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -25,8 +24,9 @@ from holdtrack.core.errors import (
     ValidationFailed,
 )
 
-PROBLEM_TYPE_BASE = "https://holdtrack.example/problems/"
-PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The problem body is core's (the edge middleware answers in it too); re-exported for the API's modules.
+from holdtrack.core.problems import PROBLEM_MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from holdtrack.core.problems import problem as problem
 
 
 class FieldError(Schema):
@@ -49,36 +49,6 @@ class Problem(Schema):
 # Statuses every authenticated operation may answer with (documented on each operation).
 COMMON = (401, 403, 404, 422)
 ACTION = (*COMMON, REFUSAL_STATUS)
-
-
-def problem(
-    request: HttpRequest,
-    status: int,
-    kind: str,
-    title: str,
-    detail: str,
-    *,
-    errors: list[dict[str, str]] | None = None,
-    rule: str = "",
-    citation: str = "",
-) -> HttpResponse:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + kind,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.path,
-    }
-    if rule:
-        body["rule"] = rule
-    if citation:
-        body["citation"] = citation
-    if errors is not None:
-        body["errors"] = errors
-    response = HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_MEDIA_TYPE)
-    if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="holdtrack"'
-    return response
 
 
 def _is_union_tag(part: str) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from holdtrack.accounts.models import User
 from holdtrack.api.errors import field_error
 from holdtrack.audit.models import Channel
 from holdtrack.core.errors import NotPermitted
@@ -38,7 +39,7 @@ class RecordedIn(Schema):
     recorded_from: RecordedFromIn | None = Field(None, description=RECORDED_FROM_DESCRIPTION)
 
 
-def via(user: Any, service: str, payload: RecordedIn | None) -> dict[str, Any]:
+def via(user: User, service: str, payload: RecordedIn | None) -> dict[str, Any]:
     """The service's channel arguments for this call: none for a party acting itself; the STAFF_RECORDED channel
     and the document for a counterpart. Whether this actor is the counterpart *on this case* is the service's
     (the table's) decision; here only a role that takes the act itself is told not to send ``recorded_from``."""

@@ -1,6 +1,6 @@
 """Export of the transition log as a stream of plain events (one JSON object per line).
 
-The export is what a court, an auditor or ``holdtrack.audit.invariants`` receives: every row of
+The export is what a court, an auditor or ``holdtrack.cases.invariants`` receives: every row of
 ``audit.Transition`` in (case type, case id, seq) order, with UTC times ending in ``Z`` and the service's
 data exactly as recorded (warrant ids, hold windows, clock rule ids, policy rule ids …). A step the
 counterpart's staff recorded from the other side's document says so in ``recorded_from`` (ADR 0019).

@@ -1,6 +1,7 @@
 """Access functions: the only way views read case data and personal data (brief.md principle 4).
 
-Scope by role and organization:
+Scope by role and organization (the organization behind each role comes from ``accounts.scope``; custody
+records are scoped in ``custody/access.py``):
 
 - agency roles (officer, supervisor, counsel) see the cases of their office's area of responsibility;
 - LEA roles see the cases sent to their agency: detainers once transmitted, subpoenas once served
@@ -10,18 +11,20 @@ Scope by role and organization:
 - analysts, auditors, administrators, the system account and anonymous visitors see no personal data.
 
 ``*_get_for_user`` raises :class:`~holdtrack.core.errors.NotFound` alike for a missing and a forbidden
-record, so ids cannot be probed, and writes an access event for every successful read.
+record, so ids cannot be probed; a read of a detainer, subpoena or court case writes an access event (a
+referral shows no more than its subpoena's number and states).
 
-Each check stands on its own line so that the scoping matrix in ``tests/cases/test_access.py`` covers it.
+Each check stands on its own line so that the scoping matrix in ``tests/cases/test_access.py`` covers it. This
+module also registers the cases' subject source with ``custody.access`` (a subject is seen with its cases); the
+cases app imports it at start-up for that.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Count, Q, QuerySet
 
-from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Organization, OrgKind, Role
+from holdtrack.accounts.models import Role
+from holdtrack.accounts.scope import AnyUser, active_role, active_user, agency_org, as_pk, doj_org, lea_org, reader_data
 from holdtrack.audit.models import AuditEvent, CaseType
 from holdtrack.audit.services import audit_record
 from holdtrack.cases.models import (
@@ -32,79 +35,32 @@ from holdtrack.cases.models import (
     WorkItem,
 )
 from holdtrack.core.errors import NotFound
+from holdtrack.custody.access import register_subject_source
 
 # Roles that may read the audit trail (events carry ids and roles, never personal data).
 AUDIT_READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 
 
-def _active_role(user: Any) -> str | None:
-    """The role of a signed-in, active user; ``None`` for anyone else."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    if not user.is_active:
-        return None
-    return str(user.role)
-
-
-def _agency_org(user: Any) -> Organization | None:
-    """The user's field office when the user holds an agency role and the office covers an AOR."""
-    if _active_role(user) not in AGENCY_ROLES:
-        return None
-    org = user.organization
-    if org is None:
-        return None
-    if org.kind != OrgKind.AGENCY_OFFICE:
-        return None
-    if org.aor_id is None:
-        return None
-    return org
-
-
-def _lea_org(user: Any) -> Organization | None:
-    """The user's law enforcement agency organization when the user holds an LEA role."""
-    if _active_role(user) not in LEA_ROLES:
-        return None
-    org = user.organization
-    if org is None:
-        return None
-    if org.kind != OrgKind.LEA:
-        return None
-    if org.lea_id is None:
-        return None
-    return org
-
-
-def _doj_org(user: Any) -> Organization | None:
-    if _active_role(user) != Role.DOJ_ATTORNEY:
-        return None
-    org = user.organization
-    if org is None:
-        return None
-    if org.kind != OrgKind.DOJ:
-        return None
-    return org
-
-
 # ------------------------------------------------------------------------------------------- detainers
 
 
-def detainers_for_user(user: Any) -> QuerySet[Detainer]:
+def detainers_for_user(user: AnyUser) -> QuerySet[Detainer]:
     qs = Detainer.objects.all()
-    agency = _agency_org(user)
+    agency = agency_org(user)
     if agency is not None:
         return qs.filter(issuing_office__aor_id=agency.aor_id)
-    lea = _lea_org(user)
+    lea = lea_org(user)
     if lea is not None:
         # Addressed to this agency and actually sent to it.
         return qs.filter(addressed_lea_id=lea.lea_id, transmitted_at__isnull=False)
-    doj = _doj_org(user)
+    doj = doj_org(user)
     if doj is not None:
         related = Subpoena.objects.filter(referral__doj_office_id=doj.pk, related_detainer__isnull=False)
         return qs.filter(pk__in=related.values("related_detainer_id"))
     return qs.none()
 
 
-def detainer_get_for_user(user: Any, pk: Any) -> Detainer:
+def detainer_get_for_user(user: AnyUser, pk: int | str) -> Detainer:
     detainer = (
         detainers_for_user(user)
         .select_related(
@@ -116,13 +72,13 @@ def detainer_get_for_user(user: Any, pk: Any) -> Detainer:
             "prepared_by",
             "approved_by",
         )
-        .filter(pk=_as_pk(pk))
+        .filter(pk=as_pk(pk))
         .first()
     )
     if detainer is None:
         raise NotFound("Detainer not found.")
     audit_record(
-        actor=user, action="detainer.view", entity_type=CaseType.DETAINER, entity_id=detainer.pk, data=_who(user)
+        actor=user, action="detainer.view", entity_type=CaseType.DETAINER, entity_id=detainer.pk, data=reader_data(user)
     )
     return detainer
 
@@ -130,60 +86,67 @@ def detainer_get_for_user(user: Any, pk: Any) -> Detainer:
 # ------------------------------------------------------------------------------------------- subpoenas
 
 
-def subpoenas_for_user(user: Any) -> QuerySet[Subpoena]:
+def subpoenas_for_user(user: AnyUser) -> QuerySet[Subpoena]:
     qs = Subpoena.objects.all()
-    agency = _agency_org(user)
+    agency = agency_org(user)
     if agency is not None:
         return qs.filter(issuing_office__aor_id=agency.aor_id)
-    lea = _lea_org(user)
+    lea = lea_org(user)
     if lea is not None:
         # Addressed to this agency and served on it.
         return qs.filter(recipient_lea_id=lea.lea_id, served_at__isnull=False)
-    doj = _doj_org(user)
+    doj = doj_org(user)
     if doj is not None:
         return qs.filter(referral__doj_office_id=doj.pk)
     return qs.none()
 
 
-def subpoena_get_for_user(user: Any, pk: Any) -> Subpoena:
+def subpoena_get_for_user(user: AnyUser, pk: int | str) -> Subpoena:
     subpoena = (
         subpoenas_for_user(user)
         .select_related("subject", "issuing_office", "recipient_lea__jurisdiction", "related_detainer", "issued_by")
-        .filter(pk=_as_pk(pk))
+        .filter(pk=as_pk(pk))
         .first()
     )
     if subpoena is None:
         raise NotFound("Subpoena not found.")
     audit_record(
-        actor=user, action="subpoena.view", entity_type=CaseType.SUBPOENA, entity_id=subpoena.pk, data=_who(user)
+        actor=user, action="subpoena.view", entity_type=CaseType.SUBPOENA, entity_id=subpoena.pk, data=reader_data(user)
     )
     return subpoena
 
 
-def referrals_for_user(user: Any) -> QuerySet[EnforcementReferral]:
+def referrals_for_user(user: AnyUser) -> QuerySet[EnforcementReferral]:
     """Referrals of the subpoenas the user may see (a referral carries no more than its subpoena)."""
     return EnforcementReferral.objects.filter(subpoena__in=subpoenas_for_user(user).values("pk"))
+
+
+def referral_get_for_user(user: AnyUser, pk: int | str) -> EnforcementReferral:
+    r = referrals_for_user(user).select_related("subpoena").filter(pk=as_pk(pk)).first()
+    if r is None:
+        raise NotFound("Referral not found.")
+    return r
 
 
 # ----------------------------------------------------------------------------------------- court cases
 
 
-def court_cases_for_user(user: Any) -> QuerySet[CourtCase]:
+def court_cases_for_user(user: AnyUser) -> QuerySet[CourtCase]:
     qs = CourtCase.objects.all()
-    agency = _agency_org(user)
+    agency = agency_org(user)
     if agency is not None:
         return qs.filter(referral__subpoena__issuing_office__aor_id=agency.aor_id)
-    lea = _lea_org(user)
+    lea = lea_org(user)
     if lea is not None:
         # The LEA is the respondent in an enforcement case about a subpoena served on it.
         return qs.filter(referral__subpoena__recipient_lea_id=lea.lea_id)
-    doj = _doj_org(user)
+    doj = doj_org(user)
     if doj is not None:
         return qs.filter(referral__doj_office_id=doj.pk)
     return qs.none()
 
 
-def court_case_get_for_user(user: Any, pk: Any) -> CourtCase:
+def court_case_get_for_user(user: AnyUser, pk: int | str) -> CourtCase:
     case = (
         court_cases_for_user(user)
         .select_related(
@@ -192,13 +155,13 @@ def court_case_get_for_user(user: Any, pk: Any) -> CourtCase:
             "referral__subpoena__recipient_lea__jurisdiction",
             "referral__subpoena__issuing_office",
         )
-        .filter(pk=_as_pk(pk))
+        .filter(pk=as_pk(pk))
         .first()
     )
     if case is None:
         raise NotFound("Court case not found.")
     audit_record(
-        actor=user, action="court_case.view", entity_type=CaseType.COURT_CASE, entity_id=case.pk, data=_who(user)
+        actor=user, action="court_case.view", entity_type=CaseType.COURT_CASE, entity_id=case.pk, data=reader_data(user)
     )
     return case
 
@@ -206,12 +169,12 @@ def court_case_get_for_user(user: Any, pk: Any) -> CourtCase:
 # ------------------------------------------------------------------------------------------ work items
 
 
-def work_items_for_user(user: Any) -> QuerySet[WorkItem]:
+def work_items_for_user(user: AnyUser) -> QuerySet[WorkItem]:
     """Work assigned to the user's organization, on cases the user may see."""
-    role = _active_role(user)
-    if role is None:
+    u = active_user(user)
+    if u is None:
         return WorkItem.objects.none()
-    org_id = user.organization_id
+    org_id = u.organization_id
     if org_id is None:
         return WorkItem.objects.none()
     visible = (
@@ -225,12 +188,12 @@ def work_items_for_user(user: Any) -> QuerySet[WorkItem]:
 # ---------------------------------------------------------------------------- aggregates and audit trail
 
 
-def detainer_counts_for_user(user: Any) -> dict[str, list[tuple[str, int]]]:
+def detainer_counts_for_user(user: AnyUser) -> dict[str, list[tuple[str, int]]]:
     """Counts of detainers by state and by outcome group: no names, no ids.
 
     An analyst counts every detainer; a role with case access counts its own scope; anyone else gets
     nothing."""
-    role = _active_role(user)
+    role = active_role(user)
     if role == Role.ANALYST:
         qs: QuerySet[Detainer] = Detainer.objects.all()
     elif role is not None:
@@ -245,9 +208,9 @@ def detainer_counts_for_user(user: Any) -> dict[str, list[tuple[str, int]]]:
     }
 
 
-def subpoena_counts_for_user(user: Any) -> list[tuple[str, int]]:
+def subpoena_counts_for_user(user: AnyUser) -> list[tuple[str, int]]:
     """Counts of subpoenas by state (aggregate only), on the same terms as ``detainer_counts_for_user``."""
-    role = _active_role(user)
+    role = active_role(user)
     if role == Role.ANALYST:
         qs: QuerySet[Subpoena] = Subpoena.objects.all()
     elif role is not None:
@@ -258,20 +221,15 @@ def subpoena_counts_for_user(user: Any) -> list[tuple[str, int]]:
     return [(row["state"], row["n"]) for row in rows]
 
 
-def audit_events_for_user(user: Any) -> QuerySet[AuditEvent]:
+def audit_events_for_user(user: AnyUser) -> QuerySet[AuditEvent]:
     """The audit trail, for auditors and administrators only."""
-    if _active_role(user) not in AUDIT_READER_ROLES:
+    if active_role(user) not in AUDIT_READER_ROLES:
         return AuditEvent.objects.none()
     return AuditEvent.objects.select_related("actor")
 
 
-def _who(user: Any) -> dict[str, Any]:
-    """The reader's organization at the time of reading (users can move; the event must not)."""
-    return {"org": user.organization_id}
+# ------------------------------------------------------------------------------- subjects met through cases
 
-
-def _as_pk(pk: Any) -> int:
-    try:
-        return int(pk)
-    except (TypeError, ValueError):
-        return -1
+# A subject stays visible to whoever sees a detainer or subpoena about it (custody.access.subjects_for_user).
+register_subject_source("cases.detainers", lambda user: detainers_for_user(user).values("subject_id"))
+register_subject_source("cases.subpoenas", lambda user: subpoenas_for_user(user).values("subject_id"))

@@ -7,5 +7,6 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Declares who may take each case action (kernel.parties) and how to find a case's parties.
-        from holdtrack.cases import rules  # noqa: F401
+        # Declares who may take each case action (kernel.parties) and how to find a case's parties; registers the
+        # subjects met through cases with custody.access.
+        from holdtrack.cases import access, rules  # noqa: F401

@@ -78,8 +78,11 @@ INSTALLED_APPS = [
     "holdtrack.cases",
     "holdtrack.documents",
     "holdtrack.reports",
+    "holdtrack.intake",
     "holdtrack.desks",
     "holdtrack.api",
+    # Last: the management commands, which may use every app above (layers in docs/architecture.md).
+    "holdtrack.console",
 ]
 
 MIDDLEWARE = [

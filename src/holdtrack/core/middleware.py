@@ -20,6 +20,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from holdtrack.core.problems import problem
+
 API_PREFIX = "/api/"
 NUL = "\x00"
 
@@ -77,8 +79,6 @@ class InputSanityMiddleware:
             return self._refuse(request, found, is_api)
         response = self.get_response(request)
         if is_api and response.status_code == 404 and "json" not in response.get("Content-Type", ""):
-            from holdtrack.api.errors import problem
-
             return problem(request, 404, "not-found", "Not found", "No such resource in your scope.")
         return response
 
@@ -86,8 +86,6 @@ class InputSanityMiddleware:
         names = [".".join(p) or "body" for _, p in found]
         message = "must not contain a NUL byte (\\u0000)"
         if is_api:
-            from holdtrack.api.errors import problem
-
             errors = [
                 {"field": n, "pointer": "/" + "/".join(p), "message": message}
                 for n, (_, p) in zip(names, found, strict=True)

@@ -3,11 +3,11 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
+from holdtrack.core.worker import queue_status
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     """Database and task-queue status, for load balancers and operators."""
-    from holdtrack.core.tasks import queue_status
-
     status: dict[str, object] = {}
     try:
         with connection.cursor() as cur:

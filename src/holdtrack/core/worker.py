@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from django.utils.module_loading import autodiscover_modules
 from huey.consumer import Consumer
@@ -59,3 +60,12 @@ def stop_in_process_worker() -> None:
     if _consumer is not None:
         _consumer.stop(graceful=True)
         _consumer = None
+
+
+def queue_status() -> dict[str, Any]:
+    """The queue's backend and pending count for the health probe; never raises."""
+    try:
+        pending = HUEY.pending_count()
+        return {"ok": True, "backend": type(HUEY).__name__, "pending": pending, "immediate": HUEY.immediate}
+    except Exception as exc:  # report, never raise, from a health probe
+        return {"ok": False, "backend": type(HUEY).__name__, "error": str(exc)}

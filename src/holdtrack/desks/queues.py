@@ -1,7 +1,7 @@
 """The dashboard's queues, one set per role, built from one table (``QUEUES``): each spec names its scoped
-query, its columns and how a row looks. Every query starts from a ``cases.access`` function (for identity
-matches: ``screening.selectors.review_queue`` and ``matches_for_user`` below, scoped the same way), so a
-queue can only ever narrow what the user may see.
+query, its columns and how a row looks. Every query starts from an access function (``cases.access``;
+``custody.access`` for identity matches, with ``screening.selectors.review_queue`` for the proposed ones), so
+a queue can only ever narrow what the user may see.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from holdtrack.accounts.models import AGENCY_ROLES, OrgKind, Role
-from holdtrack.audit.models import CaseType
-from holdtrack.audit.services import audit_record
+from holdtrack.accounts.models import Role
+from holdtrack.accounts.scope import AnyUser
 from holdtrack.cases import access
 from holdtrack.cases.models import (
     ACTIVE_STATES,
@@ -33,8 +32,8 @@ from holdtrack.cases.models import (
     SubpoenaState,
     WorkItem,
 )
-from holdtrack.core.errors import NotFound
 from holdtrack.core.timeutil import local
+from holdtrack.custody.access import matches_for_user
 from holdtrack.custody.identity import subjects_of_persons_with_open_claim
 from holdtrack.custody.models import IdentityMatch, MatchStatus
 from holdtrack.desks.presenters import iso_z, remaining_text
@@ -80,36 +79,6 @@ def _countdown(due: datetime | None, now: datetime) -> Cell:
 # ------------------------------------------------------------------------------------ identity matches
 
 
-def matches_for_user(user: Any) -> QuerySet[IdentityMatch]:
-    """Identity matches, of any status, of bookings in the area of responsibility of an agency user's office;
-    nothing for anyone else. The same scope as ``screening.selectors.review_queue`` (which lists the proposed
-    ones for the queue), widened to confirmed and rejected matches for the match page."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active or user.role not in AGENCY_ROLES:
-        return IdentityMatch.objects.none()
-    org = user.organization
-    if org is None or org.kind != OrgKind.AGENCY_OFFICE or org.aor_id is None:
-        return IdentityMatch.objects.none()
-    return IdentityMatch.objects.filter(booking__custodian__jurisdiction__aor_id=org.aor_id)
-
-
-def match_get_for_user(user: Any, pk: Any) -> IdentityMatch:
-    """One match, with an access event (it shows a subject's name and date of birth)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound("Identity match not found.") from None
-    m = (
-        matches_for_user(user)
-        .select_related("booking__facility", "booking__custodian", "subject", "reviewed_by")
-        .filter(pk=pk)
-        .first()
-    )
-    if m is None:
-        raise NotFound("Identity match not found.")
-    audit_record(actor=user, action="identity_match.view", entity_type=CaseType.IDENTITY_MATCH, entity_id=m.pk)
-    return m
-
-
 def _match_row(m: IdentityMatch, now: datetime) -> list[Cell]:
     tz = m.booking.facility.timezone
     return [
@@ -125,7 +94,7 @@ def _match_row(m: IdentityMatch, now: datetime) -> list[Cell]:
 MATCH_COLUMNS = ["Match", "Booking", "Facility", "Basis", "Score", "Proposed"]
 
 
-def _matches(user: Any, status: str) -> QuerySet[IdentityMatch]:
+def _matches(user: AnyUser, status: str) -> QuerySet[IdentityMatch]:
     return (
         matches_for_user(user).filter(status=status).select_related("booking__facility").order_by("proposed_at", "pk")
     )
@@ -134,7 +103,7 @@ def _matches(user: Any, status: str) -> QuerySet[IdentityMatch]:
 # -------------------------------------------------------------------------------------------- detainers
 
 
-def _detainers(user: Any, *states: str) -> QuerySet[Detainer]:
+def _detainers(user: AnyUser, *states: str) -> QuerySet[Detainer]:
     return (
         access.detainers_for_user(user).filter(state__in=states).select_related("facility", "addressed_lea", "booking")
     )
@@ -175,7 +144,7 @@ def _hold_row(d: Detainer, now: datetime) -> list[Cell]:
 HOLD_COLUMNS = ["Case", "Booking", "Facility", "Law enforcement agency", "Hold ends", "Time remaining"]
 
 
-def _transfers(user: Any) -> QuerySet[Detainer]:
+def _transfers(user: AnyUser) -> QuerySet[Detainer]:
     """Subjects the agency may take into custody now: a hold in effect, or an active detainer whose subject
     reached release eligibility and is still held."""
     return (
@@ -189,7 +158,7 @@ def _transfers(user: Any) -> QuerySet[Detainer]:
 # -------------------------------------------------------------------------------------------- subpoenas
 
 
-def _subpoenas(user: Any, *states: str) -> QuerySet[Subpoena]:
+def _subpoenas(user: AnyUser, *states: str) -> QuerySet[Subpoena]:
     return access.subpoenas_for_user(user).filter(state__in=states).select_related("recipient_lea__jurisdiction")
 
 
@@ -255,7 +224,7 @@ def _work_row(w: WorkItem, now: datetime) -> list[Cell]:
     return [Cell(w.get_kind_display()), link, Cell(local(w.due_at, tz)), _countdown(w.due_at, now), Cell(w.detail)]
 
 
-def _work(user: Any) -> QuerySet[WorkItem]:
+def _work(user: AnyUser) -> QuerySet[WorkItem]:
     return (
         access.work_items_for_user(user)
         .filter(resolved_at__isnull=True)
@@ -268,7 +237,7 @@ def _work(user: Any) -> QuerySet[WorkItem]:
     )
 
 
-def _failed_deliveries(user: Any) -> QuerySet[Any]:
+def _failed_deliveries(user: AnyUser) -> QuerySet[Any]:
     from holdtrack.documents.delivery import failed_deliveries_for
 
     return failed_deliveries_for(user)
@@ -285,7 +254,7 @@ def _delivery_row(a: Any, now: datetime) -> list[Cell]:
     ]
 
 
-def _claims(user: Any) -> QuerySet[Detainer]:
+def _claims(user: AnyUser) -> QuerySet[Detainer]:
     """Detainers whose subject (any record of the person) has an open citizenship claim: the supervisor
     resolves it."""
     return (
@@ -304,11 +273,11 @@ class QueueSpec:
     key: str
     title: str
     description: str
-    query: Callable[[Any], QuerySet[Any]]
+    query: Callable[[AnyUser], QuerySet[Any]]
     columns: list[str]
     row: Callable[[Any, datetime], list[Cell]]
 
-    def build(self, user: Any, now: datetime, qs: QuerySet[Any] | None = None, count: int | None = None) -> Queue:
+    def build(self, user: AnyUser, now: datetime, qs: QuerySet[Any] | None = None, count: int | None = None) -> Queue:
         qs = self.query(user) if qs is None else qs
         count = qs.count() if count is None else count
         rows = [self.row(obj, now) for obj in qs[:ROW_LIMIT]] if count else []
@@ -546,10 +515,11 @@ def count_all(querysets: Sequence[QuerySet[Any]]) -> list[int]:
     return [int(n) for n in row or ()]
 
 
-def queues_for(user: Any, now: datetime, only: str | None = None) -> list[Queue]:
+def queues_for(user: AnyUser, now: datetime, only: str | None = None) -> list[Queue]:
     """The user's queues (or only the one named, if it is the user's): their counts in one query, then up to
     ROW_LIMIT rows of each queue that has any."""
-    specs = [QUEUES[key] for key in QUEUE_KEYS.get(str(user.role), []) if only is None or key == only]
+    role = str(getattr(user, "role", ""))  # an anonymous visitor has no role and no queues
+    specs = [QUEUES[key] for key in QUEUE_KEYS.get(role, []) if only is None or key == only]
     querysets = [spec.query(user) for spec in specs]
     counts = count_all(querysets)
     return [spec.build(user, now, qs, n) for spec, qs, n in zip(specs, querysets, counts, strict=True)]

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from holdtrack.accounts.models import PERSONAL_DATA_ROLES, Role
+from holdtrack.accounts.scope import AnyUser
 from holdtrack.audit.models import CaseType
 from holdtrack.cases import access, clocks
 from holdtrack.cases.models import (
@@ -30,9 +31,10 @@ from holdtrack.cases.models import (
 )
 from holdtrack.core.errors import REFUSAL_STATUS, DomainError, InvalidTransition, NotFound
 from holdtrack.core.timeutil import local, now
+from holdtrack.custody.access import match_get_for_user
 from holdtrack.custody.models import IdentityMatch
 from holdtrack.desks import actions, presenters
-from holdtrack.desks.queues import match_get_for_user, queues_for
+from holdtrack.desks.queues import queues_for
 from holdtrack.kernel.refusals import Stage
 
 T = TypeVar("T")
@@ -40,7 +42,7 @@ T = TypeVar("T")
 AUDIT_EVENTS_SHOWN = 50
 
 
-def _found_or_404(getter: Callable[[Any, Any], T], user: Any, pk: int) -> T:
+def _found_or_404(getter: Callable[[AnyUser, int], T], user: AnyUser, pk: int) -> T:
     try:
         return getter(user, pk)
     except NotFound as exc:
@@ -420,7 +422,7 @@ _CONTEXT: dict[str, tuple[Callable[[HttpRequest, Any], dict[str, Any]], str]] = 
     actions.COURT_CASE: (_court_case_context, "desks/court_case_detail.html"),
     actions.MATCH: (_match_context, "desks/match_detail.html"),
 }
-_GETTERS: dict[str, Callable[[Any, Any], Any]] = {
+_GETTERS: dict[str, Callable[[AnyUser, int], Any]] = {
     actions.DETAINER: access.detainer_get_for_user,
     actions.SUBPOENA: access.subpoena_get_for_user,
     actions.COURT_CASE: access.court_case_get_for_user,

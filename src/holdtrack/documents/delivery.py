@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from holdtrack.accounts.models import Organization, OrgKind, Role, User
+from holdtrack.accounts.scope import AnyUser
 from holdtrack.accounts.services import system_user
 from holdtrack.audit.models import CaseType, Channel, Transition
 from holdtrack.audit.services import audit_record
@@ -294,7 +295,7 @@ def delivery_from_token(token: str) -> DeliveryAttempt:
     return attempt
 
 
-def failed_deliveries_for(user: Any) -> QuerySet[DeliveryAttempt]:
+def failed_deliveries_for(user: AnyUser) -> QuerySet[DeliveryAttempt]:
     """The queue of deliveries that did not get through, for the sender's organization."""
     qs = DeliveryAttempt.objects.filter(status=DeliveryStatus.FAILED, resolved_at__isnull=True).select_related(
         "document", "recipient_org"

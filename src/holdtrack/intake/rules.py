@@ -1,4 +1,4 @@
-"""Who may run the intakes (ADR 0019). intake is not a Django app; screening's ``ready()`` registers these.
+"""Who may run the intakes (ADR 0019). ``IntakeConfig.ready`` registers these.
 A booking intake is open to the jail's and the agency's roles because each booking it records goes through
 ``booking_create``, whose row asks for the jail (or the area's field office recording from its document)."""
 

@@ -1,7 +1,7 @@
 """Countries by ISO 3166-1 alpha-2, alpha-3 or English name → the name ``Subject.birth_country`` stores.
 
 Subjects store an English country name ("Mexico", "El Salvador", "Vietnam"): that is what the simulator,
-the booking feeds and the screening keys (``screening.keys.norm`` of the name) use, so an imported registry
+the booking feeds and the screening keys (``core.text.norm`` of the name) use, so an imported registry
 must store the same spelling or its people would never block with a booking of the same country.
 """
 
@@ -11,7 +11,7 @@ import csv
 from functools import lru_cache
 from pathlib import Path
 
-from holdtrack.screening.keys import norm
+from holdtrack.core.text import norm
 
 DATA = Path(__file__).resolve().parent / "data" / "countries.csv"
 

@@ -8,6 +8,4 @@ class ScreeningConfig(AppConfig):
     name = "holdtrack.screening"
 
     def ready(self) -> None:
-        # intake is not an app: its rows are registered here, beside the registry and screening it feeds.
-        from holdtrack.intake import rules as intake_rules  # noqa: F401
         from holdtrack.screening import rules  # noqa: F401 - registers the party table's rows

@@ -6,12 +6,13 @@ scoring and splink's scoring all see identical strings.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 import jellyfish
+
+from holdtrack.core.text import norm as norm  # re-exported: the keys' callers compare through it
 
 # Common given-name variants and nicknames → one canonical form (synthetic-data vocabulary, not a person list).
 NICKNAMES: dict[str, str] = {
@@ -43,19 +44,6 @@ US_COUNTRY = {"united states", "usa", "us", "u s", "united states of america"}
 
 
 @lru_cache(maxsize=262_144)
-def norm(value: str | None) -> str:
-    """Lower case, accents removed, hyphens/apostrophes/dots → spaces, whitespace collapsed."""
-    if not value:
-        return ""
-    decomposed = unicodedata.normalize("NFKD", value)
-    out = []
-    for ch in decomposed:
-        if unicodedata.combining(ch):
-            continue
-        out.append(ch.lower() if ch.isalpha() else " ")
-    return " ".join("".join(out).split())
-
-
 def norm_fbi(value: str | None) -> str:
     """An FBI number as compared: upper case, letters and digits only (feeds add spaces and hyphens)."""
     if not value:

@@ -16,7 +16,7 @@ import hashlib
 import json
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +33,10 @@ from holdtrack.screening.models import RegistryKey, ScreeningModel
 from holdtrack.screening.services import DEFAULT_REVIEW_THRESHOLD, screening_model_store, subject_keys
 
 MIN_STORED_BOOKINGS = 2000
+
+# Unlabelled bookings made from the sampled subjects (and their stored FBI numbers) when too few are stored:
+# (subjects, fbi_of, count=, seed=) -> splink input rows. The simulator provides one (simulation.training).
+SyntheticBookings = Callable[..., list[dict[str, object]]]
 
 
 DEFAULT_RULE_RECALL = 0.6
@@ -176,13 +180,14 @@ def screening_model_train(
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
     at: datetime | None = None,
     labels: bool = False,
+    synthetic_bookings: SyntheticBookings | None = None,
 ) -> ScreeningModel:
     """Train from the stored registry (a random sample of it) and unlabelled bookings: the stored bookings
     when there are at least ``MIN_STORED_BOOKINGS``, else synthetic bookings generated from the sample
-    (a fresh synthetic deployment has no booking history yet). ``labels``: m from the officers' decisions
+    (a fresh synthetic deployment has no booking history yet; the caller passes the simulator's generator as
+    ``synthetic_bookings``, which sits above screening). ``labels``: m from the officers' decisions
     (refused before any training when there are too few)."""
     authorize(actor, "screening_model_train")
-    from holdtrack.simulation.registry import RegistryPerson, generate_bookings
 
     total = RegistryKey.objects.count()
     name_frequencies_refresh()  # the scorer's term-frequency adjustments follow the registry it was trained on
@@ -213,42 +218,12 @@ def screening_model_train(
         fbi_matched = [splink_record(f"r{s.pk}", subject_keys(s), extra_fbi.get(s.pk, "")) for s in _subjects(extra)]
     if len(stored_bookings) < MIN_STORED_BOOKINGS:
         from_sample = True
-        people = [
-            # The second surname joins the surname, as the keys compare it (the generator has no field for it).
-            RegistryPerson(
-                0,
-                s.first_name,
-                s.middle_name,
-                f"{s.last_name} {s.second_last_name}".strip(),
-                s.date_of_birth,
-                s.sex,
-                s.birth_country,
-                s.pk,
+        if synthetic_bookings is None:
+            raise ValidationFailed(
+                f"{len(stored_bookings)} stored bookings; training needs at least {MIN_STORED_BOOKINGS}, "
+                "or synthetic bookings made from the sample."
             )
-            for s in subjects
-            if s.date_of_birth is not None
-        ]
-        gen = generate_bookings(registry_sample=people, count=bookings, seed=seed, prefix="TRAIN")
-        booking_records = [
-            splink_record(
-                f"b{i}",
-                subject_keys(
-                    RegistryPerson(
-                        0,
-                        r["first_name"],
-                        r["middle_name"],
-                        r["last_name"],
-                        datetime.fromisoformat(r["date_of_birth"]).date() if r["date_of_birth"] else None,  # type: ignore[arg-type]
-                        r["sex"],
-                        r["birth_country"],
-                    )
-                ),
-                # The generator derives an FBI number from the subject id, which only the simulated registry
-                # uses: carry the subject's stored number instead, or every synthetic match would "conflict".
-                fbi_of.get(gen.truth[r["booking_number"]] or 0, "") if r["fbi_number"] else "",
-            )
-            for i, r in enumerate(gen.rows)
-        ]
+        booking_records = synthetic_bookings(subjects, fbi_of, count=bookings, seed=seed)
         source = "synthetic bookings generated from the sample (no labels used)"
     else:
         booking_records = [splink_record(f"b{b.pk}", subject_keys(b.subject), b.fbi_number) for b in stored_bookings]

@@ -18,11 +18,11 @@ from holdtrack.accounts.models import User
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, field_error, responses
 from holdtrack.api.pagination import Page, PageParams, page
-from holdtrack.api.selectors import booking_get_for_user, bookings_for_user
 from holdtrack.api.types import AwareDatetime
 from holdtrack.audit.models import Channel
 from holdtrack.core.errors import InvalidTransition, ValidationFailed
 from holdtrack.custody import services as custody
+from holdtrack.custody.access import booking_get_for_user, bookings_for_user
 from holdtrack.custody.models import (
     Booking,
     ChargeLevel,

@@ -11,8 +11,8 @@ from ninja import Field, Query, Router, Schema, Status
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, responses
 from holdtrack.api.pagination import Page, PageParams, page
-from holdtrack.api.selectors import claim_get_for_user, claims_for_user, subject_get_for_user
 from holdtrack.custody import services as custody
+from holdtrack.custody.access import claim_get_for_user, claims_for_user, subject_get_for_user
 from holdtrack.custody.models import CitizenshipClaim, ClaimBasis, ClaimStatus
 
 router = Router(tags=["citizenship claims"])
@@ -86,7 +86,7 @@ class ResolveIn(Schema):
 )
 def claims_open(request: HttpRequest, payload: OpenIn) -> Any:
     user = actor(request, "claims:write")
-    subject = subject_get_for_user(user, payload.subject_id)
+    subject = subject_get_for_user(user, payload.subject_id, via="api")
     c = custody.citizenship_claim_open(actor=user, subject=subject, basis=payload.basis)
     return Status(201, claim_out(c))
 

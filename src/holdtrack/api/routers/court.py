@@ -11,9 +11,8 @@ from ninja import Field, Query, Router, Schema, Status
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, responses
 from holdtrack.api.pagination import Page, PageParams, page
-from holdtrack.api.routers.subpoenas import referral_get_for_user
 from holdtrack.api.types import AwareDatetime
-from holdtrack.cases.access import court_case_get_for_user, court_cases_for_user
+from holdtrack.cases.access import court_case_get_for_user, court_cases_for_user, referral_get_for_user
 from holdtrack.cases.models import CourtCase, CourtState, ItemCategory, OrderType
 from holdtrack.cases.services import subpoenas as ss
 

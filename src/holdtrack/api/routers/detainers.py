@@ -13,7 +13,6 @@ from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, responses
 from holdtrack.api.pagination import Page, PageParams, page
 from holdtrack.api.recorded import RecordedIn, via
-from holdtrack.api.selectors import match_get_for_user
 from holdtrack.api.types import AwareDatetime
 from holdtrack.cases.access import detainer_get_for_user, detainers_for_user
 from holdtrack.cases.models import (
@@ -34,6 +33,7 @@ from holdtrack.cases.models import (
 )
 from holdtrack.cases.services import detainers as ds
 from holdtrack.core.errors import NotFound
+from holdtrack.custody.access import match_get_for_user
 
 router = Router(tags=["detainers"])
 

@@ -11,8 +11,8 @@ from ninja import Field, Query, Router, Schema
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, responses
 from holdtrack.api.pagination import Page, PageParams, page
-from holdtrack.api.selectors import match_get_for_user, matches_for_user
 from holdtrack.custody import services as custody
+from holdtrack.custody.access import match_get_for_user, matches_for_user
 from holdtrack.custody.models import IdentityMatch, MatchBasis, MatchStatus
 
 router = Router(tags=["matches"])

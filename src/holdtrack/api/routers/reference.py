@@ -11,9 +11,9 @@ from ninja import Field, Query, Router, Schema
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, responses
 from holdtrack.api.pagination import Page, PageParams, page
-from holdtrack.api.selectors import subject_get_for_user
 from holdtrack.cases.access import work_items_for_user
 from holdtrack.cases.models import WorkItem, WorkItemKind
+from holdtrack.custody.access import subject_get_for_user
 from holdtrack.custody.identity import person_subject_ids
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
 
@@ -117,7 +117,7 @@ class SubjectOut(Schema):
     auth=need("subjects:read"),
 )
 def subjects_detail(request: HttpRequest, subject_id: int) -> SubjectOut:
-    s = subject_get_for_user(actor(request, "subjects:read"), subject_id)
+    s = subject_get_for_user(actor(request, "subjects:read"), subject_id, via="api")
     return SubjectOut(
         **{f: getattr(s, f) for f in SubjectOut.model_fields if f not in ("person_records",)},
         person_records=person_subject_ids(s.pk),

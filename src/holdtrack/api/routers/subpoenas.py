@@ -13,10 +13,10 @@ from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, field_error, responses
 from holdtrack.api.pagination import Page, PageParams, page
 from holdtrack.api.recorded import RecordedIn, via
-from holdtrack.api.selectors import subject_get_for_user
 from holdtrack.api.types import AwareDatetime
 from holdtrack.cases.access import (
     detainer_get_for_user,
+    referral_get_for_user,
     referrals_for_user,
     subpoena_get_for_user,
     subpoenas_for_user,
@@ -30,7 +30,7 @@ from holdtrack.cases.models import (
     SubpoenaState,
 )
 from holdtrack.cases.services import subpoenas as ss
-from holdtrack.core.errors import NotFound
+from holdtrack.custody.access import subject_get_for_user
 from holdtrack.jurisdictions.models import LawEnforcementAgency
 
 router = Router(tags=["subpoenas"])
@@ -186,7 +186,7 @@ def subpoenas_draft(request: HttpRequest, payload: DraftIn) -> Any:
     lea = LawEnforcementAgency.objects.filter(ori=payload.recipient_ori.upper()).first()
     if lea is None:
         raise field_error("recipient_ori", f"No agency with ORI {payload.recipient_ori!r}.")
-    subject = subject_get_for_user(user, payload.subject_id)
+    subject = subject_get_for_user(user, payload.subject_id, via="api")
     related = detainer_get_for_user(user, payload.related_detainer_id) if payload.related_detainer_id else None
     s = ss.subpoena_draft(
         actor=user,
@@ -306,13 +306,6 @@ def referrals_list(request: HttpRequest, filters: Query[ReferralFilters]) -> Any
     if filters.state:
         qs = qs.filter(state=filters.state)
     return page(qs, filters, ReferralOut, referral_out)
-
-
-def referral_get_for_user(user: Any, referral_id: int) -> EnforcementReferral:
-    r = referrals_for_user(user).select_related("subpoena").filter(pk=referral_id).first()
-    if r is None:
-        raise NotFound("Referral not found.")
-    return r
 
 
 @router.get(

@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from holdtrack.accounts.models import User
 from holdtrack.api import services
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, responses
@@ -53,7 +54,7 @@ def _endpoint_out(e: WebhookEndpoint) -> EndpointOut:
     return EndpointOut(id=e.pk, url=e.url, events=list(e.events), active=e.active, created_at=e.created_at)
 
 
-def _org_id(user: Any) -> int:
+def _org_id(user: User) -> int:
     if user.organization_id is None:
         raise NotFound("No organization.")
     return int(user.organization_id)

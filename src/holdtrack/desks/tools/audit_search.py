@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from holdtrack.accounts.models import Organization, Role
+from holdtrack.accounts.scope import AnyUser, active_role
 from holdtrack.audit.models import AuditEvent
 from holdtrack.audit.services import audit_record
 from holdtrack.cases import access
@@ -39,10 +40,8 @@ CSV_COLUMNS = [
 ]
 
 
-def may_read_audit(user: Any) -> bool:
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return False
-    return str(getattr(user, "role", "")) in access.AUDIT_READER_ROLES
+def may_read_audit(user: AnyUser) -> bool:
+    return active_role(user) in access.AUDIT_READER_ROLES
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ def parse_filter(params: QueryDict) -> tuple[AuditFilter, dict[str, str]]:
     return f, errors
 
 
-def audit_search_for_user(user: Any, f: AuditFilter) -> QuerySet[AuditEvent]:
+def audit_search_for_user(user: AnyUser, f: AuditFilter) -> QuerySet[AuditEvent]:
     """Events matching ``f``, newest first; empty for anyone but auditors and administrators."""
     qs = access.audit_events_for_user(user).select_related("actor__organization")
     if f.actor:
@@ -124,7 +123,7 @@ def audit_search_for_user(user: Any, f: AuditFilter) -> QuerySet[AuditEvent]:
     return qs.order_by("-at", "-id")
 
 
-def organizations_for_filter(user: Any) -> QuerySet[Organization]:
+def organizations_for_filter(user: AnyUser) -> QuerySet[Organization]:
     if not may_read_audit(user):
         return Organization.objects.none()
     return Organization.objects.order_by("kind", "name")

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from holdtrack.accounts.models import User
+from holdtrack.accounts.scope import AnyUser
 from holdtrack.audit.models import CaseType
 from holdtrack.cases import access, clocks
 from holdtrack.cases.models import TERMINAL_STATES, CourtState, DetainerState, SubpoenaState
@@ -89,7 +91,7 @@ def _deadline(case_type: str, case_id: int, c: clocks.Clock, tz: str, at: dateti
 
 
 def deadlines_for_user(
-    user: Any, *, start: datetime | None = None, end: datetime | None = None, at: datetime | None = None
+    user: AnyUser, *, start: datetime | None = None, end: datetime | None = None, at: datetime | None = None
 ) -> list[Deadline]:
     """Deadlines due in ``[start, end)`` on the open cases the user may see, soonest first."""
     at = at or now()
@@ -157,7 +159,7 @@ def parse_month(value: str | None, today: date) -> date:
         return today.replace(day=1)
 
 
-def month_for_user(user: Any, first: date, *, at: datetime | None = None) -> Month:
+def month_for_user(user: AnyUser, first: date, *, at: datetime | None = None) -> Month:
     """A Monday-first month grid; each deadline sits on its date in the case's own zone."""
     utc = ZoneInfo("UTC")
     # A day's margin either side: a deadline's local date may differ from its UTC date.
@@ -178,7 +180,9 @@ def month_for_user(user: Any, first: date, *, at: datetime | None = None) -> Mon
 # ------------------------------------------------------------------------------------------ feed token
 
 
-def feed_token_active(user: Any) -> CalendarFeedToken | None:
+def feed_token_active(user: AnyUser) -> CalendarFeedToken | None:
+    if not isinstance(user, User):  # an anonymous visitor holds no token
+        return None
     return CalendarFeedToken.objects.filter(user_id=user.pk, revoked_at__isnull=True).order_by("-pk").first()
 
 
@@ -196,7 +200,7 @@ def feed_token_revoke(*, actor: Any) -> int:
     return CalendarFeedToken.objects.filter(user_id=actor.pk, revoked_at__isnull=True).update(revoked_at=now())
 
 
-def feed_user(token: str) -> Any | None:
+def feed_user(token: str) -> User | None:
     """The active user behind an active token, or ``None`` (the view answers 404 alike)."""
     row = (
         CalendarFeedToken.objects.filter(token=token, revoked_at__isnull=True, user__is_active=True)

@@ -27,6 +27,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from holdtrack.accounts.models import OrgKind, Role, User
+from holdtrack.accounts.scope import AnyUser
 from holdtrack.cases import access, clocks
 from holdtrack.cases.models import (
     OPEN_LEA_STATES,
@@ -345,7 +346,7 @@ def notify_deadlines(at: datetime | None = None) -> dict[str, int]:
 # ------------------------------------------------------------------------------------------- reading
 
 
-def notifications_for_user(user: Any) -> QuerySet[Notification]:
+def notifications_for_user(user: AnyUser) -> QuerySet[Notification]:
     if not getattr(user, "is_authenticated", False):
         return Notification.objects.none()
     return Notification.objects.filter(recipient_id=user.pk)

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from holdtrack.accounts.models import Role
+from holdtrack.accounts.scope import AnyUser, active_role
 from holdtrack.screening.fs_model import NOT_OBSERVED
 from holdtrack.screening.models import ScreeningModel
 
@@ -23,8 +24,8 @@ BAR_WIDTH = 240  # px of the SVG; half on each side of zero
 BAR_CAP = 16.0  # bits shown at full half-width; larger weights are drawn at the cap (the number is exact)
 
 
-def may_view_models(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.role in MODEL_PAGE_ROLES)
+def may_view_models(user: AnyUser) -> bool:
+    return active_role(user) in MODEL_PAGE_ROLES
 
 
 def model_versions() -> QuerySet[ScreeningModel]:

@@ -24,6 +24,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q
 
 from holdtrack.accounts.models import PERSONAL_DATA_ROLES
+from holdtrack.accounts.scope import AnyUser
 from holdtrack.audit.models import CaseType
 from holdtrack.audit.services import audit_record
 from holdtrack.cases import access
@@ -60,7 +61,7 @@ class SearchResult:
     message: str = ""
 
 
-def may_search(user: Any) -> bool:
+def may_search(user: AnyUser) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and str(getattr(user, "role", "")) in PERSONAL_DATA_ROLES
 
 
@@ -124,7 +125,7 @@ def _matched(checks: list[tuple[str, bool]]) -> str:
     return ", ".join(label for label, hit in checks if hit) or "query"
 
 
-def _hits(user: Any, query: str) -> list[Hit]:
+def _hits(user: AnyUser, query: str) -> list[Hit]:
     hits: list[Hit] = []
     lower = query.lower()
     compact = _compact(query)
@@ -223,7 +224,7 @@ def _hits(user: Any, query: str) -> list[Hit]:
     return hits
 
 
-def search_for_user(user: Any, raw_query: str, page_number: Any = 1) -> SearchResult:
+def search_for_user(user: AnyUser, raw_query: str, page_number: Any = 1) -> SearchResult:
     """Scoped search. Raises :class:`SearchNotAllowed` for roles without access to personal data."""
     if not may_search(user):
         raise SearchNotAllowed("Search shows personal data; your role sees aggregate figures only.")
@@ -249,7 +250,7 @@ def search_for_user(user: Any, raw_query: str, page_number: Any = 1) -> SearchRe
     return result
 
 
-def _record_access(user: Any, query: str, page_number: int, shown: list[Hit]) -> None:
+def _record_access(user: AnyUser, query: str, page_number: int, shown: list[Hit]) -> None:
     """One access event per subject shown, listing the cases through which it was shown."""
     digest = query_digest(query)
     by_subject: dict[int, dict[str, list[int]]] = {}

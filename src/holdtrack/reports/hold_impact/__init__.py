@@ -15,13 +15,12 @@ from datetime import date
 from typing import Any
 
 from holdtrack.reports.hold_impact.breakdowns import breakdowns
-from holdtrack.reports.hold_impact.command import add_subcommand, handle
 from holdtrack.reports.hold_impact.facts import BookingFact, booking_facts
 from holdtrack.reports.hold_impact.hold_time import hold_time_summary
 from holdtrack.reports.hold_impact.regression import regression
 from holdtrack.reports.hold_impact.tables import distribution
 
-__all__ = ["add_subcommand", "handle", "headline", "hold_impact", "sample_notes"]
+__all__ = ["headline", "hold_impact", "sample_notes"]
 
 
 def _stats(days: Sequence[float]) -> dict[str, Any]:

@@ -1,0 +1,106 @@
+"""Whose records a user may read: the organization behind each role, for the access modules of every app.
+
+``custody/access.py`` (bookings, matches, subjects, claims) and ``cases/access.py`` (detainers, subpoenas,
+referrals, court cases, work items) build their scopes on these helpers, so a role's reach is decided here once:
+
+- an agency role (officer, supervisor, counsel) reads through its field office, which covers one area of
+  responsibility (``agency_org``);
+- an LEA role reads through its law enforcement agency (``lea_org``);
+- a DOJ attorney reads through their DOJ office (``doj_org``);
+- anyone else — analysts, auditors, administrators, the system account, anonymous visitors, inactive accounts
+  and users whose organization is not of their role's kind — gets ``None`` from all three and no personal data.
+
+This module sits on the floor (it imports only ``accounts``): every app may use it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+from django.contrib.auth.models import AnonymousUser
+
+from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Organization, OrgKind, Role, User
+
+# Whoever a request or a caller names: a signed-in user or an anonymous visitor. Every access, selector and
+# desk tool function takes this type and answers an anonymous visitor with nothing.
+AnyUser: TypeAlias = User | AnonymousUser
+
+
+def active_user(user: AnyUser | None) -> User | None:
+    """The user when signed in with an active account; ``None`` for anonymous visitors and inactive accounts."""
+    if not isinstance(user, User):  # None, or AnonymousUser (never authenticated)
+        return None
+    if not user.is_active:
+        return None
+    return user
+
+
+def active_role(user: AnyUser | None) -> str | None:
+    """The role of a signed-in, active user; ``None`` for anyone else."""
+    u = active_user(user)
+    if u is None:
+        return None
+    return str(u.role)
+
+
+def agency_org(user: AnyUser | None) -> Organization | None:
+    """The user's field office when the user holds an agency role and the office covers an AOR."""
+    u = active_user(user)
+    if u is None or u.role not in AGENCY_ROLES:
+        return None
+    org = u.organization
+    if org is None:
+        return None
+    if org.kind != OrgKind.AGENCY_OFFICE:
+        return None
+    if org.aor_id is None:
+        return None
+    return org
+
+
+def lea_org(user: AnyUser | None) -> Organization | None:
+    """The user's law enforcement agency organization when the user holds an LEA role."""
+    u = active_user(user)
+    if u is None or u.role not in LEA_ROLES:
+        return None
+    org = u.organization
+    if org is None:
+        return None
+    if org.kind != OrgKind.LEA:
+        return None
+    if org.lea_id is None:
+        return None
+    return org
+
+
+def doj_org(user: AnyUser | None) -> Organization | None:
+    """The user's DOJ office when the user is a DOJ attorney."""
+    u = active_user(user)
+    if u is None or u.role != Role.DOJ_ATTORNEY:
+        return None
+    org = u.organization
+    if org is None:
+        return None
+    if org.kind != OrgKind.DOJ:
+        return None
+    return org
+
+
+def as_pk(pk: int | str | None) -> int:
+    """A primary key from a URL or payload; ``-1`` (matches no row) for anything not an integer, so a malformed
+    id answers the same ``NotFound`` as a missing or forbidden one."""
+    if pk is None:
+        return -1
+    try:
+        return int(pk)
+    except (TypeError, ValueError):
+        return -1
+
+
+def reader_data(user: AnyUser) -> dict[str, Any]:
+    """The data of an access event: the reader's organization at the time of reading (users move between
+    organizations; the event must not)."""
+    return {"org": user.organization_id if isinstance(user, User) else None}
+
+
+__all__ = ["AnyUser", "active_role", "active_user", "agency_org", "as_pk", "doj_org", "lea_org", "reader_data"]
