@@ -76,7 +76,7 @@ def test_every_rule_has_an_id_version_and_citation():
 
 
 def test_a_rules_length_is_stated_once_on_the_rule_and_read_everywhere():
-    from holdtrack.audit import invariants
+    from holdtrack.cases import invariants
     from holdtrack.jurisdictions import policy
 
     start = datetime(2026, 3, 7, 20, 0, tzinfo=UTC)
