@@ -72,6 +72,7 @@ def test_detainer_chain_through_the_api(world):
     # A finished detainer cannot be lifted: 409 with a clear message.
     body = problem(officer_api.post(f"/detainers/{did}/lift", {"reason": "Case Closed"}), 409)
     assert "'lift' is possible only from" in body["detail"] and "Custody transferred" in body["detail"]
+    assert body["rule"] == "state machine: Detainer.lift"  # the problem names the rule that refused
 
 
 def test_prepare_refused_guard_carries_rule(world):

@@ -75,6 +75,26 @@ def test_every_rule_has_an_id_version_and_citation():
         assert rule.citation and rule.title
 
 
+def test_a_rules_length_is_stated_once_on_the_rule_and_read_everywhere():
+    from holdtrack.cases import invariants
+    from holdtrack.jurisdictions import policy
+
+    start = datetime(2026, 3, 7, 20, 0, tzinfo=UTC)
+    review = clocks.R_NEUTRAL_REVIEW
+    assert review.length == timedelta(hours=48) and review.hours == 48 and review.length_text == "48 hours"
+    assert review.due(start) == start + timedelta(hours=48) and review.before(review.due(start)) == start
+    assert clocks.R_NOTICE_48H.before(start) == start - timedelta(hours=48)
+    assert clocks.R_CO_RELEASE_6H.hours == 6
+    # The policy evaluation's default ceiling and the invariants' bound are the rule's.
+    assert clocks.R_HOLD_48H.hours == policy.DEFAULT_HOLD_HOURS and clocks.R_HOLD_48H.ref == policy.DEFAULT_HOLD_RULE
+    assert clocks.R_HOLD_48H.length == invariants.MAX_HOLD
+    # A policy never lengthens the ceiling past the rule.
+    assert clocks.hold_window(start, max_hours=72, ceiling_rule="X").due_at == clocks.R_HOLD_48H.due(start)
+    # Day-counted rules take their length from the case (the subpoena, the order).
+    with pytest.raises(ValueError, match="sets no length"):
+        clocks.R_SUBPOENA_RETURN.due(start)
+
+
 # ---------------------------------------------------------------------------------------- day counting
 
 

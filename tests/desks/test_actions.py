@@ -311,7 +311,7 @@ def test_refused_guard_shows_rule_and_keeps_what_was_typed(client):
     typed = "Counsel reviewed the file on the second floor"
     before = Transition.objects.filter(case_type="detainer", case_id=d.pk).count()
     response = post(client, d, "decide", {"decision": "HONOR_HOLD", "reason": typed})
-    assert response.status_code == 422
+    assert response.status_code == 409
     html = response.content.decode()
     assert "Refused by a safeguard" in html and 'role="alert"' in html
     assert "Rule <code>" in html
@@ -469,7 +469,7 @@ def test_a_supervisor_overrides_an_fbi_number_conflict_and_an_officer_revokes_th
     client.force_login(w.officer)
     assert "FBI-number conflict" in client.get(page_url(m)).content.decode()
     refused = post(client, m, "review", {"decision": "confirm", "reason": "same face"})
-    assert refused.status_code == 422 and "R-IDENTIFIER-CONFLICT" in refused.content.decode()
+    assert refused.status_code == 409 and "R-IDENTIFIER-CONFLICT" in refused.content.decode()
     client.force_login(w.supervisor)
     follow_ok(
         client,

@@ -1,8 +1,9 @@
 """RFC 9457 problem details for every error the API returns (``application/problem+json``).
 
 Domain errors from the services map to statuses here, once: a refused safeguard and a state conflict are
-409 (with the rule id), an act the role may not do is 403, a missing or out-of-scope record 404 (the same
-answer for both, so ids cannot be probed), bad input 422 with one entry per field.
+409 (``core.errors.REFUSAL_STATUS``, as on the desks) naming the rule and its citation, an act the role may
+not do is 403, a missing or out-of-scope record 404 (the same answer for both, so ids cannot be probed), bad
+input 422 with one entry per field.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from holdtrack.core.errors import GuardRefused, InvalidTransition, NotFound, NotPermitted, ValidationFailed
+from holdtrack.core.errors import (
+    REFUSAL_STATUS,
+    GuardRefused,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    ValidationFailed,
+)
 
 # The problem body is core's (the edge middleware answers in it too); re-exported for the API's modules.
 from holdtrack.core.problems import PROBLEM_MEDIA_TYPE as PROBLEM_MEDIA_TYPE
@@ -40,7 +48,7 @@ class Problem(Schema):
 
 # Statuses every authenticated operation may answer with (documented on each operation).
 COMMON = (401, 403, 404, 422)
-ACTION = (*COMMON, 409)
+ACTION = (*COMMON, REFUSAL_STATUS)
 
 
 def _is_union_tag(part: str) -> bool:
@@ -86,7 +94,7 @@ def install(api: NinjaAPI) -> None:
     def guard(request: HttpRequest, exc: Any) -> HttpResponse:
         return problem(
             request,
-            409,
+            REFUSAL_STATUS,
             "guard-refused",
             "A safeguard refused the action",
             exc.message,
@@ -95,7 +103,15 @@ def install(api: NinjaAPI) -> None:
         )
 
     def transition(request: HttpRequest, exc: Any) -> HttpResponse:
-        return problem(request, 409, "invalid-transition", "Not possible in the current state", exc.message)
+        return problem(
+            request,
+            REFUSAL_STATUS,
+            "invalid-transition",
+            "Not possible in the current state",
+            exc.message,
+            rule=exc.rule,
+            citation=exc.citation,
+        )
 
     def not_permitted(request: HttpRequest, exc: Any) -> HttpResponse:
         return problem(request, 403, "forbidden", "Not permitted", exc.message)

@@ -13,65 +13,21 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+# The rules live on the floor (core.legal_rules: the reference data cites them too); callers know them here.
+from holdtrack.core.legal_rules import (
+    R_CO_RELEASE_6H,
+    R_COMPLY_BY,
+    R_HOLD_48H,
+    R_NEUTRAL_REVIEW,
+    R_NOTICE_48H,
+    R_SUBPOENA_RETURN,
+    RULES,
+    Rule,
+)
 from holdtrack.core.timeutil import iso, local
 
 if TYPE_CHECKING:
     from holdtrack.cases.models import CourtCase, Detainer, Subpoena
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    version: int
-    title: str
-    citation: str
-
-    @property
-    def ref(self) -> str:
-        return f"{self.id} v{self.version}"
-
-
-R_HOLD_48H = Rule(
-    "R-HOLD-48H",
-    1,
-    "Hold ceiling: 48 consecutive clock hours from release eligibility",
-    "8 CFR 287.7(d); Form I-247A (02/17); protective reading, domain.md A1.5",
-)
-R_NOTICE_48H = Rule(
-    "R-NOTICE-48H",
-    1,
-    "Notice target: 48 hours before projected release",
-    "Form I-247A request to notify at least 48 hours before release if possible",
-)
-R_NEUTRAL_REVIEW = Rule(
-    "R-NEUTRAL-REVIEW-48H",
-    1,
-    "Neutral probable-cause review within 48 hours of issuance",
-    "Gonzalez v. ICE settlement, in force 2025-03-04 (domain.md A1.10)",
-)
-R_SUBPOENA_RETURN = Rule(
-    "R-SUBPOENA-RETURN",
-    1,
-    "Return date: the days stated on the subpoena from service; a weekend or federal holiday "
-    "moves it to the next business day, end of that day in the recipient's zone",
-    "8 U.S.C. 1225(d)(4); day counting as in Fed. R. Civ. P. 6(a)(1)(C)",
-)
-R_COMPLY_BY = Rule(
-    "R-COMPLY-BY",
-    1,
-    "Comply-by: the days stated in the court's order, counted as in FRCP 6(a)",
-    "Court order terms; Fed. R. Civ. P. 6(a)(1)(C)",
-)
-R_CO_RELEASE_6H = Rule(
-    "R-CO-RELEASE-6H",
-    1,
-    "Release within 6 hours of bond posted or PR granted",
-    "Colorado SB25-276 and C.R.S. 16-4-102 as summarised in domain.md A3.2",
-)
-
-RULES = {
-    r.ref: r for r in (R_HOLD_48H, R_NOTICE_48H, R_NEUTRAL_REVIEW, R_SUBPOENA_RETURN, R_COMPLY_BY, R_CO_RELEASE_6H)
-}
 
 
 @dataclass(frozen=True)
@@ -105,11 +61,32 @@ class Clock:
         return out
 
 
+__all__ = [
+    "RULES",
+    "R_COMPLY_BY",
+    "R_CO_RELEASE_6H",
+    "R_HOLD_48H",
+    "R_NEUTRAL_REVIEW",
+    "R_NOTICE_48H",
+    "R_SUBPOENA_RETURN",
+    "Clock",
+    "Rule",
+    "comply_by",
+    "court_clocks",
+    "days_from",
+    "detainer_clocks",
+    "hold_window",
+    "next_business_day",
+    "subpoena_clocks",
+    "subpoena_return",
+]
+
+
 def hold_window(
     release_eligible_at: datetime, *, max_hours: int, ceiling_rule: str, policy_note: str = "", tz_name: str = "UTC"
 ) -> Clock:
-    """The hold ceiling: never longer than 48 clock hours; a policy may only shorten it (domain.md A1.5)."""
-    hours = min(48, max_hours)
+    """The hold ceiling: never longer than R_HOLD_48H's clock hours; a policy may only shorten it (domain.md A1.5)."""
+    hours = min(R_HOLD_48H.hours, max_hours)
     # Clock hours are elapsed time: add them to the UTC instant (aware arithmetic in a local zone is wall-clock
     # arithmetic and would be an hour off across a DST change).
     release_eligible_at = release_eligible_at.astimezone(ZoneInfo("UTC"))
@@ -192,7 +169,7 @@ def detainer_clocks(d: Detainer) -> list[Clock]:
         )
         clocks.append(Clock(c.name, c.label, c.starts_at, c.due_at, c.rule, c.explanation, stopped_at=d.hold_ended_at))
     if booking.projected_release_at and d.state not in ("DECLINED", "CLOSED"):
-        target = booking.projected_release_at - timedelta(hours=48)
+        target = R_NOTICE_48H.before(booking.projected_release_at)
         first_notice = d.notifications.order_by("sent_at").first()
         clocks.append(
             Clock(
@@ -202,7 +179,8 @@ def detainer_clocks(d: Detainer) -> list[Clock]:
                 d.received_at or d.transmitted_at or d.prepared_at,
                 target,
                 R_NOTICE_48H.ref,
-                f"48 hours before projected release at {local(booking.projected_release_at, tz)}; rule {R_NOTICE_48H.ref}",
+                f"{R_NOTICE_48H.length_text} before projected release at {local(booking.projected_release_at, tz)}; "
+                f"rule {R_NOTICE_48H.ref}",
                 stopped_at=first_notice.sent_at if first_notice else None,
             )
         )
@@ -212,9 +190,9 @@ def detainer_clocks(d: Detainer) -> list[Clock]:
                 "neutral_review",
                 "Neutral probable-cause review",
                 d.transmitted_at,
-                d.transmitted_at + timedelta(hours=48),
+                R_NEUTRAL_REVIEW.due(d.transmitted_at),
                 R_NEUTRAL_REVIEW.ref,
-                f"48 hours from transmission at {local(d.transmitted_at, tz)}; rule {R_NEUTRAL_REVIEW.ref}",
+                f"{R_NEUTRAL_REVIEW.length_text} from transmission at {local(d.transmitted_at, tz)}; rule {R_NEUTRAL_REVIEW.ref}",
                 stopped_at=d.neutral_review_at,
             )
         )

@@ -61,7 +61,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -73,11 +73,12 @@ from holdtrack.cases.models import (
     JUDICIAL_WARRANTS,
     OutcomeGroup,
 )
+from holdtrack.core.legal_rules import R_HOLD_48H
 
 Event = dict[str, Any]
 UTC = ZoneInfo("UTC")
 HOLD = "HOLD_IN_EFFECT"
-MAX_HOLD = timedelta(hours=48)
+MAX_HOLD = R_HOLD_48H.span
 
 # Case types with a django-fsm state machine: (app label, model, state field).
 FSM_CASES: dict[str, tuple[str, str, str]] = {
@@ -316,7 +317,7 @@ def _check_detainer(events: list[Event], claims: dict[Any, list[Claim]], as_of: 
                 r.add(e, "start_hold without a hold window (starts_at, expires_at) (D3)")
             else:
                 if expires - starts > MAX_HOLD:
-                    r.add(e, f"hold window of {expires - starts} exceeds 48 hours (D3)")
+                    r.add(e, f"hold window of {expires - starts} exceeds {R_HOLD_48H.length_text} (D3)")
                 if at is not None and starts > at:
                     r.add(e, f"hold window starts at {window['starts_at']}, after the hold started (D3)")
                 if at is not None and at >= expires:

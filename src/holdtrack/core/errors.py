@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+# The HTTP status both interfaces (API problem details, desk pages) answer a refused safeguard or an impossible
+# step with: the request conflicts with the current state of the record (RFC 9110, 15.5.10), and the same request
+# succeeds once that state changes (a warrant attached, a claim resolved). 422 stays for input that is itself
+# wrong (ADR "one refusal status").
+REFUSAL_STATUS = 409
+
 
 class DomainError(Exception):
     code = "domain_error"

@@ -3,17 +3,23 @@
 One row per service of ``custody.services``; ``kernel.parties.authorize`` reads them. A booking's parties are
 its jail's agency and the area (AOR) whose field offices answer for that jail; a claim's are the areas holding a
 booking of any record of the person (ADR 0014).
+
+Below the table, what each service takes and checks beside it (``kernel.refusals.declare``): the identity match's
+transitions, and the facts the booking services check under their lock (``raise_failed``), which the pages ask.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Role
-from holdtrack.core.errors import GuardRefused
+from holdtrack.core.errors import GuardRefused, InvalidTransition
 from holdtrack.custody.identity import person_subject_ids
 from holdtrack.custody.models import Booking, CitizenshipClaim, IdentityMatch
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
 from holdtrack.kernel.parties import ActionRule, Parties, Party, register_parties, register_rules
 from holdtrack.kernel.parties import Relation as R
+from holdtrack.kernel.refusals import declare
 
 OFFICERS = frozenset({Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR})
 JAIL = Party(LEA_ROLES, R.CASE_LEA)
@@ -98,3 +104,27 @@ register_parties(Facility, lambda f: lea_parties(f.operator_id))
 register_parties(Booking, booking_parties)
 register_parties(IdentityMatch, lambda m: booking_parties(m.booking))  # fetched with the lock where it matters
 register_parties(CitizenshipClaim, claim_parties)
+
+
+# ------------------------------------------------------------------------- what the services check
+
+
+def booking_released(b: Booking, at: datetime) -> InvalidTransition | None:
+    """A booking is released once; nothing is recorded on it after (booking_release, and what releases it)."""
+    return InvalidTransition(f"Already released at {b.released_at.isoformat()}.") if b.released_at else None
+
+
+def _released_before_eligible(b: Booking, at: datetime) -> InvalidTransition | None:
+    return InvalidTransition("The subject has already been released from this booking.") if b.released_at else None
+
+
+def _eligibility_recorded(b: Booking, at: datetime) -> InvalidTransition | None:
+    if b.release_eligible_at is None:
+        return None
+    return InvalidTransition(f"Release eligibility was already recorded at {b.release_eligible_at.isoformat()}.")
+
+
+declare("booking_record_release_eligibility", checks=(_released_before_eligible, _eligibility_recorded))
+declare("booking_release", checks=(booking_released,))
+declare("identity_match_review", steps=("confirm", "reject"))
+declare("identity_match_revoke", steps=("revoke",))

@@ -16,7 +16,7 @@ from holdtrack.accounts.services import system_user
 from holdtrack.audit.models import CaseType, Channel
 from holdtrack.audit.services import audit_record, transition_record
 from holdtrack.cases.services import detainers as detainer_services
-from holdtrack.core.errors import GuardRefused, InvalidTransition, ValidationFailed
+from holdtrack.core.errors import GuardRefused, ValidationFailed
 from holdtrack.core.timeutil import birth_date, fact_time
 from holdtrack.custody.identity import link_records, lock_person, person_subject_ids, unlink_records
 from holdtrack.custody.models import (
@@ -35,6 +35,7 @@ from holdtrack.custody.models import (
 )
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
 from holdtrack.kernel.parties import Authorization, authorize
+from holdtrack.kernel.refusals import raise_failed
 from holdtrack.kernel.steps import counterpart_marks, locked, step, when
 
 US_NAMES = {"united states", "usa", "us", "u.s.", "united states of america"}
@@ -171,10 +172,7 @@ def booking_record_release_eligibility(
         lock_person(booking.subject_id)
         b = locked(Booking, booking.pk)
         g = authorize(actor, "booking_record_release_eligibility", b, channel=channel, document=source_document)
-        if b.released_at is not None:
-            raise InvalidTransition("The subject has already been released from this booking.")
-        if b.release_eligible_at is not None:
-            raise InvalidTransition(f"Release eligibility was already recorded at {b.release_eligible_at.isoformat()}.")
+        raise_failed("booking_record_release_eligibility", b, at)  # what it checks: custody.rules
         fact_time(at, "Release eligibility", not_before=b.booked_at, not_before_what="the booking")
         b.release_eligible_at, b.release_eligibility_reason = at, reason
         b.save(update_fields=["release_eligible_at", "release_eligibility_reason"])
@@ -224,8 +222,7 @@ def booking_release(
         g = _under
         if g is None or g.actor_id != actor.pk:
             g = authorize(actor, "booking_release", b, channel=channel, document=source_document)
-        if b.released_at is not None:
-            raise InvalidTransition(f"Already released at {b.released_at.isoformat()}.")
+        raise_failed("booking_release", b, at)  # what it checks: custody.rules
         fact_time(at, "Release", not_before=b.booked_at, not_before_what="the booking")
         if release_type == ReleaseType.TRANSFER_TO_AGENCY and released_to is None:
             raise ValidationFailed("A transfer to another agency names that agency.")

@@ -1,10 +1,15 @@
-"""Which actions a case page offers: one table, each row naming the service it calls (whose rule in
-``kernel.parties`` says which roles and which party may take it), the state-machine transitions it takes (the
-model's fsm says from which states), the facts outside the fsm that its service checks, and its form.
+"""Which actions a case page offers: one table, each row naming the service it calls and the form it shows.
 
-The page asks the same sources the services ask, so an action is offered exactly when role, party and state
-allow it, and a refused one is explained by the reason that refused it (``refusal``). The services still own
-the real guards (row lock, local law, warrant, citizenship claim …) and refuse anything that slips through.
+The page does not restate who may act or when: it asks the service (``kernel.refusals.refusals``), which answers
+from the same sources the service itself checks: its party rule (``kernel.parties``: roles, and the
+organisation's relation to the case), the state-machine transitions it takes (declared beside the service, the
+states are the model's fsm), and the facts it checks under its row lock (declared beside it too: already served,
+released …). An action is offered exactly when the service would not refuse it for any of those, and a refused
+one is explained by the service's own reason, with its rule. The safeguards that weigh the submitted act (local
+law, warrants, a citizenship claim, four eyes) are the service's at the act, shown with rule and citation.
+
+``Needs`` rows are the few conditions the page adds on top, where it offers less than the service would
+accept (an action that makes no sense on the page's case though the service would record it).
 """
 
 from __future__ import annotations
@@ -15,14 +20,11 @@ from typing import Any
 
 from django.db.models import Max
 from django.urls import reverse
-from django_fsm import can_proceed
 
 from holdtrack.accounts.models import User
 from holdtrack.audit.models import Transition
 from holdtrack.cases.models import ACTIVE_STATES, TERMINAL_STATES, Detainer
-from holdtrack.cases.services import subpoenas as ss
 from holdtrack.core.errors import DomainError, InvalidTransition, NotPermitted
-from holdtrack.custody.models import MatchStatus
 from holdtrack.desks import forms as f
 from holdtrack.desks import runs as r
 from holdtrack.desks.runs import (  # noqa: F401  (re-exported: the desks' shared names)
@@ -45,6 +47,7 @@ from holdtrack.desks.runs import (  # noqa: F401  (re-exported: the desks' share
 )
 from holdtrack.kernel.parties import STAFF_RECORDED, rule_for
 from holdtrack.kernel.parties import refusal as party_refusal
+from holdtrack.kernel.refusals import Refusal, Stage, preconditions, refusals
 
 
 def _self(obj: Any) -> Any:
@@ -53,7 +56,7 @@ def _self(obj: Any) -> Any:
 
 @dataclass(frozen=True)
 class Needs:
-    """A fact outside the state machine that the action's service checks (released, already served …);
+    """A condition the page adds to the service's own (it offers less than the service would accept);
     ``reason`` is the refusal when it does not hold (``{state}`` names the case's state)."""
 
     test: Callable[[Any], bool]
@@ -65,13 +68,12 @@ class Action:
     key: str
     kind: str
     label: str
-    service: str  # the service it calls: its rule (kernel.parties) says which roles and party may take it
+    service: str  # the service it calls: it says who may take it, from which states, on which facts
     form: type[f.ActionForm]
     run: Callable[[User, Any, dict[str, Any]], Outcome]
-    steps: tuple[str, ...] = ()  # the fsm transitions it takes on ``on(obj)``: offered when one is possible
-    needs: tuple[Needs, ...] = ()
+    needs: tuple[Needs, ...] = ()  # what the page adds to the service's own conditions
     party: Callable[[Any], Any] = _self  # what the rule is asked about (the booking, the referral, the claim …)
-    on: Callable[[Any], Any] = _self  # the object whose fsm takes ``steps``
+    on: Callable[[Any], Any] = _self  # what the service acts on: its state machine and the facts it checks
     missing: str = ""  # the refusal when ``party`` or ``on`` finds nothing (no open claim, no referral)
     channel: str = ""  # STAFF_RECORDED: the counterpart records the other side's act (desks.recording)
     hint: str = ""
@@ -80,6 +82,11 @@ class Action:
     @property
     def dom_id(self) -> str:
         return f"action-{self.key}"
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The state-machine transitions its service takes (declared beside the service)."""
+        return preconditions(self.service).steps
 
     @property
     def roles(self) -> frozenset[str]:
@@ -100,49 +107,36 @@ def _state_label(obj: Any) -> str:
     return str(obj.get_state_display()) if hasattr(obj, "get_state_display") else ""
 
 
-def _fsm_refusal(action: Action, obj: Any) -> DomainError | None:
-    """None if one of the action's transitions is possible from the object's state; else which states allow
-    them, as the model's state machine declares them."""
-    if any(can_proceed(getattr(obj, step)) for step in action.steps):
-        return None
-    model = type(obj)
-    sources: list[str] = []
-    for step in action.steps:
-        meta = getattr(model, step)._django_fsm
-        labels = dict(meta.field.choices)
-        sources += [str(labels.get(s, s)) for s in meta.transitions if str(labels.get(s, s)) not in sources]
-    noun = model._meta.verbose_name
-    return InvalidTransition(
-        f"'{action.label}' is not possible while the {noun} is '{_state_label(obj)}'; "
-        f"it is possible only when the {noun} is " + " or ".join(f"'{s}'" for s in sources) + ".",
-        rule=f"state machine: {model.__name__}." + " | ".join(action.steps),
-    )
+def first_refusal(action: Action, user: User, obj: Any) -> Refusal | None:
+    """Why ``user`` may not take ``action`` on ``obj`` now, or None: the service's answer (party rule, then
+    state machine, then the facts it checks), then the page's own conditions."""
+    if str(user.role) not in action.roles:
+        # A role the page's action is not for (a recorded act is for the counterpart's roles only).
+        what = f"{action.label[0].lower()}{action.label[1:]}"
+        error = party_refusal(user, action.service, None) or NotPermitted(
+            f"A {user.get_role_display().lower()} may not {what}."
+        )
+        return Refusal(Stage.PARTY, error)
+    target, machine = action.party(obj), action.on(obj)
+    if target is None or machine is None:
+        return Refusal(Stage.STATE, InvalidTransition(action.missing or "There is nothing to act on in this case."))
+    refused = refusals(user, action.service, target, target=machine, channel=action.channel, what=action.label)
+    if refused:
+        return refused[0]
+    for condition in action.needs:
+        if not condition.test(obj):
+            return Refusal(Stage.FACT, InvalidTransition(condition.reason.format(state=_state_label(obj))))
+    return None
 
 
 def refusal(action: Action, user: User, obj: Any) -> DomainError | None:
-    """Why ``user`` may not take ``action`` on ``obj`` now, or None. The party table first (role, then the
-    organisation's relation to the case, with its rule), then the state machine, then the facts the service
-    checks: the same order and the same sources as the service itself."""
-    if str(user.role) not in action.roles:
-        what = f"{action.label[0].lower()}{action.label[1:]}"
-        return party_refusal(user, action.service, None) or NotPermitted(
-            f"A {user.get_role_display().lower()} may not {what}."
-        )
-    target, machine = action.party(obj), action.on(obj)
-    if target is None or machine is None:
-        return InvalidTransition(action.missing or "There is nothing to act on in this case.")
-    refused = party_refusal(user, action.service, target, channel=action.channel)
-    if refused is None and action.steps:
-        refused = _fsm_refusal(action, machine)
-    if refused is None:
-        for need in action.needs:
-            if not need.test(obj):
-                return InvalidTransition(need.reason.format(state=_state_label(obj)))
-    return refused
+    found = first_refusal(action, user, obj)
+    return found.error if found else None
 
 
 # ------------------------------------------------------------------------------------------------ table
 
+# The page's own conditions: why each is the page's and not the service's is said where it is used.
 _RELEASED = Needs(_in_custody, "The subject has been released from this booking.")
 _NOT_ENDED = Needs(lambda d: d.state not in (*TERMINAL_STATES, D.CLOSED), "The detainer has ended ('{state}').")
 _CLAIM = "No citizenship claim is open on any record of this person."
@@ -157,7 +151,6 @@ ACTIONS: list[Action] = [
         "identity_match_review",
         f.MatchReviewForm,
         r._match_review,
-        steps=("confirm", "reject"),
         hint="A probable match never causes legal action by itself: a named officer confirms or rejects it. "
         "A match across conflicting FBI numbers is confirmed only by a supervisor's override.",
     ),
@@ -168,7 +161,6 @@ ACTIONS: list[Action] = [
         "identity_match_revoke",
         f.MatchRevokeForm,
         r._match_revoke,
-        steps=("revoke",),
         hint="When the confirmed person turns out to be someone else. The claim guards run again on both records.",
         warning=True,
     ),
@@ -179,16 +171,12 @@ ACTIONS: list[Action] = [
         "detainer_prepare",
         f.DetainerPrepareForm,
         r._match_prepare,
+        # The service asks for a confirmed match and a subject in custody; the page offers one detainer per match.
         needs=(
-            Needs(
-                lambda m: m.status == MatchStatus.CONFIRMED,
-                "Only a confirmed match carries a detainer; this one is '{state}'.",
-            ),
             Needs(
                 lambda m: not Detainer.objects.filter(identity_match=m).exists(),
                 "A detainer was already prepared on this match.",
             ),
-            Needs(lambda m: m.booking.released_at is None, "The subject has been released from this booking."),
         ),
         party=lambda m: m.booking,
         hint="Local law of the jurisdiction is evaluated and shown on the detainer; the LEA applies it.",
@@ -201,6 +189,8 @@ ACTIONS: list[Action] = [
         "warrant_attach",
         f.WarrantAttachForm,
         r._warrant,
+        # The service's states depend on the warrant's kind (a judicial one later too); the page offers the form
+        # while the agency side still holds the detainer, up to its transmittal.
         needs=(
             Needs(
                 lambda d: d.state in (D.PREPARED, D.APPROVED, D.TRANSMITTED, D.VALIDATION_FAILED),
@@ -216,10 +206,9 @@ ACTIONS: list[Action] = [
         "detainer_approve",
         f.EmptyForm,
         r._approve,
-        steps=("approve",),
         hint="The approving supervisor cannot be the officer who prepared it.",
     ),
-    Action("transmit", DETAINER, "Transmit to the LEA", "detainer_transmit", f.EmptyForm, r._transmit, ("transmit",)),
+    Action("transmit", DETAINER, "Transmit to the LEA", "detainer_transmit", f.EmptyForm, r._transmit),
     Action(
         "neutral-review",
         DETAINER,
@@ -227,11 +216,7 @@ ACTIONS: list[Action] = [
         "detainer_record_neutral_review",
         f.NeutralReviewForm,
         r._neutral,
-        needs=(
-            Needs(lambda d: d.neutral_review_required, "This detainer does not need neutral review."),
-            Needs(lambda d: not d.neutral_review_result, "Neutral review is already recorded."),
-            _NOT_ENDED,
-        ),
+        needs=(_NOT_ENDED,),  # the service records a late review too (an ended detainer's record)
     ),
     Action(
         "transfer-custody",
@@ -240,14 +225,6 @@ ACTIONS: list[Action] = [
         "detainer_transfer_custody",
         f.EmptyForm,
         r._transfer,
-        steps=("transfer_custody",),
-        needs=(
-            Needs(
-                lambda d: d.state == D.HOLD_IN_EFFECT or bool(d.booking.release_eligible_at),
-                "The subject is not yet eligible for release; custody is transferred at release.",
-            ),
-            _RELEASED,
-        ),
         hint="Refused once the hold ceiling has passed.",
     ),
     # detainers: LEA side
@@ -258,7 +235,6 @@ ACTIONS: list[Action] = [
         "detainer_receive",
         f.EmptyForm,
         r._receive,
-        steps=("receive",),
         hint="Validation (warrant attached, probable cause stated, subject in custody) runs at once.",
     ),
     Action(
@@ -268,11 +244,7 @@ ACTIONS: list[Action] = [
         "detainer_serve_subject",
         f.ServeSubjectForm,
         r._serve,
-        needs=(
-            Needs(lambda d: d.state in LEA_OPEN, "A detainer that is '{state}' is not served."),
-            Needs(lambda d: d.served_at is None, "The subject has already been served."),
-            _RELEASED,
-        ),
+        needs=(_RELEASED,),  # the service records a service the paper shows; the page serves who is held
     ),
     Action(
         "confirm-judicial",
@@ -281,6 +253,8 @@ ACTIONS: list[Action] = [
         "warrant_confirm_judicial",
         f.WarrantConfirmForm,
         r._confirm_judicial,
+        # The service confirms one warrant and refuses an ended detainer; the page offers it while the LEA holds
+        # the detainer and a judicial warrant on it waits.
         needs=(
             Needs(lambda d: d.state in LEA_OPEN, "The detainer is '{state}'."),
             Needs(
@@ -298,7 +272,6 @@ ACTIONS: list[Action] = [
         "detainer_decide",
         f.DecideForm,
         r._decide,
-        steps=("decide_hold", "decide_notify", "decline"),
         hint="A local law that forbids holds makes honoring the hold impossible; the rule and citation are shown.",
     ),
     Action(
@@ -308,6 +281,7 @@ ACTIONS: list[Action] = [
         "booking_record_release_eligibility",
         f.ReleaseEligibilityForm,
         r._eligible,
+        # The booking's service does not know the detainer; the page offers it on one the LEA holds.
         needs=(
             Needs(
                 lambda d: (
@@ -316,10 +290,9 @@ ACTIONS: list[Action] = [
                 ),
                 "Release eligibility is not recorded on a detainer that is '{state}'.",
             ),
-            Needs(lambda d: d.booking.release_eligible_at is None, "Release eligibility is already recorded."),
-            _RELEASED,
         ),
         party=lambda d: d.booking,
+        on=lambda d: d.booking,
         hint="The moment the subject would be released but for the detainer. It starts any hold ceiling.",
     ),
     Action(
@@ -329,11 +302,9 @@ ACTIONS: list[Action] = [
         "booking_release",
         f.ReleaseForm,
         r._release,
-        needs=(
-            Needs(lambda d: d.state != D.TRANSMITTED, "Record receipt of the detainer first."),
-            _RELEASED,
-        ),
+        needs=(Needs(lambda d: d.state != D.TRANSMITTED, "Record receipt of the detainer first."),),
         party=lambda d: d.booking,
+        on=lambda d: d.booking,
         warning=True,
     ),
     # either side
@@ -344,6 +315,7 @@ ACTIONS: list[Action] = [
         "citizenship_claim_open",
         f.ClaimOpenForm,
         r._claim_open,
+        # The service answers with the claim already open on the person; the page does not offer a second.
         needs=(
             _NOT_ENDED,
             Needs(lambda d: _open_claim(d.subject_id) is None, "A citizenship claim is already open."),
@@ -371,7 +343,7 @@ ACTIONS: list[Action] = [
         party=lambda d: d.addressed_lea,
         hint="Ask only for the items needed. An administrative subpoena is not a court order.",
     ),
-    Action("lift", DETAINER, "Lift the detainer", "detainer_lift", f.LiftForm, r._lift, ("lift",), warning=True),
+    Action("lift", DETAINER, "Lift the detainer", "detainer_lift", f.LiftForm, r._lift, warning=True),
     # subpoenas
     Action(
         "issue",
@@ -380,7 +352,6 @@ ACTIONS: list[Action] = [
         "subpoena_issue",
         f.EmptyForm,
         r._issue,
-        ("issue",),
         hint="Only an official authorized under 8 CFR 287.4(a)(1) may sign.",
     ),
     Action(
@@ -390,7 +361,6 @@ ACTIONS: list[Action] = [
         "subpoena_serve",
         f.SubpoenaServeForm,
         r._sub_serve,
-        ("serve",),
     ),
     Action(
         "acknowledge",
@@ -399,7 +369,6 @@ ACTIONS: list[Action] = [
         "subpoena_acknowledge",
         f.EmptyForm,
         r._acknowledge,
-        ("triage",),
     ),
     Action(
         "respond",
@@ -408,10 +377,9 @@ ACTIONS: list[Action] = [
         "subpoena_respond",
         f.SubpoenaRespondForm,
         r._respond,
-        tuple(ss.RESPONSE_METHOD.values()),
         hint="Produce only the items requested. Local law may allow production only under a court order.",
     ),
-    Action("refer", SUBPOENA, "Refer non-compliance to DOJ", "subpoena_refer", f.ReferForm, r._refer, ("refer",)),
+    Action("refer", SUBPOENA, "Refer non-compliance to DOJ", "subpoena_refer", f.ReferForm, r._refer),
     Action(
         "petition",
         SUBPOENA,
@@ -419,7 +387,6 @@ ACTIONS: list[Action] = [
         "court_petition_file",
         f.PetitionForm,
         r._petition,
-        ("file_petition",),
         party=lambda s: getattr(s, "referral", None),
         on=lambda s: getattr(s, "referral", None),
         missing=_REFERRAL,
@@ -431,7 +398,6 @@ ACTIONS: list[Action] = [
         "referral_decline",
         f.ReasonForm,
         r._referral_decline,
-        ("decline",),
         party=lambda s: getattr(s, "referral", None),
         on=lambda s: getattr(s, "referral", None),
         missing=_REFERRAL,
@@ -444,7 +410,6 @@ ACTIONS: list[Action] = [
         "subpoena_withdraw",
         f.ReasonForm,
         r._withdraw,
-        ("withdraw",),
         warning=True,
     ),
     # court cases
@@ -455,12 +420,6 @@ ACTIONS: list[Action] = [
         "court_order_record",
         f.CourtOrderForm,
         r._order,
-        needs=(
-            Needs(
-                lambda c: bool(ss.court_orders_possible(c)),
-                "No court order can be recorded while the court case is '{state}'.",
-            ),
-        ),
         hint="Recorded from the court's document. An order enforcing the subpoena sets the comply-by date.",
     ),
     Action(
@@ -470,7 +429,6 @@ ACTIONS: list[Action] = [
         "court_case_advance",
         f.CourtStepForm,
         r._court_step,
-        ss.COURT_STEPS,
     ),
     Action(
         "record-compliance",
@@ -479,7 +437,6 @@ ACTIONS: list[Action] = [
         "court_compliance_record",
         f.ComplianceForm,
         r._compliance,
-        ("record_compliance", "purge"),
     ),
 ]
 

@@ -29,12 +29,13 @@ from holdtrack.cases.models import (
     OutcomeGroup,
     Subpoena,
 )
-from holdtrack.core.errors import DomainError, GuardRefused, InvalidTransition, NotFound
+from holdtrack.core.errors import REFUSAL_STATUS, DomainError, InvalidTransition, NotFound
 from holdtrack.core.timeutil import local, now
 from holdtrack.custody.access import match_get_for_user
 from holdtrack.custody.models import IdentityMatch
 from holdtrack.desks import actions, presenters
 from holdtrack.desks.queues import queues_for
+from holdtrack.kernel.refusals import Stage
 
 T = TypeVar("T")
 
@@ -495,27 +496,28 @@ def case_action(request: HttpRequest, kind: str, pk: int, key: str) -> HttpRespo
         raise Http404("No such action.")
     tz = _tz(kind, obj)
     form = action.form(request.POST, tz=tz, case=obj, auto_id=_auto_id(action))
-    refused = actions.refusal(action, request.user, obj)  # type: ignore[arg-type]
-    if refused is not None:
+    found = actions.first_refusal(action, request.user, obj)  # type: ignore[arg-type]
+    if found is not None:
+        refused = found.error
         # Not possible now: because the case moved since the page was loaded, or for the reason that refuses it.
         if _moved(request, kind, obj):
             return _case_page(
                 request, kind, obj, failed=action, failed_form=form, error=actions.StaleForm(actions.STALE_MESSAGE),
-                status=409,
+                status=REFUSAL_STATUS,
             )  # fmt: skip
-        if not isinstance(refused, InvalidTransition):  # the role or the party: nothing typed is worth keeping
+        if found.stage == Stage.PARTY:  # the role or the party: nothing typed is worth keeping
             return _case_page(request, kind, obj, error=refused, status=403)
-        return _case_page(request, kind, obj, failed=action, failed_form=form, error=refused, status=409)
+        return _case_page(request, kind, obj, failed=action, failed_form=form, error=refused, status=REFUSAL_STATUS)
     if not form.is_valid():
         return _case_page(request, kind, obj, failed=action, failed_form=form, status=400)
     try:
         outcome = actions.perform(action, request.user, obj, form.cleaned_data)  # type: ignore[arg-type]
     except DomainError as exc:
-        status = 422 if isinstance(exc, GuardRefused) else 409
+        # A refused safeguard and a step the state no longer allows: one status, as in the API (core.errors).
         obj = _found_or_404(_GETTERS[kind], request.user, pk)
         if isinstance(exc, InvalidTransition) and _moved(request, kind, obj):
             exc = actions.StaleForm(actions.STALE_MESSAGE)  # someone else acted between our check and the lock
-        return _case_page(request, kind, obj, failed=action, failed_form=form, error=exc, status=status)
+        return _case_page(request, kind, obj, failed=action, failed_form=form, error=exc, status=REFUSAL_STATUS)
     messages.success(request, outcome.message)
     return redirect(outcome.redirect or actions.case_url(kind, obj.pk))
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import F, Q
 
+from holdtrack.core.legal_rules import R_HOLD_48H
 from holdtrack.jurisdictions.models import (
     Agreement287g,
     AgreementModel,
@@ -26,9 +27,9 @@ from holdtrack.jurisdictions.models import (
     SubpoenaRule,
 )
 
-DEFAULT_HOLD_HOURS = 48
-DEFAULT_HOLD_RULE = "R-HOLD-48H v1"
-DEFAULT_HOLD_CITATION = "8 CFR 287.7(d); Form I-247A (02/17) read as 48 clock hours (domain.md A1.5)"
+DEFAULT_HOLD_HOURS = R_HOLD_48H.hours
+DEFAULT_HOLD_RULE = R_HOLD_48H.ref
+DEFAULT_HOLD_CITATION = f"8 CFR 287.7(d); Form I-247A (02/17) read as {DEFAULT_HOLD_HOURS} clock hours (domain.md A1.5)"
 
 _HOLD_ORDER = [
     HoldRule.HONOR,
@@ -166,7 +167,11 @@ def evaluate(
 ) -> Evaluation:
     ev = Evaluation(on=on.isoformat(), lea_ori=lea.ori)
     ev.hits.append(
-        RuleHit(DEFAULT_HOLD_RULE, DEFAULT_HOLD_CITATION, "hold ceiling 48 clock hours from release eligibility")
+        RuleHit(
+            DEFAULT_HOLD_RULE,
+            DEFAULT_HOLD_CITATION,
+            f"hold ceiling {DEFAULT_HOLD_HOURS} clock hours from release eligibility",
+        )
     )
     agreement = active_agreement(lea, on)
     if agreement is not None:

@@ -22,6 +22,7 @@ from typing import Any
 from django.db import transaction
 
 from holdtrack.accounts.models import Organization, OrgKind
+from holdtrack.core.legal_rules import R_CO_RELEASE_6H
 from holdtrack.jurisdictions.models import (
     AgencyType,
     Agreement287g,
@@ -221,7 +222,7 @@ POLICIES: list[dict[str, Any]] = [
         "hold_requests": HoldRule.NEVER,
         "notification_requests": NotifyRule.PROHIBITED,
         "subpoena_handling": SubpoenaRule.JUDICIAL_ONLY,
-        "release_within_hours": 6,
+        "release_within_hours": R_CO_RELEASE_6H.hours,
         "summary": (
             "Jails may not delay a release to accommodate an immigration operation; release must follow "
             "within 6 hours of a personal-recognizance bond being granted or bond being posted. The ban on "

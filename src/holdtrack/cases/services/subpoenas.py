@@ -38,6 +38,7 @@ from holdtrack.custody.models import Subject
 from holdtrack.jurisdictions.models import LawEnforcementAgency, SubpoenaRule
 from holdtrack.jurisdictions.policy import evaluate
 from holdtrack.kernel.parties import authorize
+from holdtrack.kernel.refusals import declare
 from holdtrack.kernel.steps import locked, note, step, when
 
 SS = SubpoenaState
@@ -381,6 +382,12 @@ def court_orders_possible(case: CourtCase) -> list[str]:
     ]
 
 
+def _no_order_possible(case: CourtCase, at: datetime) -> InvalidTransition | None:
+    if court_orders_possible(case):
+        return None
+    return InvalidTransition(f"No court order can be recorded while the court case is '{case.get_state_display()}'.")
+
+
 def court_order_record(
     *,
     actor: User,
@@ -528,6 +535,20 @@ def close_finished(now: datetime) -> int:
                 closed += 1
     return closed
 
+
+# What each service takes and checks beside its party rule (kernel.refusals): the pages ask these.
+declare("subpoena_issue", steps=("issue",))
+declare("subpoena_serve", steps=("serve",))
+declare("subpoena_acknowledge", steps=("triage",))
+declare("subpoena_respond", steps=tuple(RESPONSE_METHOD.values()))
+declare("subpoena_refer", steps=("refer",))
+declare("subpoena_withdraw", steps=("withdraw",))
+declare("court_petition_file", steps=("file_petition",))
+declare("referral_decline", steps=("decline",))
+# The order's own steps depend on its type: the case must allow one type or another (court_orders_possible).
+declare("court_order_record", checks=(_no_order_possible,))
+declare("court_case_advance", steps=COURT_STEPS)
+declare("court_compliance_record", steps=("record_compliance", "purge"))
 
 __all__ = [
     "InvalidTransition",

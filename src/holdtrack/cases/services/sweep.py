@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from holdtrack.accounts.services import organization_for_lea, system_user
 from holdtrack.audit.models import CaseType, Channel
+from holdtrack.cases.clocks import R_NEUTRAL_REVIEW
 from holdtrack.cases.models import (
     LIFT_REASON_GROUP,
     CourtCase,
@@ -132,7 +133,7 @@ def _sweep(now: datetime) -> SweepResult:
     for d in Detainer.objects.filter(state=S.HOLD_IN_EFFECT, hold_expires_at__lte=now).only("pk"):
         r.holds_expired += int(detainer_expire_if_due(d, now=now))
     overdue = Detainer.objects.filter(
-        neutral_review_required=True, neutral_review_result="", transmitted_at__lte=now - timedelta(hours=48)
+        neutral_review_required=True, neutral_review_result="", transmitted_at__lte=R_NEUTRAL_REVIEW.before(now)
     ).exclude(state__in=[S.CLOSED, *TERMINAL])
     # Those already flagged are left out in SQL: an unreviewed detainer stays overdue for the rest of its life,
     # and an hourly sweep would otherwise look its work item up again each time.
@@ -144,8 +145,9 @@ def _sweep(now: datetime) -> SweepResult:
                 "kind": WorkItemKind.NEUTRAL_REVIEW_OVERDUE,
                 "detainer": d,
                 "organization": d.issuing_office,
-                "due_at": (d.transmitted_at or now) + timedelta(hours=48),
-                "detail": "Neutral probable-cause review not recorded within 48 hours of transmission.",
+                "due_at": R_NEUTRAL_REVIEW.due(d.transmitted_at or now),
+                "detail": f"Neutral probable-cause review not recorded within {R_NEUTRAL_REVIEW.length_text} of "
+                "transmission.",
             },
         )
         r.reviews_overdue += int(created)

@@ -3,7 +3,6 @@ notice and proof of service."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -109,6 +108,7 @@ def detainer_form(d: Detainer, lang: str, **kw: Any) -> dict[str, Any]:
         neutral_review=d.neutral_review_required,
         neutral_result=d.get_neutral_review_result_display() if d.neutral_review_result else "",
         ceiling_rule=clocks.R_HOLD_48H.ref,
+        ceiling_hours=clocks.R_HOLD_48H.hours,
         ceiling_citation=clocks.R_HOLD_48H.citation,
         fields={
             "Detainer": str(d.pk),
@@ -140,8 +140,9 @@ def notification_request(d: Detainer, lang: str, **kw: Any) -> dict[str, Any]:
         as_of=d.approved_at or d.prepared_at,
         transition=t,
         projected=when(projected, tz) or "Not recorded",
-        notice_target=when(projected - timedelta(hours=48), tz) if projected else "",
+        notice_target=when(clocks.R_NOTICE_48H.before(projected), tz) if projected else "",
         notice_rule=clocks.R_NOTICE_48H.ref,
+        notice_hours=clocks.R_NOTICE_48H.hours,
         notice_citation=clocks.R_NOTICE_48H.citation,
         notify_allowed=(d.policy_at_prepare or {}).get("notify_allowed", True),
         fields={

@@ -36,6 +36,7 @@ from holdtrack.core.errors import GuardRefused, InvalidTransition, ValidationFai
 from holdtrack.core.timeutil import fact_time
 from holdtrack.custody.models import Booking, IdentityMatch, MatchStatus
 from holdtrack.kernel.parties import authorize
+from holdtrack.kernel.refusals import declare, raise_failed
 from holdtrack.kernel.steps import locked, note, step, when
 
 S = DetainerState
@@ -59,6 +60,30 @@ def _request_type_for(form_type: str, requested: str | None) -> str:
     if form_type == FormType.I247X:
         return requested or RequestType.TRANSFER
     return requested or RequestType.HOLD
+
+
+def _match_not_confirmed() -> GuardRefused:
+    # A probabilistic match never causes legal action: a named officer must have confirmed it.
+    return GuardRefused(
+        "The identity match for this booking must be confirmed by an officer first.",
+        rule="R-MATCH-CONFIRMED v1",
+        citation="brief.md principle 3",
+    )
+
+
+def _unconfirmed(match: IdentityMatch, at: datetime) -> GuardRefused | None:
+    return _match_not_confirmed() if match.status != MatchStatus.CONFIRMED else None
+
+
+def _out_of_custody(match: IdentityMatch, at: datetime) -> GuardRefused | None:
+    released_at = match.booking.released_at
+    if released_at is not None and released_at <= at:
+        return GuardRefused(
+            "The subject is no longer in this agency's custody.",
+            rule="R-CRIMINAL-CUSTODY v1",
+            citation="ICE Policy 10074.2: the subject must be in criminal custody",
+        )
+    return None
 
 
 def detainer_prepare(
@@ -98,19 +123,10 @@ def detainer_prepare(
     with transaction.atomic():
         booking = locked(Booking, booking.pk, related=("custodian__jurisdiction", "facility"))
         match = locked(IdentityMatch, identity_match.pk)
-        # A probabilistic match never causes legal action: a named officer must have confirmed it.
-        if match.status != MatchStatus.CONFIRMED or match.booking_id != booking.pk:
-            raise GuardRefused(
-                "The identity match for this booking must be confirmed by an officer first.",
-                rule="R-MATCH-CONFIRMED v1",
-                citation="brief.md principle 3",
-            )
-        if booking.released_at is not None and booking.released_at <= at:
-            raise GuardRefused(
-                "The subject is no longer in this agency's custody.",
-                rule="R-CRIMINAL-CUSTODY v1",
-                citation="ICE Policy 10074.2: the subject must be in criminal custody",
-            )
+        if match.booking_id != booking.pk:
+            raise _match_not_confirmed()
+        match.booking = booking  # the locked row, which the checks read
+        raise_failed("detainer_prepare", match, at)
         d = Detainer(
             subject_id=match.subject_id,
             booking=booking,
@@ -331,13 +347,18 @@ def detainer_transmit(
         d.transmitted_at = at
         data: dict[str, Any] = {"addressed_lea_ori": d.addressed_lea.ori, "facility_code": d.facility.code}
         if d.neutral_review_required:
-            data["clocks"] = [
-                clocks.Clock(
-                    "neutral_review", "", at, at + clocks.timedelta(hours=48), clocks.R_NEUTRAL_REVIEW.ref, ""
-                ).as_dict()
-            ]
+            review = clocks.R_NEUTRAL_REVIEW
+            data["clocks"] = [clocks.Clock("neutral_review", "", at, review.due(at), review.ref, "").as_dict()]
         step(d, "transmit", case_type=C, actor=actor, grant=g, at=at, channel=channel, data=data)
         return d
+
+
+def _review_not_required(d: Detainer, at: datetime) -> InvalidTransition | None:
+    return None if d.neutral_review_required else InvalidTransition("This detainer does not need neutral review.")
+
+
+def _review_recorded(d: Detainer, at: datetime) -> InvalidTransition | None:
+    return InvalidTransition("Neutral review is already recorded.") if d.neutral_review_result else None
 
 
 def detainer_record_neutral_review(
@@ -349,10 +370,7 @@ def detainer_record_neutral_review(
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
         g = authorize(actor, "detainer_record_neutral_review", d)
-        if not d.neutral_review_required:
-            raise InvalidTransition("This detainer does not need neutral review.")
-        if d.neutral_review_result:
-            raise InvalidTransition("Neutral review is already recorded.")
+        raise_failed("detainer_record_neutral_review", d, at)
         d.neutral_review_result = result
         d.neutral_review_at = at
         d.save(update_fields=["neutral_review_result", "neutral_review_at"])
@@ -420,3 +438,11 @@ def detainer_lift(
                 "Detainer lifted during the hold: release unless another lawful basis for custody exists.",
             )
         return d
+
+
+# What each service takes and checks beside its party rule (kernel.refusals): the pages ask these.
+declare("detainer_prepare", checks=(_unconfirmed, _out_of_custody))
+declare("detainer_approve", steps=("approve",))
+declare("detainer_transmit", steps=("transmit",))
+declare("detainer_record_neutral_review", checks=(_review_not_required, _review_recorded))
+declare("detainer_lift", steps=("lift",))

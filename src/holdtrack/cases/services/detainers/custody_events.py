@@ -23,10 +23,11 @@ from holdtrack.cases.models import (
 from holdtrack.cases.services.detainers.agency import TERMINAL
 from holdtrack.cases.services.detainers.guards import has_open_claim
 from holdtrack.cases.services.detainers.lea import detainer_expire_if_due, raise_work, start_hold
-from holdtrack.core.errors import GuardRefused, InvalidTransition
+from holdtrack.core.errors import InvalidTransition
 from holdtrack.custody.identity import open_claim_for_person, person_subject_ids
 from holdtrack.custody.models import Booking
 from holdtrack.kernel.parties import Authorization, authorize
+from holdtrack.kernel.refusals import raise_failed
 from holdtrack.kernel.steps import locked, locked_rows, step, when
 
 S = DetainerState
@@ -240,8 +241,7 @@ def detainer_transfer_custody(
                 + (f"; the hold ended at its ceiling {d.hold_expires_at.isoformat()}" if d.hold_expires_at else "")
                 + ". Custody cannot be transferred under it."
             )
-        if d.state in ACTIVE_STATES and (d.booking.release_eligible_at is None or d.booking.release_eligible_at > at):
-            raise GuardRefused("The subject is not yet eligible for release; custody is transferred at release.")
+        raise_failed("detainer_transfer_custody", d, at)  # what it checks: guards
         booking_release(
             actor=actor,
             booking=d.booking,

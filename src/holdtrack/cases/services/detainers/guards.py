@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from holdtrack.audit.models import CaseType
 from holdtrack.cases import clocks
 from holdtrack.cases.models import (
+    ACTIVE_STATES,
     HOLD_SUPPORTING_WARRANTS,
     Box,
     Detainer,
@@ -16,9 +17,11 @@ from holdtrack.cases.models import (
     ReviewResult,
     Warrant,
 )
-from holdtrack.core.errors import GuardRefused
+from holdtrack.core.errors import DomainError, GuardRefused
 from holdtrack.custody.identity import person_has_open_claim
+from holdtrack.custody.rules import booking_released
 from holdtrack.jurisdictions.policy import Evaluation, evaluate
+from holdtrack.kernel.refusals import declare
 
 S = DetainerState
 C = CaseType.DETAINER
@@ -129,3 +132,21 @@ def hold_guard_failures(d: Detainer, at: datetime, ev: Evaluation | None = None)
 def raise_first(problems: list[GuardRefused]) -> None:
     if problems:
         raise problems[0]
+
+
+# ------------------------------------------------------------------------------- custody transfer
+
+
+def _not_yet_eligible(d: Detainer, at: datetime) -> GuardRefused | None:
+    eligible = d.booking.release_eligible_at
+    if d.state in ACTIVE_STATES and (eligible is None or eligible > at):
+        return GuardRefused("The subject is not yet eligible for release; custody is transferred at release.")
+    return None
+
+
+def _booking_released(d: Detainer, at: datetime) -> DomainError | None:
+    return booking_released(d.booking, at)  # the release the transfer records would be refused
+
+
+# What ``custody_events.detainer_transfer_custody`` takes and checks beside its party rule (kernel.refusals).
+declare("detainer_transfer_custody", steps=("transfer_custody",), checks=(_not_yet_eligible, _booking_released))

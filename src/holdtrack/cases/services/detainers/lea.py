@@ -38,6 +38,7 @@ from holdtrack.cases.services.detainers.guards import (
 from holdtrack.core.errors import GuardRefused, InvalidTransition, ValidationFailed
 from holdtrack.custody.identity import lock_person
 from holdtrack.kernel.parties import authorize
+from holdtrack.kernel.refusals import declare, raise_failed
 from holdtrack.kernel.steps import locked, note, step, when
 
 S = DetainerState
@@ -144,6 +145,22 @@ def detainer_revalidate(*, actor: User, detainer: Detainer, at: datetime | None 
         return d
 
 
+# While the detainer is with the LEA and not ended: the states in which its subject is served.
+SERVED_IN = (S.RECEIVED, S.VALIDATION_FAILED, S.UNDER_POLICY_REVIEW, *ACTIVE_STATES, S.CITIZENSHIP_REVIEW)
+
+
+def _not_served_in_state(d: Detainer, at: datetime) -> InvalidTransition | None:
+    if d.state in SERVED_IN:
+        return None
+    return InvalidTransition(f"A detainer that is '{d.get_state_display()}' is not served.")
+
+
+def _already_served(d: Detainer, at: datetime) -> InvalidTransition | None:
+    if d.served_at is None:
+        return None
+    return InvalidTransition(f"Already served on the subject at {d.served_at.isoformat()}.")
+
+
 def detainer_serve_subject(
     *,
     actor: User,
@@ -158,16 +175,7 @@ def detainer_serve_subject(
     with transaction.atomic():
         d = locked(Detainer, detainer.pk)
         g = authorize(actor, "detainer_serve_subject", d, channel=channel, document=source_document)
-        if d.state not in (
-            S.RECEIVED,
-            S.VALIDATION_FAILED,
-            S.UNDER_POLICY_REVIEW,
-            *ACTIVE_STATES,
-            S.CITIZENSHIP_REVIEW,
-        ):
-            raise InvalidTransition(f"A detainer that is '{d.get_state_display()}' is not served.")
-        if d.served_at is not None:
-            raise InvalidTransition(f"Already served on the subject at {d.served_at.isoformat()}.")
+        raise_failed("detainer_serve_subject", d, at)
         d.served_at, d.service_method, d.service_language = at, method, language
         d.save(update_fields=["served_at", "service_method", "service_language"])
         note(
@@ -381,3 +389,9 @@ def notification_send(
             data={"notification_id": n.pk, "kind": kind, "lead_time_hours": lead},
         )
         return n
+
+
+# What each service takes and checks beside its party rule (kernel.refusals): the pages ask these.
+declare("detainer_receive", steps=("receive",))
+declare("detainer_serve_subject", checks=(_not_served_in_state, _already_served))
+declare("detainer_decide", steps=("decide_hold", "decide_notify", "decline"))
