@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from holdtrack.cases.models import OrderType
+
 # The rules live on the floor (core.legal_rules: the reference data cites them too); callers know them here.
 from holdtrack.core.legal_rules import (
     R_CO_RELEASE_6H,
@@ -221,8 +223,6 @@ def subpoena_clocks(s: Subpoena) -> list[Clock]:
 
 
 def court_clocks(case: CourtCase) -> list[Clock]:
-    from holdtrack.cases.models import OrderType
-
     order = case.orders.filter(order_type=OrderType.ORDER_ENFORCING_SUBPOENA).order_by("-issued_at").first()
     if order is None or order.comply_within_days is None:
         return []

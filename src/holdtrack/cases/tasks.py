@@ -6,10 +6,11 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from holdtrack.cases.services.sweep import sweep
+
 
 @db_periodic_task(crontab(minute="*"))
 def sweep_periodic() -> dict[str, int]:
     """Advance whatever the clocks say is due, every minute (``holdtrack sweep`` runs the same once)."""
-    from holdtrack.cases.services.sweep import sweep
 
     return sweep().as_dict()

@@ -11,6 +11,8 @@ from django.utils.module_loading import autodiscover_modules
 from huey.consumer import Consumer
 from huey.contrib.djhuey import HUEY
 
+from holdtrack.audit.chain import follow
+
 log = logging.getLogger(__name__)
 
 
@@ -43,7 +45,6 @@ def _start_chainer() -> None:
     """Audit events are inserted unchained (no request waits on a chain lock); this thread links them every
     two seconds. Its own thread, so a long task (a report refresh) never delays the chain."""
     global _chainer
-    from holdtrack.audit.chain import follow
 
     stop = threading.Event()
     thread = threading.Thread(target=follow, args=(stop,), kwargs={"log": log}, name="audit-chainer", daemon=True)

@@ -33,7 +33,8 @@ from functools import cache
 from typing import Any
 
 from holdtrack.custody.ingest.canonical import text
-from holdtrack.custody.ingest.layout import Transform
+from holdtrack.custody.ingest.layout import Transform, shipped
+from holdtrack.custody.ingest.layout_convert import layout_mapping
 from holdtrack.custody.ingest.records import FeedMapping, FeedRecord, Problems
 from holdtrack.custody.models import ChargeLevel
 
@@ -96,9 +97,6 @@ TRANSFORM = Transform(
 
 @cache
 def mapping() -> FeedMapping:
-    from holdtrack.custody.ingest.layout import shipped
-    from holdtrack.custody.ingest.layout_convert import layout_mapping
-
     return layout_mapping(shipped("pierce"))
 
 

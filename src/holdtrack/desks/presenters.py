@@ -17,7 +17,8 @@ from holdtrack.audit.models import CaseType, Channel, Transition
 from holdtrack.cases.clocks import Clock
 from holdtrack.cases.models import CourtState, DetainerState, ReferralState, SubpoenaState
 from holdtrack.core.timeutil import iso, local
-from holdtrack.custody.models import ClaimStatus, MatchStatus
+from holdtrack.custody.identity import person_subject_ids
+from holdtrack.custody.models import ClaimStatus, IdentityLink, MatchStatus
 from holdtrack.documents.models import Document
 
 STATE_LABELS: dict[str, dict[str, str]] = {
@@ -241,8 +242,6 @@ def policy_hits(snapshots: list[tuple[str, dict]]) -> list[PolicyHitRow]:
 def person_text(subject_id: int, booked_subject_id: int | None = None) -> str:
     """The records of the person a subject belongs to, by kind and id only: the names of records met through
     other agencies' bookings are not shown here (ADR 0014)."""
-    from holdtrack.custody.identity import person_subject_ids
-    from holdtrack.custody.models import IdentityLink
 
     ids = person_subject_ids(subject_id)
     if len(ids) == 1:

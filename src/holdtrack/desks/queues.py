@@ -37,6 +37,7 @@ from holdtrack.custody.access import matches_for_user
 from holdtrack.custody.identity import subjects_of_persons_with_open_claim
 from holdtrack.custody.models import IdentityMatch, MatchStatus
 from holdtrack.desks.presenters import iso_z, remaining_text
+from holdtrack.documents.delivery import failed_deliveries_for
 from holdtrack.screening.selectors import review_queue
 
 ROW_LIMIT = 20
@@ -238,8 +239,6 @@ def _work(user: AnyUser) -> QuerySet[WorkItem]:
 
 
 def _failed_deliveries(user: AnyUser) -> QuerySet[Any]:
-    from holdtrack.documents.delivery import failed_deliveries_for
-
     return failed_deliveries_for(user)
 
 

@@ -22,6 +22,7 @@ from holdtrack.cases.access import (
     subpoenas_for_user,
 )
 from holdtrack.cases.models import (
+    CourtCase,
     EnforcementReferral,
     ItemCategory,
     ReferralState,
@@ -94,8 +95,6 @@ class ReferralOut(Schema):
 
 
 def referral_out(r: EnforcementReferral) -> ReferralOut:
-    from holdtrack.cases.models import CourtCase
-
     case = CourtCase.objects.filter(referral_id=r.pk).values_list("pk", flat=True).first()
     return ReferralOut(
         id=r.pk,

@@ -23,6 +23,7 @@ from typing import Any
 from holdtrack.core.importfile import TextFile, column_key
 from holdtrack.custody.ingest.canonical import KINDS, REQUIRED, text
 from holdtrack.custody.ingest.layout import CHOICES, FIELDS, NAME_FIELDS
+from holdtrack.jurisdictions.models import Facility
 
 SAMPLE_ROWS = 200
 SHOWN_ROWS = 5
@@ -209,7 +210,6 @@ def _key(value: str) -> str:
 
 def _zone_for(columns: list[Column], chosen: dict[str, str]) -> str:
     """The stored facility's (or agency's) zone, when the sample names one."""
-    from holdtrack.jurisdictions.models import Facility
 
     by_name = {c.name: c for c in columns}
     if "facility_code" in chosen:

@@ -80,8 +80,7 @@ class Transform:
 
 
 def transforms() -> dict[str, Transform]:
-    # Imported here: the transforms' modules build their mappings from this module's loader.
-    from holdtrack.custody.pierce import TRANSFORM as PIERCE
+    from holdtrack.custody.pierce import TRANSFORM as PIERCE  # noqa: PLC0415 - cycle: pierce builds on this module
 
     return {PIERCE.name: PIERCE}
 

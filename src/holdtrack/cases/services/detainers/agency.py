@@ -10,6 +10,7 @@ from django.db import transaction
 from holdtrack.accounts.models import User
 from holdtrack.accounts.services import system_user
 from holdtrack.audit.models import CaseType, Channel
+from holdtrack.audit.services import audit_record, transition_record
 from holdtrack.cases import clocks
 from holdtrack.cases.judicial import judicial_problem
 from holdtrack.cases.models import (
@@ -149,7 +150,6 @@ def detainer_prepare(
         # the officer now and enforced when the LEA decides.
         d.policy_at_prepare = ev.as_dict()
         d.save()
-        from holdtrack.audit.services import audit_record, transition_record
 
         transition_record(
             case_type=C,
