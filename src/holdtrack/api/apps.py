@@ -8,13 +8,10 @@ class ApiConfig(AppConfig):
     name = "holdtrack.api"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
-
         from holdtrack.api import (
             rules,  # noqa: F401 - registers the party table's rows
             tasks,  # noqa: F401 - registers the huey tasks
+            webhooks,
         )
-        from holdtrack.api.webhooks import on_transition
-        from holdtrack.audit.models import Transition
 
-        post_save.connect(on_transition, sender=Transition, dispatch_uid="api_webhooks_on_transition")
+        webhooks.register()  # the steps an LEA hears about, after commit (kernel.dispatch)

@@ -1,6 +1,6 @@
 """Outbound webhooks to LEA systems: recorded on commit of the step, delivered by the task queue.
 
-- A ``post_save`` receiver on ``audit.Transition`` (connected in ``ApiConfig.ready``) picks the steps an
+- A step handler (``on_steps``, registered with ``kernel.dispatch`` in ``ApiConfig.ready``) picks the steps an
   LEA must hear about; once the transaction commits, one ``WebhookDelivery`` per subscribed endpoint of the
   addressed agency is stored (unique per endpoint and transition) and a task is queued.
 - Each attempt vets the URL again (``webhook_targets``: public addresses only, the vetted address connected
@@ -19,7 +19,9 @@ import http.client
 import json
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +31,7 @@ from holdtrack.api import webhook_targets as targets
 from holdtrack.api.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from holdtrack.audit.models import CaseType, Transition
 from holdtrack.core.timeutil import now as clock_now
+from holdtrack.kernel.dispatch import on_step
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +66,17 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 # ------------------------------------------------------------------------------------------ recording
 
 
-def on_transition(sender: type[Transition], instance: Transition, created: bool, **kwargs: Any) -> None:
-    if not created or kwargs.get("raw"):
-        return
-    event = EVENTS.get((instance.case_type, instance.name))
-    if event is None:
-        return
-    pk = instance.pk
-    transaction.on_commit(lambda: deliveries_record(pk, event), robust=True)
+def on_steps(transitions: Sequence[Transition]) -> None:
+    """Record the deliveries of each step once the transaction commits (nothing leaves if it rolls back)."""
+    for t in transitions:
+        event = EVENTS.get((t.case_type, t.name))
+        if event is not None:
+            pk = t.pk
+            transaction.on_commit(partial(deliveries_record, pk, event), robust=True)
+
+
+def register() -> None:
+    on_step(on_steps, case_types={ct for ct, _ in EVENTS}, names={name for _, name in EVENTS})
 
 
 def _payload(t: Transition, event: str) -> tuple[int | None, dict[str, Any]]:

@@ -7,4 +7,10 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from holdtrack.kernel.dispatch import on_step
         from holdtrack.reports import rules  # noqa: F401 - registers the party table's rows
+        from holdtrack.reports.models.stats import TRACKED_CASE_TYPES, outbox_on_steps
+
+        # Every step of a tracked case queues it for the aggregates (first of the step handlers: reports comes
+        # before desks and api in INSTALLED_APPS).
+        on_step(outbox_on_steps, case_types=TRACKED_CASE_TYPES)

@@ -113,7 +113,7 @@ def registry_build(
     *, size: int, seed: int, progress: Progress | None = None, chunk: int = 50_000
 ) -> list[RegistryPerson]:
     """Store ``size`` synthetic registry subjects with identifiers and screening keys. Returns them with ids."""
-    from holdtrack.custody.ingest.bulk import write_rows
+    from holdtrack.core.bulk import write_rows
     from holdtrack.custody.models import IdentifierType, Subject, SubjectIdentifier
     from holdtrack.screening.frequencies import name_frequencies_refresh
     from holdtrack.screening.services import registry_keys_bulk
