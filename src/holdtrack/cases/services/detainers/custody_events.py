@@ -47,14 +47,15 @@ FACTS = ("facility", "addressed_lea__jurisdiction", "booking")
 
 
 def on_release_eligibility(booking: Booking, at: datetime) -> None:
-    """Called by ``booking_record_release_eligibility`` inside its transaction."""
+    """Heard from ``booking_record_release_eligibility`` (``ReleaseEligibilityRecorded``), in its transaction."""
     eligible = Detainer.objects.filter(booking=booking, state=S.ACTIVE_HOLD_ELIGIBLE).select_related(*FACTS)
     for d in locked_rows(eligible.prefetch_related("warrants")):
         start_hold(d, booking.release_eligible_at or at, at)
 
 
 def on_release(booking: Booking, at: datetime, release_type: str) -> None:
-    """Called by ``booking_release`` inside its transaction. Maps the release to each open detainer."""
+    """Heard from ``booking_release`` (``BookingReleased``), in its transaction. Maps the release to each open
+    detainer."""
     sysu = system_user()
     for d in locked_rows(
         Detainer.objects.filter(booking=booking).exclude(state__in=[S.CLOSED, *TERMINAL, S.PREPARED, S.APPROVED])
