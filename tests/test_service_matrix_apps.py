@@ -71,6 +71,7 @@ OTHER_MODULES: tuple[ModuleType, ...] = (
 NOT_ACTIONS = {
     "audit_record": "the audit primitive every service calls",
     "transition_record": "the transition primitive every step calls",
+    "transition_row": "builds a row for transitions_record_bulk; writes nothing",
     "link_records": "a step of identity_match_review, under its lock and authorization",
     "unlink_records": "a step of identity_match_revoke, under its lock and authorization",
 }

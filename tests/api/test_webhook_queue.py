@@ -8,7 +8,7 @@ from django.conf import settings
 from huey.contrib.djhuey import HUEY
 
 from holdtrack.api.models import WebhookDelivery
-from holdtrack.api.tasks import deliver_webhook
+from holdtrack.api.webhooks import deliver_webhook
 from holdtrack.cases.services import detainers as ds
 from holdtrack.core.worker import queue_status
 from tests.api.test_webhooks import receiver, subscribe  # noqa: F401 - the fixture is used by name

@@ -19,8 +19,7 @@ import pytest
 from huey.contrib.djhuey import HUEY
 
 from holdtrack.api.models import WebhookDelivery
-from holdtrack.api.tasks import deliver_webhook
-from holdtrack.api.webhooks import backoff_seconds, webhook_attempt, webhook_retry_due
+from holdtrack.api.webhooks import backoff_seconds, deliver_webhook, webhook_attempt, webhook_retry_due
 from holdtrack.cases.services import detainers as ds
 from holdtrack.cases.services import subpoenas as ss
 from tests.api.factories_api import api_for

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
-from holdtrack.audit.models import AuditEvent, CaseType, Transition
+from holdtrack.audit.models import AuditEvent, CaseType, Channel, Transition
 from holdtrack.audit.services import audit_verify
 from holdtrack.cases.models import DetainerState
 from holdtrack.custody.ingest.bulk import keys_digest
@@ -27,10 +27,14 @@ from holdtrack.custody.models import (
     MatchBasis,
     Subject,
 )
+from holdtrack.desks import on_steps
+from holdtrack.desks.models import Notification, NotificationKind
 from holdtrack.intake.bookings import bookings_import
+from holdtrack.kernel import dispatch
 from holdtrack.screening.services import registry_subject_add
 from tests.custody.test_ingest import HEADER, _row, _write
-from tests.factories import T0, hold_eligible
+from tests.dispatch_spy import heard
+from tests.factories import T0, book, hold_eligible
 
 EXTRA = ",fbi_number,us_passport_on_file,citizenship_asserted"
 
@@ -104,6 +108,37 @@ def test_booking_data_indicating_citizenship_opens_a_claim(world, tmp_path):
     assert u2.us_passport_on_file and not u2.citizenship_asserted
     for claim in CitizenshipClaim.objects.all():
         assert Transition.objects.filter(case_type=CaseType.CITIZENSHIP_CLAIM, case_id=claim.pk, seq=1).exists()
+
+
+@pytest.mark.django_db
+def test_a_claim_a_feed_opens_reaches_the_desks_as_one_the_services_open(world, tmp_path):
+    """Set-based claims go through the step dispatcher as the services' do: the desks' claim-opened listener
+    hears both, with the same facts. (Its notifications go to the parties of the subject's open detainers; a
+    feed's new subject has none, so neither path writes one here.)"""
+    assert dispatch.handlers(CaseType.CITIZENSHIP_CLAIM, "open") == (on_steps.on_claim_opened,)
+    path = _write(
+        tmp_path,
+        "feed.csv",
+        [HEADER + EXTRA, _extra(_row(world, "U1"), asserted="1"), _extra(_row(world, "U2"))],
+    )
+    # A spy registered after the desks' listener is handed what the listener was handed.
+    with heard(case_types=[CaseType.CITIZENSHIP_CLAIM], names=["open"]) as by_feed:
+        assert bookings_import(path=path).claims_opened == 1
+    with heard(case_types=[CaseType.CITIZENSHIP_CLAIM], names=["open"]) as by_services:
+        single = book(world, citizenship_asserted=True)
+    ((bulk,),), ((one,),) = by_feed, by_services
+    claim = CitizenshipClaim.objects.get(subject__bookings__booking_number="U1")
+    assert (bulk.pk, bulk.case_id, bulk.data["subject_id"]) == (
+        Transition.objects.get(case_type=CaseType.CITIZENSHIP_CLAIM, case_id=claim.pk).pk,
+        claim.pk,
+        claim.subject_id,
+    )
+    assert one.data["subject_id"] == single.subject_id
+    for t in (bulk, one):
+        assert (t.case_type, t.name, t.seq, t.channel, sorted(t.data)) == (
+            CaseType.CITIZENSHIP_CLAIM, "open", 1, Channel.SYSTEM, ["basis", "subject_id"]
+        )  # fmt: skip
+    assert not Notification.objects.filter(kind=NotificationKind.CITIZENSHIP_CLAIM).exists()
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Notifications: created once by the Transition signal and by the periodic task, e-mailed once, marked read."""
+"""Notifications: created once by the step handlers (kernel.dispatch) and by the periodic task, e-mailed once, marked read."""
 
 from __future__ import annotations
 

@@ -8,13 +8,7 @@ class ApiConfig(AppConfig):
     name = "holdtrack.api"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
+        # The party table's rows, the webhook handlers and their queue tasks register once the apps are ready.
+        from holdtrack.api import rules, webhooks  # noqa: F401, PLC0415 - models load once the apps are ready
 
-        from holdtrack.api import (
-            rules,  # noqa: F401 - registers the party table's rows
-            tasks,  # noqa: F401 - registers the huey tasks
-        )
-        from holdtrack.api.webhooks import on_transition
-        from holdtrack.audit.models import Transition
-
-        post_save.connect(on_transition, sender=Transition, dispatch_uid="api_webhooks_on_transition")
+        webhooks.register()  # the steps an LEA hears about, after commit (kernel.dispatch)

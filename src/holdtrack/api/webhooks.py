@@ -1,6 +1,6 @@
 """Outbound webhooks to LEA systems: recorded on commit of the step, delivered by the task queue.
 
-- A ``post_save`` receiver on ``audit.Transition`` (connected in ``ApiConfig.ready``) picks the steps an
+- A step handler (``on_steps``, registered with ``kernel.dispatch`` in ``ApiConfig.ready``) picks the steps an
   LEA must hear about; once the transaction commits, one ``WebhookDelivery`` per subscribed endpoint of the
   addressed agency is stored (unique per endpoint and transition) and a task is queued.
 - Each attempt vets the URL again (``webhook_targets``: public addresses only, the vetted address connected
@@ -19,16 +19,22 @@ import http.client
 import json
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from holdtrack.api import webhook_targets as targets
 from holdtrack.api.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from holdtrack.audit.models import CaseType, Transition
+from holdtrack.cases.models import Detainer, Subpoena
 from holdtrack.core.timeutil import now as clock_now
+from holdtrack.kernel.dispatch import on_step
 
 log = logging.getLogger(__name__)
 
@@ -63,20 +69,21 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 # ------------------------------------------------------------------------------------------ recording
 
 
-def on_transition(sender: type[Transition], instance: Transition, created: bool, **kwargs: Any) -> None:
-    if not created or kwargs.get("raw"):
-        return
-    event = EVENTS.get((instance.case_type, instance.name))
-    if event is None:
-        return
-    pk = instance.pk
-    transaction.on_commit(lambda: deliveries_record(pk, event), robust=True)
+def on_steps(transitions: Sequence[Transition]) -> None:
+    """Record the deliveries of each step once the transaction commits (nothing leaves if it rolls back)."""
+    for t in transitions:
+        event = EVENTS.get((t.case_type, t.name))
+        if event is not None:
+            pk = t.pk
+            transaction.on_commit(partial(deliveries_record, pk, event), robust=True)
+
+
+def register() -> None:
+    on_step(on_steps, case_types={ct for ct, _ in EVENTS}, names={name for _, name in EVENTS})
 
 
 def _payload(t: Transition, event: str) -> tuple[int | None, dict[str, Any]]:
     """The addressed LEA and the message. Ids and states only: the LEA system reads details through the API."""
-    from holdtrack.cases.models import Detainer, Subpoena
-
     body: dict[str, Any] = {"event": event, "occurred_at": t.at.isoformat(), "transition": t.pk}
     if t.case_type == CaseType.DETAINER:
         d = Detainer.objects.select_related("addressed_lea", "booking", "facility").filter(pk=t.case_id).first()
@@ -137,8 +144,6 @@ def deliveries_record(transition_id: int, event: str) -> list[WebhookDelivery]:
 
 
 def _enqueue(delivery_id: int, delay: float | None = None) -> None:
-    from holdtrack.api.tasks import deliver_webhook
-
     try:
         if delay:
             deliver_webhook.schedule(args=(delivery_id,), delay=delay)
@@ -239,3 +244,20 @@ def webhook_retry_due(*, now: datetime | None = None, limit: int = 200) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     return sum(1 for pk in due if webhook_attempt(pk, now=at) is not None)
+
+
+# ------------------------------------------------------------------------------------------- task queue
+# The queue's entries live beside what they run: they were api/tasks.py, which imported this module while this
+# module imported it back. A delivery queued under the old name before an upgrade is dropped with a log line;
+# the periodic retry sends it (its row is still due).
+
+
+@db_task()
+def deliver_webhook(delivery_id: int) -> str | None:
+    d = webhook_attempt(delivery_id)
+    return d.status if d is not None else None
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def webhook_retry_periodic() -> int:
+    return webhook_retry_due()

@@ -5,7 +5,8 @@ Every lifecycle step appends a transition, an audit event and a report outbox ro
 anew (field by field, quoting and placeholders), which cost about twenty times the insert itself on the embedded
 database (ADR 0031). This writes the same row: the same columns, each value prepared by its field as the ORM
 prepares it (``pre_save``, then ``get_db_prep_save``), in the caller's transaction, with the same ``pre_save`` and
-``post_save`` signals, so receivers (the report outbox, notifications, webhooks) see no difference.
+``post_save`` signals, so a receiver sees no difference (what follows a step is not a receiver but a handler of
+``kernel.dispatch``, called by ``audit.services``).
 
 Only for models of one table with an auto-incremented primary key; a value that is an expression (a database
 default left to the database, ``F()``) falls back to ``Model.save``.

@@ -1,7 +1,8 @@
 """Custody services: subjects, bookings and their release events, identity matches, citizenship claims.
 
-Release eligibility and release are facts recorded here; the detainer consequences (hold start, outcome)
-follow in the same transaction through ``cases.services.detainers``.
+Release eligibility and release are facts recorded here; custody announces them (``custody.events`` through
+``kernel.dispatch``) and the detainer consequences (hold start, outcome) follow in the same transaction through
+the handlers the cases app registers. Custody never imports cases.
 """
 
 from __future__ import annotations
@@ -15,9 +16,17 @@ from holdtrack.accounts.models import Role, User
 from holdtrack.accounts.services import system_user
 from holdtrack.audit.models import CaseType, Channel
 from holdtrack.audit.services import audit_record, transition_record
-from holdtrack.cases.services import detainers as detainer_services
 from holdtrack.core.errors import GuardRefused, ValidationFailed
 from holdtrack.core.timeutil import birth_date, fact_time
+from holdtrack.custody.events import (
+    BookingReleased,
+    BookingReleasing,
+    CitizenshipClaimOpened,
+    CitizenshipClaimResolved,
+    IdentityLinked,
+    IdentityUnlinked,
+    ReleaseEligibilityRecorded,
+)
 from holdtrack.custody.identity import link_records, lock_person, person_subject_ids, unlink_records
 from holdtrack.custody.models import (
     Booking,
@@ -34,6 +43,7 @@ from holdtrack.custody.models import (
     SubjectIdentifier,
 )
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
+from holdtrack.kernel.dispatch import announce
 from holdtrack.kernel.parties import Authorization, authorize
 from holdtrack.kernel.refusals import raise_failed
 from holdtrack.kernel.steps import counterpart_marks, locked, step, when
@@ -195,7 +205,7 @@ def booking_record_release_eligibility(
             at=at,
             data=counterpart_marks(g),
         )
-        detainer_services.on_release_eligibility(b, at)
+        announce(ReleaseEligibilityRecorded(b, at))
         return b
 
 
@@ -214,9 +224,8 @@ def booking_release(
     agency taking custody under a hold); the jail's own rule is then not asked."""
     if release_type not in ReleaseType.values:
         raise ValidationFailed(f"Unknown release type {release_type!r}.")
-    # Apply any hold ceiling that passed before this release, so the outcome reflects it.
-    for d in booking.detainers.filter(state="HOLD_IN_EFFECT"):
-        detainer_services.detainer_expire_if_due(d, now=at)
+    # Any hold ceiling that passed before this release applies first, so the outcome reflects it.
+    announce(BookingReleasing(booking, at))
     with transaction.atomic():
         b = locked(Booking, booking.pk)
         g = _under
@@ -251,7 +260,7 @@ def booking_release(
             at=at,
             data=counterpart_marks(g),
         )
-        detainer_services.on_release(b, at, release_type)
+        announce(BookingReleased(b, at, release_type))
         return b
 
 
@@ -358,7 +367,7 @@ def identity_match_review(
                 },
             )
             # A claim already open on the booked record now covers the registry record's detainers too.
-            detainer_services.on_identity_linked(m.subject_id, at, link.pk)
+            announce(IdentityLinked(m.subject_id, at, link.pk))
         # The booking says U.S. citizen (domain.md C2): the person gets a claim, which freezes holds. Raised by
         # the rule, so by the system account, as at booking time. A claim this booking already raised on any
         # record of the person stands.
@@ -411,7 +420,7 @@ def identity_match_revoke(
                     "booked_subject_ids": booked_side,
                 },
             )
-        detainer_services.on_identity_unlinked(m.pk, sorted({booked_id, registry_id}), at, actor, g)
+        announce(IdentityUnlinked(m.pk, sorted({booked_id, registry_id}), at, actor, g))
         return m
 
 
@@ -459,7 +468,7 @@ def citizenship_claim_open(
         audit_record(
             actor=actor, action="citizenship_claim.open", entity_type="citizenship_claim", entity_id=claim.pk, at=at
         )
-        detainer_services.on_citizenship_claim(subject.pk, at, claim.pk)
+        announce(CitizenshipClaimOpened(subject.pk, at, claim.pk))
         return claim
 
 
@@ -490,5 +499,5 @@ def citizenship_claim_resolve(
             at=at,
             reason=notes,
         )
-        detainer_services.on_citizenship_resolved(c.subject_id, at, actor, verified_citizen, c.pk, g)
+        announce(CitizenshipClaimResolved(c.subject_id, at, actor, verified_citizen, c.pk, g))
         return c

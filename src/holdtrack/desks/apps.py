@@ -7,12 +7,9 @@ class DesksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Connect the notification receivers (audit.Transition post_save); offer the counterpart's recording of
+        # Register the notifications that follow a step (kernel.dispatch); offer the counterpart's recording of
         # the other side's acts (ADR 0019) beside the acting side's actions.
-        from holdtrack.desks import (
-            recording,
-            rules,  # noqa: F401 - registers the party table's rows
-            signals,  # noqa: F401
-        )
+        from holdtrack.desks import on_steps, recording, rules  # noqa: F401, PLC0415 - models load once ready
 
+        on_steps.register()
         recording.register()

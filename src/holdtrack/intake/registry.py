@@ -7,7 +7,7 @@
   A-numbers of new rows that another subject already holds are problems (the identifiers are unique).
 - The writes are set-based in ONE transaction: subjects with ids reserved from their sequence (so the
   sequence stays right), identifiers, and the screening keys (``screening.services.registry_keys_bulk``),
-  COPY on PostgreSQL, executemany on SQLite (``bulk.write_rows``). One audit event records the import.
+  COPY on PostgreSQL, executemany on SQLite (``core.bulk.write_rows``). One audit event records the import.
 - Only agency staff or the system account may import a registry.
 """
 
@@ -26,9 +26,9 @@ from django.db import IntegrityError, connection, transaction
 
 from holdtrack.accounts.models import User
 from holdtrack.audit.services import audit_record
+from holdtrack.core.bulk import copy_into, reserve_ids, write_rows
 from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ImportFileError, Problems
 from holdtrack.core.timeutil import now
-from holdtrack.custody.ingest.bulk import reserve_ids, write_rows
 from holdtrack.custody.ingest.layout import LayoutError
 from holdtrack.custody.models import IdentifierType, Subject, SubjectIdentifier
 from holdtrack.intake.registry_layout import load_registry_layout
@@ -123,9 +123,7 @@ def _stored(kind: str, values: Sequence[str]) -> dict[str, int]:
         with connection.cursor() as cur:
             cur.execute("DROP TABLE IF EXISTS registry_import_values")
             cur.execute("CREATE TEMP TABLE registry_import_values (value varchar(40)) ON COMMIT DROP")
-            with cur.cursor.copy("COPY registry_import_values (value) FROM STDIN") as copy:
-                for value in values:
-                    copy.write_row((value,))
+            copy_into("registry_import_values", ["value"], ((value,) for value in values))
             cur.execute("ANALYZE registry_import_values")
             cur.execute(
                 f"SELECT i.value, i.subject_id FROM {table} i JOIN registry_import_values v ON v.value = i.value "  # noqa: S608 - model meta

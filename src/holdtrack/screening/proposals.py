@@ -1,22 +1,21 @@
 """The proposals a screening run makes, and their persistence: the result types of ``services.screen_bookings``,
-then bulk-created ``IdentityMatch`` rows with their transitions and one hash-chained audit event per batch, or,
+then ``IdentityMatch`` rows written set-based (``core.bulk``) with their transitions
+(``audit.services.transitions_record_bulk``) and one hash-chained audit event per batch, or,
 when re-screening, the new score of a pair still PROPOSED (a decided pair is never touched)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import JSONField
-from django.utils import timezone
+from django.db import transaction
 
 from holdtrack.accounts.models import User
-from holdtrack.audit.models import CaseType, Channel, Transition
-from holdtrack.audit.services import audit_record
+from holdtrack.audit.models import CaseType, Channel
+from holdtrack.audit.services import TransitionRow, audit_record, transition_row, transitions_record_bulk
+from holdtrack.core.bulk import insert_rows
 from holdtrack.custody.models import Booking, IdentityMatch, MatchBasis, MatchStatus
 
 BIOMETRIC_VERSION = "biometric-fbi-ucn"
@@ -133,31 +132,25 @@ def persist(
                     },
                 )
             )
-        ids = _bulk_insert(IdentityMatch, [row for _, row in new])
-        role = getattr(actor, "role", "") or ""
-        stamp = timezone.now()
-        transitions = []
+        ids = insert_rows(IdentityMatch, [row for _, row in new], ids=True)
+        transitions: list[TransitionRow] = []
         for (p, row), mid in zip(new, ids, strict=True):
             p.match_id, p.created = mid, True
             transitions.append(
-                {
-                    "case_type": CaseType.IDENTITY_MATCH,
-                    "case_id": mid,
-                    "seq": 1,  # a new match: its first transition
-                    "at": at,
-                    "recorded_at": stamp,
-                    "name": "propose",
-                    "source": "",
-                    "target": MatchStatus.PROPOSED,
-                    "actor_id": actor.pk,
-                    "actor_role": role,
-                    "channel": Channel.SYSTEM,
-                    "reason": "",
-                    # Same canonical JSON as transition_record stores.
-                    "data": {"basis": p.basis, "score": p.score, "model_version": row["model_version"]},
-                }
+                transition_row(
+                    case_type=CaseType.IDENTITY_MATCH,
+                    case_id=mid,
+                    seq=1,  # a new match: its first transition
+                    name="propose",
+                    source="",
+                    target=MatchStatus.PROPOSED,
+                    actor=actor,
+                    at=at,
+                    data={"basis": p.basis, "score": p.score, "model_version": row["model_version"]},
+                    channel=Channel.SYSTEM,
+                )
             )
-        _bulk_insert(Transition, transitions)
+        transitions_record_bulk(transitions)
         for i, p in wanted:
             result.bookings[bookings[i].pk].proposals.append(p)
         result.proposed = len(ids)
@@ -178,39 +171,6 @@ def _rescore(rescored: dict[int, tuple[int, Proposal]], explanations: dict[tuple
         m.explanation = explanations[(i, p.subject_id)]
     IdentityMatch.objects.bulk_update(rows, ["score", "model_version", "identifier_conflict", "explanation"])
     return [m.pk for m in rows]
-
-
-def _bulk_insert(model: type[IdentityMatch] | type[Transition], rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows (dicts of column attnames) and return their ids. PostgreSQL: ids reserved from the sequence
-    and rows sent by COPY (Django's array-based bulk insert spends most of its time quoting the JSON
-    explanations). SQLite, and small batches anywhere (a single booking from the API): bulk_create, one
-    INSERT … RETURNING instead of a sequence query and a COPY."""
-    if not rows:
-        return []
-    if connection.vendor != "postgresql" or len(rows) < 64:
-        made: list[Any] = [model(**r) for r in rows]
-        objs = model._default_manager.bulk_create(made, batch_size=2000)
-        return [int(o.pk) for o in objs]
-    table = model._meta.db_table
-    json_cols = {f.attname for f in model._meta.concrete_fields if isinstance(f, JSONField)}
-    names = list(rows[0])
-    with connection.cursor() as cur:
-        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)])
-        ids = [int(r[0]) for r in cur.fetchall()]
-        raw = getattr(cur, "cursor", cur)
-        cols = ", ".join(["id", *names])  # attnames are the default column names of these models
-        with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-            for pk, r in zip(ids, rows, strict=True):
-                copy.write_row(
-                    [
-                        pk,
-                        *(
-                            json.dumps(r[n], separators=(",", ":"), sort_keys=True) if n in json_cols else r[n]
-                            for n in names
-                        ),
-                    ]
-                )
-    return ids
 
 
 def _audit_batch(

@@ -10,14 +10,15 @@ batch. Nothing is issued automatically: an officer confirms or rejects through
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from holdtrack.accounts.models import User
 from holdtrack.audit.services import audit_record
+from holdtrack.core.bulk import write_rows
 from holdtrack.core.errors import ValidationFailed
 from holdtrack.custody.models import Booking, IdentifierType, MatchBasis, Subject
 from holdtrack.custody.services import subject_create
@@ -105,19 +106,17 @@ def _key_tuple(subject_id: int, k: Keys, fbi: str) -> tuple[Any, ...]:
 
 
 def registry_keys_bulk(people: Iterable[Any]) -> int:
-    """Compute and store the keys of registry people already stored as subjects (the registry builder)."""
-    if connection.vendor == "postgresql":
-        n = 0
-        with connection.cursor() as cur:
-            raw = getattr(cur, "cursor", cur)
-            with raw.copy(f"COPY {RegistryKey._meta.db_table} ({', '.join(_KEY_FIELDS)}) FROM STDIN") as copy:
-                for p in people:
-                    copy.write_row(_key_tuple(p.subject_id or 0, subject_keys(p), p.fbi_ucn))
-                    n += 1
-        return n
-    rows = [_key_row(p.subject_id or 0, subject_keys(p), p.fbi_ucn) for p in people]
-    RegistryKey.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+    """Compute and store the keys of registry people already stored as subjects (the registry builder), set-based
+    (``core.bulk``: COPY on PostgreSQL)."""
+    counted = [0]
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for p in people:
+            counted[0] += 1
+            yield _key_tuple(p.subject_id or 0, subject_keys(p), p.fbi_ucn)
+
+    write_rows(RegistryKey, _KEY_FIELDS, rows())
+    return counted[0]
 
 
 def registry_subject_add(
@@ -179,7 +178,7 @@ def screening_model_store(
     inactive, with the figures. Earlier versions stay, inactive, for the audit.
     ``labels_report``: how m was estimated from labelled decisions (``learning.m_from_labels``), kept with it."""
     authorize(actor, "screening_model_store")
-    from holdtrack.screening.learning import labelled_pairs, shadow_evaluation
+    from holdtrack.screening.learning import labelled_pairs, shadow_evaluation  # noqa: PLC0415 - cycle: learning uses this scorer
 
     if not 0 < review_threshold < 1:
         raise ValidationFailed("The review threshold is a match probability between 0 and 1.")

@@ -24,7 +24,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from holdtrack.custody.ingest.bulk import write_rows
+from holdtrack.core.bulk import write_rows
 from holdtrack.custody.ingest.canonical import COLUMNS
 from holdtrack.custody.models import IdentifierType, Subject, SubjectIdentifier
 from holdtrack.screening.frequencies import name_frequencies_refresh

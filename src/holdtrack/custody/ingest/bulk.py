@@ -12,31 +12,35 @@ One call writes one chunk of validated feed records in ONE transaction:
   per-event custody services, so detainer consequences still follow;
 - one hash-chained audit event records the chunk (run, chunk number, counts, first/last booking id and a
   SHA-256 over the chunk's idempotency keys) instead of one event per booking;
+- the transitions go in through ``audit.services.transitions_record_bulk``, which hands them to the step
+  dispatcher (``kernel.dispatch``) as the per-event services' transitions are: the desks hear the claims opened
+  here as they hear those opened one by one (booking transitions have no listener);
 - the chunk's new bookings are screened in the same transaction by the ``screen`` step the booking intake
   passes in (``holdtrack.intake.bookings``), so a killed import never leaves persisted but unscreened
   bookings behind, while custody itself never imports screening;
 - the run's counters advance in the same transaction, so the run row always agrees with what is stored.
 
-Nothing downstream listens to booking transitions (the aggregates' outbox tracks detainer, subpoena,
-referral and court-case transitions only), so ``bulk_create`` sending no ``post_save`` signals loses nothing.
+Rows are written by ``core.bulk`` (COPY on PostgreSQL, executemany on SQLite), which sends no model signals; the
+custody facts (``custody.events``) the per-event services announce are not announced for the new bookings: a
+booking created in this chunk has no detainer and its subject is new, so the cases' handlers would find nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import DateField, DateTimeField, F, JSONField, Model
+from django.db import transaction
+from django.db.models import F
 
 from holdtrack.accounts.models import User
 from holdtrack.accounts.services import system_user
-from holdtrack.audit.models import CaseType, Channel, Transition
-from holdtrack.audit.services import audit_record
+from holdtrack.audit.models import CaseType, Channel
+from holdtrack.audit.services import TransitionRow, audit_record, transition_row, transitions_record_bulk
+from holdtrack.core.bulk import bulk_insert, insert_rows
 from holdtrack.core.timeutil import now
 from holdtrack.custody import services as custody
 from holdtrack.custody.ingest.records import FeedRecord
@@ -53,7 +57,6 @@ from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
 Item = tuple[FeedRecord, LawEnforcementAgency, Facility]
 # The intake's screening step: (feed actor, the chunk's new bookings) -> counts for the run summary.
 Screener = Callable[[User, list[Booking]], dict[str, int]]
-_M = TypeVar("_M", bound=Model)
 
 
 @dataclass
@@ -70,21 +73,19 @@ Row = dict[str, Any]  # attribute name → value, for the append-only tables wri
 
 def _transition(
     booking_id: int, seq: int, name: str, source: str, target: str, actor: User, at: Any, data: dict[str, Any]
-) -> Row:
-    return {
-        "case_type": CaseType.BOOKING.value,
-        "case_id": booking_id,
-        "seq": seq,
-        "at": at,
-        "name": name,
-        "source": source,
-        "target": target,
-        "actor_id": actor.pk,
-        "actor_role": actor.role or "",
-        "channel": Channel.IMPORT.value,
-        "reason": "",
-        "data": data,
-    }
+) -> TransitionRow:
+    return transition_row(
+        case_type=CaseType.BOOKING,
+        case_id=booking_id,
+        seq=seq,
+        name=name,
+        source=source,
+        target=target,
+        actor=actor,
+        at=at,
+        data=data,
+        channel=Channel.IMPORT,
+    )
 
 
 def _provenance(run: BookingImportRun, sha: str, record: FeedRecord, booking: Booking, event: str) -> Row:
@@ -103,113 +104,6 @@ def _provenance(run: BookingImportRun, sha: str, record: FeedRecord, booking: Bo
         "source_disposition": record.source_disposition,
         "data": record.data if first else {},
     }
-
-
-def _raw_cursor(cursor: Any) -> Any:
-    return cursor.cursor  # the DB-API cursor under Django's wrapper
-
-
-def _adapters(model: type[Model], columns: list[str]) -> list[Callable[[Any], Any] | None]:
-    """Per column, how a Python value becomes a database value (None: as it is)."""
-    by_name = {f.attname: f for f in model._meta.concrete_fields}
-    sqlite = connection.vendor == "sqlite"
-    out: list[Callable[[Any], Any] | None] = []
-    for name in columns:
-        f = by_name[name]
-        if isinstance(f, JSONField):
-            out.append(lambda v: None if v is None else json.dumps(v, default=str))
-        elif sqlite and isinstance(f, DateTimeField):
-            out.append(connection.ops.adapt_datetimefield_value)
-        elif sqlite and isinstance(f, DateField):
-            out.append(connection.ops.adapt_datefield_value)
-        else:
-            out.append(None)
-    return out
-
-
-def _write(model: type[Model], columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Append rows with raw DB-API calls: ``COPY`` on PostgreSQL, ``executemany`` on SQLite. Django's per-value
-    preparation in ``bulk_create`` was the cost of the set-based path (ADR 0011)."""
-    meta = model._meta
-    by_name = {f.attname: f for f in meta.concrete_fields}
-    quoted = ", ".join(connection.ops.quote_name(str(by_name[c].column)) for c in columns)
-    table = connection.ops.quote_name(str(meta.db_table))
-    adapt = _adapters(model, columns)
-    values = ([v if a is None else a(v) for v, a in zip(row, adapt, strict=True)] for row in rows)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with _raw_cursor(cursor).copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("%s" for _ in columns)
-            sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"  # noqa: S608 - names from model meta
-            cursor.executemany(sql, list(values))
-
-
-def write_rows(model: type[Model], columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Append raw rows (attribute names ``columns``, explicit ids allowed): COPY on PostgreSQL, executemany on
-    SQLite. The shared set-based writer of the booking feed and the registry import and build."""
-    _write(model, columns, rows)
-
-
-def _stamped(model: type[Model]) -> list[str]:
-    return [
-        f.attname
-        for f in model._meta.concrete_fields
-        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
-    ]
-
-
-def insert_rows(model: type[Model], rows: list[Row]) -> None:
-    """Append rows that nobody needs back as objects (transitions, provenance). No signals (module docstring)."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    stamped = _stamped(model)
-    stamp = [now()] * len(stamped)
-    _write(model, columns + stamped, ([*row.values(), *stamp] for row in rows))
-
-
-def _reserve_ids(model: type[Model], count: int) -> list[int]:
-    meta = model._meta
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, count],
-            )
-            return [pk for (pk,) in cursor.fetchall()]
-        # SQLite: transactions begin IMMEDIATE (settings), so this transaction is the only writer.
-        table = connection.ops.quote_name(str(meta.db_table))
-        pk = connection.ops.quote_name(str(meta.pk.column))
-        seq = "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0)"
-        sql = f"SELECT MAX({seq}, COALESCE((SELECT MAX({pk}) FROM {table}), 0))"  # noqa: S608 - model meta
-        cursor.execute(sql, [meta.db_table])
-        last = int(cursor.fetchone()[0])
-        return list(range(last + 1, last + 1 + count))
-
-
-def reserve_ids(model: type[Model], count: int) -> list[int]:
-    """``count`` fresh primary keys from the table's own sequence, so rows written with explicit ids leave the
-    sequence right (nothing to ``setval`` afterwards)."""
-    return _reserve_ids(model, count)
-
-
-def bulk_insert(model: type[Model], objs: list[_M]) -> list[_M]:
-    """Insert model instances set-based and give them their ids, as ``bulk_create`` does (ids reserved first)."""
-    if not objs:
-        return objs
-    stamp = now()
-    for name in _stamped(model):
-        for obj in objs:
-            setattr(obj, name, stamp)
-    for obj, pk in zip(objs, _reserve_ids(model, len(objs)), strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-    names = [f.attname for f in model._meta.concrete_fields]
-    _write(model, names, ([getattr(obj, n) for n in names] for obj in objs))
-    return objs
 
 
 def keys_digest(keys: Sequence[tuple[str, str, str]]) -> str:
@@ -301,7 +195,7 @@ def bookings_import_batch(
                 for subject, (r, lea, facility) in zip(subjects, fresh, strict=True)
             ],
         )
-        transitions: list[Row] = []
+        transitions: list[TransitionRow] = []
         claims: list[CitizenshipClaim] = []
         sysu = system_user() if fresh else None
         for booking, (r, lea, facility) in zip(bookings, fresh, strict=True):
@@ -368,23 +262,21 @@ def bookings_import_batch(
             assert sysu is not None
             for claim in claims:
                 transitions.append(
-                    {
-                        "case_type": CaseType.CITIZENSHIP_CLAIM.value,
-                        "case_id": claim.pk,
-                        "seq": 1,
-                        "at": claim.raised_at,
-                        "name": "open",
-                        "source": "",
-                        "target": str(claim.status),
-                        "actor_id": sysu.pk,
-                        "actor_role": sysu.role or "",
-                        "channel": Channel.SYSTEM.value,
-                        "reason": "",
-                        "data": {"basis": str(claim.basis), "subject_id": claim.subject_id},
-                    }
+                    transition_row(
+                        case_type=CaseType.CITIZENSHIP_CLAIM,
+                        case_id=claim.pk,
+                        seq=1,
+                        name="open",
+                        source="",
+                        target=claim.status,
+                        actor=sysu,
+                        at=claim.raised_at,
+                        data={"basis": str(claim.basis), "subject_id": claim.subject_id},
+                        channel=Channel.SYSTEM,
+                    )
                 )
             out.claims = len(claims)
-        insert_rows(Transition, transitions)
+        transitions_record_bulk(transitions)  # the step dispatcher hears the claims' "open" (desks notify)
         insert_rows(BookingImportRow, rows)
         out.bookings = list(bookings)
 

@@ -1,8 +1,8 @@
 """In-app and e-mail notifications.
 
-Event-driven ones (a detainer transmitted to an LEA, a citizenship claim opened) are created by a signal on
-``audit.Transition`` inside the transaction that logged the step, so they exist exactly when the step does;
-their e-mail leaves after commit. Time-based ones (hold ending, subpoena return date, court comply-by date)
+Event-driven ones (a detainer transmitted to an LEA, a citizenship claim opened) are created by the step
+handlers of ``desks.on_steps`` (``kernel.dispatch``) inside the transaction that logged the step, so they exist
+exactly when the step does; their e-mail leaves after commit. Time-based ones (hold ending, subpoena return date, court comply-by date)
 come from :func:`notify_deadlines`, run by a periodic task. Every notification carries a unique dedupe key,
 so re-running either path creates nothing new.
 

@@ -6,17 +6,16 @@ frozen public snapshots.
 - ``CellFacility`` ⊂ ``CellCounty`` ⊂ ``CellState``: monthly counts per place, on two date bases kept apart —
   ``I`` (issue: detainers prepared in the month, with what became of them) and ``E`` (event: what was recorded in
   the month). Kept up to date incrementally from ``PendingChange`` rows, written in the same transaction as each
-  lifecycle step by a signal on ``audit.Transition``.
+  lifecycle step by ``outbox_on_steps``, registered with the step dispatcher (``kernel.dispatch``).
 - ``PublicSnapshot``: a frozen, versioned, hashed release of suppressed public tables.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 
 from holdtrack.audit.models import CaseType, Transition
 from holdtrack.core.rows import insert_row
@@ -366,11 +365,11 @@ class PublicSnapshot(models.Model):
 TRACKED_CASE_TYPES = frozenset({CaseType.DETAINER, CaseType.SUBPOENA, CaseType.REFERRAL, CaseType.COURT_CASE})
 
 
-@receiver(post_save, sender=Transition, dispatch_uid="reports_outbox_on_transition")
-def _outbox_on_transition(sender: type[Transition], instance: Transition, created: bool, **kwargs: Any) -> None:
-    """Queue the case for the aggregates, inside the transaction that logged the step."""
-    if created and instance.case_type in TRACKED_CASE_TYPES:
-        insert_row(PendingChange(case_type=instance.case_type, case_id=instance.case_id))
+def outbox_on_steps(transitions: Sequence[Transition]) -> None:
+    """Queue each case for the aggregates, inside the transaction that logged the step. Registered for the
+    ``TRACKED_CASE_TYPES`` by ``ReportsConfig.ready``."""
+    for t in transitions:
+        insert_row(PendingChange(case_type=t.case_type, case_id=t.case_id))
 
 
 __all__ = [

@@ -1,4 +1,9 @@
-"""What custody events do to a detainer: release eligibility, release, citizenship claims, identity links\nand custody transfer."""
+"""What custody events do to a detainer: release eligibility, release, citizenship claims, identity links
+and custody transfer.
+
+Custody announces its facts (``custody.events``) through ``kernel.dispatch``; ``register`` (called by
+``CasesConfig.ready``) makes the handlers below hear them, in custody's transaction, so custody never imports
+cases."""
 
 from __future__ import annotations
 
@@ -24,8 +29,11 @@ from holdtrack.cases.services.detainers.agency import TERMINAL
 from holdtrack.cases.services.detainers.guards import has_open_claim
 from holdtrack.cases.services.detainers.lea import detainer_expire_if_due, raise_work, start_hold
 from holdtrack.core.errors import InvalidTransition
+from holdtrack.custody import events
 from holdtrack.custody.identity import open_claim_for_person, person_subject_ids
-from holdtrack.custody.models import Booking
+from holdtrack.custody.models import Booking, ReleaseType
+from holdtrack.custody.services import booking_release
+from holdtrack.kernel.dispatch import on_fact
 from holdtrack.kernel.parties import Authorization, authorize
 from holdtrack.kernel.refusals import raise_failed
 from holdtrack.kernel.steps import locked, locked_rows, step, when
@@ -40,16 +48,15 @@ FACTS = ("facility", "addressed_lea__jurisdiction", "booking")
 
 
 def on_release_eligibility(booking: Booking, at: datetime) -> None:
-    """Called by ``booking_record_release_eligibility`` inside its transaction."""
+    """Heard from ``booking_record_release_eligibility`` (``ReleaseEligibilityRecorded``), in its transaction."""
     eligible = Detainer.objects.filter(booking=booking, state=S.ACTIVE_HOLD_ELIGIBLE).select_related(*FACTS)
     for d in locked_rows(eligible.prefetch_related("warrants")):
         start_hold(d, booking.release_eligible_at or at, at)
 
 
 def on_release(booking: Booking, at: datetime, release_type: str) -> None:
-    """Called by ``booking_release`` inside its transaction. Maps the release to each open detainer."""
-    from holdtrack.custody.models import ReleaseType
-
+    """Heard from ``booking_release`` (``BookingReleased``), in its transaction. Maps the release to each open
+    detainer."""
     sysu = system_user()
     for d in locked_rows(
         Detainer.objects.filter(booking=booking).exclude(state__in=[S.CLOSED, *TERMINAL, S.PREPARED, S.APPROVED])
@@ -227,9 +234,6 @@ def detainer_transfer_custody(
     source_document: str = "",
 ) -> Detainer:
     """The agency takes physical custody. Refused once the hold ceiling has passed (the hold has ended)."""
-    from holdtrack.custody.models import ReleaseType
-    from holdtrack.custody.services import booking_release
-
     at = when(at)
     detainer_expire_if_due(detainer, now=at)
     with transaction.atomic():
@@ -252,3 +256,46 @@ def detainer_transfer_custody(
         )
         d.refresh_from_db()
         return d
+
+
+# ------------------------------------------------------------------------------ custody's facts, heard here
+
+
+def _releasing(fact: events.BookingReleasing) -> None:
+    for d in fact.booking.detainers.filter(state=S.HOLD_IN_EFFECT):
+        detainer_expire_if_due(d, now=fact.at)
+
+
+def _release_eligible(fact: events.ReleaseEligibilityRecorded) -> None:
+    on_release_eligibility(fact.booking, fact.at)
+
+
+def _released(fact: events.BookingReleased) -> None:
+    on_release(fact.booking, fact.at, fact.release_type)
+
+
+def _claim_opened(fact: events.CitizenshipClaimOpened) -> None:
+    on_citizenship_claim(fact.subject_id, fact.at, fact.claim_id)
+
+
+def _claim_resolved(f: events.CitizenshipClaimResolved) -> None:
+    on_citizenship_resolved(f.subject_id, f.at, f.actor, f.verified_citizen, f.claim_id, f.grant)
+
+
+def _linked(fact: events.IdentityLinked) -> None:
+    on_identity_linked(fact.subject_id, fact.at, fact.link_id)
+
+
+def _unlinked(f: events.IdentityUnlinked) -> None:
+    on_identity_unlinked(f.match_id, f.sides, f.at, f.actor, f.grant)
+
+
+def register() -> None:
+    """Hear custody's facts (``kernel.dispatch.on_fact``); called by ``CasesConfig.ready``."""
+    on_fact(events.BookingReleasing, _releasing)
+    on_fact(events.ReleaseEligibilityRecorded, _release_eligible)
+    on_fact(events.BookingReleased, _released)
+    on_fact(events.CitizenshipClaimOpened, _claim_opened)
+    on_fact(events.CitizenshipClaimResolved, _claim_resolved)
+    on_fact(events.IdentityLinked, _linked)
+    on_fact(events.IdentityUnlinked, _unlinked)
