@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection
 from django.db.models import Value
 from django.db.models.signals import post_save, pre_save
@@ -12,7 +13,7 @@ from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
 from holdtrack.audit.models import AppendOnlyError, AuditEvent, Transition
-from holdtrack.core.rows import insert_row, select_for_update_by_pk, update_row
+from holdtrack.core.rows import insert_row, one_or_none, select_for_update_by_pk, update_row
 from holdtrack.core.timeutil import now
 from holdtrack.reports.models import PendingChange
 
@@ -137,3 +138,12 @@ def test_an_unsaved_related_row_is_refused_as_by_save():
 
     with pytest.raises(ValueError, match="unsaved related object"):
         insert_row(AuditEvent(at=now(), actor=User(username="nobody"), action="e.f", entity_type="e", entity_id="4"))
+
+
+@pytest.mark.django_db
+def test_one_or_none_finds_the_row_of_a_unique_key_without_ordering():
+    ct = ContentType.objects.get_for_model(ContentType)
+    with CaptureQueriesContext(connection) as ctx:
+        assert one_or_none(ContentType.objects.filter(pk=ct.pk)) == ct
+        assert one_or_none(ContentType.objects.filter(pk=-1)) is None
+    assert all("ORDER BY" not in q["sql"] for q in ctx.captured_queries)

@@ -17,6 +17,7 @@ from ninja.security import HttpBearer, SessionAuth
 from holdtrack.accounts.models import User
 from holdtrack.api.models import ApiClient
 from holdtrack.api.services import SCOPES, SCOPES_BY_KIND, token_hash
+from holdtrack.core.rows import one_or_none
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,10 @@ class Principal:
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
-        client = (
-            ApiClient.objects.select_related("user__organization", "organization__lea")
-            .filter(token_sha256=token_hash(token), active=True)
-            .first()
+        client = one_or_none(
+            ApiClient.objects.select_related("user__organization", "organization__lea").filter(
+                token_sha256=token_hash(token), active=True
+            )
         )
         if client is None or not client.user.is_active:
             return None

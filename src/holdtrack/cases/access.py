@@ -35,6 +35,7 @@ from holdtrack.cases.models import (
     WorkItem,
 )
 from holdtrack.core.errors import NotFound
+from holdtrack.core.rows import one_or_none
 from holdtrack.custody.access import register_subject_source
 
 # Roles that may read the audit trail (events carry ids and roles, never personal data).
@@ -61,7 +62,7 @@ def detainers_for_user(user: AnyUser) -> QuerySet[Detainer]:
 
 
 def detainer_get_for_user(user: AnyUser, pk: int | str) -> Detainer:
-    detainer = (
+    detainer = one_or_none(
         detainers_for_user(user)
         .select_related(
             "subject",
@@ -73,7 +74,6 @@ def detainer_get_for_user(user: AnyUser, pk: int | str) -> Detainer:
             "approved_by",
         )
         .filter(pk=as_pk(pk))
-        .first()
     )
     if detainer is None:
         raise NotFound("Detainer not found.")
@@ -102,11 +102,10 @@ def subpoenas_for_user(user: AnyUser) -> QuerySet[Subpoena]:
 
 
 def subpoena_get_for_user(user: AnyUser, pk: int | str) -> Subpoena:
-    subpoena = (
+    subpoena = one_or_none(
         subpoenas_for_user(user)
         .select_related("subject", "issuing_office", "recipient_lea__jurisdiction", "related_detainer", "issued_by")
         .filter(pk=as_pk(pk))
-        .first()
     )
     if subpoena is None:
         raise NotFound("Subpoena not found.")
@@ -122,7 +121,7 @@ def referrals_for_user(user: AnyUser) -> QuerySet[EnforcementReferral]:
 
 
 def referral_get_for_user(user: AnyUser, pk: int | str) -> EnforcementReferral:
-    r = referrals_for_user(user).select_related("subpoena").filter(pk=as_pk(pk)).first()
+    r = one_or_none(referrals_for_user(user).select_related("subpoena").filter(pk=as_pk(pk)))
     if r is None:
         raise NotFound("Referral not found.")
     return r
@@ -147,7 +146,7 @@ def court_cases_for_user(user: AnyUser) -> QuerySet[CourtCase]:
 
 
 def court_case_get_for_user(user: AnyUser, pk: int | str) -> CourtCase:
-    case = (
+    case = one_or_none(
         court_cases_for_user(user)
         .select_related(
             "referral__doj_office",
@@ -156,7 +155,6 @@ def court_case_get_for_user(user: AnyUser, pk: int | str) -> CourtCase:
             "referral__subpoena__issuing_office",
         )
         .filter(pk=as_pk(pk))
-        .first()
     )
     if case is None:
         raise NotFound("Court case not found.")

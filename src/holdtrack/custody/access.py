@@ -29,6 +29,7 @@ from holdtrack.accounts.scope import AnyUser, agency_org, as_pk, lea_org
 from holdtrack.audit.models import CaseType
 from holdtrack.audit.services import audit_record
 from holdtrack.core.errors import NotFound
+from holdtrack.core.rows import one_or_none
 from holdtrack.custody.models import Booking, CitizenshipClaim, IdentityMatch, Subject
 
 # ------------------------------------------------------------------------------------------------ bookings
@@ -48,11 +49,10 @@ def bookings_for_user(user: AnyUser) -> QuerySet[Booking]:
 
 def booking_get_for_user(user: AnyUser, ori: str, booking_number: str) -> Booking:
     """One booking by its agency's ORI and booking number (the feed's own key)."""
-    b = (
+    b = one_or_none(
         bookings_for_user(user)
         .select_related("custodian", "facility", "released_to")
         .filter(custodian__ori=ori.upper(), booking_number=booking_number)
-        .first()
     )
     if b is None:
         raise NotFound("Booking not found.")
@@ -73,11 +73,10 @@ def matches_for_user(user: AnyUser) -> QuerySet[IdentityMatch]:
 
 def match_get_for_user(user: AnyUser, pk: int | str) -> IdentityMatch:
     """One match, with an access event (it shows a subject's name and date of birth)."""
-    m = (
+    m = one_or_none(
         matches_for_user(user)
         .select_related("booking__facility", "booking__custodian", "subject", "reviewed_by")
         .filter(pk=as_pk(pk))
-        .first()
     )
     if m is None:
         raise NotFound("Identity match not found.")
@@ -118,7 +117,7 @@ def subjects_for_user(user: AnyUser) -> QuerySet[Subject]:
 
 def subject_get_for_user(user: AnyUser, pk: int | str, *, via: str) -> Subject:
     """One subject, with an access event that names the interface it was read through (``via``)."""
-    s = subjects_for_user(user).filter(pk=as_pk(pk)).first()
+    s = one_or_none(subjects_for_user(user).filter(pk=as_pk(pk)))
     if s is None:
         raise NotFound("Subject not found.")
     audit_record(actor=user, action="subject.view", entity_type="subject", entity_id=s.pk, data={"via": via})
@@ -138,7 +137,7 @@ def claims_for_user(user: AnyUser) -> QuerySet[CitizenshipClaim]:
 
 def claim_get_for_user(user: AnyUser, pk: int | str) -> CitizenshipClaim:
     """One claim, with an access event."""
-    c = claims_for_user(user).filter(pk=as_pk(pk)).first()
+    c = one_or_none(claims_for_user(user).filter(pk=as_pk(pk)))
     if c is None:
         raise NotFound("Citizenship claim not found.")
     audit_record(actor=user, action="citizenship_claim.view", entity_type=CaseType.CITIZENSHIP_CLAIM, entity_id=c.pk)
