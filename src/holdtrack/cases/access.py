@@ -61,20 +61,12 @@ def detainers_for_user(user: AnyUser) -> QuerySet[Detainer]:
     return qs.none()
 
 
-def detainer_get_for_user(user: AnyUser, pk: int | str) -> Detainer:
-    detainer = one_or_none(
-        detainers_for_user(user)
-        .select_related(
-            "subject",
-            "booking",
-            "issuing_office",
-            "addressed_lea",
-            "facility",
-            "prepared_by",
-            "approved_by",
-        )
-        .filter(pk=as_pk(pk))
-    )
+# The relations a detainer page shows; a caller that needs fewer names its own (each join widens the row).
+DETAINER_RELATED = ("subject", "booking", "issuing_office", "addressed_lea", "facility", "prepared_by", "approved_by")
+
+
+def detainer_get_for_user(user: AnyUser, pk: int | str, *, related: tuple[str, ...] = DETAINER_RELATED) -> Detainer:
+    detainer = one_or_none(detainers_for_user(user).select_related(*related).filter(pk=as_pk(pk)))
     if detainer is None:
         raise NotFound("Detainer not found.")
     audit_record(

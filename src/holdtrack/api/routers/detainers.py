@@ -95,6 +95,10 @@ class DetainerOut(Schema):
     warrants: list[WarrantOut] = []
 
 
+# The relations ``detainer_out`` reads: the booking number, the addressed LEA's ORI and the facility code.
+OUT_RELATED = ("booking", "addressed_lea", "facility")
+
+
 def detainer_out(d: Detainer, *, warrants: bool = False) -> DetainerOut:
     return DetainerOut(
         id=d.pk,
@@ -135,7 +139,7 @@ def detainer_out(d: Detainer, *, warrants: bool = False) -> DetainerOut:
 
 
 def _fresh(request: HttpRequest, pk: int) -> DetainerOut:
-    d = Detainer.objects.select_related("booking", "addressed_lea", "facility").get(pk=pk)
+    d = Detainer.objects.select_related(*OUT_RELATED).get(pk=pk)
     return detainer_out(d, warrants=True)
 
 
@@ -155,7 +159,7 @@ class DetainerFilters(PageParams):
 )
 def detainers_list(request: HttpRequest, filters: Query[DetainerFilters]) -> Any:
     user = actor(request, "detainers:read")
-    qs = detainers_for_user(user).select_related("booking", "addressed_lea", "facility").order_by("-prepared_at", "pk")
+    qs = detainers_for_user(user).select_related(*OUT_RELATED).order_by("-prepared_at", "pk")
     if filters.state:
         qs = qs.filter(state=filters.state)
     if filters.outcome_group:
@@ -177,7 +181,7 @@ def detainers_list(request: HttpRequest, filters: Query[DetainerFilters]) -> Any
 )
 def detainers_detail(request: HttpRequest, detainer_id: int) -> DetainerOut:
     user = actor(request, "detainers:read")
-    return detainer_out(detainer_get_for_user(user, detainer_id), warrants=True)
+    return detainer_out(detainer_get_for_user(user, detainer_id, related=OUT_RELATED), warrants=True)
 
 
 # ------------------------------------------------------------------------------------------- actions
