@@ -12,12 +12,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from rich.table import Table
 
-from holdtrack.console.terminal import actor_named, consoles
+from holdtrack.console.terminal import actor_named, consoles, refuse_file
 from holdtrack.core.errors import DomainError
-from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ENCODING_CHOICES, bad_rows
+from holdtrack.core.importfile import DEFAULT_MAX_ERRORS, ENCODING_CHOICES
 from holdtrack.jurisdictions.agencies_import import COLUMNS, AgenciesImportError, AgenciesImportResult, agencies_import
-
-SHOWN_PROBLEMS = 100
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -70,13 +68,5 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
     except (AgenciesImportError, DomainError) as exc:
         raise CommandError(str(exc), returncode=1) from exc
     if result.problems:
-        lines = result.problems.lines()
-        for line in lines[:SHOWN_PROBLEMS]:
-            err.print(line, markup=False)
-        if len(lines) > SHOWN_PROBLEMS:
-            err.print(f"… and {len(lines) - SHOWN_PROBLEMS:,} more problems")
-        raise CommandError(
-            f"{result.file_name}: {bad_rows(result.problems.bad_rows)} of {result.rows_read:,}; nothing was imported.",
-            returncode=1,
-        )
+        refuse_file(err, result.file_name, result.problems, result.rows_read)
     out.print(summary(result))

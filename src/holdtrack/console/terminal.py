@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import IO, cast
+from typing import IO, NoReturn, cast
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
@@ -25,6 +25,7 @@ from rich.progress import (
 
 from holdtrack.accounts.models import User
 from holdtrack.accounts.services import system_user
+from holdtrack.core.importfile import Problems, bad_rows
 
 StageProgress = Callable[[str, int, int | None], None]
 
@@ -116,3 +117,18 @@ def sigterm_raises() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+SHOWN_PROBLEMS = 100
+
+
+def refuse_file(err: Console, file_name: str, problems: Problems, rows_read: int) -> NoReturn:
+    """The first problems of a refused file on standard error, then exit 1: a file with a bad row saves nothing."""
+    lines = problems.lines()
+    for line in lines[:SHOWN_PROBLEMS]:
+        err.print(line, markup=False)
+    if len(lines) > SHOWN_PROBLEMS:
+        err.print(f"… and {len(lines) - SHOWN_PROBLEMS:,} more problems")
+    raise CommandError(
+        f"{file_name}: {bad_rows(problems.bad_rows)} of {rows_read:,}; nothing was imported.", returncode=1
+    )
