@@ -143,6 +143,8 @@ def act(page: Any, key: str, fields: dict[str, Any] | None = None, *, expect: st
 
     ``fields`` maps a field name to a value: str for inputs, selects and textareas; a list of values for
     checkboxes; ``("radio", value)`` for a radio group."""
+    # A queue link's click returns once the navigation commits, before the page has parsed: wait for it.
+    page.wait_for_load_state()
     panel = page.locator(f"#action-{key}")
     assert panel.count() == 1, f"action {key!r} is not offered on {page.url}"
     if panel.get_attribute("open") is None:
