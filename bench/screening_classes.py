@@ -8,7 +8,7 @@ active model inside a transaction that is rolled back: nothing is stored. Prints
 the recall over all proposals and the proposals made, and the best F1 over thresholds from the lower one up.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ht_cli .venv/bin/python bench/screening_classes.py \\
-        --truth truth.json [--pairs 0.2/0.5,0.05/0.5,0.2/0.2,0.05/0.2,0.01/0.1]
+        --truth truth.json [--pairs 0.2/0.5/5,0.2/0.1/10,0.05/0.1/10]
 """
 
 from __future__ import annotations
@@ -36,12 +36,17 @@ from holdtrack.screening.services import active_model, screen_bookings  # noqa: 
 BATCH = 2000
 
 
-def proposals(threshold: float, no_dob: float, bookings: list[Booking]) -> dict[tuple[str, int], float]:
-    """(booking number, registry subject id) → probability, screened at these thresholds and rolled back."""
+def proposals(
+    threshold: float, no_dob: float, bookings: list[Booking], no_dob_keep: int | None = None
+) -> dict[tuple[str, int], float]:
+    """(booking number, registry subject id) → probability, screened at these thresholds (and, for bookings
+    without a DOB, keeping at most ``no_dob_keep`` proposals) and rolled back."""
     model = active_model()
     assert model is not None, "train a screening model first (holdtrack screening train)"
     model.review_threshold = threshold  # in memory only: the stored model is not changed
     kept, services.NO_DOB_REVIEW_THRESHOLD = services.NO_DOB_REVIEW_THRESHOLD, no_dob
+    kept_keep = services.MAX_PROPOSALS_NO_DOB
+    services.MAX_PROPOSALS_NO_DOB = no_dob_keep or kept_keep
     try:
         with transaction.atomic():
             IdentityMatch.objects.filter(booking__in=bookings).delete()
@@ -52,13 +57,18 @@ def proposals(threshold: float, no_dob: float, bookings: list[Booking]) -> dict[
             transaction.set_rollback(True)
     finally:
         services.NO_DOB_REVIEW_THRESHOLD = kept
+        services.MAX_PROPOSALS_NO_DOB = kept_keep
     return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--truth", type=Path, required=True, help="the truth JSON of simulate bookings --hard")
-    ap.add_argument("--pairs", default="0.2/0.5,0.05/0.5,0.2/0.2,0.05/0.2,0.01/0.1", help="DOB/no-DOB thresholds")
+    ap.add_argument(
+        "--pairs",
+        default="0.2/0.5/5,0.2/0.2/5,0.2/0.1/5,0.2/0.1/10,0.2/0.05/10,0.05/0.1/10",
+        help="DOB threshold/no-DOB threshold[/proposals kept without a DOB], comma-separated",
+    )
     args = ap.parse_args()
     truth: dict[str, str | None] = json.loads(args.truth.read_text())["truth"]
     key_of = dict(SubjectIdentifier.objects.filter(type=IdentifierType.AGENCY_KEY).values_list("subject_id", "value"))
@@ -67,10 +77,15 @@ def main() -> None:
     true = {(number, key) for number, key in truth.items() if key}
     print(f"{len(bookings):,} bookings, {len(true):,} true pairs ({sum(n in no_dob for n, _ in true):,} without a DOB)")
     for pair in args.pairs.split(","):
-        dob_t, no_dob_t = (float(x) for x in pair.split("/"))
-        found = {(n, key_of.get(sid)): p for (n, sid), p in proposals(dob_t, no_dob_t, bookings).items()}
+        parts = pair.split("/")
+        dob_t, no_dob_t = float(parts[0]), float(parts[1])
+        keep = int(parts[2]) if len(parts) > 2 else None
+        found = {(n, key_of.get(sid)): p for (n, sid), p in proposals(dob_t, no_dob_t, bookings, keep).items()}
         recall = sum(p in found for p in true) / len(true)
-        line = [f"thresholds {dob_t} / {no_dob_t} (no DOB): proposals {len(found):,}, recall {recall:.4f}"]
+        line = [
+            f"thresholds {dob_t} / {no_dob_t} (no DOB, {keep or services.MAX_PROPOSALS_NO_DOB} kept): "
+            f"proposals {len(found):,}, recall {recall:.4f}"
+        ]
         for label, member in (("with a DOB", lambda n: n not in no_dob), ("without", lambda n: n in no_dob)):
             cls = [p for p in true if member(p[0])]
             made = sum(1 for n, _ in found if member(n))

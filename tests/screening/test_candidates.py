@@ -188,8 +188,37 @@ def test_the_deep_rules_want_an_initial_of_the_other_name_and_a_dob(subject):
     assert _found_deep(subject, first_name="Gloria", last_name="Martinez", date_of_birth=date(1979, 6, 17)) == (
         False, False,
     )  # fmt: skip
-    # without a DOB the deep rules do not run
-    assert cand.retrieve([keys_for(first_name="Itzel", last_name="Martinez")], deep=True) == [[]]
+    # without a DOB the names' initials must agree too: a surname alone brings no stranger
+    assert cand.retrieve([keys_for(first_name="Gloria", last_name="Martinez")], deep=True) == [[]]
+
+
+@pytest.mark.parametrize(
+    "booked",
+    [
+        # D5: the exact surname, a misspelt given name whose sound changed (R200 → R250)
+        {"first_name": "Rocnio", "last_name": "Martinez Ruiz"},
+        # D6: the exact given name, a misspelt surname whose sound changed (M635 → M235), the second one dropped
+        {"first_name": "Rocio", "last_name": "Mastinez"},
+    ],
+)
+def test_a_booking_without_a_dob_is_probed_by_one_exact_name_and_the_other_initial(subject, booked):
+    assert _found_deep(subject, **booked) == (False, True)
+
+
+def test_the_no_dob_probes_leave_names_the_registry_holds_many_of(subject, monkeypatch):
+    from holdtrack.screening.frequencies import name_frequencies_refresh
+
+    name_frequencies_refresh()
+    booked = keys_for(first_name="Rocio", last_name="Mastinez")
+    assert cand.deep_no_dob_probes([booked]) == [(True, True)]
+    # one record of the given name is more than the bound: D6 does not probe and the misspelt surname is not found
+    monkeypatch.setattr(cand, "DEEP_NO_DOB_MAX_ROWS", 0)
+    assert cand.deep_no_dob_probes([booked]) == [(True, False)]
+    assert cand.retrieve([booked], deep=True) == [[]]
+    # a booking with a DOB is never probed by them
+    assert cand.deep_no_dob_probes([keys_for(first_name="Rocio", last_name="Mastinez", date_of_birth=D)]) == [
+        (False, False)
+    ]
 
 
 def test_dob_slips_are_the_month_either_side_and_the_defaults():

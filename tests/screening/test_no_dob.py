@@ -1,13 +1,21 @@
-"""Bookings without a date of birth are screened on names and the other fields, against a stricter threshold
-(issue 10), instead of not at all."""
+"""Bookings without a date of birth are screened on names and the other fields, as their own class with its own
+threshold and number of proposals kept (issue 10), instead of not at all."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 
 from holdtrack.custody import services as cs
 from holdtrack.custody.models import IdentityMatch, MatchBasis
-from holdtrack.screening.services import NO_DOB_REVIEW_THRESHOLD, screen_booking
+from holdtrack.screening.services import (
+    MAX_PROPOSALS_NO_DOB,
+    MAX_PROPOSALS_PER_BOOKING,
+    NO_DOB_REVIEW_THRESHOLD,
+    registry_subject_add,
+    screen_booking,
+)
 from tests.factories import T0
 from tests.screening.test_services import reg  # noqa: F401 - the registry fixture
 
@@ -21,7 +29,7 @@ def _book_without_dob(world, first: str, last: str, number: str):  # type: ignor
     )
 
 
-def test_a_booking_without_a_dob_gets_candidates_by_name_and_the_stricter_threshold(world, reg):  # noqa: F811
+def test_a_booking_without_a_dob_gets_candidates_by_name_and_its_own_threshold(world, reg):  # noqa: F811
     people, _ = reg
     p = people[7]
     b = _book_without_dob(world, p.first_name, p.last_name, "NODOB-1")
@@ -38,3 +46,17 @@ def test_a_booking_without_a_dob_and_an_unknown_name_gets_no_candidates(world, r
     result = screen_booking(actor=world.booking_clerk, booking=b)
     assert result.candidates == 0
     assert not IdentityMatch.objects.filter(booking=b).exists()
+
+
+def test_a_booking_without_a_dob_keeps_more_tied_namesakes_than_one_with_a_dob(world, reg):  # noqa: F811
+    """Without a DOB nothing separates namesakes: the class keeps up to ``MAX_PROPOSALS_NO_DOB`` of them, where a
+    booking with a DOB keeps ``MAX_PROPOSALS_PER_BOOKING``."""
+    for day in range(1, 9):
+        registry_subject_add(
+            actor=world.supervisor, first_name="Wenjun", last_name="Qiaolin", sex="M", date_of_birth=date(1980, 3, day)
+        )
+    b = _book_without_dob(world, "Wenjun", "Qiaolin", "NODOB-3")
+    screen_booking(actor=world.booking_clerk, booking=b)
+    scores = list(IdentityMatch.objects.filter(booking=b).values_list("score", flat=True))
+    assert MAX_PROPOSALS_PER_BOOKING < len(scores) <= MAX_PROPOSALS_NO_DOB
+    assert all(s is not None and s >= NO_DOB_REVIEW_THRESHOLD for s in scores)

@@ -275,7 +275,7 @@ def test_the_wide_rules_run_only_for_a_booking_without_a_confident_proposal(worl
     assert IdentityMatch.objects.filter(booking=exact, subject_id=p.subject_id).exists()
 
 
-def test_the_deep_rules_run_for_a_booking_with_a_dob_and_no_proposal_and_find_a_three_error_family(world, reg):
+def test_the_deep_rules_run_for_a_booking_without_a_proposal_and_find_a_three_error_family(world, reg):
     from holdtrack.screening.keys import sound
 
     def typo(name: str) -> str:
@@ -300,7 +300,8 @@ def test_the_deep_rules_run_for_a_booking_with_a_dob_and_no_proposal_and_find_a_
     no_dob = booking_of(world, first="Zebulon", last="Quackenbush", dob=None, country="Jamaica")
     exact = _book_as(world, p)
     result = screen_bookings(actor=world.booking_clerk, bookings=[hard, stranger, no_dob, exact])
-    # the exact booking is proposed at the first stage, the one without a DOB has nothing to probe with
-    assert result.deep == 2
+    # the exact booking is proposed at the first stage; the three others are probed (without a DOB by its names)
+    assert result.deep == 3
+    assert not IdentityMatch.objects.filter(booking=no_dob).exists()
     assert IdentityMatch.objects.filter(booking=hard, subject_id=p.subject_id).exists()
     assert not IdentityMatch.objects.filter(booking=stranger).exists()

@@ -31,7 +31,7 @@ DOB still without any proposal is probed a third time with its DOB as a keying s
 (``_DEEP_RULES``; ADR 0029).
 
 A sound is the Soundex of the first surname token / of the canonical given name (nicknames resolved). A
-booking with no DOB is scored against a stricter threshold (``services.NO_DOB_REVIEW_THRESHOLD``).
+booking with no DOB is scored against its own threshold (``services.NO_DOB_REVIEW_THRESHOLD``).
 At most ``MAX_CANDIDATES`` candidates are kept per booking: over it, the ones whose DOB is nearest the booking's
 are kept (then the nearest given names, then the lowest subject ids: deterministic).
 """
@@ -152,10 +152,44 @@ _DEEP_RULES = (
     # D3, D4: the booking's DOB is 1 January: any day of that year, with the same sound and initial conditions
     f"{_YEAR} AND k.last_sound = b.yls AND {_FIRST_INITIAL}",
     f"{_YEAR} AND k.first_sound = b.yfs AND {_LAST_INITIAL}",
+    # D5, D6: a booking without a DOB, still without a proposal: its exact surname with a given name sharing an
+    # initial (a misspelt given name whose sound changed, the middle name used as given name), or its exact
+    # canonical given name with a surname sharing an initial (a misspelt surname). Each only where the registry
+    # holds few of that name (``deep_no_dob_probes``).
+    f"k.last_norm = b.nln AND {_FIRST_INITIAL}",
+    f"k.first_canon = b.nfc AND {_LAST_INITIAL}",
 )
-_DEEP_B_COLS = "i, d, ls, fs, f1, m1, l1, lo, hi, yls, yfs"
-_DEEP_PG_TYPES = ("int", "date", "text", "text", "text", "text", "text", "date", "date", "text", "text")
+_DEEP_B_COLS = "i, d, ls, fs, f1, m1, l1, lo, hi, yls, yfs, nln, nfc"
+_DEEP_PG_TYPES = (
+    "int", "date", "text", "text", "text", "text", "text", "date", "date", "text", "text", "text", "text",
+)  # fmt: skip
 DEEP_YEAR_MAX_ROWS = 50  # a sound's expected records a birth year (registry count ÷ BIRTH_YEARS)
+# D5 and D6 probe a name only when the registry holds at most this many records of it; the initial filter then
+# keeps about a tenth of them. A booking without a DOB is rare (under 5 % of a feed) and reaches this stage
+# only without any proposal at its threshold.
+DEEP_NO_DOB_MAX_ROWS = 1500
+
+
+def deep_no_dob_probes(keys: Sequence[Keys]) -> list[tuple[bool, bool]]:
+    """For each booking without a DOB, whether D5 (its surname) and D6 (its canonical given name) may probe:
+    the name's registry count ≤ ``DEEP_NO_DOB_MAX_ROWS``. Before any count every such booking is probed."""
+    nodob = [k.dob is None for k in keys]
+    if not any(nodob):
+        return [(False, False)] * len(keys)
+    tf = frequencies_for(
+        (name, value)
+        for k, n in zip(keys, nodob, strict=True) if n
+        for name, value in (("last_name", k.last_norm), ("first_name", k.first_canon))
+    )  # fmt: skip
+    if tf is None:
+        return [(n, n) for n in nodob]
+    return [
+        (
+            n and bool(k.last_norm) and tf.counts.get(("last_name", k.last_norm), 0) <= DEEP_NO_DOB_MAX_ROWS,
+            n and bool(k.first_canon) and tf.counts.get(("first_name", k.first_canon), 0) <= DEEP_NO_DOB_MAX_ROWS,
+        )
+        for k, n in zip(keys, nodob, strict=True)
+    ]
 
 
 def deep_year_probes(keys: Sequence[Keys]) -> list[tuple[bool, bool]]:
@@ -181,19 +215,25 @@ def deep_year_probes(keys: Sequence[Keys]) -> list[tuple[bool, bool]]:
     ]
 
 
-def _deep_rows(i: int, k: Keys, year: tuple[bool, bool]) -> list[tuple[Any, ...]]:
-    """The booking's rows for the deep rules (``_DEEP_B_COLS``): one per slipped date (``keys.dob_slips``), and
-    for a 1 January DOB one row for its year; none without a DOB."""
-    if k.dob is None:
-        return []
+def _deep_rows(i: int, k: Keys, probes: tuple[bool, bool]) -> list[tuple[Any, ...]]:
+    """The booking's rows for the deep rules (``_DEEP_B_COLS``): one per slipped date (``keys.dob_slips``), for
+    a 1 January DOB one row for its year, and without a DOB one row for its names. ``probes``: the year's (D3,
+    D4) or the names' (D5, D6) bounds."""
     ls, fs = k.last_sound or None, k.first_sound or None
     initials = (k.first_norm[:1] or None, k.middle_norm[:1] or None, k.last_norm[:1] or None)
+    if k.dob is None:
+        if not any(probes):
+            return []
+        names = (k.last_norm if probes[0] else None, k.first_canon if probes[1] else None)
+        return [(i, None, None, None, *initials, None, None, None, None, *names)]
     if (k.dob.month, k.dob.day) == (1, 1):
-        if not any(year):
+        if not any(probes):
             return []
         lo, hi = date(k.dob.year, 1, 2), date(k.dob.year, 12, 31)
-        return [(i, None, None, None, *initials, lo, hi, ls if year[0] else None, fs if year[1] else None)]
-    return [(i, d, ls, fs, *initials, None, None, None, None) for d in dob_slips(k.dob)]
+        return [
+            (i, None, None, None, *initials, lo, hi, ls if probes[0] else None, fs if probes[1] else None, None, None)
+        ]
+    return [(i, d, ls, fs, *initials, None, None, None, None, None, None) for d in dob_slips(k.dob)]
 
 
 def _sqlite(rule: str) -> str:
@@ -338,11 +378,16 @@ def retrieve(keys: Sequence[Keys], *, wide: bool = False, deep: bool = False) ->
     rules instead (``_WIDE_RULES``), ``deep``: by the stage-three rules (``_DEEP_RULES``); either may return
     candidates an earlier stage returned as well."""
     out: list[list[tuple[int, Rec]]] = [[] for _ in keys]
-    idx = [i for i, k in enumerate(keys) if (k.last_sound or k.first_sound) and (k.dob is not None or not deep)]
+    idx = [i for i, k in enumerate(keys) if k.last_sound or k.first_sound]
     if not idx:
         return out
     table = RegistryKey._meta.db_table
-    exact: Sequence[Any] = deep_year_probes(keys) if deep else exact_name_probes(keys)
+    exact: Sequence[Any]
+    if deep:
+        years, names = deep_year_probes(keys), deep_no_dob_probes(keys)
+        exact = [y if k.dob is not None else n for k, y, n in zip(keys, years, names, strict=True)]
+    else:
+        exact = exact_name_probes(keys)
     if wide:
         exact = wide_probes(keys, exact)
     rules, b_cols, pg_types, rows_of = (
@@ -358,6 +403,8 @@ def retrieve(keys: Sequence[Keys], *, wide: bool = False, deep: bool = False) ->
             arrays = ", ".join(f"%s::{t}[]" for t in pg_types)
             head = f"WITH b AS (SELECT * FROM unnest({arrays}) AS b({b_cols})) "  # noqa: S608 - module constants
             values = [row for i in idx for row in rows_of(i, keys[i], exact[i])]
+            if not values:  # every booking bounded out (deep: common names)
+                return out
             params: list[Any] = [list(col) for col in zip(*values, strict=True)]
             if len(idx) < PLANNER_HINT_FROM:
                 cur.execute(head + _union(table, rules), params)
@@ -389,6 +436,8 @@ def retrieve(keys: Sequence[Keys], *, wide: bool = False, deep: bool = False) ->
             chunk = SQLITE_CHUNK // 50 if deep else SQLITE_CHUNK  # deep: up to ~40 rows a booking
             for start in range(0, len(idx), chunk):
                 part = [row for i in idx[start : start + chunk] for row in rows_of(i, keys[i], exact[i])]
+                if not part:
+                    continue
                 values_sql = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
                 params = [v.isoformat() if isinstance(v, date) else v for row in part for v in row]
                 cur.execute(f"WITH b({b_cols}) AS (VALUES {values_sql}) " + _union(table, rules), params)

@@ -167,10 +167,10 @@ def pairs_frequencies(pairs: Sequence[LabelledPair]) -> TermFrequencies | None:
 
 def shadow_figures(scorer: Scorer, threshold: float, pairs: Sequence[LabelledPair]) -> dict[str, Any]:
     """How a model would have proposed the labelled pairs at its review threshold (a booking without a DOB at
-    the stricter no-DOB threshold, as ``screen_bookings`` does)."""
+    the no-DOB threshold, as ``screen_bookings`` does)."""
 
     bar = weight_for_probability(threshold)
-    bar_no_dob = weight_for_probability(max(threshold, NO_DOB_REVIEW_THRESHOLD))
+    bar_no_dob = weight_for_probability(NO_DOB_REVIEW_THRESHOLD)
     tf = pairs_frequencies(pairs)
     confirmed = rejected = tp = fp = 0
     for p in pairs:

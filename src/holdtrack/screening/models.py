@@ -48,6 +48,8 @@ class RegistryKey(models.Model):
             # the given-name sound before the canonical name serves a booking without a DOB whose given name
             # is misspelt (same surname and given-name sound).
             models.Index(fields=["last_norm", "first_sound", "first_canon"], name="regkey_names"),
+            # Deep rule D6: a booking without a DOB whose surname is misspelt, by its canonical given name.
+            models.Index(fields=["first_canon", "last_norm"], name="regkey_given_last"),
             # Registry records without a DOB, by exact names: small, so every booking can probe it cheaply.
             models.Index(
                 fields=["last_norm", "first_canon"], name="regkey_names_nodob", condition=models.Q(dob__isnull=True)
