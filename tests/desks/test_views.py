@@ -18,6 +18,7 @@ from holdtrack.cases.models import CourtCase, Detainer, DetainerState, Subpoena
 from holdtrack.cases.services import detainers as ds
 from holdtrack.core.timeutil import local, now
 from holdtrack.custody import services as cs
+from holdtrack.custody.models import MatchBasis
 from holdtrack.desks.presenters import iso_z
 from holdtrack.documents.models import Document, DocumentKind
 from tests.factories import (
@@ -29,6 +30,7 @@ from tests.factories import (
     make_world,
     prepared,
     received,
+    registry_subject,
     subpoena_to,
 )
 
@@ -442,3 +444,23 @@ def test_booking_desk_lists_active_detainers_awaiting_release_eligibility(client
     response = client.get(reverse("desks:dashboard"))
     assert counts(response)["active"] == 1
     assert f'href="{reverse("desks:detainer", args=[d.pk])}"' in response.content.decode()
+
+
+def test_a_match_page_shows_the_bookings_dob_and_its_other_proposals(client, world):
+    booked = cs.subject_create(actor=world.booking_clerk, first_name="Wenjun", last_name="Qiaolin", sex="M")
+    booking = cs.booking_create(
+        actor=world.booking_clerk, subject=booked, facility=world.facility, booking_number="NODOB-P", booked_at=T0
+    )
+    first, second = (registry_subject(world, first_name="Wenjun", last_name="Qiaolin") for _ in range(2))
+    m1, m2 = (
+        cs.identity_match_propose(
+            actor=world.officer, booking=booking, subject=s, basis=MatchBasis.BIOGRAPHIC, score=score
+        )
+        for s, score in ((first, 0.31), (second, 0.27))
+    )
+    client.force_login(world.officer)
+    html = client.get(reverse("desks:match", args=[m1.pk])).content.decode()
+    assert "Not on the booking" in html
+    assert "Other proposals for this booking" in html
+    assert f'href="{reverse("desks:match", args=[m2.pk])}"' in html and "0.270" in html
+    assert f'href="{reverse("desks:match", args=[m1.pk])}"' not in html  # not itself

@@ -37,6 +37,7 @@ from tests.factories import (
     other_aor_world,
     prepared,
     received,
+    registry_subject,
     subpoena_to,
 )
 from tests.screening.factories_screening import plain_model
@@ -77,6 +78,15 @@ def build_scene() -> Scene:
         score=0.93,
         model_version="splink-demo-1",
         explanation={"name": "exact", "date_of_birth": "transposed day and month"},
+    )
+    # a namesake proposed for the same booking: the match page lists it
+    cs.identity_match_propose(
+        actor=w.officer,
+        booking=b,
+        subject=registry_subject(w, first_name=b.subject.first_name, last_name=b.subject.last_name),
+        basis=MatchBasis.BIOGRAPHIC,
+        score=0.41,
+        model_version="splink-demo-1",
     )
     other = other_aor_world()
     d_hold = hold_eligible(other, at=now() - timedelta(hours=5))

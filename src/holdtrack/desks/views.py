@@ -31,7 +31,7 @@ from holdtrack.cases.models import (
 )
 from holdtrack.core.errors import REFUSAL_STATUS, DomainError, InvalidTransition, NotFound
 from holdtrack.core.timeutil import local, now
-from holdtrack.custody.access import match_get_for_user
+from holdtrack.custody.access import match_get_for_user, matches_for_user
 from holdtrack.custody.models import IdentityMatch
 from holdtrack.desks import actions, presenters
 from holdtrack.desks.queues import queues_for
@@ -399,9 +399,25 @@ def _match_context(request: HttpRequest, m: IdentityMatch) -> dict[str, Any]:
                 + (f"overridden by {m.override_by}: {m.override_reason}" if m.override_by_id else "needs a supervisor"),
             ),
         )
+    booked_dob = booking.subject.date_of_birth
+    facts.insert(
+        4,
+        (
+            "Booking's date of birth",
+            booked_dob.isoformat() if booked_dob else "Not on the booking: names and the other fields alone",
+        ),
+    )
     facts.append(("Person", presenters.person_text(m.subject_id, booking.subject_id)))
     explanation = [(presenters.humanize(str(k)), v) for k, v in sorted((m.explanation or {}).items())]
     detainer = access.detainers_for_user(request.user).filter(identity_match=m).first()
+    # A booking may carry several proposals (namesakes, above all without a DOB): the reviewer weighs them together.
+    others = (
+        matches_for_user(request.user)
+        .filter(booking_id=m.booking_id)
+        .exclude(pk=m.pk)
+        .select_related("subject")
+        .order_by("-score", "pk")
+    )
     return {
         "case": m,
         "case_title": f"Identity match {m.pk}",
@@ -410,6 +426,7 @@ def _match_context(request: HttpRequest, m: IdentityMatch) -> dict[str, Any]:
         "facts": facts,
         "explanation": explanation,
         "detainer": detainer,
+        "other_proposals": list(others),
         "timeline": presenters.timeline([(CaseType.IDENTITY_MATCH, m.pk)], tz),
     }
 
