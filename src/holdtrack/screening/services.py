@@ -40,8 +40,8 @@ MAX_PROPOSALS_PER_BOOKING = 5
 # common name leaves several namesakes at a similar probability. It gets its own threshold and keeps more
 # proposals. Chosen by the marginal precision on the harder benchmark (docs/benchmarks.md, "Bookings without a
 # DOB as their own class"): 0.5 → 0.1 and 5 → 10 proposals, with the deep no-DOB probes, found 29 more true
-# pairs of 157 for 220 more proposals (13 % of them true), where lowering the class with a DOB from 0.2 to 0.05 finds 6 of 3,348 for 276
-# (2 %).
+# pairs of 157 for 220 more proposals (13 % of them true), where lowering the class with a DOB from 0.2 to
+# 0.05 finds 6 of 3,348 for 276 (2 %).
 NO_DOB_REVIEW_THRESHOLD = 0.1
 MAX_PROPOSALS_NO_DOB = 10
 # A booking whose best first-stage proposal is below this probability is probed again by the wide blocking rules.
