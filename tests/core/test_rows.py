@@ -1,4 +1,5 @@
-"""``core.rows.insert_row``: the same row, key and signals as ``Model.objects.create`` (ADR 0031)."""
+"""``core.rows``: ``insert_row`` writes the same row, key and signals as ``Model.objects.create`` (ADR 0031);
+``read_one`` and ``read_all`` read what the ORM reads with a statement compiled once (ADR 0036)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
 from holdtrack.audit.models import AppendOnlyError, AuditEvent, Transition
-from holdtrack.core.rows import insert_row, one_or_none, select_for_update_by_pk, update_row
+from holdtrack.core.rows import insert_row, one_or_none, read_all, read_one, select_for_update_by_pk, update_row
 from holdtrack.core.timeutil import now
 from holdtrack.reports.models import PendingChange
 
@@ -147,3 +148,57 @@ def test_one_or_none_finds_the_row_of_a_unique_key_without_ordering():
         assert one_or_none(ContentType.objects.filter(pk=ct.pk)) == ct
         assert one_or_none(ContentType.objects.filter(pk=-1)) is None
     assert all("ORDER BY" not in q["sql"] for q in ctx.captured_queries)
+
+
+def _detainer_read(scope: int, key: int) -> Any:
+    from holdtrack.cases.models import Detainer
+
+    return Detainer.objects.filter(issuing_office__aor_id=scope).select_related("booking", "approved_by").filter(pk=key)
+
+
+@pytest.mark.smoke
+def test_read_one_compiles_once_and_builds_what_the_orm_builds():
+    from holdtrack.core import rows
+    from tests.factories import make_world, prepared
+
+    w = make_world()
+    d1, d2 = prepared(w), prepared(w)
+    aor = d1.issuing_office.aor_id
+    key = ("test.detainer", "agency")
+    orm = _detainer_read(aor, d1.pk).get()
+    with CaptureQueriesContext(connection) as ctx:
+        first = read_one(key, _detainer_read, aor, d1.pk)
+        second = read_one(key, _detainer_read, aor, d2.pk)
+    assert ("one", *key, int, int) in rows._READS and rows._READS[("one", *key, int, int)] is not None
+    assert len(ctx.captured_queries) == 2 and ctx.captured_queries[0]["sql"] != ctx.captured_queries[1]["sql"]
+    assert first is not None and second is not None and (first.pk, second.pk) == (d1.pk, d2.pk)
+    assert _state(first) == _state(orm) and not first._state.adding and first._state.db == "default"
+    with CaptureQueriesContext(connection) as ctx:  # the relations came with the row (a null one too)
+        assert _state(first.booking) == _state(orm.booking) and first.approved_by is None
+    assert not ctx.captured_queries
+    # another scope's id or a missing key: no row, as the ORM answers
+    assert read_one(key, _detainer_read, aor + 1000, d1.pk) is None
+    assert read_one(key, _detainer_read, aor, d1.pk + 1000) is None
+
+
+def test_read_one_takes_the_orm_path_for_none_and_an_empty_scope():
+    from holdtrack.cases.models import Detainer
+    from tests.factories import make_world, prepared
+
+    d = prepared(make_world())
+    # None is "IS NULL" to the ORM, never "= NULL": not compiled with a stand-in
+    assert read_one(("test.detainer", "agency"), _detainer_read, None, d.pk) is None
+    with CaptureQueriesContext(connection) as ctx:
+        assert read_one(("test.none",), lambda key: Detainer.objects.none().filter(pk=key), d.pk) is None
+    assert not ctx.captured_queries
+
+
+def test_read_all_keeps_the_querys_order():
+    from holdtrack.audit.models import Transition
+
+    for seq in (3, 1, 2):
+        Transition.objects.create(case_type="detainer", case_id=77, seq=seq, at=now(), name="x", source="", target="Y")
+    build = lambda case: Transition.objects.filter(case_type="detainer", case_id=case).order_by("-seq")  # noqa: E731
+    assert [t.seq for t in read_all(("test.transitions",), build, 77)] == [3, 2, 1]
+    assert [t.seq for t in read_all(("test.transitions",), build, 77)] == [t.seq for t in build(77)]
+    assert read_all(("test.transitions",), build, 78) == []

@@ -17,7 +17,7 @@ from ninja.security import HttpBearer, SessionAuth
 from holdtrack.accounts.models import User
 from holdtrack.api.models import ApiClient
 from holdtrack.api.services import SCOPES, SCOPES_BY_KIND, token_hash
-from holdtrack.core.rows import one_or_none
+from holdtrack.core.rows import read_one
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,12 @@ class Principal:
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
-        client = one_or_none(
-            ApiClient.objects.select_related("user__organization", "organization__lea").filter(
-                token_sha256=token_hash(token), active=True
-            )
+        client = read_one(  # compiled once (core.rows.read_one): every API call starts here
+            ("api.client_by_token",),
+            lambda digest: ApiClient.objects.select_related("user__organization", "organization__lea").filter(
+                token_sha256=digest, active=True
+            ),
+            token_hash(token),
         )
         if client is None or not client.user.is_active:
             return None

@@ -21,6 +21,8 @@ cases app imports it at start-up for that.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 
 from holdtrack.accounts.models import Role
@@ -35,7 +37,7 @@ from holdtrack.cases.models import (
     WorkItem,
 )
 from holdtrack.core.errors import NotFound
-from holdtrack.core.rows import one_or_none
+from holdtrack.core.rows import one_or_none, read_one
 from holdtrack.custody.access import register_subject_source
 
 # Roles that may read the audit trail (events carry ids and roles, never personal data).
@@ -45,20 +47,35 @@ AUDIT_READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 # ------------------------------------------------------------------------------------------- detainers
 
 
-def detainers_for_user(user: AnyUser) -> QuerySet[Detainer]:
-    qs = Detainer.objects.all()
+def _detainer_scope(user: AnyUser) -> tuple[str, Any]:
+    """Which rule scopes the user's detainers, and the id it scopes by."""
     agency = agency_org(user)
     if agency is not None:
-        return qs.filter(issuing_office__aor_id=agency.aor_id)
+        return "agency", agency.aor_id
     lea = lea_org(user)
     if lea is not None:
-        # Addressed to this agency and actually sent to it.
-        return qs.filter(addressed_lea_id=lea.lea_id, transmitted_at__isnull=False)
+        return "lea", lea.lea_id
     doj = doj_org(user)
     if doj is not None:
-        related = Subpoena.objects.filter(referral__doj_office_id=doj.pk, related_detainer__isnull=False)
+        return "doj", doj.pk
+    return "none", 0
+
+
+def _detainers_in(branch: str, scope_id: Any) -> QuerySet[Detainer]:
+    qs = Detainer.objects.all()
+    if branch == "agency":
+        return qs.filter(issuing_office__aor_id=scope_id)
+    if branch == "lea":
+        # Addressed to this agency and actually sent to it.
+        return qs.filter(addressed_lea_id=scope_id, transmitted_at__isnull=False)
+    if branch == "doj":
+        related = Subpoena.objects.filter(referral__doj_office_id=scope_id, related_detainer__isnull=False)
         return qs.filter(pk__in=related.values("related_detainer_id"))
     return qs.none()
+
+
+def detainers_for_user(user: AnyUser) -> QuerySet[Detainer]:
+    return _detainers_in(*_detainer_scope(user))
 
 
 # The relations a detainer page shows; a caller that needs fewer names its own (each join widens the row).
@@ -66,7 +83,14 @@ DETAINER_RELATED = ("subject", "booking", "issuing_office", "addressed_lea", "fa
 
 
 def detainer_get_for_user(user: AnyUser, pk: int | str, *, related: tuple[str, ...] = DETAINER_RELATED) -> Detainer:
-    detainer = one_or_none(detainers_for_user(user).select_related(*related).filter(pk=as_pk(pk)))
+    branch, scope_id = _detainer_scope(user)
+    # The statement is compiled once per scope rule and set of relations (core.rows.read_one).
+    detainer = read_one(
+        ("cases.detainer", branch, related),
+        lambda scope, key: _detainers_in(branch, scope).select_related(*related).filter(pk=key),
+        scope_id,
+        as_pk(pk),
+    )
     if detainer is None:
         raise NotFound("Detainer not found.")
     audit_record(

@@ -14,9 +14,11 @@ default left to the database, ``F()``) falls back to ``Model.save``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connections, models, router
 from django.db.models.query import get_related_populators
 from django.db.models.signals import post_save, pre_save
@@ -187,7 +189,12 @@ def select_for_update_by_pk(model: type[M], pk: Any, related: tuple[str, ...] = 
         raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")  # type: ignore[attr-defined]
     if len(rows) > 1:
         raise model.MultipleObjectsReturned(f"get() returned more than one {model._meta.object_name}.")  # type: ignore[attr-defined]
-    row = list(rows[0])
+    return _build(model, prepared, list(rows[0]), alias)
+
+
+def _build(model: type[M], prepared: _Select, row: list[Any], alias: str) -> M:
+    """The object (and its related objects) of one row of a statement ``_select`` or ``_read`` compiled."""
+    connection = connections[alias]
     for pos, convs, col in prepared.converters:  # as SQLCompiler.apply_converters, with this thread's connection
         value = row[pos]
         for convert in convs:
@@ -199,7 +206,103 @@ def select_for_update_by_pk(model: type[M], pk: Any, related: tuple[str, ...] = 
     return obj
 
 
-__all__ = ["insert_row", "select_for_update_by_pk", "update_row"]
+@dataclass(frozen=True)
+class _Read:
+    model: type[models.Model]
+    select: _Select
+    params: tuple[Any, ...]  # the compiled parameters, a value's slot holding its sentinel
+    slots: tuple[tuple[int, int], ...]  # (parameter position, index of the value it takes)
+
+
+_READS: dict[tuple[Any, ...], _Read | None] = {}
+
+
+def _sentinel(i: int, value: Any) -> Any:
+    # A value no caller passes, of the value's own type, so that the field prepares it unchanged.
+    return -7_000_000_101 - i if isinstance(value, int) else f"\x1fholdtrack-read-{i}\x1f"
+
+
+def _read(key: tuple[Any, ...], build: Any, values: tuple[Any, ...], *, one: bool) -> _Read | None:
+    if key not in _READS:
+        sentinels = tuple(_sentinel(i, v) for i, v in enumerate(values))
+        qs = build(*sentinels)
+        if one:
+            qs = qs.order_by()[:1]
+        alias = router.db_for_read(qs.model)
+        compiled: _Read | None = None
+        try:
+            compiler = qs.query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # a scope that can see nothing: the ORM answers without a query
+            sql, params = "", ()
+        slots = tuple((pos, sentinels.index(p)) for pos, p in enumerate(params) if p in sentinels)
+        if (
+            sql
+            and {i for _, i in slots} == set(range(len(values)))
+            and compiler.klass_info is not None
+            and not compiler.annotation_col_map
+        ):
+            select, info = compiler.select, compiler.klass_info
+            start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+            compiled = _Read(
+                model=qs.model,
+                select=_Select(
+                    sql=sql,
+                    converters=[
+                        (pos, convs, col)
+                        for pos, (convs, col) in compiler.get_converters([col for col, _, _ in select]).items()
+                    ],
+                    start=start,
+                    end=end,
+                    init_list=[col.target.attname for col, _, _ in select[start:end]],
+                    populators=get_related_populators(info, select, alias),  # type: ignore[call-arg]
+                ),
+                params=tuple(params),
+                slots=slots,
+            )
+        _READS[key] = compiled  # None: the ORM's own path every time
+    return _READS[key]
+
+
+def read_one(key: tuple[Any, ...], build: Callable[..., models.QuerySet[M]], *values: int | str) -> M | None:
+    """``one_or_none(build(*values))`` with the statement compiled once per ``key``: the first call builds the
+    query with a stand-in for each value, and later calls run the same SQL with their values in those places,
+    building the objects with the ORM's own converters and related populators. Compiling a read of a detainer
+    with its relations and scope cost more than running it (ADR 0036).
+
+    ``key`` names the query's shape: the same key must always build the same query but for ``values`` (a scope
+    branch or a set of relations is part of the key, a scope's id or a primary key a value). A value of None,
+    a query the ORM answers without SQL (``none()``), or a shape whose values do not all reach the parameters
+    takes the ORM's path."""
+    if any(v is None for v in values):
+        return one_or_none(build(*values))
+    compiled = _read(("one", *key, *(type(v) for v in values)), build, values, one=True)
+    if compiled is None:
+        return one_or_none(build(*values))
+    rows = _run(compiled, values)
+    return cast("M", rows[0]) if rows else None
+
+
+def read_all(key: tuple[Any, ...], build: Callable[..., models.QuerySet[M]], *values: int | str) -> list[M]:
+    """``list(build(*values))`` with the statement compiled once per ``key``, as ``read_one`` (the query keeps
+    its own ordering)."""
+    if any(v is None for v in values):
+        return list(build(*values))
+    compiled = _read(("all", *key, *(type(v) for v in values)), build, values, one=False)
+    if compiled is None:
+        return list(build(*values))
+    return cast("list[M]", _run(compiled, values))
+
+
+def _run(compiled: _Read, values: tuple[Any, ...]) -> list[models.Model]:
+    params = list(compiled.params)
+    for pos, i in compiled.slots:
+        params[pos] = values[i]
+    alias = router.db_for_read(compiled.model)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(compiled.select.sql, params)
+        rows = cursor.fetchall()
+    return [_build(compiled.model, compiled.select, list(row), alias) for row in rows]
 
 
 def one_or_none(qs: models.QuerySet[M]) -> M | None:
@@ -207,3 +310,6 @@ def one_or_none(qs: models.QuerySet[M]) -> M | None:
     about a fifth of an API read (a unique key has one row to order)."""
     rows = list(qs.order_by()[:1])
     return rows[0] if rows else None
+
+
+__all__ = ["insert_row", "one_or_none", "read_all", "read_one", "select_for_update_by_pk", "update_row"]

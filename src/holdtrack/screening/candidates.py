@@ -382,12 +382,12 @@ def retrieve(keys: Sequence[Keys], *, wide: bool = False, deep: bool = False) ->
     if not idx:
         return out
     table = RegistryKey._meta.db_table
-    exact: Sequence[Any]
     if deep:
         years, names = deep_year_probes(keys), deep_no_dob_probes(keys)
-        exact = [y if k.dob is not None else n for k, y, n in zip(keys, years, names, strict=True)]
+        probes: list[Any] = [y if k.dob is not None else n for k, y, n in zip(keys, years, names, strict=True)]
     else:
-        exact = exact_name_probes(keys)
+        probes = list(exact_name_probes(keys))
+    exact: Sequence[Any] = probes
     if wide:
         exact = wide_probes(keys, exact)
     rules, b_cols, pg_types, rows_of = (

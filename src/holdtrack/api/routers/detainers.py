@@ -29,10 +29,12 @@ from holdtrack.cases.models import (
     RequestType,
     ReviewResult,
     ServiceMethod,
+    Warrant,
     WarrantType,
 )
 from holdtrack.cases.services import detainers as ds
 from holdtrack.core.errors import NotFound
+from holdtrack.core.rows import read_all
 from holdtrack.custody.access import match_get_for_user
 
 router = Router(tags=["detainers"])
@@ -132,7 +134,12 @@ def detainer_out(d: Detainer, *, warrants: bool = False) -> DetainerOut:
         lift_reason=d.lift_reason,
         outcome_group=d.outcome_group,
         outcome_at=d.outcome_at,
-        warrants=[WarrantOut.model_validate(w, from_attributes=True) for w in d.warrants.order_by("pk")]
+        warrants=[
+            WarrantOut.model_validate(w, from_attributes=True)
+            for w in read_all(
+                ("api.detainer_warrants",), lambda key: Warrant.objects.filter(detainer_id=key).order_by("pk"), d.pk
+            )
+        ]
         if warrants
         else [],
     )
