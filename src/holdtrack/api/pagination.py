@@ -37,6 +37,21 @@ class Page(Schema, Generic[T]):
     items: list[T]
 
 
+def values_of(obj: Any, paths: dict[str, str]) -> dict[str, Any]:
+    """An output schema's values read from a model instance, by the paths ``values()`` would take (``a__b`` is
+    ``obj.a.b``; None when a relation on the way is empty), so that a list page can read the same paths as
+    plain rows (``QuerySet.values``) without building model instances."""
+    out: dict[str, Any] = {}
+    for name, path in paths.items():
+        value = obj
+        for part in path.split("__"):
+            value = getattr(value, part)
+            if value is None:
+                break
+        out[name] = value
+    return out
+
+
 def page(qs: QuerySet[Any], params: PageParams, item: type[T], convert: Callable[[Any], T]) -> Page[T]:
     rows = list(qs[params.offset : params.offset + params.limit + 1])
     has_more = len(rows) > params.limit

@@ -17,7 +17,7 @@ from ninja.errors import AuthorizationError
 from holdtrack.accounts.models import User
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, field_error, responses
-from holdtrack.api.pagination import Page, PageParams, page
+from holdtrack.api.pagination import Page, PageParams, page, values_of
 from holdtrack.api.types import AwareDatetime
 from holdtrack.audit.models import Channel
 from holdtrack.core.errors import InvalidTransition, ValidationFailed
@@ -124,26 +124,30 @@ class BookingFilters(PageParams):
     facility_code: str | None = Field(None, max_length=12)
 
 
-def booking_out(b: Booking, *, created: bool = False, screening: ScreeningOut | None = None) -> BookingOut:
-    return BookingOut(
-        id=b.pk,
-        agency_ori=b.custodian.ori,
-        booking_number=b.booking_number,
-        facility_code=b.facility.code,
-        subject_id=b.subject_id,
-        person_id=b.subject.person_id,
-        booked_at=b.booked_at,
-        charge_level=b.charge_level,
-        charges=list(b.charges or []),
-        release_eligible_at=b.release_eligible_at,
-        release_eligibility_reason=b.release_eligibility_reason,
-        released_at=b.released_at,
-        release_type=b.release_type,
-        released_to_ori=b.released_to.ori if b.released_to_id and b.released_to else None,
-        fbi_number=b.fbi_number,
-        created=created,
-        screening=screening,
+# Where each field of BookingOut is read: the booking's own column, or a relation's (``__``).
+_OUT_PATHS = {
+    **{name: name for name in BookingOut.model_fields if name not in {"created", "screening"}},
+    "agency_ori": "custodian__ori",
+    "facility_code": "facility__code",
+    "person_id": "subject__person_id",
+    "released_to_ori": "released_to__ori",
+}
+
+
+def _out(values: dict[str, Any], created: bool, screening: ScreeningOut | None) -> BookingOut:
+    # Built without validating: every value is the model field's own (as DetainerOut, issue 12).
+    return BookingOut.model_construct(
+        **{**values, "charges": list(values["charges"] or [])}, created=created, screening=screening
     )
+
+
+def booking_out(b: Booking, *, created: bool = False, screening: ScreeningOut | None = None) -> BookingOut:
+    return _out(values_of(b, _OUT_PATHS), created, screening)
+
+
+def booking_out_row(row: dict[str, Any]) -> BookingOut:
+    """A list item from a row of ``values(*_OUT_PATHS.values())`` (no model instances)."""
+    return _out({name: row[path] for name, path in _OUT_PATHS.items()}, False, None)
 
 
 # ------------------------------------------------------------------------------------------- creation
@@ -247,11 +251,7 @@ def bookings_create(request: HttpRequest, payload: BookingIn | list[BookingIn]) 
 )
 def bookings_list(request: HttpRequest, filters: Query[BookingFilters]) -> Any:
     user = actor(request, "bookings:read")
-    qs = (
-        bookings_for_user(user)
-        .select_related("custodian", "facility", "released_to", "subject")
-        .order_by("-booked_at", "pk")
-    )
+    qs = bookings_for_user(user).order_by("-booked_at", "pk")
     if filters.in_custody is not None:
         qs = qs.filter(released_at__isnull=filters.in_custody)
     if filters.booked_after:
@@ -260,7 +260,7 @@ def bookings_list(request: HttpRequest, filters: Query[BookingFilters]) -> Any:
         qs = qs.filter(booked_at__lt=filters.booked_before)
     if filters.facility_code:
         qs = qs.filter(facility__code=filters.facility_code.upper())
-    return page(qs, filters, BookingOut, booking_out)
+    return page(qs.values(*_OUT_PATHS.values()), filters, BookingOut, booking_out_row)
 
 
 @router.get(
