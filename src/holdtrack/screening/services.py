@@ -145,6 +145,9 @@ def registry_subject_add(
 ) -> Subject:
     """Add one subject to the registry: the subject, its identifiers and its screening keys."""
     authorize(actor, "registry_subject_add")
+    anum = a_number_form((identifiers or {}).get(IdentifierType.A_NUMBER, "")) or ""
+    if anum:  # stored in its 9-digit form, as the registry import stores it (the A-number probe looks it up)
+        identifiers = {**(identifiers or {}), IdentifierType.A_NUMBER: anum}
     with transaction.atomic():
         s = subject_create(
             actor=actor,
@@ -158,7 +161,6 @@ def registry_subject_add(
             identifiers=identifiers,
         )
         fbi = (identifiers or {}).get(IdentifierType.FBI_UCN, "")
-        anum = a_number_form((identifiers or {}).get(IdentifierType.A_NUMBER, "")) or ""
         k = subject_keys(s)
         _key_row(s.pk, k, fbi, anum).save()
         name_frequencies_add(

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="registrykey",
             name="a_number",
-            field=models.CharField(blank=True, db_index=True, default="", max_length=9),
+            field=models.CharField(blank=True, default="", max_length=9),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
     ]
