@@ -73,13 +73,21 @@ def bench_agency(ori: str, facility: str, label: str) -> Any:
 def retrieve_as_screened(bookings: list[Any], keys: list[Any]) -> tuple[list[list[Any]], int]:
     """Each booking's candidates as screening retrieves them after the fact: the first-stage rules, plus the wide
     rules for the bookings whose best proposal is below ``WIDE_BELOW_PROBABILITY`` (biometric ones included in
-    the first stage only), plus the deep rules for those of them with a DOB and no proposal. Returns the
+    the first stage only), plus the deep rules for those of them with a DOB and no proposal. The first stage
+    includes the registry records whose A-number equals the booking's (``services.A_NUMBER_PROBE``). Returns the
     candidates and how many bookings the wide rules probed."""
     from holdtrack.custody.models import IdentityMatch
     from holdtrack.screening import candidates as cand
+    from holdtrack.screening import services
     from holdtrack.screening.services import WIDE_BELOW_PROBABILITY
 
     retrieved = cand.retrieve(keys)
+    anums = [getattr(b, "a_number", "") for b in bookings]
+    if services.A_NUMBER_PROBE and any(anums):
+        by_anum = cand.by_a_number(anums)
+        for j, anum in enumerate(anums):
+            have = {sid for sid, _ in retrieved[j]}
+            retrieved[j] = retrieved[j] + [c for c in by_anum.get(anum, []) if anum and c[0] not in have]
     confident = set(
         IdentityMatch.objects.filter(score__gte=WIDE_BELOW_PROBABILITY).values_list("booking_id", flat=True)
     )

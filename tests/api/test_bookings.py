@@ -114,6 +114,17 @@ def test_fbi_number_stored(world):
     assert Booking.objects.get(pk=out["id"]).fbi_number == "123456AB7"
 
 
+def test_a_number_stored_in_its_nine_digit_form_and_a_malformed_one_refused(world):
+    api = api_for(world.lea_org)
+    out = api.post("/bookings", booking_payload(world, a_number="A12-345-678")).json()
+    assert out["a_number"] == "012345678"
+    assert Booking.objects.get(pk=out["id"]).a_number == "012345678"
+    assert api.post("/bookings", booking_payload(world)).json()["a_number"] == ""
+    bad = api.post("/bookings", booking_payload(world, a_number="A1234"))
+    assert bad.status_code == 422, bad.content
+    assert "a_number" in bad.content.decode()
+
+
 def test_release_events_idempotent_and_scoped(world):
     api = api_for(world.lea_org)
     b = api.post("/bookings", booking_payload(world, "EV-1")).json()

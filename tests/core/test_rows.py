@@ -1,5 +1,5 @@
 """``core.rows``: ``insert_row`` writes the same row, key and signals as ``Model.objects.create`` (ADR 0031);
-``read_one`` and ``read_all`` read what the ORM reads with a statement compiled once (ADR 0036)."""
+``read_one`` and ``read_all`` read what the ORM reads with a statement compiled once (ADR 0037)."""
 
 from __future__ import annotations
 

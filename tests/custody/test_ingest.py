@@ -180,3 +180,17 @@ def test_a_booked_person_with_one_name_books_and_one_with_none_is_a_row_error(wo
     assert Booking.objects.filter(booking_number="ONE-NAME").exists()
     assert not Booking.objects.filter(booking_number="NO-NAME").exists()
     assert any(e.field == "first_name" and "neither a given name nor a surname" in e.message for e in result.errors)
+
+
+@pytest.mark.django_db
+def test_an_a_number_column_is_stored_in_its_nine_digit_form_and_a_malformed_one_is_a_row_error(world, tmp_path):
+    header = HEADER + ",a_number"
+    rows = [
+        _row(world, "AN-1") + ",A12-345-678",
+        _row(world, "AN-2") + ",",
+        _row(world, "AN-3") + ",A12B",
+    ]
+    result = bookings_import(path=_write(tmp_path, "anum.csv", [header, *rows]), max_bad_rows=1)
+    assert result.rows_imported == 2
+    assert dict(Booking.objects.values_list("booking_number", "a_number")) == {"AN-1": "012345678", "AN-2": ""}
+    assert any(e.field == "a_number" and "not an A-number" in e.message for e in result.errors)

@@ -10,11 +10,13 @@ import pytest
 
 from holdtrack.custody.models import IdentityMatch
 from holdtrack.screening import candidates as cand
-from holdtrack.screening.fs_model import Scorer, fbi_conflict, probability
+from holdtrack.screening.fs_model import COMPARISONS, Scorer, fbi_conflict, probability
 from holdtrack.screening.services import screen_booking, screening_model_store, subject_keys
 from holdtrack.screening.training import rescale_prior
 from holdtrack.simulation.registry import registry_build
 from tests.screening.factories_screening import TRAIN_SIZE, booking_of, trained_model
+
+FBI = [c["output_column_name"] for c in COMPARISONS].index("fbi_number")  # its place among the comparisons
 
 REGISTRY = 300
 THRESHOLD = 0.2
@@ -43,7 +45,7 @@ def _far(fbi: str) -> str:
 
 def test_levels_and_weights():
     scorer = Scorer.from_splink(trained_model())
-    fbi = scorer.comparisons[-1]
+    fbi = scorer.comparisons[FBI]
     assert fbi.name == "fbi_number"
     assert fbi.labels[1:] == ("exact", "one character different", "two characters different", "different")
     null, exact, typo, two, different = fbi.weights
@@ -59,7 +61,7 @@ def test_levels_and_weights():
     for fa, fb, want in cases:
         a = cand.booking_rec(subject_keys(_Person()), fa)
         b = cand.booking_rec(subject_keys(_Person()), fb)
-        assert scorer.levels(a, b)[-1] == want, (fa, fb)
+        assert scorer.levels(a, b)[FBI] == want, (fa, fb)
         assert fbi_conflict(a, b) == (want >= 3)
     assert scorer.weight(base, other) == pytest.approx(scorer.weight(base, base))  # missing = ignored
 
@@ -113,12 +115,12 @@ def test_a_namesake_with_another_fbi_number_falls_well_below_the_threshold_and_a
     assert base.score is not None and 0.5 <= base.score <= 0.95 and not base.identifier_conflict
     # Another FBI number: far below the review threshold, not proposed.
     assert not IdentityMatch.objects.filter(booking=conflicting, subject_id=p.subject_id).exists()
-    assert probability(base.explanation["total_weight"] + scorer.comparisons[-1].weights[-1]) < THRESHOLD / 10
+    assert probability(base.explanation["total_weight"] + scorer.comparisons[FBI].weights[-1]) < THRESHOLD / 10
     # One character off (a keying error): far stronger than no number at all.
     m = IdentityMatch.objects.get(booking=typo, subject_id=p.subject_id)
     assert m.score is not None and m.score > base.score and m.score > 0.999
     assert m.explanation["total_weight"] - base.explanation["total_weight"] > 8  # bits
-    assert m.explanation["comparisons"][-1]["level"] == "one character different"
+    assert m.explanation["comparisons"][FBI]["level"] == "one character different"
     assert not m.identifier_conflict
     # The equal number is the biometric match (score 1), as before.
     equal = _book(world, q, p.fbi_ucn)
@@ -138,8 +140,8 @@ def test_a_proposal_across_conflicting_fbi_numbers_is_flagged(world, reg):
     screen_booking(actor=world.booking_clerk, booking=b)
     m = IdentityMatch.objects.get(booking=b, subject_id=p.subject_id)
     assert m.identifier_conflict
-    assert m.explanation["comparisons"][-1]["level"] == "different"
-    assert m.explanation["comparisons"][-1]["registry"] == p.fbi_ucn
+    assert m.explanation["comparisons"][FBI]["level"] == "different"
+    assert m.explanation["comparisons"][FBI]["registry"] == p.fbi_ucn
     # Without an FBI number on the booking no conflict is flagged.
     b2 = _book(world, p, "")
     screen_booking(actor=world.booking_clerk, booking=b2)
@@ -150,7 +152,7 @@ def test_a_model_stored_before_the_fbi_comparison_still_scores(world, reg):
     old = copy.deepcopy(rescale_prior(trained_model(), TRAIN_SIZE, REGISTRY))
     old["comparisons"] = [c for c in old["comparisons"] if c["output_column_name"] != "fbi_number"]
     scorer = Scorer.from_splink(old)
-    assert scorer.comparisons[-1].name == "fbi_number" and set(scorer.comparisons[-1].weights) == {0.0}
+    assert scorer.comparisons[FBI].name == "fbi_number" and set(scorer.comparisons[FBI].weights) == {0.0}
     with pytest.raises(ValueError, match="lacks"):
         Scorer.from_splink(old, complete=True)
     # An old row in the database (stored by an earlier release) is still applied.

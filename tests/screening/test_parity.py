@@ -13,6 +13,7 @@ from tests.screening.factories_screening import TRAIN_SIZE, person_record, row_k
 
 FIELDS = (
     "first_norm", "first_canon", "middle_norm", "last_norm", "last_tok1", "last_tok2", "dob", "sex", "country", "fbi",
+    "anum",
 )  # fmt: skip
 TOLERANCE = 1e-9
 

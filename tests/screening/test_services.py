@@ -63,7 +63,7 @@ def test_registry_person_is_proposed_with_an_explanation_that_adds_up(world, reg
     e = m.explanation
     assert e["model_version"] == "test-v1" and e["review_threshold"] == THRESHOLD
     assert [t["comparison"] for t in e["comparisons"]] == [
-        "first_name", "last_name", "middle_name", "date_of_birth", "sex", "birth_country", "fbi_number",
+        "first_name", "last_name", "middle_name", "date_of_birth", "sex", "birth_country", "fbi_number", "a_number",
     ]  # fmt: skip
     assert {"level", "booking", "registry", "weight"} <= set(e["comparisons"][0])
     assert e["comparisons"][3]["level"] == "exact" and e["comparisons"][3]["booking"] == p.date_of_birth.isoformat()

@@ -6,7 +6,7 @@ import copy
 
 import duckdb
 
-from holdtrack.screening.fs_model import Scorer
+from holdtrack.screening.fs_model import COMPARISONS, Scorer
 from holdtrack.screening.splink_io import (
     IDENTIFIER_M_FLOOR,
     MIN_IDENTIFIER_PAIRS,
@@ -14,6 +14,8 @@ from holdtrack.screening.splink_io import (
     identifier_distances,
 )
 from tests.screening.factories_screening import trained_model
+
+FBI = [c["output_column_name"] for c in COMPARISONS].index("fbi_number")  # its place among the comparisons
 
 
 def _fbi_m(model: dict) -> list[float]:  # type: ignore[type-arg]
@@ -29,7 +31,7 @@ def test_a_feed_that_never_miskeys_two_characters_makes_a_different_number_decis
     total = 1 + 0.03 + 0.03**2  # no double error seen: its rate is the square of the single one's
     assert abs(one - 0.03 / total) < 1e-12 and abs(two - 0.03**2 / total) < 1e-12
     assert different == IDENTIFIER_M_FLOOR
-    fbi = Scorer.from_splink(model).comparisons[-1]
+    fbi = Scorer.from_splink(model).comparisons[FBI]
     assert fbi.weights[-1] < -30  # outweighs names, DOB and the rest agreeing
 
 
@@ -38,13 +40,13 @@ def test_an_identifier_keyed_with_errors_keeps_a_moderate_weight():
     apply_identifier_errors(model, 1000, 50, 20)  # one char 5 %, two 2 % → beyond two ≈ 0.8 %
     different = _fbi_m(model)[-1]
     assert 0.005 < different < 0.01
-    assert -10 < Scorer.from_splink(model).comparisons[-1].weights[-1] < -5
+    assert -10 < Scorer.from_splink(model).comparisons[FBI].weights[-1] < -5
 
 
 def test_no_error_seen_is_not_never():
     model = copy.deepcopy(trained_model())
     apply_identifier_errors(model, 5000, 0, 0)
-    fbi = Scorer.from_splink(model).comparisons[-1]
+    fbi = Scorer.from_splink(model).comparisons[FBI]
     _null, exact, one, two, different = fbi.weights
     assert exact > one > two > 0 > -30 > different
 

@@ -268,7 +268,7 @@ def read_one(key: tuple[Any, ...], build: Callable[..., models.QuerySet[M]], *va
     """``one_or_none(build(*values))`` with the statement compiled once per ``key``: the first call builds the
     query with a stand-in for each value, and later calls run the same SQL with their values in those places,
     building the objects with the ORM's own converters and related populators. Compiling a read of a detainer
-    with its relations and scope cost more than running it (ADR 0036).
+    with its relations and scope cost more than running it (ADR 0037).
 
     ``key`` names the query's shape: the same key must always build the same query but for ``values`` (a scope
     branch or a set of relations is part of the key, a scope's id or a primary key a value). A value of None,

@@ -129,6 +129,9 @@ class Booking(models.Model):
     citizenship_asserted = models.BooleanField(default=False)
     # Biometric identifier reported by the jail (FBI number / UCN); an exact match is a biometric match.
     fbi_number = models.CharField(max_length=20, blank=True, db_index=True)
+    # A-number reported by the jail (9 digits, ``core.text.a_number``): agency-assigned and hand-keyed, so it is
+    # compared, never taken as a match on its own (screening's a_number comparison).
+    a_number = models.CharField(max_length=9, blank=True)
 
     class Meta:
         constraints = [

@@ -110,6 +110,7 @@ def booking_create(
     us_passport_on_file: bool = False,
     citizenship_asserted: bool = False,
     fbi_number: str = "",
+    a_number: str = "",
     channel: str = Channel.PORTAL,
     source_document: str = "",
 ) -> Booking:
@@ -134,6 +135,7 @@ def booking_create(
                 us_passport_on_file=us_passport_on_file,
                 citizenship_asserted=citizenship_asserted,
                 fbi_number=fbi_number.strip(),
+                a_number=a_number,
             ),
         )
         if not created:

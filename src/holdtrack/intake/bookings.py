@@ -67,6 +67,7 @@ class BookingFacts:
     us_passport_on_file: bool = False
     citizenship_asserted: bool = False
     fbi_number: str = ""
+    a_number: str = ""  # 9 digits (core.text.a_number)
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ def _record(actor: User, person: BookedPerson, facts: BookingFacts, channel: str
         us_passport_on_file=facts.us_passport_on_file,
         citizenship_asserted=facts.citizenship_asserted,
         fbi_number=facts.fbi_number,
+        a_number=facts.a_number,
         channel=channel,
     )
     return booking, True

@@ -101,6 +101,7 @@ class _KeyPerson:
     sex: str
     birth_country: str
     fbi_ucn: str
+    a_number: str
 
 
 def _sha256(path: Path) -> str:
@@ -195,6 +196,7 @@ def _key_people(part: Iterable[tuple[int, RegistryRecord]]) -> list[_KeyPerson]:
             r.sex,
             r.birth_country,
             r.fbi_number,
+            r.a_number,
         )
         for pk, r in part
     ]

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from holdtrack.core.importfile import NUL_MESSAGE, ImportFileError, Problems, TextFile, column_key
+from holdtrack.core.text import a_number as a_number_form
 from holdtrack.jurisdictions.countries import country_name
 
 FORMATS = ("csv", "ndjson", "parquet")
@@ -40,8 +41,6 @@ MAX_LENGTH = {
 SEX = {"M": "M", "MALE": "M", "F": "F", "FEMALE": "F", "X": "U", "U": "U", "UNKNOWN": "U", "": "U"}
 # The booking feed keeps FBI numbers to 20 characters; both sides must compare the same strings.
 FBI_RE = re.compile(r"[A-Z0-9]{1,20}")
-# An A-number is 8 or 9 digits, often written A123-456-789; stored as 9 digits (the 8-digit ones padded).
-A_NUMBER_RE = re.compile(r"A?(\d{8,9})")
 EARLIEST_DOB = date(1900, 1, 1)
 SHOWN_ROWS = 5
 
@@ -386,14 +385,11 @@ def validate(
             add(number, "fbi_number", f"fbi_number {get('fbi_number')!r} is not 1–20 letters and digits")
             bad = True
         a_text = get("a_number", "")
-        a_number = ""
-        if a_text:
-            m = A_NUMBER_RE.fullmatch(a_text.upper().replace("-", "").replace(" ", ""))
-            if m is None:
-                add(number, "a_number", f"a_number {a_text!r} is not an A-number (8 or 9 digits, e.g. A123-456-789)")
-                bad = True
-            else:
-                a_number = m.group(1).zfill(9)
+        a_number = a_number_form(a_text)
+        if a_number is None:
+            add(number, "a_number", f"a_number {a_text!r} is not an A-number (8 or 9 digits, e.g. A123-456-789)")
+            bad = True
+            a_number = ""
         for fld, value in (("subject_id", sid), ("fbi_number", fbi), ("a_number", a_number)):
             if value:
                 key = (fld, value)

@@ -21,9 +21,9 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 from holdtrack.screening.keys import phonetic
 
 # A record as our scorer sees it; empty string = missing (splink receives NULL for it).
-# (first_norm, first_canon, middle_norm, last_norm, last_tok1, last_tok2, dob_iso, sex, country, fbi)
-Rec = tuple[str, str, str, str, str, str, str, str, str, str]
-F_FIRST, F_CANON, F_MIDDLE, F_LAST, F_TOK1, F_TOK2, F_DOB, F_SEX, F_COUNTRY, F_FBI = range(10)
+# (first_norm, first_canon, middle_norm, last_norm, last_tok1, last_tok2, dob_iso, sex, country, fbi, a_number)
+Rec = tuple[str, str, str, str, str, str, str, str, str, str, str]
+F_FIRST, F_CANON, F_MIDDLE, F_LAST, F_TOK1, F_TOK2, F_DOB, F_SEX, F_COUNTRY, F_FBI, F_ANUM = range(11)
 
 JW_HIGH = 0.92
 JW_LOW = 0.80
@@ -184,6 +184,20 @@ COMPARISONS: list[dict[str, Any]] = [
             _fixed_m(_level("ELSE", "different"), FBI_M_DIFFERENT),
         ],
     },
+    # The A-number is keyed by hand and assigned by an agency: one person may hold two before the files are
+    # consolidated, and a number may be mis-keyed in any digit. So, unlike the FBI number, m of every level is
+    # estimated by EM from the data, as for names and DOB: how often one person's two records carry another
+    # number is measured, not assumed near-impossible. u from random pairs. No identifier-conflict flag.
+    {
+        "output_column_name": "a_number",
+        "comparison_levels": [
+            _level(_null("anum"), "null", null=True),
+            _level('"anum_l" = "anum_r"', "exact"),
+            _level('damerau_levenshtein("anum_l", "anum_r") <= 1', "one character different"),
+            _level('damerau_levenshtein("anum_l", "anum_r") <= 2', "two characters different"),
+            _level("ELSE", "different"),
+        ],
+    },
 ]
 # Levels added after models were already stored, and the level that took their pairs before: a stored model
 # without them still scores (the pairs weigh what they weighed), and a retrained model learns them.
@@ -197,7 +211,10 @@ LEVEL_FALLBACK = {
     SURNAMES_MOVED: "one surname of a compound name",
 }
 # Comparisons added after models were already stored: a stored model without one scores it as 0 (ignored).
-OPTIONAL_COMPARISONS = frozenset({"fbi_number"})
+OPTIONAL_COMPARISONS = frozenset({"fbi_number", "a_number"})
+# The identifier comparisons: one character apart never counts more than equal, two never more than one
+# (``splink_io.settle_unseen_levels``).
+IDENTIFIER_COMPARISONS = ("fbi_number", "a_number")
 
 # Blocking rules, the candidate queries of ``screening.candidates`` written for splink (each an equi-join; a rule
 # that compares the two sides asymmetrically is written both ways; "month one earlier" is "month one later" the
@@ -226,6 +243,7 @@ BLOCKING_RULES: list[str] = [
     "l.last_norm = r.last_norm AND l.first_sound = r.first_sound AND l.first_canon = r.first_canon "
     "AND (l.dob IS NULL OR r.dob IS NULL)",
     "l.last_norm = r.last_norm AND l.first_sound = r.first_sound AND (l.dob IS NULL OR r.dob IS NULL)",
+    "l.anum = r.anum",  # the equal-A-number probe (services.A_NUMBER_PROBE)
 ]
 
 
@@ -344,6 +362,16 @@ def _fbi(a: Rec, b: Rec) -> int:
     return 2 if d <= 1 else 3 if d <= 2 else 4
 
 
+def _anum(a: Rec, b: Rec) -> int:
+    xa, xb = a[F_ANUM], b[F_ANUM]
+    if not xa or not xb:
+        return 0
+    if xa == xb:
+        return 1
+    d = DamerauLevenshtein.distance(xa, xb, score_cutoff=2)
+    return 2 if d <= 1 else 3 if d <= 2 else 4
+
+
 def fbi_conflict(a: Rec, b: Rec) -> bool:
     """Both records carry an FBI number and they are more than one character apart."""
     return _fbi(a, b) >= 3
@@ -360,11 +388,11 @@ def _eq(i: int) -> Callable[[Rec, Rec], int]:
 
 
 LEVEL_FUNCS: tuple[Callable[[Rec, Rec], int], ...] = (
-    _first, _last, _middle, _dob, _eq(F_SEX), _eq(F_COUNTRY), _fbi,
+    _first, _last, _middle, _dob, _eq(F_SEX), _eq(F_COUNTRY), _fbi, _anum,
 )  # fmt: skip
 # The values shown in an explanation for each comparison.
 SHOWN_FIELDS: tuple[tuple[int, ...], ...] = (
-    (F_FIRST,), (F_LAST,), (F_MIDDLE,), (F_DOB,), (F_SEX,), (F_COUNTRY,), (F_FBI,),
+    (F_FIRST,), (F_LAST,), (F_MIDDLE,), (F_DOB,), (F_SEX,), (F_COUNTRY,), (F_FBI,), (F_ANUM,),
 )  # fmt: skip
 
 

@@ -180,7 +180,7 @@ def keys_for(
     )
 
 
-def splink_record(uid: int | str, k: Keys, fbi: str = "") -> dict[str, object]:
+def splink_record(uid: int | str, k: Keys, fbi: str = "", a_number: str = "") -> dict[str, object]:
     """One input row for splink: empty strings become NULL so splink's null levels match ours."""
     sw = k.dob_swapped
     return {
@@ -206,6 +206,7 @@ def splink_record(uid: int | str, k: Keys, fbi: str = "") -> dict[str, object]:
         "sex": k.sex or None,
         "country": k.country or None,
         "fbi": norm_fbi(fbi) or None,
+        "anum": a_number or None,
     }
 
 
@@ -232,4 +233,5 @@ SPLINK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("sex", "VARCHAR"),
     ("country", "VARCHAR"),
     ("fbi", "VARCHAR"),
+    ("anum", "VARCHAR"),
 )

@@ -79,19 +79,20 @@ def labelled_pairs(*, actor: User) -> list[LabelledPair]:
         matches = list(
             IdentityMatch.objects.filter(id__in=part).select_related("booking__subject", "subject").order_by("id")
         )
-        fbi_of = dict(
-            RegistryKey.objects.filter(subject_id__in={m.subject_id for m in matches}).values_list(
-                "subject_id", "fbi_number"
-            )
-        )
+        ids_of = {
+            sid: (fbi, anum)
+            for sid, fbi, anum in RegistryKey.objects.filter(
+                subject_id__in={m.subject_id for m in matches}
+            ).values_list("subject_id", "fbi_number", "a_number")
+        }
         for m in matches:
             booked = subject_keys(m.booking.subject)
             out.append(
                 LabelledPair(
                     match_id=m.pk,
                     confirmed=m.status == MatchStatus.CONFIRMED,
-                    booking=cand.booking_rec(booked, m.booking.fbi_number.strip()),
-                    registry=cand.booking_rec(subject_keys(m.subject), fbi_of.get(m.subject_id, "")),
+                    booking=cand.booking_rec(booked, m.booking.fbi_number.strip(), m.booking.a_number),
+                    registry=cand.booking_rec(subject_keys(m.subject), *ids_of.get(m.subject_id, ("", ""))),
                     has_dob=booked.dob is not None,
                 )
             )

@@ -31,6 +31,9 @@ class RegistryKey(models.Model):
     sex = models.CharField(max_length=1, blank=True)
     country = models.CharField(max_length=80, blank=True)
     fbi_number = models.CharField(max_length=40, blank=True, db_index=True)
+    # 9 digits (core.text.a_number), compared by the a_number comparison; the equality probe finds it through
+    # the subject's A_NUMBER identifier (unique index), so no index here.
+    a_number = models.CharField(max_length=9, blank=True, default="")
 
     class Meta:
         indexes = [

@@ -20,6 +20,7 @@ from holdtrack.accounts.models import User
 from holdtrack.audit.services import audit_record
 from holdtrack.core.bulk import write_rows
 from holdtrack.core.errors import ValidationFailed
+from holdtrack.core.text import a_number as a_number_form
 from holdtrack.custody.models import Booking, IdentifierType, MatchBasis, Subject
 from holdtrack.custody.services import subject_create
 from holdtrack.kernel.parties import authorize
@@ -49,6 +50,9 @@ WIDE_BELOW_PROBABILITY = 0.99
 WIDE_BELOW_WEIGHT = math.log2(WIDE_BELOW_PROBABILITY / (1 - WIDE_BELOW_PROBABILITY))
 # The third (deep) stage (ADR 0029); off only to measure its cost (bench/ingest.py --no-deep).
 DEEP_STAGE = True
+# The registry records whose A-number equals the booking's join its first-stage candidates (scored, never a
+# match by themselves); off only to measure what the probe brings (bench/screening_febrl4.py --no-a-number-probe).
+A_NUMBER_PROBE = True
 
 # ------------------------------------------------------------------------------------------ registry
 
@@ -64,7 +68,7 @@ class _Described(Protocol):
     birth_country: str
 
 
-def _key_row(subject_id: int, k: Keys, fbi: str) -> RegistryKey:
+def _key_row(subject_id: int, k: Keys, fbi: str, a_number: str = "") -> RegistryKey:
     return RegistryKey(
         subject_id=subject_id,
         first_norm=k.first_norm,
@@ -82,6 +86,7 @@ def _key_row(subject_id: int, k: Keys, fbi: str) -> RegistryKey:
         sex=k.sex,
         country=k.country,
         fbi_number=fbi,
+        a_number=a_number,
     )
 
 
@@ -100,14 +105,15 @@ def subject_keys(s: Subject | _Described) -> Keys:
 _KEY_FIELDS = (
     "subject_id", "first_norm", "first_canon", "middle_norm", "last_norm", "last_tok1", "last_tok2",
     "first_sound", "last_sound", "last2_sound", "dob", "dob_ym", "dob_md", "sex", "country", "fbi_number",
+    "a_number",
 )  # fmt: skip
 
 
-def _key_tuple(subject_id: int, k: Keys, fbi: str) -> tuple[Any, ...]:
+def _key_tuple(subject_id: int, k: Keys, fbi: str, a_number: str) -> tuple[Any, ...]:
     """The row of ``_KEY_FIELDS`` without a model instance: building 1M instances was half the registry import."""
     return (
         subject_id, k.first_norm, k.first_canon, k.middle_norm, k.last_norm, k.last_tok1, k.last_tok2,
-        k.first_sound, k.last_sound, k.last2_sound, k.dob, k.dob_ym, k.dob_md, k.sex, k.country, fbi,
+        k.first_sound, k.last_sound, k.last2_sound, k.dob, k.dob_ym, k.dob_md, k.sex, k.country, fbi, a_number,
     )  # fmt: skip
 
 
@@ -119,7 +125,7 @@ def registry_keys_bulk(people: Iterable[Any]) -> int:
     def rows() -> Iterator[tuple[Any, ...]]:
         for p in people:
             counted[0] += 1
-            yield _key_tuple(p.subject_id or 0, subject_keys(p), p.fbi_ucn)
+            yield _key_tuple(p.subject_id or 0, subject_keys(p), p.fbi_ucn, getattr(p, "a_number", "") or "")
 
     write_rows(RegistryKey, _KEY_FIELDS, rows())
     return counted[0]
@@ -139,6 +145,9 @@ def registry_subject_add(
 ) -> Subject:
     """Add one subject to the registry: the subject, its identifiers and its screening keys."""
     authorize(actor, "registry_subject_add")
+    anum = a_number_form((identifiers or {}).get(IdentifierType.A_NUMBER, "")) or ""
+    if anum:  # stored in its 9-digit form, as the registry import stores it (the A-number probe looks it up)
+        identifiers = {**(identifiers or {}), IdentifierType.A_NUMBER: anum}
     with transaction.atomic():
         s = subject_create(
             actor=actor,
@@ -153,7 +162,7 @@ def registry_subject_add(
         )
         fbi = (identifiers or {}).get(IdentifierType.FBI_UCN, "")
         k = subject_keys(s)
-        _key_row(s.pk, k, fbi).save()
+        _key_row(s.pk, k, fbi, anum).save()
         name_frequencies_add(
             k.first_norm, k.last_norm, last_sound=k.last_sound, first_sound=k.first_sound, country=k.country
         )
@@ -300,6 +309,7 @@ def screen_bookings(
     people = [b._state.fields_cache.get("subject") or subjects[b.subject_id] for b in bookings]
 
     fbis = [b.fbi_number.strip() for b in bookings]
+    anums = [b.a_number for b in bookings]
     bio = cand.biometric(fbis)
     keys: list[Keys] = []
     need: list[int] = []
@@ -323,7 +333,7 @@ def screen_bookings(
         proposal's weight (-inf when none)."""
         assert scorer is not None
         own = bookings[i].subject_id
-        rec = cand.booking_rec(keys[i], fbis[i])
+        rec = cand.booking_rec(keys[i], fbis[i], anums[i])
         bar, bar_p, keep = (
             (min_weight, threshold, MAX_PROPOSALS_PER_BOOKING)
             if keys[i].dob is not None
@@ -357,6 +367,14 @@ def screen_bookings(
 
     if scorer is not None and need:
         retrieved = _first_stage([keys[i] for i in need], prefetched or {})
+        if A_NUMBER_PROBE and any(anums[i] for i in need):
+            by_anum = cand.by_a_number([anums[i] for i in need])
+            for j, i in enumerate(need):
+                extra = by_anum.get(anums[i]) if anums[i] else None
+                if extra:
+                    # a new list: the retrieved ones may be shared (prefetched, or bookings with the same keys)
+                    have = {sid for sid, _ in retrieved[j]}
+                    retrieved[j] = [*retrieved[j], *(c for c in extra if c[0] not in have)]
         tf = _tf(retrieved)
         # Stage two: the bookings the first rules leave without a confident proposal (none, or only ones a
         # relative or namesake could have earned) are probed with the wide rules (candidates.py); a candidate

@@ -14,7 +14,14 @@ from typing import Any
 
 import duckdb
 
-from holdtrack.screening.fs_model import FBI_M_EXACT, FBI_M_TYPO, LEVEL_FALLBACK, NOT_OBSERVED, splink_settings
+from holdtrack.screening.fs_model import (
+    FBI_M_EXACT,
+    FBI_M_TYPO,
+    IDENTIFIER_COMPARISONS,
+    LEVEL_FALLBACK,
+    NOT_OBSERVED,
+    splink_settings,
+)
 from holdtrack.screening.keys import SPLINK_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -169,7 +176,7 @@ def settle_unseen_levels(model: dict[str, Any]) -> dict[str, Any]:
         # otherwise turn a different sex or FBI number into +10 bits).
         levels[-1]["m_probability"] = min(levels[-1]["m_probability"], levels[-1]["u_probability"])
         _closer_never_weighs_less(levels, unseen_m)
-        if comp["output_column_name"] == "fbi_number":
+        if comp["output_column_name"] in IDENTIFIER_COMPARISONS:
             # one character apart never counts more than equal, two characters never more than one
             for closer, farther in itertools.pairwise(levels[:-1]):
                 farther["u_probability"] = max(farther["u_probability"], closer["u_probability"])

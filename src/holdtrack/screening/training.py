@@ -201,7 +201,10 @@ def screening_model_train(
     chosen = sorted(rng.sample(ids, min(sample, len(ids))))
     subjects = _subjects(chosen)
     fbi_of = _fbi_numbers(chosen)
-    registry_records = [splink_record(f"r{s.pk}", subject_keys(s), fbi_of.get(s.pk, "")) for s in subjects]
+    anum_of = _a_numbers(chosen)
+    registry_records = [
+        splink_record(f"r{s.pk}", subject_keys(s), fbi_of.get(s.pk, ""), anum_of.get(s.pk, "")) for s in subjects
+    ]
 
     stored = (
         Booking.objects.filter(subject__registry_key__isnull=True).select_related("subject").order_by("-id")[:bookings]
@@ -214,8 +217,11 @@ def screening_model_train(
         # Stored bookings come from the whole registry: a sample of a tenth holds a tenth of their FBI matches,
         # too few for the FBI-blocked EM session at 1M. Their FBI-matched subjects join splink's input.
         extra = sorted(set(_subjects_with_fbi({b.fbi_number.strip() for b in stored_bookings})) - set(chosen))
-        extra_fbi = _fbi_numbers(extra)
-        fbi_matched = [splink_record(f"r{s.pk}", subject_keys(s), extra_fbi.get(s.pk, "")) for s in _subjects(extra)]
+        extra_fbi, extra_anum = _fbi_numbers(extra), _a_numbers(extra)
+        fbi_matched = [
+            splink_record(f"r{s.pk}", subject_keys(s), extra_fbi.get(s.pk, ""), extra_anum.get(s.pk, ""))
+            for s in _subjects(extra)
+        ]
     if len(stored_bookings) < MIN_STORED_BOOKINGS:
         from_sample = True
         if synthetic_bookings is None:
@@ -226,7 +232,9 @@ def screening_model_train(
         booking_records = synthetic_bookings(subjects, fbi_of, count=bookings, seed=seed)
         source = "synthetic bookings generated from the sample (no labels used)"
     else:
-        booking_records = [splink_record(f"b{b.pk}", subject_keys(b.subject), b.fbi_number) for b in stored_bookings]
+        booking_records = [
+            splink_record(f"b{b.pk}", subject_keys(b.subject), b.fbi_number, b.a_number) for b in stored_bookings
+        ]
     return train_and_store(
         actor=actor,
         registry_records=registry_records,
@@ -256,6 +264,16 @@ def _fbi_numbers(ids: Sequence[int]) -> dict[int, str]:
     for start in range(0, len(ids), 5000):
         part = ids[start : start + 5000]
         out.update(RegistryKey.objects.filter(subject_id__in=part).values_list("subject_id", "fbi_number"))
+    return out
+
+
+def _a_numbers(ids: Sequence[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 5000):
+        part = ids[start : start + 5000]
+        out.update(
+            RegistryKey.objects.filter(subject_id__in=part).exclude(a_number="").values_list("subject_id", "a_number")
+        )
     return out
 
 

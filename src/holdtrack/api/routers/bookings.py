@@ -21,6 +21,7 @@ from holdtrack.api.pagination import Page, PageParams, page, values_of
 from holdtrack.api.types import AwareDatetime
 from holdtrack.audit.models import Channel
 from holdtrack.core.errors import InvalidTransition, ValidationFailed
+from holdtrack.core.text import a_number
 from holdtrack.custody import services as custody
 from holdtrack.custody.access import booking_get_for_user, bookings_for_user
 from holdtrack.custody.models import (
@@ -60,6 +61,12 @@ class BookingIn(Schema):
     serious_conviction: bool = False
     projected_release_at: AwareDatetime | None = None
     fbi_number: str = Field("", max_length=20, description="FBI universal control number, if known")
+    a_number: str = Field(
+        "",
+        max_length=12,
+        pattern=r"^[Aa]?[0-9 -]*$",
+        description="A-number, if known: 8 or 9 digits, e.g. A123-456-789",
+    )
     us_passport_on_file: bool = False
     citizenship_asserted: bool = False
 
@@ -92,6 +99,7 @@ class BookingOut(Schema):
     release_type: str
     released_to_ori: str | None
     fbi_number: str
+    a_number: str = Field("", description="The A-number as stored: 9 digits, or empty")
     created: bool = Field(False, description="True when this request created the record")
     screening: ScreeningOut | None = None
 
@@ -180,6 +188,12 @@ def _own_agency(user: User, payload: BookingIn, index: int | None) -> tuple[LawE
 
 def _intake_item(user: User, payload: BookingIn, index: int | None) -> tuple[BookedPerson, BookingFacts]:
     _, facility = _own_agency(user, payload, index)
+    anum = a_number(payload.a_number)
+    if anum is None:
+        raise field_error(
+            ("" if index is None else f"{index}.") + "a_number",
+            f"{'' if index is None else f'item {index}: '}not an A-number (8 or 9 digits, e.g. A123-456-789).",
+        )
     person = BookedPerson(
         first_name=payload.first_name,
         middle_name=payload.middle_name,
@@ -201,6 +215,7 @@ def _intake_item(user: User, payload: BookingIn, index: int | None) -> tuple[Boo
         us_passport_on_file=payload.us_passport_on_file,
         citizenship_asserted=payload.citizenship_asserted,
         fbi_number=payload.fbi_number or "",
+        a_number=anum,
     )
     return person, facts
 

@@ -186,6 +186,7 @@ def bookings_import_batch(
                     us_passport_on_file=r.us_passport_on_file,
                     citizenship_asserted=r.citizenship_asserted,
                     fbi_number=r.fbi_number,
+                    a_number=r.a_number,
                     # Release events of a booking created here: no detainer can exist yet.
                     release_eligible_at=r.release_eligible_at,
                     release_eligibility_reason=r.release_eligibility_reason if r.release_eligible_at else "",

@@ -31,9 +31,10 @@ COLUMNS = (
     "fbi_number",
     "us_passport_on_file",
     "citizenship_asserted",
+    "a_number",
 )
 # Added after the first layout: feeds written before them stay free of "missing column" drift.
-OPTIONAL = ("fbi_number", "us_passport_on_file", "citizenship_asserted")
+OPTIONAL = ("fbi_number", "us_passport_on_file", "citizenship_asserted", "a_number")
 KINDS = {
     "booked_at": "datetime",
     "release_eligible_at": "datetime",

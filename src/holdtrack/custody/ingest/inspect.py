@@ -49,6 +49,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "release_type": ("release_disposition", "disposition", "release_reason", "release_code"),
     "immigration_hold": ("imm_hold", "ice_hold", "hold", "ice_detainer", "detainer"),
     "fbi_number": ("fbi", "fbi_no", "ucn", "fbi_ucn"),
+    "a_number": ("anumber", "a_no", "alien_number", "alien_registration_number"),
     "us_passport_on_file": ("passport", "us_passport"),
     "citizenship_asserted": ("claims_citizenship", "citizen_claim", "us_citizen"),
 }

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from holdtrack.core.text import a_number
 from holdtrack.custody.ingest.canonical import KINDS, LIMITS, check_times, text
 from holdtrack.custody.ingest.layout import CHOICES, FIELDS, NAME_FIELDS, Layout
 from holdtrack.custody.ingest.records import FeedMapping, FeedRecord, Problems
@@ -177,7 +178,11 @@ class LayoutConverter:
             charges=[{"type": charge_type}] if charge_type else [],
             charge_type=charge_type[:24],
             fbi_number=got.get("fbi_number", "").upper(),
+            a_number=a_number(got.get("a_number", "")),
         )
+        if fields["a_number"] is None:
+            problems.append((source["a_number"], "not an A-number (8 or 9 digits, e.g. A123-456-789)"))
+            fields["a_number"] = ""
         fields["sex"] = fields["sex"] or Sex.UNKNOWN
         fields["charge_level"] = fields["charge_level"] or ChargeLevel.MISDEMEANOR
         fields["us_passport_on_file"] = bool(fields["us_passport_on_file"])

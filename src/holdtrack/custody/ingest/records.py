@@ -37,6 +37,7 @@ class FeedRecord:
     charge_type: str = ""
     source_disposition: str = ""
     fbi_number: str = ""
+    a_number: str = ""  # 9 digits (core.text.a_number)
     us_passport_on_file: bool = False
     citizenship_asserted: bool = False
     data: dict[str, Any] = field(default_factory=dict)

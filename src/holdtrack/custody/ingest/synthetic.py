@@ -50,6 +50,7 @@ def write_canonical_feed(
                 "fbi_number": f"{rng.randrange(10**8):08d}FB" if rng.random() < 0.3 else "",
                 "us_passport_on_file": "",
                 "citizenship_asserted": "",
+                "a_number": "",
             }
             out.writerow([values[c] for c in COLUMNS])
     return path
