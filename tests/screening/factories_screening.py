@@ -3,6 +3,7 @@ Python records, no database) and bookings made through the custody services."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from functools import cache
 from itertools import count
@@ -110,3 +111,23 @@ def booking_of(
         Booking.objects.filter(pk=b.pk).update(fbi_number=fbi)
         b.refresh_from_db()
     return b
+
+
+def splink_score_pairs(model: dict[str, Any], left: list[dict[str, Any]], right: list[dict[str, Any]]) -> list[Any]:
+    """splink's own scores of every pair of ``left`` × ``right`` under ``model`` (no blocking)."""
+    import duckdb
+    from splink import DuckDBAPI, Linker
+
+    from holdtrack.screening.splink_io import duckdb_table
+
+    con = duckdb.connect()
+    duckdb_table(con, "registry", left)
+    duckdb_table(con, "bookings", right)
+    db_api = DuckDBAPI(connection=con)
+    linker = Linker(
+        [db_api.register("registry", dataset_display_name="registry"),
+         db_api.register("bookings", dataset_display_name="bookings")],
+        model,
+        log_level=logging.WARNING,
+    )  # fmt: skip
+    return list(linker.inference.score_pairs(left, right).as_record_list())

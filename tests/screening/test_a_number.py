@@ -4,13 +4,11 @@ measures, unlike the FBI number's fixed m; the equal-A-number candidate probe; m
 from __future__ import annotations
 
 import copy
-import logging
 import random
 from datetime import date
 from functools import cache
 from typing import Any
 
-import duckdb
 import pytest
 
 from holdtrack.custody.models import IdentifierType, IdentityMatch
@@ -20,7 +18,6 @@ from holdtrack.screening.fs_model import COMPARISONS, Scorer
 from holdtrack.screening.keys import keys_for, splink_record
 from holdtrack.screening.models import RegistryKey
 from holdtrack.screening.services import registry_subject_add, screen_booking, screening_model_store
-from holdtrack.screening.splink_io import duckdb_table
 from holdtrack.screening.training import rescale_prior
 from holdtrack.simulation.registry import generate_bookings, registry_people
 from tests.screening.factories_screening import (
@@ -28,6 +25,7 @@ from tests.screening.factories_screening import (
     person_record,
     plain_model,
     row_keys,
+    splink_score_pairs,
     trained_model,
     with_ids,
 )
@@ -133,8 +131,6 @@ def test_a_model_stored_before_the_a_number_comparison_still_scores():
 
 
 def test_the_a_number_levels_are_the_same_in_splink_and_ours():
-    from splink import DuckDBAPI, Linker
-
     model = anum_model()
     scorer = Scorer.from_splink(model)
     k = keys_for(first_name="Ana", last_name="Soto", date_of_birth=date(1980, 1, 2))
@@ -142,17 +138,7 @@ def test_the_a_number_levels_are_the_same_in_splink_and_ours():
              ("123456789", "103456780"), ("123456789", "987654321"), ("123456789", ""), ("", "")]  # fmt: skip
     left = [splink_record(f"l{i}", k, "", a) for i, (a, _) in enumerate(pairs)]
     right = [splink_record(f"r{i}", k, "", b) for i, (_, b) in enumerate(pairs)]
-    con = duckdb.connect()
-    duckdb_table(con, "registry", left)
-    duckdb_table(con, "bookings", right)
-    db_api = DuckDBAPI(connection=con)
-    linker = Linker(
-        [db_api.register("registry", dataset_display_name="registry"),
-         db_api.register("bookings", dataset_display_name="bookings")],
-        model,
-        log_level=logging.WARNING,
-    )  # fmt: skip
-    out = linker.inference.score_pairs(left, right).as_record_list()
+    out = splink_score_pairs(model, left, right)
     by_id = {r["unique_id"]: r for r in left + right}
     fields = ("first_norm", "first_canon", "middle_norm", "last_norm", "last_tok1", "last_tok2", "dob", "sex",
               "country", "fbi", "anum")  # fmt: skip

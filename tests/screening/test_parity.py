@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-
-import duckdb
-
 from holdtrack.screening.fs_model import Scorer, probability
-from holdtrack.screening.splink_io import duckdb_table, splink_scores_between
+from holdtrack.screening.splink_io import splink_scores_between
 from holdtrack.simulation.registry import generate_bookings, registry_people
-from tests.screening.factories_screening import TRAIN_SIZE, person_record, row_keys, trained_model, with_ids
+from tests.screening.factories_screening import (
+    TRAIN_SIZE,
+    person_record,
+    row_keys,
+    splink_score_pairs,
+    trained_model,
+    with_ids,
+)
 
 FIELDS = (
     "first_norm", "first_canon", "middle_norm", "last_norm", "last_tok1", "last_tok2", "dob", "sex", "country", "fbi",
@@ -49,8 +52,6 @@ def test_weights_equal_splink_predict_between_over_thousands_of_pairs():
 
 def test_weights_equal_splink_score_pairs_on_unblocked_pairs():
     """Random, mostly non-matching pairs (the cartesian product) reach the fuzzy and 'different' levels."""
-    from splink import DuckDBAPI, Linker
-
     from holdtrack.screening.keys import splink_record
 
     model = trained_model()
@@ -59,17 +60,7 @@ def test_weights_equal_splink_score_pairs_on_unblocked_pairs():
     gen = generate_bookings(registry_sample=people, count=40, seed=22)
     left = [person_record(p) for p in people[:80]]
     right = [splink_record(r["booking_number"], row_keys(r), r["fbi_number"]) for r in gen.rows]
-    con = duckdb.connect()
-    duckdb_table(con, "registry", left)
-    duckdb_table(con, "bookings", right)
-    db_api = DuckDBAPI(connection=con)
-    linker = Linker(
-        [db_api.register("registry", dataset_display_name="registry"),
-         db_api.register("bookings", dataset_display_name="bookings")],
-        model,
-        log_level=logging.WARNING,
-    )  # fmt: skip
-    out = linker.inference.score_pairs(left, right).as_record_list()
+    out = splink_score_pairs(model, left, right)
     assert len(out) == 80 * 40
     by_id = {r["unique_id"]: r for r in left + right}
     for o in out:
@@ -85,8 +76,6 @@ def test_the_moved_surname_level_is_the_same_in_splink_and_ours():
     """Hand-made pairs around "same surnames, reordered or one in the middle name" (random pairs rarely reach it)."""
     from datetime import date
 
-    from splink import DuckDBAPI, Linker
-
     from holdtrack.screening.keys import keys_for, splink_record
 
     model = trained_model()
@@ -100,17 +89,7 @@ def test_the_moved_surname_level_is_the_same_in_splink_and_ours():
     left = [splink_record(f"l{n}", keys_for(first_name=f, middle_name=m, last_name=s, date_of_birth=d))
             for n, (f, m, s) in enumerate(names)]  # fmt: skip
     right = [{**r, "unique_id": "r" + r["unique_id"][1:]} for r in left]
-    con = duckdb.connect()
-    duckdb_table(con, "registry", left)
-    duckdb_table(con, "bookings", right)
-    db_api = DuckDBAPI(connection=con)
-    linker = Linker(
-        [db_api.register("registry", dataset_display_name="registry"),
-         db_api.register("bookings", dataset_display_name="bookings")],
-        model,
-        log_level=logging.WARNING,
-    )  # fmt: skip
-    out = linker.inference.score_pairs(left, right).as_record_list()
+    out = splink_score_pairs(model, left, right)
     by_id = {r["unique_id"]: r for r in left + right}
     last = next(i for i, c in enumerate(scorer.comparisons) if c.name == "last_name")
     moved = scorer.comparisons[last].labels.index("same surnames, reordered or one in the middle name")

@@ -144,21 +144,25 @@ def _select(model: type[models.Model], related: tuple[str, ...], alias: str) -> 
         sql, params = compiler.as_sql()
         prepared = None
         if list(params) == [_SENTINEL] and compiler.klass_info is not None and not compiler.annotation_col_map:
-            select, info = compiler.select, compiler.klass_info
-            start, end = info["select_fields"][0], info["select_fields"][-1] + 1
-            prepared = _Select(
-                sql=sql,
-                converters=[
-                    (pos, convs, col)
-                    for pos, (convs, col) in compiler.get_converters([col for col, _, _ in select]).items()
-                ],
-                start=start,
-                end=end,
-                init_list=[col.target.attname for col, _, _ in select[start:end]],
-                populators=get_related_populators(info, select, alias),  # type: ignore[call-arg]
-            )
+            prepared = _kept(compiler, sql, alias)
         _SELECTS[key] = prepared  # None: the ORM's own path every time
     return _SELECTS[key]
+
+
+def _kept(compiler: Any, sql: str, alias: str) -> _Select:
+    """What the ORM's model iterable keeps to build objects from a row of ``compiler``'s statement."""
+    select, info = compiler.select, compiler.klass_info
+    start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+    return _Select(
+        sql=sql,
+        converters=[
+            (pos, convs, col) for pos, (convs, col) in compiler.get_converters([col for col, _, _ in select]).items()
+        ],
+        start=start,
+        end=end,
+        init_list=[col.target.attname for col, _, _ in select[start:end]],
+        populators=get_related_populators(info, select, alias),  # type: ignore[call-arg]
+    )
 
 
 def _orm_query(model: type[M], related: tuple[str, ...]) -> models.QuerySet[M]:
@@ -242,24 +246,7 @@ def _read(key: tuple[Any, ...], build: Any, values: tuple[Any, ...], *, one: boo
             and compiler.klass_info is not None
             and not compiler.annotation_col_map
         ):
-            select, info = compiler.select, compiler.klass_info
-            start, end = info["select_fields"][0], info["select_fields"][-1] + 1
-            compiled = _Read(
-                model=qs.model,
-                select=_Select(
-                    sql=sql,
-                    converters=[
-                        (pos, convs, col)
-                        for pos, (convs, col) in compiler.get_converters([col for col, _, _ in select]).items()
-                    ],
-                    start=start,
-                    end=end,
-                    init_list=[col.target.attname for col, _, _ in select[start:end]],
-                    populators=get_related_populators(info, select, alias),  # type: ignore[call-arg]
-                ),
-                params=tuple(params),
-                slots=slots,
-            )
+            compiled = _Read(model=qs.model, select=_kept(compiler, sql, alias), params=tuple(params), slots=slots)
         _READS[key] = compiled  # None: the ORM's own path every time
     return _READS[key]
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from holdtrack.accounts.models import User
+from holdtrack.core.rows import read_all
 from holdtrack.custody.models import CitizenshipClaim, ClaimStatus, IdentityLink, IdentityMatch, Person, Subject
 
 
@@ -49,15 +50,16 @@ def lock_person(subject_id: int) -> list[int]:
         locked.update(todo)
 
 
+def _open_claims(subject_id: int) -> QuerySet[CitizenshipClaim]:
+    return CitizenshipClaim.objects.filter(
+        subject_id__in=_person_records(subject_id).values("pk"), status=ClaimStatus.OPEN
+    ).order_by("pk")[:1]
+
+
 def open_claim_for_person(subject_id: int) -> CitizenshipClaim | None:
-    # One statement: the guards ask this on every hold step.
-    return (
-        CitizenshipClaim.objects.filter(
-            subject_id__in=_person_records(subject_id).values("pk"), status=ClaimStatus.OPEN
-        )
-        .order_by("pk")
-        .first()
-    )
+    # One statement, compiled once (core.rows): the guards ask this on every hold step, a case page twice.
+    found = read_all(("custody.open_claim_for_person",), _open_claims, subject_id)
+    return found[0] if found else None
 
 
 def subjects_of_persons_with_open_claim() -> QuerySet[Subject]:
