@@ -347,7 +347,9 @@ def cpu_per_request(tlist: list[Target], n: int) -> None:
     from django.test.utils import CaptureQueriesContext
 
     print(f"\nin-process, {n} requests each (load {loadavg()})\n")
-    print("| endpoint | CPU ms / request | queries / request |\n|---|---:|---:|")
+    print(
+        "| endpoint | CPU ms / request | database backend CPU ms / request | queries / request |\n|---|---:|---:|---:|"
+    )
     for t in tlist:
         client = Client()
 
@@ -368,11 +370,31 @@ def cpu_per_request(tlist: list[Target], n: int) -> None:
         with CaptureQueriesContext(connection) as ctx:
             one(3)
         queries = len(ctx.captured_queries)  # now: the next request clears the log
+        backend = backend_cpu()
         started = time.process_time()
         for i in range(n):
             one(4 + i)
         ms = 1000 * (time.process_time() - started) / n
-        print(f"| {t.name} | {ms:.1f} | {queries} |", flush=True)
+        after = backend_cpu()
+        db = f"{1000 * (after - backend) / n:.1f}" if backend is not None and after is not None else "—"
+        print(f"| {t.name} | {ms:.1f} | {db} | {queries} |", flush=True)
+
+
+def backend_cpu() -> float | None:
+    """CPU seconds of this process's PostgreSQL backend (a local server's /proc), or None elsewhere: the
+    database's share of a request, which the process's own CPU does not count (planning, above all)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # a server on another host
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def summary(stats: Stats) -> None:
