@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 import holdtrack.api.routers as routers
-from holdtrack.api.pagination import Page, PageParams, page
+from holdtrack.api.pagination import Page, PageParams, page, page_of_rows
 from holdtrack.jurisdictions.models import Facility
 
 
@@ -31,7 +31,7 @@ def _declared_and_built() -> list[tuple[str, str, str]]:
                 call.args[2].id
                 for call in ast.walk(fn)
                 if isinstance(call, ast.Call)
-                and getattr(call.func, "id", "") == "page"
+                and getattr(call.func, "id", "") in {"page", "page_of_rows"}
                 and isinstance(call.args[2], ast.Name)
             ]
             if declared or built:
@@ -52,3 +52,26 @@ def test_page_is_an_instance_of_the_declared_type_with_has_more(db) -> None:  # 
     built = page(qs, PageParams(limit=5), FacilityOut, lambda f: FacilityOut.model_validate(f))
     assert isinstance(built, Page[FacilityOut])
     assert (built.count, built.has_more, built.items) == (0, False, [])
+
+
+def test_a_page_of_rows_keeps_the_querys_order_and_reads_only_its_rows(db) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from holdtrack.custody.models import Booking
+    from tests.factories import T0, book, make_world
+
+    w = make_world()
+    made = [book(w, at=T0 + timedelta(hours=h)) for h in (3, 1, 4, 2)]
+    qs = Booking.objects.filter(pk__in=[b.pk for b in made]).order_by("-booked_at", "pk")
+    newest_first = [b.pk for b in sorted(made, key=lambda b: b.booked_at, reverse=True)]
+    with CaptureQueriesContext(connection) as ctx:
+        first = page_of_rows(qs, PageParams(limit=3), dict, ["booking_number", "facility__code"], dict)
+    assert [r["pk"] for r in first.items] == newest_first[:3] and first.has_more and first.count is None
+    assert first.items[0]["facility__code"] == w.facility.code
+    # the rows' columns are read for the page's keys only, not for every row of the scope
+    assert len(ctx.captured_queries) == 2 and "LIMIT 4" in ctx.captured_queries[0]["sql"]
+    last = page_of_rows(qs, PageParams(limit=3, offset=3), dict, ["booking_number"], dict)
+    assert [r["pk"] for r in last.items] == newest_first[3:] and not last.has_more and last.count == 4

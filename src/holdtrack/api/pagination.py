@@ -11,7 +11,7 @@ endpoint's declared ``Page[Item]`` made without validating again, which django-n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from django.db.models import QuerySet
@@ -54,8 +54,32 @@ def values_of(obj: Any, paths: dict[str, str]) -> dict[str, Any]:
 
 def page(qs: QuerySet[Any], params: PageParams, item: type[T], convert: Callable[[Any], T]) -> Page[T]:
     rows = list(qs[params.offset : params.offset + params.limit + 1])
-    has_more = len(rows) > params.limit
-    rows = rows[: params.limit]
+    return _page(qs, params, item, convert, rows[: params.limit], has_more=len(rows) > params.limit)
+
+
+def page_of_rows(
+    qs: QuerySet[Any], params: PageParams, item: type[T], columns: Iterable[str], convert: Callable[[Any], T]
+) -> Page[T]:
+    """A page read in two steps: the keys of the page in ``qs``'s order (the scope and the order, nothing
+    joined for display), then ``columns`` of those rows only. In one statement PostgreSQL joined the shown
+    relations to every row of the scope before sorting and keeping 51: the bookings page of an area of 4,434
+    bookings spent 14 ms there (issue 12, docs/benchmarks.md)."""
+    keys = list(qs.values_list("pk", flat=True)[params.offset : params.offset + params.limit + 1])
+    shown = keys[: params.limit]
+    by_key = {r["pk"]: r for r in qs.model._default_manager.filter(pk__in=shown).values("pk", *columns)}
+    rows = [by_key[k] for k in shown if k in by_key]  # a row deleted in between is left out
+    return _page(qs, params, item, convert, rows, has_more=len(keys) > params.limit)
+
+
+def _page(
+    qs: QuerySet[Any],
+    params: PageParams,
+    item: type[T],
+    convert: Callable[[Any], T],
+    rows: list[Any],
+    *,
+    has_more: bool,
+) -> Page[T]:
     total: int | None = None
     if params.count:
         total = qs.count()

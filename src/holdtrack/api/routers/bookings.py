@@ -17,7 +17,7 @@ from ninja.errors import AuthorizationError
 from holdtrack.accounts.models import User
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, field_error, responses
-from holdtrack.api.pagination import Page, PageParams, page, values_of
+from holdtrack.api.pagination import Page, PageParams, page_of_rows, values_of
 from holdtrack.api.types import AwareDatetime
 from holdtrack.audit.models import Channel
 from holdtrack.core.errors import InvalidTransition, ValidationFailed
@@ -275,7 +275,7 @@ def bookings_list(request: HttpRequest, filters: Query[BookingFilters]) -> Any:
         qs = qs.filter(booked_at__lt=filters.booked_before)
     if filters.facility_code:
         qs = qs.filter(facility__code=filters.facility_code.upper())
-    return page(qs.values(*_OUT_PATHS.values()), filters, BookingOut, booking_out_row)
+    return page_of_rows(qs, filters, BookingOut, _OUT_PATHS.values(), booking_out_row)
 
 
 @router.get(

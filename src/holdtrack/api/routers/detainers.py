@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, responses
-from holdtrack.api.pagination import Page, PageParams, page, values_of
+from holdtrack.api.pagination import Page, PageParams, page_of_rows, values_of
 from holdtrack.api.recorded import RecordedIn, via
 from holdtrack.api.types import AwareDatetime
 from holdtrack.cases.access import detainer_get_for_user, detainers_for_user
@@ -169,7 +169,7 @@ def detainers_list(request: HttpRequest, filters: Query[DetainerFilters]) -> Any
         qs = qs.filter(prepared_at__gte=filters.prepared_after)
     if filters.prepared_before:
         qs = qs.filter(prepared_at__lt=filters.prepared_before)
-    return page(qs.values(*_OUT_PATHS.values()), filters, DetainerOut, detainer_out_row)
+    return page_of_rows(qs, filters, DetainerOut, _OUT_PATHS.values(), detainer_out_row)
 
 
 @router.get(
