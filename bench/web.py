@@ -7,7 +7,8 @@ interleaved: in each repetition every endpoint is run right after the baseline. 
 detainer by id, API detainers and bookings pages of 50, POST booking (a new booking each request, screened),
 the desk dashboard and a desk detainer page (an officer's session), and a mixed load (writers posting bookings
 beside readers of the other endpoints, measured separately). Prints req/s, p50/p95/p99 and the share of the
-baseline for each run with the load average, then the medians.
+baseline for each run with the load average, then the medians. ``--cpu N``: CPU per request in-process (the
+process's and its PostgreSQL backend's); ``--plans``: planning and execution time of each query.
 
 Needs wrk (``apt-get install wrk``) and a database with data, e.g. the demo's:
 
@@ -380,6 +381,39 @@ def cpu_per_request(tlist: list[Target], n: int) -> None:
         print(f"| {t.name} | {ms:.1f} | {db} | {queries} |", flush=True)
 
 
+def query_plans(tlist: list[Target]) -> None:
+    """PostgreSQL only: each SELECT of one GET request per endpoint, EXPLAIN (ANALYZE)d three times, the planning
+    and execution time of the last — what a join costs the planner against what running it costs."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        print("--plans needs PostgreSQL")
+        return
+    print("\n| endpoint | planning ms | execution ms | statement |\n|---|---:|---:|---|")
+    for t in tlist:
+        r = t.requests[0]
+        if r.method != "GET":
+            continue
+        client = Client()
+        meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in r.headers.items() if k != "Cookie"}
+        if "Cookie" in r.headers:
+            client.cookies["sessionid"] = r.headers["Cookie"].split("=", 1)[1]
+        client.get(r.path, **meta)  # type: ignore[arg-type]
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(r.path, **meta)  # type: ignore[arg-type]
+        with connection.cursor() as cur:
+            for q in ctx.captured_queries:
+                if not q["sql"].startswith("SELECT"):
+                    continue
+                for _ in range(3):
+                    cur.execute("EXPLAIN (ANALYZE, SUMMARY) " + q["sql"])
+                    lines = [row[0] for row in cur.fetchall()]
+                times = {line.split(":")[0]: line.split()[2] for line in lines if line.endswith(" ms")}
+                print(f"| {t.name} | {times['Planning Time']} | {times['Execution Time']} | {q['sql'][:70]}… |")
+
+
 def backend_cpu() -> float | None:
     """CPU seconds of this process's PostgreSQL backend (a local server's /proc), or None elsewhere: the
     database's share of a request, which the process's own CPU does not count (planning, above all)."""
@@ -421,6 +455,9 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="a holdtrack src/ tree to run beside this one (same database)")
     parser.add_argument("--only", default="", help="comma-separated endpoint names to run (default: all)")
     parser.add_argument("--cpu", type=int, default=0, help="only measure CPU and queries per request in-process")
+    parser.add_argument(
+        "--plans", action="store_true", help="only EXPLAIN (ANALYZE) each read query of one request per endpoint"
+    )
     parser.add_argument("--officer", default="officer")
     parser.add_argument("--lea-user", default="lea-booking")
     args = parser.parse_args()
@@ -432,6 +469,9 @@ def main() -> None:
     print(f"database {connection.vendor} {connection.settings_dict['NAME']}, cores {os.cpu_count()}, load {loadavg()}")
     if args.cpu:
         cpu_per_request(tlist, args.cpu)
+        return
+    if args.plans:
+        query_plans(tlist)
         return
     stats = Stats()
     with tempfile.TemporaryDirectory() as tmp:

@@ -446,16 +446,20 @@ def retrieve(keys: Sequence[Keys], *, wide: bool = False, deep: bool = False) ->
     return _collect(out, rows, keys)
 
 
+def _rec(c: Sequence[Any]) -> Rec:
+    """The scorer's record from the columns of ``_COLS``, in their order."""
+    dob = c[6]
+    return (
+        c[0], c[1], c[2], c[3], c[4], c[5],
+        dob.isoformat() if isinstance(dob, date) else (dob or ""), c[7], c[8], norm_fbi(c[9]), c[10] or "",
+    )  # fmt: skip
+
+
 def _collect(
     out: list[list[tuple[int, Rec]]], rows: list[tuple[Any, ...]], keys: Sequence[Keys]
 ) -> list[list[tuple[int, Rec]]]:
     for r in rows:
-        dob = r[8]
-        rec: Rec = (
-            r[2], r[3], r[4], r[5], r[6], r[7],
-            dob.isoformat() if isinstance(dob, date) else (dob or ""), r[9], r[10], norm_fbi(r[11]), r[12] or "",
-        )  # fmt: skip
-        out[r[0]].append((r[1], rec))
+        out[r[0]].append((r[1], _rec(r[2:])))
     for i, lst in enumerate(out):
         if len(lst) > MAX_CANDIDATES:
             # A very common name (rules 15 and 17) can bring more than the cap: keep the nearest dates of birth,
@@ -499,9 +503,5 @@ def by_a_number(numbers: Sequence[str]) -> dict[str, list[tuple[int, Rec]]]:
             "subject_id", flat=True
         )
         for r in RegistryKey.objects.filter(subject_id__in=list(ids), a_number__in=part).values_list(*cols):
-            dob = r[7]
-            rec: Rec = (
-                *r[1:7], dob.isoformat() if isinstance(dob, date) else (dob or ""), r[8], r[9], norm_fbi(r[10]), r[11],
-            )  # fmt: skip
-            found.setdefault(r[11], []).append((r[0], rec))
+            found.setdefault(r[11], []).append((r[0], _rec(r[1:])))
     return found

@@ -200,11 +200,8 @@ def screening_model_train(
     rng = random.Random(f"train-{seed}")
     chosen = sorted(rng.sample(ids, min(sample, len(ids))))
     subjects = _subjects(chosen)
-    fbi_of = _fbi_numbers(chosen)
-    anum_of = _a_numbers(chosen)
-    registry_records = [
-        splink_record(f"r{s.pk}", subject_keys(s), fbi_of.get(s.pk, ""), anum_of.get(s.pk, "")) for s in subjects
-    ]
+    ids_of = _identifiers(chosen)
+    registry_records = [splink_record(f"r{s.pk}", subject_keys(s), *ids_of.get(s.pk, ("", ""))) for s in subjects]
 
     stored = (
         Booking.objects.filter(subject__registry_key__isnull=True).select_related("subject").order_by("-id")[:bookings]
@@ -217,10 +214,9 @@ def screening_model_train(
         # Stored bookings come from the whole registry: a sample of a tenth holds a tenth of their FBI matches,
         # too few for the FBI-blocked EM session at 1M. Their FBI-matched subjects join splink's input.
         extra = sorted(set(_subjects_with_fbi({b.fbi_number.strip() for b in stored_bookings})) - set(chosen))
-        extra_fbi, extra_anum = _fbi_numbers(extra), _a_numbers(extra)
+        extra_ids = _identifiers(extra)
         fbi_matched = [
-            splink_record(f"r{s.pk}", subject_keys(s), extra_fbi.get(s.pk, ""), extra_anum.get(s.pk, ""))
-            for s in _subjects(extra)
+            splink_record(f"r{s.pk}", subject_keys(s), *extra_ids.get(s.pk, ("", ""))) for s in _subjects(extra)
         ]
     if len(stored_bookings) < MIN_STORED_BOOKINGS:
         from_sample = True
@@ -229,6 +225,7 @@ def screening_model_train(
                 f"{len(stored_bookings)} stored bookings; training needs at least {MIN_STORED_BOOKINGS}, "
                 "or synthetic bookings made from the sample."
             )
+        fbi_of = {sid: fbi for sid, (fbi, _) in ids_of.items()}
         booking_records = synthetic_bookings(subjects, fbi_of, count=bookings, seed=seed)
         source = "synthetic bookings generated from the sample (no labels used)"
     else:
@@ -259,21 +256,15 @@ def _subjects(ids: Sequence[int]) -> list[Subject]:
     return out
 
 
-def _fbi_numbers(ids: Sequence[int]) -> dict[int, str]:
-    out: dict[int, str] = {}
+def _identifiers(ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """Subject id → (FBI number, A-number) of the registry keys, in one read."""
+    out: dict[int, tuple[str, str]] = {}
     for start in range(0, len(ids), 5000):
         part = ids[start : start + 5000]
-        out.update(RegistryKey.objects.filter(subject_id__in=part).values_list("subject_id", "fbi_number"))
-    return out
-
-
-def _a_numbers(ids: Sequence[int]) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for start in range(0, len(ids), 5000):
-        part = ids[start : start + 5000]
-        out.update(
-            RegistryKey.objects.filter(subject_id__in=part).exclude(a_number="").values_list("subject_id", "a_number")
-        )
+        for sid, fbi, anum in RegistryKey.objects.filter(subject_id__in=part).values_list(
+            "subject_id", "fbi_number", "a_number"
+        ):
+            out[sid] = (fbi, anum)
     return out
 
 
