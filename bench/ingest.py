@@ -136,6 +136,9 @@ def main() -> None:
     )
     ap.add_argument("--no-deep", action="store_true", help="screen without the third (deep) stage, to compare")
     ap.add_argument(
+        "--no-spelling", action="store_true", help="screen without the fourth stage (misspelt names), to compare"
+    )
+    ap.add_argument(
         "--no-prefetch",
         action="store_true",
         help="retrieve each chunk's candidates in its own transaction only (no second connection), to compare",
@@ -143,6 +146,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.no_deep:
         screening_services.DEEP_STAGE = False
+    if args.no_spelling:
+        screening_services.SPELLING_STAGE = False
     if args.no_prefetch:
         prefetch.FirstStagePrefetch.usable = staticmethod(lambda: False)  # type: ignore[method-assign]
     if args.no_wide:
@@ -199,6 +204,7 @@ def main() -> None:
         f"proposed {result.screening.get('proposed', 0):,} (biometric {result.screening.get('biometric', 0):,}); "
         f"probed by the wide rules {result.screening.get('wide', 0):,}{' (off)' if args.no_wide else ''}; "
         f"probed by the deep rules {result.screening.get('deep', 0):,}{' (off)' if args.no_deep else ''}; "
+        f"read with a name corrected {result.screening.get('spelled', 0):,}{' (off)' if args.no_spelling else ''}; "
         f"prefetch {'off' if args.no_prefetch else 'on'}; "
         f"CPU {bulk_cpu:.2f} s (Python + PostgreSQL backend) = {result.rows_imported / bulk_cpu:,.0f} bookings "
         "per CPU-second"

@@ -227,6 +227,38 @@ def test_dob_slips_are_the_month_either_side_and_the_defaults():
     assert dob_slips(date(1979, 5, 7)) == (date(1979, 1, 1), date(1979, 4, 7), date(1979, 6, 7))
     assert dob_slips(date(1979, 12, 31)) == (date(1979, 1, 1),)  # no 31 November, no month 13
     assert dob_slips(date(1980, 1, 1)) == (date(1980, 2, 1),)  # the feed's default: the year is probed instead
+    # the last day of a month may be a month slip from a later day of the next or previous one
+    assert dob_slips(date(1979, 4, 30)) == (date(1979, 1, 1), date(1979, 3, 30), date(1979, 3, 31), date(1979, 5, 30),
+                                            date(1979, 5, 31))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "booked",
+    [
+        # D7: the compound surname reversed
+        {"first_name": "Rocio", "last_name": "Ruiz Martinez"},
+        # D7: the second surname moved to the end of the middle name
+        {"first_name": "Rocio", "middle_name": "Itzel Ruiz", "last_name": "Martinez"},
+        # D8: the names swapped, the compound surname in the given-name fields
+        {"first_name": "Martinez", "middle_name": "Ruiz", "last_name": "Rocio"},
+    ],
+)
+def test_a_booking_without_a_dob_finds_a_compound_surname_written_another_way(subject, monkeypatch, booked):
+    from holdtrack.screening.frequencies import name_frequencies_refresh
+
+    # D5 and D6 bounded out (as for a common name): only D7 and D8 are left to find it among the deep rules
+    name_frequencies_refresh()
+    monkeypatch.setattr(cand, "DEEP_NO_DOB_MAX_ROWS", -1)
+    assert _found_deep(subject, **booked)[1]
+    # and without them nothing in the deep stage does
+    monkeypatch.setattr(cand, "_DEEP_RULES", cand._DEEP_RULES[:-2])
+    assert not _found_deep(subject, **booked)[1]
+
+
+def test_single_surnames_do_not_probe_as_compound_ones(subject):
+    # a single given name or surname is common: D7 and D8 probe only compound surnames
+    k = keys_for(first_name="Rocio", last_name="Martinez")
+    assert cand._compound_surnames(k) == (None, None, None, None, None)
 
 
 def test_a_first_of_january_is_probed_over_the_year_only_for_sounds_the_registry_holds_few_of(subject, monkeypatch):

@@ -12,6 +12,7 @@ from holdtrack.custody.models import IdentityMatch, MatchBasis
 from holdtrack.screening.services import (
     MAX_PROPOSALS_NO_DOB,
     MAX_PROPOSALS_PER_BOOKING,
+    MAX_TIED_NO_DOB,
     NO_DOB_REVIEW_THRESHOLD,
     registry_subject_add,
     screen_booking,
@@ -60,3 +61,19 @@ def test_a_booking_without_a_dob_keeps_more_tied_namesakes_than_one_with_a_dob(w
     scores = list(IdentityMatch.objects.filter(booking=b).values_list("score", flat=True))
     assert MAX_PROPOSALS_PER_BOOKING < len(scores) <= MAX_PROPOSALS_NO_DOB
     assert all(s is not None and s >= NO_DOB_REVIEW_THRESHOLD for s in scores)
+
+
+@pytest.mark.parametrize("namesakes", [MAX_PROPOSALS_NO_DOB + 4, MAX_TIED_NO_DOB + 3])
+def test_namesakes_tied_with_the_last_kept_are_all_proposed_up_to_a_bound(world, reg, namesakes):  # noqa: F811
+    """Cutting a tie no field breaks would drop a namesake by subject id, at random: the whole tie is proposed,
+    up to ``MAX_TIED_NO_DOB``."""
+    for n in range(namesakes):
+        registry_subject_add(
+            actor=world.supervisor, first_name="Wenjun", last_name="Qiaolin", sex="M",
+            date_of_birth=date(1950 + n, 3, 1),
+        )  # fmt: skip
+    b = _book_without_dob(world, "Wenjun", "Qiaolin", "NODOB-TIE")
+    screen_booking(actor=world.booking_clerk, booking=b)
+    scores = set(IdentityMatch.objects.filter(booking=b).values_list("score", flat=True))
+    assert len(scores) == 1  # one tie
+    assert IdentityMatch.objects.filter(booking=b).count() == min(namesakes, MAX_TIED_NO_DOB)

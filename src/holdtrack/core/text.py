@@ -6,12 +6,19 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Letters Unicode does not decompose into a base letter and a mark, as agencies' systems write them without the
+# stroke or ligature ("Đỗ" is keyed "Do", "Øster" "Oster").
+_UNDECOMPOSED = str.maketrans(
+    {"đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ħ": "h", "Ħ": "H", "ı": "i",
+     "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH"}
+)  # fmt: skip
+
 
 def norm(value: str | None) -> str:
-    """Lower case, accents removed, hyphens/apostrophes/dots → spaces, whitespace collapsed."""
+    """Lower case, accents and strokes removed, hyphens/apostrophes/dots → spaces, whitespace collapsed."""
     if not value:
         return ""
-    decomposed = unicodedata.normalize("NFKD", value)
+    decomposed = unicodedata.normalize("NFKD", value.translate(_UNDECOMPOSED))
     out = []
     for ch in decomposed:
         if unicodedata.combining(ch):

@@ -124,6 +124,7 @@ def screen_chunk(
         "biometric": found.biometric,
         "wide": found.wide,
         "deep": found.deep,
+        "spelled": found.spelled,
     }
 
 

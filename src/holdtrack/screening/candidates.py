@@ -159,10 +159,17 @@ _DEEP_RULES = (
     # holds few of that name (``deep_no_dob_probes``).
     f"k.last_norm = b.nln AND {_FIRST_INITIAL}",
     f"k.first_canon = b.nfc AND {_LAST_INITIAL}",
+    # D7, D8: a booking without a DOB whose compound surname is written another way: its two surnames reversed,
+    # or one of them in the middle name (with the given-name sound); or its names swapped, the surname in the
+    # given-name fields (first, or first and middle) and the given name in the surname (that name's sound).
+    # Only compound surnames probe: each is borne by few records.
+    "k.last_norm = ANY(ARRAY[b.rln, b.lmn, b.mln]) AND k.first_sound = b.fs",
+    "k.last_norm = ANY(ARRAY[b.fln, b.fmn]) AND k.first_sound = b.ls",
 )
-_DEEP_B_COLS = "i, d, ls, fs, f1, m1, l1, lo, hi, yls, yfs, nln, nfc"
+_DEEP_B_COLS = "i, d, ls, fs, f1, m1, l1, lo, hi, yls, yfs, nln, nfc, rln, lmn, mln, fln, fmn"
 _DEEP_PG_TYPES = (
-    "int", "date", "text", "text", "text", "text", "text", "date", "date", "text", "text", "text", "text",
+    "int", "date", "text", "text", "text", "text", "text", "date", "date", "text", "text", "text", "text", "text",
+    "text", "text", "text", "text",
 )  # fmt: skip
 DEEP_YEAR_MAX_ROWS = 50  # a sound's expected records a birth year (registry count ÷ BIRTH_YEARS)
 # D5 and D6 probe a name only when the registry holds at most this many records of it; the initial filter then
@@ -223,18 +230,42 @@ def _deep_rows(i: int, k: Keys, probes: tuple[bool, bool]) -> list[tuple[Any, ..
     ls, fs = k.last_sound or None, k.first_sound or None
     initials = (k.first_norm[:1] or None, k.middle_norm[:1] or None, k.last_norm[:1] or None)
     if k.dob is None:
-        if not any(probes):
-            return []
         names = (k.last_norm if probes[0] else None, k.first_canon if probes[1] else None)
-        return [(i, None, None, None, *initials, None, None, None, None, *names)]
+        compound = _compound_surnames(k)
+        if not any(names) and not any(compound):
+            return []
+        return [(i, None, ls, fs, *initials, None, None, None, None, *names, *compound)]
+    none = (None,) * 5
     if (k.dob.month, k.dob.day) == (1, 1):
         if not any(probes):
             return []
         lo, hi = date(k.dob.year, 1, 2), date(k.dob.year, 12, 31)
         return [
-            (i, None, None, None, *initials, lo, hi, ls if probes[0] else None, fs if probes[1] else None, None, None)
-        ]
-    return [(i, d, ls, fs, *initials, None, None, None, None, None, None) for d in dob_slips(k.dob)]
+            (i, None, None, None, *initials, lo, hi, ls if probes[0] else None, fs if probes[1] else None, None, None,
+             *none)
+        ]  # fmt: skip
+    return [(i, d, ls, fs, *initials, None, None, None, None, None, None, *none) for d in dob_slips(k.dob)]
+
+
+def _compound_surnames(k: Keys) -> tuple[str | None, ...]:
+    """D7 and D8's surnames for a booking without a DOB (``rln, lmn, mln, fln, fmn``): its two surnames
+    reversed, its surname and (the last token of) its middle name joined either way, its given name (or given and middle names) as a
+    compound surname. Only compound ones (two tokens or more); None for the others."""
+
+    def two(*parts: str) -> str | None:
+        text = " ".join(p for p in parts if p)
+        return text if " " in text else None
+
+    last = k.last_norm.split(" ")
+    reversed_ = two(*reversed(last)) if len(last) == 2 else None
+    moved = k.middle_norm.rsplit(" ", 1)[-1]  # a surname moved into the middle name ends it
+    return (
+        reversed_,
+        two(k.last_norm, moved) if moved else None,
+        two(moved, k.last_norm) if moved else None,
+        two(k.first_norm),
+        two(k.first_norm, k.middle_norm) if k.middle_norm else None,
+    )
 
 
 def _sqlite(rule: str) -> str:

@@ -27,6 +27,9 @@ F_FIRST, F_CANON, F_MIDDLE, F_LAST, F_TOK1, F_TOK2, F_DOB, F_SEX, F_COUNTRY, F_F
 
 JW_HIGH = 0.92
 JW_LOW = 0.80
+# "Month off by one" also holds two month-end days (31 March one month on is kept as 30 April, 28 February as
+# 31 January or March): both days from the 28th on.
+MONTH_END = "28"
 NOT_OBSERVED = "level not observed in training dataset"
 
 
@@ -145,7 +148,8 @@ COMPARISONS: list[dict[str, Any]] = [
             ),
             _level('levenshtein("dob_l", "dob_r") <= 1', "one digit different"),
             _level(
-                'substr("dob_l", 1, 4) = substr("dob_r", 1, 4) AND substr("dob_l", 9, 2) = substr("dob_r", 9, 2) '
+                'substr("dob_l", 1, 4) = substr("dob_r", 1, 4) AND (substr("dob_l", 9, 2) = substr("dob_r", 9, 2) '
+                f'OR least(substr("dob_l", 9, 2), substr("dob_r", 9, 2)) >= \'{MONTH_END}\') '
                 'AND abs(CAST(substr("dob_l", 6, 2) AS INTEGER) - CAST(substr("dob_r", 6, 2) AS INTEGER)) = 1',
                 "month off by one",
             ),
@@ -345,7 +349,7 @@ def _dob(a: Rec, b: Rec) -> int:
         return 3
     if not same_year:
         return 7
-    if da[8:10] == db[8:10] and abs(int(da[5:7]) - int(db[5:7])) == 1:
+    if abs(int(da[5:7]) - int(db[5:7])) == 1 and (da[8:10] == db[8:10] or min(da[8:10], db[8:10]) >= MONTH_END):
         return 4
     if da[5:] == "01-01" or db[5:] == "01-01":
         return 5

@@ -7,7 +7,7 @@ scoring and splink's scoring all see identical strings.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 import jellyfish
@@ -86,8 +86,28 @@ def dob_slips(d: date) -> tuple[date, ...]:
     A DOB that is itself 1 January is probed over its whole year instead (``candidates._DEEP_RULES``). Day and
     month swapped is left to the first stage's rules 3 and 4; every other one-digit slip (about 35 dates) was
     measured and left out for its cost (docs/benchmarks.md, "Deep blocking stage")."""
-    near = (date(d.year, 1, 1), month_shifted(d, -1), month_shifted(d, 1))
+    near = (date(d.year, 1, 1), month_shifted(d, -1), month_shifted(d, 1), *month_end_slips(d))
     return tuple(sorted({x for x in near if x is not None and x != d}))
+
+
+def month_end_slips(d: date) -> tuple[date, ...]:
+    """A date on the last day of its month as a month slip from a later day of the next or previous month leaves
+    it (31 March one month on is kept as 30 April): those later days. Empty for any other date."""
+    if (d + timedelta(days=1)).month == d.month:
+        return ()
+    out = []
+    for months in (-1, 1):
+        first = month_shifted(d.replace(day=1), months)
+        if first is None:
+            continue
+        day = d.day + 1
+        while True:
+            try:
+                out.append(first.replace(day=day))
+            except ValueError:
+                break
+            day += 1
+    return tuple(out)
 
 
 def month_later(d: date | None) -> date | None:

@@ -47,6 +47,7 @@ class ScreenResult:
     biometric: int = 0
     wide: int = 0  # bookings probed again by the stage-two rules
     deep: int = 0  # bookings probed by the stage-three rules (with a DOB, still without a proposal)
+    spelled: int = 0  # bookings probed again with a misspelt name corrected (stage four, ``spelling``)
     model_version: str = ""
     review_threshold: float | None = None
     bookings: dict[int, BookingScreen] = field(default_factory=dict)
@@ -61,6 +62,7 @@ class ScreenResult:
             "biometric": self.biometric,
             "wide": self.wide,
             "deep": self.deep,
+            "spelled": self.spelled,
             "model_version": self.model_version,
             "review_threshold": self.review_threshold,
         }

@@ -26,6 +26,7 @@ from holdtrack.custody.services import subject_create
 from holdtrack.kernel.parties import authorize
 from holdtrack.kernel.steps import when
 from holdtrack.screening import candidates as cand
+from holdtrack.screening import spelling
 from holdtrack.screening.frequencies import TermFrequencies, frequencies_for, name_frequencies_add
 from holdtrack.screening.fs_model import TF_FIELDS, Rec, Scorer, fbi_conflict, probability
 from holdtrack.screening.gates import model_gate_failures
@@ -43,13 +44,16 @@ MAX_PROPOSALS_PER_BOOKING = 5
 # DOB as their own class"): 0.5 → 0.1 and 5 → 10 proposals, with the deep no-DOB probes, found 29 more true
 # pairs of 157 for 220 more proposals (13 % of them true), where lowering the class with a DOB from 0.2 to
 # 0.05 finds 6 of 3,348 for 276 (2 %).
-NO_DOB_REVIEW_THRESHOLD = 0.1
+NO_DOB_REVIEW_THRESHOLD = 0.05
 MAX_PROPOSALS_NO_DOB = 10
+# ... and more when the namesakes beyond the tenth score exactly as the tenth (a tie no field breaks), up to this.
+MAX_TIED_NO_DOB = 30
 # A booking whose best first-stage proposal is below this probability is probed again by the wide blocking rules.
 WIDE_BELOW_PROBABILITY = 0.99
 WIDE_BELOW_WEIGHT = math.log2(WIDE_BELOW_PROBABILITY / (1 - WIDE_BELOW_PROBABILITY))
 # The third (deep) stage (ADR 0029); off only to measure its cost (bench/ingest.py --no-deep).
 DEEP_STAGE = True
+SPELLING_STAGE = True  # off only to measure it
 # The registry records whose A-number equals the booking's join its first-stage candidates (scored, never a
 # match by themselves); off only to measure what the probe brings (bench/screening_febrl4.py --no-a-number-probe).
 A_NUMBER_PROBE = True
@@ -328,12 +332,14 @@ def screen_bookings(
     def _tf(retrieved: list[list[tuple[int, Rec]]]) -> TermFrequencies | None:
         return frequencies_for((n, other[f]) for cands in retrieved for _, other in cands for n, f in TF_FIELDS.items())
 
-    def _score(i: int, cands: list[tuple[int, Rec]], tf: TermFrequencies | None) -> float:
+    def _score(i: int, cands: list[tuple[int, Rec]], tf: TermFrequencies | None, read_as: Keys | None = None) -> float:
         """Score booking ``i``'s candidates and propose the best above its class's threshold; returns the best
-        proposal's weight (-inf when none)."""
+        proposal's weight (-inf when none). ``read_as``: the booking's names with a misspelling corrected
+        (``spelling``); a candidate is scored against the booking as written and as corrected, the better counts."""
         assert scorer is not None
         own = bookings[i].subject_id
         rec = cand.booking_rec(keys[i], fbis[i], anums[i])
+        alt = cand.booking_rec(read_as, fbis[i], anums[i]) if read_as is not None else None
         bar, bar_p, keep = (
             (min_weight, threshold, MAX_PROPOSALS_PER_BOOKING)
             if keys[i].dob is not None
@@ -343,13 +349,19 @@ def screen_bookings(
         for sid, other in cands:
             if sid == own:
                 continue
-            w = scorer.weight(rec, other, tf)
+            w, used = scorer.weight(rec, other, tf), rec
+            if alt is not None and (w2 := scorer.weight(alt, other, tf)) > w:
+                w, used = w2, alt
             if w >= bar:
-                scored.append((w, sid, other))
+                scored.append((w, sid, other, used))
         result.candidates += len(cands)
         scored.sort(key=lambda t: (-t[0], t[1]))
-        for _w, sid, other in scored[:keep]:
-            total, terms = scorer.explain(rec, other, tf)
+        if keys[i].dob is None and len(scored) > keep:
+            # Namesakes no field separates score alike: cutting a tie by subject id would drop one at random.
+            last = scored[keep - 1][0]
+            keep = min(MAX_TIED_NO_DOB, keep + sum(1 for t in scored[keep:] if t[0] >= last - 1e-9))
+        for _w, sid, other, used in scored[:keep]:
+            total, terms = scorer.explain(used, other, tf)
             prob = probability(total)
             found[i].append(Proposal(sid, MatchBasis.BIOGRAPHIC, prob, identifier_conflict=fbi_conflict(rec, other)))
             explanations[(i, sid)] = {
@@ -361,6 +373,8 @@ def screen_bookings(
                 "total_weight": total,
                 "probability": prob,
             }
+            if used is alt and read_as is not None:
+                explanations[(i, sid)]["read_as"] = {"first_name": read_as.first_norm, "last_name": read_as.last_norm}
         prev = result.bookings.get(bookings[i].pk)
         result.bookings[bookings[i].pk] = BookingScreen(bookings[i].pk, len(cands) + (prev.candidates if prev else 0))
         return scored[0][0] if scored else -math.inf
@@ -399,10 +413,35 @@ def screen_bookings(
         # Stage three: a booking still without any proposal at its threshold is probed with its DOB as a keying
         # slip would have left it and one name sound, or without a DOB with one exact name and the other's
         # initial (candidates._DEEP_RULES).
-        deep = [i for i in wide if DEEP_STAGE and best[i] < (min_weight if keys[i].dob is not None else no_dob_weight)]
+        # A booking without a DOB goes on while it has no confident proposal: a namesake's proposal at its low
+        # bar says little (such bookings are rare in a feed, so the cost is small).
+        deep = [i for i in wide if DEEP_STAGE and (keys[i].dob is None or best[i] < min_weight)]
         if deep:
             _stage(deep, deep=True)
             result.deep = len(deep)
+        # Stage four: a booking still without any proposal whose given name or surname the registry holds
+        # nowhere is probed again with that name corrected to the registry's names one edit away
+        # (``spelling``); its candidates are scored against the booking as written.
+        still = [i for i in deep if SPELLING_STAGE and (keys[i].dob is None or best[i] < min_weight)]
+        vocab = spelling.vocabulary() if still else None
+        if vocab is not None:
+            variants = [(i, v) for i in still for v in spelling.corrected(keys[i], vocab)]
+            if variants:
+                fixed = [v for _, v in variants]
+                # Candidates an earlier stage scored below the bar are scored again: read as corrected, they may
+                # pass. One already proposed is not scored twice.
+                again: dict[int, set[int]] = {}
+                more: list[list[tuple[int, Rec]]] = []
+                for (i, _), first, wider in zip(
+                    variants, cand.retrieve(fixed), cand.retrieve(fixed, wide=True), strict=True
+                ):
+                    done = again.setdefault(i, {p.subject_id for p in found[i]})
+                    more.append([c for c in (*first, *wider) if c[0] not in done])
+                    done.update(c[0] for c in more[-1])
+                spell_tf = _tf(more)
+                for (i, v), cands in zip(variants, more, strict=True):
+                    best[i] = max(best[i], _score(i, cands, spell_tf, read_as=v))
+                result.spelled = len({i for i, _ in variants})
 
     persist(actor, bookings, found, explanations, version, at, result, refresh=refresh, audit=audit)
     return result
