@@ -93,3 +93,24 @@ def test_a_typo_that_changes_the_sound_with_a_wrong_dob_is_proposed_read_as_corr
     assert result.spelled == 1
     assert m.explanation["read_as"] == {"first_name": "luis", "last_name": "zavala mendoza"}
     assert m.score is not None and m.score >= m.explanation["review_threshold"]
+
+
+def test_the_migration_rebuilds_the_keys_of_names_with_undecomposed_letters(world):
+    """A database keyed before ``norm`` folded Đ (the key held "đang") is keyed again by migration 0009; the name
+    counts follow."""
+    import importlib
+
+    from django.apps import apps
+
+    from holdtrack.screening.models import NameFrequency, RegistryKey
+
+    migration = importlib.import_module("holdtrack.screening.migrations.0009_registrykey_undecomposed_letters")
+    s = registry_subject_add(actor=world.supervisor, first_name="Minh", last_name="Đặng", sex="M")
+    plain = registry_subject_add(actor=world.supervisor, first_name="Minh", last_name="Dang", sex="M")
+    RegistryKey.objects.filter(pk=s.pk).update(last_norm="đang", last_tok1="đang", last_tok2="đang", last_sound="Đ520")
+    name_frequencies_refresh()
+    assert NameFrequency.objects.get(comparison="last_name", value="dang").n == 1
+    migration.rekey(apps, None)
+    k = RegistryKey.objects.get(pk=s.pk)
+    assert (k.last_norm, k.last_tok1, k.last_sound) == ("dang", "dang", RegistryKey.objects.get(pk=plain.pk).last_sound)
+    assert NameFrequency.objects.get(comparison="last_name", value="dang").n == 2
