@@ -8,7 +8,11 @@ active model inside a transaction that is rolled back: nothing is stored. Prints
 the recall over all proposals and the proposals made, and the best F1 over thresholds from the lower one up.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ht_cli .venv/bin/python bench/screening_classes.py \\
-        --truth truth.json [--pairs 0.2/0.5/5,0.2/0.1/10,0.05/0.1/10]
+        --truth truth.json [--pairs 0.2/0.5/5,0.2/0.1/10,0.05/0.1/10] [--misses]
+
+``--misses``: after the first pair, each true pair it did not propose is read again — whether any stage's rules
+retrieve it (the booking's keys and their spelling corrections, all three rule sets) and its probability against
+the booking as written or corrected (without the term-frequency adjustment) — and counted by class.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ from django.db import transaction  # noqa: E402
 
 from holdtrack.accounts.services import system_user  # noqa: E402
 from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, SubjectIdentifier  # noqa: E402
-from holdtrack.screening import services  # noqa: E402
+from holdtrack.screening import candidates as cand  # noqa: E402
+from holdtrack.screening import services, spelling  # noqa: E402
+from holdtrack.screening.fs_model import probability  # noqa: E402
 from holdtrack.screening.services import active_model, screen_bookings  # noqa: E402
 
 BATCH = 2000
@@ -69,6 +75,7 @@ def main() -> None:
         default="0.2/0.5/5,0.2/0.2/5,0.2/0.1/5,0.2/0.1/10,0.2/0.05/10,0.05/0.1/10",
         help="DOB threshold/no-DOB threshold[/proposals kept without a DOB], comma-separated",
     )
+    ap.add_argument("--misses", action="store_true", help="classify the true pairs the first pair misses")
     args = ap.parse_args()
     truth: dict[str, str | None] = json.loads(args.truth.read_text())["truth"]
     key_of = dict(SubjectIdentifier.objects.filter(type=IdentifierType.AGENCY_KEY).values_list("subject_id", "value"))
@@ -98,6 +105,39 @@ def main() -> None:
                 prec, rec = tp / len(chosen), tp / len(true)
                 best = max(best, 2 * prec * rec / (prec + rec))
         print("; ".join(line) + f"; best F1 {best:.4f}")
+        if args.misses and pair == args.pairs.split(",")[0]:
+            missed(sorted(true - set(found)), bookings, dob_t, no_dob_t)
+
+
+def missed(pairs: list[tuple[str, str]], bookings: list[Booking], dob_t: float, no_dob_t: float) -> None:
+    """Why each missed pair was missed: never retrieved, or retrieved and scored below (or beyond the proposals
+    kept at) its class's threshold."""
+    model = active_model()
+    assert model is not None
+    scorer, vocab = services.scorer_for(model), spelling.vocabulary()
+    by_number = {b.booking_number: b for b in bookings}
+    sid_of = dict(SubjectIdentifier.objects.filter(type=IdentifierType.AGENCY_KEY).values_list("value", "subject_id"))
+    counts: dict[str, int] = {}
+    for number, key in pairs:
+        b, target = by_number[number], sid_of[key]
+        k = services.subject_keys(b.subject)
+        readings = [k, *(spelling.corrected(k, vocab) if vocab else [])]
+        found = any(
+            target in {sid for sid, _ in cand.retrieve([r], **stage)[0]}
+            for r in readings
+            for stage in ({}, {"wide": True}, {"deep": True})
+        )
+        rec = cand.registry_rec(target)
+        p = max(probability(scorer.weight(cand.booking_rec(r, b.fbi_number, b.a_number), rec)) for r in readings)
+        bar = dob_t if k.dob else no_dob_t
+        label = (
+            f"{'with a DOB' if k.dob else 'without a DOB'}, "
+            f"{'retrieved' if found else 'not retrieved'}, {'p ≥' if p >= bar else 'p <'} its threshold"
+        )
+        counts[label] = counts.get(label, 0) + 1
+    print("  missed pairs, by class / retrieval / probability (without term frequencies):")
+    for label, n in sorted(counts.items()):
+        print(f"    {label}: {n}")
 
 
 if __name__ == "__main__":

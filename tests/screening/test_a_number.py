@@ -180,3 +180,29 @@ def test_an_equal_a_number_brings_a_candidate_no_name_or_dob_rule_reaches(world,
     # Another A-number: no candidate from the probe.
     b2 = booking_of(world, **far, a_number="987654321")
     assert screen_booking(actor=world.booking_clerk, booking=b2).candidates == 0
+
+
+def test_an_a_number_one_keying_slip_away_brings_its_record_when_nothing_else_did(world, monkeypatch):
+    """Stage four: a mis-keyed A-number (a digit changed, two neighbours swapped) matches nobody exactly; the
+    registry's A-numbers one slip away bring their records as candidates to score."""
+    screening_model_store(
+        actor=world.supervisor, splink_model=rescale_prior(anum_model(), TRAIN, REGISTRY), version="test-anum",
+        registry_size=REGISTRY, review_threshold=0.2,
+    )  # fmt: skip
+    registry_subject_add(
+        actor=world.supervisor, first_name="Rodrigo", last_name="Salinas", date_of_birth=date(1970, 3, 5), sex="M",
+        identifiers={IdentifierType.A_NUMBER: "123456789"},
+    )  # fmt: skip
+    far = {"first": "Rodrigo", "last": "Zalinaz", "dob": date(1971, 8, 19), "sex": "M"}
+    monkeypatch.setattr(services, "A_NUMBER_SLIPS", False)
+    assert (
+        screen_booking(actor=world.booking_clerk, booking=booking_of(world, **far, a_number="123456798")).candidates
+        == 0
+    )
+    monkeypatch.setattr(services, "A_NUMBER_SLIPS", True)
+    for slip in ("123456798", "123450789"):  # two neighbours swapped, a digit changed
+        b = booking_of(world, **far, a_number=slip)
+        assert screen_booking(actor=world.booking_clerk, booking=b).candidates == 1  # scored (below 0.2 here)
+    # two slips: no candidate
+    b = booking_of(world, **far, a_number="123465798")
+    assert screen_booking(actor=world.booking_clerk, booking=b).candidates == 0

@@ -41,9 +41,9 @@ MAX_PROPOSALS_PER_BOOKING = 5
 # A booking without a date of birth is its own class: only names (and sex, country, FBI number) speak, so a
 # common name leaves several namesakes at a similar probability. It gets its own threshold and keeps more
 # proposals. Chosen by the marginal precision on the harder benchmark (docs/benchmarks.md, "Bookings without a
-# DOB as their own class"): 0.5 → 0.1 and 5 → 10 proposals, with the deep no-DOB probes, found 29 more true
-# pairs of 157 for 220 more proposals (13 % of them true), where lowering the class with a DOB from 0.2 to
-# 0.05 finds 6 of 3,348 for 276 (2 %).
+# DOB as their own class" and "Misspelt names, month-end slips, tied namesakes"): 0.1 → 0.05 found 4 more true
+# pairs of 157 for 154 proposals (3 % true), where lowering the class with a DOB from 0.2 to 0.1 finds 1 of
+# 3,348 for 122 (under 1 %).
 NO_DOB_REVIEW_THRESHOLD = 0.05
 MAX_PROPOSALS_NO_DOB = 10
 # ... and more when the namesakes beyond the tenth score exactly as the tenth (a tie no field breaks), up to this.
@@ -54,6 +54,7 @@ WIDE_BELOW_WEIGHT = math.log2(WIDE_BELOW_PROBABILITY / (1 - WIDE_BELOW_PROBABILI
 # The third (deep) stage (ADR 0029); off only to measure its cost (bench/ingest.py --no-deep).
 DEEP_STAGE = True
 SPELLING_STAGE = True  # off only to measure it
+A_NUMBER_SLIPS = True  # the same
 # The registry records whose A-number equals the booking's join its first-stage candidates (scored, never a
 # match by themselves); off only to measure what the probe brings (bench/screening_febrl4.py --no-a-number-probe).
 A_NUMBER_PROBE = True
@@ -423,6 +424,19 @@ def screen_bookings(
         # nowhere is probed again with that name corrected to the registry's names one edit away
         # (``spelling``); its candidates are scored against the booking as written.
         still = [i for i in deep if SPELLING_STAGE and (keys[i].dob is None or best[i] < min_weight)]
+        # ... and so is its A-number: the registry's A-numbers one keying slip away bring their records as
+        # candidates (``candidates.by_a_number_slips``). Not the FBI number: its 323 slips a booking cost a third
+        # of the screening CPU at 1,000,000 subjects, where most unmatched FBI numbers are people not in the
+        # registry (docs/benchmarks.md); A-numbers are rarer in a feed and cheaper to vary.
+        slipped = [i for i in still if A_NUMBER_SLIPS and anums[i]]
+        if slipped:
+            by_slip = cand.by_a_number_slips([anums[i] for i in slipped])
+            fresh = [[c for c in cands if c[0] not in seen[i]] for i, cands in zip(slipped, by_slip, strict=True)]
+            slip_tf = _tf(fresh)
+            for i, cands in zip(slipped, fresh, strict=True):
+                seen[i].update(c[0] for c in cands)
+                if cands:
+                    best[i] = max(best[i], _score(i, cands, slip_tf))
         vocab = spelling.vocabulary() if still else None
         if vocab is not None:
             variants = [(i, v) for i in still for v in spelling.corrected(keys[i], vocab)]
