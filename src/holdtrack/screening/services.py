@@ -420,9 +420,9 @@ def screen_bookings(
         if deep:
             _stage(deep, deep=True)
             result.deep = len(deep)
-        # Stage four: a booking still without any proposal whose given name or surname the registry holds
-        # nowhere is probed again with that name corrected to the registry's names one edit away
-        # (``spelling``); its candidates are scored against the booking as written.
+        # Stage four (ADR 0038): a booking still without a proposal at its threshold (without a DOB: a confident
+        # one) whose given name or surname the registry holds nowhere is probed again with that name corrected to
+        # the registry's names one edit away (``spelling``), scored as written and as corrected ...
         still = [i for i in deep if SPELLING_STAGE and (keys[i].dob is None or best[i] < min_weight)]
         # ... and so is its A-number: the registry's A-numbers one keying slip away bring their records as
         # candidates (``candidates.by_a_number_slips``). Not the FBI number: its 323 slips a booking cost a third
@@ -437,6 +437,7 @@ def screen_bookings(
                 seen[i].update(c[0] for c in cands)
                 if cands:
                     best[i] = max(best[i], _score(i, cands, slip_tf))
+            still = [i for i in still if keys[i].dob is None or best[i] < min_weight]
         vocab = spelling.vocabulary() if still else None
         if vocab is not None:
             variants = [(i, v) for i in still for v in spelling.corrected(keys[i], vocab)]
