@@ -38,6 +38,8 @@ are kept (then the nearest given names, then the lowest subject ids: determinist
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -48,7 +50,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 from holdtrack.custody.models import IdentifierType, SubjectIdentifier
 from holdtrack.screening.frequencies import frequencies_for
 from holdtrack.screening.fs_model import Rec
-from holdtrack.screening.keys import Keys, dob_slips, month_shifted, norm_fbi
+from holdtrack.screening.keys import Keys, canon_first, dob_slips, month_shifted, norm_fbi, sound
 from holdtrack.screening.models import RegistryKey
 
 MAX_CANDIDATES = 200
@@ -165,11 +167,18 @@ _DEEP_RULES = (
     # Only compound surnames probe: each is borne by few records.
     "k.last_norm = ANY(ARRAY[b.rln, b.lmn, b.mln]) AND k.first_sound = b.fs",
     "k.last_norm = ANY(ARRAY[b.fln, b.fmn]) AND k.first_sound = b.ls",
+    # D9, D10: a booking with a DOB whose given and middle names are exchanged ("José Omar" for "Omar José") and
+    # whose DOB carries a slip: the surname sound with the middle name's sound as the given name's, in the same
+    # birth year (a day or month slip) or on the same month and day (a year slip). D11: swapped names with a year
+    # slip (W2 has the birth year). One descent each on the sounds indexes of rules 7 and 8.
+    "k.last_sound = b.ls AND k.first_sound = b.mfs AND k.dob_ym BETWEEN b.y1 AND b.y12",
+    "k.last_sound = b.ls AND k.first_sound = b.mfs AND k.dob_md = b.md",
+    "k.last_sound = b.fs AND k.first_sound = b.ls AND k.dob_md = b.xmd",
 )
-_DEEP_B_COLS = "i, d, ls, fs, f1, m1, l1, lo, hi, yls, yfs, nln, nfc, rln, lmn, mln, fln, fmn"
+_DEEP_B_COLS = "i, d, ls, fs, f1, m1, l1, lo, hi, yls, yfs, nln, nfc, rln, lmn, mln, fln, fmn, mfs, y1, y12, md, xmd"
 _DEEP_PG_TYPES = (
     "int", "date", "text", "text", "text", "text", "text", "date", "date", "text", "text", "text", "text", "text",
-    "text", "text", "text", "text",
+    "text", "text", "text", "text", "text", "int", "int", "int", "int",
 )  # fmt: skip
 DEEP_YEAR_MAX_ROWS = 50  # a sound's expected records a birth year (registry count ÷ BIRTH_YEARS)
 # D5 and D6 probe a name only when the registry holds at most this many records of it; the initial filter then
@@ -223,34 +232,76 @@ def deep_year_probes(keys: Sequence[Keys]) -> list[tuple[bool, bool]]:
     ]
 
 
-def _deep_rows(i: int, k: Keys, probes: tuple[bool, bool]) -> list[tuple[Any, ...]]:
+def deep_swap_probes(keys: Sequence[Keys]) -> list[tuple[bool, bool, bool]]:
+    """For each booking with a DOB, whether D9 (the middle name's sound as given name, the birth year), D10 (the
+    same, the month and day) and D11 (the sounds crosswise, the month and day) may probe: the rows each is
+    expected to bring (sound count × sound count ÷ registry size, ÷ ``BIRTH_YEARS`` or ÷ 365) ≤ ``WIDE_MAX_ROWS``,
+    as W1's. Before any count every booking is probed."""
+    mfs = [sound(canon_first(k.middle_norm)) if k.dob is not None else "" for k in keys]
+    tf = frequencies_for(
+        (name, value)
+        for k, m in zip(keys, mfs, strict=True) if k.dob is not None
+        for name, value in (("last_sound", k.last_sound), ("first_sound", k.first_sound), ("first_sound", m),
+                            ("last_sound", k.first_sound), ("first_sound", k.last_sound))
+    )  # fmt: skip
+    out = []
+    for k, m in zip(keys, mfs, strict=True):
+        if k.dob is None:
+            out.append((False, False, False))
+            continue
+        if tf is None:
+            out.append((bool(m), bool(m), True))
+            continue
+        n = tf.counts.get
+        middle = n(("last_sound", k.last_sound), 0) * n(("first_sound", m), 0) / tf.total if m else math.inf
+        crosswise = n(("last_sound", k.first_sound), 0) * n(("first_sound", k.last_sound), 0) / tf.total
+        out.append(
+            (middle / BIRTH_YEARS <= WIDE_MAX_ROWS, middle / 365 <= WIDE_MAX_ROWS, crosswise / 365 <= WIDE_MAX_ROWS)
+        )
+    return out
+
+
+def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...]]:
     """The booking's rows for the deep rules (``_DEEP_B_COLS``): one per slipped date (``keys.dob_slips``), for
-    a 1 January DOB one row for its year, and without a DOB one row for its names. ``probes``: the year's (D3,
-    D4) or the names' (D5, D6) bounds."""
+    a 1 January DOB one row for its year, and without a DOB one row for its names. ``probes``: with a DOB the
+    year's bounds (D3, D4) then D9–D11's (``deep_swap_probes``), without one the names' (D5, D6)."""
     ls, fs = k.last_sound or None, k.first_sound or None
     initials = (k.first_norm[:1] or None, k.middle_norm[:1] or None, k.last_norm[:1] or None)
+    none = (None,) * 5
     if k.dob is None:
         names = (k.last_norm if probes[0] else None, k.first_canon if probes[1] else None)
         compound = _compound_surnames(k)
         if not any(names) and not any(compound):
             return []
-        return [(i, None, ls, fs, *initials, None, None, None, None, *names, *compound)]
-    none = (None,) * 5
+        return [(i, None, ls, fs, *initials, None, None, None, None, *names, *compound, *(None,) * 5)]
+    # D9-D11 probe once a booking (on its first row), each within its bound (``deep_swap_probes``)
+    mfs = sound(canon_first(k.middle_norm)) or None
+    y, md = k.dob.year, k.dob_md
+    d9, d10, d11 = probes[2:5]
+    once = (
+        mfs if d9 or d10 else None, y * 100 + 1 if d9 else None, y * 100 + 12 if d9 else None, md if d10 else None,
+        md if d11 and ls and fs else None,
+    )  # fmt: skip
+    rows: list[tuple[Any, ...]] = []
     if (k.dob.month, k.dob.day) == (1, 1):
-        if not any(probes):
-            return []
-        lo, hi = date(k.dob.year, 1, 2), date(k.dob.year, 12, 31)
-        return [
-            (i, None, None, None, *initials, lo, hi, ls if probes[0] else None, fs if probes[1] else None, None, None,
-             *none)
-        ]  # fmt: skip
-    return [(i, d, ls, fs, *initials, None, None, None, None, None, None, *none) for d in dob_slips(k.dob)]
+        if any(probes[:2]):
+            lo, hi = date(k.dob.year, 1, 2), date(k.dob.year, 12, 31)
+            rows.append(
+                (i, None, ls, fs, *initials, lo, hi, ls if probes[0] else None, fs if probes[1] else None, None,
+                 None, *none, *once)
+            )  # fmt: skip
+        elif ls or fs:
+            rows.append((i, None, ls, fs, *initials, None, None, None, None, None, None, *none, *once))
+        return rows
+    for n, d in enumerate(dob_slips(k.dob)):
+        rows.append((i, d, ls, fs, *initials, None, None, None, None, None, None, *none, *(once if n == 0 else none)))
+    return rows
 
 
 def _compound_surnames(k: Keys) -> tuple[str | None, ...]:
     """D7 and D8's surnames for a booking without a DOB (``rln, lmn, mln, fln, fmn``): its two surnames
-    reversed, its surname and (the last token of) its middle name joined either way, its given name (or given and middle names) as a
-    compound surname. Only compound ones (two tokens or more); None for the others."""
+    reversed, its surname and (the last token of) its middle name joined either way, its given name (or given
+    and middle names) as a compound surname. Only compound ones (two tokens or more); None for the others."""
 
     def two(*parts: str) -> str | None:
         text = " ".join(p for p in parts if p)
@@ -270,6 +321,7 @@ def _compound_surnames(k: Keys) -> tuple[str | None, ...]:
 
 def _sqlite(rule: str) -> str:
     rule = rule.replace(_YEAR, "k.dob BETWEEN b.lo AND b.hi")
+    rule = re.sub(r"left\(([\w.]+), 1\)", r"substr(\1, 1, 1)", rule)  # SQLite has no left()
     return rule.replace("= ANY(ARRAY[", "IN (").replace("])", ")")
 
 
@@ -415,8 +467,10 @@ def retrieve(keys: Sequence[Keys], *, wide: bool = False, deep: bool = False) ->
         return out
     table = RegistryKey._meta.db_table
     if deep:
-        years, names = deep_year_probes(keys), deep_no_dob_probes(keys)
-        probes: list[Any] = [y if k.dob is not None else n for k, y, n in zip(keys, years, names, strict=True)]
+        years, names, swaps = deep_year_probes(keys), deep_no_dob_probes(keys), deep_swap_probes(keys)
+        probes: list[Any] = [
+            (*y, *w) if k.dob is not None else n for k, y, n, w in zip(keys, years, names, swaps, strict=True)
+        ]
     else:
         probes = list(exact_name_probes(keys))
     exact: Sequence[Any] = probes
