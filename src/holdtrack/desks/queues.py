@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.urls import reverse
 
 from holdtrack.accounts.models import Role
-from holdtrack.accounts.scope import AnyUser
+from holdtrack.accounts.scope import AnyUser, scope_shape, scope_stand_in, scope_values
 from holdtrack.cases import access
 from holdtrack.cases.models import (
     ACTIVE_STATES,
@@ -32,6 +31,7 @@ from holdtrack.cases.models import (
     SubpoenaState,
     WorkItem,
 )
+from holdtrack.core.rows import rows, statement
 from holdtrack.core.timeutil import local
 from holdtrack.custody.access import matches_for_user
 from holdtrack.custody.identity import subjects_of_persons_with_open_claim
@@ -276,12 +276,6 @@ class QueueSpec:
     columns: list[str]
     row: Callable[[Any, datetime], list[Cell]]
 
-    def build(self, user: AnyUser, now: datetime, qs: QuerySet[Any] | None = None, count: int | None = None) -> Queue:
-        qs = self.query(user) if qs is None else qs
-        count = qs.count() if count is None else count
-        rows = [self.row(obj, now) for obj in qs[:ROW_LIMIT]] if count else []
-        return Queue(self.key, self.title, self.description, count, self.columns, rows)
-
     def titled(self, key: str, title: str) -> QueueSpec:
         return QueueSpec(key, title, self.description, self.query, self.columns, self.row)
 
@@ -491,34 +485,52 @@ QUEUE_KEYS: dict[str, list[str]] = {
 }
 
 
-def count_all(querysets: Sequence[QuerySet[Any]]) -> list[int]:
-    """The row counts of several querysets in one statement (issue 12: the dashboard ran a COUNT per queue):
-    ``SELECT (SELECT COUNT(*) FROM (<queryset>) q0), (…) q1, …``, each over exactly the rows its queue lists,
-    so a count never disagrees with its rows. An empty queryset (``.none()``) counts 0 without SQL."""
-    parts: list[str] = []
+def _count(parts: Sequence[tuple[str, list[Any]]], alias: str) -> list[int]:
+    """``SELECT (SELECT COUNT(*) FROM (<queryset>) q0), (…) q1, …``, each over exactly the rows its queue lists, so
+    a count never disagrees with its rows. A queryset the ORM answers without SQL (``none()``) counts 0."""
+    columns: list[str] = []
     params: list[Any] = []
-    for i, qs in enumerate(querysets):
-        try:
-            sql, p = qs.order_by().values("pk").query.sql_with_params()
-        except EmptyResultSet:
-            parts.append("0")
-            continue
+    for i, (sql, p) in enumerate(parts):
         # The SQL is Django's own compilation of the queryset; values stay in params.
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) q{i})")  # noqa: S608
+        columns.append(f"(SELECT COUNT(*) FROM ({sql}) q{i})" if sql else "0")  # noqa: S608
         params.extend(p)
-    if all(part == "0" for part in parts):
-        return [0] * len(parts)
-    with connections[querysets[0].db].cursor() as cur:
-        cur.execute("SELECT " + ", ".join(parts), params)
+    if all(column == "0" for column in columns):
+        return [0] * len(columns)
+    with connections[alias].cursor() as cur:
+        cur.execute("SELECT " + ", ".join(columns), params)
         row = cur.fetchone()
     return [int(n) for n in row or ()]
 
 
 def queues_for(user: AnyUser, now: datetime, only: str | None = None) -> list[Queue]:
     """The user's queues (or only the one named, if it is the user's): their counts in one query, then up to
-    ROW_LIMIT rows of each queue that has any."""
+    ROW_LIMIT rows of each queue that has any.
+
+    Each queue's two statements are compiled once per scope shape (``core.rows.statement`` and ``rows``): built on
+    a stand-in user of the same role and organization kind (``accounts.scope.scope_stand_in``), run with this
+    user's ids. Compiling them was half the dashboard's CPU (issue 12)."""
     role = str(getattr(user, "role", ""))  # an anonymous visitor has no role and no queues
     specs = [QUEUES[key] for key in QUEUE_KEYS.get(role, []) if only is None or key == only]
-    querysets = [spec.query(user) for spec in specs]
-    counts = count_all(querysets)
-    return [spec.build(user, now, qs, n) for spec, qs, n in zip(specs, querysets, counts, strict=True)]
+    if not specs:
+        return []
+    shape, values = scope_shape(user), scope_values(user)
+    counts = _count([_counted(spec, user, shape, values) for spec in specs], DEFAULT_DB_ALIAS)
+    queues = []
+    for spec, n in zip(specs, counts, strict=True):
+        found = _rows(spec, user, shape, values) if n else []
+        queues.append(Queue(spec.key, spec.title, spec.description, n, spec.columns, [spec.row(o, now) for o in found]))
+    return queues
+
+
+def _counted(spec: QueueSpec, user: AnyUser, shape: tuple[Any, ...], values: tuple[int, ...]) -> tuple[str, list[Any]]:
+    def build(*ids: int) -> QuerySet[Any]:
+        return spec.query(scope_stand_in(user, ids)).order_by().values("pk")
+
+    return statement(("desks.queue.count", spec.key, *shape), build, *values)
+
+
+def _rows(spec: QueueSpec, user: AnyUser, shape: tuple[Any, ...], values: tuple[int, ...]) -> list[Any]:
+    def build(*ids: int) -> QuerySet[Any]:
+        return spec.query(scope_stand_in(user, ids))[:ROW_LIMIT]
+
+    return rows(("desks.queue.rows", spec.key, *shape), build, *values)
