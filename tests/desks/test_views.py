@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -399,6 +401,18 @@ def test_viewing_a_case_writes_an_access_event(client, desk):
     client.force_login(desk.other.booking_clerk)
     client.get(url)
     assert AuditEvent.objects.filter(action="detainer.view", actor=desk.other.booking_clerk).count() == 0
+
+
+@pytest.mark.parametrize("who", ["officer", "supervisor", "booking_clerk"])
+def test_a_detainer_page_asks_each_read_once(client, desk, who):
+    """Issue 12: several actions asked the same booking's parties and the person's open claim, each a query."""
+    client.force_login(getattr(desk.w, who))
+    url = reverse("desks:detainer", args=[desk.d_hold.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    statements = [q["sql"] for q in ctx.captured_queries]
+    assert len(statements) == len(set(statements)), [s for s in statements if statements.count(s) > 1]
 
 
 def test_subpoena_page_shows_return_clock_and_is_never_called_a_court_order(client, desk):

@@ -29,6 +29,7 @@ from holdtrack.cases.models import (
     OutcomeGroup,
     Subpoena,
 )
+from holdtrack.core import memo
 from holdtrack.core.errors import REFUSAL_STATUS, DomainError, InvalidTransition, NotFound
 from holdtrack.core.timeutil import local, now
 from holdtrack.custody.access import match_get_for_user, matches_for_user
@@ -469,6 +470,20 @@ def _case_page(
     failed_form: Any = None,
     error: DomainError | None = None,
     status: int = 200,
+) -> HttpResponse:
+    # The page and its actions ask some things more than once (a booking's parties, the person's open claim).
+    with memo.one_page():
+        return _render_case_page(request, kind, obj, failed, failed_form, error, status)
+
+
+def _render_case_page(
+    request: HttpRequest,
+    kind: str,
+    obj: Any,
+    failed: actions.Action | None,
+    failed_form: Any,
+    error: DomainError | None,
+    status: int,
 ) -> HttpResponse:
     build, template = _CONTEXT[kind]
     context = build(request, obj)
