@@ -32,6 +32,7 @@ from holdtrack.cases.models import (
 )
 from holdtrack.cases.services import subpoenas as ss
 from holdtrack.custody.models import ClaimBasis, ReleaseEligibilityReason, ReleaseType
+from holdtrack.desks.widgets import RENDERER
 
 SUBPOENA_SERVICE_METHODS = [
     ("PERSONAL", "Personal service"),
@@ -60,6 +61,7 @@ class LocalDateTimeField(forms.DateTimeField):
 
 class ActionForm(forms.Form):
     seq = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    default_renderer = RENDERER  # the same HTML as Django's widget templates, without the template engine
 
     def __init__(self, *args: Any, tz: str = "UTC", case: Any = None, **kwargs: Any) -> None:
         self.tz = tz
