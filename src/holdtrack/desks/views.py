@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
@@ -28,9 +29,11 @@ from holdtrack.cases.models import (
     ItemCategory,
     OutcomeGroup,
     Subpoena,
+    Warrant,
 )
 from holdtrack.core import memo
 from holdtrack.core.errors import REFUSAL_STATUS, DomainError, InvalidTransition, NotFound
+from holdtrack.core.rows import read_all
 from holdtrack.core.timeutil import local, now
 from holdtrack.custody.access import match_get_for_user, matches_for_user
 from holdtrack.custody.models import IdentityMatch
@@ -136,6 +139,10 @@ def detainer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _case_page(request, actions.DETAINER, d)
 
 
+def _warrants(detainer_id: int) -> QuerySet[Warrant]:
+    return Warrant.objects.filter(detainer_id=detainer_id).order_by("attached_at", "pk")
+
+
 def _detainer_context(request: HttpRequest, d: Detainer) -> dict[str, Any]:
     tz = d.facility.timezone
     at = now()
@@ -150,12 +157,12 @@ def _detainer_context(request: HttpRequest, d: Detainer) -> dict[str, Any]:
             "signed": local(w.signed_at, tz),
             "attached": local(w.attached_at, tz),
         }
-        for w in d.warrants.order_by("attached_at", "pk")
+        for w in read_all(("desks.warrants",), _warrants, d.pk)
     ]
     booking = d.booking
     facts = [
         ("Subject", d.subject.display_name),
-        ("Person", presenters.person_text(d.subject_id, booking.subject_id)),
+        ("Person", presenters.person_text(d.subject, booking.subject_id)),
         ("Law enforcement agency", _lea(d.addressed_lea)),
         ("Facility", _facility(d.facility)),
         ("Booking", f"{booking.booking_number}, booked {local(booking.booked_at, tz)}"),
@@ -408,7 +415,7 @@ def _match_context(request: HttpRequest, m: IdentityMatch) -> dict[str, Any]:
             booked_dob.isoformat() if booked_dob else "Not on the booking: names and the other fields alone",
         ),
     )
-    facts.append(("Person", presenters.person_text(m.subject_id, booking.subject_id)))
+    facts.append(("Person", presenters.person_text(m.subject, booking.subject_id)))
     explanation = [(presenters.humanize(str(k)), v) for k, v in sorted((m.explanation or {}).items())]
     detainer = access.detainers_for_user(request.user).filter(identity_match=m).first()
     # A booking may carry several proposals (namesakes, above all without a DOB): the reviewer weighs them together.
