@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
 from holdtrack.desks import actions
-from holdtrack.desks.widgets import RENDERER
+from holdtrack.desks.widgets import FIELD_TEMPLATE, RENDERER, field_html
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +68,26 @@ def test_an_unexpected_value_is_left_to_the_template() -> None:
     assert RENDERER.render("django/forms/widgets/text.html", {"widget": widget}) == TEMPLATES.render(
         "django/forms/widgets/text.html", {"widget": widget}
     )
+
+
+@pytest.mark.parametrize("action", actions.ACTIONS, ids=lambda a: f"{a.kind}-{a.key}")
+def test_every_action_field_is_written_as_the_field_template_writes_it(action: actions.Action) -> None:
+    template = get_template(FIELD_TEMPLATE)
+    for form in _forms(action):
+        for field in form:
+            assert str(field_html(field)) == template.render({"field": field})
+
+
+def test_fields_of_every_kind_are_written_as_the_field_template_writes_them() -> None:
+    class Kinds(forms.Form):
+        agree = forms.BooleanField(help_text="Tick <b>this</b>", required=False)
+        strict = forms.BooleanField(label="Strict & sure")
+        pick = forms.ChoiceField(choices=[("x", "X & Y"), ("z", "Zed")], widget=forms.RadioSelect, help_text="One")
+        many = forms.MultipleChoiceField(choices=[("a", "A"), ("b", "<B>")], widget=forms.CheckboxSelectMultiple)
+        plain = forms.CharField(help_text=mark_safe("<em>safe</em>"), required=False)
+        hidden = forms.CharField(widget=forms.HiddenInput, initial="h&h")
+
+    template = get_template(FIELD_TEMPLATE)
+    for form in (Kinds(), Kinds({}), Kinds({"agree": "on", "pick": "x", "many": ["b"], "plain": HOSTILE})):
+        for field in form:
+            assert str(field_html(field)) == template.render({"field": field})
