@@ -505,7 +505,7 @@ def _count(parts: Sequence[tuple[str, list[Any]]], alias: str) -> list[int]:
         # The SQL is Django's own compilation of the queryset; values stay in params.
         columns.append(f"(SELECT COUNT(*) FROM ({sql}) q{i})" if sql else "0")  # noqa: S608
         params.extend(p)
-    if all(column == "0" for column in columns):
+    if all(column == "0" for column in columns):  # none, or only queries the ORM answers without SQL
         return [0] * len(columns)
     with connections[alias].cursor() as cur:
         cur.execute("SELECT " + ", ".join(columns), params)
@@ -514,23 +514,39 @@ def _count(parts: Sequence[tuple[str, list[Any]]], alias: str) -> list[int]:
 
 
 def queues_for(user: AnyUser, now: datetime, only: str | None = None) -> list[Queue]:
-    """The user's queues (or only the one named, if it is the user's): their counts in one query, then up to
-    ROW_LIMIT rows of each queue that has any.
+    """The user's queues (or only the one named, if it is the user's): up to ROW_LIMIT rows of each, and its
+    count — the rows' own number, or, for a queue with more rows than shown, a count of every row (one
+    statement for all such queues).
 
-    Each queue's two statements are compiled once per scope shape (``core.rows.statement`` and ``rows``): built on
+    Each queue's statements are compiled once per scope shape (``core.rows.statement`` and ``rows``): built on
     a stand-in user of the same role and organization kind (``accounts.scope.scope_stand_in``), run with this
-    user's ids. Compiling them was half the dashboard's CPU (issue 12)."""
+    user's ids. Compiling them was half the dashboard's CPU; counting every queue first cost the database more
+    than reading one row past the page (issue 12)."""
     role = str(getattr(user, "role", ""))  # an anonymous visitor has no role and no queues
     specs = [QUEUES[key] for key in QUEUE_KEYS.get(role, []) if only is None or key == only]
     if not specs:
         return []
     shape, values = scope_shape(user), scope_values(user)
-    counts = _count([_counted(spec, user, shape, values) for spec in specs], DEFAULT_DB_ALIAS)
-    queues = []
-    for spec, n in zip(specs, counts, strict=True):
-        found = _rows(spec, user, shape, values) if n else []
-        queues.append(Queue(spec.key, spec.title, spec.description, n, spec.columns, [spec.row(o, now) for o in found]))
-    return queues
+    found = [_rows(spec, user, shape, values) for spec in specs]
+    longer = [spec for spec, objs in zip(specs, found, strict=True) if len(objs) > ROW_LIMIT]
+    counted = dict(
+        zip(
+            [spec.key for spec in longer],
+            _count([_counted(s, user, shape, values) for s in longer], DEFAULT_DB_ALIAS),
+            strict=True,
+        )
+    )
+    return [
+        Queue(
+            spec.key,
+            spec.title,
+            spec.description,
+            counted.get(spec.key, len(objs)),
+            spec.columns,
+            [spec.row(o, now) for o in objs[:ROW_LIMIT]],
+        )
+        for spec, objs in zip(specs, found, strict=True)
+    ]
 
 
 def _counted(spec: QueueSpec, user: AnyUser, shape: tuple[Any, ...], values: tuple[int, ...]) -> tuple[str, list[Any]]:
@@ -542,6 +558,6 @@ def _counted(spec: QueueSpec, user: AnyUser, shape: tuple[Any, ...], values: tup
 
 def _rows(spec: QueueSpec, user: AnyUser, shape: tuple[Any, ...], values: tuple[int, ...]) -> list[Any]:
     def build(*ids: int) -> QuerySet[Any]:
-        return spec.query(scope_stand_in(user, ids))[:ROW_LIMIT]
+        return spec.query(scope_stand_in(user, ids))[: ROW_LIMIT + 1]  # one more: whether a count is needed
 
-    return rows(("desks.queue.rows", spec.key, *shape), build, *values)
+    return rows(("desks.queue.rows", spec.key, ROW_LIMIT, *shape), build, *values)
