@@ -303,7 +303,8 @@ QUEUES: dict[str, QueueSpec] = {
             "matches",
             "Identity matches to review",
             "Proposed links between a booking and a registry subject. A match causes nothing until you confirm it.",
-            lambda u: review_queue(u).select_related("booking__facility"),
+            # The row shows the booking and its facility; the review queue's other relations are not read here.
+            lambda u: review_queue(u).select_related(None).select_related("booking__facility"),
             MATCH_COLUMNS,
             _match_row,
         ),
