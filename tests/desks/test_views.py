@@ -434,6 +434,15 @@ def test_a_detainer_page_asks_each_read_once(client, desk, who):
     assert len(statements) == len(set(statements)), [s for s in statements if statements.count(s) > 1]
 
 
+def test_a_detainer_page_lists_the_related_subpoenas_the_reader_may_see(client, desk):
+    url = reverse("desks:detainer", args=[desk.d_hold.pk])
+    related = [desk.s_draft, desk.s_due, desk.s_declined, desk.s_referred, desk.s_court]
+    for user, seen in ((desk.w.officer, related), (desk.w.booking_clerk, related[1:])):  # a draft is not served yet
+        client.force_login(user)
+        shown = [s["pk"] for s in client.get(url).context["subpoenas"]]
+        assert shown == sorted(s.pk for s in seen)
+
+
 def test_subpoena_page_shows_return_clock_and_is_never_called_a_court_order(client, desk):
     s = Subpoena.objects.get(pk=desk.s_court.pk)
     client.force_login(desk.w.doj_attorney)

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from holdtrack.accounts.models import PERSONAL_DATA_ROLES, Role
-from holdtrack.accounts.scope import AnyUser
+from holdtrack.accounts.scope import AnyUser, scope_shape, scope_stand_in, scope_values
 from holdtrack.audit.models import CaseType
 from holdtrack.cases import access, clocks
 from holdtrack.cases.models import (
@@ -33,7 +33,7 @@ from holdtrack.cases.models import (
 )
 from holdtrack.core import memo
 from holdtrack.core.errors import REFUSAL_STATUS, DomainError, InvalidTransition, NotFound
-from holdtrack.core.rows import read_all
+from holdtrack.core.rows import read_all, rows
 from holdtrack.core.timeutil import local, now
 from holdtrack.custody.access import match_get_for_user, matches_for_user
 from holdtrack.custody.models import IdentityMatch
@@ -143,6 +143,16 @@ def _warrants(detainer_id: int) -> QuerySet[Warrant]:
     return Warrant.objects.filter(detainer_id=detainer_id).order_by("attached_at", "pk")
 
 
+def _related_subpoenas(user: AnyUser, detainer_id: int) -> list[Subpoena]:
+    """The subpoenas about the detainer that the user may see, compiled once per scope shape (core.rows)."""
+
+    def build(*ids: int) -> QuerySet[Subpoena]:
+        scope = access.subpoenas_for_user(scope_stand_in(user, ids[:-1]))
+        return scope.filter(related_detainer_id=ids[-1]).order_by("pk")
+
+    return rows(("desks.related_subpoenas", *scope_shape(user)), build, *scope_values(user), detainer_id)
+
+
 def _detainer_context(request: HttpRequest, d: Detainer) -> dict[str, Any]:
     tz = d.facility.timezone
     at = now()
@@ -231,7 +241,7 @@ def _detainer_context(request: HttpRequest, d: Detainer) -> dict[str, Any]:
         ),
         "subpoenas": [
             {"pk": s.pk, "label": f"Subpoena {s.pk}", "state": s.get_state_display()}
-            for s in access.subpoenas_for_user(request.user).filter(related_detainer=d).order_by("pk")
+            for s in _related_subpoenas(request.user, d.pk)
         ],
         "open_claim": actions._open_claim(d.subject_id),
     }
