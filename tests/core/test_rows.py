@@ -14,7 +14,16 @@ from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
 from holdtrack.audit.models import AppendOnlyError, AuditEvent, Transition
-from holdtrack.core.rows import insert_row, one_or_none, read_all, read_one, select_for_update_by_pk, update_row
+from holdtrack.core.rows import (
+    insert_row,
+    one_or_none,
+    read_all,
+    read_one,
+    rows,
+    select_for_update_by_pk,
+    statement,
+    update_row,
+)
 from holdtrack.core.timeutil import now
 from holdtrack.reports.models import PendingChange
 
@@ -202,3 +211,51 @@ def test_read_all_keeps_the_querys_order():
     assert [t.seq for t in read_all(("test.transitions",), build, 77)] == [3, 2, 1]
     assert [t.seq for t in read_all(("test.transitions",), build, 77)] == [t.seq for t in build(77)]
     assert read_all(("test.transitions",), build, 78) == []
+
+
+def _office_detainers(office: int, aor: int) -> Any:
+    """A scope with two ids, of which the query uses one (as a queue uses one of a user's scope ids)."""
+    from holdtrack.cases.models import Detainer
+
+    return Detainer.objects.filter(issuing_office_id=office).select_related("booking").order_by("pk")
+
+
+def test_statement_and_rows_compile_once_per_key_for_every_scope_of_that_shape():
+    from holdtrack.core import rows as module
+    from tests.factories import make_world, prepared
+
+    first, second = make_world(), make_world(suffix=" 2")
+    mine, theirs = prepared(first), prepared(second)
+    key = ("test.office-detainers",)
+    for d in (mine, theirs):
+        office, aor = d.issuing_office_id, d.issuing_office.aor_id
+        orm = list(_office_detainers(office, aor))
+        with CaptureQueriesContext(connection) as ctx:
+            found = rows(key, _office_detainers, office, aor)
+        assert [x.pk for x in found] == [x.pk for x in orm] == [d.pk]
+        assert _state(found[0]) == _state(orm[0]) and _state(found[0].booking) == _state(orm[0].booking)
+        assert len(ctx.captured_queries) == 1
+        sql, params = statement(key, lambda o, a: _office_detainers(o, a).values("pk"), office, aor)
+        assert (sql, tuple(params)) == _office_detainers(office, aor).values("pk").query.sql_with_params()
+    assert module._SCOPED[("rows", *key)] is not None and module._SCOPED[("sql", *key)] is not None
+    assert statement(("test.none",), lambda o: _office_detainers(o, o).none(), 1) == ("", [])
+
+
+def test_a_key_that_misses_what_the_query_depends_on_is_never_compiled_once():
+    from holdtrack.cases.models import Detainer
+    from holdtrack.core import rows as module
+    from tests.factories import make_world, prepared
+
+    d = prepared(make_world())
+    # The state depends on the value, not only on where it goes: the stand-in's statement differs from the real one.
+    shaped = lambda pk: Detainer.objects.filter(pk=pk, state="PREPARED" if pk > 0 else "APPROVED")  # noqa: E731
+    assert [x.pk for x in rows(("test.shaped",), shaped, d.pk)] == [d.pk]
+    assert module._SCOPED[("rows", "test.shaped")] is None
+
+    # A build that reads the database while building would freeze what it read into the statement.
+    def reading(pk: int) -> Any:
+        return Detainer.objects.filter(pk__in=list(Detainer.objects.filter(pk=pk).values_list("pk", flat=True)))
+
+    assert [x.pk for x in rows(("test.reading",), reading, d.pk)] == [d.pk]
+    assert module._SCOPED[("rows", "test.reading")] is None
+    assert [x.pk for x in rows(("test.reading",), reading, d.pk + 1000)] == []

@@ -97,10 +97,62 @@ def as_pk(pk: int | str | None) -> int:
         return -1
 
 
+def scope_shape(user: AnyUser) -> tuple[Any, ...]:
+    """What decides the shape of the user's scoped queries (not their values): the role, whether the account is
+    active, the organization's kind and which of its ids are set. With ``scope_values`` and ``scope_stand_in``, a
+    scoped query can be compiled once per shape (``core.rows.statement``)."""
+    u = user if isinstance(user, User) else None
+    org = u.organization if u is not None else None
+    if u is None:
+        return ("anonymous",)
+    if org is None:
+        return (str(u.role), u.is_active, None)
+    return (str(u.role), u.is_active, str(org.kind), org.aor_id is not None, org.lea_id is not None)
+
+
+def scope_values(user: AnyUser) -> tuple[int, ...]:
+    """The ids the user's scoped queries filter by: the user's, the organization's, its area's and its LEA's
+    (those set; ``scope_shape`` says which)."""
+    if not isinstance(user, User):
+        return ()
+    org = user.organization
+    if org is None:
+        return (user.pk,)
+    return (user.pk, org.pk, *(i for i in (org.aor_id, org.lea_id) if i is not None))
+
+
+def scope_stand_in(user: AnyUser, values: tuple[Any, ...]) -> AnyUser:
+    """An unsaved user of ``user``'s shape whose ids are ``values`` (in ``scope_values``' order): built once with
+    stand-in ids, a scoped query shows where each id goes."""
+    if not isinstance(user, User):
+        return user
+    org = user.organization
+    stand_in = User(pk=values[0], role=user.role, is_active=user.is_active)
+    if org is not None:
+        ids = iter(values[1:])
+        org_pk = next(ids)
+        aor_id = next(ids) if org.aor_id is not None else None
+        lea_id = next(ids) if org.lea_id is not None else None
+        stand_in.organization = Organization(pk=org_pk, kind=org.kind, aor_id=aor_id, lea_id=lea_id)
+    return stand_in
+
+
 def reader_data(user: AnyUser) -> dict[str, Any]:
     """The data of an access event: the reader's organization at the time of reading (users move between
     organizations; the event must not)."""
     return {"org": user.organization_id if isinstance(user, User) else None}
 
 
-__all__ = ["AnyUser", "active_role", "active_user", "agency_org", "as_pk", "doj_org", "lea_org", "reader_data"]
+__all__ = [
+    "AnyUser",
+    "active_role",
+    "active_user",
+    "agency_org",
+    "as_pk",
+    "doj_org",
+    "lea_org",
+    "reader_data",
+    "scope_shape",
+    "scope_stand_in",
+    "scope_values",
+]

@@ -292,6 +292,106 @@ def _run(compiled: _Read, values: tuple[Any, ...]) -> list[models.Model]:
     return [_build(compiled.model, compiled.select, list(row), alias) for row in rows]
 
 
+# ------------------------------------------------------------------------------- reads through a stand-in
+
+
+@dataclass(frozen=True)
+class _Scoped:
+    model: type[models.Model]
+    sql: str  # "" when the ORM answers without SQL (``none()``)
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, int], ...]
+    select: _Select | None  # how to build objects from a row; None for a statement read as values
+
+
+_SCOPED: dict[tuple[Any, ...], _Scoped | None] = {}
+
+
+class _Queried(Exception):
+    """A query ran while a statement was being built: its result would be frozen into the compiled SQL."""
+
+
+def _no_queries(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+    raise _Queried(sql)
+
+
+def _compile(qs: models.QuerySet[Any], alias: str) -> tuple[Any, str, tuple[Any, ...]]:
+    compiler = qs.query.get_compiler(using=alias)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return compiler, "", ()
+    return compiler, sql, tuple(params)
+
+
+def _scoped(
+    key: tuple[Any, ...], build: Callable[..., models.QuerySet[Any]], values: tuple[Any, ...]
+) -> _Scoped | None:
+    if key in _SCOPED:
+        return _SCOPED[key]
+    sentinels = tuple(_sentinel(i, v) for i, v in enumerate(values))
+    compiled: _Scoped | None = None
+    real = build(*values)
+    alias = router.db_for_read(real.model)
+    try:
+        with connections[alias].execute_wrapper(_no_queries):
+            stand_in = build(*sentinels)
+            compiler, sql, params = _compile(stand_in, alias)
+            _, real_sql, real_params = _compile(real, alias)
+    except _Queried:
+        real_sql = None  # building the query read the database: compile it every time
+    if real_sql is not None:
+        slots = tuple((pos, sentinels.index(p)) for pos, p in enumerate(params) if p in sentinels)
+        bound = list(params)
+        for pos, i in slots:
+            bound[pos] = values[i]
+        # The same statement for the values asked as for their stand-ins, or the shape depends on more than the key.
+        if sql == real_sql and tuple(bound) == real_params:
+            select = None
+            if sql and compiler.klass_info is not None and not compiler.annotation_col_map:
+                select = _kept(compiler, sql, alias)
+            compiled = _Scoped(stand_in.model, sql, params, slots, select)
+    _SCOPED[key] = compiled
+    return compiled
+
+
+def _bind(compiled: _Scoped, values: tuple[Any, ...]) -> list[Any]:
+    params = list(compiled.params)
+    for pos, i in compiled.slots:
+        params[pos] = values[i]
+    return params
+
+
+def statement(key: tuple[Any, ...], build: Callable[..., models.QuerySet[Any]], *values: int) -> tuple[str, list[Any]]:
+    """The SQL and parameters of ``build(*values)``, compiled once per ``key``; ``("", [])`` when the ORM would
+    answer without a query (``none()``). For a statement the caller wraps (a count) or reads as values.
+
+    Unlike ``read_one``, a value need not reach the parameters (a scope's ids, of which one query uses one),
+    so ``build`` must take its values from a stand-in it is given, and the key must name everything else the
+    query depends on. Two checks keep a wrong key from running another shape: the first call also compiles
+    ``build`` with the real values and keeps the statement only if both agree once the values are put in; and a
+    ``build`` that reads the database while building (its result would be frozen in) is compiled every time."""
+    compiled = _scoped(("sql", *key), build, values)
+    if compiled is None:
+        qs = build(*values)
+        _, sql, params = _compile(qs, router.db_for_read(qs.model))
+        return sql, list(params)
+    return compiled.sql, _bind(compiled, values)
+
+
+def rows(key: tuple[Any, ...], build: Callable[..., models.QuerySet[M]], *values: int) -> list[M]:
+    """``list(build(*values))`` compiled once per ``key``, on the terms of ``statement``; the objects built by the
+    ORM's own converters and related populators, as ``read_all``."""
+    compiled = _scoped(("rows", *key), build, values)
+    if compiled is None or compiled.select is None:
+        return list(build(*values))
+    alias = router.db_for_read(compiled.model)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(compiled.sql, _bind(compiled, values))
+        found = cursor.fetchall()
+    return [cast("M", _build(compiled.model, compiled.select, list(row), alias)) for row in found]
+
+
 def one_or_none(qs: models.QuerySet[M]) -> M | None:
     """The row of a lookup by a unique key, or None: ``first()`` without its ``ORDER BY pk``, whose compiling cost
     about a fifth of an API read (a unique key has one row to order)."""
@@ -299,4 +399,13 @@ def one_or_none(qs: models.QuerySet[M]) -> M | None:
     return rows[0] if rows else None
 
 
-__all__ = ["insert_row", "one_or_none", "read_all", "read_one", "select_for_update_by_pk", "update_row"]
+__all__ = [
+    "insert_row",
+    "one_or_none",
+    "read_all",
+    "read_one",
+    "rows",
+    "select_for_update_by_pk",
+    "statement",
+    "update_row",
+]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -28,9 +29,14 @@ def _person_records(subject_id: int) -> QuerySet[Subject]:
     return Subject.objects.filter(Q(pk=subject_id) | Q(person_id__in=person))
 
 
-def person_subject_ids(subject_id: int) -> list[int]:
-    """Every record of the person this subject belongs to (the subject alone when it is linked to none)."""
-    person_id = Subject.objects.filter(pk=subject_id).values_list("person_id", flat=True).first()
+_UNREAD: Any = object()
+
+
+def person_subject_ids(subject_id: int, *, person_id: int | None = _UNREAD) -> list[int]:
+    """Every record of the person this subject belongs to (the subject alone when it is linked to none).
+    ``person_id``: the subject's, when the caller read the subject already (a page)."""
+    if person_id is _UNREAD:
+        person_id = Subject.objects.filter(pk=subject_id).values_list("person_id", flat=True).first()
     if person_id is None:
         return [subject_id]
     return sorted(Subject.objects.filter(person_id=person_id).values_list("pk", flat=True))

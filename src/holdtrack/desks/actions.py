@@ -18,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Max
+from django.db import connections, router
 from django.urls import reverse
 
 from holdtrack.accounts.models import User
 from holdtrack.audit.models import Transition
 from holdtrack.cases.models import ACTIVE_STATES, TERMINAL_STATES, Detainer
 from holdtrack.core.errors import DomainError, InvalidTransition, NotPermitted
+from holdtrack.core.rows import statement
 from holdtrack.desks import forms as f
 from holdtrack.desks import runs as r
 from holdtrack.desks.runs import (  # noqa: F401  (re-exported: the desks' shared names)
@@ -462,8 +463,17 @@ def available(kind: str, user: User, obj: Any) -> list[Action]:
 
 
 def last_seq(kind: str, obj: Any) -> int:
-    value = Transition.objects.filter(case_type=CASE_TYPES[kind], case_id=obj.pk).aggregate(m=Max("seq"))["m"]
-    return int(value or 0)
+    case_type = CASE_TYPES[kind]
+    # Compiled once per kind (core.rows): every case page and every action asks it.
+    sql, params = statement(
+        ("desks.last_seq", case_type),
+        lambda pk: Transition.objects.filter(case_type=case_type, case_id=pk).values("seq").order_by("-seq")[:1],
+        obj.pk,
+    )
+    with connections[router.db_for_read(Transition)].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def perform(action: Action, user: User, obj: Any, data: dict[str, Any]) -> Outcome:

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.utils.safestring import SafeString, mark_safe
 from django_fsm import can_proceed
 
 from holdtrack.accounts.models import Organization, OrgKind
@@ -32,6 +33,7 @@ from holdtrack.cases.models import (
 )
 from holdtrack.cases.services import subpoenas as ss
 from holdtrack.custody.models import ClaimBasis, ReleaseEligibilityReason, ReleaseType
+from holdtrack.desks.widgets import RENDERER, field_html
 
 SUBPOENA_SERVICE_METHODS = [
     ("PERSONAL", "Personal service"),
@@ -60,6 +62,7 @@ class LocalDateTimeField(forms.DateTimeField):
 
 class ActionForm(forms.Form):
     seq = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    default_renderer = RENDERER  # the same HTML as Django's widget templates, without the template engine
 
     def __init__(self, *args: Any, tz: str = "UTC", case: Any = None, **kwargs: Any) -> None:
         self.tz = tz
@@ -67,6 +70,10 @@ class ActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             _uswds(field)
+
+    def fields_html(self) -> SafeString:
+        """Every field as ``desks/_field.html`` writes it (``desks.widgets.field_html``)."""
+        return mark_safe("".join(field_html(field) for field in self))  # noqa: S308 - field_html escapes
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -9,16 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from holdtrack.accounts.models import Role
 from holdtrack.audit.export import recorded_text
 from holdtrack.audit.models import CaseType, Channel, Transition
 from holdtrack.cases.clocks import Clock
 from holdtrack.cases.models import CourtState, DetainerState, ReferralState, SubpoenaState
+from holdtrack.core.rows import read_all
 from holdtrack.core.timeutil import iso, local
 from holdtrack.custody.identity import person_subject_ids
-from holdtrack.custody.models import ClaimStatus, IdentityLink, MatchStatus
+from holdtrack.custody.models import ClaimStatus, IdentityLink, MatchStatus, Subject
 from holdtrack.documents.models import Document
 
 STATE_LABELS: dict[str, dict[str, str]] = {
@@ -110,11 +111,18 @@ def timeline(records: list[tuple[str, int]], tz_name: str) -> list[TimelineEntry
     oldest first, each time shown in ``tz_name`` with the zone abbreviation."""
     if not records:
         return []
-    query = Q()
-    for case_type, case_id in records:
-        part = Q(case_type=case_type, case_id=case_id)
-        query |= part
-    rows = Transition.objects.filter(query).select_related("actor__organization").order_by("at", "recorded_at", "id")
+    types = tuple(case_type for case_type, _ in records)
+
+    def build(*ids: int) -> QuerySet[Transition]:
+        query = Q()
+        for case_type, case_id in zip(types, ids, strict=True):
+            query |= Q(case_type=case_type, case_id=case_id)
+        return (
+            Transition.objects.filter(query).select_related("actor__organization").order_by("at", "recorded_at", "id")
+        )
+
+    # Compiled once per set of record types (core.rows, ADR 0037): every case page shows a timeline.
+    rows = read_all(("desks.timeline", types), build, *(case_id for _, case_id in records))
     entries: list[TimelineEntry] = []
     for t in rows:
         entries.append(
@@ -195,7 +203,11 @@ class DocumentRow:
 
 
 def documents(case_type: str, case_id: int, tz_name: str) -> list[DocumentRow]:
-    rows = Document.objects.filter(case_type=case_type, case_id=case_id).order_by("uploaded_at", "id")
+    rows = read_all(
+        ("desks.documents", case_type),
+        lambda key: Document.objects.filter(case_type=case_type, case_id=key).order_by("uploaded_at", "id"),
+        case_id,
+    )
     return [
         DocumentRow(
             pk=doc.pk,
@@ -239,11 +251,11 @@ def policy_hits(snapshots: list[tuple[str, dict]]) -> list[PolicyHitRow]:
     return rows
 
 
-def person_text(subject_id: int, booked_subject_id: int | None = None) -> str:
+def person_text(subject: Subject, booked_subject_id: int | None = None) -> str:
     """The records of the person a subject belongs to, by kind and id only: the names of records met through
     other agencies' bookings are not shown here (ADR 0014)."""
 
-    ids = person_subject_ids(subject_id)
+    ids = person_subject_ids(subject.pk, person_id=subject.person_id)
     if len(ids) == 1:
         return "This record alone (linked to no other record)"
     booked = set(

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.html import conditional_escape, format_html
 
 from holdtrack.accounts.models import Role
-from holdtrack.accounts.scope import AnyUser
+from holdtrack.accounts.scope import AnyUser, scope_shape, scope_stand_in, scope_values
 from holdtrack.cases import access
 from holdtrack.cases.models import (
     ACTIVE_STATES,
@@ -32,6 +32,7 @@ from holdtrack.cases.models import (
     SubpoenaState,
     WorkItem,
 )
+from holdtrack.core.rows import rows, statement
 from holdtrack.core.timeutil import local
 from holdtrack.custody.access import matches_for_user
 from holdtrack.custody.identity import subjects_of_persons_with_open_claim
@@ -51,6 +52,16 @@ class Cell:
     href: str = ""
     # A due time: rendered as <time datetime=… data-countdown> and kept current by countdown.js.
     due_iso: str | None = None
+
+    @property
+    def html(self) -> str:
+        """The cell's content: a link, a due time, or text. Written here rather than by a template included for
+        each of a dashboard's few hundred cells (issue 12)."""
+        if self.href:
+            return format_html('<a href="{}">{}</a>', self.href, self.text)
+        if self.due_iso:
+            return format_html('<time datetime="{}" data-countdown>{}</time>', self.due_iso, self.text)
+        return conditional_escape(self.text)
 
 
 @dataclass
@@ -275,15 +286,12 @@ class QueueSpec:
     query: Callable[[AnyUser], QuerySet[Any]]
     columns: list[str]
     row: Callable[[Any, datetime], list[Cell]]
-
-    def build(self, user: AnyUser, now: datetime, qs: QuerySet[Any] | None = None, count: int | None = None) -> Queue:
-        qs = self.query(user) if qs is None else qs
-        count = qs.count() if count is None else count
-        rows = [self.row(obj, now) for obj in qs[:ROW_LIMIT]] if count else []
-        return Queue(self.key, self.title, self.description, count, self.columns, rows)
+    # Read its keys first, then the rows of those keys: for a queue whose rows join many relations (planning
+    # them cost PostgreSQL a millisecond) and that is mostly empty.
+    keys_first: bool = False
 
     def titled(self, key: str, title: str) -> QueueSpec:
-        return QueueSpec(key, title, self.description, self.query, self.columns, self.row)
+        return QueueSpec(key, title, self.description, self.query, self.columns, self.row, self.keys_first)
 
 
 SUBPOENA_COLUMNS = ["Case", "Recipient", "State"]
@@ -295,7 +303,8 @@ QUEUES: dict[str, QueueSpec] = {
             "matches",
             "Identity matches to review",
             "Proposed links between a booking and a registry subject. A match causes nothing until you confirm it.",
-            lambda u: review_queue(u).select_related("booking__facility"),
+            # The row shows the booking and its facility; the review queue's other relations are not read here.
+            lambda u: review_queue(u).select_related(None).select_related("booking__facility"),
             MATCH_COLUMNS,
             _match_row,
         ),
@@ -450,6 +459,7 @@ QUEUES: dict[str, QueueSpec] = {
             _work,
             ["Work", "Case", "Due", "Time", "Detail"],
             _work_row,
+            keys_first=True,  # nine relations for a queue that is empty until a clock runs out
         ),
         QueueSpec(
             "failed-deliveries",
@@ -491,34 +501,85 @@ QUEUE_KEYS: dict[str, list[str]] = {
 }
 
 
-def count_all(querysets: Sequence[QuerySet[Any]]) -> list[int]:
-    """The row counts of several querysets in one statement (issue 12: the dashboard ran a COUNT per queue):
-    ``SELECT (SELECT COUNT(*) FROM (<queryset>) q0), (…) q1, …``, each over exactly the rows its queue lists,
-    so a count never disagrees with its rows. An empty queryset (``.none()``) counts 0 without SQL."""
-    parts: list[str] = []
+def _count(parts: Sequence[tuple[str, list[Any]]], alias: str) -> list[int]:
+    """``SELECT (SELECT COUNT(*) FROM (<queryset>) q0), (…) q1, …``, each over exactly the rows its queue lists, so
+    a count never disagrees with its rows. A queryset the ORM answers without SQL (``none()``) counts 0."""
+    columns: list[str] = []
     params: list[Any] = []
-    for i, qs in enumerate(querysets):
-        try:
-            sql, p = qs.order_by().values("pk").query.sql_with_params()
-        except EmptyResultSet:
-            parts.append("0")
-            continue
+    for i, (sql, p) in enumerate(parts):
         # The SQL is Django's own compilation of the queryset; values stay in params.
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) q{i})")  # noqa: S608
+        columns.append(f"(SELECT COUNT(*) FROM ({sql}) q{i})" if sql else "0")  # noqa: S608
         params.extend(p)
-    if all(part == "0" for part in parts):
-        return [0] * len(parts)
-    with connections[querysets[0].db].cursor() as cur:
-        cur.execute("SELECT " + ", ".join(parts), params)
+    if all(column == "0" for column in columns):  # none, or only queries the ORM answers without SQL
+        return [0] * len(columns)
+    with connections[alias].cursor() as cur:
+        cur.execute("SELECT " + ", ".join(columns), params)
         row = cur.fetchone()
     return [int(n) for n in row or ()]
 
 
 def queues_for(user: AnyUser, now: datetime, only: str | None = None) -> list[Queue]:
-    """The user's queues (or only the one named, if it is the user's): their counts in one query, then up to
-    ROW_LIMIT rows of each queue that has any."""
+    """The user's queues (or only the one named, if it is the user's): up to ROW_LIMIT rows of each, and its
+    count — the rows' own number, or, for a queue with more rows than shown, a count of every row (one
+    statement for all such queues).
+
+    Each queue's statements are compiled once per scope shape (``core.rows.statement`` and ``rows``): built on
+    a stand-in user of the same role and organization kind (``accounts.scope.scope_stand_in``), run with this
+    user's ids. Compiling them was half the dashboard's CPU; counting every queue first cost the database more
+    than reading one row past the page (issue 12)."""
     role = str(getattr(user, "role", ""))  # an anonymous visitor has no role and no queues
     specs = [QUEUES[key] for key in QUEUE_KEYS.get(role, []) if only is None or key == only]
-    querysets = [spec.query(user) for spec in specs]
-    counts = count_all(querysets)
-    return [spec.build(user, now, qs, n) for spec, qs, n in zip(specs, querysets, counts, strict=True)]
+    if not specs:
+        return []
+    shape, values = scope_shape(user), scope_values(user)
+    found = [_rows(spec, user, shape, values) for spec in specs]
+    longer = [spec for spec, objs in zip(specs, found, strict=True) if len(objs) > ROW_LIMIT]
+    counted = dict(
+        zip(
+            [spec.key for spec in longer],
+            _count([_counted(s, user, shape, values) for s in longer], DEFAULT_DB_ALIAS),
+            strict=True,
+        )
+    )
+    return [
+        Queue(
+            spec.key,
+            spec.title,
+            spec.description,
+            counted.get(spec.key, len(objs)),
+            spec.columns,
+            [spec.row(o, now) for o in objs[:ROW_LIMIT]],
+        )
+        for spec, objs in zip(specs, found, strict=True)
+    ]
+
+
+def _counted(spec: QueueSpec, user: AnyUser, shape: tuple[Any, ...], values: tuple[int, ...]) -> tuple[str, list[Any]]:
+    def build(*ids: int) -> QuerySet[Any]:
+        return spec.query(scope_stand_in(user, ids)).order_by().values("pk")
+
+    return statement(("desks.queue.count", spec.key, *shape), build, *values)
+
+
+def _rows(spec: QueueSpec, user: AnyUser, shape: tuple[Any, ...], values: tuple[int, ...]) -> list[Any]:
+    if spec.keys_first:
+        return _rows_by_keys(spec, user, shape, values)
+
+    def build(*ids: int) -> QuerySet[Any]:
+        return spec.query(scope_stand_in(user, ids))[: ROW_LIMIT + 1]  # one more: whether a count is needed
+
+    return rows(("desks.queue.rows", spec.key, ROW_LIMIT, *shape), build, *values)
+
+
+def _rows_by_keys(spec: QueueSpec, user: AnyUser, shape: tuple[Any, ...], values: tuple[int, ...]) -> list[Any]:
+    def build(*ids: int) -> QuerySet[Any]:
+        return spec.query(scope_stand_in(user, ids)).values("pk")[: ROW_LIMIT + 1]
+
+    sql, params = statement(("desks.queue.keys", spec.key, ROW_LIMIT, *shape), build, *values)
+    if not sql:
+        return []
+    with connections[DEFAULT_DB_ALIAS].cursor() as cur:
+        cur.execute(sql, params)
+        keys = [row[0] for row in cur.fetchall()]
+    # The rows of those keys, in the queue's order, through the same scoped query.
+    return list(spec.query(user).filter(pk__in=keys)) if keys else []

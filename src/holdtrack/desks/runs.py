@@ -15,6 +15,7 @@ from holdtrack.cases.models import ACTIVE_STATES, CourtCase, Detainer, DetainerS
 from holdtrack.cases.services import detainers as ds
 from holdtrack.cases.services import subpoenas as ss
 from holdtrack.core.errors import DomainError
+from holdtrack.core.memo import once
 from holdtrack.core.timeutil import now
 from holdtrack.custody import services as cs
 from holdtrack.custody.identity import open_claim_for_person
@@ -65,7 +66,8 @@ class Outcome:
 
 
 def _open_claim(subject_id: int) -> CitizenshipClaim | None:
-    return open_claim_for_person(subject_id)  # a claim on any record of the person
+    # A claim on any record of the person; asked by the page and by two of its actions, read once per page.
+    return once(("desks.open_claim", subject_id), lambda: open_claim_for_person(subject_id))
 
 
 def via(data: dict[str, Any]) -> dict[str, Any]:

@@ -12,12 +12,13 @@ from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from holdtrack.accounts.models import PERSONAL_DATA_ROLES, Role
-from holdtrack.accounts.scope import AnyUser
+from holdtrack.accounts.scope import AnyUser, scope_shape, scope_stand_in, scope_values
 from holdtrack.audit.models import CaseType
 from holdtrack.cases import access, clocks
 from holdtrack.cases.models import (
@@ -28,8 +29,11 @@ from holdtrack.cases.models import (
     ItemCategory,
     OutcomeGroup,
     Subpoena,
+    Warrant,
 )
+from holdtrack.core import memo
 from holdtrack.core.errors import REFUSAL_STATUS, DomainError, InvalidTransition, NotFound
+from holdtrack.core.rows import read_all, rows
 from holdtrack.core.timeutil import local, now
 from holdtrack.custody.access import match_get_for_user, matches_for_user
 from holdtrack.custody.models import IdentityMatch
@@ -135,6 +139,20 @@ def detainer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _case_page(request, actions.DETAINER, d)
 
 
+def _warrants(detainer_id: int) -> QuerySet[Warrant]:
+    return Warrant.objects.filter(detainer_id=detainer_id).order_by("attached_at", "pk")
+
+
+def _related_subpoenas(user: AnyUser, detainer_id: int) -> list[Subpoena]:
+    """The subpoenas about the detainer that the user may see, compiled once per scope shape (core.rows)."""
+
+    def build(*ids: int) -> QuerySet[Subpoena]:
+        scope = access.subpoenas_for_user(scope_stand_in(user, ids[:-1]))
+        return scope.filter(related_detainer_id=ids[-1]).order_by("pk")
+
+    return rows(("desks.related_subpoenas", *scope_shape(user)), build, *scope_values(user), detainer_id)
+
+
 def _detainer_context(request: HttpRequest, d: Detainer) -> dict[str, Any]:
     tz = d.facility.timezone
     at = now()
@@ -149,12 +167,12 @@ def _detainer_context(request: HttpRequest, d: Detainer) -> dict[str, Any]:
             "signed": local(w.signed_at, tz),
             "attached": local(w.attached_at, tz),
         }
-        for w in d.warrants.order_by("attached_at", "pk")
+        for w in read_all(("desks.warrants",), _warrants, d.pk)
     ]
     booking = d.booking
     facts = [
         ("Subject", d.subject.display_name),
-        ("Person", presenters.person_text(d.subject_id, booking.subject_id)),
+        ("Person", presenters.person_text(d.subject, booking.subject_id)),
         ("Law enforcement agency", _lea(d.addressed_lea)),
         ("Facility", _facility(d.facility)),
         ("Booking", f"{booking.booking_number}, booked {local(booking.booked_at, tz)}"),
@@ -223,7 +241,7 @@ def _detainer_context(request: HttpRequest, d: Detainer) -> dict[str, Any]:
         ),
         "subpoenas": [
             {"pk": s.pk, "label": f"Subpoena {s.pk}", "state": s.get_state_display()}
-            for s in access.subpoenas_for_user(request.user).filter(related_detainer=d).order_by("pk")
+            for s in _related_subpoenas(request.user, d.pk)
         ],
         "open_claim": actions._open_claim(d.subject_id),
     }
@@ -407,7 +425,7 @@ def _match_context(request: HttpRequest, m: IdentityMatch) -> dict[str, Any]:
             booked_dob.isoformat() if booked_dob else "Not on the booking: names and the other fields alone",
         ),
     )
-    facts.append(("Person", presenters.person_text(m.subject_id, booking.subject_id)))
+    facts.append(("Person", presenters.person_text(m.subject, booking.subject_id)))
     explanation = [(presenters.humanize(str(k)), v) for k, v in sorted((m.explanation or {}).items())]
     detainer = access.detainers_for_user(request.user).filter(identity_match=m).first()
     # A booking may carry several proposals (namesakes, above all without a DOB): the reviewer weighs them together.
@@ -469,6 +487,20 @@ def _case_page(
     failed_form: Any = None,
     error: DomainError | None = None,
     status: int = 200,
+) -> HttpResponse:
+    # The page and its actions ask some things more than once (a booking's parties, the person's open claim).
+    with memo.one_page():
+        return _render_case_page(request, kind, obj, failed, failed_form, error, status)
+
+
+def _render_case_page(
+    request: HttpRequest,
+    kind: str,
+    obj: Any,
+    failed: actions.Action | None,
+    failed_form: Any,
+    error: DomainError | None,
+    status: int,
 ) -> HttpResponse:
     build, template = _CONTEXT[kind]
     context = build(request, obj)

@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Any, Protocol
 
 from holdtrack.core.errors import DomainError, NotPermitted, ValidationFailed
+from holdtrack.core.memo import once
 
 SYSTEM_ROLE = "SYSTEM"
 STAFF_RECORDED = "STAFF_RECORDED"  # audit.models.Channel.STAFF_RECORDED
@@ -172,7 +174,8 @@ def parties_of(obj: Any) -> Parties:
         return NO_PARTIES
     for cls in type(obj).__mro__:
         if cls in _RESOLVERS:
-            return _RESOLVERS[cls](obj)
+            # A page asks about one object for several actions: its parties are resolved once for the page.
+            return once(("kernel.parties", cls, getattr(obj, "pk", None) or id(obj)), partial(_RESOLVERS[cls], obj))
     raise LookupError(f"No parties resolver is registered for {type(obj).__name__}.")
 
 
