@@ -50,3 +50,25 @@ def test_a_malformed_id_matches_no_row_and_the_reader_is_recorded_with_their_org
     w = make_world()
     assert scope.reader_data(w.officer) == {"org": w.office.pk}
     assert scope.reader_data(AnonymousUser()) == {"org": None}
+
+
+def test_the_access_layers_read_only_the_reader_fields_a_scope_shape_holds():
+    """Scoped reads are compiled once per ``scope_shape`` (ADR 0037, amendment): a scope rule that read another
+    field of the reader or its organization could reuse another reader's statement. This test fails when an
+    access layer starts reading one; add the field to ``scope_shape``/``scope_values`` first."""
+    import re
+    from pathlib import Path
+
+    import holdtrack
+
+    root = Path(holdtrack.__file__).parent
+    allowed = {
+        "user": {"pk", "role", "is_active", "organization", "organization_id"},
+        "org": {"pk", "kind", "aor_id", "lea_id"},
+        "organization": {"pk", "kind", "aor_id", "lea_id"},
+    }
+    for module in ("accounts/scope.py", "cases/access.py", "custody/access.py"):
+        text = (root / module).read_text()
+        for name, fields in allowed.items():
+            used = set(re.findall(rf"\b{name}\.([a-z_]+)\b", text)) - {"objects"}
+            assert used <= fields, f"{module} reads {name}.{sorted(used - fields)}: add it to scope_shape"
