@@ -41,12 +41,13 @@ class RescreenResult:
     updated: int = 0
     wide: int = 0  # bookings probed by the second-stage blocking rules
     deep: int = 0  # bookings probed by the third-stage rules
+    spelled: int = 0  # bookings read again with a misspelt name corrected (fourth stage)
 
     def summary(self) -> str:
         return (
             f"{self.screened:,} bookings re-screened with {self.model_version}: {self.proposed:,} new proposals "
             f"({self.biometric:,} biometric), {self.updated:,} proposed matches re-scored, "
-            f"{self.candidates:,} candidates scored"
+            f"{self.candidates:,} candidates scored, {self.spelled:,} bookings read with a misspelt name corrected"
         )
 
 
@@ -88,6 +89,7 @@ def bookings_rescreen(
         result.biometric += r.biometric
         result.wide += r.wide
         result.deep += r.deep
+        result.spelled += r.spelled
         result.updated += len(r.updated_ids)
         created.extend(r.match_ids)
         rescored.extend(r.updated_ids)
