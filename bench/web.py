@@ -7,7 +7,8 @@ interleaved: in each repetition every endpoint is run right after the baseline. 
 detainer by id, API detainers and bookings pages of 50, POST booking (a new booking each request, screened),
 the desk dashboard and a desk detainer page (an officer's session), and a mixed load (writers posting bookings
 beside readers of the other endpoints, measured separately). Prints req/s, p50/p95/p99 and the share of the
-baseline for each run with the load average, then the medians. ``--cpu N``: CPU per request in-process (the
+baseline for each run with the load average, then the medians; for each mixed run, how wrk's connections are spread
+over the gunicorn workers (fixed for the run, and what moves its POST rate most). ``--cpu N``: CPU per request in-process (the
 process's and its PostgreSQL backend's); ``--plans``: planning and execution time of each query.
 
 Needs wrk (``apt-get install wrk``) and a database with data, e.g. the demo's:
@@ -222,6 +223,41 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            link = os.readlink(fd)
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    return inodes
+
+
+def connection_split(server: Server, clients: dict[str, subprocess.Popen[str]]) -> str:
+    """Which gunicorn worker holds each wrk connection, e.g. "4 POST + 1 reads | 11 reads" (Linux, from
+    /proc). wrk keeps its connections for the whole run and a worker keeps what it accepted, so the split is
+    fixed per run: a writer sharing its process (GIL, 4 threads) with CPU-bound readers serves far fewer requests
+    than one alone, which moves the mixed POST rate more than most code changes do."""
+    try:
+        workers = [int(p) for p in Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()]
+        ports: dict[str, str] = {}  # inode → local port, remote port of each TCP socket
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            f = line.split()
+            ports[f[9]] = f"{f[1].split(':')[1]}>{f[2].split(':')[1]}"
+        owner = {ports[i]: n for n, w in enumerate(workers) for i in _socket_inodes(w) if i in ports}
+        counts = [dict.fromkeys(clients, 0) for _ in workers]
+        for name, proc in clients.items():
+            for i in _socket_inodes(proc.pid):
+                local, _, remote = ports.get(i, ">").partition(">")
+                if f"{remote}>{local}" in owner:
+                    counts[owner[f"{remote}>{local}"]][name] += 1
+    except OSError:
+        return "—"
+    return " | ".join(" + ".join(f"{n} {name}" for name, n in c.items() if n) or "0" for c in counts)
+
+
 # -------------------------------------------------------------------------------------------- servers
 
 
@@ -325,6 +361,10 @@ def run_config(
                 load = loadavg()
                 w = wrk(app.port, post.requests, writers, args.seconds, tmp)
                 rd = wrk(app.port, reads, args.clients - writers, args.seconds, tmp)
+                time.sleep(min(2, args.seconds / 2))  # every connection open
+                print(
+                    f"  {app.name}/{workers}w mixed, connections per worker: {connection_split(app, {'POST': w, 'reads': rd})}"
+                )
                 record(
                     stats, f"{app.name}/{workers}w", f"mixed: POST booking ({writers} cl.)", wrk_result(w, load), None
                 )

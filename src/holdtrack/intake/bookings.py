@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from holdtrack.accounts.models import User
 from holdtrack.audit.models import Channel
@@ -94,6 +94,9 @@ def bookings_intake(
     """Record the bookings (all or none, one transaction), then screen the new ones."""
     authorize(actor, "bookings_intake")
     with transaction.atomic():
+        # Every booking number's lock first, in one order: two batches sharing numbers cannot deadlock.
+        for lea_pk, number in sorted({(f.facility.operator_id, f.booking_number) for _, f in items}):
+            _lock_booking_number(lea_pk, number)
         recorded = [_record(actor, person, facts, channel) for person, facts in items]
     new = [b for b, created in recorded if created]
     screened = _screen_after_commit(actor, new) if screen else {}
@@ -167,9 +170,6 @@ def bookings_import(**options: Any) -> ingest.BookingImportResult:
 
 def _record(actor: User, person: BookedPerson, facts: BookingFacts, channel: str) -> tuple[Booking, bool]:
     lea: LawEnforcementAgency = facts.facility.operator
-    # Serialises concurrent sends of the same agency's booking, so one re-sent while the first send is still
-    # in flight finds it instead of creating a second booked record.
-    LawEnforcementAgency.objects.select_for_update().filter(pk=lea.pk).first()
     existing = Booking.objects.filter(custodian=lea, booking_number=facts.booking_number).first()
     if existing is not None:
         return existing, False
@@ -204,6 +204,22 @@ def _record(actor: User, person: BookedPerson, facts: BookingFacts, channel: str
         channel=channel,
     )
     return booking, True
+
+
+def _lock_booking_number(lea_pk: int, booking_number: str) -> None:
+    """Serialises concurrent sends of the same booking (agency + booking number) until the transaction ends, so
+    one re-sent while the first send is still in flight finds it instead of a second booked record. Other
+    bookings of the agency do not wait: a lock on the agency row made all of its writers queue behind the
+    slowest transaction (issue 12, the mixed load)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            # The key's prefix keeps it apart from any other advisory lock.
+            key = f"holdtrack.booking:{lea_pk}:{booking_number}"
+            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+        return
+    # SQLite: writers already hold the database's write lock (transaction_mode IMMEDIATE); the row lock is kept
+    # for any other backend.
+    LawEnforcementAgency.objects.select_for_update().filter(pk=lea_pk).first()
 
 
 def _screen_after_commit(actor: User, bookings: list[Booking]) -> dict[int, Screening]:
