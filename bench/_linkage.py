@@ -78,13 +78,13 @@ def retrieve_as_screened(bookings: list[Any], keys: list[Any]) -> tuple[list[lis
     candidates and how many bookings the wide rules probed."""
     from holdtrack.custody.models import IdentityMatch
     from holdtrack.screening import candidates as cand
-    from holdtrack.screening import services
+    from holdtrack.screening import identifiers, services
     from holdtrack.screening.services import WIDE_BELOW_PROBABILITY
 
     retrieved = cand.retrieve(keys)
     anums = [getattr(b, "a_number", "") for b in bookings]
     if services.A_NUMBER_PROBE and any(anums):
-        by_anum = cand.by_a_number(anums)
+        by_anum = identifiers.by_a_number(anums)
         for j, anum in enumerate(anums):
             have = {sid for sid, _ in retrieved[j]}
             retrieved[j] = retrieved[j] + [c for c in by_anum.get(anum, []) if anum and c[0] not in have]

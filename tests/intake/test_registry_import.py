@@ -353,7 +353,7 @@ def test_only_agency_staff_or_the_system_may_import(tmp_path):
 def test_imported_people_are_found_by_screening(tmp_path):
     """The keys written are the ones screening probes: a booking of a registry person (compound surname in
     one field, as jails write it) retrieves the subject, and its FBI number finds it biometrically."""
-    from holdtrack.screening import candidates
+    from holdtrack.screening import candidates, identifiers
     from holdtrack.screening.keys import keys_for
 
     rows = people(40)
@@ -369,7 +369,7 @@ def test_imported_people_are_found_by_screening(tmp_path):
     )
     (found,) = candidates.retrieve([booking_keys])
     assert subject_id in {sid for sid, _ in found}
-    assert candidates.biometric([r["fbi_number"]]) == {r["fbi_number"]: subject_id}
+    assert identifiers.biometric([r["fbi_number"]]) == {r["fbi_number"]: subject_id}
 
 
 def test_bom_header_variants_and_format_override(tmp_path):

@@ -26,7 +26,7 @@ from holdtrack.custody.services import subject_create
 from holdtrack.kernel.parties import authorize
 from holdtrack.kernel.steps import when
 from holdtrack.screening import candidates as cand
-from holdtrack.screening import spelling
+from holdtrack.screening import identifiers, spelling
 from holdtrack.screening.frequencies import TermFrequencies, frequencies_for, name_frequencies_add
 from holdtrack.screening.fs_model import TF_FIELDS, Rec, Scorer, fbi_conflict, probability
 from holdtrack.screening.gates import model_gate_failures
@@ -315,7 +315,7 @@ def screen_bookings(
 
     fbis = [b.fbi_number.strip() for b in bookings]
     anums = [b.a_number for b in bookings]
-    bio = cand.biometric(fbis)
+    bio = identifiers.biometric(fbis)
     keys: list[Keys] = []
     need: list[int] = []
     found: list[list[Proposal]] = [[] for _ in bookings]
@@ -383,7 +383,7 @@ def screen_bookings(
     if scorer is not None and need:
         retrieved = _first_stage([keys[i] for i in need], prefetched or {})
         if A_NUMBER_PROBE and any(anums[i] for i in need):
-            by_anum = cand.by_a_number([anums[i] for i in need])
+            by_anum = identifiers.by_a_number([anums[i] for i in need])
             for j, i in enumerate(need):
                 extra = by_anum.get(anums[i]) if anums[i] else None
                 if extra:
@@ -425,12 +425,12 @@ def screen_bookings(
         # the registry's names one edit away (``spelling``), scored as written and as corrected ...
         still = [i for i in deep if SPELLING_STAGE and (keys[i].dob is None or best[i] < min_weight)]
         # ... and so is its A-number: the registry's A-numbers one keying slip away bring their records as
-        # candidates (``candidates.by_a_number_slips``). Not the FBI number: its 323 slips a booking cost a third
+        # candidates (``identifiers.by_a_number_slips``). Not the FBI number: its 323 slips a booking cost a third
         # of the screening CPU at 1,000,000 subjects, where most unmatched FBI numbers are people not in the
         # registry (docs/benchmarks.md); A-numbers are rarer in a feed and cheaper to vary.
         slipped = [i for i in still if A_NUMBER_SLIPS and anums[i]]
         if slipped:
-            by_slip = cand.by_a_number_slips([anums[i] for i in slipped])
+            by_slip = identifiers.by_a_number_slips([anums[i] for i in slipped])
             fresh = [[c for c in cands if c[0] not in seen[i]] for i, cands in zip(slipped, by_slip, strict=True)]
             slip_tf = _tf(fresh)
             for i, cands in zip(slipped, fresh, strict=True):
