@@ -8,7 +8,7 @@ active model inside a transaction that is rolled back: nothing is stored. Prints
 the recall over all proposals and the proposals made, and the best F1 over thresholds from the lower one up.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ht_cli .venv/bin/python bench/screening_classes.py \\
-        --truth truth.json [--pairs 0.2/0.5/5,0.2/0.1/10,0.05/0.1/10] [--misses]
+        --truth truth.json [--pairs 0.2/0.5/5,0.2/0.1/10,0.05/0.1/10] [--misses] [--set SPELLING_STAGE=0]
 
 ``--misses``: after the first pair, each true pair it did not propose is read again — whether any stage's rules
 retrieve it (the booking's keys and their spelling corrections, all three rule sets) and its probability against
@@ -76,7 +76,17 @@ def main() -> None:
         help="DOB threshold/no-DOB threshold[/proposals kept without a DOB], comma-separated",
     )
     ap.add_argument("--misses", action="store_true", help="classify the true pairs the first pair misses")
+    ap.add_argument(
+        "--set",
+        default="",
+        help="screening.services settings for this run, e.g. SPELLING_STAGE=0,MAX_TIED_NO_DOB=10 (what a part brings)",
+    )
     args = ap.parse_args()
+    for item in filter(None, args.set.split(",")):
+        name, value = item.split("=")
+        kept = getattr(services, name)  # an unknown name fails here
+        setattr(services, name, value not in ("0", "false", "off") if isinstance(kept, bool) else type(kept)(value))
+        print(f"services.{name} = {getattr(services, name)!r}")
     truth: dict[str, str | None] = json.loads(args.truth.read_text())["truth"]
     key_of = dict(SubjectIdentifier.objects.filter(type=IdentifierType.AGENCY_KEY).values_list("subject_id", "value"))
     bookings = list(Booking.objects.select_related("subject").order_by("pk"))
