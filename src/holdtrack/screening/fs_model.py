@@ -356,24 +356,22 @@ def _dob(a: Rec, b: Rec) -> int:
     return 6
 
 
-def _fbi(a: Rec, b: Rec) -> int:
-    fa, fb = a[F_FBI], b[F_FBI]
-    if not fa or not fb:
-        return 0
-    if fa == fb:
-        return 1
-    d = DamerauLevenshtein.distance(fa, fb, score_cutoff=2)
-    return 2 if d <= 1 else 3 if d <= 2 else 4
+def _identifier(i: int) -> Callable[[Rec, Rec], int]:
+    """An identifier's levels (the FBI number, the A-number): equal, one character apart, two, more."""
+
+    def level(a: Rec, b: Rec) -> int:
+        x, y = a[i], b[i]
+        if not x or not y:
+            return 0
+        if x == y:
+            return 1
+        d = DamerauLevenshtein.distance(x, y, score_cutoff=2)
+        return 2 if d <= 1 else 3 if d <= 2 else 4
+
+    return level
 
 
-def _anum(a: Rec, b: Rec) -> int:
-    xa, xb = a[F_ANUM], b[F_ANUM]
-    if not xa or not xb:
-        return 0
-    if xa == xb:
-        return 1
-    d = DamerauLevenshtein.distance(xa, xb, score_cutoff=2)
-    return 2 if d <= 1 else 3 if d <= 2 else 4
+_fbi, _anum = _identifier(F_FBI), _identifier(F_ANUM)
 
 
 def fbi_conflict(a: Rec, b: Rec) -> bool:
