@@ -3,6 +3,7 @@ typo that changes a name's sound no longer hides the subject when another field 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -114,3 +115,37 @@ def test_the_migration_rebuilds_the_keys_of_names_with_undecomposed_letters(worl
     k = RegistryKey.objects.get(pk=s.pk)
     assert (k.last_norm, k.last_tok1, k.last_sound) == ("dang", "dang", RegistryKey.objects.get(pk=plain.pk).last_sound)
     assert NameFrequency.objects.get(comparison="last_name", value="dang").n == 2
+
+
+def test_a_candidate_is_scored_against_every_corrected_reading_not_only_the_first_that_retrieved_it(
+    world,
+    reg,  # noqa: F811
+    monkeypatch,
+):
+    """Two readings of one booking both retrieve the subject: the first scores it low, the second high. It is
+    proposed as the second reads it (it was once scored by the first reading alone and dropped)."""
+    target = registry_subject_add(
+        actor=world.supervisor, first_name="Luis", middle_name="Rodrigo", last_name="Zavala", second_last_name="Mendoza",
+        date_of_birth=date(1963, 10, 3), sex="M", birth_country="Dominican Republic",
+    )  # fmt: skip
+    name_frequencies_refresh()
+    real = spelling.corrected
+
+    def decoy_first(k, vocab):  # type: ignore[no-untyped-def]
+        # a reading with another given name of the same sound: its keys reach the subject, its names score it low
+        good = real(k, vocab)
+        decoy = replace(good[0], first_norm="lazaro", first_canon="lazaro")
+        return [decoy, *good]
+
+    monkeypatch.setattr(spelling, "corrected", decoy_first)
+    subject = cs.subject_create(
+        actor=world.booking_clerk, first_name="LUIS", last_name="ZAVALB MENDOZA", sex="M",
+        date_of_birth=date(1963, 10, 4), birth_country="Dominican Republic",
+    )  # fmt: skip
+    b = cs.booking_create(
+        actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number="SPELL-2", booked_at=T0
+    )
+    screen_booking(actor=world.booking_clerk, booking=b)
+    m = IdentityMatch.objects.get(booking=b, subject=target)
+    assert m.explanation["read_as"] == {"first_name": "luis", "last_name": "zavala mendoza"}
+    assert IdentityMatch.objects.filter(booking=b, subject=target).count() == 1
