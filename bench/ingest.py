@@ -139,6 +139,9 @@ def main() -> None:
         "--no-spelling", action="store_true", help="screen without the fourth stage (misspelt names), to compare"
     )
     ap.add_argument(
+        "--no-fbi-slips", action="store_true", help="screen without the mis-keyed FBI-number probe, to compare"
+    )
+    ap.add_argument(
         "--no-prefetch",
         action="store_true",
         help="retrieve each chunk's candidates in its own transaction only (no second connection), to compare",
@@ -148,6 +151,8 @@ def main() -> None:
         screening_services.DEEP_STAGE = False
     if args.no_spelling:
         screening_services.SPELLING_STAGE = False
+    if args.no_fbi_slips:
+        screening_services.FBI_SLIPS = False
     if args.no_prefetch:
         prefetch.FirstStagePrefetch.usable = staticmethod(lambda: False)  # type: ignore[method-assign]
     if args.no_wide:

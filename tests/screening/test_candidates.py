@@ -249,6 +249,10 @@ def test_dob_slips_are_the_month_either_side_and_the_defaults():
         {"first_name": "Itzel", "middle_name": "Rocio", "last_name": "Martinez", "date_of_birth": date(1978, 5, 17)},
         # D11: given name and surname swapped, a year slip
         {"first_name": "Martinez", "last_name": "Rocio", "date_of_birth": date(1969, 5, 17)},
+        # D12: the second given name used as given name, a day slip
+        {"first_name": "Itzel", "last_name": "Martinez Ruiz", "date_of_birth": date(1979, 5, 11)},
+        # D13: the same with a year slip, the second surname dropped
+        {"first_name": "Itzel", "last_name": "Martinez", "date_of_birth": date(1970, 5, 17)},
     ],
 )
 def test_exchanged_names_with_a_dob_slip_are_found_by_the_deep_rules(subject, booked):
@@ -260,11 +264,11 @@ def test_the_exchanged_name_probes_are_bounded_by_the_counts(subject, monkeypatc
 
     name_frequencies_refresh()
     booked = keys_for(first_name="Itzel", middle_name="Rocio", last_name="Martinez", date_of_birth=date(1978, 5, 17))
-    assert cand.deep_swap_probes([booked]) == [(True, True, True)]
+    assert cand.deep_swap_probes([booked]) == [(True,) * 5]
     monkeypatch.setattr(cand, "WIDE_MAX_ROWS", -1)
-    assert cand.deep_swap_probes([booked]) == [(False, False, False)]
+    assert cand.deep_swap_probes([booked]) == [(False,) * 5]
     assert subject.pk not in {sid for sid, _ in cand.retrieve([booked], deep=True)[0]}
-    assert cand.deep_swap_probes([keys_for(first_name="Itzel", last_name="Martinez")]) == [(False, False, False)]
+    assert cand.deep_swap_probes([keys_for(first_name="Itzel", last_name="Martinez")]) == [(False,) * 5]
 
 
 @pytest.mark.parametrize(
@@ -276,6 +280,8 @@ def test_the_exchanged_name_probes_are_bounded_by_the_counts(subject, monkeypatc
         {"first_name": "Rocio", "middle_name": "Itzel Ruiz", "last_name": "Martinez"},
         # D8: the names swapped, the compound surname in the given-name fields
         {"first_name": "Martinez", "middle_name": "Ruiz", "last_name": "Rocio"},
+        # D7: the second given name used as given name, the second surname moved to the middle name
+        {"first_name": "Itzel", "middle_name": "Ruiz", "last_name": "Martinez"},
     ],
 )
 def test_a_booking_without_a_dob_finds_a_compound_surname_written_another_way(subject, monkeypatch, booked):
@@ -290,10 +296,26 @@ def test_a_booking_without_a_dob_finds_a_compound_surname_written_another_way(su
     assert not _found_deep(subject, **booked)[1]
 
 
+def test_a_second_surname_of_two_words_moved_after_a_second_given_name_is_found(world, monkeypatch):
+    from holdtrack.screening.frequencies import name_frequencies_refresh
+
+    valle = registry_subject_add(
+        actor=world.supervisor, first_name="José", middle_name="Raúl", last_name="Sánchez",
+        second_last_name="del Valle", date_of_birth=D, sex="M", birth_country="Mexico",
+    )  # fmt: skip
+    name_frequencies_refresh()
+    monkeypatch.setattr(cand, "DEEP_NO_DOB_MAX_ROWS", -1)
+    booked = {"first_name": "Jose", "middle_name": "Raul del Valle", "last_name": "Sanchez"}
+    assert cand._compound_surnames(keys_for(**booked))[5:] == ("sanchez del valle", "del valle sanchez")
+    assert _found_deep(valle, **booked)[1]
+    monkeypatch.setattr(cand, "_DEEP_RULES", cand._DEEP_RULES[:6] + cand._DEEP_RULES[8:])  # D7 and D8 out
+    assert not _found_deep(valle, **booked)[1]
+
+
 def test_single_surnames_do_not_probe_as_compound_ones(subject):
     # a single given name or surname is common: D7 and D8 probe only compound surnames
     k = keys_for(first_name="Rocio", last_name="Martinez")
-    assert cand._compound_surnames(k) == (None, None, None, None, None)
+    assert cand._compound_surnames(k) == (None,) * 7
 
 
 def test_a_first_of_january_is_probed_over_the_year_only_for_sounds_the_registry_holds_few_of(subject, monkeypatch):

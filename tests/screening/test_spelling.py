@@ -149,3 +149,35 @@ def test_a_candidate_is_scored_against_every_corrected_reading_not_only_the_firs
     m = IdentityMatch.objects.get(booking=b, subject=target)
     assert m.explanation["read_as"] == {"first_name": "luis", "last_name": "zavala mendoza"}
     assert IdentityMatch.objects.filter(booking=b, subject=target).count() == 1
+
+
+def test_a_corrected_name_is_probed_by_the_deep_rules_too(world, reg, monkeypatch):  # noqa: F811
+    """Three errors at once: the second given name used as given name, a typo that changes the surname's sound
+    and a month keyed wrong. Read as corrected, the deep rule D12 (surname sound, the given name as the record's
+    second given name, the birth year) reaches the record; the first two stages' rules alone do not."""
+    target = registry_subject_add(
+        actor=world.supervisor, first_name="Samir", middle_name="Ahmed", last_name="Othman",
+        date_of_birth=date(1999, 1, 19), sex="M", birth_country="Egypt",
+    )  # fmt: skip
+    name_frequencies_refresh()
+    monkeypatch.setattr(services, "NEAREST_FLOOR", 1e-12)  # whatever its probability, it is shown if retrieved
+
+    def booked(number: str):  # type: ignore[no-untyped-def]
+        subject = cs.subject_create(
+            actor=world.booking_clerk, first_name="Ahmed", last_name="Ohhman", sex="M",
+            date_of_birth=date(1999, 4, 19), birth_country="Egypt",
+        )  # fmt: skip
+        return cs.booking_create(
+            actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0
+        )
+
+    monkeypatch.setattr(services, "SPELLING_DEEP", False)
+    b = booked("SPELL-D0")
+    screen_booking(actor=world.booking_clerk, booking=b)
+    assert not IdentityMatch.objects.filter(booking=b, subject=target).exists()
+
+    monkeypatch.setattr(services, "SPELLING_DEEP", True)
+    b = booked("SPELL-D1")
+    screen_booking(actor=world.booking_clerk, booking=b)
+    m = IdentityMatch.objects.get(booking=b, subject=target)
+    assert m.explanation["read_as"]["last_name"] == "othman"

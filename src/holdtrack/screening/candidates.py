@@ -164,7 +164,9 @@ _DEEP_RULES = (
     # or one of them in the middle name (with the given-name sound); or its names swapped, the surname in the
     # given-name fields (first, or first and middle) and the given name in the surname (that name's sound).
     # Only compound surnames probe: each is borne by few records.
-    "k.last_norm = ANY(ARRAY[b.rln, b.lmn, b.mln]) AND k.first_sound = b.fs",
+    # (D7 also with the given name as the record's second given name, and the middle name's tokens after its first
+    # as the moved surname: "Raúl del Valle" for "Raúl" + "Sánchez del Valle")
+    "k.last_norm = ANY(ARRAY[b.rln, b.lmn, b.mln, b.lmr, b.mrl]) AND (k.first_sound = b.fs OR k.middle_given_sound = b.fs)",
     "k.last_norm = ANY(ARRAY[b.fln, b.fmn]) AND k.first_sound = b.ls",
     # D9, D10: a booking with a DOB whose given and middle names are exchanged ("José Omar" for "Omar José") and
     # whose DOB carries a slip: the surname sound with the middle name's sound as the given name's, in the same
@@ -173,11 +175,20 @@ _DEEP_RULES = (
     "k.last_sound = b.ls AND k.first_sound = b.mfs AND k.dob_ym BETWEEN b.y1 AND b.y12",
     "k.last_sound = b.ls AND k.first_sound = b.mfs AND k.dob_md = b.md",
     "k.last_sound = b.fs AND k.first_sound = b.ls AND k.dob_md = b.xmd",
+    # D12, D13: a booking with a DOB whose given name is the record's second given name (its middle name used as
+    # given name) and whose DOB carries a slip: the surname sound with the given name's sound as the second given
+    # name's, in the birth year or on the same month and day (``keys.middle_given_sound``, partial indexes).
+    "k.last_sound = b.ls AND k.middle_given_sound = b.gfs AND k.middle_given_sound <> '' "
+    "AND k.dob_ym BETWEEN b.gy1 AND b.gy12",
+    "k.last_sound = b.ls AND k.middle_given_sound = b.gfs AND k.middle_given_sound <> '' AND k.dob_md = b.gmd",
 )
-_DEEP_B_COLS = "i, d, ls, fs, f1, m1, l1, lo, hi, yls, yfs, nln, nfc, rln, lmn, mln, fln, fmn, mfs, y1, y12, md, xmd"
+_DEEP_B_COLS = (
+    "i, d, ls, fs, f1, m1, l1, lo, hi, yls, yfs, nln, nfc, rln, lmn, mln, fln, fmn, lmr, mrl, mfs, y1, y12, md, xmd, "
+    "gfs, gy1, gy12, gmd"
+)
 _DEEP_PG_TYPES = (
     "int", "date", "text", "text", "text", "text", "text", "date", "date", "text", "text", "text", "text", "text",
-    "text", "text", "text", "text", "text", "int", "int", "int", "int",
+    "text", "text", "text", "text", "text", "text", "text", "int", "int", "int", "int", "text", "int", "int", "int",
 )  # fmt: skip
 DEEP_YEAR_MAX_ROWS = 50  # a sound's expected records a birth year (registry count ÷ BIRTH_YEARS)
 # D5 and D6 probe a name only when the registry holds at most this many records of it; the initial filter then
@@ -231,11 +242,12 @@ def deep_year_probes(keys: Sequence[Keys]) -> list[tuple[bool, bool]]:
     ]
 
 
-def deep_swap_probes(keys: Sequence[Keys]) -> list[tuple[bool, bool, bool]]:
+def deep_swap_probes(keys: Sequence[Keys]) -> list[tuple[bool, ...]]:
     """For each booking with a DOB, whether D9 (the middle name's sound as given name, the birth year), D10 (the
-    same, the month and day) and D11 (the sounds crosswise, the month and day) may probe: the rows each is
-    expected to bring (sound count × sound count ÷ registry size, ÷ ``BIRTH_YEARS`` or ÷ 365) ≤ ``WIDE_MAX_ROWS``,
-    as W1's. Before any count every booking is probed."""
+    same, the month and day), D11 (the sounds crosswise, the month and day), D12 and D13 (the given name's sound
+    as the record's second given name's, the birth year / the month and day) may probe: the rows each is expected
+    to bring (sound count × sound count ÷ registry size, ÷ ``BIRTH_YEARS`` or ÷ 365; a given-name sound's count
+    stands for a second given name's) ≤ ``WIDE_MAX_ROWS``, as W1's. Before any count every booking is probed."""
     mfs = [sound(canon_first(k.middle_norm)) if k.dob is not None else "" for k in keys]
     tf = frequencies_for(
         (name, value)
@@ -243,43 +255,47 @@ def deep_swap_probes(keys: Sequence[Keys]) -> list[tuple[bool, bool, bool]]:
         for name, value in (("last_sound", k.last_sound), ("first_sound", k.first_sound), ("first_sound", m),
                             ("last_sound", k.first_sound), ("first_sound", k.last_sound))
     )  # fmt: skip
-    out = []
+    out: list[tuple[bool, ...]] = []
     for k, m in zip(keys, mfs, strict=True):
         if k.dob is None:
-            out.append((False, False, False))
+            out.append((False,) * 5)
             continue
         if tf is None:
-            out.append((bool(m), bool(m), True))
+            out.append((bool(m), bool(m), True, True, True))
             continue
         n = tf.counts.get
         middle = n(("last_sound", k.last_sound), 0) * n(("first_sound", m), 0) / tf.total if m else math.inf
         crosswise = n(("last_sound", k.first_sound), 0) * n(("first_sound", k.last_sound), 0) / tf.total
-        out.append(
-            (middle / BIRTH_YEARS <= WIDE_MAX_ROWS, middle / 365 <= WIDE_MAX_ROWS, crosswise / 365 <= WIDE_MAX_ROWS)
-        )
+        given = n(("last_sound", k.last_sound), 0) * n(("first_sound", k.first_sound), 0) / tf.total
+        out.append((
+            middle / BIRTH_YEARS <= WIDE_MAX_ROWS, middle / 365 <= WIDE_MAX_ROWS, crosswise / 365 <= WIDE_MAX_ROWS,
+            given / BIRTH_YEARS <= WIDE_MAX_ROWS, given / 365 <= WIDE_MAX_ROWS,
+        ))  # fmt: skip
     return out
 
 
 def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...]]:
     """The booking's rows for the deep rules (``_DEEP_B_COLS``): one per slipped date (``keys.dob_slips``), for
     a 1 January DOB one row for its year, and without a DOB one row for its names. ``probes``: with a DOB the
-    year's bounds (D3, D4) then D9–D11's (``deep_swap_probes``), without one the names' (D5, D6)."""
+    year's bounds (D3, D4) then D9–D13's (``deep_swap_probes``), without one the names' (D5, D6)."""
     ls, fs = k.last_sound or None, k.first_sound or None
     initials = (k.first_norm[:1] or None, k.middle_norm[:1] or None, k.last_norm[:1] or None)
-    none = (None,) * 5
+    none, later = (None,) * 7, (None,) * 9  # D7/D8's surnames; D9–D13's values
     if k.dob is None:
         names = (k.last_norm if probes[0] else None, k.first_canon if probes[1] else None)
         compound = _compound_surnames(k)
         if not any(names) and not any(compound):
             return []
-        return [(i, None, ls, fs, *initials, None, None, None, None, *names, *compound, *(None,) * 5)]
-    # D9-D11 probe once a booking (on its first row), each within its bound (``deep_swap_probes``)
+        return [(i, None, ls, fs, *initials, None, None, None, None, *names, *compound, *later)]
+    # D9-D13 probe once a booking (on its first row), each within its bound (``deep_swap_probes``)
     mfs = sound(canon_first(k.middle_norm)) or None
     y, md = k.dob.year, k.dob_md
-    d9, d10, d11 = probes[2:5]
+    d9, d10, d11, d12, d13 = probes[2:7]
     once = (
         mfs if d9 or d10 else None, y * 100 + 1 if d9 else None, y * 100 + 12 if d9 else None, md if d10 else None,
         md if d11 and ls and fs else None,
+        fs if ls and (d12 or d13) else None, y * 100 + 1 if d12 else None, y * 100 + 12 if d12 else None,
+        md if d13 else None,
     )  # fmt: skip
     rows: list[tuple[Any, ...]] = []
     if (k.dob.month, k.dob.day) == (1, 1):
@@ -293,14 +309,15 @@ def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...
             rows.append((i, None, ls, fs, *initials, None, None, None, None, None, None, *none, *once))
         return rows
     for n, d in enumerate(dob_slips(k.dob)):
-        rows.append((i, d, ls, fs, *initials, None, None, None, None, None, None, *none, *(once if n == 0 else none)))
+        rows.append((i, d, ls, fs, *initials, None, None, None, None, None, None, *none, *(once if n == 0 else later)))
     return rows
 
 
 def _compound_surnames(k: Keys) -> tuple[str | None, ...]:
-    """D7 and D8's surnames for a booking without a DOB (``rln, lmn, mln, fln, fmn``): its two surnames
+    """D7 and D8's surnames for a booking without a DOB (``rln, lmn, mln, fln, fmn, lmr, mrl``): its two surnames
     reversed, its surname and (the last token of) its middle name joined either way, its given name (or given
-    and middle names) as a compound surname. Only compound ones (two tokens or more); None for the others."""
+    and middle names) as a compound surname, its surname and its middle name after the first token joined either
+    way. Only compound ones (two tokens or more); None for the others."""
 
     def two(*parts: str) -> str | None:
         text = " ".join(p for p in parts if p)
@@ -309,12 +326,16 @@ def _compound_surnames(k: Keys) -> tuple[str | None, ...]:
     last = k.last_norm.split(" ")
     reversed_ = two(*reversed(last)) if len(last) == 2 else None
     moved = k.middle_norm.rsplit(" ", 1)[-1]  # a surname moved into the middle name ends it
+    # ... or is all of it after a second given name ("raul del valle"), when that is more than its last token
+    rest = k.middle_norm.split(" ", 1)[1] if k.middle_norm.count(" ") >= 2 else ""
     return (
         reversed_,
         two(k.last_norm, moved) if moved else None,
         two(moved, k.last_norm) if moved else None,
         two(k.first_norm),
         two(k.first_norm, k.middle_norm) if k.middle_norm else None,
+        two(k.last_norm, rest) if rest else None,
+        two(rest, k.last_norm) if rest else None,
     )
 
 

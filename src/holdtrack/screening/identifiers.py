@@ -1,13 +1,16 @@
-"""The registry records an identifier leads to: the FBI number (a biometric match), and the A-number — equal, or one
-keying slip away — as candidates to score (``services.screen_bookings``)."""
+"""The registry records an identifier leads to: the FBI number (a biometric match, or candidates one keying slip
+away), and the A-number — equal, or one keying slip away — as candidates to score (``services.screen_bookings``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rapidfuzz.distance import DamerauLevenshtein
+
 from holdtrack.custody.models import IdentifierType, SubjectIdentifier
 from holdtrack.screening.candidates import REC_COLUMNS, record_of
 from holdtrack.screening.fs_model import Rec
+from holdtrack.screening.keys import fbi_segments
 from holdtrack.screening.models import RegistryKey
 
 
@@ -64,4 +67,34 @@ def by_a_number_slips(numbers: Sequence[str]) -> list[list[tuple[int, Rec]]]:
         for number, cands in by_a_number(wanted[start : start + 5000]).items():
             for i in slip_of[number]:
                 out[i].extend(cands)
+    return out
+
+
+def by_fbi_slips(fbi_numbers: Sequence[str]) -> list[list[tuple[int, Rec]]]:
+    """For each booking's FBI number, the registry records whose number is one keying slip from it (a character
+    changed, two neighbours swapped): found through the numbers' last two segments (``keys.fbi_segments``: such a
+    number keeps one of them whole), two indexed lookups a booking, then compared whole. Candidates to score,
+    never matches (the comparison weighs "one character different"). The 323 lookups of every possible slip
+    cost a third of the screening CPU at 1,000,000 subjects (docs/benchmarks.md)."""
+    mids: dict[str, list[int]] = {}
+    tails: dict[str, list[int]] = {}
+    for i, fbi in enumerate(fbi_numbers):
+        mid, tail = fbi_segments(fbi)
+        if mid:
+            mids.setdefault(mid, []).append(i)
+            tails.setdefault(tail, []).append(i)
+    out: list[list[tuple[int, Rec]]] = [[] for _ in fbi_numbers]
+    seen: list[set[int]] = [set() for _ in fbi_numbers]
+    cols = ["subject_id", "fbi_number", *REC_COLUMNS]
+    for field, wanted in (("fbi_mid", mids), ("fbi_tail", tails)):
+        values = sorted(wanted)
+        for start in range(0, len(values), 5000):
+            part = values[start : start + 5000]
+            rows = RegistryKey.objects.filter(**{f"{field}__in": part}).exclude(**{field: ""}).values_list(*cols)
+            for r in rows:
+                key = r[1][-6:-3] if field == "fbi_mid" else r[1][-3:]
+                for i in wanted.get(key, ()):
+                    if r[0] not in seen[i] and DamerauLevenshtein.distance(fbi_numbers[i], r[1], score_cutoff=1) == 1:
+                        seen[i].add(r[0])
+                        out[i].append((r[0], record_of(r[2:])))
     return out

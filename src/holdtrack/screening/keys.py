@@ -53,6 +53,25 @@ def norm_fbi(value: str | None) -> str:
     return "".join(ch for ch in value.upper() if ch.isalnum())
 
 
+def middle_given_sound(middle_norm: str) -> str:
+    """The sound of a record's second given name (the first token of its middle name, nicknames resolved): a
+    booking that uses it as its given name reaches the record through it (deep rules D12, D13)."""
+    return sound(canon_first(middle_norm)) if middle_norm else ""
+
+
+FBI_SEGMENT = 3  # characters a segment; a number shorter than two segments has none
+
+
+def fbi_segments(fbi: str) -> tuple[str, str]:
+    """The last two three-character segments of a (normalised) FBI number, ``(middle, tail)``: a number one keying
+    slip away (a character changed, or two neighbours swapped within a segment or before both) keeps one of them
+    whole, so the registry's numbers near a booking's are found through two indexed lookups instead of one per
+    possible slip (``identifiers.by_fbi_slips``). ("", "") for a shorter number."""
+    if len(fbi) < 2 * FBI_SEGMENT:
+        return "", ""
+    return fbi[-2 * FBI_SEGMENT : -FBI_SEGMENT], fbi[-FBI_SEGMENT:]
+
+
 def canon_first(first_norm: str) -> str:
     token = first_norm.split(" ", 1)[0] if first_norm else ""
     return NICKNAMES.get(token, token)

@@ -25,12 +25,18 @@ class RegistryKey(models.Model):
     # The sound of the second surname of a compound one ("Martínez Ruiz" → Ruiz): a booking that carries only
     # the second surname is found through it.
     last2_sound = models.CharField(max_length=4, blank=True, default="")
+    # The sound of the second given name (``keys.middle_given_sound``): the middle name used as given name.
+    middle_given_sound = models.CharField(max_length=4, blank=True, default="")
     dob = models.DateField(null=True, blank=True)
     dob_ym = models.IntegerField(null=True, blank=True, help_text="year*100+month, for a day typo")
     dob_md = models.IntegerField(null=True, blank=True, help_text="month*100+day, for a year typo")
     sex = models.CharField(max_length=1, blank=True)
     country = models.CharField(max_length=80, blank=True)
     fbi_number = models.CharField(max_length=40, blank=True, db_index=True)
+    # The FBI number's last two three-character segments (``keys.fbi_segments``): a booking's number one keying
+    # slip from a registry record's shares one of them.
+    fbi_mid = models.CharField(max_length=3, blank=True, default="")
+    fbi_tail = models.CharField(max_length=3, blank=True, default="")
     # 9 digits (core.text.a_number), compared by the a_number comparison; the equality probe finds it through
     # the subject's A_NUMBER identifier (unique index), so no index here.
     a_number = models.CharField(max_length=9, blank=True, default="")
@@ -53,6 +59,21 @@ class RegistryKey(models.Model):
             models.Index(fields=["last_norm", "first_sound", "first_canon"], name="regkey_names"),
             # Deep rule D6: a booking without a DOB whose surname is misspelt, by its canonical given name.
             models.Index(fields=["first_canon", "last_norm"], name="regkey_given_last"),
+            # Deep rules D12, D13: the second given name used as given name, with a DOB slip in the same year or
+            # in the year (only the records with a middle name).
+            models.Index(
+                fields=["last_sound", "middle_given_sound", "dob_ym"],
+                name="regkey_sounds2_ym",
+                condition=~models.Q(middle_given_sound=""),
+            ),
+            models.Index(
+                fields=["last_sound", "middle_given_sound", "dob_md"],
+                name="regkey_sounds2_md",
+                condition=~models.Q(middle_given_sound=""),
+            ),
+            # A mis-keyed FBI number (stage four): only the records that carry one.
+            models.Index(fields=["fbi_mid"], name="regkey_fbi_mid", condition=~models.Q(fbi_mid="")),
+            models.Index(fields=["fbi_tail"], name="regkey_fbi_tail", condition=~models.Q(fbi_tail="")),
             # Registry records without a DOB, by exact names: small, so every booking can probe it cheaply.
             models.Index(
                 fields=["last_norm", "first_canon"], name="regkey_names_nodob", condition=models.Q(dob__isnull=True)

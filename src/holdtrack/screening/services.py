@@ -30,7 +30,7 @@ from holdtrack.screening import identifiers, spelling
 from holdtrack.screening.frequencies import TermFrequencies, frequencies_for, name_frequencies_add
 from holdtrack.screening.fs_model import TF_FIELDS, Rec, Scorer, fbi_conflict, probability
 from holdtrack.screening.gates import model_gate_failures
-from holdtrack.screening.keys import Keys, keys_for
+from holdtrack.screening.keys import Keys, fbi_segments, keys_for, middle_given_sound
 from holdtrack.screening.models import RegistryKey, ScreeningModel
 from holdtrack.screening.proposals import BIOMETRIC_VERSION, BookingScreen, Proposal, ScreenResult, persist
 
@@ -61,7 +61,9 @@ WIDE_BELOW_WEIGHT = math.log2(WIDE_BELOW_PROBABILITY / (1 - WIDE_BELOW_PROBABILI
 # The third (deep) stage (ADR 0029); off only to measure its cost (bench/ingest.py --no-deep).
 DEEP_STAGE = True
 SPELLING_STAGE = True  # off only to measure it
+SPELLING_DEEP = True  # the corrected names probed by the deep rules too (off: the first two stages' only)
 A_NUMBER_SLIPS = True  # the same
+FBI_SLIPS = True  # the same
 # The registry records whose A-number equals the booking's join its first-stage candidates (scored, never a
 # match by themselves); off only to measure what the probe brings (bench/screening_febrl4.py --no-a-number-probe).
 A_NUMBER_PROBE = True
@@ -92,12 +94,15 @@ def _key_row(subject_id: int, k: Keys, fbi: str, a_number: str = "") -> Registry
         first_sound=k.first_sound,
         last_sound=k.last_sound,
         last2_sound=k.last2_sound,
+        middle_given_sound=middle_given_sound(k.middle_norm),
         dob=k.dob,
         dob_ym=k.dob_ym,
         dob_md=k.dob_md,
         sex=k.sex,
         country=k.country,
         fbi_number=fbi,
+        fbi_mid=fbi_segments(fbi)[0],
+        fbi_tail=fbi_segments(fbi)[1],
         a_number=a_number,
     )
 
@@ -116,8 +121,8 @@ def subject_keys(s: Subject | _Described) -> Keys:
 
 _KEY_FIELDS = (
     "subject_id", "first_norm", "first_canon", "middle_norm", "last_norm", "last_tok1", "last_tok2",
-    "first_sound", "last_sound", "last2_sound", "dob", "dob_ym", "dob_md", "sex", "country", "fbi_number",
-    "a_number",
+    "first_sound", "last_sound", "last2_sound", "middle_given_sound", "dob", "dob_ym", "dob_md", "sex", "country",
+    "fbi_number", "fbi_mid", "fbi_tail", "a_number",
 )  # fmt: skip
 
 
@@ -125,7 +130,8 @@ def _key_tuple(subject_id: int, k: Keys, fbi: str, a_number: str) -> tuple[Any, 
     """The row of ``_KEY_FIELDS`` without a model instance: building 1M instances was half the registry import."""
     return (
         subject_id, k.first_norm, k.first_canon, k.middle_norm, k.last_norm, k.last_tok1, k.last_tok2,
-        k.first_sound, k.last_sound, k.last2_sound, k.dob, k.dob_ym, k.dob_md, k.sex, k.country, fbi, a_number,
+        k.first_sound, k.last_sound, k.last2_sound, middle_given_sound(k.middle_norm), k.dob, k.dob_ym, k.dob_md,
+        k.sex, k.country, fbi, *fbi_segments(fbi), a_number,
     )  # fmt: skip
 
 
@@ -442,13 +448,18 @@ def screen_bookings(
         # one) whose given name or surname the registry holds nowhere is probed again with that name corrected to
         # the registry's names one edit away (``spelling``), scored as written and as corrected ...
         still = [i for i in deep if SPELLING_STAGE and (keys[i].dob is None or best[i] < min_weight)]
-        # ... and so is its A-number: the registry's A-numbers one keying slip away bring their records as
-        # candidates (``identifiers.by_a_number_slips``). Not the FBI number: its 323 slips a booking cost a third
-        # of the screening CPU at 1,000,000 subjects, where most unmatched FBI numbers are people not in the
-        # registry (docs/benchmarks.md); A-numbers are rarer in a feed and cheaper to vary.
-        slipped = [i for i in still if A_NUMBER_SLIPS and anums[i]]
-        if slipped:
-            by_slip = identifiers.by_a_number_slips([anums[i] for i in slipped])
+        # ... and so are its A-number and FBI number: the registry's numbers one keying slip away bring their
+        # records as candidates (``identifiers.by_a_number_slips``: 89 lookups on the identifiers' unique index;
+        # ``by_fbi_slips``: two lookups on the number's last segments, as its 323 possible slips cost a third of
+        # the screening CPU at 1,000,000 subjects, where most unmatched FBI numbers are people not in the registry).
+        for probe, values, slips in (
+            (A_NUMBER_SLIPS, anums, identifiers.by_a_number_slips),
+            (FBI_SLIPS, fbis, identifiers.by_fbi_slips),
+        ):
+            slipped = [i for i in still if probe and values[i]]
+            if not slipped:
+                continue
+            by_slip = slips([values[i] for i in slipped])
             fresh = [[c for c in cands if c[0] not in seen[i]] for i, cands in zip(slipped, by_slip, strict=True)]
             slip_tf = _tf(fresh)
             for i, cands in zip(slipped, fresh, strict=True):
@@ -464,13 +475,13 @@ def screen_bookings(
                 # earlier stage's candidate scored below the bar as written may pass as corrected. One already
                 # proposed is not scored twice.
                 flat = [v for fixed in variants.values() for v in fixed]
-                first, wider = iter(cand.retrieve(flat)), iter(cand.retrieve(flat, wide=True))
+                stages = [iter(cand.retrieve(flat, **stage)) for stage in ({}, {"wide": True}, {"deep": SPELLING_DEEP})]
                 more: list[list[tuple[int, Rec]]] = []
                 for i, fixed in variants.items():
                     done = {p.subject_id for p in found[i]}
                     union: dict[int, Rec] = {}
                     for _ in fixed:
-                        union.update((sid, rec) for sid, rec in (*next(first), *next(wider)) if sid not in done)
+                        union.update((sid, rec) for it in stages for sid, rec in next(it) if sid not in done)
                     more.append(list(union.items()))
                 spell_tf = _tf(more)
                 for (i, fixed), cands in zip(variants.items(), more, strict=True):
