@@ -46,6 +46,7 @@ from holdtrack.custody.ingest import feed_user  # noqa: E402
 from holdtrack.custody.ingest.run import mappings  # noqa: E402
 from holdtrack.intake.bookings import bookings_import  # noqa: E402
 from holdtrack.jurisdictions.models import Facility  # noqa: E402
+from holdtrack.screening import candidates as screening_candidates  # noqa: E402
 from holdtrack.screening import prefetch  # noqa: E402
 from holdtrack.screening import services as screening_services  # noqa: E402
 from holdtrack.screening.models import RegistryKey  # noqa: E402
@@ -142,6 +143,11 @@ def main() -> None:
         "--no-fbi-slips", action="store_true", help="screen without the mis-keyed FBI-number probe, to compare"
     )
     ap.add_argument(
+        "--set",
+        default="",
+        help="screening settings for this run, e.g. services.SPELLING_DEEP=0,candidates.SECOND_GIVEN_RULES=0",
+    )
+    ap.add_argument(
         "--no-prefetch",
         action="store_true",
         help="retrieve each chunk's candidates in its own transaction only (no second connection), to compare",
@@ -153,6 +159,15 @@ def main() -> None:
         screening_services.SPELLING_STAGE = False
     if args.no_fbi_slips:
         screening_services.FBI_SLIPS = False
+    for item in filter(None, args.set.split(",")):
+        name, value = item.split("=")
+        module, attr = (
+            {"services": screening_services, "candidates": screening_candidates}[name.split(".")[0]],
+            name.split(".")[1],
+        )
+        kept = getattr(module, attr)  # an unknown name fails here
+        setattr(module, attr, value not in ("0", "false", "off") if isinstance(kept, bool) else type(kept)(value))
+        print(f"{name} = {getattr(module, attr)!r}")
     if args.no_prefetch:
         prefetch.FirstStagePrefetch.usable = staticmethod(lambda: False)  # type: ignore[method-assign]
     if args.no_wide:

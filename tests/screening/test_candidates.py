@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from holdtrack.screening import candidates as cand
-from holdtrack.screening.keys import keys_for, month_shifted
+from holdtrack.screening.keys import compound_surnames, keys_for, month_shifted
 from holdtrack.screening.models import RegistryKey
 from holdtrack.screening.services import registry_subject_add
 
@@ -306,7 +306,7 @@ def test_a_second_surname_of_two_words_moved_after_a_second_given_name_is_found(
     name_frequencies_refresh()
     monkeypatch.setattr(cand, "DEEP_NO_DOB_MAX_ROWS", -1)
     booked = {"first_name": "Jose", "middle_name": "Raul del Valle", "last_name": "Sanchez"}
-    assert cand._compound_surnames(keys_for(**booked))[5:] == ("sanchez del valle", "del valle sanchez")
+    assert compound_surnames(keys_for(**booked))[5:] == ("sanchez del valle", "del valle sanchez")
     assert _found_deep(valle, **booked)[1]
     monkeypatch.setattr(cand, "_DEEP_RULES", cand._DEEP_RULES[:6] + cand._DEEP_RULES[8:])  # D7 and D8 out
     assert not _found_deep(valle, **booked)[1]
@@ -315,7 +315,7 @@ def test_a_second_surname_of_two_words_moved_after_a_second_given_name_is_found(
 def test_single_surnames_do_not_probe_as_compound_ones(subject):
     # a single given name or surname is common: D7 and D8 probe only compound surnames
     k = keys_for(first_name="Rocio", last_name="Martinez")
-    assert cand._compound_surnames(k) == (None,) * 7
+    assert compound_surnames(k) == (None,) * 7
 
 
 def test_a_first_of_january_is_probed_over_the_year_only_for_sounds_the_registry_holds_few_of(subject, monkeypatch):

@@ -12,7 +12,7 @@ import pytest
 from holdtrack.custody import services as cs
 from holdtrack.custody.models import IdentifierType, IdentityMatch
 from holdtrack.screening import identifiers, services
-from holdtrack.screening.keys import fbi_segments
+from holdtrack.screening.keys import fbi_segments, middle_given_sound
 from holdtrack.screening.models import RegistryKey
 from holdtrack.screening.services import registry_subject_add, screen_booking
 from tests.factories import T0
@@ -88,7 +88,7 @@ def test_a_booking_without_a_dob_and_a_mis_keyed_fbi_number_is_proposed_in_stage
     assert not m.identifier_conflict
 
 
-def test_the_migration_fills_the_segments_of_stored_numbers(world):
+def test_the_migration_fills_the_segments_and_the_second_given_names_sound(world):
     import importlib
 
     from django.apps import apps
@@ -96,12 +96,16 @@ def test_the_migration_fills_the_segments_of_stored_numbers(world):
 
     migration = importlib.import_module("holdtrack.screening.migrations.0010_registrykey_fbi_segments_middle_given")
     s = registry_subject_add(
-        actor=world.supervisor, first_name="Ana", last_name="Rey", sex="F", identifiers={IdentifierType.FBI_UCN: NUMBER}
-    )
+        actor=world.supervisor, first_name="Ana", middle_name="Pepa Luz", last_name="Rey", sex="F",
+        identifiers={IdentifierType.FBI_UCN: NUMBER},
+    )  # fmt: skip
     short = registry_subject_add(
         actor=world.supervisor, first_name="Ana", last_name="Rey", sex="F", identifiers={IdentifierType.FBI_UCN: "AB12"}
     )
-    RegistryKey.objects.update(fbi_mid="", fbi_tail="")
+    RegistryKey.objects.update(fbi_mid="", fbi_tail="", middle_given_sound="")
     migration.fill(apps, SimpleNamespace(connection=connection))
     assert RegistryKey.objects.values_list("fbi_mid", "fbi_tail").get(pk=s.pk) == fbi_segments(NUMBER)
     assert RegistryKey.objects.values_list("fbi_mid", "fbi_tail").get(pk=short.pk) == ("", "")
+    # and the sound of the second given name (the middle name's first word)
+    assert RegistryKey.objects.get(pk=s.pk).middle_given_sound == middle_given_sound("pepa luz") != ""
+    assert RegistryKey.objects.get(pk=short.pk).middle_given_sound == ""

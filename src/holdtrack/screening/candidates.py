@@ -49,7 +49,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from holdtrack.screening.frequencies import frequencies_for
 from holdtrack.screening.fs_model import Rec
-from holdtrack.screening.keys import Keys, canon_first, dob_slips, month_shifted, norm_fbi, sound
+from holdtrack.screening.keys import Keys, canon_first, compound_surnames, dob_slips, month_shifted, norm_fbi, sound
 from holdtrack.screening.models import RegistryKey
 
 MAX_CANDIDATES = 200
@@ -191,6 +191,7 @@ _DEEP_PG_TYPES = (
     "text", "text", "text", "text", "text", "text", "text", "int", "int", "int", "int", "text", "int", "int", "int",
 )  # fmt: skip
 DEEP_YEAR_MAX_ROWS = 50  # a sound's expected records a birth year (registry count ÷ BIRTH_YEARS)
+SECOND_GIVEN_RULES = True  # D12 and D13; off only to measure their cost (bench/ingest.py --set)
 # D5 and D6 probe a name only when the registry holds at most this many records of it; the initial filter then
 # keeps about a tenth of them. A booking without a DOB is rare (under 5 % of a feed) and reaches this stage
 # only without any proposal at its threshold.
@@ -283,7 +284,7 @@ def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...
     none, later = (None,) * 7, (None,) * 9  # D7/D8's surnames; D9–D13's values
     if k.dob is None:
         names = (k.last_norm if probes[0] else None, k.first_canon if probes[1] else None)
-        compound = _compound_surnames(k)
+        compound = compound_surnames(k)
         if not any(names) and not any(compound):
             return []
         return [(i, None, ls, fs, *initials, None, None, None, None, *names, *compound, *later)]
@@ -294,8 +295,8 @@ def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...
     once = (
         mfs if d9 or d10 else None, y * 100 + 1 if d9 else None, y * 100 + 12 if d9 else None, md if d10 else None,
         md if d11 and ls and fs else None,
-        fs if ls and (d12 or d13) else None, y * 100 + 1 if d12 else None, y * 100 + 12 if d12 else None,
-        md if d13 else None,
+        fs if ls and SECOND_GIVEN_RULES and (d12 or d13) else None,
+        y * 100 + 1 if d12 else None, y * 100 + 12 if d12 else None, md if d13 else None,
     )  # fmt: skip
     rows: list[tuple[Any, ...]] = []
     if (k.dob.month, k.dob.day) == (1, 1):
@@ -313,30 +314,10 @@ def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...
     return rows
 
 
-def _compound_surnames(k: Keys) -> tuple[str | None, ...]:
-    """D7 and D8's surnames for a booking without a DOB (``rln, lmn, mln, fln, fmn, lmr, mrl``): its two surnames
-    reversed, its surname and (the last token of) its middle name joined either way, its given name (or given
-    and middle names) as a compound surname, its surname and its middle name after the first token joined either
-    way. Only compound ones (two tokens or more); None for the others."""
-
-    def two(*parts: str) -> str | None:
-        text = " ".join(p for p in parts if p)
-        return text if " " in text else None
-
-    last = k.last_norm.split(" ")
-    reversed_ = two(*reversed(last)) if len(last) == 2 else None
-    moved = k.middle_norm.rsplit(" ", 1)[-1]  # a surname moved into the middle name ends it
-    # ... or is all of it after a second given name ("raul del valle"), when that is more than its last token
-    rest = k.middle_norm.split(" ", 1)[1] if k.middle_norm.count(" ") >= 2 else ""
-    return (
-        reversed_,
-        two(k.last_norm, moved) if moved else None,
-        two(moved, k.last_norm) if moved else None,
-        two(k.first_norm),
-        two(k.first_norm, k.middle_norm) if k.middle_norm else None,
-        two(k.last_norm, rest) if rest else None,
-        two(rest, k.last_norm) if rest else None,
-    )
+def _deep_rows_undated(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...]]:
+    """``_deep_rows`` without D1–D4's dates: the first row with its date and year cleared (D5–D13 stay)."""
+    rows = _deep_rows(i, k, probes)[:1]
+    return [(*r[:1], None, *r[2:7], None, None, None, None, *r[11:]) for r in rows]
 
 
 def _sqlite(rule: str) -> str:
@@ -477,10 +458,13 @@ def wide_probes(keys: Sequence[Keys], exact: Sequence[bool]) -> list[tuple[bool,
     return out
 
 
-def retrieve(keys: Sequence[Keys], *, wide: bool = False, deep: bool = False) -> list[list[tuple[int, Rec]]]:
+def retrieve(
+    keys: Sequence[Keys], *, wide: bool = False, deep: bool = False, dates: bool = True
+) -> list[list[tuple[int, Rec]]]:
     """For each booking's keys, its registry candidates as (subject id, record); ``wide``: by the stage-two
     rules instead (``_WIDE_RULES``), ``deep``: by the stage-three rules (``_DEEP_RULES``); either may return
-    candidates an earlier stage returned as well."""
+    candidates an earlier stage returned as well. ``dates=False`` (deep): without the slipped dates and 1 January
+    years of D1–D4, the costly part, for the fourth stage's corrected names."""
     out: list[list[tuple[int, Rec]]] = [[] for _ in keys]
     idx = [i for i, k in enumerate(keys) if k.last_sound or k.first_sound]
     if not idx:
@@ -497,7 +481,7 @@ def retrieve(keys: Sequence[Keys], *, wide: bool = False, deep: bool = False) ->
     if wide:
         exact = wide_probes(keys, exact)
     rules, b_cols, pg_types, rows_of = (
-        (_DEEP_RULES, _DEEP_B_COLS, _DEEP_PG_TYPES, _deep_rows)
+        (_DEEP_RULES, _DEEP_B_COLS, _DEEP_PG_TYPES, _deep_rows if dates else _deep_rows_undated)
         if deep
         else (_WIDE_RULES, _WIDE_B_COLS, _WIDE_PG_TYPES, lambda i, k, e: [_wide_values(i, k, e)])
         if wide

@@ -89,6 +89,32 @@ def phonetic(name_norm: str) -> str:
     return jellyfish.metaphone(name_norm.replace(" ", "")) if name_norm else ""
 
 
+def compound_surnames(k: Keys) -> tuple[str | None, ...]:
+    """D7 and D8's surnames for a booking without a DOB (``rln, lmn, mln, fln, fmn, lmr, mrl``): its two surnames
+    reversed, its surname and (the last token of) its middle name joined either way, its given name (or given
+    and middle names) as a compound surname, its surname and its middle name after the first token joined either
+    way. Only compound ones (two tokens or more); None for the others."""
+
+    def two(*parts: str) -> str | None:
+        text = " ".join(p for p in parts if p)
+        return text if " " in text else None
+
+    last = k.last_norm.split(" ")
+    reversed_ = two(*reversed(last)) if len(last) == 2 else None
+    moved = k.middle_norm.rsplit(" ", 1)[-1]  # a surname moved into the middle name ends it
+    # ... or is all of it after a second given name ("raul del valle"), when that is more than its last token
+    rest = k.middle_norm.split(" ", 1)[1] if k.middle_norm.count(" ") >= 2 else ""
+    return (
+        reversed_,
+        two(k.last_norm, moved) if moved else None,
+        two(moved, k.last_norm) if moved else None,
+        two(k.first_norm),
+        two(k.first_norm, k.middle_norm) if k.middle_norm else None,
+        two(k.last_norm, rest) if rest else None,
+        two(rest, k.last_norm) if rest else None,
+    )
+
+
 def month_shifted(d: date | None, months: int) -> date | None:
     """The same day ``months`` months later (earlier), within the same year; None when no such date exists."""
     if d is None or not 1 <= d.month + months <= 12:
