@@ -38,11 +38,19 @@ def _violations(page: Any, url: str) -> list[str]:
     response = page.goto(url)
     assert response is not None and response.status < 400, f"{url} answered {response and response.status}"
     page.evaluate("document.querySelectorAll('details').forEach(function (d) { d.open = true; })")
-    # Charts and other late scripts: wait until every chart is drawn (or failed), then for pending events.
-    page.wait_for_function(
+    # Charts and other late scripts: wait until every chart is drawn (or failed), then for pending events. Polled
+    # with evaluate (which the page's policy does not govern): wait_for_function compiles its predicate in the
+    # page when it has to poll, which the policy refuses (unsafe-eval) — on a loaded machine, where charts are slow.
+    drawn = (
         "Array.from(document.querySelectorAll('[data-vega-spec]')).every("
         "  e => e.hasAttribute('data-rendered') || e.classList.contains('chart--failed'))"
     )
+    for _ in range(600):  # 30 s
+        if page.evaluate(drawn):
+            break
+        page.wait_for_timeout(50)
+    else:
+        raise AssertionError(f"{url}: the charts were not drawn in 30 s")
     page.wait_for_timeout(200)
     return list(page.evaluate("window.__csp || []"))
 

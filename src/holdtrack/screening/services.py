@@ -387,7 +387,10 @@ def screen_bookings(
         for sid, other in cands:
             if sid == own:
                 continue
-            w, used, as_read = max(((scorer.weight(r, other, tf), r, v) for r, v in readings), key=lambda t: t[0])
+            if len(readings) == 1:  # the common case, without a generator per candidate (2 % of the CPU at 1M)
+                w, used, as_read = scorer.weight(readings[0][0], other, tf), readings[0][0], None
+            else:
+                w, used, as_read = max(((scorer.weight(r, other, tf), r, v) for r, v in readings), key=lambda t: t[0])
             if w >= bar:
                 scored.append((w, sid, other, used, as_read))
             elif w >= near_weight and w > near.setdefault(i, {}).get(sid, (-math.inf,))[0]:
