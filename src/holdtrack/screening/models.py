@@ -59,8 +59,8 @@ class RegistryKey(models.Model):
             models.Index(fields=["last_norm", "first_sound", "first_canon"], name="regkey_names"),
             # Deep rule D6: a booking without a DOB whose surname is misspelt, by its canonical given name.
             models.Index(fields=["first_canon", "last_norm"], name="regkey_given_last"),
-            # Deep rules D12, D13: the second given name used as given name, with a DOB slip in the same year or
-            # in the year (only the records with a middle name).
+            # Deep rules D12, D13: the second given name used as given name, with a DOB slip within the birth year
+            # (D12) or in the year itself (D13: the same month and day); only the records with a middle name.
             models.Index(
                 fields=["last_sound", "middle_given_sound", "dob_ym"],
                 name="regkey_sounds2_ym",
