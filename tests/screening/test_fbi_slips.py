@@ -9,13 +9,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from holdtrack.custody import services as cs
 from holdtrack.custody.models import IdentifierType, IdentityMatch
 from holdtrack.screening import identifiers, services
 from holdtrack.screening.keys import fbi_segments, middle_given_sound
 from holdtrack.screening.models import RegistryKey
 from holdtrack.screening.services import registry_subject_add, screen_booking
-from tests.factories import T0
+from tests.screening.factories_screening import booking_of
 from tests.screening.test_services import reg  # noqa: F401 - the registry fixture with a trained model
 
 pytestmark = pytest.mark.django_db
@@ -59,12 +58,8 @@ def test_a_number_one_slip_away_is_found_and_an_unrelated_one_is_not(world, keye
     assert none == [] and short == []
 
 
-def _booked(world, number: str, fbi: str):  # type: ignore[no-untyped-def]
-    subject = cs.subject_create(actor=world.booking_clerk, first_name="JOSE", last_name="GONZALEZ", sex="M")
-    return cs.booking_create(
-        actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0,
-        fbi_number=fbi,
-    )  # fmt: skip
+def _booked(world, fbi: str):  # type: ignore[no-untyped-def]
+    return booking_of(world, first="JOSE", last="GONZALEZ", dob=None, country="", fbi_number=fbi)
 
 
 def test_a_booking_without_a_dob_and_a_mis_keyed_fbi_number_is_proposed_in_stage_four(world, reg, monkeypatch):  # noqa: F811
@@ -74,12 +69,12 @@ def test_a_booking_without_a_dob_and_a_mis_keyed_fbi_number_is_proposed_in_stage
     )  # fmt: skip
     # another given name and no DOB: no name rule reaches the record, only its FBI number
     monkeypatch.setattr(services, "FBI_SLIPS", False)
-    b = _booked(world, "FBI-SLIP-0", "HB99LFARW")
+    b = _booked(world, "HB99LFARW")
     screen_booking(actor=world.booking_clerk, booking=b)
     assert not IdentityMatch.objects.filter(booking=b, subject=target).exists()
 
     monkeypatch.setattr(services, "FBI_SLIPS", True)
-    b = _booked(world, "FBI-SLIP-1", "HB99LFARW")
+    b = _booked(world, "HB99LFARW")
     screen_booking(actor=world.booking_clerk, booking=b)
     m = IdentityMatch.objects.get(booking=b, subject=target)
     levels = {t["comparison"]: t["level"] for t in m.explanation["comparisons"]}

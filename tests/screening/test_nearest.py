@@ -8,23 +8,17 @@ from datetime import date
 
 import pytest
 
-from holdtrack.custody import services as cs
 from holdtrack.custody.models import IdentityMatch
 from holdtrack.screening import services
 from holdtrack.screening.services import registry_subject_add, screen_booking
-from tests.factories import T0
+from tests.screening.factories_screening import booking_of
 from tests.screening.test_services import reg  # noqa: F401 - the registry fixture with a trained model
 
 pytestmark = pytest.mark.django_db
 
 
-def _booked(world, number: str, dob: date):  # type: ignore[no-untyped-def]
-    subject = cs.subject_create(
-        actor=world.booking_clerk, first_name="Orlando", last_name="Quintanilla", sex="M", date_of_birth=dob
-    )
-    return cs.booking_create(
-        actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0
-    )
+def _booked(world, dob: date):  # type: ignore[no-untyped-def]
+    return booking_of(world, first="Orlando", last="Quintanilla", dob=dob, country="")
 
 
 @pytest.fixture
@@ -42,7 +36,7 @@ def namesakes(world, reg):  # noqa: F811
 def test_a_booking_without_a_proposal_gets_its_nearest_candidate_marked_with_the_floor(world, namesakes, monkeypatch):
     near, _far = namesakes
     monkeypatch.setattr(services, "NEAREST_FLOOR", 1e-12)
-    b = _booked(world, "NEAR-1", date(1977, 3, 14))
+    b = _booked(world, date(1977, 3, 14))
     screen_booking(actor=world.booking_clerk, booking=b)
     (m,) = IdentityMatch.objects.filter(booking=b)
     assert m.subject_id == near.pk  # the same sex: the nearer of the two
@@ -54,12 +48,12 @@ def test_a_booking_without_a_proposal_gets_its_nearest_candidate_marked_with_the
 
 def test_no_nearest_candidate_below_the_floor_or_when_the_floor_is_off(world, namesakes, monkeypatch):
     monkeypatch.setattr(services, "NEAREST_FLOOR", 0.0)
-    b = _booked(world, "NEAR-2", date(1977, 3, 14))
+    b = _booked(world, date(1977, 3, 14))
     screen_booking(actor=world.booking_clerk, booking=b)
     assert not IdentityMatch.objects.filter(booking=b).exists()
 
     monkeypatch.setattr(services, "NEAREST_FLOOR", 0.19)  # above these namesakes' probability
-    b = _booked(world, "NEAR-3", date(1977, 3, 14))
+    b = _booked(world, date(1977, 3, 14))
     screen_booking(actor=world.booking_clerk, booking=b)
     assert not IdentityMatch.objects.filter(booking=b).exists()
 
@@ -67,7 +61,7 @@ def test_no_nearest_candidate_below_the_floor_or_when_the_floor_is_off(world, na
 def test_a_booking_with_a_proposal_gets_no_nearest_candidate_besides(world, namesakes, monkeypatch):
     near, _far = namesakes
     monkeypatch.setattr(services, "NEAREST_FLOOR", 1e-12)
-    b = _booked(world, "NEAR-4", near.date_of_birth)
+    b = _booked(world, near.date_of_birth)
     screen_booking(actor=world.booking_clerk, booking=b)
     (m,) = IdentityMatch.objects.filter(booking=b)
     assert m.subject_id == near.pk

@@ -9,13 +9,12 @@ from datetime import date
 import pytest
 
 from holdtrack.core.text import norm
-from holdtrack.custody import services as cs
 from holdtrack.custody.models import IdentityMatch
 from holdtrack.screening import services, spelling
 from holdtrack.screening.frequencies import name_frequencies_refresh
 from holdtrack.screening.keys import keys_for
 from holdtrack.screening.services import registry_subject_add, screen_booking
-from tests.factories import T0
+from tests.screening.factories_screening import booking_of
 from tests.screening.test_services import reg  # noqa: F401 - the registry fixture with a trained model
 
 pytestmark = pytest.mark.django_db
@@ -72,23 +71,20 @@ def test_a_typo_that_changes_the_sound_with_a_wrong_dob_is_proposed_read_as_corr
     )  # fmt: skip
     name_frequencies_refresh()
 
-    def booked(number: str):  # type: ignore[no-untyped-def]
+    def booked():  # type: ignore[no-untyped-def]
         # the surname's sound changed (Z140 → Z141) and one digit of the DOB: no rule of the first three stages
-        subject = cs.subject_create(
-            actor=world.booking_clerk, first_name="LUIS", last_name="ZAVALB MENDOZA", sex="M",
-            date_of_birth=date(1963, 10, 4), birth_country="Dominican Republic",
+        return booking_of(
+            world, first="LUIS", last="ZAVALB MENDOZA", dob=date(1963, 10, 4), country="Dominican Republic",
+            stated_birth_country="",
         )  # fmt: skip
-        return cs.booking_create(
-            actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0
-        )
 
     monkeypatch.setattr(services, "SPELLING_STAGE", False)
-    b = booked("SPELL-0")
+    b = booked()
     screen_booking(actor=world.booking_clerk, booking=b)
     assert not IdentityMatch.objects.filter(booking=b, subject=target).exists()
 
     monkeypatch.setattr(services, "SPELLING_STAGE", True)
-    b = booked("SPELL-1")
+    b = booked()
     result = screen_booking(actor=world.booking_clerk, booking=b)
     m = IdentityMatch.objects.get(booking=b, subject=target)
     assert result.spelled == 1
@@ -138,13 +134,10 @@ def test_a_candidate_is_scored_against_every_corrected_reading_not_only_the_firs
         return [decoy, *good]
 
     monkeypatch.setattr(spelling, "corrected", decoy_first)
-    subject = cs.subject_create(
-        actor=world.booking_clerk, first_name="LUIS", last_name="ZAVALB MENDOZA", sex="M",
-        date_of_birth=date(1963, 10, 4), birth_country="Dominican Republic",
+    b = booking_of(
+        world, first="LUIS", last="ZAVALB MENDOZA", dob=date(1963, 10, 4), country="Dominican Republic",
+        stated_birth_country="",
     )  # fmt: skip
-    b = cs.booking_create(
-        actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number="SPELL-2", booked_at=T0
-    )
     screen_booking(actor=world.booking_clerk, booking=b)
     m = IdentityMatch.objects.get(booking=b, subject=target)
     assert m.explanation["read_as"] == {"first_name": "luis", "last_name": "zavala mendoza"}
@@ -162,22 +155,18 @@ def test_a_corrected_name_is_probed_by_the_deep_rules_too(world, reg, monkeypatc
     name_frequencies_refresh()
     monkeypatch.setattr(services, "NEAREST_FLOOR", 1e-12)  # whatever its probability, it is shown if retrieved
 
-    def booked(number: str):  # type: ignore[no-untyped-def]
-        subject = cs.subject_create(
-            actor=world.booking_clerk, first_name="Ahmed", last_name="Ohhman", sex="M",
-            date_of_birth=date(1999, 4, 19), birth_country="Egypt",
-        )  # fmt: skip
-        return cs.booking_create(
-            actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0
+    def booked():  # type: ignore[no-untyped-def]
+        return booking_of(
+            world, first="Ahmed", last="Ohhman", dob=date(1999, 4, 19), country="Egypt", stated_birth_country=""
         )
 
     monkeypatch.setattr(services, "SPELLING_DEEP", False)
-    b = booked("SPELL-D0")
+    b = booked()
     screen_booking(actor=world.booking_clerk, booking=b)
     assert not IdentityMatch.objects.filter(booking=b, subject=target).exists()
 
     monkeypatch.setattr(services, "SPELLING_DEEP", True)
-    b = booked("SPELL-D1")
+    b = booked()
     screen_booking(actor=world.booking_clerk, booking=b)
     m = IdentityMatch.objects.get(booking=b, subject=target)
     assert m.explanation["read_as"]["last_name"] == "othman"
