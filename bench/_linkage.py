@@ -74,16 +74,16 @@ def retrieve_as_screened(bookings: list[Any], keys: list[Any]) -> tuple[list[lis
     """Each booking's candidates as screening retrieves them after the fact: the first-stage rules, plus the wide
     rules for the bookings whose best proposal is below ``WIDE_BELOW_PROBABILITY`` (biometric ones included in
     the first stage only), plus the deep rules for those of them with a DOB and no proposal. The first stage
-    includes the registry records whose A-number equals the booking's (``services.A_NUMBER_PROBE``). Returns the
+    includes the registry records whose A-number equals the booking's (``stages.A_NUMBER_PROBE``). Returns the
     candidates and how many bookings the wide rules probed."""
     from holdtrack.custody.models import IdentityMatch
     from holdtrack.screening import candidates as cand
-    from holdtrack.screening import identifiers, services
-    from holdtrack.screening.services import WIDE_BELOW_PROBABILITY
+    from holdtrack.screening import identifiers, stages
+    from holdtrack.screening.stages import WIDE_BELOW_PROBABILITY
 
     retrieved = cand.retrieve(keys)
     anums = [getattr(b, "a_number", "") for b in bookings]
-    if services.A_NUMBER_PROBE and any(anums):
+    if stages.A_NUMBER_PROBE and any(anums):
         by_anum = identifiers.by_a_number(anums)
         for j, anum in enumerate(anums):
             have = {sid for sid, _ in retrieved[j]}

@@ -48,7 +48,7 @@ from holdtrack.intake.bookings import bookings_import  # noqa: E402
 from holdtrack.jurisdictions.models import Facility  # noqa: E402
 from holdtrack.screening import candidates as screening_candidates  # noqa: E402
 from holdtrack.screening import prefetch  # noqa: E402
-from holdtrack.screening import services as screening_services  # noqa: E402
+from holdtrack.screening import stages as screening_stages  # noqa: E402
 from holdtrack.screening.models import RegistryKey  # noqa: E402
 from holdtrack.screening.services import active_model, screen_booking  # noqa: E402
 from holdtrack.simulation.registry import generate_bookings, registry_sample_from_db, write_bookings  # noqa: E402
@@ -76,40 +76,18 @@ def machine() -> str:
 
 
 def cpu_seconds() -> float:
-    """CPU time used so far by this process plus its PostgreSQL backend (same machine). On a shared machine
-    the wall time depends on the other load; the CPU time does not, and as the import talks to one backend at a
-    time, rows ÷ CPU seconds estimates the rate on an idle machine."""
-    own = time.process_time() + PREFETCH_BACKEND_CPU[0]
-    if connection.vendor != "postgresql":
-        return own
-    return own + backend_cpu()
-
-
-def backend_cpu() -> float:
-    """CPU seconds of this thread's PostgreSQL backend so far."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        pid = cur.fetchone()[0]
+    """Busy CPU seconds of the whole machine so far (``/proc/stat``: every core's user, system, interrupt and
+    steal time). The import runs in this process, a screening worker process (screening/prefetch.py) and their
+    PostgreSQL backends, all on this machine: on a quiet machine their sum is the machine's busy time. Until
+    2026-12-06 this was this process plus its backends; with the worker in a process of its own, the machine's
+    figure is the one that counts all of it. On a shared machine the wall time depends on the other load, and so
+    does this figure: read it from a quiet run."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-# The import's second connection (screening/prefetch.py) has a backend of its own, closed when the import ends:
-# its CPU is read just before, in its thread, and counted with the rest.
-PREFETCH_BACKEND_CPU = [0.0]
-_close_prefetch = prefetch._close_connections
-
-
-def _close_prefetch_counted() -> None:
-    if connection.vendor == "postgresql" and connection.connection is not None:
-        PREFETCH_BACKEND_CPU[0] += backend_cpu()
-    _close_prefetch()
-
-
-prefetch._close_connections = _close_prefetch_counted
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return time.process_time()
 
 
 def pct(values: list[float], p: float) -> float:
@@ -145,7 +123,7 @@ def main() -> None:
     ap.add_argument(
         "--set",
         default="",
-        help="screening settings for this run, e.g. services.SPELLING_DEEP=0,candidates.SECOND_GIVEN_RULES=0",
+        help="screening settings for this run, e.g. stages.SPELLING_DEEP=0,candidates.SECOND_GIVEN_RULES=0",
     )
     ap.add_argument(
         "--no-prefetch",
@@ -154,26 +132,26 @@ def main() -> None:
     )
     args = ap.parse_args()
     if args.no_deep:
-        screening_services.DEEP_STAGE = False
+        screening_stages.DEEP_STAGE = False
     if args.no_spelling:
-        screening_services.SPELLING_STAGE = False
+        screening_stages.SPELLING_STAGE = False
     if args.no_fbi_slips:
-        screening_services.FBI_SLIPS = False
+        screening_stages.FBI_SLIPS = False
     for item in filter(None, args.set.split(",")):
         name, value = item.split("=")
         module, attr = (
-            {"services": screening_services, "candidates": screening_candidates}[name.split(".")[0]],
+            {"stages": screening_stages, "candidates": screening_candidates}[name.split(".")[0]],
             name.split(".")[1],
         )
         kept = getattr(module, attr)  # an unknown name fails here
         setattr(module, attr, value not in ("0", "false", "off") if isinstance(kept, bool) else type(kept)(value))
         print(f"{name} = {getattr(module, attr)!r}")
     if args.no_prefetch:
-        prefetch.FirstStagePrefetch.usable = staticmethod(lambda: False)  # type: ignore[method-assign]
+        prefetch.ChunkPrefetch.usable = staticmethod(lambda: False)  # type: ignore[method-assign]
     if args.no_wide:
-        screening_services.WIDE_BELOW_WEIGHT = -math.inf
+        screening_stages.WIDE_BELOW_WEIGHT = -math.inf
     elif args.wide_below is not None:
-        screening_services.WIDE_BELOW_WEIGHT = math.log2(args.wide_below / (1 - args.wide_below))
+        screening_stages.WIDE_BELOW_WEIGHT = math.log2(args.wide_below / (1 - args.wide_below))
 
     registry = RegistryKey.objects.count()
     model = active_model()
@@ -226,7 +204,7 @@ def main() -> None:
         f"probed by the deep rules {result.screening.get('deep', 0):,}{' (off)' if args.no_deep else ''}; "
         f"read with a name corrected {result.screening.get('spelled', 0):,}{' (off)' if args.no_spelling else ''}; "
         f"prefetch {'off' if args.no_prefetch else 'on'}; "
-        f"CPU {bulk_cpu:.2f} s (Python + PostgreSQL backend) = {result.rows_imported / bulk_cpu:,.0f} bookings "
+        f"CPU {bulk_cpu:.2f} s (machine-wide) = {result.rows_imported / bulk_cpu:,.0f} bookings "
         "per CPU-second"
     )
 

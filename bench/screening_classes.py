@@ -35,7 +35,7 @@ from django.db import transaction  # noqa: E402
 from holdtrack.accounts.services import system_user  # noqa: E402
 from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, SubjectIdentifier  # noqa: E402
 from holdtrack.screening import candidates as cand  # noqa: E402
-from holdtrack.screening import services, spelling  # noqa: E402
+from holdtrack.screening import services, spelling, stages  # noqa: E402
 from holdtrack.screening.fs_model import probability  # noqa: E402
 from holdtrack.screening.services import active_model, screen_bookings  # noqa: E402
 
@@ -50,9 +50,9 @@ def proposals(
     model = active_model()
     assert model is not None, "train a screening model first (holdtrack screening train)"
     model.review_threshold = threshold  # in memory only: the stored model is not changed
-    kept, services.NO_DOB_REVIEW_THRESHOLD = services.NO_DOB_REVIEW_THRESHOLD, no_dob
-    kept_keep = services.MAX_PROPOSALS_NO_DOB
-    services.MAX_PROPOSALS_NO_DOB = no_dob_keep or kept_keep
+    kept, stages.NO_DOB_REVIEW_THRESHOLD = stages.NO_DOB_REVIEW_THRESHOLD, no_dob
+    kept_keep = stages.MAX_PROPOSALS_NO_DOB
+    stages.MAX_PROPOSALS_NO_DOB = no_dob_keep or kept_keep
     try:
         with transaction.atomic():
             IdentityMatch.objects.filter(booking__in=bookings).delete()
@@ -62,8 +62,8 @@ def proposals(
             out = {(number, sid): float(score or 0.0) for number, sid, score in rows}
             transaction.set_rollback(True)
     finally:
-        services.NO_DOB_REVIEW_THRESHOLD = kept
-        services.MAX_PROPOSALS_NO_DOB = kept_keep
+        stages.NO_DOB_REVIEW_THRESHOLD = kept
+        stages.MAX_PROPOSALS_NO_DOB = kept_keep
     return out
 
 
@@ -79,14 +79,14 @@ def main() -> None:
     ap.add_argument(
         "--set",
         default="",
-        help="screening.services settings for this run, e.g. SPELLING_STAGE=0,MAX_TIED_NO_DOB=10 (what a part brings)",
+        help="screening.stages settings for this run, e.g. SPELLING_STAGE=0,MAX_TIED_NO_DOB=10 (what a part brings)",
     )
     args = ap.parse_args()
     for item in filter(None, args.set.split(",")):
         name, value = item.split("=")
-        kept = getattr(services, name)  # an unknown name fails here
-        setattr(services, name, value not in ("0", "false", "off") if isinstance(kept, bool) else type(kept)(value))
-        print(f"services.{name} = {getattr(services, name)!r}")
+        kept = getattr(stages, name)  # an unknown name fails here
+        setattr(stages, name, value not in ("0", "false", "off") if isinstance(kept, bool) else type(kept)(value))
+        print(f"stages.{name} = {getattr(stages, name)!r}")
     truth: dict[str, str | None] = json.loads(args.truth.read_text())["truth"]
     key_of = dict(SubjectIdentifier.objects.filter(type=IdentifierType.AGENCY_KEY).values_list("subject_id", "value"))
     bookings = list(Booking.objects.select_related("subject").order_by("pk"))
@@ -100,7 +100,7 @@ def main() -> None:
         found = {(n, key_of.get(sid)): p for (n, sid), p in proposals(dob_t, no_dob_t, bookings, keep).items()}
         recall = sum(p in found for p in true) / len(true)
         line = [
-            f"thresholds {dob_t} / {no_dob_t} (no DOB, {keep or services.MAX_PROPOSALS_NO_DOB} kept): "
+            f"thresholds {dob_t} / {no_dob_t} (no DOB, {keep or stages.MAX_PROPOSALS_NO_DOB} kept): "
             f"proposals {len(found):,}, recall {recall:.4f}"
         ]
         for label, member in (("with a DOB", lambda n: n not in no_dob), ("without", lambda n: n in no_dob)):

@@ -25,7 +25,7 @@ person (−17 to −33 bits), which is right for fingerprints and wrong for FEBR
 learns how much "different" counts from the data (EM), as splink does for soc_sec_id. FEBRL's SSNs are 7 digits;
 they enter as 9-digit A-numbers with two leading zeros (the A-number form takes 8 or 9 digits), a constant prefix
 that leaves every distance between two numbers as it was. ``--no-a-number-probe`` turns off the retrieval of the
-registry records with an equal A-number (``services.A_NUMBER_PROBE``), to measure what that probe brings.
+registry records with an equal A-number (``stages.A_NUMBER_PROBE``), to measure what that probe brings.
 
 The importers refuse rows without any name, given or surname (the registry import refuses the whole file, so those
 rows are left out of its CSV; the booking import rejects them row by row). Both systems then see the same rows and
@@ -134,9 +134,9 @@ def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path, probe:
     import django
 
     django.setup()
-    from holdtrack.screening import services as screening_services
+    from holdtrack.screening import stages as screening_stages
 
-    screening_services.A_NUMBER_PROBE = probe
+    screening_stages.A_NUMBER_PROBE = probe
     from django.core.management import call_command
 
     from holdtrack.accounts.services import system_user

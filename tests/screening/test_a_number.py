@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from holdtrack.custody.models import IdentifierType, IdentityMatch
-from holdtrack.screening import services
+from holdtrack.screening import stages
 from holdtrack.screening.candidates import booking_rec
 from holdtrack.screening.fs_model import COMPARISONS, Scorer
 from holdtrack.screening.keys import keys_for, splink_record
@@ -167,10 +167,10 @@ def test_an_equal_a_number_brings_a_candidate_no_name_or_dob_rule_reaches(world,
     # A surname two letters off (its first letter, and so its sound, changed: not one edit, so no spelling
     # correction) and a DOB in another year: no blocking rule reaches the registry record.
     far = {"first": "Rodrigo", "last": "Zalinaz", "dob": date(1971, 8, 19), "sex": "M"}
-    monkeypatch.setattr(services, "A_NUMBER_PROBE", False)
+    monkeypatch.setattr(stages, "A_NUMBER_PROBE", False)
     b0 = booking_of(world, **far, a_number="123456789")
     assert screen_booking(actor=world.booking_clerk, booking=b0).candidates == 0
-    monkeypatch.setattr(services, "A_NUMBER_PROBE", True)
+    monkeypatch.setattr(stages, "A_NUMBER_PROBE", True)
     b1 = booking_of(world, **far, a_number="123456789")
     assert screen_booking(actor=world.booking_clerk, booking=b1).candidates == 1
     m = IdentityMatch.objects.get(booking=b1, subject=p)
@@ -194,12 +194,12 @@ def test_an_a_number_one_keying_slip_away_brings_its_record_when_nothing_else_di
         identifiers={IdentifierType.A_NUMBER: "123456789"},
     )  # fmt: skip
     far = {"first": "Rodrigo", "last": "Zalinaz", "dob": date(1971, 8, 19), "sex": "M"}
-    monkeypatch.setattr(services, "A_NUMBER_SLIPS", False)
+    monkeypatch.setattr(stages, "A_NUMBER_SLIPS", False)
     assert (
         screen_booking(actor=world.booking_clerk, booking=booking_of(world, **far, a_number="123456798")).candidates
         == 0
     )
-    monkeypatch.setattr(services, "A_NUMBER_SLIPS", True)
+    monkeypatch.setattr(stages, "A_NUMBER_SLIPS", True)
     for slip in ("123456798", "123450789"):  # two neighbours swapped, a digit changed
         b = booking_of(world, **far, a_number=slip)
         assert screen_booking(actor=world.booking_clerk, booking=b).candidates == 1  # scored (below 0.2 here)

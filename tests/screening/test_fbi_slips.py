@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from holdtrack.custody.models import IdentifierType, IdentityMatch
-from holdtrack.screening import identifiers, services
+from holdtrack.screening import identifiers, stages
 from holdtrack.screening.keys import fbi_segments, middle_given_sound
 from holdtrack.screening.models import RegistryKey
 from holdtrack.screening.services import registry_subject_add, screen_booking
@@ -68,12 +68,12 @@ def test_a_booking_without_a_dob_and_a_mis_keyed_fbi_number_is_proposed_in_stage
         date_of_birth=date(1977, 1, 10), birth_country="Mexico", identifiers={IdentifierType.FBI_UCN: NUMBER},
     )  # fmt: skip
     # another given name and no DOB: no name rule reaches the record, only its FBI number
-    monkeypatch.setattr(services, "FBI_SLIPS", False)
+    monkeypatch.setattr(stages, "FBI_SLIPS", False)
     b = _booked(world, "HB99LFARW")
     screen_booking(actor=world.booking_clerk, booking=b)
     assert not IdentityMatch.objects.filter(booking=b, subject=target).exists()
 
-    monkeypatch.setattr(services, "FBI_SLIPS", True)
+    monkeypatch.setattr(stages, "FBI_SLIPS", True)
     b = _booked(world, "HB99LFARW")
     screen_booking(actor=world.booking_clerk, booking=b)
     m = IdentityMatch.objects.get(booking=b, subject=target)

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from holdtrack.custody.models import IdentityMatch
-from holdtrack.screening import services
+from holdtrack.screening import services, stages
 from holdtrack.screening.services import registry_subject_add, screen_booking
 from tests.screening.factories_screening import booking_of
 from tests.screening.test_services import reg  # noqa: F401 - the registry fixture with a trained model
@@ -35,24 +35,24 @@ def namesakes(world, reg):  # noqa: F811
 
 def test_a_booking_without_a_proposal_gets_its_nearest_candidate_marked_with_the_floor(world, namesakes, monkeypatch):
     near, _far = namesakes
-    monkeypatch.setattr(services, "NEAREST_FLOOR", 1e-12)
+    monkeypatch.setattr(stages, "NEAREST_FLOOR", 1e-12)
     b = _booked(world, date(1977, 3, 14))
     screen_booking(actor=world.booking_clerk, booking=b)
     (m,) = IdentityMatch.objects.filter(booking=b)
     assert m.subject_id == near.pk  # the same sex: the nearer of the two
     assert m.score is not None and m.score < services.DEFAULT_REVIEW_THRESHOLD
-    assert m.explanation["review_threshold"] == services.NEAREST_FLOOR
+    assert m.explanation["review_threshold"] == stages.NEAREST_FLOOR
     assert m.explanation["probability"] == m.score
     assert "nearest" in m.explanation["nearest_record"]
 
 
 def test_no_nearest_candidate_below_the_floor_or_when_the_floor_is_off(world, namesakes, monkeypatch):
-    monkeypatch.setattr(services, "NEAREST_FLOOR", 0.0)
+    monkeypatch.setattr(stages, "NEAREST_FLOOR", 0.0)
     b = _booked(world, date(1977, 3, 14))
     screen_booking(actor=world.booking_clerk, booking=b)
     assert not IdentityMatch.objects.filter(booking=b).exists()
 
-    monkeypatch.setattr(services, "NEAREST_FLOOR", 0.19)  # above these namesakes' probability
+    monkeypatch.setattr(stages, "NEAREST_FLOOR", 0.19)  # above these namesakes' probability
     b = _booked(world, date(1977, 3, 14))
     screen_booking(actor=world.booking_clerk, booking=b)
     assert not IdentityMatch.objects.filter(booking=b).exists()
@@ -60,7 +60,7 @@ def test_no_nearest_candidate_below_the_floor_or_when_the_floor_is_off(world, na
 
 def test_a_booking_with_a_proposal_gets_no_nearest_candidate_besides(world, namesakes, monkeypatch):
     near, _far = namesakes
-    monkeypatch.setattr(services, "NEAREST_FLOOR", 1e-12)
+    monkeypatch.setattr(stages, "NEAREST_FLOOR", 1e-12)
     b = _booked(world, near.date_of_birth)
     screen_booking(actor=world.booking_clerk, booking=b)
     (m,) = IdentityMatch.objects.filter(booking=b)

@@ -9,13 +9,12 @@ import pytest
 
 from holdtrack.custody import services as cs
 from holdtrack.custody.models import IdentityMatch, MatchBasis
-from holdtrack.screening.services import (
+from holdtrack.screening.services import registry_subject_add, screen_booking
+from holdtrack.screening.stages import (
     MAX_PROPOSALS_NO_DOB,
     MAX_PROPOSALS_PER_BOOKING,
     MAX_TIED_NO_DOB,
     NO_DOB_REVIEW_THRESHOLD,
-    registry_subject_add,
-    screen_booking,
 )
 from tests.factories import T0
 from tests.screening.test_services import reg  # noqa: F401 - the registry fixture

@@ -10,7 +10,7 @@ import pytest
 
 from holdtrack.core.text import norm
 from holdtrack.custody.models import IdentityMatch
-from holdtrack.screening import services, spelling
+from holdtrack.screening import spelling, stages
 from holdtrack.screening.frequencies import name_frequencies_refresh
 from holdtrack.screening.keys import keys_for
 from holdtrack.screening.services import registry_subject_add, screen_booking
@@ -78,12 +78,12 @@ def test_a_typo_that_changes_the_sound_with_a_wrong_dob_is_proposed_read_as_corr
             stated_birth_country="",
         )  # fmt: skip
 
-    monkeypatch.setattr(services, "SPELLING_STAGE", False)
+    monkeypatch.setattr(stages, "SPELLING_STAGE", False)
     b = booked()
     screen_booking(actor=world.booking_clerk, booking=b)
     assert not IdentityMatch.objects.filter(booking=b, subject=target).exists()
 
-    monkeypatch.setattr(services, "SPELLING_STAGE", True)
+    monkeypatch.setattr(stages, "SPELLING_STAGE", True)
     b = booked()
     result = screen_booking(actor=world.booking_clerk, booking=b)
     m = IdentityMatch.objects.get(booking=b, subject=target)
@@ -153,19 +153,19 @@ def test_a_corrected_name_is_probed_by_the_deep_rules_too(world, reg, monkeypatc
         date_of_birth=date(1999, 1, 19), sex="M", birth_country="Egypt",
     )  # fmt: skip
     name_frequencies_refresh()
-    monkeypatch.setattr(services, "NEAREST_FLOOR", 1e-12)  # whatever its probability, it is shown if retrieved
+    monkeypatch.setattr(stages, "NEAREST_FLOOR", 1e-12)  # whatever its probability, it is shown if retrieved
 
     def booked():  # type: ignore[no-untyped-def]
         return booking_of(
             world, first="Ahmed", last="Ohhman", dob=date(1999, 4, 19), country="Egypt", stated_birth_country=""
         )
 
-    monkeypatch.setattr(services, "SPELLING_DEEP", False)
+    monkeypatch.setattr(stages, "SPELLING_DEEP", False)
     b = booked()
     screen_booking(actor=world.booking_clerk, booking=b)
     assert not IdentityMatch.objects.filter(booking=b, subject=target).exists()
 
-    monkeypatch.setattr(services, "SPELLING_DEEP", True)
+    monkeypatch.setattr(stages, "SPELLING_DEEP", True)
     b = booked()
     screen_booking(actor=world.booking_clerk, booking=b)
     m = IdentityMatch.objects.get(booking=b, subject=target)

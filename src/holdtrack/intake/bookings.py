@@ -16,7 +16,7 @@ This package sits above custody and screening (ADR 0014); nothing below it impor
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -30,10 +30,9 @@ from holdtrack.custody.ingest import run as ingest
 from holdtrack.custody.models import Booking, ChargeLevel, IdentityMatch, MatchStatus
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
 from holdtrack.kernel.parties import authorize
-from holdtrack.screening.fs_model import Rec
-from holdtrack.screening.keys import Keys
-from holdtrack.screening.prefetch import FirstStagePrefetch
+from holdtrack.screening.prefetch import ChunkPrefetch
 from holdtrack.screening.services import screen_bookings, subject_keys
+from holdtrack.screening.stages import Booked, Decision
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +115,10 @@ def booking_intake(
 
 
 def screen_chunk(
-    actor: User, bookings: list[Booking], prefetched: Mapping[Keys, list[tuple[int, Rec]]] | None = None
+    actor: User, bookings: list[Booking], decided: Sequence[Decision | None] | None = None
 ) -> dict[str, int]:
     """The bulk feed's screening step, run inside each chunk's transaction."""
-    found = screen_bookings(actor=actor, bookings=bookings, prefetched=prefetched)
+    found = screen_bookings(actor=actor, bookings=bookings, decided=decided)
     return {
         "screened": found.screened,
         "candidates": found.candidates,
@@ -133,23 +132,29 @@ def screen_chunk(
 
 class _FeedScreener:
     """``screen_chunk`` for a feed, told each next chunk before the current one is written (``prepare``): where
-    ``FirstStagePrefetch`` may run, the next chunk's first-stage candidates are retrieved on a second connection
-    meanwhile (screening/prefetch.py)."""
+    ``ChunkPrefetch`` may run, the next chunk's records are screened on a second connection meanwhile, and the
+    chunk's transaction stores those decisions (screening/prefetch.py)."""
 
     def __init__(self) -> None:
-        self.prefetch = FirstStagePrefetch() if FirstStagePrefetch.usable() else None
+        self.prefetch = ChunkPrefetch() if ChunkPrefetch.usable() else None
+        self.prepared = 0
 
     def prepare(self, items: Sequence[ingest.Item]) -> None:
-        if self.prefetch is None:
+        self.prepared += 1
+        # The first chunk is screened here while the worker starts (a Django setup of its own, about a second
+        # and a half): waiting for it cost more than deciding the chunk here (docs/benchmarks.md).
+        if self.prefetch is None or self.prepared == 1:
             return
-        # The keys of the booked record the chunk will store (custody.ingest.bulk writes these fields as they are).
-        keys = [subject_keys(r) for r, _, _ in items]
-        self.prefetch.submit([(lea.pk, r.booking_number) for r, lea, _ in items], keys)
+        # The booked record the chunk will store (custody.ingest.bulk writes these fields as they are).
+        booked = [Booked(subject_keys(r), r.fbi_number.strip(), r.a_number) for r, _, _ in items]
+        self.prefetch.submit([(lea.pk, r.booking_number) for r, lea, _ in items], booked)
 
     def __call__(self, actor: User, bookings: list[Booking]) -> dict[str, int]:
         first = bookings[0]
-        prefetched = self.prefetch.take((first.custodian_id, first.booking_number)) if self.prefetch else None
-        return screen_chunk(actor, bookings, prefetched)
+        if self.prefetch is None:
+            return screen_chunk(actor, bookings)
+        ready = self.prefetch.take((first.custodian_id, first.booking_number))
+        return screen_chunk(actor, bookings, [ready.get((b.custodian_id, b.booking_number)) for b in bookings])
 
     def close(self) -> None:
         if self.prefetch is not None:

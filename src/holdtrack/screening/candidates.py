@@ -31,7 +31,7 @@ DOB still without any proposal is probed a third time with its DOB as a keying s
 (``_DEEP_RULES``; ADR 0029).
 
 A sound is the Soundex of the first surname token / of the canonical given name (nicknames resolved). A
-booking with no DOB is scored against its own threshold (``services.NO_DOB_REVIEW_THRESHOLD``).
+booking with no DOB is scored against its own threshold (``stages.NO_DOB_REVIEW_THRESHOLD``).
 At most ``MAX_CANDIDATES`` candidates are kept per booking: over it, the ones whose DOB is nearest the booking's
 are kept (then the nearest given names, then the lowest subject ids: deterministic).
 """
@@ -103,7 +103,7 @@ _COLS = (
 
 
 # Stage two, "wide" (ADR 0022): a booking the rules above leave without a confident proposal
-# (``services.WIDE_BELOW_PROBABILITY``) is probed again with rules that each cost more candidates, for the pairs
+# (``stages.WIDE_BELOW_PROBABILITY``) is probed again with rules that each cost more candidates, for the pairs
 # that carry two errors at once (docs/screening.md, "Second stage"). Each costly one is bounded by
 # ``wide_probes``.
 _WIDE_RULES = (

@@ -247,7 +247,7 @@ BLOCKING_RULES: list[str] = [
     "l.last_norm = r.last_norm AND l.first_sound = r.first_sound AND l.first_canon = r.first_canon "
     "AND (l.dob IS NULL OR r.dob IS NULL)",
     "l.last_norm = r.last_norm AND l.first_sound = r.first_sound AND (l.dob IS NULL OR r.dob IS NULL)",
-    "l.anum = r.anum",  # the equal-A-number probe (services.A_NUMBER_PROBE)
+    "l.anum = r.anum",  # the equal-A-number probe (stages.A_NUMBER_PROBE)
 ]
 
 

@@ -1,58 +1,88 @@
-"""First-stage candidates of the next chunk of a booking feed, retrieved on a second database connection while
-the current chunk is written and scored.
+"""The next chunk of a booking feed screened in a second process while the current chunk is written and its
+proposals stored.
 
-A screened import alternates between Python (validating, writing, scoring) and PostgreSQL (candidate
-retrieval); on a machine with two cores one of them idles at any moment. The registry does not change while a
-feed is imported (bookings never add registry records), so the next chunk's candidates can be retrieved early
-from what is committed, and a booking's candidates do not depend on the batch it is retrieved with. Only when the
-import runs outside any caller's transaction: a second connection sees committed rows only, and a caller's open
-transaction may hold registry rows it cannot see. Nothing here decides anything: ``services.screen_bookings``
-retrieves itself whatever is not prefetched, so a missing or failed prefetch costs time, never a candidate.
+A screened import spends its time in Python (validating, writing, scoring) and in PostgreSQL; in one process the
+interpreter runs one thread at a time, so on a machine with two cores a second thread only overlaps the waits
+(measured: a thread deciding the next chunk made the import slower, docs/benchmarks.md). A second process scores
+on the other core. The registry does not change while a feed is imported (bookings never add registry records),
+and what ``stages.decide`` proposes for a booked record depends on the record and the registry only, so the
+next chunk's decisions can be made early from what is committed, before its bookings exist. Only when the import
+runs outside any caller's transaction: another connection sees committed rows only, and a caller's open
+transaction may hold registry rows it cannot see.
+
+Nothing is stored or authorized in the worker: ``services.screen_bookings`` stores the decisions under the
+feed's actor and decides afresh any booking whose decision is missing or came from another model version; so a
+missing or failed prefetch costs time, never a proposal.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections import deque
 from collections.abc import Hashable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any
 
+from django.conf import settings
 from django.db import connection, connections
 
-from holdtrack.screening import candidates as cand
-from holdtrack.screening.fs_model import Rec
-from holdtrack.screening.keys import Keys
+from holdtrack.core.processes import django_worker_start
+from holdtrack.screening import candidates, stages
+from holdtrack.screening.stages import Booked, Decision, active_model, decide
 
 log = logging.getLogger(__name__)
 
-Candidates = dict[Keys, list[tuple[int, Rec]]]
+
+def _tuning() -> dict[str, dict[str, Any]]:
+    """The stages' and blocking rules' settings as this process has them: a benchmark or a test may change one
+    at run time (``bench/ingest.py --set``), and the worker must screen as this process would."""
+    return {
+        m.__name__: {k: v for k, v in vars(m).items() if k.isupper() and isinstance(v, bool | int | float | str)}
+        for m in (stages, candidates)
+    }
 
 
-def _retrieve(keys: list[Keys]) -> Candidates:
-    return dict(zip(keys, cand.retrieve(keys), strict=True))
+def _ready() -> bool:
+    return True
+
+
+def _decide(tags: Sequence[Hashable], booked: list[Booked]) -> dict[Hashable, Decision]:
+    # The model active now: screen_bookings decides afresh if another one is active when the chunk is stored.
+    return dict(zip(tags, decide(booked, active_model()), strict=True))
 
 
 def _close_connections() -> None:
     connections.close_all()
 
 
-class FirstStagePrefetch:
-    """One worker thread (its own connection) retrieving chunks in the order they are submitted. Each chunk is
-    tagged by its bookings' identities; ``take`` returns the candidates of the chunk holding a tag, dropping the
-    chunks before it (a chunk with no new booking is never screened)."""
+class ChunkPrefetch:
+    """One worker process (its own connection) deciding chunks in the order they are submitted. Each chunk's
+    records are tagged by their bookings' identities; ``take`` returns the decisions of the chunk holding a tag,
+    dropping the chunks before it (a chunk with no new booking is never screened)."""
 
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screening-prefetch")
-        self._queue: deque[tuple[frozenset[Hashable], Future[Candidates]]] = deque()
+    def __init__(self, executor: Executor | None = None) -> None:
+        self._pool = executor or ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),  # a fresh interpreter: nothing of this process's state
+            initializer=django_worker_start,
+            initargs=(settings.SETTINGS_MODULE, connection.settings_dict["NAME"], _tuning()),
+        )
+        # Start the worker now: its Django setup overlaps the validation of the feed, before the first chunk.
+        self._pool.submit(_ready)
+        self._queue: deque[tuple[frozenset[Hashable], Future[dict[Hashable, Decision]]]] = deque()
 
     @staticmethod
     def usable() -> bool:
         return connection.vendor == "postgresql" and not connection.in_atomic_block
 
-    def submit(self, tags: Sequence[Hashable], keys: list[Keys]) -> None:
-        self._queue.append((frozenset(tags), self._pool.submit(_retrieve, keys)))
+    def submit(self, tags: Sequence[Hashable], booked: list[Booked]) -> None:
+        try:
+            self._queue.append((frozenset(tags), self._pool.submit(_decide, list(tags), booked)))
+        except Exception:  # a broken worker: the chunk is decided in the import's transaction
+            log.warning("screening prefetch unavailable; chunks are screened in the import's process", exc_info=True)
 
-    def take(self, tag: Hashable) -> Candidates:
+    def take(self, tag: Hashable) -> dict[Hashable, Decision]:
         if not any(tag in tags for tags, _ in self._queue):
             return {}
         while self._queue:
@@ -63,10 +93,8 @@ class FirstStagePrefetch:
             try:
                 return future.result()
             except Exception:
-                # The chunk retrieves its candidates itself; the failure is the database's to report there.
-                log.warning(
-                    "candidate prefetch failed; the chunk is retrieved in the import's transaction", exc_info=True
-                )
+                # The chunk is decided in the import's transaction; the failure is the database's to report there.
+                log.warning("screening prefetch failed; the chunk is screened in the import's process", exc_info=True)
                 return {}
         return {}
 
@@ -74,6 +102,8 @@ class FirstStagePrefetch:
         for _, future in self._queue:
             future.cancel()
         self._queue.clear()
-        # The worker's connection is its thread's own: closed in that thread.
-        self._pool.submit(_close_connections).result()
+        try:
+            self._pool.submit(_close_connections).result()
+        except Exception:  # a worker that died has no connection left to close
+            log.warning("screening prefetch worker could not close its connection", exc_info=True)
         self._pool.shutdown(wait=True)

@@ -9,8 +9,7 @@ batch. Nothing is issued automatically: an officer confirms or rejects through
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -21,52 +20,21 @@ from holdtrack.audit.services import audit_record
 from holdtrack.core.bulk import write_rows
 from holdtrack.core.errors import ValidationFailed
 from holdtrack.core.text import a_number as a_number_form
-from holdtrack.custody.models import Booking, IdentifierType, MatchBasis, Subject
+from holdtrack.custody.models import Booking, IdentifierType, Subject
 from holdtrack.custody.services import subject_create
 from holdtrack.kernel.parties import authorize
 from holdtrack.kernel.steps import when
-from holdtrack.screening import candidates as cand
-from holdtrack.screening import identifiers, spelling
-from holdtrack.screening.frequencies import TermFrequencies, frequencies_for, name_frequencies_add
-from holdtrack.screening.fs_model import TF_FIELDS, Rec, Scorer, fbi_conflict, probability
+from holdtrack.screening.frequencies import name_frequencies_add
+from holdtrack.screening.fs_model import Scorer
 from holdtrack.screening.gates import model_gate_failures
 from holdtrack.screening.keys import Keys, fbi_segments, keys_for, middle_given_sound
 from holdtrack.screening.models import RegistryKey, ScreeningModel
 from holdtrack.screening.proposals import BIOMETRIC_VERSION, BookingScreen, Proposal, ScreenResult, persist
+from holdtrack.screening.stages import NO_DOB_REVIEW_THRESHOLD, Booked, Decision, active_model, decide, scorer_for
 
 # Match probability for the review queue: recall matters more than precision here (an officer decides),
 # chosen on synthetic data (docs/screening.md).
 DEFAULT_REVIEW_THRESHOLD = 0.2
-MAX_PROPOSALS_PER_BOOKING = 5
-# A booking without a date of birth is its own class: only names (and sex, country, FBI number) speak, so a
-# common name leaves several namesakes at a similar probability. It gets its own threshold and keeps more
-# proposals. Chosen by the marginal precision on the harder benchmark (docs/benchmarks.md, "Bookings without a
-# DOB as their own class" and "Misspelt names, month-end slips, tied namesakes"): 0.1 → 0.05 found 4 more true
-# pairs of 157 for 154 proposals (3 % true), where lowering the class with a DOB from 0.2 to 0.1 finds 1 of
-# 3,348 for 122 (under 1 %).
-NO_DOB_REVIEW_THRESHOLD = 0.05
-MAX_PROPOSALS_NO_DOB = 10
-# ... and more when the namesakes beyond the tenth score exactly as the tenth (a tie no field breaks), up to this.
-MAX_TIED_NO_DOB = 30
-# A booking that no candidate brings to its class's threshold gets its nearest candidate proposed, when that one
-# reaches this probability: a DOB slip on a common name (its term frequency lowers the names' weight) otherwise
-# leaves the officer nothing to look at. Chosen on the harder benchmark, seed 1 (docs/benchmarks.md, "The nearest
-# record"): at 0.01, 14 more true pairs for 276 proposals (5 % true); 0.005 adds 1 more for 68, and keeping the
-# three nearest 2 more for 204.
-NEAREST_FLOOR = 0.01
-NEAREST_KEEP = 1
-# A booking whose best first-stage proposal is below this probability is probed again by the wide blocking rules.
-WIDE_BELOW_PROBABILITY = 0.99
-WIDE_BELOW_WEIGHT = math.log2(WIDE_BELOW_PROBABILITY / (1 - WIDE_BELOW_PROBABILITY))
-# The third (deep) stage (ADR 0029); off only to measure its cost (bench/ingest.py --no-deep).
-DEEP_STAGE = True
-SPELLING_STAGE = True  # off only to measure it
-SPELLING_DEEP = True  # the corrected names probed by the deep rules too (off: the first two stages' only)
-A_NUMBER_SLIPS = True  # the same
-FBI_SLIPS = True  # the same
-# The registry records whose A-number equals the booking's join its first-stage candidates (scored, never a
-# match by themselves); off only to measure what the probe brings (bench/screening_febrl4.py --no-a-number-probe).
-A_NUMBER_PROBE = True
 
 # ------------------------------------------------------------------------------------------ registry
 
@@ -190,8 +158,6 @@ def registry_subject_add(
 
 # --------------------------------------------------------------------------------------------- model
 
-_scorers: dict[str, Scorer] = {}
-
 
 def screening_model_store(
     *,
@@ -264,31 +230,7 @@ def screening_model_store(
         return m
 
 
-def active_model() -> ScreeningModel | None:
-    # The splink JSON is read once per version (scorer_for caches the scorer), not on every screen.
-    return ScreeningModel.objects.filter(active=True).defer("splink_model").order_by("-trained_at", "-id").first()
-
-
-def scorer_for(model: ScreeningModel) -> Scorer:
-    s = _scorers.get(model.version)
-    if s is None:
-        s = _scorers[model.version] = Scorer.from_splink(model.splink_model)
-    return s
-
-
 # -------------------------------------------------------------------------------------------- screen
-
-
-def _biometric_explanation(fbi: str, version: str) -> dict[str, Any]:
-    return {
-        "basis": MatchBasis.BIOMETRIC,
-        "identifier": IdentifierType.FBI_UCN,
-        "value": fbi,
-        "summary": "The FBI number on the booking equals the registry subject's FBI UCN; biographic scoring "
-        "was skipped for this booking.",
-        "score": 1.0,
-        "model_version": version,
-    }
 
 
 def screen_bookings(
@@ -299,224 +241,56 @@ def screen_bookings(
     model: ScreeningModel | None = None,
     refresh: bool = False,
     audit: bool = True,
-    prefetched: Mapping[Keys, list[tuple[int, Rec]]] | None = None,
+    decided: Sequence[Decision | None] | None = None,
 ) -> ScreenResult:
-    """Screen a batch of bookings against the registry and propose matches (see module docstring).
+    """Screen a batch of bookings against the registry and propose matches (``stages.decide``), stored with their
+    transitions and one audit event (``proposals.persist``).
 
     ``model``: a stored version instead of the active one. ``refresh`` (re-screening): a pair already proposed
     and still PROPOSED takes the new score, explanation and model version; a decided pair is never touched.
     ``audit=False``: the caller writes one event for its whole run (``screening.rescreen``).
-    ``prefetched``: first-stage candidates already retrieved for these keys (``prefetch.FirstStagePrefetch``);
-    a booking whose keys are not in it is retrieved here."""
+    ``decided``: what ``decide`` already proposed for each booking's record before it was stored (the feed's
+    next chunk, ``prefetch.ChunkPrefetch``), aligned with ``bookings``; a booking without one, or whose decision
+    came from another model version or proposes the booking's own subject, is decided here."""
     authorize(actor, "screen_bookings")
     at = when(at)
     model = model or active_model()
-    scorer = scorer_for(model) if model else None
     version = model.version if model else ""
-    threshold = model.review_threshold if model else None
-    min_weight = math.log2(threshold / (1 - threshold)) if threshold else math.inf
-    # A booking without a date of birth is screened on names and the other fields, against its own bar.
-    no_dob_threshold = NO_DOB_REVIEW_THRESHOLD if threshold else None
-    no_dob_weight = math.log2(no_dob_threshold / (1 - no_dob_threshold)) if no_dob_threshold else math.inf
-    near_weight = math.log2(NEAREST_FLOOR / (1 - NEAREST_FLOOR)) if threshold and NEAREST_FLOOR else math.inf
-    result = ScreenResult(screened=len(bookings), model_version=version, review_threshold=threshold)
+    result = ScreenResult(
+        screened=len(bookings), model_version=version, review_threshold=model.review_threshold if model else None
+    )
     if not bookings:
         return result
-
-    missing = [b.subject_id for b in bookings if "subject" not in b._state.fields_cache]
-    subjects = Subject.objects.in_bulk(missing) if missing else {}
-    people = [b._state.fields_cache.get("subject") or subjects[b.subject_id] for b in bookings]
-
-    fbis = [b.fbi_number.strip() for b in bookings]
-    anums = [b.a_number for b in bookings]
-    bio = identifiers.biometric(fbis)
-    keys: list[Keys] = []
-    need: list[int] = []
-    found: list[list[Proposal]] = [[] for _ in bookings]
+    ready: list[Decision | None] = list(decided) if decided is not None else [None] * len(bookings)
+    todo = [
+        i
+        for i, (b, d) in enumerate(zip(bookings, ready, strict=True))
+        if d is None or d.model_version != version or any(p.subject_id == b.subject_id for p in d.proposals)
+    ]
+    if todo:
+        missing = [bookings[i].subject_id for i in todo if "subject" not in bookings[i]._state.fields_cache]
+        subjects = Subject.objects.in_bulk(missing) if missing else {}
+        booked = []
+        for i in todo:
+            b = bookings[i]
+            person = b._state.fields_cache.get("subject") or subjects[b.subject_id]
+            booked.append(Booked(subject_keys(person), b.fbi_number.strip(), b.a_number, b.subject_id))
+        for i, fresh in zip(todo, decide(booked, model), strict=True):
+            ready[i] = fresh
+    found: list[list[Proposal]] = []
     explanations: dict[tuple[int, int], dict[str, Any]] = {}
-    for i, (b, p, fbi) in enumerate(zip(bookings, people, fbis, strict=True)):
-        sid = bio.get(fbi) if fbi else None
-        if sid is not None and sid != b.subject_id:
-            found[i].append(Proposal(sid, MatchBasis.BIOMETRIC, 1.0))
-            explanations[(i, sid)] = _biometric_explanation(fbi, version)
-            result.biometric += 1
-        elif scorer is not None:
-            need.append(i)
-        keys.append(subject_keys(p))
-
-    def _tf(retrieved: list[list[tuple[int, Rec]]]) -> TermFrequencies | None:
-        return frequencies_for((n, other[f]) for cands in retrieved for _, other in cands for n, f in TF_FIELDS.items())
-
-    # booking → candidate → its best weight below the bar, with what it was scored from
-    near: dict[int, dict[int, tuple[float, Rec, Rec, TermFrequencies | None, Keys | None]]] = {}
-
-    def _propose(
-        i: int, sid: int, used: Rec, other: Rec, tf: TermFrequencies | None, bar_p: float | None, read_as: Keys | None
-    ) -> None:
-        assert scorer is not None
-        total, terms = scorer.explain(used, other, tf)
-        prob = probability(total)
-        found[i].append(Proposal(sid, MatchBasis.BIOGRAPHIC, prob, identifier_conflict=fbi_conflict(used, other)))
-        explanations[(i, sid)] = {
-            "basis": MatchBasis.BIOGRAPHIC,
-            "model_version": version,
-            "review_threshold": bar_p,
-            "prior": {"probability": scorer.prior, "weight": scorer.prior_weight},
-            "comparisons": terms,
-            "total_weight": total,
-            "probability": prob,
-        }
-        if read_as is not None:
-            explanations[(i, sid)]["read_as"] = {"first_name": read_as.first_norm, "last_name": read_as.last_norm}
-
-    def _score(i: int, cands: list[tuple[int, Rec]], tf: TermFrequencies | None, read_as: Sequence[Keys] = ()) -> float:
-        """Score booking ``i``'s candidates and propose the best above its class's threshold; returns the best
-        proposal's weight (-inf when none). ``read_as``: the booking's names with a misspelling corrected
-        (``spelling``); a candidate is scored against the booking as written and as each correction reads it, and
-        the best reading counts."""
-        assert scorer is not None
-        own = bookings[i].subject_id
-        readings: list[tuple[Rec, Keys | None]] = [(cand.booking_rec(keys[i], fbis[i], anums[i]), None)]
-        readings += [(cand.booking_rec(v, fbis[i], anums[i]), v) for v in read_as]
-        bar, bar_p, keep = (
-            (min_weight, threshold, MAX_PROPOSALS_PER_BOOKING)
-            if keys[i].dob is not None
-            else (no_dob_weight, no_dob_threshold, MAX_PROPOSALS_NO_DOB)
-        )
-        scored = []
-        for sid, other in cands:
-            if sid == own:
-                continue
-            if len(readings) == 1:  # the common case, without a generator per candidate (2 % of the CPU at 1M)
-                w, used, as_read = scorer.weight(readings[0][0], other, tf), readings[0][0], None
-            else:
-                w, used, as_read = max(((scorer.weight(r, other, tf), r, v) for r, v in readings), key=lambda t: t[0])
-            if w >= bar:
-                scored.append((w, sid, other, used, as_read))
-            elif w >= near_weight and w > near.setdefault(i, {}).get(sid, (-math.inf,))[0]:
-                near[i][sid] = (w, other, used, tf, as_read)
-        result.candidates += len(cands)
-        scored.sort(key=lambda t: (-t[0], t[1]))
-        if keys[i].dob is None and len(scored) > keep:
-            # Namesakes no field separates score alike: cutting a tie by subject id would drop one at random.
-            last = scored[keep - 1][0]
-            keep = min(MAX_TIED_NO_DOB, keep + sum(1 for t in scored[keep:] if t[0] >= last - 1e-9))
-        for _w, sid, other, used, as_read in scored[:keep]:
-            _propose(i, sid, used, other, tf, bar_p, as_read)
-        prev = result.bookings.get(bookings[i].pk)
-        result.bookings[bookings[i].pk] = BookingScreen(bookings[i].pk, len(cands) + (prev.candidates if prev else 0))
-        return scored[0][0] if scored else -math.inf
-
-    if scorer is not None and need:
-        retrieved = _first_stage([keys[i] for i in need], prefetched or {})
-        if A_NUMBER_PROBE and any(anums[i] for i in need):
-            by_anum = identifiers.by_a_number([anums[i] for i in need])
-            for j, i in enumerate(need):
-                extra = by_anum.get(anums[i]) if anums[i] else None
-                if extra:
-                    # a new list: the retrieved ones may be shared (prefetched, or bookings with the same keys)
-                    have = {sid for sid, _ in retrieved[j]}
-                    retrieved[j] = [*retrieved[j], *(c for c in extra if c[0] not in have)]
-        tf = _tf(retrieved)
-        # Stage two: the bookings the first rules leave without a confident proposal (none, or only ones a
-        # relative or namesake could have earned) are probed with the wide rules (candidates.py); a candidate
-        # both stages return is scored once.
-        best = {i: _score(i, cands, tf) for i, cands in zip(need, retrieved, strict=True)}
-        seen = {i: {sid for sid, _ in cands} for i, cands in zip(need, retrieved, strict=True)}
-
-        def _stage(which: list[int], **stage: bool) -> None:
-            more = [
-                [c for c in cands if c[0] not in seen[i]]
-                for i, cands in zip(which, cand.retrieve([keys[i] for i in which], **stage), strict=True)
-            ]
-            stage_tf = _tf(more)
-            for i, cands in zip(which, more, strict=True):
-                best[i] = max(best[i], _score(i, cands, stage_tf))
-                seen[i].update(sid for sid, _ in cands)
-
-        wide = [i for i in need if best[i] < WIDE_BELOW_WEIGHT]
-        if wide:
-            _stage(wide, wide=True)
-            result.wide = len(wide)
-        # Stage three: a booking still without any proposal at its threshold is probed with its DOB as a keying
-        # slip would have left it and one name sound, or without a DOB with one exact name and the other's
-        # initial (candidates._DEEP_RULES).
-        # A booking without a DOB goes on while it has no confident proposal: a namesake's proposal at its low
-        # bar says little (such bookings are rare in a feed, so the cost is small).
-        deep = [i for i in wide if DEEP_STAGE and (keys[i].dob is None or best[i] < min_weight)]
-        if deep:
-            _stage(deep, deep=True)
-            result.deep = len(deep)
-        # Stage four (ADR 0038): a booking still without a proposal at its threshold (without a DOB: a confident
-        # one) whose given name or surname the registry holds nowhere is probed again with that name corrected to
-        # the registry's names one edit away (``spelling``), scored as written and as corrected ...
-        still = [i for i in deep if SPELLING_STAGE and (keys[i].dob is None or best[i] < min_weight)]
-        # ... and so are its A-number and FBI number: the registry's numbers one keying slip away bring their
-        # records as candidates (``identifiers.by_a_number_slips``: 89 lookups on the identifiers' unique index;
-        # ``by_fbi_slips``: two lookups on the number's last segments, as its 323 possible slips cost a third of
-        # the screening CPU at 1,000,000 subjects, where most unmatched FBI numbers are people not in the registry).
-        for probe, values, slips in (
-            (A_NUMBER_SLIPS, anums, identifiers.by_a_number_slips),
-            (FBI_SLIPS, fbis, identifiers.by_fbi_slips),
-        ):
-            slipped = [i for i in still if probe and values[i]]
-            if not slipped:
-                continue
-            by_slip = slips([values[i] for i in slipped])
-            fresh = [[c for c in cands if c[0] not in seen[i]] for i, cands in zip(slipped, by_slip, strict=True)]
-            slip_tf = _tf(fresh)
-            for i, cands in zip(slipped, fresh, strict=True):
-                seen[i].update(c[0] for c in cands)
-                if cands:
-                    best[i] = max(best[i], _score(i, cands, slip_tf))
-            still = [i for i in still if keys[i].dob is None or best[i] < min_weight]
-        vocab = spelling.vocabulary() if still else None
-        if vocab is not None:
-            variants = {i: fixed for i in still if (fixed := spelling.corrected(keys[i], vocab))}
-            if variants:
-                # Each booking's candidates under every corrected reading, scored once against all readings: an
-                # earlier stage's candidate scored below the bar as written may pass as corrected. One already
-                # proposed is not scored twice.
-                flat = [v for fixed in variants.values() for v in fixed]
-                stages = [iter(cand.retrieve(flat)), iter(cand.retrieve(flat, wide=True))]
-                # the deep rules for each booking's likeliest reading only (the commonest correction), and without
-                # D1–D4's dates: every reading with every date cost 8 % of the screening CPU at 1,000,000 subjects
-                likeliest = [fixed[0] for fixed in variants.values()]
-                deeper = iter(
-                    cand.retrieve(likeliest, deep=True, dates=False) if SPELLING_DEEP else [[] for _ in likeliest]
-                )
-                more: list[list[tuple[int, Rec]]] = []
-                for i, fixed in variants.items():
-                    done = {p.subject_id for p in found[i]}
-                    union: dict[int, Rec] = {}
-                    for _ in fixed:
-                        union.update((sid, rec) for it in stages for sid, rec in next(it) if sid not in done)
-                    union.update((sid, rec) for sid, rec in next(deeper) if sid not in done)
-                    more.append(list(union.items()))
-                spell_tf = _tf(more)
-                for (i, fixed), cands in zip(variants.items(), more, strict=True):
-                    best[i] = max(best[i], _score(i, cands, spell_tf, read_as=fixed))
-                result.spelled = len(variants)
-
-        # A booking left without any proposal shows the officer its nearest candidate, when that one is near enough.
-        for i, nearest in near.items():
-            if not found[i]:
-                ranked = sorted(nearest.items(), key=lambda t: (-t[1][0], t[0]))
-                for sid, (_w, other, used, near_tf, read_as) in ranked[:NEAREST_KEEP]:
-                    _propose(i, sid, used, other, near_tf, NEAREST_FLOOR, read_as)
-                    bar_p = threshold if keys[i].dob is not None else no_dob_threshold
-                    explanations[(i, sid)]["nearest_record"] = (
-                        f"no candidate reached this class's review threshold ({bar_p}): the nearest one is shown"
-                    )
-
+    for i, (b, d) in enumerate(zip(bookings, ready, strict=True)):
+        assert d is not None
+        found.append(d.proposals)
+        explanations.update(((i, p.subject_id), d.explanations[p.subject_id]) for p in d.proposals)
+        result.candidates += d.candidates
+        result.biometric += d.biometric
+        result.wide += d.wide
+        result.deep += d.deep
+        result.spelled += d.spelled
+        result.bookings[b.pk] = BookingScreen(b.pk, d.candidates)
     persist(actor, bookings, found, explanations, version, at, result, refresh=refresh, audit=audit)
     return result
-
-
-def _first_stage(keys: list[Keys], prefetched: Mapping[Keys, list[tuple[int, Rec]]]) -> list[list[tuple[int, Rec]]]:
-    missing = [k for k in keys if k not in prefetched]
-    fetched = dict(zip(missing, cand.retrieve(missing), strict=True)) if missing else {}
-    return [prefetched[k] if k in prefetched else fetched[k] for k in keys]
 
 
 def screen_booking(*, actor: User, booking: Booking, at: datetime | None = None) -> ScreenResult:
@@ -526,6 +300,7 @@ def screen_booking(*, actor: User, booking: Booking, at: datetime | None = None)
 
 __all__ = [
     "BIOMETRIC_VERSION",
+    "NO_DOB_REVIEW_THRESHOLD",
     "BookingScreen",
     "Proposal",
     "ScreenResult",
@@ -533,6 +308,7 @@ __all__ = [
     "model_gate_failures",
     "registry_keys_bulk",
     "registry_subject_add",
+    "scorer_for",
     "screen_booking",
     "screen_bookings",
     "screening_model_store",
