@@ -3,12 +3,12 @@ proposals stored.
 
 A screened import spends its time in Python (validating, writing, scoring) and in PostgreSQL; in one process the
 interpreter runs one thread at a time, so on a machine with two cores a second thread only overlaps the waits
-(measured: a thread deciding the next chunk made the import slower, docs/benchmarks.md). A second process scores
-on the other core. The registry does not change while a feed is imported (bookings never add registry records),
-and what ``stages.decide`` proposes for a booked record depends on the record and the registry only, so the
-next chunk's decisions can be made early from what is committed, before its bookings exist. Only when the import
-runs outside any caller's transaction: another connection sees committed rows only, and a caller's open
-transaction may hold registry rows it cannot see.
+(measured: a thread deciding the next chunk made the import slower, docs/benchmarks.md). A second process, forked
+when the import starts, scores on the other core. The registry does not change while a feed is imported
+(bookings never add registry records), and what ``stages.decide`` proposes for a booked record depends on the
+record and the registry only, so the next chunk's decisions can be made early from what is committed, before its
+bookings exist. Only when the import runs outside any caller's transaction: another connection sees committed
+rows only, and a caller's open transaction may hold registry rows it cannot see.
 
 Nothing is stored or authorized in the worker: ``services.screen_bookings`` stores the decisions under the
 feed's actor and decides afresh any booking whose decision is missing or came from another model version; so a
@@ -22,25 +22,12 @@ import multiprocessing
 from collections import deque
 from collections.abc import Hashable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from typing import Any
 
-from django.conf import settings
 from django.db import connection, connections
 
-from holdtrack.core.processes import django_worker_start
-from holdtrack.screening import candidates, stages
 from holdtrack.screening.stages import Booked, Decision, active_model, decide
 
 log = logging.getLogger(__name__)
-
-
-def _tuning() -> dict[str, dict[str, Any]]:
-    """The stages' and blocking rules' settings as this process has them: a benchmark or a test may change one
-    at run time (``bench/ingest.py --set``), and the worker must screen as this process would."""
-    return {
-        m.__name__: {k: v for k, v in vars(m).items() if k.isupper() and isinstance(v, bool | int | float | str)}
-        for m in (stages, candidates)
-    }
 
 
 def _ready() -> bool:
@@ -62,13 +49,14 @@ class ChunkPrefetch:
     dropping the chunks before it (a chunk with no new booking is never screened)."""
 
     def __init__(self, executor: Executor | None = None) -> None:
-        self._pool = executor or ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),  # a fresh interpreter: nothing of this process's state
-            initializer=django_worker_start,
-            initargs=(settings.SETTINGS_MODULE, connection.settings_dict["NAME"], _tuning()),
-        )
-        # Start the worker now: its Django setup overlaps the validation of the feed, before the first chunk.
+        if executor is None:
+            # The worker is forked: it starts at once, with this process's Django, settings and the stages' settings
+            # as a benchmark or a test set them. It must not share a database connection with this process, so this
+            # process closes its own first (outside any transaction: ``usable``); each then opens its own.
+            connections.close_all()
+            executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        self._pool = executor
+        # Fork the worker now, while this process holds no connection (a pool forks on its first task).
         self._pool.submit(_ready)
         self._queue: deque[tuple[frozenset[Hashable], Future[dict[Hashable, Decision]]]] = deque()
 
