@@ -4,6 +4,7 @@ import sees."""
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -140,3 +141,20 @@ def test_a_decision_is_stored_only_when_made_by_the_active_model_and_not_about_t
     # the other two were decided afresh: the registry person is no candidate of theirs, nor is a booking's own record
     assert (b2.pk, target) not in stored and (b3.pk, b3.subject_id) not in stored
     assert result.screened == 3
+
+
+def _die(tags, booked):  # type: ignore[no-untyped-def]
+    os._exit(3)  # the worker process ends mid-chunk, as a killed or crashed one would
+
+
+def test_a_worker_that_dies_costs_time_never_a_decision(monkeypatch):
+    # Forked after the patch: the worker runs _die; the import then decides every chunk itself.
+    monkeypatch.setattr(prefetch, "_decide", _die)
+    ahead = ChunkPrefetch()
+    try:
+        ahead.submit(["a1"], ["ka"])  # type: ignore[list-item]
+        assert ahead.take("a1") == {}  # logged; the chunk is decided in the import's process
+        ahead.submit(["b1"], ["kb"])  # type: ignore[list-item]  # the pool is broken: nothing is queued
+        assert ahead.take("b1") == {}
+    finally:
+        ahead.close()  # closes what is left without raising
