@@ -79,14 +79,16 @@ def main() -> None:
     ap.add_argument(
         "--set",
         default="",
-        help="screening.stages settings for this run, e.g. SPELLING_STAGE=0,MAX_TIED_NO_DOB=10 (what a part brings)",
+        help="screening settings for this run, e.g. SPELLING_STAGE=0,candidates.WIDE_MAX_ROWS=50 (what a part brings)",
     )
     args = ap.parse_args()
     for item in filter(None, args.set.split(",")):
         name, value = item.split("=")
-        kept = getattr(stages, name)  # an unknown name fails here
-        setattr(stages, name, value not in ("0", "false", "off") if isinstance(kept, bool) else type(kept)(value))
-        print(f"stages.{name} = {getattr(stages, name)!r}")
+        module = cand if name.startswith("candidates.") else stages
+        name = name.removeprefix("candidates.").removeprefix("stages.")
+        kept = getattr(module, name)  # an unknown name fails here
+        setattr(module, name, value not in ("0", "false", "off") if isinstance(kept, bool) else type(kept)(value))
+        print(f"{module.__name__}.{name} = {getattr(module, name)!r}")
     truth: dict[str, str | None] = json.loads(args.truth.read_text())["truth"]
     key_of = dict(SubjectIdentifier.objects.filter(type=IdentifierType.AGENCY_KEY).values_list("subject_id", "value"))
     bookings = list(Booking.objects.select_related("subject").order_by("pk"))

@@ -43,6 +43,14 @@ def _child_env() -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url}
 
 
+def _other_sessions() -> int:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return int(cur.fetchone()[0])
+
+
 def _committed_chunks() -> int:
     run = BookingImportRun.objects.order_by("pk").first()
     return run.chunks_committed if run else 0
@@ -77,6 +85,12 @@ def test_killed_import_is_rerun_to_completion(tmp_path: Path) -> None:
         child.wait()
         log.close()
     assert child.returncode == -signal.SIGKILL
+    # Nothing of the killed import stays: its screening worker process (screening/prefetch.py) ends with it and
+    # closes its connection to the database.
+    deadline = time.monotonic() + POLL_LIMIT_S
+    while _other_sessions() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _other_sessions() == 0
 
     # Killed: the run is still RUNNING, and only whole chunks are stored.
     run = BookingImportRun.objects.get()

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections import deque
 from collections.abc import Hashable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -28,6 +31,18 @@ from django.db import connection, connections
 from holdtrack.screening.stages import Booked, Decision, active_model, decide
 
 log = logging.getLogger(__name__)
+
+
+def _follow_parent(parent: int) -> None:
+    """The worker ends when the importer ends, even killed (a pool's worker waits for tasks on a pipe whose other
+    end it inherited, so it would never see the importer go, and would keep its database connection open)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="screening-worker-parent", daemon=True).start()
 
 
 def _ready() -> bool:
@@ -54,7 +69,12 @@ class ChunkPrefetch:
             # as a benchmark or a test set them. It must not share a database connection with this process, so this
             # process closes its own first (outside any transaction: ``usable``); each then opens its own.
             connections.close_all()
-            executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            executor = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_follow_parent,
+                initargs=(os.getpid(),),
+            )
         self._pool = executor
         # Fork the worker now, while this process holds no connection (a pool forks on its first task).
         self._pool.submit(_ready)
