@@ -316,6 +316,10 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=5_000, help="bookings")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", type=Path, default=None, help="also write every figure to this JSON file")
+    ap.add_argument(
+        "--truth-out", type=Path, default=None,
+        help="write the bookings' truth for bench/screening_classes.py --truth (the database is left as screened)",
+    )  # fmt: skip
     args = ap.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -332,6 +336,8 @@ def main() -> None:
 
     world = hard_world(args.size, args.seed)
     gen = hard_bookings(world, count=args.count, seed=args.seed, agency_ori=ORI, facility_code=FACILITY)
+    if args.truth_out:
+        args.truth_out.write_text(json.dumps({"truth": gen.truth}))
     with tempfile.TemporaryDirectory() as tmp:
         ours = holdtrack_run(world, gen, args.seed, Path(tmp))
     numbers = set(ours["booking_numbers"])
