@@ -132,7 +132,7 @@ def screen_chunk(
 
 class _FeedScreener:
     """``screen_chunk`` for a feed, told each next chunk before the current one is written (``prepare``): where
-    ``ChunkPrefetch`` may run, the next chunk's records are screened on a second connection meanwhile, and the
+    ``ChunkPrefetch`` may run, the next chunk's records are screened in a worker process meanwhile, and the
     chunk's transaction stores those decisions (screening/prefetch.py)."""
 
     def __init__(self) -> None:
@@ -141,8 +141,8 @@ class _FeedScreener:
 
     def prepare(self, items: Sequence[ingest.Item]) -> None:
         self.prepared += 1
-        # The first chunk is screened here while the worker starts (a Django setup of its own, about a second
-        # and a half): waiting for it cost more than deciding the chunk here (docs/benchmarks.md).
+        # The first chunk is screened here while the worker starts on the second: waiting for the worker to decide
+        # the first cost more than deciding it here (ADR 0041).
         if self.prefetch is None or self.prepared == 1:
             return
         # The booked record the chunk will store (custody.ingest.bulk writes these fields as they are).
