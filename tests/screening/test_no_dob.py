@@ -9,6 +9,8 @@ import pytest
 
 from holdtrack.custody import services as cs
 from holdtrack.custody.models import IdentityMatch, MatchBasis
+from holdtrack.screening import candidates
+from holdtrack.screening.frequencies import name_frequencies_refresh
 from holdtrack.screening.services import registry_subject_add, screen_booking
 from holdtrack.screening.stages import (
     MAX_PROPOSALS_NO_DOB,
@@ -76,3 +78,39 @@ def test_namesakes_tied_with_the_last_kept_are_all_proposed_up_to_a_bound(world,
     scores = set(IdentityMatch.objects.filter(booking=b).values_list("score", flat=True))
     assert len(scores) == 1  # one tie
     assert IdentityMatch.objects.filter(booking=b).count() == min(namesakes, MAX_TIED_NO_DOB)
+
+
+def test_a_dateless_booking_with_three_names_finds_the_record_bearing_all_three(world, reg, monkeypatch):  # noqa: F811
+    """D14: every name-only rule is bounded out (at 1,000,000 subjects a common given name and surname each skip
+    them), yet the record bearing the same given name, middle name and surname is retrieved and proposed."""
+    name_frequencies_refresh()
+    for name in (
+        "EXACT_NAMES_NO_DOB_MAX_SURNAME",
+        "WIDE_NO_DOB_MAX_ROWS",
+        "WIDE_EXACT_MAX_ROWS",
+        "DEEP_NO_DOB_MAX_ROWS",
+    ):
+        monkeypatch.setattr(candidates, name, 0)
+    person = registry_subject_add(
+        actor=world.supervisor, first_name="Claudia", middle_name="Maribel", last_name="Garzaluque", sex="F",
+        date_of_birth=date(1984, 5, 9),
+    )  # fmt: skip
+
+    def booked(number: str):  # type: ignore[no-untyped-def]
+        subject = cs.subject_create(
+            actor=world.booking_clerk, first_name="Claudia", middle_name="Maribel", last_name="Garzaluque", sex="F"
+        )
+        return cs.booking_create(
+            actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0
+        )
+
+    monkeypatch.setattr(candidates, "THREE_NAMES_NO_DOB_RULE", False)
+    without = booked("NODOB-14A")
+    screen_booking(actor=world.booking_clerk, booking=without)
+    assert not IdentityMatch.objects.filter(booking=without, subject_id=person.pk).exists()  # bounded out
+
+    monkeypatch.setattr(candidates, "THREE_NAMES_NO_DOB_RULE", True)
+    with_rule = booked("NODOB-14B")
+    screen_booking(actor=world.booking_clerk, booking=with_rule)
+    m = IdentityMatch.objects.get(booking=with_rule, subject_id=person.pk)
+    assert m.score is not None and m.score >= NO_DOB_REVIEW_THRESHOLD

@@ -181,17 +181,23 @@ _DEEP_RULES = (
     "k.last_sound = b.ls AND k.middle_given_sound = b.gfs AND k.middle_given_sound <> '' "
     "AND k.dob_ym BETWEEN b.gy1 AND b.gy12",
     "k.last_sound = b.ls AND k.middle_given_sound = b.gfs AND k.middle_given_sound <> '' AND k.dob_md = b.gmd",
+    # D14: a booking without a DOB that has all three names: the records bearing the same given name, middle name
+    # and surname, however common each alone is (at 1,000,000 subjects D5/D6's bounds skip a dateless "Claudia
+    # María García" whom two records fit). The given-name and surname index; the middle name filters.
+    "k.first_canon = b.tfc AND k.last_norm = b.tln AND k.middle_norm = b.tmn",
 )
 _DEEP_B_COLS = (
     "i, d, ls, fs, f1, m1, l1, lo, hi, yls, yfs, nln, nfc, rln, lmn, mln, fln, fmn, lmr, mrl, mfs, y1, y12, md, xmd, "
-    "gfs, gy1, gy12, gmd"
+    "gfs, gy1, gy12, gmd, tfc, tln, tmn"
 )
 _DEEP_PG_TYPES = (
     "int", "date", "text", "text", "text", "text", "text", "date", "date", "text", "text", "text", "text", "text",
     "text", "text", "text", "text", "text", "text", "text", "int", "int", "int", "int", "text", "int", "int", "int",
+    "text", "text", "text",
 )  # fmt: skip
 DEEP_YEAR_MAX_ROWS = 50  # a sound's expected records a birth year (registry count ÷ BIRTH_YEARS)
 SECOND_GIVEN_RULES = True  # D12 and D13; off only to measure their cost (bench/ingest.py --set)
+THREE_NAMES_NO_DOB_RULE = True  # D14; off only to measure what it brings
 # D5 and D6 probe a name only when the registry holds at most this many records of it; the initial filter then
 # keeps about a tenth of them. A booking without a DOB is rare (under 5 % of a feed) and reaches this stage
 # only without any proposal at its threshold.
@@ -281,13 +287,18 @@ def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...
     year's bounds (D3, D4) then D9–D13's (``deep_swap_probes``), without one the names' (D5, D6)."""
     ls, fs = k.last_sound or None, k.first_sound or None
     initials = (k.first_norm[:1] or None, k.middle_norm[:1] or None, k.last_norm[:1] or None)
-    none, later = (None,) * 7, (None,) * 9  # D7/D8's surnames; D9–D13's values
+    none, later, no3 = (None,) * 7, (None,) * 9, (None,) * 3  # D7/D8's surnames; D9–D13's values; D14's names
     if k.dob is None:
         names = (k.last_norm if probes[0] else None, k.first_canon if probes[1] else None)
         compound = compound_surnames(k)
-        if not any(names) and not any(compound):
+        three = (
+            (k.first_canon, k.last_norm, k.middle_norm)
+            if THREE_NAMES_NO_DOB_RULE and k.first_canon and k.last_norm and k.middle_norm
+            else no3
+        )
+        if not any(names) and not any(compound) and three is no3:
             return []
-        return [(i, None, ls, fs, *initials, None, None, None, None, *names, *compound, *later)]
+        return [(i, None, ls, fs, *initials, None, None, None, None, *names, *compound, *later, *three)]
     # D9-D13 probe once a booking (on its first row), each within its bound (``deep_swap_probes``)
     mfs = sound(canon_first(k.middle_norm)) or None
     y, md = k.dob.year, k.dob_md
@@ -304,18 +315,20 @@ def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...
             lo, hi = date(k.dob.year, 1, 2), date(k.dob.year, 12, 31)
             rows.append(
                 (i, None, ls, fs, *initials, lo, hi, ls if probes[0] else None, fs if probes[1] else None, None,
-                 None, *none, *once)
+                 None, *none, *once, *no3)
             )  # fmt: skip
         elif ls or fs:
-            rows.append((i, None, ls, fs, *initials, None, None, None, None, None, None, *none, *once))
+            rows.append((i, None, ls, fs, *initials, None, None, None, None, None, None, *none, *once, *no3))
         return rows
     for n, d in enumerate(dob_slips(k.dob)):
-        rows.append((i, d, ls, fs, *initials, None, None, None, None, None, None, *none, *(once if n == 0 else later)))
+        rows.append(
+            (i, d, ls, fs, *initials, None, None, None, None, None, None, *none, *(once if n == 0 else later), *no3)
+        )
     return rows
 
 
 def _deep_rows_undated(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...]]:
-    """``_deep_rows`` without D1–D4's dates: the first row with its date and year cleared (D5–D13 stay)."""
+    """``_deep_rows`` without D1–D4's dates: the first row with its date and year cleared (D5–D14 stay)."""
     rows = _deep_rows(i, k, probes)[:1]
     return [(*r[:1], None, *r[2:7], None, None, None, None, *r[11:]) for r in rows]
 
