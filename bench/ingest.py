@@ -37,6 +37,7 @@ import django
 
 django.setup()
 
+from _settings import apply as apply_settings  # noqa: E402 - bench/ is the script's directory
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
@@ -46,7 +47,6 @@ from holdtrack.custody.ingest import feed_user  # noqa: E402
 from holdtrack.custody.ingest.run import mappings  # noqa: E402
 from holdtrack.intake.bookings import bookings_import  # noqa: E402
 from holdtrack.jurisdictions.models import Facility  # noqa: E402
-from holdtrack.screening import candidates as screening_candidates  # noqa: E402
 from holdtrack.screening import prefetch  # noqa: E402
 from holdtrack.screening import stages as screening_stages  # noqa: E402
 from holdtrack.screening.models import RegistryKey  # noqa: E402
@@ -128,7 +128,7 @@ def main() -> None:
     ap.add_argument(
         "--no-prefetch",
         action="store_true",
-        help="retrieve each chunk's candidates in its own transaction only (no second connection), to compare",
+        help="screen each chunk in the import's process only (no worker process, ADR 0041), to compare",
     )
     args = ap.parse_args()
     if args.no_deep:
@@ -137,15 +137,7 @@ def main() -> None:
         screening_stages.SPELLING_STAGE = False
     if args.no_fbi_slips:
         screening_stages.FBI_SLIPS = False
-    for item in filter(None, args.set.split(",")):
-        name, value = item.split("=")
-        module, attr = (
-            {"stages": screening_stages, "candidates": screening_candidates}[name.split(".")[0]],
-            name.split(".")[1],
-        )
-        kept = getattr(module, attr)  # an unknown name fails here
-        setattr(module, attr, value not in ("0", "false", "off") if isinstance(kept, bool) else type(kept)(value))
-        print(f"{name} = {getattr(module, attr)!r}")
+    apply_settings(args.set)
     if args.no_prefetch:
         prefetch.ChunkPrefetch.usable = staticmethod(lambda: False)  # type: ignore[method-assign]
     if args.no_wide:

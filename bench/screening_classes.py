@@ -30,6 +30,7 @@ import django
 
 django.setup()
 
+from _settings import apply as apply_settings  # noqa: E402 - bench/ is the script's directory
 from django.db import transaction  # noqa: E402
 
 from holdtrack.accounts.services import system_user  # noqa: E402
@@ -82,13 +83,7 @@ def main() -> None:
         help="screening settings for this run, e.g. SPELLING_STAGE=0,candidates.WIDE_MAX_ROWS=50 (what a part brings)",
     )
     args = ap.parse_args()
-    for item in filter(None, args.set.split(",")):
-        name, value = item.split("=")
-        module = cand if name.startswith("candidates.") else stages
-        name = name.removeprefix("candidates.").removeprefix("stages.")
-        kept = getattr(module, name)  # an unknown name fails here
-        setattr(module, name, value not in ("0", "false", "off") if isinstance(kept, bool) else type(kept)(value))
-        print(f"{module.__name__}.{name} = {getattr(module, name)!r}")
+    apply_settings(args.set)
     truth: dict[str, str | None] = json.loads(args.truth.read_text())["truth"]
     key_of = dict(SubjectIdentifier.objects.filter(type=IdentifierType.AGENCY_KEY).values_list("subject_id", "value"))
     bookings = list(Booking.objects.select_related("subject").order_by("pk"))

@@ -296,7 +296,7 @@ def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...
             if THREE_NAMES_NO_DOB_RULE and k.first_canon and k.last_norm and k.middle_norm
             else no3
         )
-        if not any(names) and not any(compound) and three is no3:
+        if not any(names) and not any(compound) and not any(three):
             return []
         return [(i, None, ls, fs, *initials, None, None, None, None, *names, *compound, *later, *three)]
     # D9-D13 probe once a booking (on its first row), each within its bound (``deep_swap_probes``)

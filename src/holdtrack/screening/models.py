@@ -57,7 +57,8 @@ class RegistryKey(models.Model):
             # the given-name sound before the canonical name serves a booking without a DOB whose given name
             # is misspelt (same surname and given-name sound).
             models.Index(fields=["last_norm", "first_sound", "first_canon"], name="regkey_names"),
-            # Deep rule D6: a booking without a DOB whose surname is misspelt, by its canonical given name.
+            # Deep rules D6 (a booking without a DOB whose surname is misspelt, by its canonical given name) and
+            # D14 (a booking without a DOB, by its three names).
             models.Index(fields=["first_canon", "last_norm"], name="regkey_given_last"),
             # Deep rules D12, D13: the second given name used as given name, with a DOB slip within the birth year
             # (D12) or in the year itself (D13: the same month and day); only the records with a middle name.
