@@ -7,9 +7,9 @@ from __future__ import annotations
 def apply(spec: str) -> None:
     """Set each named setting (booleans from 0/false/off or anything else; other types by their own
     constructor) and print it. An unknown module or name fails."""
-    from holdtrack.screening import candidates, stages
+    from holdtrack.screening import candidates, namesakes, stages
 
-    modules = {"stages": stages, "candidates": candidates}
+    modules = {"stages": stages, "candidates": candidates, "namesakes": namesakes}
     for item in filter(None, spec.split(",")):
         name, value = item.split("=")
         module_name, _, attr = name.rpartition(".")

@@ -12,7 +12,11 @@ the recall over all proposals and the proposals made, and the best F1 over thres
 
 ``--misses``: after the first pair, each true pair it did not propose is read again — whether any stage's rules
 retrieve it (the booking's keys and their spelling corrections, all three rule sets) and its probability against
-the booking as written or corrected (without the term-frequency adjustment) — and counted by class.
+the booking as written or corrected (without the term-frequency adjustment) — and counted by class. Then its
+*namesakes*: the registry records that agree with the booking on every field it carries (given name, middle name
+if any, surname, sex, birth country, DOB if any). A booking with N namesakes, the true record among them, cannot
+have it proposed by any screening that keeps fewer than N proposals for it; the line "recall ceiling" counts the
+pairs a screening keeping at most 10 / 30 / 100 proposals for a booking could still reach at best.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, Sub
 from holdtrack.screening import candidates as cand  # noqa: E402
 from holdtrack.screening import services, spelling, stages  # noqa: E402
 from holdtrack.screening.fs_model import probability  # noqa: E402
+from holdtrack.screening.keys import Keys  # noqa: E402
+from holdtrack.screening.models import RegistryKey  # noqa: E402
 from holdtrack.screening.services import active_model, screen_bookings  # noqa: E402
 
 BATCH = 2000
@@ -113,10 +119,19 @@ def main() -> None:
                 best = max(best, 2 * prec * rec / (prec + rec))
         print("; ".join(line) + f"; best F1 {best:.4f}")
         if args.misses and pair == args.pairs.split(",")[0]:
-            missed(sorted(true - set(found)), bookings, dob_t, no_dob_t)
+            missed(sorted(true - set(found)), bookings, dob_t, no_dob_t, len(true))
 
 
-def missed(pairs: list[tuple[str, str]], bookings: list[Booking], dob_t: float, no_dob_t: float) -> None:
+def namesakes(k: Keys) -> set[int]:
+    """The registry records agreeing with these booking keys on every field the booking carries."""
+    rows = RegistryKey.objects.filter(first_canon=k.first_canon, last_norm=k.last_norm)
+    for field, value in (("middle_norm", k.middle_norm), ("sex", k.sex), ("country", k.country), ("dob", k.dob)):
+        if value:
+            rows = rows.filter(**{field: value})
+    return set(rows.values_list("subject_id", flat=True))
+
+
+def missed(pairs: list[tuple[str, str]], bookings: list[Booking], dob_t: float, no_dob_t: float, n_true: int) -> None:
     """Why each missed pair was missed: never retrieved, or retrieved and scored below (or beyond the proposals
     kept at) its class's threshold."""
     model = active_model()
@@ -125,9 +140,14 @@ def missed(pairs: list[tuple[str, str]], bookings: list[Booking], dob_t: float, 
     by_number = {b.booking_number: b for b in bookings}
     sid_of = dict(SubjectIdentifier.objects.filter(type=IdentifierType.AGENCY_KEY).values_list("value", "subject_id"))
     counts: dict[str, int] = {}
+    crowded = {10: 0, 30: 0, 100: 0}  # missed pairs whose true record is one of more than N namesakes
     for number, key in pairs:
         b, target = by_number[number], sid_of[key]
         k = services.subject_keys(b.subject)
+        ids = namesakes(k)
+        if target in ids:
+            for bound in crowded:
+                crowded[bound] += len(ids) > bound
         readings = [k, *(spelling.corrected(k, vocab) if vocab else [])]
         found = any(
             target in {sid for sid, _ in cand.retrieve([r], **stage)[0]}
@@ -145,6 +165,11 @@ def missed(pairs: list[tuple[str, str]], bookings: list[Booking], dob_t: float, 
     print("  missed pairs, by class / retrieval / probability (without term frequencies):")
     for label, n in sorted(counts.items()):
         print(f"    {label}: {n}")
+    print(
+        "  recall ceiling (missed pairs whose true record is one of more than N namesakes of the booking, which no "
+        "screening keeping N proposals for it tells apart; recall without them by chance): "
+        + ", ".join(f"N = {bound}: {crowded[bound]} pairs, {1 - crowded[bound] / n_true:.4f}" for bound in crowded)
+    )
 
 
 if __name__ == "__main__":

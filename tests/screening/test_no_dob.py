@@ -3,13 +3,14 @@ threshold and number of proposals kept (issue 10), instead of not at all."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pytest
 
 from holdtrack.custody import services as cs
 from holdtrack.custody.models import IdentityMatch, MatchBasis
-from holdtrack.screening import candidates
+from holdtrack.screening import candidates, namesakes, stages
 from holdtrack.screening.frequencies import name_frequencies_refresh
 from holdtrack.screening.services import registry_subject_add, screen_booking
 from holdtrack.screening.stages import (
@@ -82,7 +83,9 @@ def test_namesakes_tied_with_the_last_kept_are_all_proposed_up_to_a_bound(world,
 
 def test_a_dateless_booking_with_three_names_finds_the_record_bearing_all_three(world, reg, monkeypatch):  # noqa: F811
     """D14: every name-only rule is bounded out (at 1,000,000 subjects a common given name and surname each skip
-    them), yet the record bearing the same given name, middle name and surname is retrieved and proposed."""
+    them), yet the record bearing the same given name, middle name and surname is retrieved and proposed (the
+    namesakes of stage five, which would find it too, off)."""
+    monkeypatch.setattr(stages, "NAMESAKES_NO_DOB", False)
     name_frequencies_refresh()
     for name in (
         "EXACT_NAMES_NO_DOB_MAX_SURNAME",
@@ -114,3 +117,91 @@ def test_a_dateless_booking_with_three_names_finds_the_record_bearing_all_three(
     screen_booking(actor=world.booking_clerk, booking=with_rule)
     m = IdentityMatch.objects.get(booking=with_rule, subject_id=person.pk)
     assert m.score is not None and m.score >= NO_DOB_REVIEW_THRESHOLD
+
+
+def _bound_out_name_rules(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """As at 1,000,000 subjects for a common given name and surname: every name-only rule skips the booking."""
+    name_frequencies_refresh()
+    for name in (
+        "EXACT_NAMES_NO_DOB_MAX_SURNAME",
+        "WIDE_NO_DOB_MAX_ROWS",
+        "WIDE_EXACT_MAX_ROWS",
+        "DEEP_NO_DOB_MAX_ROWS",
+    ):
+        monkeypatch.setattr(candidates, name, 0)
+
+
+def _namesake(world, year: int, day: int, **kw):  # type: ignore[no-untyped-def]
+    return registry_subject_add(
+        actor=world.supervisor, first_name="Beatriz", last_name="Lopezcano", sex="F", birth_country="CO",
+        date_of_birth=date(year, 3, day), **kw,
+    )  # fmt: skip
+
+
+def _booked(world, number: str, dob: date | None = None, fbi: str = ""):  # type: ignore[no-untyped-def]
+    subject = cs.subject_create(
+        actor=world.booking_clerk, first_name="Beatriz", last_name="Lopezcano", sex="F", birth_country="CO",
+        date_of_birth=dob,
+    )  # fmt: skip
+    return cs.booking_create(
+        actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0,
+        fbi_number=fbi,
+    )  # fmt: skip
+
+
+def test_a_dateless_bookings_few_namesakes_are_all_proposed(world, reg, monkeypatch):  # noqa: F811
+    """Stage five (ADR 0042): the name rules bounded out, the three records sharing every field the dateless
+    booking carries are proposed; a fourth, whose FBI number differs from the
+    booking's, is told apart by it; another sex or country is no namesake."""
+    _bound_out_name_rules(monkeypatch)
+    three = {_namesake(world, 1980 + n, 5).pk for n in range(3)}
+    other_fbi = _namesake(world, 1990, 7, identifiers={"FBI_UCN": "912345AB7"}).pk
+    registry_subject_add(
+        actor=world.supervisor, first_name="Beatriz", last_name="Lopezcano", sex="F", birth_country="MX",
+        date_of_birth=date(1970, 1, 9),
+    )  # fmt: skip
+
+    monkeypatch.setattr(stages, "NAMESAKES_NO_DOB", False)
+    off = _booked(world, "NS-OFF", fbi="123456CD9")
+    screen_booking(actor=world.booking_clerk, booking=off)
+    assert not IdentityMatch.objects.filter(booking=off).exists()  # nothing retrieves them
+
+    monkeypatch.setattr(stages, "NAMESAKES_NO_DOB", True)
+    on = _booked(world, "NS-ON", fbi="123456CD9")
+    screen_booking(actor=world.booking_clerk, booking=on)
+    found = {m.subject_id: m for m in IdentityMatch.objects.filter(booking=on)}
+    assert set(found) == three and other_fbi not in found
+    assert all("one of 4 registry records" in m.explanation["namesakes"] for m in found.values())
+
+
+def test_more_namesakes_than_the_bound_are_none_proposed(world, reg, monkeypatch):  # noqa: F811
+    """Past ``namesakes.MAX_NAMESAKES`` nothing on the booking tells the person from the others: none is
+    proposed by this stage."""
+    _bound_out_name_rules(monkeypatch)
+    monkeypatch.setattr(namesakes, "MAX_NAMESAKES", 2)
+    for n in range(3):
+        _namesake(world, 1980 + n, 5)
+    b = _booked(world, "NS-MANY")
+    screen_booking(actor=world.booking_clerk, booking=b)
+    assert not IdentityMatch.objects.filter(booking=b).exists()
+
+
+def test_a_1_january_dob_finds_the_namesakes_of_its_birth_year(world, reg, monkeypatch):  # noqa: F811
+    """A DOB of 1 January is the feeds' default for a known year: the namesakes born that year are all proposed
+    where the scoring keeps one (as a common name's term frequency leaves them unconfident at 1,000,000
+    subjects), not those of another year."""
+    monkeypatch.setattr(stages, "MAX_PROPOSALS_PER_BOOKING", 1)
+    monkeypatch.setattr(stages, "WIDE_BELOW_WEIGHT", math.inf)  # no proposal counts as confident
+    that_year = {_namesake(world, 1984, day).pk for day in (3, 17)}
+    next_year = _namesake(world, 1985, 3).pk
+    monkeypatch.setattr(stages, "NAMESAKES_JAN1", False)
+    b = _booked(world, "NS-JAN1", dob=date(1984, 1, 1))
+    screen_booking(actor=world.booking_clerk, booking=b)
+    before = set(IdentityMatch.objects.filter(booking=b).values_list("subject_id", flat=True))
+    assert len(before) == 1 and before < that_year
+
+    monkeypatch.setattr(stages, "NAMESAKES_JAN1", True)
+    b2 = _booked(world, "NS-JAN1B", dob=date(1984, 1, 1))
+    screen_booking(actor=world.booking_clerk, booking=b2)
+    after = set(IdentityMatch.objects.filter(booking=b2).values_list("subject_id", flat=True))
+    assert after == that_year and next_year not in after
