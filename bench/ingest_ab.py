@@ -80,8 +80,14 @@ def main() -> None:
         b, a = figures["before"], figures["after"]
         ratios.append(a["rate"] / b["rate"])
         same = (a["c"], a["p"]) == (b["c"], b["p"])
-        print(f"{seed:>6} {b['rate']:>11,.0f} {a['rate']:>10,.0f} {ratios[-1]:>6.2f}  "
-              f"{'yes' if same else 'NO'} ({a['p']:,.0f} proposals, {a['c']:,.0f} candidates)")  # fmt: skip
+        made = (
+            f"{a['p']:,.0f} proposals, {a['c']:,.0f} candidates"
+            if same
+            else f"proposals {b['p']:,.0f} → {a['p']:,.0f}, candidates {b['c']:,.0f} → {a['c']:,.0f}"
+        )
+        print(
+            f"{seed:>6} {b['rate']:>11,.0f} {a['rate']:>10,.0f} {ratios[-1]:>6.2f}  {'yes' if same else 'NO'} ({made})"
+        )
     print(f"median ratio {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f}), "
           f"{len(ratios)} pairs; load average at the end {os.getloadavg()[0]:.1f}")  # fmt: skip
 

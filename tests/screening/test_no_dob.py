@@ -3,7 +3,6 @@ threshold and number of proposals kept (issue 10), instead of not at all."""
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 import pytest
@@ -138,11 +137,10 @@ def _namesake(world, year: int, day: int, **kw):  # type: ignore[no-untyped-def]
     )  # fmt: skip
 
 
-def _booked(world, number: str, dob: date | None = None, fbi: str = ""):  # type: ignore[no-untyped-def]
+def _booked(world, number: str, fbi: str = ""):  # type: ignore[no-untyped-def]
     subject = cs.subject_create(
-        actor=world.booking_clerk, first_name="Beatriz", last_name="Lopezcano", sex="F", birth_country="CO",
-        date_of_birth=dob,
-    )  # fmt: skip
+        actor=world.booking_clerk, first_name="Beatriz", last_name="Lopezcano", sex="F", birth_country="CO"
+    )
     return cs.booking_create(
         actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0,
         fbi_number=fbi,
@@ -184,24 +182,3 @@ def test_more_namesakes_than_the_bound_are_none_proposed(world, reg, monkeypatch
     b = _booked(world, "NS-MANY")
     screen_booking(actor=world.booking_clerk, booking=b)
     assert not IdentityMatch.objects.filter(booking=b).exists()
-
-
-def test_a_1_january_dob_finds_the_namesakes_of_its_birth_year(world, reg, monkeypatch):  # noqa: F811
-    """A DOB of 1 January is the feeds' default for a known year: the namesakes born that year are all proposed
-    where the scoring keeps one (as a common name's term frequency leaves them unconfident at 1,000,000
-    subjects), not those of another year."""
-    monkeypatch.setattr(stages, "MAX_PROPOSALS_PER_BOOKING", 1)
-    monkeypatch.setattr(stages, "WIDE_BELOW_WEIGHT", math.inf)  # no proposal counts as confident
-    that_year = {_namesake(world, 1984, day).pk for day in (3, 17)}
-    next_year = _namesake(world, 1985, 3).pk
-    monkeypatch.setattr(stages, "NAMESAKES_JAN1", False)
-    b = _booked(world, "NS-JAN1", dob=date(1984, 1, 1))
-    screen_booking(actor=world.booking_clerk, booking=b)
-    before = set(IdentityMatch.objects.filter(booking=b).values_list("subject_id", flat=True))
-    assert len(before) == 1 and before < that_year
-
-    monkeypatch.setattr(stages, "NAMESAKES_JAN1", True)
-    b2 = _booked(world, "NS-JAN1B", dob=date(1984, 1, 1))
-    screen_booking(actor=world.booking_clerk, booking=b2)
-    after = set(IdentityMatch.objects.filter(booking=b2).values_list("subject_id", flat=True))
-    assert after == that_year and next_year not in after

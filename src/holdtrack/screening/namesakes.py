@@ -1,5 +1,4 @@
-"""A booking without a DOB, or whose DOB says only the year, and the registry records that share every field it
-carries (ADR 0042).
+"""A booking without a DOB and the registry records that share every field it carries (ADR 0042).
 
 Without a DOB, a booking's names, sex and birth country are all there is to compare. When only a few registry
 records bear exactly those, each is as likely the booked person as the others, and whichever the person is, it
@@ -9,14 +8,12 @@ subjects an exact agreement on every field of a dateless booking scored 0.027, u
 whether three records or three hundred agreed; and the name-only blocking rules skip a common surname, so the
 three were often not even retrieved. So they are read here directly, by the given-name and surname index, and
 proposed together when they are at most ``MAX_NAMESAKES``; more than that, and nothing but a fingerprint or a
-DOB tells them apart. A DOB of 1 January is the feeds' default when only the year is known (an age, a birth
-year): such a booking's namesakes are the records of that birth year.
+DOB tells them apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from holdtrack.screening.candidates import REC_COLUMNS, record_of
@@ -28,26 +25,18 @@ from holdtrack.screening.models import RegistryKey
 MAX_NAMESAKES = 30
 
 
-def year_only(dob: date | None) -> bool:
-    """No DOB, or one that says only the year (1 January, the feeds' default)."""
-    return dob is None or (dob.month, dob.day) == (1, 1)
-
-
 def of(keys: Sequence[Keys], own: Sequence[int | None]) -> list[list[tuple[int, Rec]]]:
-    """For each booking's keys (``year_only``), the registry records agreeing with it on the canonical given name
-    and the surname, on the middle name, sex and birth country where the booking carries them, and on the birth
-    year where it has one — or none, when more than ``MAX_NAMESAKES`` do. One indexed lookup per booking
-    (``regkey_given_last``), reading at most one row past the bound; ``own``: the booking's own subject, never
-    its namesake."""
+    """For each booking's keys (without a DOB), the registry records agreeing with it on the canonical given name
+    and the surname, and on the middle name, sex and birth country where the booking carries them — or none,
+    when more than ``MAX_NAMESAKES`` do. One indexed lookup per booking (``regkey_given_last``), reading at most
+    one row past the bound; ``own``: the booking's own subject, never its namesake."""
     out: list[list[tuple[int, Rec]]] = []
     cols = ["subject_id", *REC_COLUMNS]
     for k, mine in zip(keys, own, strict=True):
-        if not year_only(k.dob) or not k.first_canon or not k.last_norm:
+        if k.dob is not None or not k.first_canon or not k.last_norm:
             out.append([])
             continue
         match: dict[str, Any] = {"first_canon": k.first_canon, "last_norm": k.last_norm}
-        if k.dob is not None:
-            match["dob__range"] = (k.dob, date(k.dob.year, 12, 31))
         for field, value in (("middle_norm", k.middle_norm), ("sex", k.sex), ("country", k.country)):
             if value:
                 match[field] = value

@@ -8,8 +8,8 @@ screener runs ``decide`` for the next chunk on a second connection while the cur
 2. First stage: the blocking rules; every candidate is scored, the best above the class's threshold proposed.
 3. Wide stage, for a booking without a confident proposal; deep stage, for one still without any (ADR 0029).
 4. Spelling, A-number and FBI-number slips (ADR 0038, 0040), for a booking still without a proposal.
-5. Namesakes (ADR 0042): a booking without a DOB, or with only its year (1 January), still without a confident
-   proposal gets every registry record that shares each field it carries, when they are few (``namesakes``).
+5. Namesakes (ADR 0042): a booking without a DOB still without a confident proposal gets every registry record
+   that shares each field it carries, when they are few (``namesakes``).
 6. The nearest record (ADR 0039): a booking left without any proposal shows its nearest candidate.
 """
 
@@ -56,8 +56,7 @@ SPELLING_STAGE = True  # off only to measure it
 SPELLING_DEEP = True  # the corrected names probed by the deep rules too (off: the first two stages' only)
 A_NUMBER_SLIPS = True  # the same
 FBI_SLIPS = True  # the same
-NAMESAKES_NO_DOB = True  # stage five, without a DOB; off only to measure what it brings
-NAMESAKES_JAN1 = True  # the same, with a 1 January DOB
+NAMESAKES_NO_DOB = True  # stage five; off only to measure what it brings
 # The registry records whose A-number equals the booking's join its first-stage candidates (scored, never a
 # match by themselves); off only to measure what the probe brings (bench/screening_febrl4.py --no-a-number-probe).
 A_NUMBER_PROBE = True
@@ -301,17 +300,11 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
                 best[i] = max(best[i], _score(i, cands, spell_tf, read_as=fixed))
                 out[i].spelled = True
 
-    # Stage five (ADR 0042): a booking without a DOB (or with only its year) still without a confident proposal,
-    # whose every carried field a few registry records share exactly, has each of them proposed whatever its
-    # probability: nothing the booking carries tells them apart, and the person is among them if in the registry
-    # at all. One whose FBI number or A-number disagrees is told apart by it, and left out.
-    few = [
-        i
-        for i in need
-        if (NAMESAKES_NO_DOB if keys[i].dob is None else NAMESAKES_JAN1)
-        and namesakes.year_only(keys[i].dob)
-        and best[i] < WIDE_BELOW_WEIGHT
-    ]
+    # Stage five (ADR 0042): a booking without a DOB still without a confident proposal, whose every carried
+    # field a few registry records share exactly, has each of them proposed whatever its probability: nothing
+    # the booking carries tells them apart, and the person is among them if in the registry at all. One whose
+    # FBI number or A-number disagrees is told apart by it, and left out.
+    few = [i for i in need if NAMESAKES_NO_DOB and keys[i].dob is None and best[i] < WIDE_BELOW_WEIGHT]
     if few:
         found = namesakes.of([keys[i] for i in few], [booked[i].own for i in few])
         same_tf = _tf(found)
@@ -321,11 +314,10 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
             out[i].candidates += sum(1 for sid, _ in cands if sid not in seen[i])
             for sid, other in cands:
                 if sid not in done and not namesakes.separated(mine, other):
-                    _propose(i, sid, mine, other, same_tf, threshold if keys[i].dob else no_dob_threshold, None)
+                    _propose(i, sid, mine, other, same_tf, no_dob_threshold, None)
                     out[i].explanations[sid]["namesakes"] = (
-                        f"one of {len(cands)} registry records sharing every field this booking carries"
-                        f"{' (its DOB, 1 January, taken as the birth year)' if keys[i].dob else ''}; "
-                        "nothing on it tells them apart"
+                        f"one of {len(cands)} registry records sharing every field this booking carries; "
+                        "without a DOB nothing on it tells them apart"
                     )
 
     # A booking left without any proposal shows the officer its nearest candidate, when that one is near enough.
