@@ -80,6 +80,23 @@ def test_over_the_cap_the_nearest_birth_dates_are_kept(world, monkeypatch):
     assert made_far.pk not in {sid for sid, _ in found}  # three digits away: cut
 
 
+def test_over_the_cap_a_dateless_booking_keeps_the_records_bearing_its_name_words(world, monkeypatch):
+    """Without a DOB the cap ranks by the booking's name words found anywhere in the record's names: a record
+    whose given name differs but whose middle name and compound surname hold the booking's names (the dateless
+    "Rosa López García" for "Elena Rosa García López", found by D7) is kept before the surname's namesakes (D5)
+    whose given names are nearer."""
+    for first in ("Rosaura", "Rosalia", "Roxana"):
+        registry_subject_add(actor=world.supervisor, first_name=first, last_name="Garcia", date_of_birth=D)
+    moved = registry_subject_add(
+        actor=world.supervisor, first_name="Elena", middle_name="Rosa", last_name="García López", date_of_birth=D
+    )
+    booked = keys_for(first_name="Rosa", middle_name="Lopez", last_name="Garcia", date_of_birth=None)
+    assert len(cand.retrieve([booked], deep=True)[0]) == 4
+    monkeypatch.setattr(cand, "MAX_CANDIDATES", 2)
+    kept = cand.retrieve([booked], deep=True)[0]
+    assert len(kept) == 2 and kept[0][0] == moved.pk
+
+
 def test_exact_names_are_probed_only_when_the_registry_holds_few_of_them(world):
     from holdtrack.screening.frequencies import name_frequencies_refresh
 

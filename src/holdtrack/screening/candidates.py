@@ -33,7 +33,8 @@ DOB still without any proposal is probed a third time with its DOB as a keying s
 A sound is the Soundex of the first surname token / of the canonical given name (nicknames resolved). A
 booking with no DOB is scored against its own threshold (``stages.NO_DOB_REVIEW_THRESHOLD``).
 At most ``MAX_CANDIDATES`` candidates are kept per booking: over it, the ones whose DOB is nearest the booking's
-are kept (then the nearest given names, then the lowest subject ids: deterministic).
+are kept (then those bearing most of the booking's name words, then the nearest given names, then the lowest
+subject ids: deterministic).
 """
 
 from __future__ import annotations
@@ -577,12 +578,16 @@ def _collect(
         out[r[0]].append((r[1], _rec(r[2:])))
     for i, lst in enumerate(out):
         if len(lst) > MAX_CANDIDATES:
-            # A very common name (rules 15 and 17) can bring more than the cap: keep the nearest dates of birth,
-            # then (and without a DOB) the nearest given names.
-            dob, first = keys[i].dob_iso or "", keys[i].first_norm
+            # A very common name (rules 15 and 17, the deep rules without a DOB) can bring more than the cap: keep
+            # the nearest dates of birth, then (and without a DOB) the records bearing most of the booking's name
+            # words wherever they stand (names moved between fields), then the nearest given names.
+            k = keys[i]
+            dob, first = k.dob_iso or "", k.first_norm
+            words = {w for name in (k.first_norm, k.middle_norm, k.last_norm) for w in name.split()}
             lst.sort(
                 key=lambda c: (
                     Levenshtein.distance(dob, c[1][6]) if dob and c[1][6] else 99,
+                    -len(words.intersection(f"{c[1][0]} {c[1][2]} {c[1][3]}".split())),
                     -JaroWinkler.similarity(first, c[1][0]),
                     c[0],
                 )
