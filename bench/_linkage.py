@@ -70,36 +70,30 @@ def bench_agency(ori: str, facility: str, label: str) -> Any:
     return lea
 
 
-def retrieve_as_screened(bookings: list[Any], keys: list[Any]) -> tuple[list[list[Any]], int]:
-    """Each booking's candidates as screening retrieves them after the fact: the first-stage rules, plus the wide
-    rules for the bookings whose best proposal is below ``WIDE_BELOW_PROBABILITY`` (biometric ones included in
-    the first stage only), plus the deep rules for those of them with a DOB and no proposal. The first stage
-    includes the registry records whose A-number equals the booking's (``stages.A_NUMBER_PROBE``). Returns the
-    candidates and how many bookings the wide rules probed."""
-    from holdtrack.custody.models import IdentityMatch
-    from holdtrack.screening import candidates as cand
-    from holdtrack.screening import identifiers, stages
-    from holdtrack.screening.stages import WIDE_BELOW_PROBABILITY
+def compared_as_screened(bookings: list[Any], keys: list[Any]) -> tuple[list[list[tuple[int, None]]], int]:
+    """Each booking's candidates as screening compares them: every registry record any stage scored (the four
+    blocking stages, the identifier probes and slips, the namesakes) or matched by FBI number, from a second run
+    of ``stages.decide`` with the active model (``KEEP_COMPARED``). Returns them as (subject id, None) and how
+    many bookings the wide rules probed."""
+    from holdtrack.screening import stages
 
-    retrieved = cand.retrieve(keys)
-    anums = [getattr(b, "a_number", "") for b in bookings]
-    if stages.A_NUMBER_PROBE and any(anums):
-        by_anum = identifiers.by_a_number(anums)
-        for j, anum in enumerate(anums):
-            have = {sid for sid, _ in retrieved[j]}
-            retrieved[j] = retrieved[j] + [c for c in by_anum.get(anum, []) if anum and c[0] not in have]
-    confident = set(
-        IdentityMatch.objects.filter(score__gte=WIDE_BELOW_PROBABILITY).values_list("booking_id", flat=True)
-    )
-    wide = [j for j, b in enumerate(bookings) if b.id not in confident]
-    for j, more in zip(wide, cand.retrieve([keys[j] for j in wide], wide=True), strict=True):
-        retrieved[j] = retrieved[j] + more
-    # stage three: the bookings with a DOB still without any proposal (holdtrack keeps none below the threshold)
-    proposed = set(IdentityMatch.objects.values_list("booking_id", flat=True))
-    deep = [j for j in wide if bookings[j].id not in proposed and keys[j].dob is not None]
-    for j, more in zip(deep, cand.retrieve([keys[j] for j in deep], deep=True), strict=True):
-        retrieved[j] = retrieved[j] + more
-    return retrieved, len(wide)
+    model = stages.active_model()
+    kept, stages.KEEP_COMPARED = stages.KEEP_COMPARED, True
+    out: list[list[tuple[int, None]]] = []
+    wide = 0
+    try:
+        for start in range(0, len(bookings), 2000):
+            part = range(start, min(start + 2000, len(bookings)))
+            booked = [
+                stages.Booked(keys[j], bookings[j].fbi_number.strip(), bookings[j].a_number, bookings[j].subject_id)
+                for j in part
+            ]
+            for d in stages.decide(booked, model):
+                out.append([(sid, None) for sid in sorted(d.compared)])
+                wide += d.wide
+    finally:
+        stages.KEEP_COMPARED = kept
+    return out, wide
 
 
 def splink_weights(linker: Any) -> dict[str, dict[str, float]]:

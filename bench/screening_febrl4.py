@@ -65,9 +65,9 @@ from _linkage import (  # noqa: E402
     THRESHOLDS,
     Pair,
     bench_agency,
+    compared_as_screened,
     machine,
     recreate_database,
-    retrieve_as_screened,
     splink_pairs,
     splink_weights,
 )
@@ -244,10 +244,10 @@ def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path, probe:
         for b, s, score, basis in IdentityMatch.objects.values_list("booking_id", "subject_id", "score", "basis")
     ]
 
-    # ---- diagnosis: candidate recall of the blocking, and the levels of the true pairs missed at 0.2
+    # ---- diagnosis: candidate recall (every stage), and the levels of the true pairs missed at 0.2
     bookings = list(Booking.objects.filter(custodian=lea).select_related("subject").order_by("id"))
     keys = [subject_keys(b.subject) for b in bookings]
-    retrieved, res["wide"] = retrieve_as_screened(bookings, keys)
+    retrieved, res["wide"] = compared_as_screened(bookings, keys)
     sid_of = {v: k for k, v in key_of.items()}
     reg_rec: dict[int, Any] = {}
     for k in RegistryKey.objects.values_list("subject_id", *cand._COLS.replace("k.", "").split(", ")):
@@ -459,7 +459,7 @@ def main() -> None:
         print(f"  holdtrack: import registry {ours['t_registry_import']:.1f} s, bookings {ours['t_bookings_import']:.1f}"
               f" s, train {ours['t_train']:.1f} s, rescreen {ours['t_screen']:.1f} s; {ours['biometric']:,} biometric"
               f"; {ours['wide']:,} bookings probed by the wide rules"
-              f"; blocking candidate recall {ours['candidate_recall']:.4f}")  # fmt: skip
+              f"; candidate recall (every stage) {ours['candidate_recall']:.4f}")  # fmt: skip
         print(f"  missed true pairs at {REVIEW}: {ours['missed']['kind']}")
         for levels, n in ours["missed"]["levels"]:
             print(f"    {n:4d}  {levels}")
@@ -480,7 +480,7 @@ def main() -> None:
             ("splink", theirs, theirs["t_train"] + theirs["t_predict"], theirs["candidates"], 0.0, None),
         ):  # fmt: skip
             f = figures(res["proposals"], truth, ssid, variant == "identifier", floor)
-            # splink scores every blocked pair: its blocking recall is its recall over all pairs.
+            # splink scores every blocked pair: its candidate (blocking) recall is its recall over all pairs.
             f["blocking_recall"] = f["recall_all"] if blocking is None else blocking
             rows.append((variant, system, f, cands, secs))
             sweep = "  ".join(f"{th}: {p:.3f}/{rc:.3f}/{f1:.3f}" for th, (p, rc, f1) in f["sweep"].items())
@@ -495,7 +495,7 @@ def main() -> None:
                   f"P / R at {REVIEW} {f['sweep'][REVIEW][0]:.4f} / {f['sweep'][REVIEW][1]:.4f}")  # fmt: skip
 
     print(
-        "\n| variant | system | best F1 (threshold) | P / R at 0.2 | recall, all proposals | blocking recall "
+        "\n| variant | system | best F1 (threshold) | P / R at 0.2 | recall, all proposals | candidate recall "
         "| links across conflicting ids at ≥ 0.2 (wrong) | candidate pairs | seconds (train + link) |"
     )
     print("|---|---|---|---|---|---|---|---|---|")

@@ -305,3 +305,29 @@ def test_the_deep_rules_run_for_a_booking_without_a_proposal_and_find_a_three_er
     assert not IdentityMatch.objects.filter(booking=no_dob).exists()
     assert IdentityMatch.objects.filter(booking=hard, subject_id=p.subject_id).exists()
     assert not IdentityMatch.objects.filter(booking=stranger).exists()
+
+
+def test_a_decision_keeps_the_records_it_compared_only_when_asked(world, reg, monkeypatch):
+    """``stages.KEEP_COMPARED`` (the benches' candidate recall): every proposed record is among those compared;
+    off, a decision carries none (a bulk feed's worker would pickle them for nothing)."""
+    from holdtrack.screening import stages
+    from holdtrack.screening.keys import keys_for
+
+    people, model = reg
+    booked = [
+        stages.Booked(
+            keys_for(
+                first_name=p.first_name, middle_name=p.middle_name, last_name=p.last_name,
+                date_of_birth=p.date_of_birth, sex=p.sex, birth_country=p.birth_country,
+            ),
+            "",
+            "",
+        )
+        for p in people[:20]
+    ]  # fmt: skip
+    assert all(not d.compared for d in stages.decide(booked, model))
+    monkeypatch.setattr(stages, "KEEP_COMPARED", True)
+    decisions = stages.decide(booked, model)
+    assert all(d.compared for d in decisions)
+    assert all({p.subject_id for p in d.proposals} <= d.compared for d in decisions)
+    assert sum(p.subject_id in d.compared for p, d in zip(people[:20], decisions, strict=True)) >= 18

@@ -60,6 +60,9 @@ NAMESAKES_NO_DOB = True  # stage five; off only to measure what it brings
 # The registry records whose A-number equals the booking's join its first-stage candidates (scored, never a
 # match by themselves); off only to measure what the probe brings (bench/screening_febrl4.py --no-a-number-probe).
 A_NUMBER_PROBE = True
+# Each decision keeps the ids of every registry record it compared (``Decision.compared``): for the benches'
+# candidate recall only, as a bulk feed would carry ~70 ids a booking to the importer for nothing.
+KEEP_COMPARED = False
 
 Candidates = list[tuple[int, Rec]]
 
@@ -100,6 +103,7 @@ class Decision:
     wide: bool = False
     deep: bool = False
     spelled: bool = False
+    compared: set[int] = field(default_factory=set)  # with ``KEEP_COMPARED`` only
 
 
 def biometric_explanation(fbi: str, version: str) -> dict[str, Any]:
@@ -140,6 +144,8 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
             out[i].proposals.append(Proposal(sid, MatchBasis.BIOMETRIC, 1.0))
             out[i].explanations[sid] = biometric_explanation(b.fbi, version)
             out[i].biometric = True
+            if KEEP_COMPARED:
+                out[i].compared.add(sid)
         elif scorer is not None:
             need.append(i)
     if scorer is None or not need:
@@ -199,6 +205,8 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
             elif w >= near_weight and w > near.setdefault(i, {}).get(sid, (-math.inf,))[0]:
                 near[i][sid] = (w, other, used, tf, as_read)
         out[i].candidates += len(cands)
+        if KEEP_COMPARED:
+            out[i].compared.update(sid for sid, _ in cands)
         scored.sort(key=lambda t: (-t[0], t[1]))
         if keys[i].dob is None and len(scored) > keep:
             # Namesakes no field separates score alike: cutting a tie by subject id would drop one at random.
@@ -312,6 +320,8 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
             done = {p.subject_id for p in out[i].proposals}
             mine = cand.booking_rec(keys[i], fbis[i], anums[i])
             out[i].candidates += sum(1 for sid, _ in cands if sid not in seen[i])
+            if KEEP_COMPARED:
+                out[i].compared.update(sid for sid, _ in cands)
             for sid, other in cands:
                 if sid not in done and not namesakes.separated(mine, other):
                     _propose(i, sid, mine, other, same_tf, no_dob_threshold, None)
