@@ -326,8 +326,8 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
                 if sid not in done and not namesakes.separated(mine, other):
                     _propose(i, sid, mine, other, same_tf, no_dob_threshold, None)
                     out[i].explanations[sid]["namesakes"] = (
-                        f"one of {len(cands)} registry records sharing every field this booking carries; "
-                        "without a DOB nothing on it tells them apart"
+                        f"one of {len(cands)} registry records bearing this booking's names, sex and birth country "
+                        "(those it carries); without a DOB nothing else on it tells them apart"
                     )
 
     # A booking left without any proposal shows the officer its nearest candidate, when that one is near enough.
