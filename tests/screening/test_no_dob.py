@@ -80,11 +80,8 @@ def test_namesakes_tied_with_the_last_kept_are_all_proposed_up_to_a_bound(world,
     assert IdentityMatch.objects.filter(booking=b).count() == min(namesakes, MAX_TIED_NO_DOB)
 
 
-def test_a_dateless_booking_with_three_names_finds_the_record_bearing_all_three(world, reg, monkeypatch):  # noqa: F811
-    """D14: every name-only rule is bounded out (at 1,000,000 subjects a common given name and surname each skip
-    them), yet the record bearing the same given name, middle name and surname is retrieved and proposed (the
-    namesakes of stage five, which would find it too, off)."""
-    monkeypatch.setattr(stages, "NAMESAKES_NO_DOB", False)
+def _bound_out_name_rules(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """As at 1,000,000 subjects for a common given name and surname: every name-only rule skips the booking."""
     name_frequencies_refresh()
     for name in (
         "EXACT_NAMES_NO_DOB_MAX_SURNAME",
@@ -93,6 +90,14 @@ def test_a_dateless_booking_with_three_names_finds_the_record_bearing_all_three(
         "DEEP_NO_DOB_MAX_ROWS",
     ):
         monkeypatch.setattr(candidates, name, 0)
+
+
+def test_a_dateless_booking_with_three_names_finds_the_record_bearing_all_three(world, reg, monkeypatch):  # noqa: F811
+    """D14: every name-only rule is bounded out (at 1,000,000 subjects a common given name and surname each skip
+    them), yet the record bearing the same given name, middle name and surname is retrieved and proposed (the
+    namesakes of stage five, which would find it too, off)."""
+    monkeypatch.setattr(stages, "NAMESAKES_NO_DOB", False)
+    _bound_out_name_rules(monkeypatch)
     person = registry_subject_add(
         actor=world.supervisor, first_name="Claudia", middle_name="Maribel", last_name="Garzaluque", sex="F",
         date_of_birth=date(1984, 5, 9),
@@ -116,18 +121,6 @@ def test_a_dateless_booking_with_three_names_finds_the_record_bearing_all_three(
     screen_booking(actor=world.booking_clerk, booking=with_rule)
     m = IdentityMatch.objects.get(booking=with_rule, subject_id=person.pk)
     assert m.score is not None and m.score >= NO_DOB_REVIEW_THRESHOLD
-
-
-def _bound_out_name_rules(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """As at 1,000,000 subjects for a common given name and surname: every name-only rule skips the booking."""
-    name_frequencies_refresh()
-    for name in (
-        "EXACT_NAMES_NO_DOB_MAX_SURNAME",
-        "WIDE_NO_DOB_MAX_ROWS",
-        "WIDE_EXACT_MAX_ROWS",
-        "DEEP_NO_DOB_MAX_ROWS",
-    ):
-        monkeypatch.setattr(candidates, name, 0)
 
 
 def _namesake(world, year: int, day: int, **kw):  # type: ignore[no-untyped-def]
