@@ -175,3 +175,31 @@ def test_more_namesakes_than_the_bound_are_none_proposed(world, reg, monkeypatch
     b = _booked(world, "NS-MANY")
     screen_booking(actor=world.booking_clerk, booking=b)
     assert not IdentityMatch.objects.filter(booking=b).exists()
+
+
+def test_a_misspelt_dateless_booking_finds_the_namesakes_of_its_corrected_name(world, reg, monkeypatch):  # noqa: F811
+    """A surname the registry holds nowhere ("Lopezcanp") is read as the spelling stage corrects it: the namesakes
+    of the corrected name are proposed, each explanation recording the reading."""
+    _bound_out_name_rules(monkeypatch)
+    two = {_namesake(world, 1980 + n, 5).pk for n in range(2)}
+    name_frequencies_refresh()  # the spelling stage's vocabulary holds the new surname
+
+    def misspelt(number: str):  # type: ignore[no-untyped-def]
+        subject = cs.subject_create(
+            actor=world.booking_clerk, first_name="Beatriz", last_name="Lopezcanp", sex="F", birth_country="CO"
+        )
+        return cs.booking_create(
+            actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0
+        )
+
+    monkeypatch.setattr(stages, "NAMESAKES_SPELLED", False)
+    off = misspelt("NS-SP-OFF")
+    screen_booking(actor=world.booking_clerk, booking=off)
+    assert not two & set(IdentityMatch.objects.filter(booking=off).values_list("subject_id", flat=True))
+
+    monkeypatch.setattr(stages, "NAMESAKES_SPELLED", True)
+    on = misspelt("NS-SP-ON")
+    screen_booking(actor=world.booking_clerk, booking=on)
+    found = {m.subject_id: m for m in IdentityMatch.objects.filter(booking=on)}
+    assert two <= set(found)
+    assert all(found[sid].explanation["read_as"]["last_name"] == "lopezcano" for sid in two)

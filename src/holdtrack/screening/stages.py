@@ -57,6 +57,7 @@ SPELLING_DEEP = True  # the corrected names probed by the deep rules too (off: t
 A_NUMBER_SLIPS = True  # the same
 FBI_SLIPS = True  # the same
 NAMESAKES_NO_DOB = True  # stage five; off only to measure what it brings
+NAMESAKES_SPELLED = True  # ... and its namesakes as the spelling stage reads a misspelt name
 # The registry records whose A-number equals the booking's join its first-stage candidates (scored, never a
 # match by themselves); off only to measure what the probe brings (bench/screening_febrl4.py --no-a-number-probe).
 A_NUMBER_PROBE = True
@@ -281,6 +282,7 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
                 best[i] = max(best[i], _score(i, cands, slip_tf))
         still = [i for i in still if keys[i].dob is None or best[i] < min_weight]
     vocab = spelling.vocabulary() if still else None
+    variants: dict[int, list[Keys]] = {}
     if vocab is not None:
         variants = {i: fixed for i in still if (fixed := spelling.corrected(keys[i], vocab))}
         if variants:
@@ -312,19 +314,23 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
     # field a few registry records share exactly, has each of them proposed whatever its probability: nothing
     # the booking carries tells them apart, and the person is among them if in the registry at all. One whose
     # FBI number or A-number disagrees is told apart by it, and left out.
+    # A misspelt name is read as the spelling stage corrected it too (each reading's namesakes bounded alone).
     few = [i for i in need if NAMESAKES_NO_DOB and keys[i].dob is None and best[i] < WIDE_BELOW_WEIGHT]
     if few:
-        found = namesakes.of([keys[i] for i in few], [booked[i].own for i in few])
+        readings = [(i, v) for i in few for v in (None, *(variants.get(i, []) if NAMESAKES_SPELLED else []))]
+        found = namesakes.of([v or keys[i] for i, v in readings], [booked[i].own for i, _ in readings])
         same_tf = _tf(found)
-        for i, cands in zip(few, found, strict=True):
-            done = {p.subject_id for p in out[i].proposals}
-            mine = cand.booking_rec(keys[i], fbis[i], anums[i])
+        taken = {i: {p.subject_id for p in out[i].proposals} for i in few}
+        for (i, v), cands in zip(readings, found, strict=True):
+            mine = cand.booking_rec(v or keys[i], fbis[i], anums[i])
             out[i].candidates += sum(1 for sid, _ in cands if sid not in seen[i])
+            seen[i].update(sid for sid, _ in cands)
             if KEEP_COMPARED:
                 out[i].compared.update(sid for sid, _ in cands)
             for sid, other in cands:
-                if sid not in done and not namesakes.separated(mine, other):
-                    _propose(i, sid, mine, other, same_tf, no_dob_threshold, None)
+                if sid not in taken[i] and not namesakes.separated(mine, other):
+                    taken[i].add(sid)
+                    _propose(i, sid, mine, other, same_tf, no_dob_threshold, v)
                     out[i].explanations[sid]["namesakes"] = (
                         f"one of {len(cands)} registry records bearing this booking's names, sex and birth country "
                         "(those it carries); without a DOB nothing else on it tells them apart"
