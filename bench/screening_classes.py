@@ -40,10 +40,8 @@ from django.db import transaction  # noqa: E402
 from holdtrack.accounts.services import system_user  # noqa: E402
 from holdtrack.custody.models import Booking, IdentifierType, IdentityMatch, SubjectIdentifier  # noqa: E402
 from holdtrack.screening import candidates as cand  # noqa: E402
-from holdtrack.screening import services, spelling, stages  # noqa: E402
+from holdtrack.screening import namesakes, services, spelling, stages  # noqa: E402
 from holdtrack.screening.fs_model import probability  # noqa: E402
-from holdtrack.screening.keys import Keys  # noqa: E402
-from holdtrack.screening.models import RegistryKey  # noqa: E402
 from holdtrack.screening.services import active_model, screen_bookings  # noqa: E402
 
 BATCH = 2000
@@ -122,15 +120,6 @@ def main() -> None:
             missed(sorted(true - set(found)), bookings, dob_t, no_dob_t, len(true))
 
 
-def namesakes(k: Keys) -> set[int]:
-    """The registry records agreeing with these booking keys on every field the booking carries."""
-    rows = RegistryKey.objects.filter(first_canon=k.first_canon, last_norm=k.last_norm)
-    for field, value in (("middle_norm", k.middle_norm), ("sex", k.sex), ("country", k.country), ("dob", k.dob)):
-        if value:
-            rows = rows.filter(**{field: value})
-    return set(rows.values_list("subject_id", flat=True))
-
-
 def missed(pairs: list[tuple[str, str]], bookings: list[Booking], dob_t: float, no_dob_t: float, n_true: int) -> None:
     """Why each missed pair was missed: never retrieved, or retrieved and scored below (or beyond the proposals
     kept at) its class's threshold."""
@@ -144,7 +133,7 @@ def missed(pairs: list[tuple[str, str]], bookings: list[Booking], dob_t: float, 
     for number, key in pairs:
         b, target = by_number[number], sid_of[key]
         k = services.subject_keys(b.subject)
-        ids = namesakes(k)
+        ids = set(namesakes.matching(k).values_list("subject_id", flat=True))  # every field the booking carries
         if target in ids:
             for bound in crowded:
                 crowded[bound] += len(ids) > bound

@@ -24,11 +24,13 @@ from tests.screening.test_services import reg  # noqa: F401 - the registry fixtu
 pytestmark = pytest.mark.django_db
 
 
-def _book_without_dob(world, first: str, last: str, number: str):  # type: ignore[no-untyped-def]
-    subject = cs.subject_create(actor=world.booking_clerk, first_name=first, last_name=last, sex="M")
+def _book_without_dob(world, first: str, last: str, number: str, fbi: str = "", **person):  # type: ignore[no-untyped-def]
+    """A booking without a DOB (``person``: middle name, sex — M unless given —, birth country)."""
+    subject = cs.subject_create(actor=world.booking_clerk, first_name=first, last_name=last, **{"sex": "M", **person})
     return cs.booking_create(
-        actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0
-    )
+        actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0,
+        fbi_number=fbi,
+    )  # fmt: skip
 
 
 def test_a_booking_without_a_dob_gets_candidates_by_name_and_its_own_threshold(world, reg):  # noqa: F811
@@ -104,12 +106,7 @@ def test_a_dateless_booking_with_three_names_finds_the_record_bearing_all_three(
     )  # fmt: skip
 
     def booked(number: str):  # type: ignore[no-untyped-def]
-        subject = cs.subject_create(
-            actor=world.booking_clerk, first_name="Claudia", middle_name="Maribel", last_name="Garzaluque", sex="F"
-        )
-        return cs.booking_create(
-            actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0
-        )
+        return _book_without_dob(world, "Claudia", "Garzaluque", number, middle_name="Maribel", sex="F")
 
     monkeypatch.setattr(candidates, "THREE_NAMES_NO_DOB_RULE", False)
     without = booked("NODOB-14A")
@@ -130,14 +127,8 @@ def _namesake(world, year: int, day: int, **kw):  # type: ignore[no-untyped-def]
     )  # fmt: skip
 
 
-def _booked(world, number: str, fbi: str = ""):  # type: ignore[no-untyped-def]
-    subject = cs.subject_create(
-        actor=world.booking_clerk, first_name="Beatriz", last_name="Lopezcano", sex="F", birth_country="CO"
-    )
-    return cs.booking_create(
-        actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0,
-        fbi_number=fbi,
-    )  # fmt: skip
+def _booked(world, number: str, fbi: str = "", last: str = "Lopezcano"):  # type: ignore[no-untyped-def]
+    return _book_without_dob(world, "Beatriz", last, number, fbi, sex="F", birth_country="CO")
 
 
 def test_a_dateless_bookings_few_namesakes_are_all_proposed(world, reg, monkeypatch):  # noqa: F811
@@ -184,21 +175,13 @@ def test_a_misspelt_dateless_booking_finds_the_namesakes_of_its_corrected_name(w
     two = {_namesake(world, 1980 + n, 5).pk for n in range(2)}
     name_frequencies_refresh()  # the spelling stage's vocabulary holds the new surname
 
-    def misspelt(number: str):  # type: ignore[no-untyped-def]
-        subject = cs.subject_create(
-            actor=world.booking_clerk, first_name="Beatriz", last_name="Lopezcanp", sex="F", birth_country="CO"
-        )
-        return cs.booking_create(
-            actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0
-        )
-
     monkeypatch.setattr(stages, "NAMESAKES_SPELLED", False)
-    off = misspelt("NS-SP-OFF")
+    off = _booked(world, "NS-SP-OFF", last="Lopezcanp")
     screen_booking(actor=world.booking_clerk, booking=off)
     assert not two & set(IdentityMatch.objects.filter(booking=off).values_list("subject_id", flat=True))
 
     monkeypatch.setattr(stages, "NAMESAKES_SPELLED", True)
-    on = misspelt("NS-SP-ON")
+    on = _booked(world, "NS-SP-ON", last="Lopezcanp")
     screen_booking(actor=world.booking_clerk, booking=on)
     found = {m.subject_id: m for m in IdentityMatch.objects.filter(booking=on)}
     assert two <= set(found)

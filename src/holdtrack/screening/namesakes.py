@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.db.models import QuerySet
+
 from holdtrack.screening.candidates import REC_COLUMNS, record_of
 from holdtrack.screening.fs_model import F_ANUM, Rec, fbi_conflict
 from holdtrack.screening.keys import Keys
@@ -23,6 +25,16 @@ from holdtrack.screening.models import RegistryKey
 
 # As many as a tie of namesakes the scoring keeps for a dateless booking (``stages.MAX_TIED_NO_DOB``).
 MAX_NAMESAKES = 30
+
+
+def matching(k: Keys) -> QuerySet[RegistryKey]:
+    """The registry records agreeing with these booking keys on the canonical given name and the surname, and on
+    the middle name, sex, birth country and DOB where the booking carries them (``regkey_given_last``)."""
+    match: dict[str, Any] = {"first_canon": k.first_canon, "last_norm": k.last_norm}
+    for field, value in (("middle_norm", k.middle_norm), ("sex", k.sex), ("country", k.country), ("dob", k.dob)):
+        if value:
+            match[field] = value
+    return RegistryKey.objects.filter(**match).order_by()
 
 
 def of(keys: Sequence[Keys], own: Sequence[int | None]) -> list[list[tuple[int, Rec]]]:
@@ -36,11 +48,7 @@ def of(keys: Sequence[Keys], own: Sequence[int | None]) -> list[list[tuple[int, 
         if k.dob is not None or not k.first_canon or not k.last_norm:
             out.append([])
             continue
-        match: dict[str, Any] = {"first_canon": k.first_canon, "last_norm": k.last_norm}
-        for field, value in (("middle_norm", k.middle_norm), ("sex", k.sex), ("country", k.country)):
-            if value:
-                match[field] = value
-        found = RegistryKey.objects.filter(**match).order_by()
+        found = matching(k)
         if mine is not None:
             found = found.exclude(subject_id=mine)
         rows = list(found.values_list(*cols)[: MAX_NAMESAKES + 1])
