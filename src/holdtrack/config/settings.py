@@ -142,6 +142,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side binding lets psycopg prepare a statement run HOLDTRACK_PG_PREPARE_THRESHOLD times on a
+    # connection: PostgreSQL then stops parsing and planning it on every request, about half of its CPU on a
+    # read (docs/benchmarks.md). 0 turns it off, for a pooler in transaction mode (docs/deploy.md).
+    _prepare = int(os.environ.get("HOLDTRACK_PG_PREPARE_THRESHOLD", "2"))
+    if _prepare > 0:
+        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": _prepare}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
