@@ -235,11 +235,12 @@ def _socket_inodes(pid: int) -> set[str]:
     return inodes
 
 
-def connection_split(server: Server, clients: dict[str, subprocess.Popen[str]]) -> str:
-    """Which gunicorn worker holds each wrk connection, e.g. "4 POST + 1 reads | 11 reads" (Linux, from
-    /proc). wrk keeps its connections for the whole run and a worker keeps what it accepted, so the split is
-    fixed per run: a writer sharing its process (GIL, 4 threads) with CPU-bound readers serves far fewer requests
-    than one alone, which moves the mixed POST rate more than most code changes do."""
+def connection_counts(server: Server, clients: dict[str, subprocess.Popen[str]]) -> list[dict[str, int]] | None:
+    """How many of each wrk's connections each gunicorn worker holds (Linux, from /proc), or None. wrk keeps its
+    connections for the whole run and a worker keeps what it accepted, so the split is fixed per run: a writer
+    sharing its process (GIL, 4 threads) with CPU-bound readers serves far fewer requests than one alone, and a
+    run whose connections all landed on one of two workers measures one worker (hello world: ~1,900 req/s
+    instead of ~6,000 on this machine)."""
     try:
         workers = [int(p) for p in Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()]
         ports: dict[str, str] = {}  # inode → local port, remote port of each TCP socket
@@ -254,8 +255,36 @@ def connection_split(server: Server, clients: dict[str, subprocess.Popen[str]]) 
                 if f"{remote}>{local}" in owner:
                     counts[owner[f"{remote}>{local}"]][name] += 1
     except OSError:
+        return None
+    return counts
+
+
+def connection_split(server: Server, clients: dict[str, subprocess.Popen[str]]) -> str:
+    """``connection_counts`` as text, e.g. "4 POST + 1 reads | 11 reads"."""
+    counts = connection_counts(server, clients)
+    if counts is None:
         return "—"
     return " | ".join(" + ".join(f"{n} {name}" for name, n in c.items() if n) or "0" for c in counts)
+
+
+def balanced(server: Server, reqs: list[Req], clients: int, seconds: int, tmp: Path, tries: int) -> tuple[Result, str]:
+    """One wrk run whose connections are spread over the workers (no worker holds more than its even share plus a
+    quarter of the clients), restarted up to ``tries`` times until they are: the kernel hands each connection to
+    whichever worker accepts first, and a lopsided run measures the race, not the code. Returns the result and
+    the split ("8 | 8"; marked "unbalanced" when no try was)."""
+    for attempt in range(1, tries + 1):
+        load = loadavg()
+        proc = wrk(server.port, reqs, clients, seconds, tmp)
+        time.sleep(min(0.5, seconds / 4))
+        counts = connection_counts(server, {"c": proc})
+        held = [c["c"] for c in counts] if counts else []
+        even = not held or max(held) <= clients / len(held) + clients / 4
+        if even or attempt == tries:
+            split = " | ".join(str(n) for n in held) or "—"
+            return wrk_result(proc, load), split if even else f"{split} unbalanced"
+        proc.terminate()
+        proc.communicate()
+    raise AssertionError("unreachable")
 
 
 # -------------------------------------------------------------------------------------------- servers
@@ -315,7 +344,7 @@ def check(server: Server, target: Target) -> None:
 # ---------------------------------------------------------------------------------------------- runs
 
 
-def record(stats: Stats, config: str, name: str, r: Result, base: float | None) -> None:
+def record(stats: Stats, config: str, name: str, r: Result, base: float | None, split: str = "") -> None:
     stats.runs.setdefault((config, name), []).append(r)
     share = f"{100 * r.rps / base:6.1f} %" if base else "   —   "
     if base:
@@ -323,7 +352,7 @@ def record(stats: Stats, config: str, name: str, r: Result, base: float | None) 
     print(
         f"  {config:<14} {name:<32} {r.rps:8.1f} req/s  p50 {r.p50:7.1f}  p95 {r.p95:7.1f}  p99 {r.p99:7.1f}"
         f"  max {r.max:7.1f} ms"
-        f"  {share}  err {r.errors}  load {r.load}",
+        f"  {share}  err {r.errors}  load {r.load}" + (f"  connections {split}" if split else ""),
         flush=True,
     )
 
@@ -350,12 +379,11 @@ def run_config(
                 f"-- {workers} worker(s) × {args.threads} threads, {args.clients} clients, repetition {rep}", flush=True
             )
             for t in tlist:
-                base = wrk_result(wrk(hello.port, [Req("GET", "/", {})], args.clients, args.seconds, tmp), loadavg())
-                record(stats, f"hello/{workers}w", "hello world", base, None)
+                base, split = balanced(hello, [Req("GET", "/", {})], args.clients, args.seconds, tmp, args.tries)
+                record(stats, f"hello/{workers}w", "hello world", base, None, split)
                 for app in apps:
-                    load = loadavg()
-                    r = wrk_result(wrk(app.port, t.requests, args.clients, args.seconds, tmp), load)
-                    record(stats, f"{app.name}/{workers}w", t.name, r, base.rps)
+                    r, split = balanced(app, t.requests, args.clients, args.seconds, tmp, args.tries)
+                    record(stats, f"{app.name}/{workers}w", t.name, r, base.rps, split)
             for app in apps:  # mixed: writers and readers at once, each measured on its own
                 writers = max(1, args.clients // 4)
                 load = loadavg()
@@ -493,6 +521,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--before", type=Path, help="a holdtrack src/ tree to run beside this one (same database)")
+    parser.add_argument(
+        "--tries",
+        type=int,
+        default=5,
+        help="restart a run whose connections are unevenly spread, up to N times (1: never)",
+    )
     parser.add_argument("--only", default="", help="comma-separated endpoint names to run (default: all)")
     parser.add_argument("--cpu", type=int, default=0, help="only measure CPU and queries per request in-process")
     parser.add_argument(

@@ -3,9 +3,13 @@ prepared on the server, so PostgreSQL stops parsing and planning it on every req
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.db import connection
 
+from holdtrack.audit.models import Transition
 from holdtrack.jurisdictions.models import Facility
 
 pytestmark = pytest.mark.django_db
@@ -24,3 +28,48 @@ def test_a_repeated_read_is_prepared_on_the_server():
         assert Facility.objects.filter(code=code).first() is None
     new = {s for s in _prepared() if "jurisdictions_facility" in s} - before
     assert len(new) == 1 and "$1" in next(iter(new))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's loaders are PostgreSQL's")
+def test_timestamps_are_loaded_by_the_compiled_loader_with_djangos_zone():
+    from psycopg import pq
+    from psycopg.postgres import types
+
+    from holdtrack.core.pgload import CompiledTzLoader, compiled_loader
+
+    if compiled_loader() is None:
+        pytest.skip("psycopg without its compiled module")
+    connection.ensure_connection()
+    loader = connection.connection.adapters.get_loader(types["timestamptz"].oid, pq.Format.TEXT)
+    assert issubclass(loader, CompiledTzLoader) and loader.timezone is connection.timezone
+    with connection.cursor() as cur:  # a value in another zone, a fraction of a second, and a NULL
+        cur.execute("SELECT '2020-01-01 10:00:00.25-05'::timestamptz, NULL::timestamptz")
+        value, missing = cur.fetchone()
+    assert value == datetime(2020, 1, 1, 15, 0, 0, 250000, tzinfo=UTC) and value.tzinfo is connection.timezone
+    assert missing is None
+    at = datetime(2026, 3, 8, 8, 30, 0, 123456, tzinfo=ZoneInfo("America/Chicago"))  # the day clocks move
+    made = Transition.objects.create(
+        case_type="detainer", case_id=1, seq=1, at=at, name="prepare", source="", target="PREPARED", actor_role="",
+        channel="SIMULATOR", reason="", data={},
+    )  # fmt: skip
+    read = Transition.objects.values_list("at", flat=True).get(pk=made.pk)
+    assert read == at and read.tzinfo is connection.timezone
+
+
+def test_the_same_values_as_djangos_loader_in_any_zone():
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+
+    from holdtrack.core.pgload import CompiledTzLoader, compiled_loader
+
+    if connection.vendor != "postgresql" or compiled_loader() is None:
+        pytest.skip("psycopg's compiled loader on PostgreSQL")
+    from psycopg.postgres import types
+
+    connection.ensure_connection()
+    oid = types["timestamptz"].oid
+    for zone in (UTC, ZoneInfo("America/Chicago"), None):
+        ours = type("Ours", (CompiledTzLoader,), {"timezone": zone})(oid, connection.connection)
+        djangos = type("Djangos", (BaseTzLoader,), {"timezone": zone})(oid, connection.connection)
+        for text in (b"2020-01-01 10:00:00-05", b"2026-03-08 02:30:00.5+00", b"1999-12-31 23:59:59.999999+00"):
+            mine, theirs = ours.load(text), djangos.load(text)
+            assert (mine, mine.tzinfo) == (theirs, theirs.tzinfo), (zone, text)

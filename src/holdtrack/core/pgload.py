@@ -1,0 +1,55 @@
+"""PostgreSQL timestamps loaded by psycopg's C loader.
+
+Django loads every ``timestamptz`` through a subclass of psycopg's *Python* loader, so that each value carries the
+connection's zone (``psycopg_any.register_tzloader``): about 7 µs a value, and an API page of 50 detainers holds
+about 300 of them — a quarter of the page's CPU (issue 12, docs/benchmarks.md). This registers, on each new
+connection, a loader that parses with psycopg's compiled loader and gives the value Django's zone only when it
+differs (with ``USE_TZ`` and the connection's zone both UTC it never does): the same values, 0.3–1.7 µs each.
+Without psycopg's compiled module (``psycopg.pq.__impl__ == "python"``) nothing changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+
+try:
+    from psycopg._cmodule import _psycopg  # the compiled module psycopg itself uses; None without it
+    from psycopg.adapt import Loader
+except ImportError:  # SQLite only
+    _psycopg = None  # type: ignore[assignment]
+    Loader = object  # type: ignore[assignment,misc]
+
+
+def compiled_loader() -> Any:
+    """psycopg's compiled ``timestamptz`` text loader class, or None."""
+    return getattr(_psycopg, "TimestamptzLoader", None)
+
+
+class CompiledTzLoader(Loader):
+    """Django's zone (``timezone``; set per connection, and read by Django to decide whether a cursor needs a
+    loader of its own) on a value parsed by the compiled loader."""
+
+    timezone: tzinfo | None = None
+
+    def __init__(self, oid: int, context: Any = None) -> None:
+        super().__init__(oid, context)
+        self._parse = compiled_loader()(oid, context).load
+
+    def load(self, data: Any) -> datetime:
+        value: datetime = self._parse(data)
+        return value if value.tzinfo is self.timezone else value.replace(tzinfo=self.timezone)
+
+
+def _register(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    if connection.vendor != "postgresql" or compiled_loader() is None:
+        return
+    loader = type("ConnectionTzLoader", (CompiledTzLoader,), {"timezone": connection.timezone})
+    connection.connection.adapters.register_loader("timestamptz", loader)
+
+
+def install() -> None:
+    connection_created.connect(_register, dispatch_uid="holdtrack.core.pgload")
