@@ -3,7 +3,9 @@
 Starts the baseline (bench/hello_wsgi.py) and holdtrack (``holdtrack.config.wsgi``; optionally a second holdtrack
 from another source tree, ``--before SRC``, to compare two versions in the same run) with the same gunicorn
 settings (gthread, ``--workers`` processes × ``--threads`` threads, no access log), then drives them with wrk,
-interleaved: in each repetition every endpoint is run right after the baseline. Endpoints: GET /healthz, API
+interleaved: in each repetition every endpoint is run right after the baseline. gunicorn keeps each of wrk's
+connections on the worker that accepted it, so a run whose connections landed unevenly is restarted (``--tries``)
+and each run's split is printed. Endpoints: GET /healthz, API
 detainer by id, API detainers and bookings pages of 50, POST booking (a new booking each request, screened),
 the desk dashboard and a desk detainer page (an officer's session), and a mixed load (writers posting bookings
 beside readers of the other endpoints, measured separately). Prints req/s, p50/p95/p99 and the share of the
