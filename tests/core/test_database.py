@@ -73,3 +73,25 @@ def test_the_same_values_as_djangos_loader_in_any_zone():
         for text in (b"2020-01-01 10:00:00-05", b"2026-03-08 02:30:00.5+00", b"1999-12-31 23:59:59.999999+00"):
             mine, theirs = ours.load(text), djangos.load(text)
             assert (mine, mine.tzinfo) == (theirs, theirs.tzinfo), (zone, text)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no server-side prepared statements")
+def test_migrate_prepares_nothing_then_preparing_resumes():
+    from django.core.management import call_command
+    from django.db.models.signals import pre_migrate
+
+    seen: list[int | None] = []
+
+    def during(sender: object, using: str = "default", **kwargs: object) -> None:  # after pgload's receiver
+        seen.append(connection.connection.prepare_threshold)
+
+    connection.ensure_connection()
+    configured = connection.settings_dict["OPTIONS"]["prepare_threshold"]
+    assert configured and connection.connection.prepare_threshold == configured
+    pre_migrate.connect(during)
+    try:
+        call_command("migrate", verbosity=0)
+    finally:
+        pre_migrate.disconnect(during)
+    assert seen and set(seen) == {None}
+    assert connection.connection.prepare_threshold == configured

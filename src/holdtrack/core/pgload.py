@@ -1,4 +1,4 @@
-"""PostgreSQL timestamps loaded by psycopg's C loader.
+"""PostgreSQL connections: timestamps loaded by psycopg's C loader, and no statement prepared while migrating.
 
 Django loads every ``timestamptz`` through a subclass of psycopg's *Python* loader, so that each value carries the
 connection's zone (``psycopg_any.register_tzloader``): about 7 µs a value, and an API page of 50 detainers holds
@@ -6,6 +6,10 @@ about 300 of them — a quarter of the page's CPU (issue 12, docs/benchmarks.md)
 connection, a loader that parses with psycopg's compiled loader and gives the value Django's zone only when it
 differs (with ``USE_TZ`` and the connection's zone both UTC it never does): the same values, 0.3–1.7 µs each.
 Without psycopg's compiled module (``psycopg.pq.__impl__ == "python"``) nothing changes.
+
+Statements are prepared on the server (``config.settings``, ADR 0043). A migration that changes a column's type
+between two reads of its table would leave the first read's prepared statement returning the old type ("cached
+plan must not change result type"), so ``migrate`` prepares nothing from ``pre_migrate`` to ``post_migrate``.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate, pre_migrate
 
 try:
     from psycopg._cmodule import _psycopg  # the compiled module psycopg itself uses; None without it
@@ -51,5 +57,23 @@ def _register(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> No
     connection.connection.adapters.register_loader("timestamptz", loader)
 
 
+def _preparing(using: str, on: bool) -> None:
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return  # a connection opened later takes its threshold from the settings
+    threshold = connection.settings_dict["OPTIONS"].get("prepare_threshold") if on else None
+    connection.connection.prepare_threshold = threshold
+
+
+def _migrating(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    _preparing(using, on=False)
+
+
+def _migrated(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    _preparing(using, on=True)
+
+
 def install() -> None:
     connection_created.connect(_register, dispatch_uid="holdtrack.core.pgload")
+    pre_migrate.connect(_migrating, dispatch_uid="holdtrack.core.pgload.pre_migrate")
+    post_migrate.connect(_migrated, dispatch_uid="holdtrack.core.pgload.post_migrate")
