@@ -17,6 +17,9 @@ the booking as written or corrected (without the term-frequency adjustment) — 
 if any, surname, sex, birth country, DOB if any). A booking with N namesakes, the true record among them, cannot
 have it proposed by any screening that keeps fewer than N proposals for it; the line "recall ceiling" counts the
 pairs a screening keeping at most 10 / 30 / 100 proposals for a booking could still reach at best.
+
+``--compared``: candidate recall per class — the true pairs whose registry record some stage of screening compared
+with the booking (``_linkage.compared_as_screened``, every stage, ``--set`` applied), and the seconds that pass took.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "holdtrack.config.settings")
@@ -34,7 +38,8 @@ import django
 
 django.setup()
 
-from _settings import apply as apply_settings  # noqa: E402 - bench/ is the script's directory
+from _linkage import compared_as_screened  # noqa: E402 - bench/ is the script's directory
+from _settings import apply as apply_settings  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from holdtrack.accounts.services import system_user  # noqa: E402
@@ -81,6 +86,7 @@ def main() -> None:
         help="DOB threshold/no-DOB threshold[/proposals kept without a DOB], comma-separated",
     )
     ap.add_argument("--misses", action="store_true", help="classify the true pairs the first pair misses")
+    ap.add_argument("--compared", action="store_true", help="candidate recall per class (every stage)")
     ap.add_argument(
         "--set",
         default="",
@@ -94,6 +100,8 @@ def main() -> None:
     no_dob = {b.booking_number for b in bookings if b.subject.date_of_birth is None}
     true = {(number, key) for number, key in truth.items() if key}
     print(f"{len(bookings):,} bookings, {len(true):,} true pairs ({sum(n in no_dob for n, _ in true):,} without a DOB)")
+    if args.compared:
+        candidate_recall(bookings, true, no_dob, key_of)
     for pair in args.pairs.split(","):
         parts = pair.split("/")
         dob_t, no_dob_t = float(parts[0]), float(parts[1])
@@ -118,6 +126,24 @@ def main() -> None:
         print("; ".join(line) + f"; best F1 {best:.4f}")
         if args.misses and pair == args.pairs.split(",")[0]:
             missed(sorted(true - set(found)), bookings, dob_t, no_dob_t, len(true))
+
+
+def candidate_recall(
+    bookings: list[Booking], true: set[tuple[str, str]], no_dob: set[str], key_of: dict[int, str]
+) -> None:
+    started = time.perf_counter()
+    keys = [services.subject_keys(b.subject) for b in bookings]
+    compared, _ = compared_as_screened(bookings, keys)
+    seconds = time.perf_counter() - started
+    seen = {
+        (b.booking_number, key_of.get(sid)) for b, found in zip(bookings, compared, strict=True) for sid, _ in found
+    }
+    line = [f"candidate recall (every stage) {sum(p in seen for p in true) / len(true):.4f}"]
+    for label, member in (("with a DOB", lambda n: n not in no_dob), ("without", lambda n: n in no_dob)):
+        cls = [p for p in true if member(p[0])]
+        line.append(f"{label} {sum(p in seen for p in cls) / max(1, len(cls)):.4f} ({len(cls):,} pairs)")
+    pairs = sum(len(found) for found in compared)
+    print("; ".join(line) + f"; {pairs:,} compared pairs in {seconds:.1f} s")
 
 
 def missed(pairs: list[tuple[str, str]], bookings: list[Booking], dob_t: float, no_dob_t: float, n_true: int) -> None:
