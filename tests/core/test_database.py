@@ -1,5 +1,6 @@
-"""The database connection's settings (``config.settings``): on PostgreSQL a statement a connection runs again is
-prepared on the server, so PostgreSQL stops parsing and planning it on every request (docs/benchmarks.md)."""
+"""PostgreSQL connections (``config.settings``, ``core.pgload``, ADR 0043): a statement a connection runs again is
+prepared on the server, except while migrating; timestamps are loaded by psycopg's compiled loader with the same
+values and zones as Django's own loader."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Django loads every ``timestamptz`` through a subclass of psycopg's *Python* loader, so that each value carries the
 connection's zone (``psycopg_any.register_tzloader``): about 7 µs a value, and an API page of 50 detainers holds
-about 300 of them — a quarter of the page's CPU (issue 12, docs/benchmarks.md). This registers, on each new
+about 300 of them — 0.8 of the page's 6 ms of Python CPU (issue 12, docs/benchmarks.md). This registers, on each new
 connection, a loader that parses with psycopg's compiled loader and gives the value Django's zone only when it
 differs (with ``USE_TZ`` and the connection's zone both UTC it never does): the same values, 0.3–1.7 µs each.
 Without psycopg's compiled module (``psycopg.pq.__impl__ == "python"``) nothing changes.
@@ -57,20 +57,17 @@ def _register(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> No
     connection.connection.adapters.register_loader("timestamptz", loader)
 
 
-def _preparing(using: str, on: bool) -> None:
-    connection = connections[using]
-    if connection.vendor != "postgresql" or connection.connection is None:
-        return  # a connection opened later takes its threshold from the settings
-    threshold = connection.settings_dict["OPTIONS"].get("prepare_threshold") if on else None
-    connection.connection.prepare_threshold = threshold
-
-
 def _migrating(sender: Any, using: str = "default", **kwargs: Any) -> None:
-    _preparing(using, on=False)
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        connection.connection.prepare_threshold = None
 
 
 def _migrated(sender: Any, using: str = "default", **kwargs: Any) -> None:
-    _preparing(using, on=True)
+    connection = connections[using]
+    if connection.vendor == "postgresql" and connection.connection is not None:
+        connection.connection.prepare_threshold = connection.settings_dict["OPTIONS"].get("prepare_threshold")
 
 
 def install() -> None:
