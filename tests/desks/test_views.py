@@ -28,6 +28,8 @@ from tests.factories import (
     T0,
     UserFactory,
     World,
+    book,
+    confirmed_match,
     expired_hold,
     hold_eligible,
     make_world,
@@ -247,6 +249,18 @@ def test_a_queue_longer_than_shown_is_counted_in_one_statement(client, desk, mon
     combined = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT (SELECT COUNT(*) FROM (")]
     assert len(combined) == 1 and combined[0].count("COUNT(*)") == 1
     assert counts(response)["holds"] == 1  # one row, fewer than the page: its rows are its count
+
+
+def test_the_to_prepare_queue_lists_confirmed_matches_without_a_detainer_still_in_custody(client, desk):
+    w = desk.w
+    waiting = confirmed_match(w, book(w))
+    gone = book(w)
+    confirmed_match(w, gone)
+    cs.booking_release(actor=w.booking_clerk, booking=gone, at=T0 + timedelta(hours=1), release_type="BOND")
+    prepared(w)  # a confirmed match whose detainer is prepared
+    client.force_login(w.officer)
+    queue = next(q for q in client.get(reverse("desks:dashboard")).context["queues"] if q.key == "to-prepare")
+    assert (queue.count, [row[0].href for row in queue.rows]) == (1, [reverse("desks:match", args=[waiting.pk])])
 
 
 def test_the_work_queue_read_by_its_keys_shows_its_items(client, desk):

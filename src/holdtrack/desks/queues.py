@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
 
@@ -312,8 +312,10 @@ QUEUES: dict[str, QueueSpec] = {
             "to-prepare",
             "Confirmed matches: detainers to prepare",
             "Confirmed matches of subjects still in custody for which no detainer has been prepared.",
+            # NOT EXISTS rather than the ORM's LEFT JOIN … IS NULL: PostgreSQL then plans the queue from the
+            # confirmed matches instead of every booking of the area (0.6 ms against 6.6 on the demo data).
             lambda u: _matches(u, MatchStatus.CONFIRMED).filter(
-                detainers__isnull=True, booking__released_at__isnull=True
+                ~Exists(Detainer.objects.filter(identity_match=OuterRef("pk"))), booking__released_at__isnull=True
             ),
             MATCH_COLUMNS,
             _match_row,
