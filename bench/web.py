@@ -11,7 +11,7 @@ the desk dashboard and a desk detainer page (an officer's session), and a mixed 
 beside readers of the other endpoints, measured separately). Prints req/s, p50/p95/p99 and the share of the
 baseline for each run with the load average, then the medians; for each mixed run, how wrk's connections are spread
 over the gunicorn workers (fixed for the run, and what moves its POST rate most). ``--cpu N``: CPU per request in-process (the
-process's and its PostgreSQL backend's); ``--plans``: planning and execution time of each query.
+process's and its PostgreSQL backend's), then what the connection prepared; ``--plans``: planning and execution time of each query.
 
 Needs wrk (``apt-get install wrk``) and a database with data, e.g. the demo's:
 
@@ -450,6 +450,34 @@ def cpu_per_request(tlist: list[Target], n: int) -> None:
         after = backend_cpu()
         db = f"{1000 * (after - backend) / n:.1f}" if backend is not None and after is not None else "—"
         print(f"| {t.name} | {ms:.1f} | {db} | {queries} |", flush=True)
+    prepared_statements()
+
+
+def prepared_statements() -> None:
+    """PostgreSQL only: what this connection prepared over the run (ADR 0043) — how many statements, how many ran
+    their executions on a generic plan and how many kept custom plans, and the server memory their plans hold."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*), count(*) FILTER (WHERE generic_plans > custom_plans), coalesce(sum(generic_plans), 0), "
+            "coalesce(sum(custom_plans), 0) FROM pg_prepared_statements"
+        )
+        n, mostly_generic, generic, custom = cur.fetchone()
+        cur.execute(
+            "SELECT coalesce(sum(total_bytes), 0) FROM pg_backend_memory_contexts "
+            "WHERE name IN ('CachedPlan', 'CachedPlanSource', 'CachedPlanQuery')"
+        )
+        plans = float(cur.fetchone()[0])
+        cur.execute("SELECT sum(total_bytes) FROM pg_backend_memory_contexts")
+        backend = float(cur.fetchone()[0])
+    print(
+        f"\nprepared statements on this connection: {n} ({mostly_generic} mostly on a generic plan); executions on a "
+        f"generic plan {generic:,}, on a custom plan {custom:,}; their plans hold {plans / 1e6:.1f} MB of the "
+        f"backend's {backend / 1e6:.1f} MB"
+    )
 
 
 def query_plans(tlist: list[Target]) -> None:

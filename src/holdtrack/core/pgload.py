@@ -4,7 +4,7 @@ Django loads every ``timestamptz`` through a subclass of psycopg's *Python* load
 connection's zone (``psycopg_any.register_tzloader``): about 7 µs a value, and an API page of 50 detainers holds
 about 300 of them — 0.8 of the page's 6 ms of Python CPU (issue 12, docs/benchmarks.md). This registers, on each new
 connection, a loader that parses with psycopg's compiled loader and gives the value Django's zone only when it
-differs (with ``USE_TZ`` and the connection's zone both UTC it never does): the same values, 0.3–1.7 µs each.
+differs (with ``USE_TZ`` and the connection's zone both UTC it never does): the same values.
 Without psycopg's compiled module (``psycopg.pq.__impl__ == "python"``) nothing changes.
 
 Statements are prepared on the server (``config.settings``, ADR 0043). A migration that changes a column's type

@@ -313,7 +313,7 @@ QUEUES: dict[str, QueueSpec] = {
             "Confirmed matches: detainers to prepare",
             "Confirmed matches of subjects still in custody for which no detainer has been prepared.",
             # NOT EXISTS rather than the ORM's LEFT JOIN … IS NULL: PostgreSQL then plans the queue from the
-            # confirmed matches instead of every booking of the area (0.6 ms against 6.6 on the demo data).
+            # confirmed matches instead of every booking of the area (bench/web.py --plans: 0.7 ms against 7.8).
             lambda u: _matches(u, MatchStatus.CONFIRMED).filter(
                 ~Exists(Detainer.objects.filter(identity_match=OuterRef("pk"))), booking__released_at__isnull=True
             ),
