@@ -1,9 +1,12 @@
-"""PostgreSQL connections (``config.settings``, ``core.pgload``, ADR 0043): a statement a connection runs again is
-prepared on the server, except while migrating; timestamps are loaded by psycopg's compiled loader with the same
-values and zones as Django's own loader."""
+"""PostgreSQL connections (``config.settings``, ``core.pgload``, ADRs 0043, 0044): a statement a connection runs
+again is prepared on the server, except while migrating; timestamps are loaded by psycopg's compiled loader with the
+same values and zones as Django's own loader; the planner prices a random page read for data held in memory."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -96,3 +99,24 @@ def test_migrate_prepares_nothing_then_preparing_resumes():
         pre_migrate.disconnect(during)
     assert seen and set(seen) == {None}
     assert connection.connection.prepare_threshold == configured
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
+def test_the_planner_prices_a_random_read_near_a_sequential_one():
+    # The server's default is 4; the connection sets the value for data in memory or on SSD (ADR 0044).
+    with connection.cursor() as cur:
+        cur.execute("SHOW random_page_cost")
+        assert float(cur.fetchone()[0]) == 1.1
+
+
+def test_a_page_cost_that_is_no_number_is_refused_at_start():
+    env = {
+        **os.environ,
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
+        "HOLDTRACK_PG_RANDOM_PAGE_COST": "cheap",
+    }
+    done = subprocess.run(  # this interpreter, importing the settings module only
+        [sys.executable, "-c", "import holdtrack.config.settings"], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode != 0
+    assert "HOLDTRACK_PG_RANDOM_PAGE_COST must be a number, not 'cheap'" in done.stderr
