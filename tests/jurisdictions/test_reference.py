@@ -244,3 +244,15 @@ def test_a_policy_version_cannot_be_deleted_in_the_admin_and_its_approver_is_the
     assert Policy.objects.filter(pk=policy.pk).exists()
     add = client.get(reverse("admin:jurisdictions_policy_add"))
     assert add.status_code == 200 and 'name="approved_by"' not in add.content.decode()
+
+
+def test_a_reload_moves_bookings_with_their_county(loaded: dict[str, int]) -> None:
+    from tests.factories import book, make_world
+
+    miami = AreaOfResponsibility.objects.get(name="Miami")
+    Jurisdiction.objects.filter(fips="53033").update(aor=miami)  # as an earlier, wrong file had left it
+    booking = book(make_world(county=Jurisdiction.objects.get(fips="53033"), ori="WA0179900"))
+    assert booking.area_id == miami.pk
+    load_reference()  # the county goes back to Seattle in one set-based upsert: no model is saved
+    booking.refresh_from_db()
+    assert booking.area is not None and booking.area.name == "Seattle"

@@ -42,8 +42,10 @@ def bookings_for_user(user: AnyUser) -> QuerySet[Booking]:
         return qs.filter(custodian_id=lea.lea_id)
     agency = agency_org(user)
     if agency is not None:
-        # Bookings in jails of the office's area (the screening front of the chain).
-        return qs.filter(custodian__jurisdiction__aor_id=agency.aor_id)
+        # Bookings in jails of the office's area (the screening front of the chain). The custodian's
+        # jurisdiction decides; the booking's copy of the area (custody.areas) lets an area's newest bookings
+        # be read from one index and can only narrow what the rule allows.
+        return qs.filter(custodian__jurisdiction__aor_id=agency.aor_id, area_id=agency.aor_id)
     return qs.none()
 
 
@@ -68,7 +70,9 @@ def matches_for_user(user: AnyUser) -> QuerySet[IdentityMatch]:
     agency = agency_org(user)
     if agency is None:
         return IdentityMatch.objects.none()
-    return IdentityMatch.objects.filter(booking__custodian__jurisdiction__aor_id=agency.aor_id)
+    return IdentityMatch.objects.filter(
+        booking__custodian__jurisdiction__aor_id=agency.aor_id, booking__area_id=agency.aor_id
+    )
 
 
 def match_get_for_user(user: AnyUser, pk: int | str) -> IdentityMatch:

@@ -108,6 +108,18 @@ class Booking(models.Model):
     custodian = models.ForeignKey(
         "jurisdictions.LawEnforcementAgency", on_delete=models.PROTECT, related_name="bookings"
     )
+    # The custodian's area of responsibility, copied so that an area's newest bookings are one index range
+    # (ADR 0044). Scope is still decided by the custodian's jurisdiction (custody.access); custody.areas keeps
+    # this copy equal to it when an agency or a jurisdiction moves.
+    area = models.ForeignKey(
+        "jurisdictions.AreaOfResponsibility",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
     booking_number = models.CharField(max_length=32)
     booked_at = models.DateTimeField()
     charge_level = models.CharField(max_length=12, choices=ChargeLevel.choices, default=ChargeLevel.MISDEMEANOR)
@@ -141,7 +153,12 @@ class Booking(models.Model):
                 name="booking_release_after_booking",
             ),
         ]
-        indexes = [models.Index(fields=["released_at"]), models.Index(fields=["booked_at"])]
+        indexes = [
+            models.Index(fields=["released_at"]),
+            models.Index(fields=["booked_at"]),
+            # An area's pages, newest first: a page of 50 reads 51 index entries whatever the area's size.
+            models.Index(fields=["area", "-booked_at", "id"], name="booking_area_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"Booking {self.booking_number}"

@@ -18,6 +18,7 @@ from holdtrack.audit.models import CaseType, Channel
 from holdtrack.audit.services import audit_record, transition_record
 from holdtrack.core.errors import GuardRefused, ValidationFailed
 from holdtrack.core.timeutil import birth_date, fact_time
+from holdtrack.custody.areas import areas_of
 from holdtrack.custody.events import (
     BookingReleased,
     BookingReleasing,
@@ -126,6 +127,7 @@ def booking_create(
             defaults=dict(
                 subject=subject,
                 facility=facility,
+                area_id=areas_of([lea.pk]).get(lea.pk),
                 booked_at=booked_at,
                 charge_level=charge_level,
                 charges=charges or [],

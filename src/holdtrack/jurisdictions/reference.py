@@ -39,6 +39,7 @@ from holdtrack.jurisdictions.models import (
     Policy,
     SubpoenaRule,
 )
+from holdtrack.jurisdictions.signals import areas_changed
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -589,4 +590,6 @@ def load_reference(progress: ProgressCallback | None = None) -> dict[str, int]:
             counts[label] = stage()
             if progress is not None:
                 progress(label, done, len(stages))
+        # The upserts above may have moved agencies or counties between areas, without saving each row.
+        areas_changed.send(sender=load_reference, lea_ids=None)
     return counts

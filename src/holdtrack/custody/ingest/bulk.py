@@ -43,6 +43,7 @@ from holdtrack.audit.services import TransitionRow, audit_record, transition_row
 from holdtrack.core.bulk import bulk_insert, insert_rows
 from holdtrack.core.timeutil import now
 from holdtrack.custody import services as custody
+from holdtrack.custody.areas import areas_of
 from holdtrack.custody.ingest.records import FeedRecord
 from holdtrack.custody.models import (
     Booking,
@@ -171,6 +172,7 @@ def bookings_import_batch(
                 for r, _, _ in fresh
             ],
         )
+        area = areas_of({lea.pk for _, lea, _ in fresh}) if fresh else {}
         bookings = bulk_insert(
             Booking,
             [
@@ -178,6 +180,7 @@ def bookings_import_batch(
                     subject=subject,
                     facility=facility,
                     custodian=lea,
+                    area_id=area.get(lea.pk),
                     booking_number=r.booking_number,
                     booked_at=r.booked_at,
                     charge_level=r.charge_level,

@@ -1,0 +1,65 @@
+"""The area of responsibility copied onto each booking (``Booking.area``, ADR 0044).
+
+An area's bookings are read newest first on every API page and desk queue; through the custodian's jurisdiction
+PostgreSQL had to walk every booking of the area, or of the whole table, to find a page. The copy lets one index
+range answer. It only narrows: the access functions keep the jurisdiction's area as the rule, so a stale copy
+can hide a booking from its area, never show it to another. The copy is set when a booking is recorded and
+moved here when an agency changes jurisdiction or a jurisdiction changes area.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models.signals import post_save
+
+from holdtrack.custody.models import Booking
+from holdtrack.jurisdictions.models import Jurisdiction, LawEnforcementAgency
+from holdtrack.jurisdictions.signals import areas_changed
+
+
+def areas_of(lea_ids: Iterable[int] | None = None) -> dict[int, int | None]:
+    """Each agency's area of responsibility (its jurisdiction's), by agency id; all agencies for None."""
+    qs = LawEnforcementAgency.objects.all()
+    if lea_ids is not None:
+        qs = qs.filter(pk__in=set(lea_ids))
+    return dict(qs.values_list("pk", "jurisdiction__aor_id"))
+
+
+def booking_areas_sync(lea_ids: Iterable[int] | None = None) -> int:
+    """Give the bookings of these agencies (all for None) their custodian's area where it differs; the number
+    of bookings moved. One UPDATE per area, touching only the rows that change."""
+    by_area: dict[int | None, list[int]] = defaultdict(list)
+    for lea, area in areas_of(lea_ids).items():
+        by_area[area].append(lea)
+    moved = 0
+    for area, leas in by_area.items():
+        stale = Booking.objects.filter(custodian_id__in=leas)
+        if area is None:
+            moved += stale.filter(area__isnull=False).update(area=None)
+        else:
+            moved += stale.exclude(area_id=area).update(area_id=area)  # exclude() keeps the NULLs
+    return moved
+
+
+def _on_areas_changed(sender: Any, lea_ids: Iterable[int] | None = None, **kwargs: Any) -> None:
+    booking_areas_sync(lea_ids)
+
+
+def _on_agency_saved(sender: Any, instance: LawEnforcementAgency, created: bool, **kwargs: Any) -> None:
+    if not created:  # a new agency has no bookings yet
+        booking_areas_sync([instance.pk])
+
+
+def _on_jurisdiction_saved(sender: Any, instance: Jurisdiction, created: bool, **kwargs: Any) -> None:
+    if not created:
+        booking_areas_sync(instance.agencies.values_list("pk", flat=True))
+
+
+def connect() -> None:
+    """Called once by the custody app: keep the copies when the reference data moves."""
+    areas_changed.connect(_on_areas_changed, dispatch_uid="custody.areas")
+    post_save.connect(_on_agency_saved, sender=LawEnforcementAgency, dispatch_uid="custody.areas.agency")
+    post_save.connect(_on_jurisdiction_saved, sender=Jurisdiction, dispatch_uid="custody.areas.jurisdiction")
