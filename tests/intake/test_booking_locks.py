@@ -48,6 +48,9 @@ def _someone_waits() -> bool:
     """A connection of this database waits on a lock (a row's transaction, a tuple or an advisory lock; a
     transaction-id lock names no database, so the waiting backend's does)."""
     with connection.cursor() as cur:
+        # pg_stat_activity is read once per transaction and kept: without clearing that snapshot, a check made
+        # inside a transaction before the other thread's connection existed would never see it.
+        cur.execute("SELECT pg_stat_clear_snapshot()")
         cur.execute(
             "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE NOT l.granted AND a.datname = current_database()"
