@@ -2,9 +2,10 @@
 copied onto each booking (issue 12, ADR 0044).
 
 For every field office of the database, the keys query of a page of 50 (51 keys, newest first) is EXPLAIN
-ANALYZEd twice on PostgreSQL, as the area was decided before — through the custodian's jurisdiction only — and as
-``custody.access.bookings_for_user`` reads it now (the same rule and the booking's copy of the area). Prints each
-office's bookings and both execution times, the slowest of each, and the ratio. Nothing is asserted.
+ANALYZEd twice on PostgreSQL, as the keys were read before — through the access rule, the custodian's
+jurisdiction — and as the lists read them now (``custody.access.booking_keys_for_user``: the booking's copy of the
+area; the rows are then read through the rule). Prints each office's bookings and both execution times, the
+slowest of each, and the ratio. Nothing is asserted.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<a database with bookings> .venv/bin/python bench/area_pages.py
 
@@ -29,7 +30,7 @@ from django.db import connection  # noqa: E402
 from django.db.models import QuerySet  # noqa: E402
 
 from holdtrack.accounts.models import Organization, OrgKind, Role, User  # noqa: E402
-from holdtrack.custody.access import bookings_for_user  # noqa: E402
+from holdtrack.custody.access import booking_keys_for_user, bookings_for_user  # noqa: E402
 from holdtrack.custody.models import Booking  # noqa: E402
 
 PAGE = 51  # a page of 50 and the one more row that says whether there is a next page
@@ -49,13 +50,13 @@ def main() -> None:
         sys.exit("needs PostgreSQL")
     total = Booking.objects.count()
     print(f"database {connection.settings_dict['NAME']}, {total:,} bookings\n")
-    print("| field office | bookings in the area | before: jurisdiction only, ms | after: with the copy, ms |")
+    print("| field office | bookings in the area | before: by the rule, ms | after: by the copy, ms |")
     print("|---|---:|---:|---:|")
     before_all, after_all = [], []
     for office in Organization.objects.filter(kind=OrgKind.AGENCY_OFFICE, aor__isnull=False).order_by("name"):
         officer = User(username="bench", role=Role.AGENCY_OFFICER, organization=office, is_active=True)
-        old = Booking.objects.filter(custodian__jurisdiction__aor_id=office.aor_id)
-        new = bookings_for_user(officer)
+        old = bookings_for_user(officer)
+        new = booking_keys_for_user(officer)
         assert old.count() == new.count(), f"{office.name}: the copy disagrees with the rule (run the sync)"
         keys = ("-booked_at", "pk")
         before = execution_ms(old.order_by(*keys).values("pk")[:PAGE])

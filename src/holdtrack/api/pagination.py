@@ -58,17 +58,27 @@ def page(qs: QuerySet[Any], params: PageParams, item: type[T], convert: Callable
 
 
 def page_of_rows(
-    qs: QuerySet[Any], params: PageParams, item: type[T], columns: Iterable[str], convert: Callable[[Any], T]
+    qs: QuerySet[Any],
+    params: PageParams,
+    item: type[T],
+    columns: Iterable[str],
+    convert: Callable[[Any], T],
+    *,
+    rows_from: QuerySet[Any] | None = None,
 ) -> Page[T]:
     """A page read in two steps: the keys of the page in ``qs``'s order (the scope and the order, nothing
     joined for display), then ``columns`` of those rows only. In one statement PostgreSQL joined the shown
     relations to every row of the scope before sorting and keeping 51: the bookings page of an area of 4,434
-    bookings spent 14 ms there (issue 12, docs/benchmarks.md)."""
+    bookings spent 14 ms there (issue 12, docs/benchmarks.md). ``rows_from``: the scope the rows are read from
+    when ``qs`` pages by a faster key than the access rule (``custody.access.booking_keys_for_user``); a key
+    outside it is left out of the page."""
     keys = list(qs.values_list("pk", flat=True)[params.offset : params.offset + params.limit + 1])
     shown = keys[: params.limit]
-    by_key = {r["pk"]: r for r in qs.model._default_manager.filter(pk__in=shown).values("pk", *columns)}
+    scope = qs.model._default_manager.all() if rows_from is None else rows_from
+    by_key = {r["pk"]: r for r in scope.filter(pk__in=shown).values("pk", *columns)}
     rows = [by_key[k] for k in shown if k in by_key]  # a row deleted in between is left out
-    return _page(qs, params, item, convert, rows, has_more=len(keys) > params.limit)
+    counted = qs if rows_from is None else rows_from.filter(pk__in=qs.values("pk"))  # what the rule lets show
+    return _page(counted, params, item, convert, rows, has_more=len(keys) > params.limit)
 
 
 def _page(

@@ -42,11 +42,23 @@ def bookings_for_user(user: AnyUser) -> QuerySet[Booking]:
         return qs.filter(custodian_id=lea.lea_id)
     agency = agency_org(user)
     if agency is not None:
-        # Bookings in jails of the office's area (the screening front of the chain). The custodian's
-        # jurisdiction decides; the booking's copy of the area (custody.areas) lets an area's newest bookings
-        # be read from one index and can only narrow what the rule allows.
-        return qs.filter(custodian__jurisdiction__aor_id=agency.aor_id, area_id=agency.aor_id)
+        # Bookings in jails of the office's area (the screening front of the chain).
+        return qs.filter(custodian__jurisdiction__aor_id=agency.aor_id)
     return qs.none()
+
+
+def booking_keys_for_user(user: AnyUser) -> QuerySet[Booking]:
+    """The bookings a list pages through, for the keys of a page only: an agency office's by the area copied on
+    each booking (``custody.areas``), so that its newest bookings are one index range whatever the size of the
+    table (ADR 0044); an LEA's by its agency. A page's rows are then read through ``bookings_for_user``, whose
+    rule drops a booking whose copy is stale: the copy can hide a booking from a page, never show one."""
+    lea = lea_org(user)
+    if lea is not None:
+        return Booking.objects.filter(custodian_id=lea.lea_id)
+    agency = agency_org(user)
+    if agency is not None:
+        return Booking.objects.filter(area_id=agency.aor_id)
+    return Booking.objects.none()
 
 
 def booking_get_for_user(user: AnyUser, ori: str, booking_number: str) -> Booking:
@@ -70,9 +82,7 @@ def matches_for_user(user: AnyUser) -> QuerySet[IdentityMatch]:
     agency = agency_org(user)
     if agency is None:
         return IdentityMatch.objects.none()
-    return IdentityMatch.objects.filter(
-        booking__custodian__jurisdiction__aor_id=agency.aor_id, booking__area_id=agency.aor_id
-    )
+    return IdentityMatch.objects.filter(booking__custodian__jurisdiction__aor_id=agency.aor_id)
 
 
 def match_get_for_user(user: AnyUser, pk: int | str) -> IdentityMatch:

@@ -1,10 +1,10 @@
 """The area of responsibility copied onto each booking (``Booking.area``, ADR 0044).
 
-An area's bookings are read newest first on every API page and desk queue; through the custodian's jurisdiction
-PostgreSQL had to walk every booking of the area, or of the whole table, to find a page. The copy lets one index
-range answer. It only narrows: the access functions keep the jurisdiction's area as the rule, so a stale copy
-can hide a booking from its area, never show it to another. The copy is set when a booking is recorded and
-moved here when an agency changes jurisdiction or a jurisdiction changes area.
+An area's bookings are listed newest first; through the custodian's jurisdiction PostgreSQL had to walk every
+booking of the area, or of the whole table, to find a page. The copy lets one index range give a page's keys
+(``custody.access.booking_keys_for_user``); the rows are read through the access rule, so a stale copy can hide a
+booking from a page, never show it to another area. The copy is set when a booking is recorded and moved here
+when an agency changes jurisdiction or a jurisdiction changes area.
 """
 
 from __future__ import annotations

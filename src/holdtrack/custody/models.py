@@ -109,8 +109,8 @@ class Booking(models.Model):
         "jurisdictions.LawEnforcementAgency", on_delete=models.PROTECT, related_name="bookings"
     )
     # The custodian's area of responsibility, copied so that an area's newest bookings are one index range
-    # (ADR 0044). Scope is still decided by the custodian's jurisdiction (custody.access); custody.areas keeps
-    # this copy equal to it when an agency or a jurisdiction moves.
+    # (ADR 0044): lists take a page's keys from it. Scope is still decided by the custodian's jurisdiction
+    # (custody.access); custody.areas keeps this copy equal to it when an agency or a jurisdiction moves.
     area = models.ForeignKey(
         "jurisdictions.AreaOfResponsibility",
         null=True,

@@ -23,7 +23,7 @@ from holdtrack.audit.models import Channel
 from holdtrack.core.errors import InvalidTransition, ValidationFailed
 from holdtrack.core.text import a_number
 from holdtrack.custody import services as custody
-from holdtrack.custody.access import booking_get_for_user, bookings_for_user
+from holdtrack.custody.access import booking_get_for_user, booking_keys_for_user, bookings_for_user
 from holdtrack.custody.models import (
     Booking,
     ChargeLevel,
@@ -266,7 +266,8 @@ def bookings_create(request: HttpRequest, payload: BookingIn | list[BookingIn]) 
 )
 def bookings_list(request: HttpRequest, filters: Query[BookingFilters]) -> Any:
     user = actor(request, "bookings:read")
-    qs = bookings_for_user(user).order_by("-booked_at", "pk")
+    # Keys by the area copied on each booking (one index range), rows through the access rule (ADR 0044).
+    qs = booking_keys_for_user(user).order_by("-booked_at", "pk")
     if filters.in_custody is not None:
         qs = qs.filter(released_at__isnull=filters.in_custody)
     if filters.booked_after:
@@ -275,7 +276,9 @@ def bookings_list(request: HttpRequest, filters: Query[BookingFilters]) -> Any:
         qs = qs.filter(booked_at__lt=filters.booked_before)
     if filters.facility_code:
         qs = qs.filter(facility__code=filters.facility_code.upper())
-    return page_of_rows(qs, filters, BookingOut, _OUT_PATHS.values(), booking_out_row)
+    return page_of_rows(
+        qs, filters, BookingOut, _OUT_PATHS.values(), booking_out_row, rows_from=bookings_for_user(user)
+    )
 
 
 @router.get(
