@@ -114,6 +114,7 @@ def test_sweep_is_idempotent(world):
         "subpoena_alerts": 1,
         "court_noncompliance": 1,
         "cases_closed": 2,  # the dismissed case and its withdrawn subpoena
+        "booking_areas_repaired": 0,  # every booking was recorded with its area
     }
     states = (
         {d.pk: d.state for d in Detainer.objects.all()},

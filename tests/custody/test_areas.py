@@ -99,6 +99,17 @@ def test_the_signal_of_a_set_based_reference_write_repairs_the_copies():
     assert booking.area_id == a.office.aor_id
 
 
+def test_the_sweep_gives_a_booking_recorded_without_its_area_its_copy():
+    from holdtrack.cases.services.sweep import sweep
+
+    a = make_world()
+    booking = book(a)
+    Booking.objects.filter(pk=booking.pk).update(area=None)  # as the previous release records during an upgrade
+    assert not _listed(a, booking)
+    assert sweep().booking_areas_repaired == 1
+    assert _listed(a, booking) and sweep().booking_areas_repaired == 0
+
+
 def test_the_migration_gives_existing_bookings_their_area():
     a, b = make_world(), other_aor_world()
     first, second = book(a), book(b)

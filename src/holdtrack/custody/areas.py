@@ -44,6 +44,14 @@ def booking_areas_sync(lea_ids: Iterable[int] | None = None) -> int:
     return moved
 
 
+def booking_areas_repair() -> int:
+    """Give their copy to bookings recorded without one — by the previous release while an upgrade runs
+    ``custody.0008`` and before its restart — so they reappear on their area's pages; the sweep runs it every
+    minute. Bookings of an agency in a jurisdiction without an area keep none and are looked at again."""
+    leas = set(Booking.objects.filter(area__isnull=True).values_list("custodian_id", flat=True).distinct())
+    return booking_areas_sync(leas) if leas else 0
+
+
 def _on_areas_changed(sender: Any, lea_ids: Iterable[int] | None = None, **kwargs: Any) -> None:
     booking_areas_sync(lea_ids)
 

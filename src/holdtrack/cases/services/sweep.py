@@ -34,6 +34,7 @@ from holdtrack.cases.services.subpoenas import (
 )
 from holdtrack.core.timeutil import clock
 from holdtrack.core.timeutil import now as _now
+from holdtrack.custody.areas import booking_areas_repair
 from holdtrack.kernel.steps import locked, step
 
 S = DetainerState
@@ -58,6 +59,7 @@ class SweepResult:
     subpoena_alerts: int = 0
     court_noncompliance: int = 0
     cases_closed: int = 0
+    booking_areas_repaired: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -196,4 +198,5 @@ def _sweep(now: datetime) -> SweepResult:
                 },
             )
     r.cases_closed = close_finished(now)
+    r.booking_areas_repaired = booking_areas_repair()
     return r
