@@ -247,11 +247,20 @@ def test_a_policy_version_cannot_be_deleted_in_the_admin_and_its_approver_is_the
 
 
 def test_a_reload_moves_bookings_with_their_county(loaded: dict[str, int]) -> None:
-    from tests.factories import book, make_world
+    from datetime import date
+
+    from holdtrack.accounts.models import Role
+    from holdtrack.custody import services as cs
+    from tests.factories import T0, OrgFactory, UserFactory
 
     miami = AreaOfResponsibility.objects.get(name="Miami")
     Jurisdiction.objects.filter(fips="53033").update(aor=miami)  # as an earlier, wrong file had left it
-    booking = book(make_world(county=Jurisdiction.objects.get(fips="53033"), ori="WA0179900"))
+    jail = Facility.objects.select_related("operator").get(operator__jurisdiction__fips="53033")  # the sheriff's
+    clerk = UserFactory(
+        role=Role.LEA_BOOKING, organization=OrgFactory(kind=OrgKind.LEA, name="King County LEA", lea=jail.operator)
+    )
+    subject = cs.subject_create(actor=clerk, first_name="Test", last_name="Reload", date_of_birth=date(1990, 1, 1))
+    booking = cs.booking_create(actor=clerk, subject=subject, facility=jail, booking_number="R-1", booked_at=T0)
     assert booking.area_id == miami.pk
     load_reference()  # the county goes back to Seattle in one set-based upsert: no model is saved
     booking.refresh_from_db()
