@@ -154,8 +154,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         _pg_options.update({"server_side_binding": True, "prepare_threshold": _prepare})
     # The planner's price of a random page read against a sequential one. PostgreSQL's default (4) assumes
     # spinning disks; with the working set in memory or on SSD it priced a page of 50 rows as hash joins over
-    # whole reference tables, 4–7 times slower than the index lookups it now picks (ADR 0044). Empty keeps
-    # the server's value (e.g. behind a pooler that refuses startup options).
+    # whole reference tables, 4–6 times slower than the index lookups it now picks (ADR 0044). Empty keeps
+    # the server's value (for a pooler that does not pass startup options on; docs/deploy.md).
     _page_cost = os.environ.get("HOLDTRACK_PG_RANDOM_PAGE_COST", "1.1").strip()
     if _page_cost:
         if not _page_cost.replace(".", "", 1).isdigit():
