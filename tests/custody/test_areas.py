@@ -9,6 +9,8 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from holdtrack.custody import access
 from holdtrack.custody import services as cs
@@ -120,3 +122,17 @@ def test_the_migration_gives_existing_bookings_their_area():
         first.pk: a.office.aor_id,
         second.pk: b.office.aor_id,
     }
+
+
+def test_the_sweep_leaves_alone_a_booking_whose_agency_has_no_area():
+    from holdtrack.cases.services.sweep import sweep
+
+    a = make_world()
+    booking = book(a)
+    county = a.lea.jurisdiction
+    county.aor = None  # a jurisdiction outside every area: its bookings rightly keep no copy
+    county.save()
+    assert Booking.objects.get(pk=booking.pk).area_id is None
+    with CaptureQueriesContext(connection) as seen:
+        assert sweep().booking_areas_repaired == 0
+    assert not any("UPDATE" in q["sql"] and "custody_booking" in q["sql"] for q in seen.captured_queries)

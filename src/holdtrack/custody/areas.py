@@ -47,8 +47,9 @@ def booking_areas_sync(lea_ids: Iterable[int] | None = None) -> int:
 def booking_areas_repair() -> int:
     """Give their copy to bookings recorded without one — by the previous release while an upgrade runs
     ``custody.0008`` and before its restart — so they reappear on their area's pages; the sweep runs it every
-    minute. Bookings of an agency in a jurisdiction without an area keep none and are looked at again."""
-    leas = set(Booking.objects.filter(area__isnull=True).values_list("custodian_id", flat=True).distinct())
+    minute. Bookings of an agency in a jurisdiction without an area rightly keep none and are left alone."""
+    stale = Booking.objects.filter(area__isnull=True, custodian__jurisdiction__aor__isnull=False)
+    leas = set(stale.values_list("custodian_id", flat=True).distinct())
     return booking_areas_sync(leas) if leas else 0
 
 
