@@ -69,7 +69,7 @@ def test_a_booking_without_a_dob_keeps_more_tied_namesakes_than_one_with_a_dob(w
 @pytest.mark.parametrize("namesakes", [MAX_PROPOSALS_NO_DOB + 4, MAX_TIED_NO_DOB + 3])
 def test_namesakes_tied_with_the_last_kept_are_all_proposed_up_to_a_bound(world, reg, namesakes):  # noqa: F811
     """Cutting a tie no field breaks would drop a namesake by subject id, at random: the whole tie is proposed,
-    up to ``MAX_TIED_NO_DOB``."""
+    up to ``MAX_TIED_NO_DOB`` (33 namesakes are no crowd: the thirty kept cover most of them)."""
     for n in range(namesakes):
         registry_subject_add(
             actor=world.supervisor, first_name="Wenjun", last_name="Qiaolin", sex="M",
@@ -186,3 +186,40 @@ def test_a_misspelt_dateless_booking_finds_the_namesakes_of_its_corrected_name(w
     found = {m.subject_id: m for m in IdentityMatch.objects.filter(booking=on)}
     assert two <= set(found)
     assert all(found[sid].explanation["read_as"]["last_name"] == "lopezcano" for sid in two)
+
+
+def test_a_crowd_of_namesakes_is_proposed_by_no_stage(world, reg, monkeypatch):  # noqa: F811
+    """More than ``namesakes.CROWD`` records bear every field of a dateless booking: the first stage retrieves and
+    scores them alike, and whichever it kept would be drawn by lot, so none is proposed. Without the rule the first
+    stage proposes them all."""
+    monkeypatch.setattr(namesakes, "MAX_NAMESAKES", 2)
+    monkeypatch.setattr(namesakes, "CROWD", 3)
+    crowd = {_namesake(world, 1980 + n, 5).pk for n in range(4)}
+    name_frequencies_refresh()
+
+    monkeypatch.setattr(stages, "NO_CROWD", False)
+    off = _booked(world, "NS-CROWD-OFF")
+    screen_booking(actor=world.booking_clerk, booking=off)
+    assert set(IdentityMatch.objects.filter(booking=off).values_list("subject_id", flat=True)) == crowd
+
+    monkeypatch.setattr(stages, "NO_CROWD", True)
+    on = _booked(world, "NS-CROWD-ON")
+    result = screen_booking(actor=world.booking_clerk, booking=on)
+    assert result.candidates >= 4  # compared, and none proposed
+    assert not IdentityMatch.objects.filter(booking=on).exists()
+
+
+def test_a_record_outside_the_crowd_is_still_proposed(world, reg, monkeypatch):  # noqa: F811
+    """The crowd rule drops only the records that agree on every field the booking carries: one whose birth
+    country is not recorded is not of the crowd, and stays proposed."""
+    monkeypatch.setattr(namesakes, "MAX_NAMESAKES", 2)
+    monkeypatch.setattr(namesakes, "CROWD", 3)
+    for n in range(4):
+        _namesake(world, 1980 + n, 5)
+    apart = registry_subject_add(
+        actor=world.supervisor, first_name="Beatriz", last_name="Lopezcano", sex="F", date_of_birth=date(1975, 3, 9)
+    ).pk
+    name_frequencies_refresh()
+    b = _booked(world, "NS-CROWD-APART")
+    screen_booking(actor=world.booking_clerk, booking=b)
+    assert set(IdentityMatch.objects.filter(booking=b).values_list("subject_id", flat=True)) == {apart}

@@ -67,9 +67,12 @@ BIRTH_DAYS = BIRTH_YEARS * 365
 # most this many records. Measured at 1,000,000 subjects: unbounded and whatever the DOB, the exact-names rule
 # brought 51 of 72 candidates per booking and cut retrieval from 3,900 to 180 bookings/s; bounded at 20 rows, 11;
 # at 5 rows, 7 — for a recall of 0.0007, namesakes whose DOB differs, which the DOB weight keeps below any
-# threshold. So it now serves only a missing DOB (bench/blocking_rules.py, docs/benchmarks.md).
+# threshold. So it now serves only a missing DOB (bench/blocking_rules.py, docs/benchmarks.md). Without a DOB the
+# bound was 2,000 until a crowd of namesakes stopped being proposed by lot (stages.NO_CROWD): at 1,000,000 subjects
+# 20,000 compares 6 % more pairs and brings candidate recall from 0.9883 to 0.9906 (docs/benchmarks.md, "A crowd of
+# namesakes").
 EXACT_NAMES_MAX_ROWS = 5
-EXACT_NAMES_NO_DOB_MAX_SURNAME = 2000
+EXACT_NAMES_NO_DOB_MAX_SURNAME = 20000
 SQLITE_CHUNK = 500  # bookings per statement on SQLite (bound-parameter limit)
 PLANNER_HINT_FROM = 100  # batch size from which PostgreSQL is steered to index nested loops
 

@@ -8,7 +8,8 @@ subjects an exact agreement on every field of a dateless booking scored 0.027, u
 whether three records or three hundred agreed; and the name-only blocking rules skip a common surname, so the
 three were often not even retrieved. So they are read here directly, by the given-name and surname index, and
 proposed together when they are at most ``MAX_NAMESAKES``; more than that, and nothing but a fingerprint or a
-DOB tells them apart.
+DOB tells them apart; more than ``CROWD``, and they are proposed not at all, whichever stage scored them
+(``in_crowd``).
 """
 
 from __future__ import annotations
@@ -19,12 +20,17 @@ from typing import Any
 from django.db.models import QuerySet
 
 from holdtrack.screening.candidates import REC_COLUMNS, record_of
-from holdtrack.screening.fs_model import F_ANUM, Rec, fbi_conflict
+from holdtrack.screening.fs_model import F_ANUM, F_CANON, F_COUNTRY, F_LAST, F_MIDDLE, F_SEX, Rec, fbi_conflict
 from holdtrack.screening.keys import Keys
 from holdtrack.screening.models import RegistryKey
 
 # As many as a tie of namesakes the scoring keeps for a dateless booking (``stages.MAX_TIED_NO_DOB``).
 MAX_NAMESAKES = 30
+# More than this many, and they are a crowd: the thirty tied ones an earlier stage keeps are drawn by lot from
+# it, and cover under half of it. Up to it they cover half or more and stay proposed: with the crowd at 30, the
+# harder set at 100,000 subjects lost 3 true pairs for 151 fewer proposals; at 60 none, for 30 fewer
+# (docs/benchmarks.md, "A crowd of namesakes").
+CROWD = 2 * MAX_NAMESAKES
 
 
 def matching(k: Keys) -> QuerySet[RegistryKey]:
@@ -37,12 +43,13 @@ def matching(k: Keys) -> QuerySet[RegistryKey]:
     return RegistryKey.objects.filter(**match).order_by()
 
 
-def of(keys: Sequence[Keys], own: Sequence[int | None]) -> list[list[tuple[int, Rec]]]:
+def of(keys: Sequence[Keys], own: Sequence[int | None]) -> list[list[tuple[int, Rec]] | None]:
     """For each booking's keys (without a DOB), the registry records agreeing with it on the canonical given name
-    and the surname, and on the middle name, sex and birth country where the booking carries them — or none,
-    when more than ``MAX_NAMESAKES`` do. One indexed lookup per booking (``regkey_given_last``), reading at most
-    one row past the bound; ``own``: the booking's own subject, never its namesake."""
-    out: list[list[tuple[int, Rec]]] = []
+    and the surname, and on the middle name, sex and birth country where the booking carries them — none when
+    more than ``MAX_NAMESAKES`` do, and None (a crowd) when more than ``CROWD`` do. One indexed lookup per booking
+    (``regkey_given_last``), reading at most one row past the larger bound; ``own``: the booking's own subject,
+    never its namesake."""
+    out: list[list[tuple[int, Rec]] | None] = []
     cols = ["subject_id", *REC_COLUMNS]
     for k, mine in zip(keys, own, strict=True):
         if k.dob is not None or not k.first_canon or not k.last_norm:
@@ -51,9 +58,22 @@ def of(keys: Sequence[Keys], own: Sequence[int | None]) -> list[list[tuple[int, 
         found = matching(k)
         if mine is not None:
             found = found.exclude(subject_id=mine)
-        rows = list(found.values_list(*cols)[: MAX_NAMESAKES + 1])
-        out.append([(r[0], record_of(r[1:])) for r in rows] if len(rows) <= MAX_NAMESAKES else [])
+        rows = list(found.values_list(*cols)[: max(MAX_NAMESAKES, CROWD) + 1])
+        if len(rows) > CROWD:
+            out.append(None)
+        else:
+            out.append([(r[0], record_of(r[1:])) for r in rows] if len(rows) <= MAX_NAMESAKES else [])
     return out
+
+
+def in_crowd(booking: Rec, record: Rec) -> bool:
+    """Whether ``record`` agrees with the dateless ``booking`` on every field ``matching`` compares: one of its
+    namesakes, which nothing on the booking tells apart from the others."""
+    return (
+        record[F_CANON] == booking[F_CANON]
+        and record[F_LAST] == booking[F_LAST]
+        and all(record[f] == booking[f] for f in (F_MIDDLE, F_SEX, F_COUNTRY) if booking[f])
+    )
 
 
 def separated(booking: Rec, record: Rec) -> bool:

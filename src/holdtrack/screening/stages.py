@@ -9,7 +9,8 @@ screener runs ``decide`` for the next chunk on a second connection while the cur
 3. Wide stage, for a booking without a confident proposal; deep stage, for one still without any (ADR 0029).
 4. Spelling, A-number and FBI-number slips (ADR 0038, 0040), for a booking still without a proposal.
 5. Namesakes (ADR 0042): a booking without a DOB still without a confident proposal gets every registry record
-   that shares each field it carries, when they are few (``namesakes``).
+   that shares each field it carries, when they are few (``namesakes``); when they are a crowd, none of them is
+   proposed by any stage (ADR 0045).
 6. The nearest record (ADR 0039): a booking left without any proposal shows its nearest candidate.
 """
 
@@ -58,6 +59,7 @@ A_NUMBER_SLIPS = True  # the same
 FBI_SLIPS = True  # the same
 NAMESAKES_NO_DOB = True  # stage five; off only to measure what it brings
 NAMESAKES_SPELLED = True  # ... and its namesakes as the spelling stage reads a misspelt name
+NO_CROWD = True  # ... and a crowd of namesakes proposed not at all (off only to measure it)
 # The registry records whose A-number equals the booking's join its first-stage candidates (scored, never a
 # match by themselves); off only to measure what the probe brings (bench/screening_febrl4.py --no-a-number-probe).
 A_NUMBER_PROBE = True
@@ -157,6 +159,7 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
 
     # booking → candidate → its best weight below the bar, with what it was scored from
     near: dict[int, dict[int, tuple[float, Rec, Rec, TermFrequencies | None, Keys | None]]] = {}
+    proposed: dict[int, dict[int, Rec]] = {}  # booking → proposed registry record → the record, for the crowd
 
     def _propose(
         i: int, sid: int, used: Rec, other: Rec, tf: TermFrequencies | None, bar_p: float | None, read_as: Keys | None
@@ -164,6 +167,7 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
         assert scorer is not None
         total, terms = scorer.explain(used, other, tf)
         prob = probability(total)
+        proposed.setdefault(i, {})[sid] = other
         out[i].proposals.append(
             Proposal(sid, MatchBasis.BIOGRAPHIC, prob, identifier_conflict=fbi_conflict(used, other))
         )
@@ -316,29 +320,50 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
     # FBI number or A-number disagrees is told apart by it, and left out.
     # A misspelt name is read as the spelling stage corrected it too (each reading's namesakes bounded alone).
     few = [i for i in need if NAMESAKES_NO_DOB and keys[i].dob is None and best[i] < WIDE_BELOW_WEIGHT]
+    crowd: set[int] = set()
     if few:
         readings = [(i, v) for i in few for v in (None, *(variants.get(i, []) if NAMESAKES_SPELLED else []))]
         found = namesakes.of([v or keys[i] for i, v in readings], [booked[i].own for i, _ in readings])
-        same_tf = _tf(found)
+        same_tf = _tf([c for c in found if c is not None])
         taken = {i: {p.subject_id for p in out[i].proposals} for i in few}
-        for (i, v), cands in zip(readings, found, strict=True):
+        for (i, v), sakes in zip(readings, found, strict=True):
+            if sakes is None:
+                if v is None and NO_CROWD:
+                    crowd.add(i)
+                continue
             mine = cand.booking_rec(v or keys[i], fbis[i], anums[i])
-            out[i].candidates += sum(1 for sid, _ in cands if sid not in seen[i])
-            seen[i].update(sid for sid, _ in cands)
+            out[i].candidates += sum(1 for sid, _ in sakes if sid not in seen[i])
+            seen[i].update(sid for sid, _ in sakes)
             if KEEP_COMPARED:
-                out[i].compared.update(sid for sid, _ in cands)
-            for sid, other in cands:
+                out[i].compared.update(sid for sid, _ in sakes)
+            for sid, other in sakes:
                 if sid not in taken[i] and not namesakes.separated(mine, other):
                     taken[i].add(sid)
                     _propose(i, sid, mine, other, same_tf, no_dob_threshold, v)
                     out[i].explanations[sid]["namesakes"] = (
-                        f"one of {len(cands)} registry records bearing this booking's names, sex and birth country "
+                        f"one of {len(sakes)} registry records bearing this booking's names, sex and birth country "
                         "(those it carries); without a DOB nothing else on it tells them apart"
                     )
 
-    # A booking left without any proposal shows the officer its nearest candidate, when that one is near enough.
+    # More than namesakes.CROWD records share every field of a dateless booking as written (a crowd): nothing on
+    # it tells them apart, so the ones an earlier stage proposed by probability are drawn by lot (up to thirty
+    # tied "Jean Joseph"s, male, Haiti, of 1,193 at 1,000,000 subjects). None of them is proposed, as stage five
+    # proposes none; a record that differs on a carried field, or a biometric match, stays.
+    for i in crowd:
+        mine = cand.booking_rec(keys[i], fbis[i], anums[i])
+        drawn = {sid for sid, rec in proposed.get(i, {}).items() if namesakes.in_crowd(mine, rec)}
+        if drawn:
+            out[i].proposals = [p for p in out[i].proposals if p.subject_id not in drawn]
+            for sid in drawn:
+                del out[i].explanations[sid]
+
+    # A booking left without any proposal shows the officer its nearest candidate, when that one is near enough
+    # (never one of a crowd).
     for i, nearest in near.items():
         if not out[i].proposals:
+            if i in crowd:
+                mine = cand.booking_rec(keys[i], fbis[i], anums[i])
+                nearest = {sid: t for sid, t in nearest.items() if not namesakes.in_crowd(mine, t[1])}
             ranked = sorted(nearest.items(), key=lambda t: (-t[1][0], t[0]))
             for sid, (_w, other, used, near_tf, read_as) in ranked[:NEAREST_KEEP]:
                 _propose(i, sid, used, other, near_tf, NEAREST_FLOOR, read_as)
