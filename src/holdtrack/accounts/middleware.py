@@ -9,12 +9,16 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django_otp.middleware import OTPMiddleware
+from django_otp.models import Device
 
 from holdtrack.accounts.otp import is_enrolled, second_factor_required
+from holdtrack.core.rows import read_one
 
 
 def _exempt_prefixes() -> tuple[str, ...]:
@@ -27,6 +31,23 @@ def _exempt_prefixes() -> tuple[str, ...]:
         static,
         "/public/",  # transparency pages are for everyone
     )
+
+
+class VerifiedDeviceMiddleware(OTPMiddleware):
+    """django-otp's middleware (``request.user.is_verified()``), with the session's verified device read by a
+    statement compiled once per device model (``core.rows.read_one``) instead of compiled on every page (issue 12).
+    The same rows and the same checks: a device of another user or unconfirmed counts for nothing."""
+
+    def _device_from_persistent_id(self, persistent_id: str) -> Device | None:
+        try:
+            label, device_id = self._normalize_persistent_id(persistent_id).rsplit("/", 1)
+            model = apps.get_model(label)
+            pk = int(device_id)
+        except (ValueError, LookupError):
+            return None
+        if not issubclass(model, Device):
+            return None
+        return read_one(("accounts.otp_device", label), lambda key: model.objects.filter(pk=key), pk)
 
 
 class SecondFactorRequiredMiddleware:

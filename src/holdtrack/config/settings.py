@@ -101,8 +101,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # request.user.is_verified(); then staff without a verified second factor go to enrolment/verification.
-    "django_otp.middleware.OTPMiddleware",
+    # request.user.is_verified() (django-otp's, its device read compiled once); then staff without a verified
+    # second factor go to enrolment/verification.
+    "holdtrack.accounts.middleware.VerifiedDeviceMiddleware",
     "holdtrack.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -168,7 +169,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # First: refuses locked-out credentials before any password is checked (needs the request).
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with the signed-in user and its organization read once per request by a compiled statement.
+    "holdtrack.accounts.backends.AccountBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -221,6 +223,7 @@ HOLDTRACK_SESSION_REFRESH_SECONDS = min(
     int(os.environ.get("HOLDTRACK_SESSION_REFRESH_SECONDS", "60")), SESSION_COOKIE_AGE // 2
 )
 SESSION_SAVE_EVERY_REQUEST = False
+SESSION_ENGINE = "holdtrack.accounts.sessions"  # the database backend, its read compiled once
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
