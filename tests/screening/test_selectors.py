@@ -29,3 +29,11 @@ def test_the_queue_holds_the_proposed_matches_of_the_area_best_first():
     assert [m.pk for m in review_queue(b.supervisor)] == [far.pk]
     for user in (a.booking_clerk, a.doj_attorney, AnonymousUser()):
         assert not review_queue(user).exists()
+
+
+def test_the_queue_writes_the_status_into_its_statement_so_that_a_prepared_plan_can_use_its_index():
+    """With the status a parameter, PostgreSQL's generic plan of the prepared queue could not use the partial
+    index of proposed matches, so the dashboard planned the queue afresh on every view (ADR 0046)."""
+    sql, params = review_queue(make_world().officer).query.sql_with_params()
+    assert "\"status\" = 'PROPOSED'" in sql
+    assert "PROPOSED" not in [str(p) for p in params]
