@@ -33,12 +33,18 @@ MAX_NAMESAKES = 30
 CROWD = 2 * MAX_NAMESAKES
 
 
+# What a namesake shares with a booking: (the key's column, its place in a record), the names always and the
+# others where the booking carries them; ``matching`` reads them in SQL, ``in_crowd`` in Python.
+_SHARED = (("first_canon", F_CANON), ("last_norm", F_LAST))
+_CARRIED = (("middle_norm", F_MIDDLE), ("sex", F_SEX), ("country", F_COUNTRY))
+
+
 def matching(k: Keys) -> QuerySet[RegistryKey]:
     """The registry records agreeing with these booking keys on the canonical given name and the surname, and on
     the middle name, sex, birth country and DOB where the booking carries them (``regkey_given_last``)."""
-    match: dict[str, Any] = {"first_canon": k.first_canon, "last_norm": k.last_norm}
-    for field, value in (("middle_norm", k.middle_norm), ("sex", k.sex), ("country", k.country), ("dob", k.dob)):
-        if value:
+    match: dict[str, Any] = {field: getattr(k, field) for field, _ in _SHARED}
+    for field in (*(f for f, _ in _CARRIED), "dob"):
+        if value := getattr(k, field):
             match[field] = value
     return RegistryKey.objects.filter(**match).order_by()
 
@@ -69,10 +75,8 @@ def of(keys: Sequence[Keys], own: Sequence[int | None]) -> list[list[tuple[int, 
 def in_crowd(booking: Rec, record: Rec) -> bool:
     """Whether ``record`` agrees with the dateless ``booking`` on every field ``matching`` compares: one of its
     namesakes, which nothing on the booking tells apart from the others."""
-    return (
-        record[F_CANON] == booking[F_CANON]
-        and record[F_LAST] == booking[F_LAST]
-        and all(record[f] == booking[f] for f in (F_MIDDLE, F_SEX, F_COUNTRY) if booking[f])
+    return all(record[i] == booking[i] for _, i in _SHARED) and all(
+        record[i] == booking[i] for _, i in _CARRIED if booking[i]
     )
 
 
