@@ -413,30 +413,41 @@ def run_config(
 
 
 def cpu_per_request(tlist: list[Target], n: int) -> None:
-    """In-process: CPU milliseconds and queries per request (Django's test client, no HTTP server, no load
-    generator), a figure the machine's load barely moves. Each endpoint: 3 requests to warm up, then ``n``."""
-    from django.db import connection
-    from django.test import Client
+    """In-process: CPU milliseconds and queries per request through the WSGI application gunicorn serves
+    (``holdtrack.config.wsgi``, its middleware lists included; no HTTP server, no load generator), a figure the
+    machine's load barely moves. Each endpoint: 3 requests to warm up, then ``n``."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections, connection
+    from django.test import RequestFactory
     from django.test.utils import CaptureQueriesContext
 
+    from holdtrack.config.wsgi import application
+
+    # One connection (and backend) for the whole run, whose CPU is read before and after: the age limit must not
+    # close it in between (Django's test client detaches the same receivers).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    factory = RequestFactory()
     print(f"\nin-process, {n} requests each (load {loadavg()})\n")
     print(
         "| endpoint | CPU ms / request | database backend CPU ms / request | queries / request |\n|---|---:|---:|---:|"
     )
     for t in tlist:
-        client = Client()
 
-        def one(i: int, t: Target = t, client: Client = client) -> int:
+        def one(i: int, t: Target = t) -> int:
             r = t.requests[i % len(t.requests)]
-            meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in r.headers.items() if k != "Cookie"}
-            if "Cookie" in r.headers:
-                client.cookies["sessionid"] = r.headers["Cookie"].split("=", 1)[1]
+            meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in r.headers.items() if k != "Content-Type"}
             if r.method == "GET":
-                return client.get(r.path, **meta).status_code  # type: ignore[arg-type]
-            body = (r.body or "").replace("{tid}", "cpu").replace("{n}", str(time.monotonic_ns()))
-            body = body.replace("{surname}", SURNAMES[i % len(SURNAMES)])
-            meta.pop("HTTP_CONTENT_TYPE", None)
-            return client.post(r.path, body, content_type="application/json", **meta).status_code  # type: ignore[arg-type]
+                env = factory.get(r.path, **meta).environ  # type: ignore[arg-type]
+            else:
+                body = (r.body or "").replace("{tid}", "cpu").replace("{n}", str(time.monotonic_ns()))
+                body = body.replace("{surname}", SURNAMES[i % len(SURNAMES)])
+                env = factory.generic(r.method, r.path, body, content_type="application/json", **meta).environ  # type: ignore[arg-type]
+            if not env.get("HTTP_COOKIE"):
+                env.pop("HTTP_COOKIE", None)  # RequestFactory sends an empty one; an API client sends none
+            started: list[str] = []
+            b"".join(application(env, lambda status, headers, *exc: started.append(status)))
+            return int(started[0].split()[0])
 
         for i in range(3):
             assert one(i) == t.expect, t.name

@@ -1,11 +1,14 @@
 """Issue 12 item 3: one serialization per list response. ``page`` builds the endpoint's declared ``Page[Item]``
 without validating again, and django-ninja dumps a result that is an instance of the declared response type as it
 is. If an endpoint passed another item type than it declares, ninja would silently validate every item again:
-each list endpoint's ``page(…, Item, …)`` must name the ``Page[Item]`` of its ``response``."""
+each list endpoint's ``page(…, Item, …)`` must name the ``Page[Item]`` of its ``response``. The two busiest lists
+(``page_of_rows``) write plain values themselves (ADR 0048): their items must carry their schema's fields, in order,
+and validate against it."""
 
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import holdtrack.api.routers as routers
@@ -31,7 +34,7 @@ def _declared_and_built() -> list[tuple[str, str, str]]:
                 call.args[2].id
                 for call in ast.walk(fn)
                 if isinstance(call, ast.Call)
-                and getattr(call.func, "id", "") in {"page", "page_of_rows"}
+                and getattr(call.func, "id", "") == "page"
                 and isinstance(call.args[2], ast.Name)
             ]
             if declared or built:
@@ -42,7 +45,10 @@ def _declared_and_built() -> list[tuple[str, str, str]]:
 def test_every_list_builds_the_page_type_it_declares() -> None:
     found = _declared_and_built()
     assert len(found) == 12, found  # the twelve list endpoints
-    assert [f for f in found if f[1] != f[2]] == []
+    assert [f for f in found if f[1] != f[2]] == [
+        ("bookings.py:bookings_list", "BookingOut", ""),  # page_of_rows: the test below
+        ("detainers.py:detainers_list", "DetainerOut", ""),
+    ]
 
 
 def test_page_is_an_instance_of_the_declared_type_with_has_more(db) -> None:  # type: ignore[no-untyped-def]
@@ -68,10 +74,27 @@ def test_a_page_of_rows_keeps_the_querys_order_and_reads_only_its_rows(db) -> No
     qs = Booking.objects.filter(pk__in=[b.pk for b in made]).order_by("-booked_at", "pk")
     newest_first = [b.pk for b in sorted(made, key=lambda b: b.booked_at, reverse=True)]
     with CaptureQueriesContext(connection) as ctx:
-        first = page_of_rows(qs, PageParams(limit=3), dict, ["booking_number", "facility__code"], dict)
-    assert [r["pk"] for r in first.items] == newest_first[:3] and first.has_more and first.count is None
-    assert first.items[0]["facility__code"] == w.facility.code
+        first = json.loads(page_of_rows(qs, PageParams(limit=3), ["booking_number", "facility__code"], dict).content)
+    assert [r["pk"] for r in first["items"]] == newest_first[:3] and first["has_more"] and first["count"] is None
+    assert first["items"][0]["facility__code"] == w.facility.code
     # the rows' columns are read for the page's keys only, not for every row of the scope
     assert len(ctx.captured_queries) == 2 and "LIMIT 4" in ctx.captured_queries[0]["sql"]
-    last = page_of_rows(qs, PageParams(limit=3, offset=3), dict, ["booking_number"], dict)
-    assert [r["pk"] for r in last.items] == newest_first[3:] and not last.has_more and last.count == 4
+    last = json.loads(page_of_rows(qs, PageParams(limit=3, offset=3), ["booking_number"], dict).content)
+    assert [r["pk"] for r in last["items"]] == newest_first[3:] and not last["has_more"] and last["count"] == 4
+
+
+def test_the_pages_of_rows_carry_their_schemas_fields_in_order(world) -> None:  # type: ignore[no-untyped-def]
+    from holdtrack.api.routers.bookings import BookingOut
+    from holdtrack.api.routers.detainers import DetainerOut
+    from tests.api.factories_api import api_for
+    from tests.factories import book, prepared
+
+    prepared(world, booking=book(world))
+    for org, path, schema in ((world.office, "/detainers", DetainerOut), (world.lea_org, "/bookings", BookingOut)):
+        r = api_for(org).get(path)
+        assert r.status_code == 200 and r["Content-Type"] == "application/json; charset=utf-8"
+        items = r.json()["items"]
+        assert items, path
+        for item in items:
+            assert list(item) == list(schema.model_fields), path
+            schema.model_validate(item)  # every value of the declared type

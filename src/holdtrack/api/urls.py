@@ -11,6 +11,7 @@ from ninja import NinjaAPI
 
 from holdtrack.api import errors
 from holdtrack.api.auth import AUTH
+from holdtrack.api.render import JsonRenderer
 from holdtrack.api.routers import bookings, claims, court, detainers, matches, reference, subpoenas, webhooks
 
 DESCRIPTION = """\
@@ -40,6 +41,7 @@ api = HoldtrackAPI(
     description=DESCRIPTION,
     urls_namespace="api-v1",
     auth=AUTH,
+    renderer=JsonRenderer(),
 )
 errors.install(api)
 for module in (bookings, detainers, subpoenas, court, matches, claims, reference, webhooks):

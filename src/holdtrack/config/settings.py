@@ -108,9 +108,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes documents: turns a locked-out login into the lockout page (HTTP 429).
     "axes.middleware.AxesMiddleware",
+]
+# A call to /api/ with a bearer token and no cookie (holdtrack.core.handlers, ADR 0047): the security headers
+# and the input check, and what the list above would have left on such a call. A middleware added above runs on
+# such calls only if added here too (tests/core/test_handlers.py compares the two lists' answers).
+TOKEN_CALL_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "holdtrack.core.handlers.TokenCallMiddleware",
+    "holdtrack.core.middleware.InputSanityMiddleware",
 ]
 
 ROOT_URLCONF = "holdtrack.config.urls"

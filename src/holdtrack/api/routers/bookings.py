@@ -153,9 +153,14 @@ def booking_out(b: Booking, *, created: bool = False, screening: ScreeningOut | 
     return _out(values_of(b, _OUT_PATHS), created, screening)
 
 
-def booking_out_row(row: dict[str, Any]) -> BookingOut:
-    """A list item from a row of ``values(*_OUT_PATHS.values())`` (no model instances)."""
-    return _out({name: row[path] for name, path in _OUT_PATHS.items()}, False, None)
+def booking_out_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A list item's values (BookingOut's fields, in order) from a row of ``values(*_OUT_PATHS.values())``: no
+    model instances, no schema objects (ADR 0048)."""
+    out = {name: row[path] for name, path in _OUT_PATHS.items()}
+    out["charges"] = list(out["charges"] or [])
+    out["created"] = False
+    out["screening"] = None
+    return out
 
 
 # ------------------------------------------------------------------------------------------- creation
@@ -276,9 +281,7 @@ def bookings_list(request: HttpRequest, filters: Query[BookingFilters]) -> Any:
         qs = qs.filter(booked_at__lt=filters.booked_before)
     if filters.facility_code:
         qs = qs.filter(facility__code=filters.facility_code.upper())
-    return page_of_rows(
-        qs, filters, BookingOut, _OUT_PATHS.values(), booking_out_row, rows_from=bookings_for_user(user)
-    )
+    return page_of_rows(qs, filters, _OUT_PATHS.values(), booking_out_row, rows_from=bookings_for_user(user))
 
 
 @router.get(

@@ -131,10 +131,14 @@ def detainer_out(d: Detainer, *, warrants: bool = False) -> DetainerOut:
     return _out(values, out)
 
 
-def detainer_out_row(row: dict[str, Any]) -> DetainerOut:
-    """A list item from a row of ``values(*_OUT_PATHS.values())``: the columns the response shows and no model
-    instances (a page of 50 built 208 of them, with every JSON and date column decoded)."""
-    return _out({name: row[path] for name, path in _OUT_PATHS.items()}, [])
+def detainer_out_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A list item's values (DetainerOut's fields, in order) from a row of ``values(*_OUT_PATHS.values())``: the
+    columns the response shows, and neither model instances (a page of 50 built 208 of them, with every JSON
+    and date column decoded) nor schema objects (ADR 0048)."""
+    out = {name: row[path] for name, path in _OUT_PATHS.items()}
+    out["pc_bases"] = list(out["pc_bases"] or [])
+    out["warrants"] = []
+    return out
 
 
 def _fresh(request: HttpRequest, pk: int) -> DetainerOut:
@@ -169,7 +173,7 @@ def detainers_list(request: HttpRequest, filters: Query[DetainerFilters]) -> Any
         qs = qs.filter(prepared_at__gte=filters.prepared_after)
     if filters.prepared_before:
         qs = qs.filter(prepared_at__lt=filters.prepared_before)
-    return page_of_rows(qs, filters, DetainerOut, _OUT_PATHS.values(), detainer_out_row)
+    return page_of_rows(qs, filters, _OUT_PATHS.values(), detainer_out_row)
 
 
 @router.get(

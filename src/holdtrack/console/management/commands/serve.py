@@ -12,8 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.core.wsgi import get_wsgi_application
 
+from holdtrack.core.handlers import wsgi_application
 from holdtrack.core.worker import start_in_process_worker, stop_in_process_worker
 
 
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         # Collect before the WSGI app exists: WhiteNoise indexes STATIC_ROOT when it is created.
         call_command("collectstatic", interactive=False, verbosity=0)
         # The settings are loaded already (this is a command): the same application config.wsgi builds for gunicorn.
-        application = get_wsgi_application()
+        application = wsgi_application()
 
         def post_worker_init(worker: Any) -> None:
             if in_process:
