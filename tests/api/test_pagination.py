@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import holdtrack.api.routers as routers
-from holdtrack.api.pagination import Page, PageParams, page, page_of_rows
+from holdtrack.api.pagination import Page, PageParams, Rows, page, page_of_rows
 from holdtrack.jurisdictions.models import Facility
 
 
@@ -73,13 +73,16 @@ def test_a_page_of_rows_keeps_the_querys_order_and_reads_only_its_rows(db) -> No
     made = [book(w, at=T0 + timedelta(hours=h)) for h in (3, 1, 4, 2)]
     qs = Booking.objects.filter(pk__in=[b.pk for b in made]).order_by("-booked_at", "pk")
     newest_first = [b.pk for b in sorted(made, key=lambda b: b.booked_at, reverse=True)]
+    every = Rows(("test.bookings",), Booking.objects.all)
     with CaptureQueriesContext(connection) as ctx:
-        first = json.loads(page_of_rows(qs, PageParams(limit=3), ["booking_number", "facility__code"], dict).content)
+        first = json.loads(
+            page_of_rows(qs, PageParams(limit=3), ["booking_number", "facility__code"], dict, every).content
+        )
     assert [r["pk"] for r in first["items"]] == newest_first[:3] and first["has_more"] and first["count"] is None
     assert first["items"][0]["facility__code"] == w.facility.code
     # the rows' columns are read for the page's keys only, not for every row of the scope
     assert len(ctx.captured_queries) == 2 and "LIMIT 4" in ctx.captured_queries[0]["sql"]
-    last = json.loads(page_of_rows(qs, PageParams(limit=3, offset=3), ["booking_number"], dict).content)
+    last = json.loads(page_of_rows(qs, PageParams(limit=3, offset=3), ["booking_number"], dict, every).content)
     assert [r["pk"] for r in last["items"]] == newest_first[3:] and not last["has_more"] and last["count"] == 4
 
 
@@ -98,3 +101,21 @@ def test_the_pages_of_rows_carry_their_schemas_fields_in_order(world) -> None:  
         for item in items:
             assert list(item) == list(schema.model_fields), path
             schema.model_validate(item)  # every value of the declared type
+
+
+def test_two_agencies_pages_of_bookings_keep_to_their_own(world) -> None:  # type: ignore[no-untyped-def]
+    """The rows' statement is compiled once per rule: the scope's id is a value, so one LEA's page never shows
+    another's bookings, however the pages alternate and whatever their length."""
+    from tests.api.factories_api import api_for
+    from tests.factories import book, other_aor_world
+
+    other = other_aor_world()
+    ours = {book(world).booking_number for _ in range(3)}
+    theirs = {book(other).booking_number for _ in range(2)}
+    us, them = api_for(world.lea_org), api_for(other.lea_org)
+    for _ in range(2):
+        for limit in (1, 2, 3, 50):
+            assert {b["booking_number"] for b in us.get("/bookings", limit=limit).json()["items"]} <= ours
+            assert {b["booking_number"] for b in them.get("/bookings", limit=limit).json()["items"]} <= theirs
+        assert {b["booking_number"] for b in us.get("/bookings").json()["items"]} == ours
+        assert {b["booking_number"] for b in them.get("/bookings").json()["items"]} == theirs

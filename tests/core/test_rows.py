@@ -23,6 +23,7 @@ from holdtrack.core.rows import (
     select_for_update_by_pk,
     statement,
     update_row,
+    value_rows,
 )
 from holdtrack.core.timeutil import now
 from holdtrack.reports.models import PendingChange
@@ -259,3 +260,28 @@ def test_a_key_that_misses_what_the_query_depends_on_is_never_compiled_once():
     assert [x.pk for x in rows(("test.reading",), reading, d.pk)] == [d.pk]
     assert module._SCOPED[("rows", "test.reading")] is None
     assert [x.pk for x in rows(("test.reading",), reading, d.pk + 1000)] == []
+
+
+def test_value_rows_compile_once_per_key_and_convert_as_values_does():
+    from holdtrack.core import rows as module
+    from tests.factories import make_world, prepared
+
+    first, second = make_world(), make_world(suffix=" 2")
+    mine, theirs = prepared(first), prepared(second)
+    names = ("pk", "pc_bases", "prepared_at", "booking__booking_number", "operative_upon_conviction")
+    key = ("test.office-detainer-values", names)
+
+    def build(office: int, aor: int, *keys: int) -> Any:
+        return _office_detainers(office, aor).filter(pk__in=keys).values(*names)
+
+    for d in (mine, theirs):
+        office, aor = d.issuing_office_id, d.issuing_office.aor_id
+        # Another office's detainer among the keys stays out: the scope's ids are values, not compiled in.
+        keys = (mine.pk, theirs.pk, -1, -2)
+        with CaptureQueriesContext(connection) as ctx:
+            found = value_rows(key, build, office, aor, *keys)
+        assert found == list(build(office, aor, *keys)) and [r["pk"] for r in found] == [d.pk]
+        assert isinstance(found[0]["pc_bases"], list) and found[0]["prepared_at"].tzinfo is not None  # converted
+        assert len(ctx.captured_queries) == 1
+    assert module._SCOPED[("values", *key)] is not None
+    assert value_rows(("test.values-none",), lambda o: _office_detainers(o, o).none().values("pk"), 1) == []

@@ -14,6 +14,7 @@ same fields in the same order, without a schema object per item (ADR 0048).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db.models import QuerySet
@@ -21,6 +22,7 @@ from django.http import HttpResponse
 from ninja import Field, Schema
 
 from holdtrack.api.render import json_response
+from holdtrack.core.rows import value_rows
 
 T = TypeVar("T")
 MAX_LIMIT = 500
@@ -62,26 +64,49 @@ def page(qs: QuerySet[Any], params: PageParams, item: type[T], convert: Callable
     return _page(qs, params, item, convert, rows[: params.limit], has_more=len(rows) > params.limit)
 
 
+@dataclass(frozen=True)
+class Rows:
+    """Where a page's rows are read from: ``build(*scope)``, a scope rule with its ids apart (``key`` names the
+    rule), so that the read is compiled once per rule, whoever asks (``core.rows.value_rows``)."""
+
+    key: tuple[Any, ...]
+    build: Callable[..., QuerySet[Any]]
+    scope: tuple[int, ...] = ()
+
+
 def page_of_rows(
     qs: QuerySet[Any],
     params: PageParams,
     columns: Iterable[str],
     convert: Callable[[dict[str, Any]], dict[str, Any]],
-    *,
-    rows_from: QuerySet[Any] | None = None,
+    rows_from: Rows,
 ) -> HttpResponse:
     """A page read in two steps: the keys of the page in ``qs``'s order (the scope and the order, nothing
-    joined for display), then ``columns`` of those rows only. In one statement PostgreSQL joined the shown
-    relations to every row of the scope before sorting and keeping 51: the bookings page of an area of 4,434
-    bookings spent 14 ms there (issue 12, docs/benchmarks.md). ``rows_from``: the scope the rows are read from
-    when ``qs`` pages by a faster key than the access rule (``custody.access.booking_keys_for_user``); a key
-    outside it is left out of the page. ``convert`` makes an item's values, in its schema's field order."""
+    joined for display), then ``columns`` of those rows only, from ``rows_from``. In one statement PostgreSQL
+    joined the shown relations to every row of the scope before sorting and keeping 51: the bookings page of an
+    area of 4,434 bookings spent 14 ms there (issue 12, docs/benchmarks.md). ``rows_from`` may be narrower than
+    ``qs`` when ``qs`` pages by a faster key than the access rule (``custody.access.booking_keys_for_user``): a
+    key outside it is left out of the page. ``convert`` makes an item's values, in its schema's field order.
+
+    The rows' statement is compiled once per rule, columns and number of keys, rounded up to a power of two
+    (the rest of the list filled with keys no row has), so that a short last page does not compile another."""
     keys = list(qs.values_list("pk", flat=True)[params.offset : params.offset + params.limit + 1])
     shown = keys[: params.limit]
-    scope = qs.model._default_manager.all() if rows_from is None else rows_from
-    by_key = {r["pk"]: r for r in scope.filter(pk__in=shown).values("pk", *columns)}
+    names = ("pk", *columns)
+    by_key: dict[Any, dict[str, Any]] = {}
+    if shown:
+        size = 1 << (len(shown) - 1).bit_length()
+        padded = [*shown, *range(-1, -(size - len(shown)) - 1, -1)]  # primary keys are positive
+        scope = len(rows_from.scope)
+        found = value_rows(
+            ("api.page_rows", *rows_from.key, names, size),
+            lambda *v: rows_from.build(*v[:scope]).filter(pk__in=v[scope:]).values(*names),
+            *rows_from.scope,
+            *padded,
+        )
+        by_key = {r["pk"]: r for r in found}
     rows = [by_key[k] for k in shown if k in by_key]  # a row deleted in between is left out
-    counted = qs if rows_from is None else rows_from.filter(pk__in=qs.values("pk"))  # what the rule lets show
+    counted = rows_from.build(*rows_from.scope).filter(pk__in=qs.values("pk"))  # what the rule lets show
     has_more = len(keys) > params.limit
     return json_response(
         {

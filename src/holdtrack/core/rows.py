@@ -302,6 +302,8 @@ class _Scoped:
     params: tuple[Any, ...]
     slots: tuple[tuple[int, int], ...]
     select: _Select | None  # how to build objects from a row; None for a statement read as values
+    names: tuple[str, ...] = ()  # a ``values()`` query's keys, in column order
+    converters: tuple[tuple[int, list[Any], Any], ...] = ()  # and its columns' converters, as in _Select
 
 
 _SCOPED: dict[tuple[Any, ...], _Scoped | None] = {}
@@ -347,10 +349,19 @@ def _scoped(
             bound[pos] = values[i]
         # The same statement for the values asked as for their stand-ins, or the shape depends on more than the key.
         if sql == real_sql and tuple(bound) == real_params:
-            select = None
+            select: _Select | None = None
+            names: tuple[str, ...] = ()
+            converters: tuple[tuple[int, list[Any], Any], ...] = ()
             if sql and compiler.klass_info is not None and not compiler.annotation_col_map:
                 select = _kept(compiler, sql, alias)
-            compiled = _Scoped(stand_in.model, sql, params, slots, select)
+            elif sql and stand_in.query.values_select and not stand_in.query.annotation_select:
+                q = stand_in.query
+                names = (*q.extra_select, *q.values_select)
+                converters = tuple(
+                    (pos, convs, col)
+                    for pos, (convs, col) in compiler.get_converters([c for c, _, _ in compiler.select]).items()
+                )
+            compiled = _Scoped(stand_in.model, sql, params, slots, select, names, converters)
     _SCOPED[key] = compiled
     return compiled
 
@@ -390,6 +401,30 @@ def rows(key: tuple[Any, ...], build: Callable[..., models.QuerySet[M]], *values
         cursor.execute(compiled.sql, _bind(compiled, values))
         found = cursor.fetchall()
     return [cast("M", _build(compiled.model, compiled.select, list(row), alias)) for row in found]
+
+
+def value_rows(key: tuple[Any, ...], build: Callable[..., models.QuerySet[Any]], *values: int) -> list[dict[str, Any]]:
+    """``list(build(*values))`` for a ``values(…)`` query, compiled once per ``key`` on the terms of
+    ``statement``; each value converted by the ORM's own converters. Compiling the rows of a page of 50
+    detainers (three relations joined) cost more than running it (ADR 0048)."""
+    compiled = _scoped(("values", *key), build, values)
+    if compiled is None or not compiled.names:
+        return list(build(*values))
+    alias = router.db_for_read(compiled.model)
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, _bind(compiled, values))
+        found = cursor.fetchall()
+    out = []
+    for row in found:
+        values_of = list(row)
+        for pos, convs, col in compiled.converters:  # as SQLCompiler.apply_converters
+            value = values_of[pos]
+            for convert in convs:
+                value = convert(value, col, connection)
+            values_of[pos] = value
+        out.append(dict(zip(compiled.names, values_of, strict=True)))
+    return out
 
 
 def one_or_none(qs: models.QuerySet[M]) -> M | None:

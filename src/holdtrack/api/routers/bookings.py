@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from django.http import HttpRequest
@@ -17,13 +18,13 @@ from ninja.errors import AuthorizationError
 from holdtrack.accounts.models import User
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, field_error, responses
-from holdtrack.api.pagination import Page, PageParams, page_of_rows, values_of
+from holdtrack.api.pagination import Page, PageParams, Rows, page_of_rows, values_of
 from holdtrack.api.types import AwareDatetime
 from holdtrack.audit.models import Channel
 from holdtrack.core.errors import InvalidTransition, ValidationFailed
 from holdtrack.core.text import a_number
 from holdtrack.custody import services as custody
-from holdtrack.custody.access import booking_get_for_user, booking_keys_for_user, bookings_for_user
+from holdtrack.custody.access import booking_get_for_user, booking_keys_for_user, booking_scope, bookings_in
 from holdtrack.custody.models import (
     Booking,
     ChargeLevel,
@@ -281,7 +282,14 @@ def bookings_list(request: HttpRequest, filters: Query[BookingFilters]) -> Any:
         qs = qs.filter(booked_at__lt=filters.booked_before)
     if filters.facility_code:
         qs = qs.filter(facility__code=filters.facility_code.upper())
-    return page_of_rows(qs, filters, _OUT_PATHS.values(), booking_out_row, rows_from=bookings_for_user(user))
+    rule, scope_id = booking_scope(user)
+    return page_of_rows(
+        qs,
+        filters,
+        _OUT_PATHS.values(),
+        booking_out_row,
+        Rows(("custody.booking", rule), partial(bookings_in, rule), (scope_id,)),
+    )
 
 
 @router.get(

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, responses
-from holdtrack.api.pagination import Page, PageParams, page_of_rows, values_of
+from holdtrack.api.pagination import Page, PageParams, Rows, page_of_rows, values_of
 from holdtrack.api.recorded import RecordedIn, via
 from holdtrack.api.types import AwareDatetime
 from holdtrack.cases.access import detainer_get_for_user, detainers_for_user
@@ -141,6 +141,10 @@ def detainer_out_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# A page's keys come through the access rule (``detainers_for_user``): its rows are read by key alone.
+ALL_DETAINERS = Rows(("cases.detainer",), Detainer.objects.all)
+
+
 def _fresh(request: HttpRequest, pk: int) -> DetainerOut:
     d = Detainer.objects.select_related(*OUT_RELATED).get(pk=pk)
     return detainer_out(d, warrants=True)
@@ -173,7 +177,7 @@ def detainers_list(request: HttpRequest, filters: Query[DetainerFilters]) -> Any
         qs = qs.filter(prepared_at__gte=filters.prepared_after)
     if filters.prepared_before:
         qs = qs.filter(prepared_at__lt=filters.prepared_before)
-    return page_of_rows(qs, filters, _OUT_PATHS.values(), detainer_out_row)
+    return page_of_rows(qs, filters, _OUT_PATHS.values(), detainer_out_row, ALL_DETAINERS)
 
 
 @router.get(
