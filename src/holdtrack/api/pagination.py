@@ -106,8 +106,11 @@ def page_of_rows(
         )
         by_key = {r["pk"]: r for r in found}
     rows = [by_key[k] for k in shown if k in by_key]  # a row deleted in between is left out
-    counted = rows_from.build(*rows_from.scope).filter(pk__in=qs.values("pk"))  # what the rule lets show
     has_more = len(keys) > params.limit
+
+    def counted() -> int:  # what the rule lets show
+        return rows_from.build(*rows_from.scope).filter(pk__in=qs.values("pk")).count()
+
     return json_response(
         {
             "count": _total(counted, params, len(rows), has_more),
@@ -119,9 +122,9 @@ def page_of_rows(
     )
 
 
-def _total(qs: QuerySet[Any], params: PageParams, shown: int, has_more: bool) -> int | None:
+def _total(count: Callable[[], int], params: PageParams, shown: int, has_more: bool) -> int | None:
     if params.count:
-        return qs.count()
+        return count()
     if not has_more and (shown or params.offset == 0):
         return params.offset + shown  # this page reaches the end: the total is known without counting
     return None
@@ -138,7 +141,7 @@ def _page(
 ) -> Page[T]:
     items = [convert(r) for r in rows]
     return Page[item].model_construct(  # type: ignore[valid-type]
-        count=_total(qs, params, len(rows), has_more),
+        count=_total(qs.count, params, len(rows), has_more),
         limit=params.limit,
         offset=params.offset,
         has_more=has_more,

@@ -1,7 +1,7 @@
 """The WSGI application: Django's handler, and a second one with a short middleware list for token API calls.
 
 A call to ``/api/`` with ``Authorization: Bearer …`` and no cookie has no session, no signed-in user, no form,
-no message and no page: eleven of the fourteen middlewares of ``MIDDLEWARE`` only look and pass it on, and
+no message and no page: eleven of the thirteen middlewares of ``MIDDLEWARE`` only look and pass it on, and
 on the API read by id they cost about a sixth of its Python time (ADR 0047, docs/benchmarks.md). Such a call
 goes through ``TOKEN_CALL_MIDDLEWARE`` instead: the security headers, the input check, and
 ``TokenCallMiddleware``, which leaves on the request and the response what the long list would have left on
