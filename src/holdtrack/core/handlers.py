@@ -82,9 +82,8 @@ class TokenCallMiddleware:
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        # Imported here: this module is imported by config.wsgi before the apps are loaded.
-        from csp.utils import build_policy  # noqa: PLC0415
-        from django.contrib.auth.models import AnonymousUser  # noqa: PLC0415
+        from csp.utils import build_policy  # noqa: PLC0415 - config.wsgi imports this module before the apps load
+        from django.contrib.auth.models import AnonymousUser  # noqa: PLC0415 - the same: an app's models module
 
         self.anonymous = AnonymousUser
         self.get_response = get_response
