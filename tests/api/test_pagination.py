@@ -119,3 +119,30 @@ def test_two_agencies_pages_of_bookings_keep_to_their_own(world) -> None:  # typ
             assert {b["booking_number"] for b in them.get("/bookings", limit=limit).json()["items"]} <= theirs
         assert {b["booking_number"] for b in us.get("/bookings").json()["items"]} == ours
         assert {b["booking_number"] for b in them.get("/bookings").json()["items"]} == theirs
+        # The keys' statement too is compiled once per shape: the filters' values are values of it.
+        assert {
+            b["booking_number"] for b in us.get("/bookings", facility_code=world.facility.code).json()["items"]
+        } == ours
+        assert them.get("/bookings", facility_code=world.facility.code).json()["items"] == []
+        assert {b["booking_number"] for b in us.get("/bookings", in_custody="true").json()["items"]} == ours
+        assert us.get("/bookings", in_custody="false").json()["items"] == []
+        assert {b["booking_number"] for b in them.get("/bookings", offset=1).json()["items"]} < theirs
+
+
+def test_two_offices_pages_of_detainers_keep_to_their_own(world) -> None:  # type: ignore[no-untyped-def]
+    from tests.api.factories_api import api_for
+    from tests.factories import book, other_aor_world, prepared
+
+    other = other_aor_world()
+    ours = {prepared(world, booking=book(world)).pk for _ in range(2)}
+    theirs = {prepared(other, booking=book(other)).pk}
+    us, them = api_for(world.office), api_for(other.office)
+    for _ in range(2):
+        for params in ({}, {"state": "PREPARED"}, {"limit": 1}, {"addressed_ori": world.lea.ori}):
+            assert {d["id"] for d in us.get("/detainers", **params).json()["items"]} <= ours
+            assert {d["id"] for d in them.get("/detainers", **params).json()["items"]} <= theirs
+        assert {d["id"] for d in us.get("/detainers", state="PREPARED").json()["items"]} == ours
+        assert {d["id"] for d in them.get("/detainers", state="PREPARED").json()["items"]} == theirs
+        assert us.get("/detainers", state="APPROVED").json()["items"] == []
+        assert them.get("/detainers", addressed_ori=world.lea.ori).json()["items"] == []
+        assert us.get("/detainers", count="true", limit=1).json()["count"] == 2

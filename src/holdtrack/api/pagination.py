@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db.models import QuerySet
+from django.db import connections, router
+from django.db.models import Model, QuerySet
 from django.http import HttpResponse
 from ninja import Field, Schema
 
 from holdtrack.api.render import json_response
-from holdtrack.core.rows import value_rows
+from holdtrack.core.rows import statement, value_rows
 
 T = TypeVar("T")
 MAX_LIMIT = 500
@@ -65,6 +66,20 @@ def page(qs: QuerySet[Any], params: PageParams, item: type[T], convert: Callable
 
 
 @dataclass(frozen=True)
+class Keys:
+    """The list a page walks, as ``build(*values)`` in its order: a scope rule and the filters present named by
+    ``key``, their ids and values apart, so that the keys' statement is compiled once per shape, whoever asks."""
+
+    model: type[Model]
+    key: tuple[Any, ...]
+    build: Callable[..., QuerySet[Any]]
+    values: tuple[int | str, ...]
+
+    def queryset(self) -> QuerySet[Any]:
+        return self.build(*self.values)
+
+
+@dataclass(frozen=True)
 class Rows:
     """Where a page's rows are read from: ``build(*scope)``, a scope rule with its ids apart (``key`` names the
     rule), so that the read is compiled once per rule, whoever asks (``core.rows.value_rows``)."""
@@ -74,23 +89,39 @@ class Rows:
     scope: tuple[int, ...] = ()
 
 
+def _page_keys(walk: Keys | QuerySet[Any], params: PageParams) -> list[Any]:
+    """The keys of the page and one more. A ``Keys`` walk is compiled once per shape (``core.rows.statement``),
+    its limit and offset parameters of the statement rather than written into it, so one statement serves
+    every page; PostgreSQL plans it as it plans the literal form (``EXPLAIN`` of the generic plan on the demo
+    data: the same index scan or top-N sort). A queryset (a filter whose value cannot stand in, a datetime) is
+    compiled every time."""
+    if not isinstance(walk, Keys):
+        return list(walk.values_list("pk", flat=True)[params.offset : params.offset + params.limit + 1])
+    sql, args = statement(("api.page_keys", *walk.key), lambda *v: walk.build(*v).values_list("pk"), *walk.values)
+    if not sql:  # a scope that can see nothing
+        return []
+    with connections[router.db_for_read(walk.model)].cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*args, params.limit + 1, params.offset])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def page_of_rows(
-    qs: QuerySet[Any],
+    walk: Keys | QuerySet[Any],
     params: PageParams,
     columns: Iterable[str],
     convert: Callable[[dict[str, Any]], dict[str, Any]],
     rows_from: Rows,
 ) -> HttpResponse:
-    """A page read in two steps: the keys of the page in ``qs``'s order (the scope and the order, nothing
+    """A page read in two steps: the keys of the page in ``walk``'s order (the scope and the order, nothing
     joined for display), then ``columns`` of those rows only, from ``rows_from``. In one statement PostgreSQL
     joined the shown relations to every row of the scope before sorting and keeping 51: the bookings page of an
     area of 4,434 bookings spent 14 ms there (issue 12, docs/benchmarks.md). ``rows_from`` may be narrower than
-    ``qs`` when ``qs`` pages by a faster key than the access rule (``custody.access.booking_keys_for_user``): a
+    ``walk`` when it pages by a faster key than the access rule (``custody.access.booking_keys_for_user``): a
     key outside it is left out of the page. ``convert`` makes an item's values, in its schema's field order.
 
     The rows' statement is compiled once per rule, columns and number of keys, rounded up to a power of two
     (the rest of the list filled with keys no row has), so that a short last page does not compile another."""
-    keys = list(qs.values_list("pk", flat=True)[params.offset : params.offset + params.limit + 1])
+    keys = _page_keys(walk, params)
     shown = keys[: params.limit]
     names = ("pk", *columns)
     by_key: dict[Any, dict[str, Any]] = {}
@@ -109,6 +140,7 @@ def page_of_rows(
     has_more = len(keys) > params.limit
 
     def counted() -> int:  # what the rule lets show
+        qs = walk.queryset() if isinstance(walk, Keys) else walk
         return rows_from.build(*rows_from.scope).filter(pk__in=qs.values("pk")).count()
 
     return json_response(

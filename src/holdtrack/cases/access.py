@@ -47,8 +47,9 @@ AUDIT_READER_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 # ------------------------------------------------------------------------------------------- detainers
 
 
-def _detainer_scope(user: AnyUser) -> tuple[str, Any]:
-    """Which rule scopes the user's detainers, and the id it scopes by."""
+def detainer_scope(user: AnyUser) -> tuple[str, Any]:
+    """Which rule scopes the user's detainers, and the id it scopes by: apart, so that a statement can be
+    compiled once per rule with the id as its value (``detainers_in``, ``core.rows``)."""
     agency = agency_org(user)
     if agency is not None:
         return "agency", agency.aor_id
@@ -61,7 +62,7 @@ def _detainer_scope(user: AnyUser) -> tuple[str, Any]:
     return "none", 0
 
 
-def _detainers_in(branch: str, scope_id: Any) -> QuerySet[Detainer]:
+def detainers_in(branch: str, scope_id: Any) -> QuerySet[Detainer]:
     qs = Detainer.objects.all()
     if branch == "agency":
         return qs.filter(issuing_office__aor_id=scope_id)
@@ -75,7 +76,7 @@ def _detainers_in(branch: str, scope_id: Any) -> QuerySet[Detainer]:
 
 
 def detainers_for_user(user: AnyUser) -> QuerySet[Detainer]:
-    return _detainers_in(*_detainer_scope(user))
+    return detainers_in(*detainer_scope(user))
 
 
 # The relations a detainer page shows; a caller that needs fewer names its own. Each join costs PostgreSQL's
@@ -85,11 +86,11 @@ DETAINER_RELATED = ("subject", "booking", "issuing_office", "addressed_lea", "fa
 
 
 def detainer_get_for_user(user: AnyUser, pk: int | str, *, related: tuple[str, ...] = DETAINER_RELATED) -> Detainer:
-    branch, scope_id = _detainer_scope(user)
+    branch, scope_id = detainer_scope(user)
     # The statement is compiled once per scope rule and set of relations (core.rows.read_one).
     detainer = read_one(
         ("cases.detainer", branch, related),
-        lambda scope, key: _detainers_in(branch, scope).select_related(*related).filter(pk=key),
+        lambda scope, key: detainers_in(branch, scope).select_related(*related).filter(pk=key),
         scope_id,
         as_pk(pk),
     )

@@ -373,7 +373,9 @@ def _bind(compiled: _Scoped, values: tuple[Any, ...]) -> list[Any]:
     return params
 
 
-def statement(key: tuple[Any, ...], build: Callable[..., models.QuerySet[Any]], *values: int) -> tuple[str, list[Any]]:
+def statement(
+    key: tuple[Any, ...], build: Callable[..., models.QuerySet[Any]], *values: int | str
+) -> tuple[str, list[Any]]:
     """The SQL and parameters of ``build(*values)``, compiled once per ``key``; ``("", [])`` when the ORM would
     answer without a query (``none()``). For a statement the caller wraps (a count) or reads as values.
 

@@ -6,15 +6,16 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from holdtrack.api.auth import actor, need
 from holdtrack.api.errors import COMMON, responses
-from holdtrack.api.pagination import Page, PageParams, Rows, page_of_rows, values_of
+from holdtrack.api.pagination import Keys, Page, PageParams, Rows, page_of_rows, values_of
 from holdtrack.api.recorded import RecordedIn, via
 from holdtrack.api.types import AwareDatetime
-from holdtrack.cases.access import detainer_get_for_user, detainers_for_user
+from holdtrack.cases.access import detainer_get_for_user, detainer_scope, detainers_in
 from holdtrack.cases.models import (
     AGENCY_LIFT_REASONS,
     Box,
@@ -166,18 +167,38 @@ class DetainerFilters(PageParams):
 )
 def detainers_list(request: HttpRequest, filters: Query[DetainerFilters]) -> Any:
     user = actor(request, "detainers:read")
-    qs = detainers_for_user(user).order_by("-prepared_at", "pk")
-    if filters.state:
-        qs = qs.filter(state=filters.state)
-    if filters.outcome_group:
-        qs = qs.filter(outcome_group=filters.outcome_group)
-    if filters.addressed_ori:
-        qs = qs.filter(addressed_lea__ori=filters.addressed_ori.upper())
+    branch, scope_id = detainer_scope(user)
+    # The filters given, by name in the key and by value in the statement (compiled once per shape).
+    given = [(lookup, value) for lookup, value in _key_filters(filters) if value]
+
+    def build(scope: int, *values: str) -> QuerySet[Detainer]:
+        qs = detainers_in(branch, scope)
+        for (lookup, _), value in zip(given, values, strict=True):
+            qs = qs.filter(**{lookup: value})
+        return qs.order_by("-prepared_at", "pk")
+
+    keys = Keys(
+        Detainer,
+        ("cases.detainer", branch, *(lookup for lookup, _ in given)),
+        build,
+        (scope_id, *(v for _, v in given)),
+    )
+    if not (filters.prepared_after or filters.prepared_before):
+        return page_of_rows(keys, filters, _OUT_PATHS.values(), detainer_out_row, ALL_DETAINERS)
+    qs = keys.queryset()  # a datetime cannot stand in for a value: this shape is compiled every time
     if filters.prepared_after:
         qs = qs.filter(prepared_at__gte=filters.prepared_after)
     if filters.prepared_before:
         qs = qs.filter(prepared_at__lt=filters.prepared_before)
     return page_of_rows(qs, filters, _OUT_PATHS.values(), detainer_out_row, ALL_DETAINERS)
+
+
+def _key_filters(filters: DetainerFilters) -> list[tuple[str, str]]:
+    return [
+        ("state", str(filters.state or "")),
+        ("outcome_group", str(filters.outcome_group or "")),
+        ("addressed_lea__ori", (filters.addressed_ori or "").upper()),
+    ]
 
 
 @router.get(
