@@ -119,14 +119,17 @@ def page_of_rows(
     ``walk`` when it pages by a faster key than the access rule (``custody.access.booking_keys_for_user``): a
     key outside it is left out of the page. ``convert`` makes an item's values, in its schema's field order.
 
-    The rows' statement is compiled once per rule, columns and number of keys, rounded up to a power of two
-    (the rest of the list filled with keys no row has), so that a short last page does not compile another."""
+    The rows' statement is compiled once per rule, columns and number of keys, rounded up to a power of two or
+    the page's length (the rest of the list filled with keys no row has), so that a short last page does not
+    compile another."""
     keys = _page_keys(walk, params)
     shown = keys[: params.limit]
     names = ("pk", *columns)
     by_key: dict[Any, dict[str, Any]] = {}
     if shown:
-        size = 1 << (len(shown) - 1).bit_length()
+        # A full page keeps its own length: a default page's 50 keys stay within psycopg's cache of converted
+        # statements (50 parameters), where 64 would have had the statement converted on every call.
+        size = min(1 << (len(shown) - 1).bit_length(), params.limit)
         padded = [*shown, *range(-1, -(size - len(shown)) - 1, -1)]  # primary keys are positive
         scope = len(rows_from.scope)
         found = value_rows(
