@@ -292,3 +292,22 @@ def test_audit_trail_is_for_auditors_and_administrators(sc):
     assert access.audit_events_for_user(UserFactory(role=Role.ADMIN)).exists()
     for user in (sc.a.officer, sc.a.booking_clerk, sc.a.doj_attorney, UserFactory(role=Role.ANALYST), AnonymousUser()):
         assert not access.audit_events_for_user(user).exists()
+
+
+def test_a_list_walks_the_only_office_of_an_area_and_the_whole_area_otherwise(sc):
+    """ADR 0049: the keys of an office's list are read by its office where the area has one (an index range
+    newest first), by the area otherwise; the same detainers either way, in the same order."""
+    order = ("-prepared_at", "pk")
+    # Los Angeles has one office: its rule names the office.
+    officer = sc.b.officer
+    assert access.detainer_keys_scope(officer) == ("office", officer.organization_id)
+    walked = list(access.detainers_in(*access.detainer_keys_scope(officer)).order_by(*order))
+    assert walked == list(access.detainers_for_user(officer).order_by(*order)) == [sc.d_b]
+    # Houston has two offices (A and A2): the area's rule, which reaches both offices' detainers.
+    officer = sc.a.officer
+    assert access.detainer_keys_scope(officer) == ("agency", officer.organization.aor_id)
+    walked = list(access.detainers_in(*access.detainer_keys_scope(officer)).order_by(*order))
+    assert walked == list(access.detainers_for_user(officer).order_by(*order))
+    assert sc.d_a2 in walked and sc.d_active in walked and sc.d_b not in walked
+    # Other rules are detainer_scope's own.
+    assert access.detainer_keys_scope(sc.a.lea_counsel) == access.detainer_scope(sc.a.lea_counsel)

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import Count, Q, QuerySet
 
-from holdtrack.accounts.models import Role
+from holdtrack.accounts.models import Organization, Role
 from holdtrack.accounts.scope import AnyUser, active_role, active_user, agency_org, as_pk, doj_org, lea_org, reader_data
 from holdtrack.audit.models import AuditEvent, CaseType
 from holdtrack.audit.services import audit_record
@@ -37,7 +38,7 @@ from holdtrack.cases.models import (
     WorkItem,
 )
 from holdtrack.core.errors import NotFound
-from holdtrack.core.rows import one_or_none, read_one
+from holdtrack.core.rows import one_or_none, read_one, statement
 from holdtrack.custody.access import register_subject_source
 
 # Roles that may read the audit trail (events carry ids and roles, never personal data).
@@ -62,10 +63,29 @@ def detainer_scope(user: AnyUser) -> tuple[str, Any]:
     return "none", 0
 
 
+def detainer_keys_scope(user: AnyUser) -> tuple[str, Any]:
+    """``detainer_scope`` for walking a list newest first. An office's rule is its area's offices; where the
+    area has one office (the usual case), the rule names that office, whose detainers the index
+    ``detainer_office_newest`` gives newest first: a page then reads one index range, where through the area a
+    page sorted every detainer of it (17–28 ms at 15,000; ADR 0049). The same detainers either way."""
+    branch, scope_id = detainer_scope(user)
+    if branch != "agency":
+        return branch, scope_id
+    sql, args = statement(
+        ("cases.area_offices",), lambda aor: Organization.objects.filter(aor_id=aor).values_list("pk"), scope_id
+    )
+    with connections[router.db_for_read(Organization)].cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT 2", args)
+        offices = [row[0] for row in cursor.fetchall()]
+    return ("office", offices[0]) if len(offices) == 1 else (branch, scope_id)
+
+
 def detainers_in(branch: str, scope_id: Any) -> QuerySet[Detainer]:
     qs = Detainer.objects.all()
     if branch == "agency":
         return qs.filter(issuing_office__aor_id=scope_id)
+    if branch == "office":  # the only office of its area (detainer_keys_scope)
+        return qs.filter(issuing_office_id=scope_id)
     if branch == "lea":
         # Addressed to this agency and actually sent to it.
         return qs.filter(addressed_lea_id=scope_id, transmitted_at__isnull=False)

@@ -15,7 +15,7 @@ from holdtrack.api.errors import COMMON, responses
 from holdtrack.api.pagination import Keys, Page, PageParams, Rows, page_of_rows, values_of
 from holdtrack.api.recorded import RecordedIn, via
 from holdtrack.api.types import AwareDatetime
-from holdtrack.cases.access import detainer_get_for_user, detainer_scope, detainers_in
+from holdtrack.cases.access import detainer_get_for_user, detainer_keys_scope, detainers_in
 from holdtrack.cases.models import (
     AGENCY_LIFT_REASONS,
     Box,
@@ -167,7 +167,7 @@ class DetainerFilters(PageParams):
 )
 def detainers_list(request: HttpRequest, filters: Query[DetainerFilters]) -> Any:
     user = actor(request, "detainers:read")
-    branch, scope_id = detainer_scope(user)
+    branch, scope_id = detainer_keys_scope(user)
     # The filters given, by name in the key and by value in the statement (compiled once per shape).
     given = [(lookup, value) for lookup, value in _key_filters(filters) if value]
 

@@ -239,6 +239,10 @@ class Detainer(FSMModelMixin, models.Model):
             models.Index(fields=["state", "hold_expires_at"]),
             models.Index(fields=["addressed_lea", "state"]),
             models.Index(fields=["prepared_at"]),
+            # A list's page walks one office's or one LEA's detainers newest first: one index range, however many
+            # the office has (cases.access.detainer_keys_scope; ADR 0049).
+            models.Index(fields=["issuing_office", "-prepared_at", "id"], name="detainer_office_newest"),
+            models.Index(fields=["addressed_lea", "-prepared_at", "id"], name="detainer_lea_newest"),
         ]
 
     def __str__(self) -> str:
