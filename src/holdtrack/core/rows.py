@@ -196,14 +196,19 @@ def select_for_update_by_pk(model: type[M], pk: Any, related: tuple[str, ...] = 
     return _build(model, prepared, list(rows[0]), alias)
 
 
-def _build(model: type[M], prepared: _Select, row: list[Any], alias: str) -> M:
-    """The object (and its related objects) of one row of a statement ``_select`` or ``_read`` compiled."""
-    connection = connections[alias]
-    for pos, convs, col in prepared.converters:  # as SQLCompiler.apply_converters, with this thread's connection
+def _convert(row: list[Any], converters: Any, connection: Any) -> list[Any]:
+    """``row`` with each value converted as ``SQLCompiler.apply_converters`` does, with this thread's connection."""
+    for pos, convs, col in converters:
         value = row[pos]
         for convert in convs:
             value = convert(value, col, connection)
         row[pos] = value
+    return row
+
+
+def _build(model: type[M], prepared: _Select, row: list[Any], alias: str) -> M:
+    """The object (and its related objects) of one row of a statement ``_select`` or ``_read`` compiled."""
+    _convert(row, prepared.converters, connections[alias])
     obj = model.from_db(alias, prepared.init_list, row[prepared.start : prepared.end])
     for populator in prepared.populators:
         populator.populate(row, obj)
@@ -417,16 +422,9 @@ def value_rows(key: tuple[Any, ...], build: Callable[..., models.QuerySet[Any]],
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, _bind(compiled, values))
         found = cursor.fetchall()
-    out = []
-    for row in found:
-        values_of = list(row)
-        for pos, convs, col in compiled.converters:  # as SQLCompiler.apply_converters
-            value = values_of[pos]
-            for convert in convs:
-                value = convert(value, col, connection)
-            values_of[pos] = value
-        out.append(dict(zip(compiled.names, values_of, strict=True)))
-    return out
+    return [
+        dict(zip(compiled.names, _convert(list(row), compiled.converters, connection), strict=True)) for row in found
+    ]
 
 
 def one_or_none(qs: models.QuerySet[M]) -> M | None:
