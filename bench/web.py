@@ -2,10 +2,11 @@
 
 Starts the baseline (bench/hello_wsgi.py) and holdtrack (``holdtrack.config.wsgi``; optionally a second holdtrack
 from another source tree, ``--before SRC``, to compare two versions in the same run) with the same gunicorn
-settings (gthread, ``--workers`` processes × ``--threads`` threads, no access log), then drives them with wrk,
-interleaved: in each repetition every endpoint is run right after the baseline. gunicorn keeps each of wrk's
-connections on the worker that accepted it, so a run whose connections landed unevenly is restarted (``--tries``)
-and each run's split is printed. Endpoints: GET /healthz, API
+settings (``--worker-class``, by default the one ``holdtrack serve`` runs, ``--workers`` processes × ``--threads``
+threads, no access log), then drives them with wrk, interleaved: in each repetition every endpoint is run right
+after the baseline. gunicorn keeps each of wrk's connections on the worker that accepted it, so a run whose
+connections landed unevenly is restarted (``--tries``) and each run's split is printed; ``--worker-class gthread``
+runs gunicorn's own threaded worker, which accepts whatever its threads are doing (ADR 0050). Endpoints: GET /healthz, API
 detainer by id, API detainers and bookings pages of 50, POST booking (a new booking each request, screened),
 the desk dashboard and a desk detainer page (an officer's session), and a mixed load (writers posting bookings
 beside readers of the other endpoints, measured separately). Prints req/s, p50/p95/p99 and the share of the
@@ -62,6 +63,7 @@ from holdtrack.core.timeutil import now  # noqa: E402
 from holdtrack.jurisdictions.models import Facility  # noqa: E402
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+WORKER_CLASS = "holdtrack.core.gworker.BalancedThreadWorker"  # what ``holdtrack serve`` runs
 SURNAMES = ["Alvarez", "Brooks", "Castillo", "Dunn", "Estrada", "Foster", "Guerra", "Hale", "Ibarra", "Jensen"]
 
 
@@ -300,7 +302,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(name: str, app: str, workers: int, threads: int, src: Path | None, ready: str) -> Server:
+def start(
+    name: str, app: str, workers: int, threads: int, src: Path | None, ready: str, worker_class: str = WORKER_CLASS
+) -> Server:
     port = free_port()
     env = dict(os.environ)
     if src is not None:
@@ -308,7 +312,7 @@ def start(name: str, app: str, workers: int, threads: int, src: Path | None, rea
     if app.startswith("hello_wsgi"):
         env["PYTHONPATH"] = str(ROOT / "bench")
     cmd = [GUNICORN, app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)]
-    cmd += ["--worker-class", "gthread", "--timeout", "120", "--log-level", "warning"]
+    cmd += ["--worker-class", worker_class, "--timeout", "120", "--log-level", "warning"]
     proc = subprocess.Popen(cmd, env=env)  # noqa: S603
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -366,13 +370,16 @@ def run_config(
 ) -> None:
     """``tlist``: the endpoints run one by one; ``every``: all of them, which the mixed load draws on."""
     apps: list[Server] = []
-    hello = start("hello", "hello_wsgi:application", workers, args.threads, None, "/")
+    kind = args.worker_class
+    hello = start("hello", "hello_wsgi:application", workers, args.threads, None, "/", kind)
     try:
         if args.before:
             apps.append(
-                start("before", "holdtrack.config.wsgi:application", workers, args.threads, args.before, "/healthz")
+                start(
+                    "before", "holdtrack.config.wsgi:application", workers, args.threads, args.before, "/healthz", kind
+                )
             )
-        apps.append(start("after", "holdtrack.config.wsgi:application", workers, args.threads, None, "/healthz"))
+        apps.append(start("after", "holdtrack.config.wsgi:application", workers, args.threads, None, "/healthz", kind))
         for app in apps:
             for t in every:
                 check(app, t)
@@ -560,6 +567,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", default="1,2", help="gunicorn worker counts to run, comma-separated")
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--worker-class",
+        default=WORKER_CLASS,
+        help="gunicorn's worker class for every server of the run (gthread: gunicorn's own; a --before tree "
+        "that predates ADR 0050 needs it)",
+    )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--reps", type=int, default=3)

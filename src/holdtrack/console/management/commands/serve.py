@@ -51,7 +51,7 @@ class Command(BaseCommand):
                     "bind": opts["bind"],
                     "workers": workers,
                     "threads": opts["threads"],
-                    "worker_class": "gthread",
+                    "worker_class": "holdtrack.core.gworker.BalancedThreadWorker",
                     "accesslog": "-",
                     "post_worker_init": post_worker_init,
                     "worker_exit": worker_exit,

@@ -1,0 +1,82 @@
+"""The web worker leaves a new connection to an idle worker (ADR 0050): real gunicorn processes, real sockets."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+
+APP = """
+import os, time
+
+def application(environ, start_response):
+    time.sleep(float(environ.get("QUERY_STRING") or 0))
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(os.getpid()).encode()]
+"""
+
+# Each booted worker leaves a file named for its pid, so the test starts only once both can accept.
+CONFIG = """
+import pathlib
+
+def post_worker_init(worker):
+    (pathlib.Path({where!r}) / str(worker.pid)).touch()
+"""
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[int]:
+    (tmp_path / "slowapp.py").write_text(APP)
+    booted = tmp_path / "booted"
+    booted.mkdir()
+    (tmp_path / "conf.py").write_text(CONFIG.format(where=str(booted)))
+    port = _port()
+    cmd = [GUNICORN, "slowapp:application", "-c", str(tmp_path / "conf.py"), "--bind", f"127.0.0.1:{port}"]
+    cmd += ["--workers", "2", "--threads", "1", "--worker-class", "holdtrack.core.gworker.BalancedThreadWorker"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)})  # noqa: S603
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(booted.iterdir())) < 2:
+            assert proc.poll() is None, "gunicorn exited while starting"
+            assert time.monotonic() < deadline, "the workers did not boot within 60 s"
+            time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _pid(port: int, seconds: float) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", f"/?{seconds}")
+        return int(conn.getresponse().read())
+    finally:
+        conn.close()
+
+
+def test_a_busy_worker_leaves_the_next_connection_to_the_idle_one(server: int) -> None:
+    # One thread per worker: while the first request holds a worker's thread, the second connection must go to
+    # the other worker. gunicorn's own gthread worker keeps listening and takes it half the time.
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(6):
+            first = pool.submit(_pid, server, 0.4)
+            time.sleep(0.1)  # the first request is accepted and running
+            second = pool.submit(_pid, server, 0)
+            assert second.result() != first.result()
