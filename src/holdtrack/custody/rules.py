@@ -14,6 +14,7 @@ from datetime import datetime
 
 from holdtrack.accounts.models import AGENCY_ROLES, LEA_ROLES, Role
 from holdtrack.core.errors import GuardRefused, InvalidTransition
+from holdtrack.custody.areas import area_of
 from holdtrack.custody.identity import person_subject_ids
 from holdtrack.custody.models import Booking, CitizenshipClaim, IdentityMatch
 from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
@@ -72,13 +73,17 @@ RULES = (
 )
 
 
-def _aor_of_lea(lea_id: int) -> frozenset[int]:
-    aor = LawEnforcementAgency.objects.filter(pk=lea_id).values_list("jurisdiction__aor_id", flat=True).first()
-    return frozenset({aor}) if aor is not None else frozenset()
+def lea_parties(lea: LawEnforcementAgency | int) -> Parties:
+    """An agency and its area: from its jurisdiction where the agency was read with it, else by one lookup."""
+    aor = area_of(lea)
+    lea_id = lea.pk if isinstance(lea, LawEnforcementAgency) else lea
+    return Parties(lea_ids=frozenset({lea_id}), area_ids=frozenset({aor}) if aor is not None else frozenset())
 
 
-def lea_parties(lea_id: int) -> Parties:
-    return Parties(lea_ids=frozenset({lea_id}), area_ids=_aor_of_lea(lea_id))
+def facility_parties(f: Facility) -> Parties:
+    # The operator read with the facility (``select_related("operator__jurisdiction")``) answers without a query.
+    operator = f._state.fields_cache.get("operator")
+    return lea_parties(operator if operator is not None else f.operator_id)
 
 
 def booking_parties(b: Booking) -> Parties:
@@ -99,8 +104,8 @@ def claim_parties(c: CitizenshipClaim) -> Parties:
 
 
 register_rules(RULES)
-register_parties(LawEnforcementAgency, lambda lea: lea_parties(lea.pk))
-register_parties(Facility, lambda f: lea_parties(f.operator_id))
+register_parties(LawEnforcementAgency, lea_parties)
+register_parties(Facility, facility_parties)
 register_parties(Booking, booking_parties)
 register_parties(IdentityMatch, lambda m: booking_parties(m.booking))  # fetched with the lock where it matters
 register_parties(CitizenshipClaim, claim_parties)

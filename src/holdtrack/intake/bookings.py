@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from holdtrack.accounts.models import User
 from holdtrack.audit.models import Channel
 from holdtrack.custody import services as custody
 from holdtrack.custody.ingest import run as ingest
 from holdtrack.custody.models import Booking, ChargeLevel, IdentityMatch, MatchStatus
-from holdtrack.jurisdictions.models import Facility, LawEnforcementAgency
+from holdtrack.jurisdictions.models import Facility
 from holdtrack.kernel.parties import authorize
 from holdtrack.screening.prefetch import ChunkPrefetch
 from holdtrack.screening.services import screen_bookings, subject_keys
@@ -95,7 +95,7 @@ def bookings_intake(
     with transaction.atomic():
         # Every booking number's lock first, in one order: two batches sharing numbers cannot deadlock.
         for lea_pk, number in sorted({(f.facility.operator_id, f.booking_number) for _, f in items}):
-            _lock_booking_number(lea_pk, number)
+            custody.booking_number_lock(lea_pk, number)
         recorded = [_record(actor, person, facts, channel) for person, facts in items]
     new = [b for b, created in recorded if created]
     screened = _screen_after_commit(actor, new) if screen else {}
@@ -174,8 +174,7 @@ def bookings_import(**options: Any) -> ingest.BookingImportResult:
 
 
 def _record(actor: User, person: BookedPerson, facts: BookingFacts, channel: str) -> tuple[Booking, bool]:
-    lea: LawEnforcementAgency = facts.facility.operator
-    existing = Booking.objects.filter(custodian=lea, booking_number=facts.booking_number).first()
+    existing = custody.booking_by_number(facts.facility.operator_id, facts.booking_number)
     if existing is not None:
         return existing, False
     subject = custody.subject_create(
@@ -209,22 +208,6 @@ def _record(actor: User, person: BookedPerson, facts: BookingFacts, channel: str
         channel=channel,
     )
     return booking, True
-
-
-def _lock_booking_number(lea_pk: int, booking_number: str) -> None:
-    """Serialises concurrent sends of the same booking (agency + booking number) until the transaction ends, so
-    one re-sent while the first send is still in flight finds it instead of a second booked record. Other
-    bookings of the agency do not wait: a lock on the agency row made all of its writers queue behind the
-    slowest transaction (issue 12, the mixed load)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            # The key's prefix keeps it apart from any other advisory lock.
-            key = f"holdtrack.booking:{lea_pk}:{booking_number}"
-            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
-        return
-    # SQLite: writers already hold the database's write lock (transaction_mode IMMEDIATE); the row lock is kept
-    # for any other backend.
-    LawEnforcementAgency.objects.select_for_update().filter(pk=lea_pk).first()
 
 
 def _screen_after_commit(actor: User, bookings: list[Booking]) -> dict[int, Screening]:

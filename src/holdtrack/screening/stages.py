@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from holdtrack.core.rows import read_all
 from holdtrack.custody.models import IdentifierType, MatchBasis
 from holdtrack.screening import candidates as cand
 from holdtrack.screening import identifiers, namesakes, spelling
@@ -73,8 +74,13 @@ _scorers: dict[str, Scorer] = {}
 
 
 def active_model() -> ScreeningModel | None:
-    # The splink JSON is read once per version (scorer_for caches the scorer), not on every screen.
-    return ScreeningModel.objects.filter(active=True).defer("splink_model").order_by("-trained_at", "-id").first()
+    # The splink JSON is read once per version (scorer_for caches the scorer), not on every screen; the statement
+    # is compiled once (every booking an API client posts asks).
+    found = read_all(
+        ("screening.active_model",),
+        lambda: ScreeningModel.objects.filter(active=True).defer("splink_model").order_by("-trained_at", "-id")[:1],
+    )
+    return found[0] if found else None
 
 
 def scorer_for(model: ScreeningModel) -> Scorer:

@@ -23,6 +23,7 @@ from holdtrack.api.pagination import Keys, Page, PageParams, Rows, page_of_rows,
 from holdtrack.api.types import AwareDatetime
 from holdtrack.audit.models import Channel
 from holdtrack.core.errors import InvalidTransition, ValidationFailed
+from holdtrack.core.rows import read_one
 from holdtrack.core.text import a_number
 from holdtrack.custody import services as custody
 from holdtrack.custody.access import booking_get_for_user, booking_keys_in, booking_scope, bookings_in
@@ -179,10 +180,21 @@ def _screening_out(screening: Screening | None) -> ScreeningOut | None:
 def _own_agency(user: User, payload: BookingIn, index: int | None) -> tuple[LawEnforcementAgency, Facility]:
     where = "" if index is None else f"item {index}: "
     org = user.organization
-    own = org.lea if org is not None and org.lea_id else None
+    own_id = org.lea_id if org is not None else None
+    # The facility with its operator and the operator's jurisdiction, which the booking's area and parties read
+    # (one statement compiled once, instead of three lookups compiled each time; issue 12).
+    facility = read_one(
+        ("api.facility_by_code",),
+        lambda code: Facility.objects.select_related("operator__jurisdiction").filter(code=code),
+        payload.facility_code.upper(),
+    )
+    own: LawEnforcementAgency | None
+    if own_id is not None and facility is not None and facility.operator_id == own_id:
+        own = facility.operator
+    else:
+        own = org.lea if org is not None and own_id else None
     if own is None or own.ori != payload.agency_ori.upper():
         raise AuthorizationError(message=f"{where}this client may only report bookings of its own agency.")
-    facility = Facility.objects.select_related("operator").filter(code=payload.facility_code.upper()).first()
     if facility is None:
         raise field_error(
             ("" if index is None else f"{index}.") + "facility_code",
