@@ -14,9 +14,10 @@ from django.test.utils import CaptureQueriesContext
 
 from holdtrack.custody import access
 from holdtrack.custody import services as cs
-from holdtrack.custody.areas import booking_areas_sync
+from holdtrack.custody.areas import area_of, booking_areas_sync
 from holdtrack.custody.models import Booking, MatchBasis
 from holdtrack.intake.bookings import bookings_import
+from holdtrack.jurisdictions.models import LawEnforcementAgency
 from holdtrack.jurisdictions.signals import areas_changed
 from tests.api.factories_api import api_for
 from tests.custody.test_ingest import HEADER, _row, _write
@@ -136,3 +137,15 @@ def test_the_sweep_leaves_alone_a_booking_whose_agency_has_no_area():
     with CaptureQueriesContext(connection) as seen:
         assert sweep().booking_areas_repaired == 0
     assert not any("UPDATE" in q["sql"] and "custody_booking" in q["sql"] for q in seen.captured_queries)
+
+
+def test_an_agency_s_area_is_read_from_its_jurisdiction_when_loaded_else_looked_up(world):
+    lea = world.facility.operator
+    aor = LawEnforcementAgency.objects.get(pk=lea.pk).jurisdiction.aor_id
+    loaded = LawEnforcementAgency.objects.select_related("jurisdiction").get(pk=lea.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        assert area_of(loaded) == aor
+    assert not ctx.captured_queries  # the loaded jurisdiction answers
+    bare = LawEnforcementAgency.objects.get(pk=lea.pk)
+    assert area_of(bare) == area_of(lea.pk) == aor
+    assert area_of(-1) is None  # no such agency

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections, transaction
 
+from holdtrack.custody import services as custody
 from holdtrack.custody.models import Booking
 from holdtrack.intake.bookings import BookedPerson, BookingFacts, Intake, bookings_intake
 from tests.factories import T0
@@ -83,3 +84,33 @@ def test_the_same_booking_sent_twice_at_once_is_recorded_once(world):
     thread.join(timeout=60)
     assert len(out) == 1 and not out[0].created and out[0].booking.pk == first.booking.pk
     assert Booking.objects.filter(booking_number="LK-3").count() == 1
+
+
+def _create(world: Any, number: str) -> Booking:
+    subject = custody.subject_create(actor=world.booking_clerk, first_name="Lock", last_name="Service")
+    return custody.booking_create(
+        actor=world.booking_clerk, subject=subject, facility=world.facility, booking_number=number, booked_at=T0
+    )
+
+
+def test_booking_create_takes_the_number_s_lock_itself(world):
+    """The service does not rely on the intake's lock: called twice at once for one number (without the intake),
+    the second call waits and returns the first's booking, where an insert would have hit the unique key."""
+    out: list[Booking] = []
+
+    def run() -> None:
+        try:
+            out.append(_create(world, "LK-4"))
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        first = _create(world, "LK-4")
+        thread = threading.Thread(target=run)
+        thread.start()
+        while not _someone_waits():
+            assert thread.is_alive(), "the second call did not wait for the first"
+            time.sleep(0.01)
+    thread.join(timeout=60)
+    assert [b.pk for b in out] == [first.pk]
+    assert Booking.objects.filter(booking_number="LK-4").count() == 1
