@@ -191,6 +191,18 @@ def test_read_one_compiles_once_and_builds_what_the_orm_builds():
     assert read_one(key, _detainer_read, aor, d1.pk + 1000) is None
 
 
+def test_a_read_by_a_32_bit_key_is_compiled_once_too():
+    """Django answers a lookup beyond an IntegerField's range with no query: a stand-in out of that range left
+    reads by such keys (django-otp's devices, content types) compiled on every call."""
+    from holdtrack.core import rows
+
+    ct = ContentType.objects.get_for_model(AuditEvent)
+    key = ("test.content_type",)
+    assert read_one(key, lambda pk: ContentType.objects.filter(pk=pk), ct.pk) == ct
+    assert rows._READS[("one", *key, int)] is not None
+    assert read_one(key, lambda pk: ContentType.objects.filter(pk=pk), -1) is None
+
+
 def test_read_one_takes_the_orm_path_for_none_and_an_empty_scope():
     from holdtrack.cases.models import Detainer
     from tests.factories import make_world, prepared

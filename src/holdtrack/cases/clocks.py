@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from holdtrack.cases.models import OrderType
+from holdtrack.cases.models import Notification, OrderType
 
 # The rules live on the floor (core.legal_rules: the reference data cites them too); callers know them here.
 from holdtrack.core.legal_rules import (
@@ -26,6 +26,7 @@ from holdtrack.core.legal_rules import (
     RULES,
     Rule,
 )
+from holdtrack.core.rows import read_all
 from holdtrack.core.timeutil import iso, local
 
 if TYPE_CHECKING:
@@ -172,7 +173,16 @@ def detainer_clocks(d: Detainer) -> list[Clock]:
         clocks.append(Clock(c.name, c.label, c.starts_at, c.due_at, c.rule, c.explanation, stopped_at=d.hold_ended_at))
     if booking.projected_release_at and d.state not in ("DECLINED", "CLOSED"):
         target = R_NOTICE_48H.before(booking.projected_release_at)
-        first_notice = d.notifications.order_by("sent_at").first()
+        first_notice = next(
+            iter(
+                read_all(  # compiled once: every detainer page asks
+                    ("cases.first_notice",),
+                    lambda pk: Notification.objects.filter(detainer_id=pk).order_by("sent_at")[:1],
+                    d.pk,
+                )
+            ),
+            None,
+        )
         clocks.append(
             Clock(
                 "notice_target",

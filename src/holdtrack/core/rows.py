@@ -227,8 +227,10 @@ _READS: dict[tuple[Any, ...], _Read | None] = {}
 
 
 def _sentinel(i: int, value: Any) -> Any:
-    # A value no caller passes, of the value's own type, so that the field prepares it unchanged.
-    return -7_000_000_101 - i if isinstance(value, int) else f"\x1fholdtrack-read-{i}\x1f"
+    # A value no caller passes, of the value's own type, so that the field prepares it unchanged; an int within a
+    # 32-bit column's range, since Django answers a lookup beyond an IntegerField's range with no query at all
+    # (the device models of django-otp have such keys: their read was compiled on every page).
+    return -2_000_000_101 - i if isinstance(value, int) else f"\x1fholdtrack-read-{i}\x1f"
 
 
 def _read(key: tuple[Any, ...], build: Any, values: tuple[Any, ...], *, one: bool) -> _Read | None:
