@@ -80,3 +80,22 @@ def test_a_busy_worker_leaves_the_next_connection_to_the_idle_one(server: int) -
             time.sleep(0.1)  # the first request is accepted and running
             second = pool.submit(_pid, server, 0)
             assert second.result() != first.result()
+
+
+def test_a_busy_worker_holding_more_connections_waits_longer_before_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    from holdtrack.core import gworker
+
+    worker = object.__new__(gworker.BalancedThreadWorker)  # the listening rule alone, without a process
+    worker.cfg = type("Cfg", (), {"threads": 4})()
+    worker.accepted_at, worker.in_flight = 100.0, 3
+    clock = 100.0
+    monkeypatch.setattr(gworker.time, "monotonic", lambda: clock)
+    worker.nr_conns = 12
+    assert worker._may_listen()  # a free thread: listen
+    worker.in_flight = 4  # every thread busy
+    for held, gap in ((4, 0.01), (8, 0.02), (12, 0.03), (400, gworker.MAX_BUSY_ACCEPT_GAP)):
+        worker.nr_conns = held
+        clock = 100.0 + gap * 0.9
+        assert not worker._may_listen(), held
+        clock = 100.0 + gap * 1.1
+        assert worker._may_listen(), held

@@ -6,9 +6,10 @@ upstream connections, a feed's client, wrk) can all land on one worker while the
 they stay connected: the benchmarks saw 16 | 0 splits that left a core unused (ADR 0050).
 
 This worker listens while one of its threads is free. Once every thread has a request, it accepts at most one
-new connection per ``BUSY_ACCEPT_GAP``: an idle worker takes the next connection at once, and when every worker
-is busy they take turns, so a connection never waits in the listen backlog for longer than about that gap times
-the connections queued before it. The connections a worker holds are served as before.
+new connection per gap: ``BUSY_ACCEPT_GAP`` for each thread's worth of connections it holds, at most
+``MAX_BUSY_ACCEPT_GAP``. An idle worker takes the next connection at once; when every worker is busy, the one
+holding fewer connections takes it sooner, and a connection waits in the listen backlog no longer than about the
+longest gap times the connections queued before it. The connections a worker holds are served as before.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
 
-# Long enough for an idle worker's loop to take the connection first, short beside a request.
+# Long enough for an idle worker's loop to take the connection first, short beside a request; a busy worker
+# holding more connections than it has threads waits proportionally longer, up to the maximum.
 BUSY_ACCEPT_GAP = 0.01
+MAX_BUSY_ACCEPT_GAP = 0.05
 
 
 class BalancedThreadWorker(ThreadWorker):
@@ -31,7 +34,11 @@ class BalancedThreadWorker(ThreadWorker):
         self.accepted_at = 0.0
 
     def _may_listen(self) -> bool:
-        return self.in_flight < self.cfg.threads or time.monotonic() - self.accepted_at >= BUSY_ACCEPT_GAP
+        if self.in_flight < self.cfg.threads:
+            return True
+        # The more connections this worker holds, the longer it leaves the next one to the others.
+        gap = min(BUSY_ACCEPT_GAP * max(1, self.nr_conns) / self.cfg.threads, MAX_BUSY_ACCEPT_GAP)
+        return time.monotonic() - self.accepted_at >= gap
 
     def set_accept_enabled(self, enabled: bool) -> None:
         # The loop asks to listen on every turn while it holds fewer connections than worker_connections and is
