@@ -6,10 +6,10 @@ settings (``--worker-class``, by default the one ``holdtrack serve`` runs, ``--w
 threads, no access log), then drives them with wrk, interleaved: in each repetition every endpoint is run right
 after the baseline. gunicorn keeps each of wrk's connections on the worker that accepted it, so a run whose
 connections landed unevenly is restarted (``--tries``) and each run's split is printed; ``--worker-class gthread``
-runs gunicorn's own threaded worker, which accepts whatever its threads are doing (ADR 0050). Endpoints: GET /healthz, API
-detainer by id, API detainers and bookings pages of 50, POST booking (a new booking each request, screened),
-the desk dashboard and a desk detainer page (an officer's session), and a mixed load (writers posting bookings
-beside readers of the other endpoints, measured separately). Prints req/s, p50/p95/p99 and the share of the
+runs gunicorn's own threaded worker, which accepts whatever its threads are doing (ADR 0050). Endpoints: GET
+/healthz, API detainer by id, API detainers and bookings pages of 50, POST booking (a new booking each request,
+screened), the desk dashboard and a desk detainer page (an officer's session), and a mixed load (writers posting
+bookings beside readers of the other endpoints, measured separately). Prints req/s, p50/p95/p99 and the share of the
 baseline for each run with the load average, then the medians; for each mixed run, how wrk's connections are spread
 over the gunicorn workers (fixed for the run, and what moves its POST rate most). ``--cpu N``: CPU per request in-process (the
 process's and its PostgreSQL backend's), then what the connection prepared; ``--plans``: planning and execution time of each query.
