@@ -437,11 +437,13 @@ def cpu_per_request(tlist: list[Target], n: int) -> None:
     factory = RequestFactory()
     print(f"\nin-process, {n} requests each (load {loadavg()})\n")
     print(
-        "| endpoint | CPU ms / request | database backend CPU ms / request | queries / request |\n|---|---:|---:|---:|"
+        "| endpoint | CPU ms / request | database backend CPU ms / request | queries / request | bytes / answer |\n"
+        "|---|---:|---:|---:|---:|"
     )
     for t in tlist:
+        sizes: list[int] = []
 
-        def one(i: int, t: Target = t) -> int:
+        def one(i: int, t: Target = t, sizes: list[int] = sizes) -> int:
             r = t.requests[i % len(t.requests)]
             meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in r.headers.items() if k != "Content-Type"}
             if r.method == "GET":
@@ -453,7 +455,7 @@ def cpu_per_request(tlist: list[Target], n: int) -> None:
             if not env.get("HTTP_COOKIE"):
                 env.pop("HTTP_COOKIE", None)  # RequestFactory sends an empty one; an API client sends none
             started: list[str] = []
-            b"".join(application(env, lambda status, headers, *exc: started.append(status)))
+            sizes.append(len(b"".join(application(env, lambda status, headers, *exc: started.append(status)))))
             return int(started[0].split()[0])
 
         for i in range(3):
@@ -468,7 +470,7 @@ def cpu_per_request(tlist: list[Target], n: int) -> None:
         ms = 1000 * (time.process_time() - started) / n
         after = backend_cpu()
         db = f"{1000 * (after - backend) / n:.1f}" if backend is not None and after is not None else "—"
-        print(f"| {t.name} | {ms:.1f} | {db} | {queries} |", flush=True)
+        print(f"| {t.name} | {ms:.1f} | {db} | {queries} | {statistics.median(sizes):,.0f} |", flush=True)
     prepared_statements()
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections, router
 from django.db.models import Count, Q, QuerySet
 
 from holdtrack.accounts.models import Organization, Role
@@ -38,7 +37,7 @@ from holdtrack.cases.models import (
     WorkItem,
 )
 from holdtrack.core.errors import NotFound
-from holdtrack.core.rows import one_or_none, read_one, statement
+from holdtrack.core.rows import one_or_none, read_one, value_rows
 from holdtrack.custody.access import register_subject_source
 
 # Roles that may read the audit trail (events carry ids and roles, never personal data).
@@ -72,13 +71,10 @@ def detainer_keys_scope(user: AnyUser) -> tuple[str, Any]:
     branch, scope_id = detainer_scope(user)
     if branch != "agency":
         return branch, scope_id
-    sql, args = statement(
-        ("cases.area_offices",), lambda aor: Organization.objects.filter(aor_id=aor).values_list("pk"), scope_id
+    offices = value_rows(
+        ("cases.area_offices",), lambda aor: Organization.objects.filter(aor_id=aor).values("pk")[:2], scope_id
     )
-    with connections[router.db_for_read(Organization)].cursor() as cursor:
-        cursor.execute(f"{sql} LIMIT 2", args)
-        offices = [row[0] for row in cursor.fetchall()]
-    return ("office", offices[0]) if len(offices) == 1 else (branch, scope_id)
+    return ("office", offices[0]["pk"]) if len(offices) == 1 else (branch, scope_id)
 
 
 def detainers_in(branch: str, scope_id: Any) -> QuerySet[Detainer]:

@@ -173,16 +173,12 @@ def detainer_clocks(d: Detainer) -> list[Clock]:
         clocks.append(Clock(c.name, c.label, c.starts_at, c.due_at, c.rule, c.explanation, stopped_at=d.hold_ended_at))
     if booking.projected_release_at and d.state not in ("DECLINED", "CLOSED"):
         target = R_NOTICE_48H.before(booking.projected_release_at)
-        first_notice = next(
-            iter(
-                read_all(  # compiled once: every detainer page asks
-                    ("cases.first_notice",),
-                    lambda pk: Notification.objects.filter(detainer_id=pk).order_by("sent_at")[:1],
-                    d.pk,
-                )
-            ),
-            None,
+        notices = read_all(  # compiled once: every detainer page asks
+            ("cases.first_notice",),
+            lambda pk: Notification.objects.filter(detainer_id=pk).order_by("sent_at")[:1],
+            d.pk,
         )
+        first_notice = notices[0] if notices else None
         clocks.append(
             Clock(
                 "notice_target",

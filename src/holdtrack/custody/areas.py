@@ -13,10 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import connections, router
 from django.db.models.signals import post_save
 
-from holdtrack.core.rows import statement
+from holdtrack.core.rows import value_rows
 from holdtrack.custody.models import Booking
 from holdtrack.jurisdictions.models import Jurisdiction, LawEnforcementAgency
 from holdtrack.jurisdictions.signals import areas_changed
@@ -35,17 +34,12 @@ def area_of(lea: LawEnforcementAgency | int) -> int | None:
     one lookup compiled once (a booking's area and its parties ask it on every booking an API client posts)."""
     if isinstance(lea, LawEnforcementAgency):
         if "jurisdiction" in lea._state.fields_cache:
-            return lea.jurisdiction.aor_id if lea.jurisdiction is not None else None
+            return lea.jurisdiction.aor_id
         lea = lea.pk
-    sql, args = statement(
-        ("custody.area_of",),
-        lambda pk: LawEnforcementAgency.objects.filter(pk=pk).values_list("jurisdiction__aor_id"),
-        lea,
+    found = value_rows(
+        ("custody.area_of",), lambda pk: LawEnforcementAgency.objects.filter(pk=pk).values("jurisdiction__aor_id"), lea
     )
-    with connections[router.db_for_read(LawEnforcementAgency)].cursor() as cursor:
-        cursor.execute(sql, args)
-        row = cursor.fetchone()
-    return row[0] if row is not None else None
+    return found[0]["jurisdiction__aor_id"] if found else None
 
 
 def booking_areas_sync(lea_ids: Iterable[int] | None = None) -> int:
