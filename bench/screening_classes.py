@@ -86,6 +86,9 @@ def main() -> None:
         help="DOB threshold/no-DOB threshold[/proposals kept without a DOB], comma-separated",
     )
     ap.add_argument("--misses", action="store_true", help="classify the true pairs the first pair misses")
+    ap.add_argument(
+        "--list", action="store_true", help="with --misses: one line per missed pair (booking, record, families)"
+    )
     ap.add_argument("--compared", action="store_true", help="candidate recall per class (every stage)")
     ap.add_argument(
         "--set",
@@ -94,7 +97,9 @@ def main() -> None:
     )
     args = ap.parse_args()
     apply_settings(args.set)
-    truth: dict[str, str | None] = json.loads(args.truth.read_text())["truth"]
+    truth_file = json.loads(args.truth.read_text())
+    truth: dict[str, str | None] = truth_file["truth"]
+    families: dict[str, list[str]] = truth_file.get("families", {})  # screening_hard.py --truth-out writes them
     key_of = dict(SubjectIdentifier.objects.filter(type=IdentifierType.AGENCY_KEY).values_list("subject_id", "value"))
     bookings = list(Booking.objects.select_related("subject").order_by("pk"))
     no_dob = {b.booking_number for b in bookings if b.subject.date_of_birth is None}
@@ -125,7 +130,8 @@ def main() -> None:
                 best = max(best, 2 * prec * rec / (prec + rec))
         print("; ".join(line) + f"; best F1 {best:.4f}")
         if args.misses and pair == args.pairs.split(",")[0]:
-            missed(sorted(true - set(found)), bookings, dob_t, no_dob_t, len(true))
+            listing = families if args.list else None
+            missed(sorted(true - set(found)), bookings, dob_t, no_dob_t, len(true), listing)
 
 
 def candidate_recall(
@@ -146,9 +152,17 @@ def candidate_recall(
     print("; ".join(line) + f"; {pairs:,} compared pairs in {seconds:.1f} s")
 
 
-def missed(pairs: list[tuple[str, str]], bookings: list[Booking], dob_t: float, no_dob_t: float, n_true: int) -> None:
+def missed(
+    pairs: list[tuple[str, str]],
+    bookings: list[Booking],
+    dob_t: float,
+    no_dob_t: float,
+    n_true: int,
+    listing: dict[str, list[str]] | None = None,
+) -> None:
     """Why each missed pair was missed: never retrieved, or retrieved and scored below (or beyond the proposals
-    kept at) its class's threshold."""
+    kept at) its class's threshold. ``listing`` (the truth file's families, possibly empty): also one line per
+    pair — the booking's keys, the record's, the families applied, retrieval, probability and namesakes."""
     model = active_model()
     assert model is not None
     scorer, vocab = services.scorer_for(model), spelling.vocabulary()
@@ -177,6 +191,12 @@ def missed(pairs: list[tuple[str, str]], bookings: list[Booking], dob_t: float, 
             f"{'retrieved' if found else 'not retrieved'}, {'p ≥' if p >= bar else 'p <'} its threshold"
         )
         counts[label] = counts.get(label, 0) + 1
+        if listing is not None:
+            shown = "|".join(str(v) for v in cand.booking_rec(k, b.fbi_number)[:9])
+            print(
+                f"    {number} [{', '.join(listing.get(number, []))}] {label}, p {p:.3f}, namesakes {len(ids)}\n"
+                f"      booking {shown}\n      record  {'|'.join(str(v) for v in rec[:9])}"
+            )
     print("  missed pairs, by class / retrieval / probability (without term frequencies):")
     for label, n in sorted(counts.items()):
         print(f"    {label}: {n}")

@@ -337,7 +337,7 @@ def main() -> None:
     world = hard_world(args.size, args.seed)
     gen = hard_bookings(world, count=args.count, seed=args.seed, agency_ori=ORI, facility_code=FACILITY)
     if args.truth_out:
-        args.truth_out.write_text(json.dumps({"truth": gen.truth}))
+        args.truth_out.write_text(json.dumps({"truth": gen.truth, "families": gen.families}))
     with tempfile.TemporaryDirectory() as tmp:
         ours = holdtrack_run(world, gen, args.seed, Path(tmp))
     numbers = set(ours["booking_numbers"])
