@@ -42,6 +42,10 @@ NO_DOB_REVIEW_THRESHOLD = 0.05
 MAX_PROPOSALS_NO_DOB = 10
 # ... and more when the namesakes beyond the tenth score exactly as the tenth (a tie no field breaks), up to this.
 MAX_TIED_NO_DOB = 30
+# A booking with a DOB keeps a tie at its fifth proposal whole too, up to as many (ADR 0053): a 1 January DOB (a
+# year only) on a common name ties every namesake born that year, and a cut by subject id proposed five of them
+# by lot. MAX_PROPOSALS_PER_BOOKING cuts ties as before (benches only).
+MAX_TIED_WITH_DOB = 30
 # A booking that no candidate brings to its class's threshold gets its nearest candidate proposed, when that one
 # reaches this probability: a DOB slip on a common name (its term frequency lowers the names' weight) otherwise
 # leaves the officer nothing to look at. Chosen on the harder benchmark, seed 1 (docs/benchmarks.md, "The nearest
@@ -219,10 +223,11 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
         if KEEP_COMPARED:
             out[i].compared.update(sid for sid, _ in cands)
         scored.sort(key=lambda t: (-t[0], t[1]))
-        if keys[i].dob is None and len(scored) > keep:
+        if len(scored) > keep:
             # Namesakes no field separates score alike: cutting a tie by subject id would drop one at random.
             last = scored[keep - 1][0]
-            keep = min(MAX_TIED_NO_DOB, keep + sum(1 for t in scored[keep:] if t[0] >= last - 1e-9))
+            tied = sum(1 for t in scored[keep:] if t[0] >= last - 1e-9)
+            keep = min(MAX_TIED_NO_DOB if keys[i].dob is None else MAX_TIED_WITH_DOB, keep + tied)
         for _w, sid, other, used, as_read in scored[:keep]:
             _propose(i, sid, used, other, tf, bar_p, as_read)
         return scored[0][0] if scored else -math.inf
