@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.urls import reverse
+from django.utils.html import escape
 
 from holdtrack.custody.models import IdentityMatch
 from holdtrack.screening import stages
@@ -37,9 +39,27 @@ def test_a_1_january_dob_proposes_every_namesake_of_its_year_it_ties_with(world,
     ids = _year_namesakes(world, namesakes)
     b = booking_of(world, first="WENJUN", last="QIAOLIN", dob=date(1984, 1, 1), country="China")
     screen_booking(actor=world.booking_clerk, booking=b)
-    rows = list(IdentityMatch.objects.filter(booking=b).values_list("subject_id", "score"))
-    assert {sid for sid, _ in rows} == ids
-    assert len({score for _, score in rows}) == 1  # one tie
+    rows = list(IdentityMatch.objects.filter(booking=b).values_list("subject_id", "score", "explanation"))
+    assert {sid for sid, _, _ in rows} == ids
+    assert len({score for _, score, _ in rows}) == 1  # one tie
+    # the reviewer reads that each is one of a tie, of how many, and why a 1 January DOB ties them
+    notes = {e["tie"] for _, _, e in rows}
+    assert notes == {
+        f"one of {namesakes} registry records scoring exactly alike against this booking, {namesakes} of them "
+        "proposed: nothing the booking carries tells them apart (its DOB is 1 January, which feeds record when "
+        "only the year is known)"
+    }
+
+
+def test_the_match_page_tells_the_reviewer_the_proposal_is_one_of_a_tie(client, world, reg):  # noqa: F811
+    _year_namesakes(world, MAX_PROPOSALS_PER_BOOKING + 3)
+    b = booking_of(world, first="WENJUN", last="QIAOLIN", dob=date(1984, 1, 1), country="China")
+    screen_booking(actor=world.booking_clerk, booking=b)
+    m = IdentityMatch.objects.filter(booking=b).order_by("pk").last()
+    assert m is not None
+    client.force_login(world.officer)
+    html = client.get(reverse("desks:match", args=[m.pk])).content.decode()
+    assert escape(m.explanation["tie"]) in html
 
 
 def test_ties_cut_at_the_fifth_when_turned_off(world, reg, monkeypatch):  # noqa: F811

@@ -131,6 +131,17 @@ def biometric_explanation(fbi: str, version: str) -> dict[str, Any]:
     }
 
 
+def _tie_note(tie: int, shown: int, k: Keys) -> str:
+    """What a reviewer reads on a proposal kept as one of a tie (``MAX_TIED_NO_DOB``, ``MAX_TIED_WITH_DOB``)."""
+    why = ""
+    if k.dob is not None and (k.dob.month, k.dob.day) == (1, 1):
+        why = " (its DOB is 1 January, which feeds record when only the year is known)"
+    return (
+        f"one of {tie} registry records scoring exactly alike against this booking, {shown} of them proposed: "
+        f"nothing the booking carries tells them apart{why}"
+    )
+
+
 def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decision]:
     """The proposals of each booked record, with their explanations (see the module docstring). Without a model
     only the biometric step runs."""
@@ -223,13 +234,19 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
         if KEEP_COMPARED:
             out[i].compared.update(sid for sid, _ in cands)
         scored.sort(key=lambda t: (-t[0], t[1]))
+        tie, last = 0, math.inf
         if len(scored) > keep:
             # Namesakes no field separates score alike: cutting a tie by subject id would drop one at random.
             last = scored[keep - 1][0]
             tied = sum(1 for t in scored[keep:] if t[0] >= last - 1e-9)
+            if tied:
+                tie = tied + sum(1 for t in scored[:keep] if t[0] <= last + 1e-9)
             keep = min(MAX_TIED_NO_DOB if keys[i].dob is None else MAX_TIED_WITH_DOB, keep + tied)
-        for _w, sid, other, used, as_read in scored[:keep]:
+        shown = sum(1 for t in scored[:keep] if t[0] <= last + 1e-9) if tie else 0
+        for w, sid, other, used, as_read in scored[:keep]:
             _propose(i, sid, used, other, tf, bar_p, as_read)
+            if tie and w <= last + 1e-9:  # the reviewer is told the proposal is one of a tie, and how many it holds
+                out[i].explanations[sid]["tie"] = _tie_note(tie, shown, keys[i])
         return scored[0][0] if scored else -math.inf
 
     retrieved = cand.retrieve([keys[i] for i in need])
