@@ -234,15 +234,17 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
         if KEEP_COMPARED:
             out[i].compared.update(sid for sid, _ in cands)
         scored.sort(key=lambda t: (-t[0], t[1]))
-        tie, last = 0, math.inf
+        tie = shown = 0  # the tie at the last kept proposal: its size, and how many of it are proposed
+        last = math.inf
         if len(scored) > keep:
             # Namesakes no field separates score alike: cutting a tie by subject id would drop one at random.
             last = scored[keep - 1][0]
+            kept = sum(1 for t in scored[:keep] if t[0] <= last + 1e-9)
             tied = sum(1 for t in scored[keep:] if t[0] >= last - 1e-9)
+            more = min(MAX_TIED_NO_DOB if keys[i].dob is None else MAX_TIED_WITH_DOB, keep + tied) - keep
             if tied:
-                tie = tied + sum(1 for t in scored[:keep] if t[0] <= last + 1e-9)
-            keep = min(MAX_TIED_NO_DOB if keys[i].dob is None else MAX_TIED_WITH_DOB, keep + tied)
-        shown = sum(1 for t in scored[:keep] if t[0] <= last + 1e-9) if tie else 0
+                tie, shown = kept + tied, kept + more
+            keep += more
         for w, sid, other, used, as_read in scored[:keep]:
             _propose(i, sid, used, other, tf, bar_p, as_read)
             if tie and w <= last + 1e-9:  # the reviewer is told the proposal is one of a tie, and how many it holds
