@@ -17,10 +17,13 @@ import pytest
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 APP = """
-import os, time
+import os, pathlib, time
 
 def application(environ, start_response):
-    time.sleep(float(environ.get("QUERY_STRING") or 0))
+    seconds = float(environ.get("QUERY_STRING") or 0)
+    if seconds:
+        pathlib.Path("running").touch()  # the test waits for this before it connects again
+    time.sleep(seconds)
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [str(os.getpid()).encode()]
 """
@@ -41,7 +44,7 @@ def _port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[int]:
+def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     (tmp_path / "slowapp.py").write_text(APP)
     booted = tmp_path / "booted"
     booted.mkdir()
@@ -56,7 +59,7 @@ def server(tmp_path: Path) -> Iterator[int]:
             assert proc.poll() is None, "gunicorn exited while starting"
             assert time.monotonic() < deadline, "the workers did not boot within 60 s"
             time.sleep(0.05)
-        yield port
+        yield port, tmp_path
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -71,14 +74,25 @@ def _pid(port: int, seconds: float) -> int:
         conn.close()
 
 
-def test_a_busy_worker_leaves_the_next_connection_to_the_idle_one(server: int) -> None:
+def _running(where: Path) -> None:
+    """Wait until the slow request runs in a worker (a loaded machine may take a while to schedule it)."""
+    marker, deadline = where / "running", time.monotonic() + 30
+    while not marker.exists():
+        assert time.monotonic() < deadline, "the slow request did not start within 30 s"
+        time.sleep(0.01)
+    marker.unlink()
+
+
+def test_a_busy_worker_leaves_the_next_connection_to_the_idle_one(server: tuple[int, Path]) -> None:
     # One thread per worker: while the first request holds a worker's thread, the second connection must go to
-    # the other worker. gunicorn's own gthread worker keeps listening and takes it half the time.
+    # the other worker. gunicorn's own gthread worker keeps listening and takes it half the time. The first
+    # request runs long enough that the second is accepted before it ends, even on a loaded machine.
+    port, where = server
     with ThreadPoolExecutor(2) as pool:
         for _ in range(6):
-            first = pool.submit(_pid, server, 0.4)
-            time.sleep(0.1)  # the first request is accepted and running
-            second = pool.submit(_pid, server, 0)
+            first = pool.submit(_pid, port, 1.0)
+            _running(where)  # the first request is accepted and running
+            second = pool.submit(_pid, port, 0)
             assert second.result() != first.result()
 
 
