@@ -67,3 +67,49 @@ def test_a_booking_with_a_proposal_gets_no_nearest_candidate_besides(world, name
     assert m.subject_id == near.pk
     assert m.explanation["review_threshold"] == services.DEFAULT_REVIEW_THRESHOLD
     assert "nearest_record" not in m.explanation
+
+
+def _far_namesakes(world, n: int) -> set[int]:  # type: ignore[no-untyped-def]
+    """``n`` registry namesakes of the booking born in 1952, many digits from its DOB: each as near as the next."""
+    return {
+        registry_subject_add(
+            actor=world.supervisor, first_name="Orlando", last_name="Quintanilla", sex="M",
+            date_of_birth=date(1952, 7 + i // 9, 20 + i % 9),
+        ).pk
+        for i in range(n)
+    }  # fmt: skip
+
+
+def test_the_nearest_is_shown_with_its_whole_tie(world, reg, monkeypatch):  # noqa: F811
+    """Namesakes equally far from the booking's DOB tie as its nearest: a cut by subject id would show one of
+    them by lot (ADR 0054)."""
+    monkeypatch.setattr(stages, "NEAREST_FLOOR", 1e-12)
+    ids = _far_namesakes(world, 4)
+    b = _booked(world, date(1977, 3, 14))
+    screen_booking(actor=world.booking_clerk, booking=b)
+    rows = list(IdentityMatch.objects.filter(booking=b).values_list("subject_id", "score", "explanation"))
+    assert {sid for sid, _, _ in rows} == ids
+    assert len({score for _, score, _ in rows}) == 1
+    for _, score, e in rows:
+        assert score is not None and score < services.DEFAULT_REVIEW_THRESHOLD
+        assert e["nearest_record"].endswith("the 4 nearest are shown")
+        assert e["tie"].startswith("one of 4 registry records scoring exactly alike against this booking, 4 of")
+
+
+def test_the_nearest_tie_is_cut_at_its_cap(world, reg, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(stages, "NEAREST_FLOOR", 1e-12)
+    monkeypatch.setattr(stages, "NEAREST_MAX_TIED", 3)
+    ids = _far_namesakes(world, 5)
+    b = _booked(world, date(1977, 3, 14))
+    screen_booking(actor=world.booking_clerk, booking=b)
+    rows = list(IdentityMatch.objects.filter(booking=b).values_list("subject_id", "explanation"))
+    assert len(rows) == 3 and {sid for sid, _ in rows} < ids
+    assert all(
+        e["tie"].startswith("one of 5 registry records scoring exactly alike against this booking, 3 of")
+        for _, e in rows
+    )
+
+    monkeypatch.setattr(stages, "NEAREST_MAX_TIED", 1)  # the benches' switch: one, as before ADR 0054
+    b = _booked(world, date(1977, 3, 14))
+    screen_booking(actor=world.booking_clerk, booking=b)
+    assert IdentityMatch.objects.filter(booking=b).count() == 1

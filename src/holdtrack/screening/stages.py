@@ -53,6 +53,11 @@ MAX_TIED_WITH_DOB = 30
 # three nearest 2 more for 204.
 NEAREST_FLOOR = 0.01
 NEAREST_KEEP = 1
+# ... and with the candidates as near as it (a tie no field breaks), up to this many (ADR 0054): a 1 January DOB
+# on a common name leaves every namesake of that year equally near, and a cut by subject id showed one by lot. At
+# 1,000,000 subjects 10 found 7 more true pairs for 350 proposals (5: 6 for 257; 30: 8 for 486); at 100,000, 2
+# for 181 (docs/benchmarks.md, "The nearest record's tie"). 1 cuts the tie as before (benches only).
+NEAREST_MAX_TIED = 10
 # A booking whose best first-stage proposal is below this probability is probed again by the wide blocking rules.
 WIDE_BELOW_PROBABILITY = 0.99
 WIDE_BELOW_WEIGHT = math.log2(WIDE_BELOW_PROBABILITY / (1 - WIDE_BELOW_PROBABILITY))
@@ -395,10 +400,19 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
                 mine = cand.booking_rec(keys[i], fbis[i], anums[i])
                 nearest = {sid: t for sid, t in nearest.items() if not namesakes.in_crowd(mine, t[1])}
             ranked = sorted(nearest.items(), key=lambda t: (-t[1][0], t[0]))
-            for sid, (_w, other, used, near_tf, read_as) in ranked[:NEAREST_KEEP]:
+            keep = min(NEAREST_KEEP, len(ranked))
+            last = ranked[keep - 1][1][0] if keep else math.inf
+            # the nearest are kept with their tie (ADR 0054), as proposals at the bar are (ADR 0053)
+            tie = sum(1 for t in ranked if abs(t[1][0] - last) <= 1e-9)
+            keep = max(keep, min(NEAREST_MAX_TIED, keep + sum(1 for t in ranked[keep:] if t[1][0] >= last - 1e-9)))
+            shown = sum(1 for t in ranked[:keep] if abs(t[1][0] - last) <= 1e-9)
+            bar_p = threshold if keys[i].dob is not None else no_dob_threshold
+            which = "the nearest one is shown" if keep == 1 else f"the {keep} nearest are shown"
+            for sid, (w, other, used, near_tf, read_as) in ranked[:keep]:
                 _propose(i, sid, used, other, near_tf, NEAREST_FLOOR, read_as)
-                bar_p = threshold if keys[i].dob is not None else no_dob_threshold
                 out[i].explanations[sid]["nearest_record"] = (
-                    f"no candidate reached this class's review threshold ({bar_p}): the nearest one is shown"
+                    f"no candidate reached this class's review threshold ({bar_p}): {which}"
                 )
+                if tie > 1 and abs(w - last) <= 1e-9:
+                    out[i].explanations[sid]["tie"] = _tie_note(tie, shown, keys[i])
     return out
