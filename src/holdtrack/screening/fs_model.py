@@ -59,6 +59,9 @@ def _shares(first: str, other_first: str, other_middle: str) -> str:
 # The surnames agree once a middle name is counted, or only their order differs: "García / Flores" against
 # "García Flores" (a second surname moved into the middle name), "Rivera López" against "López Rivera".
 SURNAMES_MOVED = "same surnames, reordered or one in the middle name"
+# "García" against "García Flores": the second surname dropped, as feeds often do (ADR 0055). Apart from two
+# compound surnames sharing one ("García Flores", "García López": cousins, namesakes), which random pairs often do.
+SECOND_DROPPED = "the first surname of a compound name, the second dropped"
 
 
 def _surnames_moved(a: str, b: str) -> str:
@@ -111,6 +114,12 @@ COMPARISONS: list[dict[str, Any]] = [
             _level('"last_norm_l" = "last_norm_r"', "exact"),
             _level('"last_norm_l" = "first_norm_r" OR "first_norm_l" = "last_norm_r"', "swapped with given name"),
             _level(f"{_surnames_moved('l', 'r')} OR {_surnames_moved('r', 'l')}", SURNAMES_MOVED),
+            _level(
+                '(strpos("last_norm_l", \' \') = 0 AND strpos("last_norm_r", \' \') > 0 '
+                'AND "last_norm_l" = "last_tok1_r") OR (strpos("last_norm_r", \' \') = 0 '
+                'AND strpos("last_norm_l", \' \') > 0 AND "last_norm_r" = "last_tok1_l")',
+                SECOND_DROPPED,
+            ),
             _level(
                 '"last_tok1_l" = "last_tok1_r" OR "last_tok1_l" = "last_tok2_r" '
                 'OR "last_tok2_l" = "last_tok1_r" OR "last_tok2_l" = "last_tok2_r"',
@@ -213,6 +222,7 @@ LEVEL_FALLBACK = {
     "1 January on one side (a default), same year": "same year",
     "two characters different": "different",
     SURNAMES_MOVED: "one surname of a compound name",
+    SECOND_DROPPED: "one surname of a compound name",
 }
 # Comparisons added after models were already stored: a stored model without one scores it as 0 (ignored).
 OPTIONAL_COMPARISONS = frozenset({"fbi_number", "a_number"})
@@ -310,17 +320,19 @@ def _last(a: Rec, b: Rec) -> int:
     if (sa <= sb and sb <= sa | set(a[F_MIDDLE].split(" "))) or (sb <= sa and sa <= sb | set(b[F_MIDDLE].split(" "))):
         return 3
     a1, a2, b1, b2 = a[F_TOK1], a[F_TOK2], b[F_TOK1], b[F_TOK2]
-    if a1 in (b1, b2) or a2 in (b1, b2):
+    if (" " not in la and " " in lb and la == b1) or (" " not in lb and " " in la and lb == a1):
         return 4
+    if a1 in (b1, b2) or a2 in (b1, b2):
+        return 5
     jw = JaroWinkler.similarity(la, lb)
     if jw >= JW_HIGH:
-        return 5
+        return 6
     pa = phonetic(la)
     if pa and pa == phonetic(lb):
-        return 6
-    if jw >= JW_LOW:
         return 7
-    return 8
+    if jw >= JW_LOW:
+        return 8
+    return 9
 
 
 def _middle(a: Rec, b: Rec) -> int:
