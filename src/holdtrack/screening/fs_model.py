@@ -74,6 +74,14 @@ def _surnames_moved(a: str, b: str) -> str:
     )
 
 
+def _second_dropped(a: str, b: str) -> str:
+    """SQL: side ``a``'s surname is one word, side ``b``'s first surname, ``b``'s being compound."""
+    return (
+        f"(strpos(\"last_norm_{a}\", ' ') = 0 AND strpos(\"last_norm_{b}\", ' ') > 0 "
+        f'AND "last_norm_{a}" = "last_tok1_{b}")'
+    )
+
+
 def _fixed_m(level: dict[str, Any], m: float) -> dict[str, Any]:
     return {**level, "m_probability": m, "fix_m_probability": True}
 
@@ -114,12 +122,7 @@ COMPARISONS: list[dict[str, Any]] = [
             _level('"last_norm_l" = "last_norm_r"', "exact"),
             _level('"last_norm_l" = "first_norm_r" OR "first_norm_l" = "last_norm_r"', "swapped with given name"),
             _level(f"{_surnames_moved('l', 'r')} OR {_surnames_moved('r', 'l')}", SURNAMES_MOVED),
-            _level(
-                '(strpos("last_norm_l", \' \') = 0 AND strpos("last_norm_r", \' \') > 0 '
-                'AND "last_norm_l" = "last_tok1_r") OR (strpos("last_norm_r", \' \') = 0 '
-                'AND strpos("last_norm_l", \' \') > 0 AND "last_norm_r" = "last_tok1_l")',
-                SECOND_DROPPED,
-            ),
+            _level(f"{_second_dropped('l', 'r')} OR {_second_dropped('r', 'l')}", SECOND_DROPPED),
             _level(
                 '"last_tok1_l" = "last_tok1_r" OR "last_tok1_l" = "last_tok2_r" '
                 'OR "last_tok2_l" = "last_tok1_r" OR "last_tok2_l" = "last_tok2_r"',
