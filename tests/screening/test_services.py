@@ -275,27 +275,32 @@ def test_the_wide_rules_run_only_for_a_booking_without_a_confident_proposal(worl
     assert IdentityMatch.objects.filter(booking=exact, subject_id=p.subject_id).exists()
 
 
-def test_the_deep_rules_run_for_a_booking_without_a_proposal_and_find_a_three_error_family(world, reg):
+def three_error_booking(world, people):  # type: ignore[no-untyped-def]
+    """A registry person and a booking of them that only the deep rules reach: a typo that changes the given
+    name's sound, the month one later, the second surname dropped."""
     from holdtrack.screening.keys import sound
 
     def typo(name: str) -> str:
         return name[0] + "x" + name[2:]
 
-    people, _ = reg
     p = next(
         q for q in people
         if q.middle_name and q.date_of_birth.month < 12 and q.date_of_birth.day <= 28 and len(q.first_name) > 3
         and sound(typo(q.first_name).lower()) != sound(q.first_name.lower())
     )  # fmt: skip
     d = p.date_of_birth
-    # a typo that changes the given name's sound, the month one later, the second surname dropped: no rule of
-    # the first two stages reaches the subject
     hard = booking_of(
         world, first=typo(p.first_name), middle=p.middle_name, last=p.last_name.split()[0],
         dob=date(d.year, d.month + 1, d.day), sex=p.sex, country=p.birth_country,
     )  # fmt: skip
     k = subject_keys(hard.subject)
     assert p.subject_id not in {sid for sid, _ in cand.retrieve([k])[0] + cand.retrieve([k], wide=True)[0]}
+    return p, hard
+
+
+def test_the_deep_rules_run_for_a_booking_without_a_proposal_and_find_a_three_error_family(world, reg):
+    people, _ = reg
+    p, hard = three_error_booking(world, people)
     stranger = booking_of(world, first="Zebulon", last="Quackenbush", dob=date(1931, 2, 3), country="Jamaica")
     no_dob = booking_of(world, first="Zebulon", last="Quackenbush", dob=None, country="Jamaica")
     exact = _book_as(world, p)
