@@ -103,7 +103,11 @@ COMPARISONS: list[dict[str, Any]] = [
             _level(_null("first_norm"), "null", null=True),
             _level('"first_norm_l" = "first_norm_r"', "exact"),
             _level('"first_canon_l" = "first_canon_r"', "nickname or variant"),
-            _level('"first_norm_l" = "last_norm_r" OR "last_norm_l" = "first_norm_r"', "swapped with surname"),
+            _level(
+                '("first_norm_l" = "last_norm_r" OR "last_norm_l" = "first_norm_r") '
+                'AND "last_norm_l" IS DISTINCT FROM "last_norm_r"',
+                "swapped with surname",
+            ),
             _level(
                 f"{_shares('first_norm_l', 'first_norm_r', 'middle_norm_r')} "
                 f"OR {_shares('first_norm_r', 'first_norm_l', 'middle_norm_l')}",
@@ -120,7 +124,11 @@ COMPARISONS: list[dict[str, Any]] = [
         "comparison_levels": [
             _level(_null("last_norm"), "null", null=True),
             _level('"last_norm_l" = "last_norm_r"', "exact"),
-            _level('"last_norm_l" = "first_norm_r" OR "first_norm_l" = "last_norm_r"', "swapped with given name"),
+            _level(
+                '("last_norm_l" = "first_norm_r" OR "first_norm_l" = "last_norm_r") '
+                'AND "first_norm_l" IS DISTINCT FROM "first_norm_r"',
+                "swapped with given name",
+            ),
             _level(f"{_surnames_moved('l', 'r')} OR {_surnames_moved('r', 'l')}", SURNAMES_MOVED),
             _level(f"{_second_dropped('l', 'r')} OR {_second_dropped('r', 'l')}", SECOND_DROPPED),
             _level(
@@ -296,7 +304,8 @@ def _first(a: Rec, b: Rec) -> int:
         return 1
     if a[F_CANON] and a[F_CANON] == b[F_CANON]:
         return 2
-    if (b[F_LAST] and fa == b[F_LAST]) or (a[F_LAST] and a[F_LAST] == fb):
+    # a swap, unless the surnames agree: "Ali Ali" against "Roberto Ali" shares one word, counted by the surname
+    if ((b[F_LAST] and fa == b[F_LAST]) or (a[F_LAST] and a[F_LAST] == fb)) and a[F_LAST] != b[F_LAST]:
         return 3
     if _shares_given(a, b):
         return 4
@@ -317,7 +326,7 @@ def _last(a: Rec, b: Rec) -> int:
         return 0
     if la == lb:
         return 1
-    if (b[F_FIRST] and la == b[F_FIRST]) or (a[F_FIRST] and a[F_FIRST] == lb):
+    if ((b[F_FIRST] and la == b[F_FIRST]) or (a[F_FIRST] and a[F_FIRST] == lb)) and a[F_FIRST] != b[F_FIRST]:
         return 2
     sa, sb = set(la.split(" ")), set(lb.split(" "))
     if (sa <= sb and sb <= sa | set(a[F_MIDDLE].split(" "))) or (sb <= sa and sa <= sb | set(b[F_MIDDLE].split(" "))):
