@@ -55,6 +55,12 @@ D = date(1984, 6, 15)
         (("José", "García", D, "Luis"), ("Jose", "García Flores", D), "last_name", "the first surname of a compound"),
         (("José", "García López", D), ("Jose", "García Flores", D), "last_name", "one surname of a compound"),
         (("José", "Flores", D), ("Jose", "García Flores", D), "last_name", "one surname of a compound"),
+        # names swapped; but a record whose given name is its surname ("Ali Ali") shares one word with each of
+        # the other's names, which the agreeing name already counts (ADR 0057)
+        (("García", "José", D), ("José", "García", D), "first_name", "swapped with surname"),
+        (("García", "José", D), ("José", "García", D), "last_name", "swapped with given name"),
+        (("Roberto", "Ali", D), ("Ali", "Ali", D), "first_name", "different"),
+        (("Ali", "Hassan", D), ("Ali", "Ali", D), "last_name", "different"),
         # dates of birth
         (("Ana", "Soto", date(1984, 7, 15)), ("Ana", "Soto", D), "date_of_birth", "one digit different"),
         (("Ana", "Soto", date(1984, 9, 15)), ("Ana", "Soto", date(1984, 10, 15)), "date_of_birth", "month off by one"),
