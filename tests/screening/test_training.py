@@ -112,10 +112,11 @@ def test_screening_train_exits_non_zero_and_stores_nothing_when_a_gate_refuses(w
     from holdtrack.screening import splink_io
 
     registry_build(size=300, seed=6)
+    # trained before the patch: run first in its process, the session's model would be trained by the patch itself
+    model = _good_model()
+    _level(model, "date_of_birth", "exact").update(m_probability=0.04)
 
     def spoilt_train(*args, **kwargs):  # type: ignore[no-untyped-def]
-        model = _good_model()
-        _level(model, "date_of_birth", "exact").update(m_probability=0.04)
         return model
 
     monkeypatch.setattr(splink_io, "train", spoilt_train)  # a degenerate EM result, not a database mock
@@ -216,6 +217,20 @@ def test_levels_training_never_saw_are_neutral_and_a_different_value_never_count
     for comp in model["comparisons"]:
         last = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")][-1]
         assert last["m_probability"] <= last["u_probability"], comp["output_column_name"]
+
+
+def test_an_m_that_em_drove_to_nothing_counts_as_unseen():
+    """EM can saturate the m of a level true pairs do reach (FEBRL4's wholly different DOB came out 1e-6, -19.9
+    bits): no training sample tells an m under the unseen level's from 0, so it is raised to it (ADR 0058). A
+    fixed m (an FBI number more than two characters off) stays below."""
+    from holdtrack.screening.splink_io import UNSEEN_M, settle_unseen_levels
+
+    model = _good_model()
+    different = _level(model, "date_of_birth", "different")
+    different["m_probability"], different["u_probability"] = 1e-9, 0.98
+    settle_unseen_levels(model)
+    assert different["m_probability"] == UNSEEN_M
+    assert _level(model, "fbi_number", "different")["m_probability"] < UNSEEN_M
 
 
 def test_training_without_stored_or_synthetic_bookings_is_refused(world):

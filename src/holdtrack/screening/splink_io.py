@@ -172,6 +172,10 @@ def settle_unseen_levels(model: dict[str, Any]) -> dict[str, Any]:
                 # a fixed m may lie below splink's floor (an FBI number more than two characters off)
                 low = IDENTIFIER_M_FLOOR if kind == "m_probability" and level.get("fix_m_probability") else UNSEEN
                 level[kind] = min(max(float(level[kind]), low), 1 - UNSEEN)
+            if not level.get("fix_m_probability") and not (m_unseen and u_unseen):
+                # EM driven to ~0 on a level that true pairs do reach: no training sample can tell an m under
+                # the unseen level's from 0, so it counts as unseen (ADR 0058)
+                level["m_probability"] = max(level["m_probability"], UNSEEN_M)
         # The last level is "different": it may count against a match, never for one (an unseen u would
         # otherwise turn a different sex or FBI number into +10 bits).
         levels[-1]["m_probability"] = min(levels[-1]["m_probability"], levels[-1]["u_probability"])
