@@ -40,9 +40,11 @@ def test_a_proposal_under_one_half_does_not_stop_the_deep_stage(world, low_bar):
     assert person.subject_id in proposed
 
 
-def test_at_the_threshold_itself_the_namesake_stopped_it(world, low_bar, monkeypatch):
-    """As before ADR 0056 (the benches' switch): a proposal at the class's threshold ended the search."""
-    monkeypatch.setattr(stages, "DEEP_BELOW_PROBABILITY", 1e-12)
+@pytest.mark.parametrize("switch", [1e-12, 0.0])
+def test_at_the_threshold_itself_the_namesake_stopped_it(world, low_bar, monkeypatch, switch):
+    """As before ADR 0056 (the benches' switch, 0 or anything under the threshold): a proposal at the class's
+    threshold ended the search."""
+    monkeypatch.setattr(stages, "DEEP_BELOW_PROBABILITY", switch)
     person, hard, namesake, low = low_bar
     result = screen_bookings(actor=world.booking_clerk, bookings=[hard], model=low)
     proposed = set(IdentityMatch.objects.filter(booking=hard).values_list("subject_id", flat=True))

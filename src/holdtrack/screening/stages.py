@@ -296,7 +296,8 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
     # exact name and the other's initial (candidates._DEEP_RULES).
     # A booking without a DOB goes on while it has no confident proposal: a namesake's proposal at its low
     # bar says little (such bookings are rare in a feed, so the cost is small).
-    deep_bar = max(min_weight, math.log2(DEEP_BELOW_PROBABILITY / (1 - DEEP_BELOW_PROBABILITY)))
+    deep_p = DEEP_BELOW_PROBABILITY
+    deep_bar = max(min_weight, math.log2(deep_p / (1 - deep_p)) if deep_p > 0 else -math.inf)
     deep = [i for i in wide if DEEP_STAGE and (keys[i].dob is None or best[i] < deep_bar)]
     if deep:
         _stage(deep, deep=True)
