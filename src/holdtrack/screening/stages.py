@@ -140,6 +140,19 @@ def biometric_explanation(fbi: str, version: str) -> dict[str, Any]:
     }
 
 
+def _kept_with_tie(weights: Sequence[float], keep: int, cap: int) -> tuple[int, int, int, float]:
+    """How many of ``weights`` (best first) are kept: ``keep``, and the tie at the last kept one whole, up to
+    ``cap`` in all. Returns (that number, the tie's size, how many of it are kept, its weight); the size is 0
+    when no tie crosses the cut."""
+    if len(weights) <= keep:
+        return keep, 0, 0, math.inf
+    last = weights[keep - 1]
+    kept = sum(1 for w in weights[:keep] if w <= last + 1e-9)
+    tied = sum(1 for w in weights[keep:] if w >= last - 1e-9)
+    more = min(cap, keep + tied) - keep
+    return keep + more, (kept + tied if tied else 0), (kept + more if tied else 0), last
+
+
 def _tie_note(tie: int, shown: int, k: Keys) -> str:
     """What a reviewer reads on a proposal kept as one of a tie (``MAX_TIED_NO_DOB``, ``MAX_TIED_WITH_DOB``)."""
     why = ""
@@ -243,17 +256,9 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
         if KEEP_COMPARED:
             out[i].compared.update(sid for sid, _ in cands)
         scored.sort(key=lambda t: (-t[0], t[1]))
-        tie = shown = 0  # the tie at the last kept proposal: its size, and how many of it are proposed
-        last = math.inf
-        if len(scored) > keep:
-            # Namesakes no field separates score alike: cutting a tie by subject id would drop one at random.
-            last = scored[keep - 1][0]
-            kept = sum(1 for t in scored[:keep] if t[0] <= last + 1e-9)
-            tied = sum(1 for t in scored[keep:] if t[0] >= last - 1e-9)
-            more = min(MAX_TIED_NO_DOB if keys[i].dob is None else MAX_TIED_WITH_DOB, keep + tied) - keep
-            if tied:
-                tie, shown = kept + tied, kept + more
-            keep += more
+        # Namesakes no field separates score alike: cutting a tie by subject id would drop one at random.
+        cap = MAX_TIED_NO_DOB if keys[i].dob is None else MAX_TIED_WITH_DOB
+        keep, tie, shown, last = _kept_with_tie([t[0] for t in scored], keep, cap)
         for w, sid, other, used, as_read in scored[:keep]:
             _propose(i, sid, used, other, tf, bar_p, as_read)
             if tie and w <= last + 1e-9:  # the reviewer is told the proposal is one of a tie, and how many it holds
@@ -406,12 +411,9 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
                 mine = cand.booking_rec(keys[i], fbis[i], anums[i])
                 nearest = {sid: t for sid, t in nearest.items() if not namesakes.in_crowd(mine, t[1])}
             ranked = sorted(nearest.items(), key=lambda t: (-t[1][0], t[0]))
-            keep = min(NEAREST_KEEP, len(ranked))
-            last = ranked[keep - 1][1][0] if keep else math.inf
             # the nearest are kept with their tie (ADR 0054), as proposals at the bar are (ADR 0053)
-            tie = sum(1 for t in ranked if abs(t[1][0] - last) <= 1e-9)
-            keep = max(keep, min(NEAREST_MAX_TIED, keep + sum(1 for t in ranked[keep:] if t[1][0] >= last - 1e-9)))
-            shown = sum(1 for t in ranked[:keep] if abs(t[1][0] - last) <= 1e-9)
+            keep, tie, shown, last = _kept_with_tie([t[1][0] for t in ranked], NEAREST_KEEP, NEAREST_MAX_TIED)
+            keep = min(keep, len(ranked))
             bar_p = threshold if keys[i].dob is not None else no_dob_threshold
             which = "the nearest one is shown" if keep == 1 else f"the {keep} nearest are shown"
             for sid, (w, other, used, near_tf, read_as) in ranked[:keep]:
@@ -419,6 +421,6 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
                 out[i].explanations[sid]["nearest_record"] = (
                     f"no candidate reached this class's review threshold ({bar_p}): {which}"
                 )
-                if tie > 1 and abs(w - last) <= 1e-9:
+                if tie and w <= last + 1e-9:
                     out[i].explanations[sid]["tie"] = _tie_note(tie, shown, keys[i])
     return out
