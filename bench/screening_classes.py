@@ -93,7 +93,7 @@ def main() -> None:
     ap.add_argument(
         "--set",
         default="",
-        help="screening settings for this run, e.g. SPELLING_STAGE=0,candidates.WIDE_MAX_ROWS=50 (what a part brings)",
+        help="screening settings for this run, e.g. SPELLING_STAGE=0,bounds.WIDE_MAX_ROWS=50 (what a part brings)",
     )
     args = ap.parse_args()
     apply_settings(args.set)

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from holdtrack.screening import bounds
 from holdtrack.screening import candidates as cand
 from holdtrack.screening.keys import compound_surnames, keys_for, month_shifted
 from holdtrack.screening.models import RegistryKey
@@ -100,7 +101,7 @@ def test_over_the_cap_a_dateless_booking_keeps_the_records_bearing_its_name_word
 def test_exact_names_are_probed_only_when_the_registry_holds_few_of_them(world):
     from holdtrack.screening.frequencies import name_frequencies_refresh
 
-    for i in range(3 * cand.EXACT_NAMES_MAX_ROWS):
+    for i in range(3 * bounds.EXACT_NAMES_MAX_ROWS):
         registry_subject_add(
             actor=world.supervisor, first_name="Ana", last_name="Soto", date_of_birth=date(1960, 1, 2 + i % 20)
         )
@@ -109,7 +110,7 @@ def test_exact_names_are_probed_only_when_the_registry_holds_few_of_them(world):
     common = keys_for(first_name="Ana", last_name="Soto", date_of_birth=date(1999, 9, 9))
     common_no_dob = keys_for(first_name="Ana", last_name="Soto")
     rare_keys = keys_for(first_name="Itzel", last_name="Quirarte", date_of_birth=date(1999, 9, 9))
-    assert cand.exact_name_probes([common, common_no_dob, rare_keys]) == [False, True, True]
+    assert bounds.exact_name_probes([common, common_no_dob, rare_keys]) == [False, True, True]
     # the rare name is found though the registry has no DOB for it
     assert rare.pk in {sid for sid, _ in cand.retrieve([rare_keys])[0]}
 
@@ -173,7 +174,7 @@ def test_the_wide_rules_leave_a_common_surname_without_a_dob_alone(world):
     booked = keys_for(first_name="Lius", last_name="Sotto")
     assert cand.retrieve([booked], wide=True)[0]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cand, "EXACT_NAMES_NO_DOB_MAX_SURNAME", 4)
+        mp.setattr(bounds, "EXACT_NAMES_NO_DOB_MAX_SURNAME", 4)
         booked_common = keys_for(first_name="Lius", last_name="Soto")
         assert cand.retrieve([booked_common], wide=True)[0] == []
 
@@ -229,13 +230,13 @@ def test_the_no_dob_probes_leave_names_the_registry_holds_many_of(subject, monke
 
     name_frequencies_refresh()
     booked = keys_for(first_name="Rocio", last_name="Mastinez")
-    assert cand.deep_no_dob_probes([booked]) == [(True, True)]
+    assert bounds.deep_no_dob_probes([booked]) == [(True, True)]
     # one record of the given name is more than the bound: D6 does not probe and the misspelt surname is not found
-    monkeypatch.setattr(cand, "DEEP_NO_DOB_MAX_ROWS", 0)
-    assert cand.deep_no_dob_probes([booked]) == [(True, False)]
+    monkeypatch.setattr(bounds, "DEEP_NO_DOB_MAX_ROWS", 0)
+    assert bounds.deep_no_dob_probes([booked]) == [(True, False)]
     assert cand.retrieve([booked], deep=True) == [[]]
     # a booking with a DOB is never probed by them
-    assert cand.deep_no_dob_probes([keys_for(first_name="Rocio", last_name="Mastinez", date_of_birth=D)]) == [
+    assert bounds.deep_no_dob_probes([keys_for(first_name="Rocio", last_name="Mastinez", date_of_birth=D)]) == [
         (False, False)
     ]
 
@@ -249,6 +250,31 @@ def test_dob_slips_are_the_month_either_side_and_the_defaults():
     # the last day of a month may be a month slip from a later day of the next or previous one
     assert dob_slips(date(1979, 4, 30)) == (date(1979, 1, 1), date(1979, 3, 30), date(1979, 3, 31), date(1979, 5, 30),
                                             date(1979, 5, 31))  # fmt: skip
+
+
+def test_month_digit_slips_keep_the_year_and_day_and_leave_the_months_either_side_to_dob_slips():
+    from holdtrack.screening.keys import month_digit_slips
+
+    # "09": its second digit keyed as any other ("08" and "10" are dob_slips' month either side)
+    assert month_digit_slips(date(2006, 9, 18)) == tuple(date(2006, m, 18) for m in range(1, 8))
+    assert month_digit_slips(date(1990, 12, 5)) == (date(1990, 2, 5), date(1990, 10, 5))  # "02", "10"
+    assert month_digit_slips(date(1990, 1, 31)) == tuple(date(1990, m, 31) for m in (3, 5, 7, 8))  # real dates only
+
+
+@pytest.mark.smoke  # SQLite has no left(): the deep rules' SQL is rewritten for it
+@pytest.mark.parametrize("first", ["Rocio", "Itzel"])  # the record's given name, or its second given name
+def test_a_slip_of_one_month_digit_is_found_by_the_deep_rules(subject, monkeypatch, first):
+    from holdtrack.screening.frequencies import name_frequencies_refresh
+
+    name_frequencies_refresh()
+    # the wide rules that would also find it (the sounds or the names over the birth year) bounded out, as a common
+    # name is at 1,000,000 subjects
+    monkeypatch.setattr(bounds, "WIDE_MAX_ROWS", -1)
+    monkeypatch.setattr(bounds, "WIDE_EXACT_MAX_ROWS", -1)
+    booked = {"first_name": first, "last_name": "Martinez", "date_of_birth": date(1979, 8, 17)}  # "05" keyed "08"
+    assert _found_deep(subject, **booked) == (False, True)
+    monkeypatch.setattr(cand, "MONTH_DIGIT_RULE", False)
+    assert _found_deep(subject, **booked) == (False, False)
 
 
 @pytest.mark.smoke  # SQLite has no left(): the deep rules' SQL is rewritten for it
@@ -281,11 +307,11 @@ def test_the_exchanged_name_probes_are_bounded_by_the_counts(subject, monkeypatc
 
     name_frequencies_refresh()
     booked = keys_for(first_name="Itzel", middle_name="Rocio", last_name="Martinez", date_of_birth=date(1978, 5, 17))
-    assert cand.deep_swap_probes([booked]) == [(True,) * 5]
-    monkeypatch.setattr(cand, "WIDE_MAX_ROWS", -1)
-    assert cand.deep_swap_probes([booked]) == [(False,) * 5]
+    assert bounds.deep_swap_probes([booked]) == [(True,) * 5]
+    monkeypatch.setattr(bounds, "WIDE_MAX_ROWS", -1)
+    assert bounds.deep_swap_probes([booked]) == [(False,) * 5]
     assert subject.pk not in {sid for sid, _ in cand.retrieve([booked], deep=True)[0]}
-    assert cand.deep_swap_probes([keys_for(first_name="Itzel", last_name="Martinez")]) == [(False,) * 5]
+    assert bounds.deep_swap_probes([keys_for(first_name="Itzel", last_name="Martinez")]) == [(False,) * 5]
 
 
 @pytest.mark.parametrize(
@@ -306,7 +332,7 @@ def test_a_booking_without_a_dob_finds_a_compound_surname_written_another_way(su
 
     # D5 and D6 bounded out (as for a common name): only D7 and D8 are left to find it among the deep rules
     name_frequencies_refresh()
-    monkeypatch.setattr(cand, "DEEP_NO_DOB_MAX_ROWS", -1)
+    monkeypatch.setattr(bounds, "DEEP_NO_DOB_MAX_ROWS", -1)
     assert _found_deep(subject, **booked)[1]
     # and without them nothing in the deep stage does
     monkeypatch.setattr(cand, "_DEEP_RULES", cand._DEEP_RULES[:6] + cand._DEEP_RULES[8:])  # D7 and D8 out
@@ -321,7 +347,7 @@ def test_a_second_surname_of_two_words_moved_after_a_second_given_name_is_found(
         second_last_name="del Valle", date_of_birth=D, sex="M", birth_country="Mexico",
     )  # fmt: skip
     name_frequencies_refresh()
-    monkeypatch.setattr(cand, "DEEP_NO_DOB_MAX_ROWS", -1)
+    monkeypatch.setattr(bounds, "DEEP_NO_DOB_MAX_ROWS", -1)
     booked = {"first_name": "Jose", "middle_name": "Raul del Valle", "last_name": "Sanchez"}
     assert compound_surnames(keys_for(**booked))[5:] == ("sanchez del valle", "del valle sanchez")
     assert _found_deep(valle, **booked)[1]
@@ -340,10 +366,10 @@ def test_a_first_of_january_is_probed_over_the_year_only_for_sounds_the_registry
 
     name_frequencies_refresh()
     booked = keys_for(first_name="Rocio", last_name="Maxtinez", date_of_birth=date(1979, 1, 1))
-    assert cand.deep_year_probes([booked]) == [(True, True)]
+    assert bounds.deep_year_probes([booked]) == [(True, True)]
     assert subject.pk in {sid for sid, _ in cand.retrieve([booked], deep=True)[0]}
     # one record of the given-name sound is already more than a year may bring: not probed (the misspelt
     # surname's sound, which no record holds, still is — and finds nothing)
-    monkeypatch.setattr(cand, "DEEP_YEAR_MAX_ROWS", 0)
-    assert cand.deep_year_probes([booked]) == [(True, False)]
+    monkeypatch.setattr(bounds, "DEEP_YEAR_MAX_ROWS", 0)
+    assert bounds.deep_year_probes([booked]) == [(True, False)]
     assert cand.retrieve([booked], deep=True) == [[]]

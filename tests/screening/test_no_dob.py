@@ -9,7 +9,7 @@ import pytest
 
 from holdtrack.custody import services as cs
 from holdtrack.custody.models import IdentityMatch, MatchBasis
-from holdtrack.screening import candidates, namesakes, stages
+from holdtrack.screening import bounds, candidates, namesakes, stages
 from holdtrack.screening.frequencies import name_frequencies_refresh
 from holdtrack.screening.services import registry_subject_add, screen_booking
 from holdtrack.screening.stages import (
@@ -91,7 +91,7 @@ def _bound_out_name_rules(monkeypatch) -> None:  # type: ignore[no-untyped-def]
         "WIDE_EXACT_MAX_ROWS",
         "DEEP_NO_DOB_MAX_ROWS",
     ):
-        monkeypatch.setattr(candidates, name, 0)
+        monkeypatch.setattr(bounds, name, 0)
 
 
 def test_a_dateless_booking_with_three_names_finds_the_record_bearing_all_three(world, reg, monkeypatch):  # noqa: F811

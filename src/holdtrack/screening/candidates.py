@@ -26,7 +26,7 @@ The rules (each an indexed equi-join; their union is retrieved, the same rules s
     (with 15, the only first-stage rules such a booking has)
 
 A booking the seventeen rules leave without a confident proposal is probed again by seven wider rules, each
-bounded by the rows the registry's counts predict (``_WIDE_RULES``, ``wide_probes``; ADR 0022). One with a
+bounded by the rows the registry's counts predict (``_WIDE_RULES``, ``bounds.wide_probes``; ADR 0022). One with a
 DOB still without any proposal is probed a third time with its DOB as a keying slip left it and one name sound
 (``_DEEP_RULES``; ADR 0029).
 
@@ -39,7 +39,6 @@ subject ids: deterministic).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -48,31 +47,21 @@ from typing import Any
 from django.db import connection, transaction
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from holdtrack.screening.frequencies import frequencies_for
+from holdtrack.screening import bounds
 from holdtrack.screening.fs_model import Rec
-from holdtrack.screening.keys import Keys, canon_first, compound_surnames, dob_slips, month_shifted, norm_fbi, sound
+from holdtrack.screening.keys import (
+    Keys,
+    canon_first,
+    compound_surnames,
+    dob_slips,
+    month_digit_slips,
+    month_shifted,
+    norm_fbi,
+    sound,
+)
 from holdtrack.screening.models import RegistryKey
 
 MAX_CANDIDATES = 200
-# The wide rules (stage two) probe a booking only where the rows each is expected to bring stay within this
-# bound: at 1,000,000 subjects, unbounded, they brought 48 candidates per booking over the first stage's 15
-# (both sounds + birth year 26, the DOB alone 16, exact names 8) and halved the bookings screened per CPU-second.
-WIDE_MAX_ROWS = 5
-WIDE_EXACT_MAX_ROWS = 1
-WIDE_NO_DOB_MAX_ROWS = 50  # a booking without a DOB is rare in a feed (under 4 %): it may cost more
-BIRTH_YEARS = 60  # the span a registry's dates of birth spread over, for the estimates
-BIRTH_DAYS = BIRTH_YEARS * 365
-# The exact-name rules probe a booking's names only when the registry is expected to hold at most this many
-# records of that full name (estimated from the name counts); without a DOB, only when the surname is borne by at
-# most this many records. Measured at 1,000,000 subjects: unbounded and whatever the DOB, the exact-names rule
-# brought 51 of 72 candidates per booking and cut retrieval from 3,900 to 180 bookings/s; bounded at 20 rows, 11;
-# at 5 rows, 7 — for a recall of 0.0007, namesakes whose DOB differs, which the DOB weight keeps below any
-# threshold. So it now serves only a missing DOB (bench/blocking_rules.py, docs/benchmarks.md). Without a DOB the
-# bound was 2,000 until a crowd of namesakes stopped being proposed by lot (stages.NO_CROWD): at 1,000,000 subjects
-# 20,000 compares 6 % more pairs and brings candidate recall from 0.9883 to 0.9906 (docs/benchmarks.md, "A crowd of
-# namesakes").
-EXACT_NAMES_MAX_ROWS = 5
-EXACT_NAMES_NO_DOB_MAX_SURNAME = 20000
 SQLITE_CHUNK = 500  # bookings per statement on SQLite (bound-parameter limit)
 PLANNER_HINT_FROM = 100  # batch size from which PostgreSQL is steered to index nested loops
 
@@ -109,7 +98,7 @@ _COLS = (
 # Stage two, "wide" (ADR 0022): a booking the rules above leave without a confident proposal
 # (``stages.WIDE_BELOW_PROBABILITY``) is probed again with rules that each cost more candidates, for the pairs
 # that carry two errors at once (docs/screening.md, "Second stage"). Each costly one is bounded by
-# ``wide_probes``.
+# ``bounds.wide_probes``.
 _WIDE_RULES = (
     # W1: both name sounds + the birth year — a DOB wrong in month and day, or in a month digit
     "k.last_sound = b.ls AND k.first_sound = b.fs AND k.dob_ym BETWEEN b.y1 AND b.y12",
@@ -144,7 +133,7 @@ _WIDE_PG_TYPES = (
 _FIRST_INITIAL = "(left(k.first_norm, 1) = ANY(ARRAY[b.f1, b.m1, b.l1]) OR left(k.middle_norm, 1) = b.f1)"
 _LAST_INITIAL = "(left(k.last_norm, 1) = ANY(ARRAY[b.l1, b.m1, b.f1]) OR left(k.last_tok2, 1) = b.l1)"
 # A booking whose own DOB is 1 January (the feed's default) is probed over its whole birth year (D3, D4), each
-# sound only where the registry holds few of it (``deep_year_probes``): at 1,000,000 subjects a common sound
+# sound only where the registry holds few of it (``bounds.deep_year_probes``): at 1,000,000 subjects a common sound
 # brings hundreds of records a year even after the initial filter. The year is an array of days on the
 # (dob, sound) index: written as a range, the planner reads every record of the sound instead.
 _YEAR = "k.dob = ANY(ARRAY(SELECT generate_series(b.lo, b.hi, interval '1 day')::date))"
@@ -161,7 +150,7 @@ _DEEP_RULES = (
     # D5, D6: a booking without a DOB, still without a proposal: its exact surname with a given name sharing an
     # initial (a misspelt given name whose sound changed, the middle name used as given name), or its exact
     # canonical given name with a surname sharing an initial (a misspelt surname). Each only where the registry
-    # holds few of that name (``deep_no_dob_probes``).
+    # holds few of that name (``bounds.deep_no_dob_probes``).
     f"k.last_norm = b.nln AND {_FIRST_INITIAL}",
     f"k.first_canon = b.nfc AND {_LAST_INITIAL}",
     # D7, D8: a booking without a DOB whose compound surname is written another way: its two surnames reversed,
@@ -189,106 +178,28 @@ _DEEP_RULES = (
     # and surname, however common each alone is (at 1,000,000 subjects D5/D6's bounds skip a dateless "Claudia
     # María García" whom two records fit). The given-name and surname index; the middle name filters.
     "k.first_canon = b.tfc AND k.last_norm = b.tln AND k.middle_norm = b.tmn",
+    # D15: a DOB one digit of its month away (keys.month_digit_slips) + the surname sound + the given name's
+    # sound as the record's given or second given name's: on the (dob, surname sound) index, one row of b a date.
+    "k.dob = b.dd AND k.last_sound = b.ls AND (k.first_sound = b.fs OR k.middle_given_sound = b.fs)",
 )
 _DEEP_B_COLS = (
     "i, d, ls, fs, f1, m1, l1, lo, hi, yls, yfs, nln, nfc, rln, lmn, mln, fln, fmn, lmr, mrl, mfs, y1, y12, md, xmd, "
-    "gfs, gy1, gy12, gmd, tfc, tln, tmn"
+    "gfs, gy1, gy12, gmd, tfc, tln, tmn, dd"
 )
 _DEEP_PG_TYPES = (
     "int", "date", "text", "text", "text", "text", "text", "date", "date", "text", "text", "text", "text", "text",
     "text", "text", "text", "text", "text", "text", "text", "int", "int", "int", "int", "text", "int", "int", "int",
-    "text", "text", "text",
+    "text", "text", "text", "date",
 )  # fmt: skip
-DEEP_YEAR_MAX_ROWS = 50  # a sound's expected records a birth year (registry count ÷ BIRTH_YEARS)
 SECOND_GIVEN_RULES = True  # D12 and D13; off only to measure their cost (bench/ingest.py --set)
 THREE_NAMES_NO_DOB_RULE = True  # D14; off only to measure what it brings
-# D5 and D6 probe a name only when the registry holds at most this many records of it; the initial filter then
-# keeps about a tenth of them. A booking without a DOB is rare (under 5 % of a feed) and reaches this stage
-# only without any proposal at its threshold.
-DEEP_NO_DOB_MAX_ROWS = 1500
-
-
-def deep_no_dob_probes(keys: Sequence[Keys]) -> list[tuple[bool, bool]]:
-    """For each booking without a DOB, whether D5 (its surname) and D6 (its canonical given name) may probe:
-    the name's registry count ≤ ``DEEP_NO_DOB_MAX_ROWS``. Before any count every such booking is probed."""
-    nodob = [k.dob is None for k in keys]
-    if not any(nodob):
-        return [(False, False)] * len(keys)
-    tf = frequencies_for(
-        (name, value)
-        for k, n in zip(keys, nodob, strict=True) if n
-        for name, value in (("last_name", k.last_norm), ("first_name", k.first_canon))
-    )  # fmt: skip
-    if tf is None:
-        return [(n, n) for n in nodob]
-    return [
-        (
-            n and bool(k.last_norm) and tf.counts.get(("last_name", k.last_norm), 0) <= DEEP_NO_DOB_MAX_ROWS,
-            n and bool(k.first_canon) and tf.counts.get(("first_name", k.first_canon), 0) <= DEEP_NO_DOB_MAX_ROWS,
-        )
-        for k, n in zip(keys, nodob, strict=True)
-    ]
-
-
-def deep_year_probes(keys: Sequence[Keys]) -> list[tuple[bool, bool]]:
-    """For each booking whose DOB is 1 January, whether D3 (its surname sound) and D4 (its given-name sound) may
-    probe the whole birth year: the sound's registry count ÷ ``BIRTH_YEARS`` ≤ ``DEEP_YEAR_MAX_ROWS``. Before any
-    count every booking is probed (a small registry)."""
-    jan1 = [k.dob is not None and (k.dob.month, k.dob.day) == (1, 1) for k in keys]
-    if not any(jan1):
-        return [(False, False)] * len(keys)
-    tf = frequencies_for(
-        (name, value)
-        for k, j in zip(keys, jan1, strict=True) if j
-        for name, value in (("last_sound", k.last_sound), ("first_sound", k.first_sound))
-    )  # fmt: skip
-    if tf is None:
-        return [(j, j) for j in jan1]
-    return [
-        (
-            j and tf.counts.get(("last_sound", k.last_sound), 0) / BIRTH_YEARS <= DEEP_YEAR_MAX_ROWS,
-            j and tf.counts.get(("first_sound", k.first_sound), 0) / BIRTH_YEARS <= DEEP_YEAR_MAX_ROWS,
-        )
-        for k, j in zip(keys, jan1, strict=True)
-    ]
-
-
-def deep_swap_probes(keys: Sequence[Keys]) -> list[tuple[bool, ...]]:
-    """For each booking with a DOB, whether D9 (the middle name's sound as given name, the birth year), D10 (the
-    same, the month and day), D11 (the sounds crosswise, the month and day), D12 and D13 (the given name's sound
-    as the record's second given name's, the birth year / the month and day) may probe: the rows each is expected
-    to bring (sound count × sound count ÷ registry size, ÷ ``BIRTH_YEARS`` or ÷ 365; a given-name sound's count
-    stands for a second given name's) ≤ ``WIDE_MAX_ROWS``, as W1's. Before any count every booking is probed."""
-    mfs = [sound(canon_first(k.middle_norm)) if k.dob is not None else "" for k in keys]
-    tf = frequencies_for(
-        (name, value)
-        for k, m in zip(keys, mfs, strict=True) if k.dob is not None
-        for name, value in (("last_sound", k.last_sound), ("first_sound", k.first_sound), ("first_sound", m),
-                            ("last_sound", k.first_sound), ("first_sound", k.last_sound))
-    )  # fmt: skip
-    out: list[tuple[bool, ...]] = []
-    for k, m in zip(keys, mfs, strict=True):
-        if k.dob is None:
-            out.append((False,) * 5)
-            continue
-        if tf is None:
-            out.append((bool(m), bool(m), True, True, True))
-            continue
-        n = tf.counts.get
-        middle = n(("last_sound", k.last_sound), 0) * n(("first_sound", m), 0) / tf.total if m else math.inf
-        crosswise = n(("last_sound", k.first_sound), 0) * n(("first_sound", k.last_sound), 0) / tf.total
-        given = n(("last_sound", k.last_sound), 0) * n(("first_sound", k.first_sound), 0) / tf.total
-        out.append((
-            middle / BIRTH_YEARS <= WIDE_MAX_ROWS, middle / 365 <= WIDE_MAX_ROWS, crosswise / 365 <= WIDE_MAX_ROWS,
-            given / BIRTH_YEARS <= WIDE_MAX_ROWS, given / 365 <= WIDE_MAX_ROWS,
-        ))  # fmt: skip
-    return out
+MONTH_DIGIT_RULE = True  # D15; off only to measure what it brings
 
 
 def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...]]:
     """The booking's rows for the deep rules (``_DEEP_B_COLS``): one per slipped date (``keys.dob_slips``), for
     a 1 January DOB one row for its year, and without a DOB one row for its names. ``probes``: with a DOB the
-    year's bounds (D3, D4) then D9–D13's (``deep_swap_probes``), without one the names' (D5, D6)."""
+    year's bounds (D3, D4) then D9–D13's (``bounds.deep_swap_probes``), without one the names' (D5, D6)."""
     ls, fs = k.last_sound or None, k.first_sound or None
     initials = (k.first_norm[:1] or None, k.middle_norm[:1] or None, k.last_norm[:1] or None)
     none, later, no3 = (None,) * 7, (None,) * 9, (None,) * 3  # D7/D8's surnames; D9–D13's values; D14's names
@@ -302,8 +213,8 @@ def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...
         )
         if not any(names) and not any(compound) and not any(three):
             return []
-        return [(i, None, ls, fs, *initials, None, None, None, None, *names, *compound, *later, *three)]
-    # D9-D13 probe once a booking (on its first row), each within its bound (``deep_swap_probes``)
+        return [(i, None, ls, fs, *initials, None, None, None, None, *names, *compound, *later, *three, None)]
+    # D9-D13 probe once a booking (on its first row), each within its bound (``bounds.deep_swap_probes``)
     mfs = sound(canon_first(k.middle_norm)) or None
     y, md = k.dob.year, k.dob_md
     d9, d10, d11, d12, d13 = probes[2:7]
@@ -319,15 +230,33 @@ def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...
             lo, hi = date(k.dob.year, 1, 2), date(k.dob.year, 12, 31)
             rows.append(
                 (i, None, ls, fs, *initials, lo, hi, ls if probes[0] else None, fs if probes[1] else None, None,
-                 None, *none, *once, *no3)
+                 None, *none, *once, *no3, None)
             )  # fmt: skip
         elif ls or fs:
-            rows.append((i, None, ls, fs, *initials, None, None, None, None, None, None, *none, *once, *no3))
+            rows.append((i, None, ls, fs, *initials, None, None, None, None, None, None, *none, *once, *no3, None))
         return rows
     for n, d in enumerate(dob_slips(k.dob)):
         rows.append(
-            (i, d, ls, fs, *initials, None, None, None, None, None, None, *none, *(once if n == 0 else later), *no3)
+            (
+                i,
+                d,
+                ls,
+                fs,
+                *initials,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                *none,
+                *(once if n == 0 else later),
+                *no3,
+                None,
+            )
         )
+    if MONTH_DIGIT_RULE and ls and fs:
+        rows += [(i, None, ls, fs, *initials, *(None,) * 6, *none, *later, *no3, d) for d in month_digit_slips(k.dob)]
     return rows
 
 
@@ -386,7 +315,7 @@ def _values(i: int, k: Keys, exact: bool) -> tuple[Any, ...]:
 
 
 def _wide_values(i: int, k: Keys, probes: tuple[bool, bool, bool, bool]) -> tuple[Any, ...]:
-    """The booking's probe values for the wide rules (``_WIDE_B_COLS``); ``probes``: ``wide_probes``. The rules
+    """The booking's probe values for the wide rules (``_WIDE_B_COLS``); ``probes``: ``bounds.wide_probes``. The rules
     without a DOB probe only names the registry holds few of (``exact``), as rule 17 does."""
     sounds_year, on_dob, exact, any_dob = probes
     y = k.dob.year if k.dob else None
@@ -413,68 +342,6 @@ def _wide_values(i: int, k: Keys, probes: tuple[bool, bool, bool, bool]) -> tupl
     )
 
 
-def exact_name_probes(keys: Sequence[Keys]) -> list[bool]:
-    """Which bookings the exact-name rules may probe: those whose names are not so common that the probe
-    would bring hundreds of namesakes. The expected rows are estimated from the registry's name counts
-    (surname count × given-name count ÷ registry size, and the surname count alone for the sound-alike given
-    name of rule 17); before any count (an empty ``NameFrequency``) every booking is probed. Such namesakes
-    could not reach the review threshold anyway: a common name weighs little, and a date of birth that
-    differs weighs against."""
-    tf = frequencies_for(
-        (name, value) for k in keys for name, value in (("last_name", k.last_norm), ("first_name", k.first_norm))
-    )
-    if tf is None:
-        return [True] * len(keys)
-    out = []
-    for k in keys:
-        n_last = tf.counts.get(("last_name", k.last_norm), 0)
-        n_first = tf.counts.get(("first_name", k.first_norm), 0)
-        if k.dob is None:
-            out.append(n_last <= EXACT_NAMES_NO_DOB_MAX_SURNAME)
-        else:
-            out.append(n_last * n_first / tf.total <= EXACT_NAMES_MAX_ROWS)
-    return out
-
-
-def wide_probes(keys: Sequence[Keys], exact: Sequence[bool]) -> list[tuple[bool, bool, bool, bool]]:
-    """Which of the costly wide rules may probe each booking, as (W1, W3, W4–W6, W7). Each only when the rows it
-    is expected to bring stay within its bound, estimated from the registry's counts
-    (``frequencies.BLOCKING_COUNTS``):
-
-    - W1 both sounds + birth year: sound count × sound count ÷ registry size ÷ ``BIRTH_YEARS`` ≤ ``WIDE_MAX_ROWS``;
-    - W3 the DOB: registry size ÷ ``BIRTH_DAYS``, halved for a sex, × the birth country's share ≤ ``WIDE_MAX_ROWS``;
-    - W4–W6 without a DOB: the first stage's ``exact``, and for the sounds ≤ ``WIDE_NO_DOB_MAX_ROWS``;
-    - W7 the same names whatever the DOB: ``exact``, and the full name's estimate ≤ ``WIDE_EXACT_MAX_ROWS``.
-
-    Before any count every booking is probed (a small registry)."""
-    tf = frequencies_for(
-        (name, value)
-        for k in keys
-        for name, value in (
-            ("last_sound", k.last_sound), ("first_sound", k.first_sound), ("country", k.country),
-            ("last_name", k.last_norm), ("first_name", k.first_canon),
-        )
-    )  # fmt: skip
-    if tf is None:
-        return [(True, True, e, e) for e in exact]
-    out = []
-    for k, e in zip(keys, exact, strict=True):
-        n = tf.counts.get
-        on_dob = tf.total / BIRTH_DAYS * (0.5 if k.sex else 1.0)
-        if k.country:
-            on_dob *= n(("country", k.country), 0) / tf.total
-        sounds = n(("last_sound", k.last_sound), 0) * n(("first_sound", k.first_sound), 0) / tf.total
-        out.append((
-            sounds / BIRTH_YEARS <= WIDE_MAX_ROWS,
-            on_dob <= WIDE_MAX_ROWS,
-            e and sounds <= WIDE_NO_DOB_MAX_ROWS,
-            # the canonical given name's count: the rule probes it (a nickname's own count says nothing); names
-            # are correlated (a given name goes with the surnames of its language), so the estimate is low
-            e and n(("last_name", k.last_norm), 0) * n(("first_name", k.first_canon), 0) / tf.total <= WIDE_EXACT_MAX_ROWS,
-        ))  # fmt: skip
-    return out
-
-
 def retrieve(
     keys: Sequence[Keys], *, wide: bool = False, deep: bool = False, dates: bool = True
 ) -> list[list[tuple[int, Rec]]]:
@@ -488,15 +355,19 @@ def retrieve(
         return out
     table = RegistryKey._meta.db_table
     if deep:
-        years, names, swaps = deep_year_probes(keys), deep_no_dob_probes(keys), deep_swap_probes(keys)
+        years, names, swaps = (
+            bounds.deep_year_probes(keys),
+            bounds.deep_no_dob_probes(keys),
+            bounds.deep_swap_probes(keys),
+        )
         probes: list[Any] = [
             (*y, *w) if k.dob is not None else n for k, y, n, w in zip(keys, years, names, swaps, strict=True)
         ]
     else:
-        probes = list(exact_name_probes(keys))
+        probes = list(bounds.exact_name_probes(keys))
     exact: Sequence[Any] = probes
     if wide:
-        exact = wide_probes(keys, exact)
+        exact = bounds.wide_probes(keys, exact)
     rules, b_cols, pg_types, rows_of = (
         (_DEEP_RULES, _DEEP_B_COLS, _DEEP_PG_TYPES, _deep_rows if dates else _deep_rows_undated)
         if deep

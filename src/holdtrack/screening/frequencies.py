@@ -20,7 +20,7 @@ from holdtrack.screening.models import NameFrequency, RegistryKey
 TOTAL = "*"
 # comparison → the RegistryKey column holding the compared value
 _COLUMNS = {"first_name": "first_norm", "last_name": "last_norm"}
-# Counted too, not for scoring but to bound the wide blocking rules (``candidates.wide_probes``): how many
+# Counted too, not for scoring but to bound the wide blocking rules (``bounds.wide_probes``): how many
 # registry records share a name sound or a birth country.
 BLOCKING_COUNTS = {"last_sound": "last_sound", "first_sound": "first_sound", "country": "country"}
 _CHUNK = 500

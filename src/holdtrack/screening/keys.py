@@ -237,6 +237,21 @@ def dob_slips(d: date) -> tuple[date, ...]:
     return tuple(sorted({x for x in near if x is not None and x != d}))
 
 
+def month_digit_slips(d: date) -> tuple[date, ...]:
+    """The dates one keyed digit of ``d``'s two-digit month away, the year and day kept ("09" for "02", "11" for
+    "01"), where such a date exists; ``d`` itself and the month either side (``dob_slips``) excluded."""
+    mm = f"{d.month:02d}"
+    months = {int(mm[:n] + c + mm[n + 1 :]) for n in (0, 1) for c in "0123456789"}
+    out = []
+    for m in sorted(months - {0, d.month, d.month - 1, d.month + 1}):
+        if m <= 12:
+            try:
+                out.append(d.replace(month=m))
+            except ValueError:
+                continue
+    return tuple(out)
+
+
 def month_end_slips(d: date) -> tuple[date, ...]:
     """A date on the last day of its month as a month slip from a later day of the next or previous month leaves
     it (31 March one month on is kept as 30 April): those later days. Empty for any other date."""
