@@ -55,6 +55,10 @@ D = date(1984, 6, 15)
         (("José", "García", D, "Luis"), ("Jose", "García Flores", D), "last_name", "the first surname of a compound"),
         (("José", "García López", D), ("Jose", "García Flores", D), "last_name", "one surname of a compound"),
         (("José", "Flores", D), ("Jose", "García Flores", D), "last_name", "one surname of a compound"),
+        # a typo in one surname of a compound one; a second surname two letters off is another surname
+        (("Héctor", "Garsía Jiménez", D), ("Hector", "García Jiménez", D), "last_name", "a compound surname with one"),
+        (("José", "García López", D), ("Jose", "García Lópes", D), "last_name", "a compound surname with one"),
+        (("José", "García Pérez", D), ("Jose", "García López", D), "last_name", "one surname of a compound"),
         # names swapped; but a record whose given name is its surname ("Ali Ali") shares one word with each of
         # the other's names, which the agreeing name already counts (ADR 0057)
         (("García", "José", D), ("José", "García", D), "first_name", "swapped with surname"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from holdtrack.screening.fs_model import Scorer, probability
+from holdtrack.screening.fs_model import COMPOUND_SLIP, Scorer, probability
 from holdtrack.screening.splink_io import splink_scores_between
 from holdtrack.simulation.registry import generate_bookings, registry_people
 from tests.screening.factories_screening import (
@@ -84,7 +84,8 @@ def test_the_moved_surname_level_is_the_same_in_splink_and_ours():
     names = [
         ("Jose", "Flores", "García"), ("Jose", "", "García Flores"), ("Jose", "", "Flores García"),
         ("Jose", "Luis López", "Rivera"), ("Jose", "Luis", "Rivera López"), ("Jose", "Luis", "García"),
-        ("Jose", "", "García"), ("Jose", "Ruiz", "López"),
+        ("Jose", "", "García"), ("Jose", "Ruiz", "López"), ("Jose", "", "Garsía Flores"), ("Jose", "", "García Florez"),
+        ("Jose", "", "García Pérez"),
     ]  # fmt: skip
     left = [splink_record(f"l{n}", keys_for(first_name=f, middle_name=m, last_name=s, date_of_birth=d))
             for n, (f, m, s) in enumerate(names)]  # fmt: skip
@@ -92,12 +93,15 @@ def test_the_moved_surname_level_is_the_same_in_splink_and_ours():
     out = splink_score_pairs(model, left, right)
     by_id = {r["unique_id"]: r for r in left + right}
     last = next(i for i, c in enumerate(scorer.comparisons) if c.name == "last_name")
-    moved = scorer.comparisons[last].labels.index("same surnames, reordered or one in the middle name")
-    reached = 0
+    labels = scorer.comparisons[last].labels
+    moved, slip = labels.index("same surnames, reordered or one in the middle name"), labels.index(COMPOUND_SLIP)
+    reached, slipped = 0, 0
     for o in out:
         a, b = rec(by_id[o["unique_id_l"]]), rec(by_id[o["unique_id_r"]])
         assert abs(scorer.weight(a, b) - o["match_weight"]) < TOLERANCE, o
         lv = scorer.levels(a, b)[last]
         assert o["gamma_last_name"] == (-1 if lv == 0 else len(scorer.comparisons[last].weights) - 1 - lv)
         reached += lv == moved
+        slipped += lv == slip
     assert reached >= 6  # García/Flores ↔ García Flores ↔ Flores García, Rivera/López ↔ Rivera López
+    assert slipped == 4  # García Flores ↔ Garsía Flores, García Flores ↔ García Florez (not the two slips apart)

@@ -62,6 +62,9 @@ SURNAMES_MOVED = "same surnames, reordered or one in the middle name"
 # "García" against "García Flores": the second surname dropped, as feeds often do (ADR 0055). Apart from two
 # compound surnames sharing one ("García Flores", "García López": cousins, namesakes), which random pairs often do.
 SECOND_DROPPED = "the first surname of a compound name, the second dropped"
+# "Garsía Jiménez" against "García Jiménez": one surname of two the same, the other one letter off (a typo). The
+# broad level below would take it, which two compound surnames sharing one often reach between different people.
+COMPOUND_SLIP = "a compound surname with one letter off in one of its surnames"
 
 
 def _surnames_moved(a: str, b: str) -> str:
@@ -79,6 +82,15 @@ def _second_dropped(a: str, b: str) -> str:
     return (
         f"(strpos(\"last_norm_{a}\", ' ') = 0 AND strpos(\"last_norm_{b}\", ' ') > 0 "
         f'AND "last_norm_{a}" = "last_tok1_{b}")'
+    )
+
+
+def _compound_slip() -> str:
+    """SQL: both surnames compound, one of their surnames the same and the other one edit apart."""
+    return (
+        "(strpos(\"last_norm_l\", ' ') > 0 AND strpos(\"last_norm_r\", ' ') > 0 AND ("
+        '("last_tok1_l" = "last_tok1_r" AND levenshtein("last_tok2_l", "last_tok2_r") <= 1) OR '
+        '("last_tok2_l" = "last_tok2_r" AND levenshtein("last_tok1_l", "last_tok1_r") <= 1)))'
     )
 
 
@@ -131,6 +143,7 @@ COMPARISONS: list[dict[str, Any]] = [
             ),
             _level(f"{_surnames_moved('l', 'r')} OR {_surnames_moved('r', 'l')}", SURNAMES_MOVED),
             _level(f"{_second_dropped('l', 'r')} OR {_second_dropped('r', 'l')}", SECOND_DROPPED),
+            _level(_compound_slip(), COMPOUND_SLIP),
             _level(
                 '"last_tok1_l" = "last_tok1_r" OR "last_tok1_l" = "last_tok2_r" '
                 'OR "last_tok2_l" = "last_tok1_r" OR "last_tok2_l" = "last_tok2_r"',
@@ -234,6 +247,7 @@ LEVEL_FALLBACK = {
     "two characters different": "different",
     SURNAMES_MOVED: "one surname of a compound name",
     SECOND_DROPPED: "one surname of a compound name",
+    COMPOUND_SLIP: "one surname of a compound name",
 }
 # Comparisons added after models were already stored: a stored model without one scores it as 0 (ignored).
 OPTIONAL_COMPARISONS = frozenset({"fbi_number", "a_number"})
@@ -334,17 +348,26 @@ def _last(a: Rec, b: Rec) -> int:
     a1, a2, b1, b2 = a[F_TOK1], a[F_TOK2], b[F_TOK1], b[F_TOK2]
     if (" " not in la and " " in lb and la == b1) or (" " not in lb and " " in la and lb == a1):
         return 4
-    if a1 in (b1, b2) or a2 in (b1, b2):
+    if (
+        " " in la
+        and " " in lb
+        and (
+            (a1 == b1 and Levenshtein.distance(a2, b2, score_cutoff=1) <= 1)
+            or (a2 == b2 and Levenshtein.distance(a1, b1, score_cutoff=1) <= 1)
+        )
+    ):
         return 5
+    if a1 in (b1, b2) or a2 in (b1, b2):
+        return 6
     jw = JaroWinkler.similarity(la, lb)
     if jw >= JW_HIGH:
-        return 6
+        return 7
     pa = phonetic(la)
     if pa and pa == phonetic(lb):
-        return 7
-    if jw >= JW_LOW:
         return 8
-    return 9
+    if jw >= JW_LOW:
+        return 9
+    return 10
 
 
 def _middle(a: Rec, b: Rec) -> int:
