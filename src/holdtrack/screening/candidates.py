@@ -178,18 +178,20 @@ _DEEP_RULES = (
     # and surname, however common each alone is (at 1,000,000 subjects D5/D6's bounds skip a dateless "Claudia
     # María García" whom two records fit). The given-name and surname index; the middle name filters.
     "k.first_canon = b.tfc AND k.last_norm = b.tln AND k.middle_norm = b.tmn",
-    # D15: a DOB one digit of its month away (keys.month_digit_slips) + the surname sound + the given name's
-    # sound as the record's given or second given name's: on the (dob, surname sound) index, one row of b a date.
-    "k.dob = b.dd AND k.last_sound = b.ls AND (k.first_sound = b.fs OR k.middle_given_sound = b.fs)",
+    # D15: a DOB one digit of its month away (keys.month_digit_slips, up to seven dates on the booking's first row:
+    # a row of b a date made every rule above scan twice the rows) + the surname sound + the given name's sound
+    # as the record's given or second given name's, on the (dob, surname sound) index.
+    "k.dob = ANY(ARRAY[b.q1, b.q2, b.q3, b.q4, b.q5, b.q6, b.q7]) AND k.last_sound = b.ls "
+    "AND (k.first_sound = b.fs OR k.middle_given_sound = b.fs)",
 )
 _DEEP_B_COLS = (
     "i, d, ls, fs, f1, m1, l1, lo, hi, yls, yfs, nln, nfc, rln, lmn, mln, fln, fmn, lmr, mrl, mfs, y1, y12, md, xmd, "
-    "gfs, gy1, gy12, gmd, tfc, tln, tmn, dd"
+    "gfs, gy1, gy12, gmd, tfc, tln, tmn, q1, q2, q3, q4, q5, q6, q7"
 )
 _DEEP_PG_TYPES = (
     "int", "date", "text", "text", "text", "text", "text", "date", "date", "text", "text", "text", "text", "text",
     "text", "text", "text", "text", "text", "text", "text", "int", "int", "int", "int", "text", "int", "int", "int",
-    "text", "text", "text", "date",
+    "text", "text", "text", "date", "date", "date", "date", "date", "date", "date",
 )  # fmt: skip
 SECOND_GIVEN_RULES = True  # D12 and D13; off only to measure their cost (bench/ingest.py --set)
 THREE_NAMES_NO_DOB_RULE = True  # D14; off only to measure what it brings
@@ -203,6 +205,7 @@ def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...
     ls, fs = k.last_sound or None, k.first_sound or None
     initials = (k.first_norm[:1] or None, k.middle_norm[:1] or None, k.last_norm[:1] or None)
     none, later, no3 = (None,) * 7, (None,) * 9, (None,) * 3  # D7/D8's surnames; D9–D13's values; D14's names
+    no15 = (None,) * 7  # D15's dates
     if k.dob is None:
         names = (k.last_norm if probes[0] else None, k.first_canon if probes[1] else None)
         compound = compound_surnames(k)
@@ -213,7 +216,7 @@ def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...
         )
         if not any(names) and not any(compound) and not any(three):
             return []
-        return [(i, None, ls, fs, *initials, None, None, None, None, *names, *compound, *later, *three, None)]
+        return [(i, None, ls, fs, *initials, None, None, None, None, *names, *compound, *later, *three, *no15)]
     # D9-D13 probe once a booking (on its first row), each within its bound (``bounds.deep_swap_probes``)
     mfs = sound(canon_first(k.middle_norm)) or None
     y, md = k.dob.year, k.dob_md
@@ -230,40 +233,27 @@ def _deep_rows(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...
             lo, hi = date(k.dob.year, 1, 2), date(k.dob.year, 12, 31)
             rows.append(
                 (i, None, ls, fs, *initials, lo, hi, ls if probes[0] else None, fs if probes[1] else None, None,
-                 None, *none, *once, *no3, None)
+                 None, *none, *once, *no3, *no15)
             )  # fmt: skip
         elif ls or fs:
-            rows.append((i, None, ls, fs, *initials, None, None, None, None, None, None, *none, *once, *no3, None))
+            rows.append((i, None, ls, fs, *initials, None, None, None, None, None, None, *none, *once, *no3, *no15))
         return rows
+    digits = month_digit_slips(k.dob) if MONTH_DIGIT_RULE and ls and fs else ()
+    d15 = (*digits, *no15)[:7]
     for n, d in enumerate(dob_slips(k.dob)):
+        first = n == 0
         rows.append(
-            (
-                i,
-                d,
-                ls,
-                fs,
-                *initials,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                *none,
-                *(once if n == 0 else later),
-                *no3,
-                None,
-            )
-        )
-    if MONTH_DIGIT_RULE and ls and fs:
-        rows += [(i, None, ls, fs, *initials, *(None,) * 6, *none, *later, *no3, d) for d in month_digit_slips(k.dob)]
+            (i, d, ls, fs, *initials, None, None, None, None, None, None, *none, *(once if first else later), *no3,
+             *(d15 if first else no15))
+        )  # fmt: skip
     return rows
 
 
 def _deep_rows_undated(i: int, k: Keys, probes: tuple[bool, ...]) -> list[tuple[Any, ...]]:
-    """``_deep_rows`` without D1–D4's dates: the first row with its date and year cleared (D5–D14 stay)."""
+    """``_deep_rows`` without D1–D4's and D15's dates: the first row with its dates and year cleared (D5–D14
+    stay)."""
     rows = _deep_rows(i, k, probes)[:1]
-    return [(*r[:1], None, *r[2:7], None, None, None, None, *r[11:]) for r in rows]
+    return [(*r[:1], None, *r[2:7], None, None, None, None, *r[11:-7], *(None,) * 7) for r in rows]
 
 
 def _sqlite(rule: str) -> str:
