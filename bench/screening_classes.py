@@ -14,7 +14,8 @@ the recall over all proposals and the proposals made, and the best F1 over thres
 retrieve it (the booking's keys and their spelling corrections, all three rule sets) and its probability against
 the booking as written or corrected (without the term-frequency adjustment) — and counted by class. Then its
 *namesakes*: the registry records that agree with the booking on every field it carries (given name, middle name
-if any, surname, sex, birth country, DOB if any). A booking with N namesakes, the true record among them, cannot
+if any, surname, sex, birth country, DOB if any; a DOB of 1 January, the feeds' default for an unknown day, as
+its birth year only). A booking with N namesakes, the true record among them, cannot
 have it proposed by any screening that keeps fewer than N proposals for it; the line "recall ceiling" counts the
 pairs a screening keeping at most 10 / 30 / 100 proposals for a booking could still reach at best.
 
@@ -29,6 +30,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "holdtrack.config.settings")
@@ -173,7 +175,12 @@ def missed(
     for number, key in pairs:
         b, target = by_number[number], sid_of[key]
         k = services.subject_keys(b.subject)
-        ids = set(namesakes.matching(k).values_list("subject_id", flat=True))  # every field the booking carries
+        if k.dob is not None and (k.dob.month, k.dob.day) == (1, 1):
+            # the feeds' default for an unknown day and month: its namesakes are every record of the birth year
+            year = namesakes.matching(replace(k, dob=None)).filter(dob__year=k.dob.year)
+            ids = set(year.values_list("subject_id", flat=True))
+        else:
+            ids = set(namesakes.matching(k).values_list("subject_id", flat=True))  # every field the booking carries
         if target in ids:
             for bound in crowded:
                 crowded[bound] += len(ids) > bound
