@@ -178,9 +178,9 @@ _DEEP_RULES = (
     # and surname, however common each alone is (at 1,000,000 subjects D5/D6's bounds skip a dateless "Claudia
     # María García" whom two records fit). The given-name and surname index; the middle name filters.
     "k.first_canon = b.tfc AND k.last_norm = b.tln AND k.middle_norm = b.tmn",
-    # D15: a DOB one digit of its month away (keys.month_digit_slips, up to seven dates on the booking's first row:
-    # a row of b a date made every rule above scan twice the rows) + the surname sound + the given name's sound
-    # as the record's given or second given name's, on the (dob, surname sound) index.
+    # D15: a DOB one digit of its month away (keys.month_digit_slips: up to seven dates, carried on the booking's
+    # first row, as a row per date doubled the rows every rule above joins) + the surname sound + the given
+    # name's sound as the record's given or second given name's, on the (dob, surname sound) index (ADR 0059).
     "k.dob = ANY(ARRAY[b.q1, b.q2, b.q3, b.q4, b.q5, b.q6, b.q7]) AND k.last_sound = b.ls "
     "AND (k.first_sound = b.fs OR k.middle_given_sound = b.fs)",
 )
