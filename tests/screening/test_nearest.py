@@ -1,6 +1,6 @@
-"""The nearest record: a booking that no candidate brings to its class's threshold gets its nearest candidate
-proposed when that one reaches ``NEAREST_FLOOR`` (issue 10: a DOB slip on a common name otherwise leaves the
-officer nothing to look at)."""
+"""The nearest record: a booking that no candidate brings to its class's threshold, or only to weak proposals
+(under ``NEAREST_BELOW_PROBABILITY``), gets its nearest candidate under the threshold proposed when that one
+reaches ``NEAREST_FLOOR`` (issue 10: a DOB slip on a common name otherwise leaves the officer nothing to look at)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,28 @@ def test_a_booking_with_a_proposal_gets_no_nearest_candidate_besides(world, name
     assert m.subject_id == near.pk
     assert m.explanation["review_threshold"] == services.DEFAULT_REVIEW_THRESHOLD
     assert "nearest_record" not in m.explanation
+
+
+def test_a_booking_with_weak_proposals_only_gets_its_nearest_candidate_besides(world, namesakes, monkeypatch):
+    near, _far = namesakes
+    # a namesake of the other sex born on the same day of another year: a first-stage candidate (rule 8), far
+    # under the threshold
+    other = registry_subject_add(
+        actor=world.supervisor, first_name="Orlando", last_name="Quintanilla", sex="F", date_of_birth=date(1948, 6, 2)
+    )
+    monkeypatch.setattr(stages, "NEAREST_FLOOR", 1e-12)
+    b = _booked(world, near.date_of_birth)
+    screen_booking(actor=world.booking_clerk, booking=b)
+    assert {m.subject_id for m in IdentityMatch.objects.filter(booking=b)} == {near.pk}  # a confident proposal
+
+    monkeypatch.setattr(stages, "NEAREST_BELOW_PROBABILITY", 1.0)  # every proposal counts as weak
+    b = _booked(world, near.date_of_birth)
+    screen_booking(actor=world.booking_clerk, booking=b)
+    found = {m.subject_id: m for m in IdentityMatch.objects.filter(booking=b)}
+    assert set(found) == {near.pk, other.pk}
+    assert "nearest_record" not in found[near.pk].explanation
+    assert found[other.pk].score < services.DEFAULT_REVIEW_THRESHOLD
+    assert "are each under 1.0" in found[other.pk].explanation["nearest_record"]
 
 
 def _far_namesakes(world, n: int) -> set[int]:  # type: ignore[no-untyped-def]

@@ -58,6 +58,11 @@ NEAREST_KEEP = 1
 # 1,000,000 subjects 10 found 7 more true pairs for 350 proposals (5: 6 for 257; 30: 8 for 486); at 100,000, 2
 # for 181 (docs/benchmarks.md, "The nearest record's tie"). 1 cuts the tie as before (benches only).
 NEAREST_MAX_TIED = 10
+# ... and beside proposals at the threshold none of which reaches this probability (ADR 0061): a weak proposal
+# (a namesake at 0.25) is no reason to hide the next candidate. Chosen on the harder benchmark: at 0.3, 3 more true
+# pairs for 151 proposals at 1,000,000 subjects and 2 for 53 at 100,000; 0.5 finds the same for 276 and 114
+# (docs/benchmarks.md, "The nearest record beside weak proposals"). 0 shows it only without a proposal.
+NEAREST_BELOW_PROBABILITY = 0.3
 # A booking whose best first-stage proposal is below this probability is probed again by the wide blocking rules.
 WIDE_BELOW_PROBABILITY = 0.99
 WIDE_BELOW_WEIGHT = math.log2(WIDE_BELOW_PROBABILITY / (1 - WIDE_BELOW_PROBABILITY))
@@ -403,10 +408,14 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
             for sid in drawn:
                 del out[i].explanations[sid]
 
-    # A booking left without any proposal shows the officer its nearest candidate, when that one is near enough
-    # (never one of a crowd).
+    # A booking left without any proposal, or with weak ones only, shows the officer its nearest candidate under
+    # the threshold, when that one is near enough (never one of a crowd).
     for i, nearest in near.items():
-        if not out[i].proposals:
+        top = max((p.score for p in out[i].proposals), default=None)
+        if top is not None and top < NEAREST_BELOW_PROBABILITY:
+            done = {p.subject_id for p in out[i].proposals}
+            nearest = {sid: t for sid, t in nearest.items() if sid not in done}
+        if top is None or top < NEAREST_BELOW_PROBABILITY:
             if i in crowd:
                 mine = cand.booking_rec(keys[i], fbis[i], anums[i])
                 nearest = {sid: t for sid, t in nearest.items() if not namesakes.in_crowd(mine, t[1])}
@@ -420,6 +429,9 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
                 _propose(i, sid, used, other, near_tf, NEAREST_FLOOR, read_as)
                 out[i].explanations[sid]["nearest_record"] = (
                     f"no candidate reached this class's review threshold ({bar_p}): {which}"
+                    if top is None
+                    else f"the proposals at this class's review threshold ({bar_p}) are each under "
+                    f"{NEAREST_BELOW_PROBABILITY}: {which} under it as well"
                 )
                 if tie and w <= last + 1e-9:
                     out[i].explanations[sid]["tie"] = _tie_note(tie, shown, keys[i])
