@@ -66,15 +66,17 @@ def test_the_corrected_keys_carry_the_corrected_sounds(world):
 
 def test_a_typo_that_changes_the_sound_with_a_wrong_dob_is_proposed_read_as_corrected(world, reg, monkeypatch):  # noqa: F811
     target = registry_subject_add(
-        actor=world.supervisor, first_name="Luis", middle_name="Rodrigo", last_name="Zavala", second_last_name="Mendoza",
+        actor=world.supervisor, first_name="Luis", middle_name="Rodrigo", last_name="Zavala",
         date_of_birth=date(1963, 10, 3), sex="M", birth_country="Dominican Republic",
     )  # fmt: skip
     name_frequencies_refresh()
 
     def booked():  # type: ignore[no-untyped-def]
         # the surname's sound changed (Z140 → Z141) and one digit of the DOB: no rule of the first three stages
+        # (a single surname: in a compound one the typo is its own surname level, ADR 0060, and the booking as
+        # written outscores its corrected reading)
         return booking_of(
-            world, first="LUIS", last="ZAVALB MENDOZA", dob=date(1963, 10, 4), country="Dominican Republic",
+            world, first="LUIS", last="ZAVALB", dob=date(1963, 10, 4), country="Dominican Republic",
             stated_birth_country="",
         )  # fmt: skip
 
@@ -88,7 +90,7 @@ def test_a_typo_that_changes_the_sound_with_a_wrong_dob_is_proposed_read_as_corr
     result = screen_booking(actor=world.booking_clerk, booking=b)
     m = IdentityMatch.objects.get(booking=b, subject=target)
     assert result.spelled == 1
-    assert m.explanation["read_as"] == {"first_name": "luis", "last_name": "zavala mendoza"}
+    assert m.explanation["read_as"] == {"first_name": "luis", "last_name": "zavala"}
     assert m.score is not None and m.score >= m.explanation["review_threshold"]
 
 
@@ -121,7 +123,7 @@ def test_a_candidate_is_scored_against_every_corrected_reading_not_only_the_firs
     """Two readings of one booking both retrieve the subject: the first scores it low, the second high. It is
     proposed as the second reads it (it was once scored by the first reading alone and dropped)."""
     target = registry_subject_add(
-        actor=world.supervisor, first_name="Luis", middle_name="Rodrigo", last_name="Zavala", second_last_name="Mendoza",
+        actor=world.supervisor, first_name="Luis", middle_name="Rodrigo", last_name="Zavala",
         date_of_birth=date(1963, 10, 3), sex="M", birth_country="Dominican Republic",
     )  # fmt: skip
     name_frequencies_refresh()
@@ -135,12 +137,12 @@ def test_a_candidate_is_scored_against_every_corrected_reading_not_only_the_firs
 
     monkeypatch.setattr(spelling, "corrected", decoy_first)
     b = booking_of(
-        world, first="LUIS", last="ZAVALB MENDOZA", dob=date(1963, 10, 4), country="Dominican Republic",
+        world, first="LUIS", last="ZAVALB", dob=date(1963, 10, 4), country="Dominican Republic",
         stated_birth_country="",
     )  # fmt: skip
     screen_booking(actor=world.booking_clerk, booking=b)
     m = IdentityMatch.objects.get(booking=b, subject=target)
-    assert m.explanation["read_as"] == {"first_name": "luis", "last_name": "zavala mendoza"}
+    assert m.explanation["read_as"] == {"first_name": "luis", "last_name": "zavala"}
     assert IdentityMatch.objects.filter(booking=b, subject=target).count() == 1
 
 
