@@ -81,6 +81,22 @@ def test_over_the_cap_the_nearest_birth_dates_are_kept(world, monkeypatch):
     assert made_far.pk not in {sid for sid, _ in found}  # three digits away: cut
 
 
+def test_over_the_cap_a_first_of_january_is_near_every_day_of_its_year(world, monkeypatch):
+    """A 1 January DOB is the feeds' default for an unknown day: the records of its birth year are all as near, so
+    the cap keeps the one bearing most of the booking's name words, not the ones born in early January."""
+    for day in range(2, 6):
+        registry_subject_add(
+            actor=world.supervisor, first_name="Jose", last_name="Hernandez", date_of_birth=date(1993, 1, day)
+        )
+    person = registry_subject_add(
+        actor=world.supervisor, first_name="Jose", last_name="Hernández García", date_of_birth=date(1993, 10, 23)
+    )
+    booked = keys_for(first_name="Jose", last_name="Hernandes Garcia", date_of_birth=date(1993, 1, 1))
+    assert person.pk in {sid for sid, _ in cand.retrieve([booked])[0]}  # rule 14: both sounds, the birth year
+    monkeypatch.setattr(cand, "MAX_CANDIDATES", 2)
+    assert cand.retrieve([booked])[0][0][0] == person.pk
+
+
 def test_over_the_cap_a_dateless_booking_keeps_the_records_bearing_its_name_words(world, monkeypatch):
     """Without a DOB the cap ranks by the booking's name words found anywhere in the record's names: a record
     whose given name differs but whose middle name and compound surname hold the booking's names (the dateless

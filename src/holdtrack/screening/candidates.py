@@ -33,8 +33,8 @@ DOB still without any proposal is probed a third time with its DOB as a keying s
 A sound is the Soundex of the first surname token / of the canonical given name (nicknames resolved). A
 booking with no DOB is scored against its own threshold (``stages.NO_DOB_REVIEW_THRESHOLD``).
 At most ``MAX_CANDIDATES`` candidates are kept per booking: over it, the ones whose DOB is nearest the booking's
-are kept (then those bearing most of the booking's name words, then the nearest given names, then the lowest
-subject ids: deterministic).
+(the years alone where either is 1 January) are kept, then those bearing most of the booking's name words, then
+the nearest given names, then the lowest subject ids: deterministic.
 """
 
 from __future__ import annotations
@@ -435,6 +435,16 @@ def registry_rec(subject_id: int) -> Rec:
     return _rec(RegistryKey.objects.filter(pk=subject_id).values_list(*REC_COLUMNS).get())
 
 
+def _dob_distance(a: str, b: str) -> int:
+    """How far two ISO dates of birth are for the candidate cap: the characters that differ, or, where either is
+    1 January (the feeds' and registries' default for an unknown day), those of the years only; 99 without one."""
+    if not a or not b:
+        return 99
+    if a.endswith("-01-01") or b.endswith("-01-01"):
+        return Levenshtein.distance(a[:4], b[:4])
+    return Levenshtein.distance(a, b)
+
+
 def _collect(
     out: list[list[tuple[int, Rec]]], rows: list[tuple[Any, ...]], keys: Sequence[Keys]
 ) -> list[list[tuple[int, Rec]]]:
@@ -450,7 +460,7 @@ def _collect(
             words = {w for name in (k.first_norm, k.middle_norm, k.last_norm) for w in name.split()}
             lst.sort(
                 key=lambda c: (
-                    Levenshtein.distance(dob, c[1][6]) if dob and c[1][6] else 99,
+                    _dob_distance(dob, c[1][6]),
                     -len(words.intersection(f"{c[1][0]} {c[1][2]} {c[1][3]}".split())),
                     -JaroWinkler.similarity(first, c[1][0]),
                     c[0],
