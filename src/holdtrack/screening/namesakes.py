@@ -24,13 +24,15 @@ from holdtrack.screening.fs_model import F_ANUM, F_CANON, F_COUNTRY, F_LAST, F_M
 from holdtrack.screening.keys import Keys
 from holdtrack.screening.models import RegistryKey
 
-# As many as a tie of namesakes the scoring keeps for a dateless booking (``stages.MAX_TIED_NO_DOB``).
-MAX_NAMESAKES = 30
-# More than this many, and they are a crowd: the thirty tied ones an earlier stage keeps are drawn by lot from
-# it, and cover under half of it. Up to it they cover half or more and stay proposed: with the crowd at 30, the
-# harder set at 100,000 subjects lost 3 true pairs for 151 fewer proposals; at 60 none, for 30 fewer
-# (docs/benchmarks.md, "A crowd of namesakes").
-CROWD = 2 * MAX_NAMESAKES
+# Up to this many are all proposed (ADR 0062; it was 30, a tie's size, ``stages.MAX_TIED_NO_DOB``): between 30
+# and 60 the scoring's thirty tied ones were drawn by lot, so the person was left out a third of the time or more.
+# At 60 the harder set at 1,000,000 subjects found 6 more true pairs for 319 proposals, at 100,000 1 for 84
+# (docs/benchmarks.md, "Every namesake up to sixty").
+MAX_NAMESAKES = 60
+# More than this many, and they are a crowd: the thirty tied ones an earlier stage keeps would be drawn by lot from
+# it, covering under half of it, so none is proposed (ADR 0045; docs/benchmarks.md, "A crowd of namesakes"). Above
+# MAX_NAMESAKES and up to it (none by default), the thirty stay proposed.
+CROWD = MAX_NAMESAKES
 
 
 # What a namesake shares with a booking: (the key's column, its place in a record), the names always and the
