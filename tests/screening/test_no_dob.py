@@ -66,16 +66,20 @@ def test_a_booking_without_a_dob_keeps_more_tied_namesakes_than_one_with_a_dob(w
     assert all(s is not None and s >= NO_DOB_REVIEW_THRESHOLD for s in scores)
 
 
+def _wenjuns(world, n: int) -> None:  # type: ignore[no-untyped-def]
+    """``n`` registry namesakes of a dateless "Wenjun Qiaolin", each born another year: nothing tells them apart."""
+    for year in range(1950, 1950 + n):
+        registry_subject_add(
+            actor=world.supervisor, first_name="Wenjun", last_name="Qiaolin", sex="M", date_of_birth=date(year, 3, 1)
+        )
+
+
 @pytest.mark.parametrize("namesakes", [MAX_PROPOSALS_NO_DOB + 4, MAX_TIED_NO_DOB + 3])
 def test_namesakes_tied_with_the_last_kept_are_all_proposed_up_to_a_bound(world, reg, namesakes, monkeypatch):  # noqa: F811
     """Cutting a tie no field breaks would drop a namesake by subject id, at random: the whole tie is proposed,
     up to ``MAX_TIED_NO_DOB`` (the scoring's tie alone: stage five, which proposes every namesake, off)."""
     monkeypatch.setattr(stages, "NAMESAKES_NO_DOB", False)
-    for n in range(namesakes):
-        registry_subject_add(
-            actor=world.supervisor, first_name="Wenjun", last_name="Qiaolin", sex="M",
-            date_of_birth=date(1950 + n, 3, 1),
-        )  # fmt: skip
+    _wenjuns(world, namesakes)
     b = _book_without_dob(world, "Wenjun", "Qiaolin", "NODOB-TIE")
     screen_booking(actor=world.booking_clerk, booking=b)
     scores = set(IdentityMatch.objects.filter(booking=b).values_list("score", flat=True))
@@ -86,11 +90,7 @@ def test_namesakes_tied_with_the_last_kept_are_all_proposed_up_to_a_bound(world,
 def test_every_namesake_is_proposed_past_a_tie_up_to_the_bound(world, reg):  # noqa: F811
     """Stage five proposes every namesake up to ``namesakes.MAX_NAMESAKES`` (60, ADR 0062): 33 of them are more
     than the scoring's tie keeps (30), and the three it would leave out by subject id are proposed too."""
-    for n in range(MAX_TIED_NO_DOB + 3):
-        registry_subject_add(
-            actor=world.supervisor, first_name="Wenjun", last_name="Qiaolin", sex="M",
-            date_of_birth=date(1950 + n, 3, 1),
-        )  # fmt: skip
+    _wenjuns(world, MAX_TIED_NO_DOB + 3)
     b = _book_without_dob(world, "Wenjun", "Qiaolin", "NODOB-ALL")
     screen_booking(actor=world.booking_clerk, booking=b)
     assert IdentityMatch.objects.filter(booking=b).count() == MAX_TIED_NO_DOB + 3
