@@ -25,7 +25,7 @@ from holdtrack.screening.keys import Keys
 from holdtrack.screening.models import RegistryKey
 
 # Up to this many are all proposed (ADR 0062; it was 30, a tie's size, ``stages.MAX_TIED_NO_DOB``): between 30
-# and 60 the scoring's thirty tied ones were drawn by lot, so the person was left out a third of the time or more.
+# and 60 the scoring's thirty tied ones were drawn by subject id, leaving the person out up to half the time.
 # At 60 the harder set at 1,000,000 subjects found 6 more true pairs for 319 proposals, at 100,000 1 for 84
 # (docs/benchmarks.md, "Every namesake up to sixty").
 MAX_NAMESAKES = 60
