@@ -412,27 +412,28 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
     # the threshold, when that one is near enough (never one of a crowd).
     for i, nearest in near.items():
         top = max((p.score for p in out[i].proposals), default=None)
-        if top is not None and top < NEAREST_BELOW_PROBABILITY:
+        if top is not None:
+            if top >= NEAREST_BELOW_PROBABILITY:
+                continue  # a confident proposal: nothing under the threshold is shown beside it
             done = {p.subject_id for p in out[i].proposals}
             nearest = {sid: t for sid, t in nearest.items() if sid not in done}
-        if top is None or top < NEAREST_BELOW_PROBABILITY:
-            if i in crowd:
-                mine = cand.booking_rec(keys[i], fbis[i], anums[i])
-                nearest = {sid: t for sid, t in nearest.items() if not namesakes.in_crowd(mine, t[1])}
-            ranked = sorted(nearest.items(), key=lambda t: (-t[1][0], t[0]))
-            # the nearest are kept with their tie (ADR 0054), as proposals at the bar are (ADR 0053)
-            keep, tie, shown, last = _kept_with_tie([t[1][0] for t in ranked], NEAREST_KEEP, NEAREST_MAX_TIED)
-            keep = min(keep, len(ranked))
-            bar_p = threshold if keys[i].dob is not None else no_dob_threshold
-            which = "the nearest one is shown" if keep == 1 else f"the {keep} nearest are shown"
-            for sid, (w, other, used, near_tf, read_as) in ranked[:keep]:
-                _propose(i, sid, used, other, near_tf, NEAREST_FLOOR, read_as)
-                out[i].explanations[sid]["nearest_record"] = (
-                    f"no candidate reached this class's review threshold ({bar_p}): {which}"
-                    if top is None
-                    else f"the proposals at this class's review threshold ({bar_p}) are each under "
-                    f"{NEAREST_BELOW_PROBABILITY}: {which} under it as well"
-                )
-                if tie and w <= last + 1e-9:
-                    out[i].explanations[sid]["tie"] = _tie_note(tie, shown, keys[i])
+        if i in crowd:
+            mine = cand.booking_rec(keys[i], fbis[i], anums[i])
+            nearest = {sid: t for sid, t in nearest.items() if not namesakes.in_crowd(mine, t[1])}
+        ranked = sorted(nearest.items(), key=lambda t: (-t[1][0], t[0]))
+        # the nearest are kept with their tie (ADR 0054), as proposals at the bar are (ADR 0053)
+        keep, tie, shown, last = _kept_with_tie([t[1][0] for t in ranked], NEAREST_KEEP, NEAREST_MAX_TIED)
+        keep = min(keep, len(ranked))
+        bar_p = threshold if keys[i].dob is not None else no_dob_threshold
+        which = "the nearest one is shown" if keep == 1 else f"the {keep} nearest are shown"
+        for sid, (w, other, used, near_tf, read_as) in ranked[:keep]:
+            _propose(i, sid, used, other, near_tf, NEAREST_FLOOR, read_as)
+            out[i].explanations[sid]["nearest_record"] = (
+                f"no candidate reached this class's review threshold ({bar_p}): {which}"
+                if top is None
+                else f"the proposals at this class's review threshold ({bar_p}) are each under "
+                f"{NEAREST_BELOW_PROBABILITY}: {which} under it as well"
+            )
+            if tie and w <= last + 1e-9:
+                out[i].explanations[sid]["tie"] = _tie_note(tie, shown, keys[i])
     return out
