@@ -7,9 +7,15 @@ from __future__ import annotations
 def apply(spec: str) -> None:
     """Set each named setting (booleans from 0/false/off or anything else; other types by their own
     constructor) and print it. An unknown module or name fails."""
-    from holdtrack.screening import bounds, candidates, namesakes, stages
+    from holdtrack.screening import bounds, candidates, fs_model, namesakes, stages
 
-    modules = {"stages": stages, "candidates": candidates, "bounds": bounds, "namesakes": namesakes}
+    modules = {
+        "stages": stages,
+        "candidates": candidates,
+        "bounds": bounds,
+        "namesakes": namesakes,
+        "fs_model": fs_model,
+    }
     for item in filter(None, spec.split(",")):
         name, value = item.split("=")
         module_name, _, attr = name.rpartition(".")

@@ -128,15 +128,20 @@ def usable(r: dict[str, str]) -> bool:
 # ------------------------------------------------------------------------------------------------ holdtrack
 
 
-def holdtrack_worker(variant: str, out_path: Path, seed: int, work: Path, probe: bool = True) -> None:
+def holdtrack_worker(
+    variant: str, out_path: Path, seed: int, work: Path, probe: bool = True, settings: str = ""
+) -> None:
     """One variant in a fresh database, in its own process (Django is set up once per database)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "holdtrack.config.settings")
     import django
 
     django.setup()
+    from _settings import apply as apply_settings
+
     from holdtrack.screening import stages as screening_stages
 
     screening_stages.A_NUMBER_PROBE = probe
+    apply_settings(settings)
     from django.core.management import call_command
 
     from holdtrack.accounts.services import system_user
@@ -403,10 +408,13 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--json", type=Path, default=None, help="also write every figure to this JSON file")
     ap.add_argument("--no-a-number-probe", action="store_true", help="no retrieval on an equal A-number")
+    ap.add_argument("--set", default="", help="screening settings for this run, as bench/screening_classes.py's")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     if args.worker:
-        holdtrack_worker(args.worker, args.out, args.seed, args.work, probe=not args.no_a_number_probe)
+        holdtrack_worker(
+            args.worker, args.out, args.seed, args.work, probe=not args.no_a_number_probe, settings=args.set
+        )
         return
 
     url = os.environ.get("DATABASE_URL", "")
@@ -425,7 +433,8 @@ def main() -> None:
             env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
             subprocess.run(  # noqa: S603 - this script itself, fixed arguments
                 [sys.executable, __file__, "--worker", variant, "--out", str(out), "--work", tmp,
-                 "--seed", str(args.seed), *(["--no-a-number-probe"] if args.no_a_number_probe else [])],
+                 "--seed", str(args.seed), *(["--no-a-number-probe"] if args.no_a_number_probe else []),
+                 "--set", args.set],
                 check=True, env=env,
             )  # fmt: skip
             ours = json.loads(out.read_text())

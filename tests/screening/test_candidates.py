@@ -114,6 +114,31 @@ def test_over_the_cap_a_dateless_booking_keeps_the_records_bearing_its_name_word
     assert len(kept) == 2 and kept[0][0] == moved.pk
 
 
+def test_over_the_cap_records_of_the_bookings_sex_and_country_are_kept_before_others(world, monkeypatch):
+    """Records bearing the booking's name words alike are kept first where they do not differ on the sex and
+    birth country the booking carries (ADR 0063): at 1,000,000 subjects a dateless "Juan Hernández López" of El
+    Salvador brought 220 records bearing those words from every country, and the cap kept 200 by subject id."""
+    elsewhere = [
+        registry_subject_add(actor=world.supervisor, first_name="Juan", last_name="López Hernández",
+                             date_of_birth=date(1980 + n, 3, 4), sex=sex, birth_country=country)
+        for n, (sex, country) in enumerate((("M", "Mexico"), ("M", "Honduras"), ("F", "El Salvador")))
+    ]  # fmt: skip
+    person = registry_subject_add(
+        actor=world.supervisor,
+        first_name="Juan",
+        last_name="López Hernández",
+        date_of_birth=date(1986, 4, 20),
+        sex="M",
+        birth_country="El Salvador",
+    )
+    booked = keys_for(first_name="Juan", middle_name="Hernandez", last_name="Lopez", date_of_birth=None, sex="M",
+                      birth_country="El Salvador")  # fmt: skip
+    found = {sid for sid, _ in cand.retrieve([booked], deep=True)[0]}
+    assert {person.pk, *(s.pk for s in elsewhere)} <= found  # D7: the surname and the middle name joined
+    monkeypatch.setattr(cand, "MAX_CANDIDATES", 1)
+    assert [sid for sid, _ in cand.retrieve([booked], deep=True)[0]] == [person.pk]
+
+
 def test_exact_names_are_probed_only_when_the_registry_holds_few_of_them(world):
     from holdtrack.screening.frequencies import name_frequencies_refresh
 

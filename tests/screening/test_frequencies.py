@@ -71,3 +71,24 @@ def test_screening_applies_the_adjustment_and_the_explanation_still_adds_up(worl
     assert terms["last_name"]["tf_adjustment"] != 0
     total = m.explanation["prior"]["weight"] + sum(t["weight"] for t in m.explanation["comparisons"])
     assert total == pytest.approx(m.explanation["total_weight"], abs=1e-5)
+
+
+def test_a_common_name_exact_never_weighs_less_than_the_same_name_one_letter_off():
+    """The adjustment lowers an exact agreement on a very common given name; it stops at what the near-spelling
+    level weighs ("Juan" against "Juan" no less than against "Jun", ADR 0063), in the weight and the explanation."""
+    from holdtrack.screening.fs_model import TF_FLOOR_LEVEL, Scorer
+    from tests.screening.factories_screening import trained_model
+    from tests.screening.test_fs_model import _rec
+
+    scorer = Scorer.from_splink(trained_model())
+    first = next(c for c in scorer.comparisons if c.name == "first_name")
+    near = first.weights[first.labels.index(TF_FLOOR_LEVEL)]
+    booking, same, typo = (_rec(f, "Quirarte", date(1991, 1, 1)) for f in ("Juan", "Juan", "Jun"))
+    crowded = TermFrequencies(1_000_000, {("first_name", "juan"): 200_000, ("last_name", "quirarte"): 1})
+    assert first.weights[1] + crowded.adjustment("first_name", "juan", first.u_exact) < near  # the floor binds
+    assert scorer.weight(booking, same, crowded) == pytest.approx(scorer.weight(booking, typo, crowded))
+    total, terms = scorer.explain(booking, same, crowded)
+    assert total == pytest.approx(scorer.weight(booking, same, crowded))
+    assert terms[0]["weight"] == pytest.approx(near, abs=1e-6)
+    rare = TermFrequencies(1_000_000, {("first_name", "juan"): 10, ("last_name", "quirarte"): 1})
+    assert scorer.weight(booking, same, rare) > scorer.weight(booking, typo, rare)  # above the floor: adjusted

@@ -46,6 +46,11 @@ D = date(1984, 6, 15)
         (("Mohamed", "Ali", D), ("Muhammad", "Ali", D), "first_name", "nickname or variant"),
         # the second surname moved into the middle name
         (("Juan", "Martínez", D, "Ruiz"), ("Juan", "Martínez Ruiz", D, "Carlos"), "middle_name", "another name"),
+        # ... alike whether or not the other record has a middle name (ADR 0063); a middle name that is only the
+        # other's given name is left to the given name's level
+        (("Juan", "Martínez", D, "Ruiz"), ("Juan", "Martínez Ruiz", D), "middle_name", "another name"),
+        (("Juan", "Ruiz", D), ("Pedro", "Martínez Ruiz", D, "Juan"), "middle_name", "null"),
+        (("Juan", "Ruiz", D, "Pedro"), ("Pedro", "Ruiz", D), "middle_name", "null"),
         # the same surnames once the middle name is counted, or reordered; a middle name that is not one of the
         # other record's surnames is no such agreement
         (("José", "García", D, "Flores"), ("Jose", "García Flores", D), "last_name", "same surnames"),
@@ -73,6 +78,11 @@ D = date(1984, 6, 15)
         (("Ana", "Soto", date(1984, 2, 29)), ("Ana", "Soto", date(1984, 1, 31)), "date_of_birth", "month off by one"),
         (("Ana", "Soto", date(1984, 4, 27)), ("Ana", "Soto", date(1984, 3, 31)), "date_of_birth", "same year"),
         (("Ana", "Soto", date(1984, 1, 1)), ("Ana", "Soto", D), "date_of_birth", "1 January on one side"),
+        # ... before any slip a day or a month could show: every day of the year is as near (ADR 0063)
+        (("Ana", "Soto", date(1984, 1, 1)), ("Ana", "Soto", date(1984, 1, 6)), "date_of_birth", "1 January on"),
+        (("Ana", "Soto", date(1984, 2, 1)), ("Ana", "Soto", date(1984, 1, 1)), "date_of_birth", "1 January on"),
+        (("Ana", "Soto", date(1984, 1, 1)), ("Ana", "Soto", date(1984, 10, 1)), "date_of_birth", "1 January on"),
+        (("Ana", "Soto", date(1984, 1, 1)), ("Ana", "Soto", date(1994, 1, 1)), "date_of_birth", "one digit"),
         (("Ana", "Soto", date(1984, 3, 9)), ("Ana", "Soto", D), "date_of_birth", "same year"),
         (("Ana", "Soto", date(1985, 1, 1)), ("Ana", "Soto", D), "date_of_birth", "different"),
     ],

@@ -237,3 +237,17 @@ def test_a_record_outside_the_crowd_is_still_proposed(world, reg, monkeypatch): 
     b = _booked(world, "NS-CROWD-APART")
     screen_booking(actor=world.booking_clerk, booking=b)
     assert set(IdentityMatch.objects.filter(booking=b).values_list("subject_id", flat=True)) == {apart}
+
+
+def test_a_namesake_whose_fbi_number_is_a_slip_away_is_not_of_the_crowd(world, reg, monkeypatch):  # noqa: F811
+    """A crowd's namesake whose FBI number is one keying slip from the booking's is told apart by it (ADR 0063):
+    it stays proposed, where the rest of the crowd is not."""
+    monkeypatch.setattr(namesakes, "MAX_NAMESAKES", 2)
+    monkeypatch.setattr(namesakes, "CROWD", 3)
+    crowd = {_namesake(world, 1980 + n, 5).pk for n in range(4)}
+    slipped = _namesake(world, 1990, 7, identifiers={"FBI_UCN": "912345AB7"}).pk
+    name_frequencies_refresh()
+    b = _booked(world, "NS-CROWD-FBI", fbi="912345AB1")
+    screen_booking(actor=world.booking_clerk, booking=b)
+    found = set(IdentityMatch.objects.filter(booking=b).values_list("subject_id", flat=True))
+    assert slipped in found and not crowd & found

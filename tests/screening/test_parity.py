@@ -105,3 +105,41 @@ def test_the_moved_surname_level_is_the_same_in_splink_and_ours():
         slipped += lv == slip
     assert reached >= 6  # García/Flores ↔ García Flores ↔ Flores García, Rivera/López ↔ Rivera López
     assert slipped == 4  # García Flores ↔ Garsía Flores, García Flores ↔ García Florez (not the two slips apart)
+
+
+def test_a_middle_name_alone_and_a_1_january_dob_are_the_same_in_splink_and_ours():
+    """Hand-made pairs around ADR 0063: a middle name that is one of the other record's surnames when that record
+    has no middle name, and a 1 January DOB against every day of its year (before a digit or month slip)."""
+    from datetime import date
+
+    from holdtrack.screening.keys import keys_for, splink_record
+
+    model = trained_model()
+    scorer = Scorer.from_splink(model)
+    rows = [
+        ("Daniel", "García", "González", date(1984, 1, 1)), ("Daniel", "", "González García", date(1984, 1, 6)),
+        ("Daniel", "Miguel", "González García", date(1984, 2, 1)), ("Miguel", "", "Daniel", date(1984, 10, 1)),
+        ("Daniel", "", "García", date(1994, 1, 1)), ("Daniel", "López", "García", date(1984, 6, 1)),
+    ]  # fmt: skip
+    left = [splink_record(f"l{n}", keys_for(first_name=f, middle_name=m, last_name=s, date_of_birth=d))
+            for n, (f, m, s, d) in enumerate(rows)]  # fmt: skip
+    right = [{**r, "unique_id": "r" + r["unique_id"][1:]} for r in left]
+    out = splink_score_pairs(model, left, right)
+    by_id = {r["unique_id"]: r for r in left + right}
+    middle, dob = (
+        next(i for i, c in enumerate(scorer.comparisons) if c.name == n) for n in ("middle_name", "date_of_birth")
+    )
+    another = scorer.comparisons[middle].labels.index("another name of the other record")
+    jan = scorer.comparisons[dob].labels.index("1 January on one side (a default), same year")
+    alone, january = 0, 0
+    for o in out:
+        a, b = rec(by_id[o["unique_id_l"]]), rec(by_id[o["unique_id_r"]])
+        assert abs(scorer.weight(a, b) - o["match_weight"]) < TOLERANCE, o
+        levels = scorer.levels(a, b)
+        for i in (middle, dob):
+            n = len(scorer.comparisons[i].weights)
+            assert o[f"gamma_{scorer.comparisons[i].name}"] == (-1 if levels[i] == 0 else n - 1 - levels[i]), o
+        alone += levels[middle] == another and not (a[2] and b[2])
+        january += levels[dob] == jan
+    assert alone >= 2  # García / González ↔ González García, and back
+    assert january >= 8  # 1984-01-01 against the other four days of 1984, both ways

@@ -454,14 +454,16 @@ def _collect(
         if len(lst) > MAX_CANDIDATES:
             # A very common name (rules 15 and 17, the deep rules without a DOB) can bring more than the cap: keep
             # the nearest dates of birth, then (and without a DOB) the records bearing most of the booking's name
-            # words wherever they stand (names moved between fields), then the nearest given names.
+            # words wherever they stand (names moved between fields), then those not differing on the sex and
+            # birth country the booking carries (ADR 0063), then the nearest given names.
             k = keys[i]
-            dob, first = k.dob_iso or "", k.first_norm
+            dob, first, sex, country = k.dob_iso or "", k.first_norm, k.sex, k.country
             words = {w for name in (k.first_norm, k.middle_norm, k.last_norm) for w in name.split()}
             lst.sort(
                 key=lambda c: (
                     _dob_distance(dob, c[1][6]),
                     -len(words.intersection(f"{c[1][0]} {c[1][2]} {c[1][3]}".split())),
+                    (bool(sex and c[1][7]) and sex != c[1][7]) + (bool(country and c[1][8]) and country != c[1][8]),
                     -JaroWinkler.similarity(first, c[1][0]),
                     c[0],
                 )

@@ -11,7 +11,7 @@ for exact given names and surnames when it is handed the registry's name frequen
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -55,6 +55,15 @@ def _shares(first: str, other_first: str, other_middle: str) -> str:
         f"string_split(concat_ws(' ', \"{other_first}\", \"{other_middle}\"), ' '))"
     )
 
+
+# SQL: one record's middle name is the other's given name or one of its surnames; one of its surnames.
+_MIDDLE_ELSEWHERE = (
+    '("middle_norm_l" IN ("first_norm_r", "last_tok1_r", "last_tok2_r") '
+    'OR "middle_norm_r" IN ("first_norm_l", "last_tok1_l", "last_tok2_l"))'
+)
+_MIDDLE_A_SURNAME = (
+    '("middle_norm_l" IN ("last_tok1_r", "last_tok2_r") OR "middle_norm_r" IN ("last_tok1_l", "last_tok2_l"))'
+)
 
 # The surnames agree once a middle name is counted, or only their order differs: "García / Flores" against
 # "García Flores" (a second surname moved into the middle name), "Rivera López" against "López Rivera".
@@ -158,13 +167,11 @@ COMPARISONS: list[dict[str, Any]] = [
     {
         "output_column_name": "middle_name",
         "comparison_levels": [
-            _level(_null("middle_norm"), "null", null=True),
+            # a middle name that is one of the other's surnames counts even where the other has none (not one that
+            # is its given name: the first name's level reads that; ADR 0063)
+            _level(f"({_null('middle_norm')}) AND NOT coalesce({_MIDDLE_A_SURNAME}, false)", "null", null=True),
             _level('"middle_norm_l" = "middle_norm_r"', "exact"),
-            _level(
-                '"middle_norm_l" IN ("first_norm_r", "last_tok1_r", "last_tok2_r") '
-                'OR "middle_norm_r" IN ("first_norm_l", "last_tok1_l", "last_tok2_l")',
-                "another name of the other record",
-            ),
+            _level(_MIDDLE_ELSEWHERE, "another name of the other record"),
             _level('substr("middle_norm_l", 1, 1) = substr("middle_norm_r", 1, 1)', "same initial"),
             _level("ELSE", "different"),
         ],
@@ -174,6 +181,12 @@ COMPARISONS: list[dict[str, Any]] = [
         "comparison_levels": [
             _level(_null("dob"), "null", null=True),
             _level('"dob_l" = "dob_r"', "exact"),
+            # a 1 January DOB (a year alone) is as near every day of its year, before any slip (ADR 0063)
+            _level(
+                'substr("dob_l", 1, 4) = substr("dob_r", 1, 4) '
+                "AND (substr(\"dob_l\", 6, 5) = '01-01' OR substr(\"dob_r\", 6, 5) = '01-01')",
+                "1 January on one side (a default), same year",
+            ),
             _level(
                 'substr("dob_l", 1, 4) = substr("dob_r", 1, 4) AND substr("dob_l", 6, 2) = substr("dob_r", 9, 2) '
                 'AND substr("dob_l", 9, 2) = substr("dob_r", 6, 2)',
@@ -185,11 +198,6 @@ COMPARISONS: list[dict[str, Any]] = [
                 f'OR least(substr("dob_l", 9, 2), substr("dob_r", 9, 2)) >= \'{MONTH_END}\') '
                 'AND abs(CAST(substr("dob_l", 6, 2) AS INTEGER) - CAST(substr("dob_r", 6, 2) AS INTEGER)) = 1',
                 "month off by one",
-            ),
-            _level(
-                'substr("dob_l", 1, 4) = substr("dob_r", 1, 4) '
-                "AND (substr(\"dob_l\", 6, 5) = '01-01' OR substr(\"dob_r\", 6, 5) = '01-01')",
-                "1 January on one side (a default), same year",
             ),
             _level('substr("dob_l", 1, 4) = substr("dob_r", 1, 4)', "same year"),
             _level("ELSE", "different"),
@@ -373,7 +381,8 @@ def _last(a: Rec, b: Rec) -> int:
 def _middle(a: Rec, b: Rec) -> int:
     ma, mb = a[F_MIDDLE], b[F_MIDDLE]
     if not ma or not mb:
-        return 0
+        # one middle name alone: another name of the other record when it is one of its surnames (ADR 0063)
+        return 2 if (ma and ma in (b[F_TOK1], b[F_TOK2])) or (mb and mb in (a[F_TOK1], a[F_TOK2])) else 0
     if ma == mb:
         return 1
     if ma in (b[F_FIRST], b[F_TOK1], b[F_TOK2]) or mb in (a[F_FIRST], a[F_TOK1], a[F_TOK2]):
@@ -390,15 +399,15 @@ def _dob(a: Rec, b: Rec) -> int:
     if da == db:
         return 1
     same_year = da[:4] == db[:4]
-    if same_year and da[5:7] == db[8:10] and da[8:10] == db[5:7]:
+    if same_year and (da[5:] == "01-01" or db[5:] == "01-01"):
         return 2
-    if Levenshtein.distance(da, db, score_cutoff=1) <= 1:
+    if same_year and da[5:7] == db[8:10] and da[8:10] == db[5:7]:
         return 3
+    if Levenshtein.distance(da, db, score_cutoff=1) <= 1:
+        return 4
     if not same_year:
         return 7
     if abs(int(da[5:7]) - int(db[5:7])) == 1 and (da[8:10] == db[8:10] or min(da[8:10], db[8:10]) >= MONTH_END):
-        return 4
-    if da[5:] == "01-01" or db[5:] == "01-01":
         return 5
     return 6
 
@@ -457,14 +466,17 @@ class Comparison:
     labels: tuple[str, ...]
     weights: tuple[float, ...]  # log2(m/u) per level; 0 for the null level
     u_exact: float = 0.0  # u of the exact level: the base of the term-frequency adjustment
+    tf_floor: float = -math.inf  # the least an exact agreement weighs once adjusted (TF_FLOOR_LEVEL's weight)
 
 
 # Term-frequency adjustments (splink's recipe, applied by our code): an exact agreement on a name counts
-# log2(u_exact / tf(name)) more, where tf is the name's share of the registry — a rare surname says more than
-# the most common one. Bounded so that a name seen once in a small registry cannot outweigh a date of birth.
+# log2(u_exact / tf(name)) more, where tf is the name's share of the registry (a rare surname says more than a
+# common one), bounded so that a name seen once in a small registry cannot outweigh a date of birth ...
 TF_FIELDS = {"first_name": F_FIRST, "last_name": F_LAST}
 TF_MAX_BITS = 6.0
 EXACT_LEVEL = 1
+# ... never below the same name one letter off ("Juan" weighs no less against "Juan" than "Jun"; ADR 0063)
+TF_FLOOR_LEVEL = f"Jaro-Winkler >= {JW_HIGH}"
 
 
 @dataclass(frozen=True)
@@ -524,25 +536,26 @@ class Scorer:
                 if m is None or u is None:
                     raise ValueError(f"Comparison {spec['output_column_name']!r} has an untrained level.")
                 weights.append(math.inf if u == 0 else math.log2(m / u))
-            comps.append(Comparison(spec["output_column_name"], tuple(labels), tuple(weights), u_exact))
+            floor = weights[labels.index(TF_FLOOR_LEVEL)] if TF_FLOOR_LEVEL in labels else -math.inf
+            comps.append(Comparison(spec["output_column_name"], tuple(labels), tuple(weights), u_exact, floor))
         return cls(prior, math.log2(prior / (1 - prior)), tuple(comps))
 
     @cached_property
-    def _plan(self) -> tuple[tuple[Callable[[Rec, Rec], int], tuple[float, ...], int, str, float], ...]:
-        """Per comparison: its level function, weights, and the field of its term-frequency adjustment (-1 for
-        none) — resolved once, as ``weight`` runs for every candidate pair."""
+    def _plan(self) -> tuple[tuple[Callable[[Rec, Rec], int], tuple[float, ...], int, str, float, float], ...]:
+        """Per comparison: its level function, weights, the field of its term-frequency adjustment (-1 for none)
+        and the adjustment's bounds — resolved once, as ``weight`` runs for every candidate pair."""
         return tuple(
-            (f, c.weights, TF_FIELDS.get(c.name, -1), c.name, c.u_exact)
+            (f, c.weights, TF_FIELDS.get(c.name, -1), c.name, c.u_exact, c.tf_floor - c.weights[EXACT_LEVEL])
             for f, c in zip(LEVEL_FUNCS, self.comparisons, strict=True)
         )
 
     def weight(self, a: Rec, b: Rec, tf: TermFrequencies | None = None) -> float:
         w = self.prior_weight
-        for f, weights, tf_field, name, u_exact in self._plan:
+        for f, weights, tf_field, name, u_exact, least in self._plan:
             lv = f(a, b)
             w += weights[lv]
             if lv == EXACT_LEVEL and tf_field >= 0 and tf is not None:
-                w += tf.adjustment(name, b[tf_field], u_exact)
+                w += max(least, tf.adjustment(name, b[tf_field], u_exact))
         return w
 
     def levels(self, a: Rec, b: Rec) -> list[int]:
@@ -563,7 +576,7 @@ class Scorer:
                 "registry": " ".join(b[i] for i in shown) or None,
             }
             if tf is not None and lv == EXACT_LEVEL and comp.name in TF_FIELDS:
-                adj = tf.adjustment(comp.name, b[TF_FIELDS[comp.name]], comp.u_exact)
+                adj = max(comp.tf_floor - w, tf.adjustment(comp.name, b[TF_FIELDS[comp.name]], comp.u_exact))
                 term["tf_adjustment"] = round(adj, 6)
                 w += adj
             total += w
@@ -583,7 +596,3 @@ def probability(weight: float) -> float:
 
 def weight_for_probability(p: float) -> float:
     return math.log2(p / (1.0 - p))
-
-
-def records_weights(scorer: Scorer, pairs: Sequence[tuple[Rec, Rec]]) -> list[float]:
-    return [scorer.weight(a, b) for a, b in pairs]

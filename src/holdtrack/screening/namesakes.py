@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
+from rapidfuzz.distance import DamerauLevenshtein
 
 from holdtrack.screening.candidates import REC_COLUMNS, record_of
-from holdtrack.screening.fs_model import F_ANUM, F_CANON, F_COUNTRY, F_LAST, F_MIDDLE, F_SEX, Rec, fbi_conflict
+from holdtrack.screening.fs_model import F_ANUM, F_CANON, F_COUNTRY, F_FBI, F_LAST, F_MIDDLE, F_SEX, Rec, fbi_conflict
 from holdtrack.screening.keys import Keys
 from holdtrack.screening.models import RegistryKey
 
@@ -76,10 +77,22 @@ def of(keys: Sequence[Keys], own: Sequence[int | None]) -> list[list[tuple[int, 
 
 def in_crowd(booking: Rec, record: Rec) -> bool:
     """Whether ``record`` agrees with the dateless ``booking`` on every field ``matching`` compares: one of its
-    namesakes, which nothing on the booking tells apart from the others."""
-    return all(record[i] == booking[i] for _, i in _SHARED) and all(
-        record[i] == booking[i] for _, i in _CARRIED if booking[i]
+    namesakes, which nothing on the booking tells apart from the others — unless an identifier ties it to the
+    booking (``tied``)."""
+    return (
+        all(record[i] == booking[i] for _, i in _SHARED)
+        and all(record[i] == booking[i] for _, i in _CARRIED if booking[i])
+        and not tied(booking, record)
     )
+
+
+def tied(booking: Rec, record: Rec) -> bool:
+    """An identifier on both that agrees tells this namesake apart from the others (ADR 0063): an FBI number at
+    most a keying slip away (a "Jose Vásquez" among 277, at 0.97), or the same A-number."""
+    fb, fr = booking[F_FBI], record[F_FBI]
+    if fb and fr and DamerauLevenshtein.distance(fb, fr, score_cutoff=1) <= 1:
+        return True
+    return bool(booking[F_ANUM] and booking[F_ANUM] == record[F_ANUM])
 
 
 def separated(booking: Rec, record: Rec) -> bool:

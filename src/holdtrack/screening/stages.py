@@ -42,10 +42,10 @@ NO_DOB_REVIEW_THRESHOLD = 0.05
 MAX_PROPOSALS_NO_DOB = 10
 # ... and more when the namesakes beyond the tenth score exactly as the tenth (a tie no field breaks), up to this.
 MAX_TIED_NO_DOB = 30
-# A booking with a DOB keeps a tie at its fifth proposal whole too, up to as many (ADR 0053): a 1 January DOB (a
-# year only) on a common name ties every namesake born that year, and a cut by subject id proposed five of them
-# by lot. MAX_PROPOSALS_PER_BOOKING cuts ties as before (benches only).
-MAX_TIED_WITH_DOB = 30
+# A booking with a DOB keeps a tie at its fifth proposal whole too (ADR 0053): a 1 January DOB (a year only) on a
+# common name ties every namesake born that year, and a cut by subject id proposed five of them by lot. Up to
+# sixty, as a dateless booking's namesakes (ADR 0063). MAX_PROPOSALS_PER_BOOKING cuts ties as before (benches only).
+MAX_TIED_WITH_DOB = 60
 # A booking that no candidate brings to its class's threshold gets its nearest candidate proposed, when that one
 # reaches this probability: a DOB slip on a common name (its term frequency lowers the names' weight) otherwise
 # leaves the officer nothing to look at. Chosen on the harder benchmark, seed 1 (docs/benchmarks.md, "The nearest
@@ -56,8 +56,9 @@ NEAREST_KEEP = 1
 # ... and with the candidates as near as it (a tie no field breaks), up to this many (ADR 0054): a 1 January DOB
 # on a common name leaves every namesake of that year equally near, and a cut by subject id showed one by lot. At
 # 1,000,000 subjects 10 found 7 more true pairs for 350 proposals (5: 6 for 257; 30: 8 for 486); at 100,000, 2
-# for 181 (docs/benchmarks.md, "The nearest record's tie"). 1 cuts the tie as before (benches only).
-NEAREST_MAX_TIED = 10
+# for 181 (docs/benchmarks.md, "The nearest record's tie"). Sixty since a 1 January DOB ties every day of its year
+# (ADR 0063): a crowd of a year's namesakes is shown whole up to the dateless bound. 1 cuts the tie (benches only).
+NEAREST_MAX_TIED = 60
 # ... and beside proposals at the threshold none of which reaches this probability (ADR 0061): a weak proposal
 # (a namesake at 0.25) is no reason to hide the next candidate. Chosen on the harder benchmark: at 0.3, 3 more true
 # pairs for 151 proposals at 1,000,000 subjects and 2 for 53 at 100,000; 0.5 finds the same for 276 and 114
@@ -370,10 +371,13 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
     # the booking carries tells them apart, and the person is among them if in the registry at all. One whose
     # FBI number or A-number disagrees is told apart by it, and left out.
     # A misspelt name is read as the spelling stage corrected it too (each reading's namesakes bounded alone).
-    few = [i for i in need if NAMESAKES_NO_DOB and keys[i].dob is None and best[i] < WIDE_BELOW_WEIGHT]
+    # Every dateless booking is read for its crowd (below), even one with confident proposals: a crowd's records
+    # score alike, so none of them can be confidently the person (a small registry's prior can make them seem so).
+    dateless = [i for i in need if NAMESAKES_NO_DOB and keys[i].dob is None]
+    few = {i for i in dateless if best[i] < WIDE_BELOW_WEIGHT}
     crowd: set[int] = set()
-    if few:
-        readings = [(i, v) for i in few for v in (None, *(variants.get(i, []) if NAMESAKES_SPELLED else []))]
+    if dateless:
+        readings = [(i, v) for i in dateless for v in (None, *(variants.get(i, []) if NAMESAKES_SPELLED else []))]
         found = namesakes.of([v or keys[i] for i, v in readings], [booked[i].own for i, _ in readings])
         same_tf = _tf([c for c in found if c is not None])
         taken = {i: {p.subject_id for p in out[i].proposals} for i in few}
@@ -381,6 +385,8 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
             if sakes is None:
                 if v is None and NO_CROWD:
                     crowd.add(i)
+                continue
+            if i not in few:
                 continue
             mine = cand.booking_rec(v or keys[i], fbis[i], anums[i])
             out[i].candidates += sum(1 for sid, _ in sakes if sid not in seen[i])
