@@ -72,7 +72,7 @@ def plain_model(prior: float = 1e-3) -> dict[str, Any]:
     counts against. Fixed m (FBI-number levels) stays as the code fixes it."""
     import copy
 
-    from holdtrack.screening.fs_model import splink_settings
+    from holdtrack.screening.splink_io import splink_settings
 
     model = copy.deepcopy(splink_settings(prior))
     for comp in model["comparisons"]:

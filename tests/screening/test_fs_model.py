@@ -70,6 +70,12 @@ D = date(1984, 6, 15)
         (("García", "José", D), ("José", "García", D), "last_name", "swapped with given name"),
         (("Roberto", "Ali", D), ("Ali", "Ali", D), "first_name", "different"),
         (("Ali", "Hassan", D), ("Ali", "Ali", D), "last_name", "different"),
+        # one name equal across is half a swap: the given name's level reads it, the surname's only when the two
+        # names left are alike too (a swap with a typo), ADR 0064
+        (("Mohammed", "Abdullah", D), ("Bilal", "Mohammed", D), "first_name", "swapped with surname"),
+        (("Mohammed", "Abdullah", D), ("Bilal", "Mohammed", D), "last_name", "different"),
+        (("Garsia", "José", D), ("José", "García", D), "last_name", "swapped with given name"),
+        (("Garsia", "José", D), ("José", "García", D), "first_name", "swapped with surname"),
         # dates of birth
         (("Ana", "Soto", date(1984, 7, 15)), ("Ana", "Soto", D), "date_of_birth", "one digit different"),
         (("Ana", "Soto", date(1984, 9, 15)), ("Ana", "Soto", date(1984, 10, 15)), "date_of_birth", "month off by one"),

@@ -143,3 +143,31 @@ def test_a_middle_name_alone_and_a_1_january_dob_are_the_same_in_splink_and_ours
         january += levels[dob] == jan
     assert alone >= 2  # García / González ↔ González García, and back
     assert january >= 8  # 1984-01-01 against the other four days of 1984, both ways
+
+
+def test_a_swap_and_half_a_swap_are_the_same_in_splink_and_ours():
+    """Hand-made pairs around ADR 0064: names swapped (with a typo in one), and one name equal across alone."""
+    from datetime import date
+
+    from holdtrack.screening.keys import keys_for, splink_record
+
+    model = trained_model()
+    scorer = Scorer.from_splink(model)
+    d = date(1990, 2, 3)
+    names = [("Mohammed", "Abdullah"), ("Bilal", "Mohammed"), ("Garsia", "José"), ("José", "García"), ("Ana", "")]
+    left = [splink_record(f"l{n}", keys_for(first_name=f, last_name=s, date_of_birth=d))
+            for n, (f, s) in enumerate(names)]  # fmt: skip
+    right = [{**r, "unique_id": "r" + r["unique_id"][1:]} for r in left]
+    out = splink_score_pairs(model, left, right)
+    by_id = {r["unique_id"]: r for r in left + right}
+    last = next(i for i, c in enumerate(scorer.comparisons) if c.name == "last_name")
+    swap = scorer.comparisons[last].labels.index("swapped with given name")
+    swapped = set()
+    for o in out:
+        a, b = rec(by_id[o["unique_id_l"]]), rec(by_id[o["unique_id_r"]])
+        assert abs(scorer.weight(a, b) - o["match_weight"]) < TOLERANCE, o
+        lv = scorer.levels(a, b)[last]
+        assert o["gamma_last_name"] == (-1 if lv == 0 else len(scorer.comparisons[last].weights) - 1 - lv)
+        if lv == swap:
+            swapped.add((a[0], b[0]))
+    assert swapped == {("garsia", "jose"), ("jose", "garsia")}  # not Mohammed Abdullah / Bilal Mohammed

@@ -85,8 +85,8 @@ def _level(model: dict, comparison: str, label: str) -> dict:  # type: ignore[ty
         (lambda m: _level(m, "sex", "exact").update(u_probability=1.5), "u(sex: exact) = 1.5 is outside (0, 1)"),
         (lambda m: _level(m, "first_name", "different").update(m_probability=0), "m(first_name: different) = 0"),
         (
-            lambda m: _level(m, "birth_country", "exact").update(u_probability=0.9995),
-            "u(birth_country: exact) = 0.9995",
+            lambda m: _level(m, "birth_country", "exact").update(m_probability=0.9, u_probability=0.95),
+            "u(birth_country: exact) = 0.95 exceeds m(birth_country: exact) = 0.9",
         ),
         (
             lambda m: _level(m, "sex", "different").update(m_probability=0.001, u_probability=1e-6),

@@ -2,7 +2,7 @@
 through the indexed blocking keys of ``RegistryKey``.
 
 The rules (each an indexed equi-join; their union is retrieved, the same rules splink uses in
-``fs_model.BLOCKING_RULES``):
+``splink_io.BLOCKING_RULES``):
 
 1. same DOB and same surname sound            — given-name typos, nicknames
 2. same DOB and same given-name sound          — surname typos, compound / hyphenated surnames

@@ -48,6 +48,10 @@ def _jw(col: str, t: float) -> str:
     return f'jaro_winkler_similarity("{col}_l", "{col}_r") >= {t}'
 
 
+def _jw_between(a: str, b: str) -> str:
+    return f'jaro_winkler_similarity("{a}", "{b}") >= {JW_LOW}'
+
+
 def _shares(first: str, other_first: str, other_middle: str) -> str:
     """SQL: a token of one given name is among the other record's given names (first and middle)."""
     return (
@@ -145,8 +149,11 @@ COMPARISONS: list[dict[str, Any]] = [
         "comparison_levels": [
             _level(_null("last_norm"), "null", null=True),
             _level('"last_norm_l" = "last_norm_r"', "exact"),
+            # one name equal to the other record's name of the other kind, and the two left alike: a swap, the
+            # given name's level having read the first half (ADR 0064)
             _level(
-                '("last_norm_l" = "first_norm_r" OR "first_norm_l" = "last_norm_r") '
+                f'(("last_norm_l" = "first_norm_r" AND {_jw_between("first_norm_l", "last_norm_r")}) '
+                f'OR ("first_norm_l" = "last_norm_r" AND {_jw_between("last_norm_l", "first_norm_r")})) '
                 'AND "first_norm_l" IS DISTINCT FROM "first_norm_r"',
                 "swapped with given name",
             ),
@@ -263,49 +270,6 @@ OPTIONAL_COMPARISONS = frozenset({"fbi_number", "a_number"})
 # (``splink_io.settle_unseen_levels``).
 IDENTIFIER_COMPARISONS = ("fbi_number", "a_number")
 
-# Blocking rules, the candidate queries of ``screening.candidates`` written for splink (each an equi-join; a rule
-# that compares the two sides asymmetrically is written both ways; "month one earlier" is "month one later" the
-# other way round).
-BLOCKING_RULES: list[str] = [
-    "l.dob = r.dob AND l.last_sound = r.last_sound",
-    "l.dob = r.dob AND l.first_sound = r.first_sound",
-    "l.dob = r.dob_sw AND l.last_sound = r.last_sound",
-    "l.dob_sw = r.dob AND l.last_sound = r.last_sound",
-    "l.dob = r.dob_sw AND l.first_sound = r.first_sound",
-    "l.dob_sw = r.dob AND l.first_sound = r.first_sound",
-    "l.dob = r.dob AND l.last_sound = r.first_sound",
-    "l.dob = r.dob AND l.first_sound = r.last_sound",
-    "l.last_sound = r.last_sound AND l.first_sound = r.first_sound AND l.dob_ym = r.dob_ym",
-    "l.last_sound = r.last_sound AND l.first_sound = r.first_sound AND l.dob_md = r.dob_md",
-    "l.dob = r.dob AND l.last_sound = r.last2_sound",
-    "l.dob = r.dob AND l.last2_sound = r.last_sound",
-    "l.dob = r.dob AND l.last_sound = r.middle_sound",
-    "l.dob = r.dob AND l.middle_sound = r.last_sound",
-    "l.dob = r.dob_mp AND l.last_sound = r.last_sound AND l.first_sound = r.first_sound",
-    "l.dob_mp = r.dob AND l.last_sound = r.last_sound AND l.first_sound = r.first_sound",
-    "l.dob = r.dob_j1 AND l.last_sound = r.last_sound AND l.first_sound = r.first_sound",
-    "l.dob_j1 = r.dob AND l.last_sound = r.last_sound AND l.first_sound = r.first_sound",
-    "l.last_sound = r.last_sound AND l.first_sound = r.first_sound AND substr(l.dob, 1, 4) = substr(r.dob, 1, 4) "
-    "AND (substr(l.dob, 6, 5) = '01-01' OR substr(r.dob, 6, 5) = '01-01')",
-    "l.last_norm = r.last_norm AND l.first_sound = r.first_sound AND l.first_canon = r.first_canon "
-    "AND (l.dob IS NULL OR r.dob IS NULL)",
-    "l.last_norm = r.last_norm AND l.first_sound = r.first_sound AND (l.dob IS NULL OR r.dob IS NULL)",
-    "l.anum = r.anum",  # the equal-A-number probe (stages.A_NUMBER_PROBE)
-]
-
-
-def splink_settings(prior: float = 1e-5) -> dict[str, Any]:
-    return {
-        "link_type": "link_only",
-        "unique_id_column_name": "unique_id",
-        "probability_two_random_records_match": prior,
-        "blocking_rules_to_generate_predictions": list(BLOCKING_RULES),
-        "comparisons": COMPARISONS,
-        "retain_intermediate_calculation_columns": True,
-        "retain_matching_columns": True,
-    }
-
-
 # ------------------------------------------------------------------------------------------- our levels
 # Each returns the level index within the comparison, in the order above (0 = null level).
 
@@ -348,7 +312,11 @@ def _last(a: Rec, b: Rec) -> int:
         return 0
     if la == lb:
         return 1
-    if ((b[F_FIRST] and la == b[F_FIRST]) or (a[F_FIRST] and a[F_FIRST] == lb)) and a[F_FIRST] != b[F_FIRST]:
+    fa, fb = a[F_FIRST], b[F_FIRST]
+    if (
+        (fb and la == fb and JaroWinkler.similarity(fa, lb) >= JW_LOW)
+        or (fa and fa == lb and JaroWinkler.similarity(la, fb) >= JW_LOW)
+    ) and fa != fb:
         return 2
     sa, sb = set(la.split(" ")), set(lb.split(" "))
     if (sa <= sb and sb <= sa | set(a[F_MIDDLE].split(" "))) or (sb <= sa and sa <= sb | set(b[F_MIDDLE].split(" "))):

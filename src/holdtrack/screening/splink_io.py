@@ -15,16 +15,59 @@ from typing import Any
 import duckdb
 
 from holdtrack.screening.fs_model import (
+    COMPARISONS,
     FBI_M_EXACT,
     FBI_M_TYPO,
     IDENTIFIER_COMPARISONS,
     LEVEL_FALLBACK,
     NOT_OBSERVED,
-    splink_settings,
 )
 from holdtrack.screening.keys import SPLINK_COLUMNS
 
 log = logging.getLogger(__name__)
+
+# Blocking rules, the candidate queries of ``screening.candidates`` written for splink (each an equi-join; a rule
+# that compares the two sides asymmetrically is written both ways; "month one earlier" is "month one later" the
+# other way round).
+BLOCKING_RULES: list[str] = [
+    "l.dob = r.dob AND l.last_sound = r.last_sound",
+    "l.dob = r.dob AND l.first_sound = r.first_sound",
+    "l.dob = r.dob_sw AND l.last_sound = r.last_sound",
+    "l.dob_sw = r.dob AND l.last_sound = r.last_sound",
+    "l.dob = r.dob_sw AND l.first_sound = r.first_sound",
+    "l.dob_sw = r.dob AND l.first_sound = r.first_sound",
+    "l.dob = r.dob AND l.last_sound = r.first_sound",
+    "l.dob = r.dob AND l.first_sound = r.last_sound",
+    "l.last_sound = r.last_sound AND l.first_sound = r.first_sound AND l.dob_ym = r.dob_ym",
+    "l.last_sound = r.last_sound AND l.first_sound = r.first_sound AND l.dob_md = r.dob_md",
+    "l.dob = r.dob AND l.last_sound = r.last2_sound",
+    "l.dob = r.dob AND l.last2_sound = r.last_sound",
+    "l.dob = r.dob AND l.last_sound = r.middle_sound",
+    "l.dob = r.dob AND l.middle_sound = r.last_sound",
+    "l.dob = r.dob_mp AND l.last_sound = r.last_sound AND l.first_sound = r.first_sound",
+    "l.dob_mp = r.dob AND l.last_sound = r.last_sound AND l.first_sound = r.first_sound",
+    "l.dob = r.dob_j1 AND l.last_sound = r.last_sound AND l.first_sound = r.first_sound",
+    "l.dob_j1 = r.dob AND l.last_sound = r.last_sound AND l.first_sound = r.first_sound",
+    "l.last_sound = r.last_sound AND l.first_sound = r.first_sound AND substr(l.dob, 1, 4) = substr(r.dob, 1, 4) "
+    "AND (substr(l.dob, 6, 5) = '01-01' OR substr(r.dob, 6, 5) = '01-01')",
+    "l.last_norm = r.last_norm AND l.first_sound = r.first_sound AND l.first_canon = r.first_canon "
+    "AND (l.dob IS NULL OR r.dob IS NULL)",
+    "l.last_norm = r.last_norm AND l.first_sound = r.first_sound AND (l.dob IS NULL OR r.dob IS NULL)",
+    "l.anum = r.anum",  # the equal-A-number probe (stages.A_NUMBER_PROBE)
+]
+
+
+def splink_settings(prior: float = 1e-5) -> dict[str, Any]:
+    return {
+        "link_type": "link_only",
+        "unique_id_column_name": "unique_id",
+        "probability_two_random_records_match": prior,
+        "blocking_rules_to_generate_predictions": list(BLOCKING_RULES),
+        "comparisons": COMPARISONS,
+        "retain_intermediate_calculation_columns": True,
+        "retain_matching_columns": True,
+    }
+
 
 UNSEEN = 1e-6  # splink's substitute for a probability of a level unseen in training
 UNSEEN_M = 1e-3  # m of a level no true pair of the training showed (see settle_unseen_levels)
