@@ -1,5 +1,5 @@
-"""The deep stage runs while a booking's best proposal is less likely than not (``stages.DEEP_BELOW_PROBABILITY``,
-ADR 0056): a namesake just over the review threshold is no reason to stop looking for the person."""
+"""The deep stage runs while a booking's best proposal is under ``stages.DEEP_BELOW_PROBABILITY`` (0.9; ADR 0056,
+0065): a namesake just over the review threshold is no reason to stop looking for the person."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def low_bar(world, reg):  # noqa: F811
     return person, hard, namesake.pk, low
 
 
-def test_a_proposal_under_one_half_does_not_stop_the_deep_stage(world, low_bar):
+def test_a_proposal_under_the_bar_does_not_stop_the_deep_stage(world, low_bar):
     person, hard, namesake, low = low_bar
     result = screen_bookings(actor=world.booking_clerk, bookings=[hard], model=low)
     proposed = dict(IdentityMatch.objects.filter(booking=hard).values_list("subject_id", "score"))

@@ -69,10 +69,11 @@ WIDE_BELOW_PROBABILITY = 0.99
 WIDE_BELOW_WEIGHT = math.log2(WIDE_BELOW_PROBABILITY / (1 - WIDE_BELOW_PROBABILITY))
 # The third (deep) stage (ADR 0029); off only to measure its cost (bench/ingest.py --no-deep).
 DEEP_STAGE = True
-# ... run for a booking with a DOB while its best proposal is less likely than not (ADR 0056): a namesake just
-# over the threshold is no reason to stop looking. At its threshold (0.2) instead, 2 pairs fewer at 1,000,000
-# subjects (docs/benchmarks.md, "The deep stage under 0.5"). The class threshold, if higher, stands.
-DEEP_BELOW_PROBABILITY = 0.5
+# ... run for a booking with a DOB while its best proposal is under 0.9 (ADR 0056, 0065): a namesake just over the
+# threshold, or another person at 0.7, is no reason to stop looking. At its threshold (0.2) instead, 2 pairs fewer
+# at 1,000,000 subjects (docs/benchmarks.md, "The deep stage under 0.5"); from 0.5 to 0.9, 3 more through the CLI
+# (seed 7) for 15 proposals ("The deep stage under 0.9"). The class threshold, if higher, stands.
+DEEP_BELOW_PROBABILITY = 0.9
 SPELLING_STAGE = True  # off only to measure it
 SPELLING_DEEP = True  # the corrected names probed by the deep rules too (off: the first two stages' only)
 A_NUMBER_SLIPS = True  # the same
@@ -302,7 +303,7 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
         _stage(wide, wide=True)
         for i in wide:
             out[i].wide = True
-    # Stage three: a booking whose best proposal is still less likely than not (``DEEP_BELOW_PROBABILITY``) is
+    # Stage three: a booking whose best proposal is still under ``DEEP_BELOW_PROBABILITY`` (0.9) is
     # probed with its DOB as a keying slip would have left it and one name sound, or without a DOB with one
     # exact name and the other's initial (candidates._DEEP_RULES).
     # A booking without a DOB goes on while it has no confident proposal: a namesake's proposal at its low
