@@ -60,7 +60,7 @@ def _shares(first: str, other_first: str, other_middle: str) -> str:
     )
 
 
-# SQL: one record's middle name is the other's given name or one of its surnames; one of its surnames.
+# SQL: a middle name that is the other record's given name or one of its surnames; one of its surnames only.
 _MIDDLE_ELSEWHERE = (
     '("middle_norm_l" IN ("first_norm_r", "last_tok1_r", "last_tok2_r") '
     'OR "middle_norm_r" IN ("first_norm_l", "last_tok1_l", "last_tok2_l"))'
