@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
-from rapidfuzz.distance import DamerauLevenshtein
 
 from holdtrack.screening.candidates import REC_COLUMNS, record_of
 from holdtrack.screening.fs_model import F_ANUM, F_CANON, F_COUNTRY, F_FBI, F_LAST, F_MIDDLE, F_SEX, Rec, fbi_conflict
@@ -89,8 +88,7 @@ def in_crowd(booking: Rec, record: Rec) -> bool:
 def tied(booking: Rec, record: Rec) -> bool:
     """An identifier on both that agrees tells this namesake apart from the others (ADR 0063): an FBI number at
     most a keying slip away (a "Jose Vásquez" among 277, at 0.97), or the same A-number."""
-    fb, fr = booking[F_FBI], record[F_FBI]
-    if fb and fr and DamerauLevenshtein.distance(fb, fr, score_cutoff=1) <= 1:
+    if booking[F_FBI] and record[F_FBI] and not fbi_conflict(booking, record):
         return True
     return bool(booking[F_ANUM] and booking[F_ANUM] == record[F_ANUM])
 

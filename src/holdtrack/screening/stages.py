@@ -303,7 +303,7 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
         _stage(wide, wide=True)
         for i in wide:
             out[i].wide = True
-    # Stage three: a booking whose best proposal is still under ``DEEP_BELOW_PROBABILITY`` (0.9) is
+    # Stage three: a booking whose best proposal is still under ``DEEP_BELOW_PROBABILITY`` is
     # probed with its DOB as a keying slip would have left it and one name sound, or without a DOB with one
     # exact name and the other's initial (candidates._DEEP_RULES).
     # A booking without a DOB goes on while it has no confident proposal: a namesake's proposal at its low
