@@ -162,3 +162,26 @@ def test_subject_read_is_scoped_and_audited(world):
     assert AuditEvent.objects.filter(action="subject.view", entity_id=str(booking.subject_id)).exists()
     problem(api_for(other_aor_world().lea_org).get(f"/subjects/{booking.subject_id}"), 404)
     problem(api_for(world.lea_org, scopes=["bookings:read"]).get(f"/subjects/{booking.subject_id}"), 403)
+
+
+def test_the_detail_read_as_values_answers_what_the_detainer_gives_and_records_the_access(world):
+    import orjson
+
+    from holdtrack.api.render import dumps
+    from holdtrack.api.routers.detainers import detainer_out
+    from holdtrack.audit.models import AuditEvent
+
+    d = prepared(world)
+    officer_api = api_for(world.office)
+    assert (
+        officer_api.post(f"/detainers/{d.pk}/warrants", {**WARRANT, "signed_at": now().isoformat()}).status_code == 200
+    )
+    views = AuditEvent.objects.filter(action="detainer.view", entity_id=str(d.pk))
+    before = views.count()
+    body = officer_api.get(f"/detainers/{d.pk}").json()
+    assert views.count() == before + 1  # one access event a read
+    fresh = Detainer.objects.select_related("booking", "addressed_lea", "facility").get(pk=d.pk)
+    assert body == orjson.loads(dumps(detainer_out(fresh, warrants=True).model_dump()))
+    assert len(body["warrants"]) == d.warrants.count() >= 2  # the factory's and the one attached above
+    assert body["warrants"][-1]["warrant_type"] == "I200" and body["booking_number"] == d.booking.booking_number
+    problem(officer_api.get("/detainers/-1"), 404)

@@ -297,3 +297,24 @@ def test_value_rows_compile_once_per_key_and_convert_as_values_does():
         assert len(ctx.captured_queries) == 1
     assert module._SCOPED[("values", *key)] is not None
     assert value_rows(("test.values-none",), lambda o: _office_detainers(o, o).none().values("pk"), 1) == []
+
+
+def test_a_json_column_is_read_as_the_orm_reads_it_beyond_what_orjson_parses():
+    from holdtrack.core import rows as module
+
+    data = {"big": 2**70, "f": 0.1, "nested": [1, {"é": None}], "t": True}
+    row = insert_row(Transition(case_type="detainer", case_id=43, seq=1, at=now(), name="prepare", source="",
+                                target="PREPARED", actor_role="", channel="SIMULATOR", reason="r", data=data))  # fmt: skip
+    small = insert_row(Transition(case_type="detainer", case_id=44, seq=1, at=now(), name="prepare", source="",
+                                  target="PREPARED", actor_role="", channel="SIMULATOR", reason="r", data=[1.5]))  # fmt: skip
+
+    def build(pk: int) -> Any:
+        return Transition.objects.filter(pk=pk).values("pk", "data")
+
+    key = ("test.transition-data",)
+    for pk in (row.pk, small.pk):
+        assert value_rows(key, build, pk) == list(build(pk))
+    assert value_rows(key, build, row.pk)[0]["data"]["big"] == 2**70  # beyond 64 bits: the standard library's
+    converters = module._SCOPED[("values", *key)].converters  # type: ignore[union-attr]
+    assert [c for _, convs, _ in converters for c in convs] == [module._json_value]  # the other column has none
+    assert module._json_value(None, None, connection) is None

@@ -119,6 +119,30 @@ def detainer_get_for_user(user: AnyUser, pk: int | str, *, related: tuple[str, .
     return detainer
 
 
+def detainer_values_for_user(user: AnyUser, pk: int | str, paths: tuple[str, ...]) -> dict[str, Any]:
+    """``detainer_get_for_user`` for a reader that shows values only (the API's detail): the same scope and the
+    same access event, and the named ``values()`` paths (``id`` among them) read without building the detainer
+    and its relations as model instances, a fifth of an API read's Python (issue 12)."""
+    branch, scope_id = detainer_scope(user)
+    found = value_rows(
+        ("cases.detainer", branch, paths),
+        lambda scope, key: detainers_in(branch, scope).filter(pk=key).values(*paths),
+        scope_id,
+        as_pk(pk),
+    )
+    if not found:
+        raise NotFound("Detainer not found.")
+    values = found[0]
+    audit_record(
+        actor=user,
+        action="detainer.view",
+        entity_type=CaseType.DETAINER,
+        entity_id=values["id"],
+        data=reader_data(user),
+    )
+    return values
+
+
 # ------------------------------------------------------------------------------------------- subpoenas
 
 

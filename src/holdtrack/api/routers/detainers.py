@@ -15,7 +15,7 @@ from holdtrack.api.errors import COMMON, responses
 from holdtrack.api.pagination import Keys, Page, PageParams, Rows, page_of_rows, values_of
 from holdtrack.api.recorded import RecordedIn, via
 from holdtrack.api.types import AwareDatetime
-from holdtrack.cases.access import detainer_get_for_user, detainer_keys_scope, detainers_in
+from holdtrack.cases.access import detainer_get_for_user, detainer_keys_scope, detainer_values_for_user, detainers_in
 from holdtrack.cases.models import (
     AGENCY_LIFT_REASONS,
     Box,
@@ -35,7 +35,7 @@ from holdtrack.cases.models import (
 )
 from holdtrack.cases.services import detainers as ds
 from holdtrack.core.errors import NotFound
-from holdtrack.core.rows import read_all
+from holdtrack.core.rows import value_rows
 from holdtrack.custody.access import match_get_for_user
 
 router = Router(tags=["detainers"])
@@ -107,6 +107,7 @@ _OUT_PATHS = {
     "addressed_lea_ori": "addressed_lea__ori",
     "facility_code": "facility__code",
 }
+_OUT_VALUES = tuple(_OUT_PATHS.values())
 
 
 def _out(values: dict[str, Any], warrants: list[WarrantOut]) -> DetainerOut:
@@ -115,21 +116,19 @@ def _out(values: dict[str, Any], warrants: list[WarrantOut]) -> DetainerOut:
     return DetainerOut.model_construct(**{**values, "pc_bases": list(values["pc_bases"] or [])}, warrants=warrants)
 
 
+def _warrants_out(detainer_id: int) -> list[WarrantOut]:
+    return [
+        WarrantOut.model_construct(**w)  # the model fields' own values, as ``_out``
+        for w in value_rows(
+            ("api.detainer_warrants",),
+            lambda key: Warrant.objects.filter(detainer_id=key).order_by("pk").values(*WarrantOut.model_fields),
+            detainer_id,
+        )
+    ]
+
+
 def detainer_out(d: Detainer, *, warrants: bool = False) -> DetainerOut:
-    values = values_of(d, _OUT_PATHS)
-    out = (
-        [
-            WarrantOut.model_validate(w, from_attributes=True)
-            for w in read_all(
-                ("api.detainer_warrants",),
-                lambda key: Warrant.objects.filter(detainer_id=key).order_by("pk"),
-                d.pk,
-            )
-        ]
-        if warrants
-        else []
-    )
-    return _out(values, out)
+    return _out(values_of(d, _OUT_PATHS), _warrants_out(d.pk) if warrants else [])
 
 
 def detainer_out_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -209,7 +208,8 @@ def _key_filters(filters: DetainerFilters) -> list[tuple[str, str]]:
 )
 def detainers_detail(request: HttpRequest, detainer_id: int) -> DetainerOut:
     user = actor(request, "detainers:read")
-    return detainer_out(detainer_get_for_user(user, detainer_id, related=OUT_RELATED), warrants=True)
+    row = detainer_values_for_user(user, detainer_id, _OUT_VALUES)
+    return _out({name: row[path] for name, path in _OUT_PATHS.items()}, _warrants_out(row["id"]))
 
 
 # ------------------------------------------------------------------------------------------- actions
