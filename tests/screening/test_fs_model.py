@@ -64,6 +64,10 @@ D = date(1984, 6, 15)
         (("Héctor", "Garsía Jiménez", D), ("Hector", "García Jiménez", D), "last_name", "a compound surname with one"),
         (("José", "García López", D), ("Jose", "García Lópes", D), "last_name", "a compound surname with one"),
         (("José", "García Pérez", D), ("Jose", "García López", D), "last_name", "one surname of a compound"),
+        # the second surname dropped and the first one letter off (ADR 0066); two letters off is another name
+        (("Juan", "Vazquez", D), ("Juan", "Vásquez Ríos", D), "last_name", "the first surname of a compound name with"),
+        (("Juan", "Vásquez Ríos", D), ("Juan", "Vazquez", D), "last_name", "the first surname of a compound name with"),
+        (("Juan", "Vazques", D), ("Juan", "Vásquez Ríos", D), "last_name", "Jaro-Winkler"),
         # names swapped; but a record whose given name is its surname ("Ali Ali") shares one word with each of
         # the other's names, which the agreeing name already counts (ADR 0057)
         (("García", "José", D), ("José", "García", D), "first_name", "swapped with surname"),

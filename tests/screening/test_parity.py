@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from holdtrack.screening.fs_model import COMPOUND_SLIP, Scorer, probability
+from holdtrack.screening.fs_model import COMPOUND_SLIP, SLIP_DROPPED, Scorer, probability
 from holdtrack.screening.splink_io import splink_scores_between
 from holdtrack.simulation.registry import generate_bookings, registry_people
 from tests.screening.factories_screening import (
@@ -85,7 +85,7 @@ def test_the_moved_surname_level_is_the_same_in_splink_and_ours():
         ("Jose", "Flores", "García"), ("Jose", "", "García Flores"), ("Jose", "", "Flores García"),
         ("Jose", "Luis López", "Rivera"), ("Jose", "Luis", "Rivera López"), ("Jose", "Luis", "García"),
         ("Jose", "", "García"), ("Jose", "Ruiz", "López"), ("Jose", "", "Garsía Flores"), ("Jose", "", "García Florez"),
-        ("Jose", "", "García Pérez"),
+        ("Jose", "", "García Pérez"), ("Jose", "", "Garsía"),
     ]  # fmt: skip
     left = [splink_record(f"l{n}", keys_for(first_name=f, middle_name=m, last_name=s, date_of_birth=d))
             for n, (f, m, s) in enumerate(names)]  # fmt: skip
@@ -95,7 +95,8 @@ def test_the_moved_surname_level_is_the_same_in_splink_and_ours():
     last = next(i for i, c in enumerate(scorer.comparisons) if c.name == "last_name")
     labels = scorer.comparisons[last].labels
     moved, slip = labels.index("same surnames, reordered or one in the middle name"), labels.index(COMPOUND_SLIP)
-    reached, slipped = 0, 0
+    dropped_slip = labels.index(SLIP_DROPPED)
+    reached, slipped, dropped = 0, 0, 0
     for o in out:
         a, b = rec(by_id[o["unique_id_l"]]), rec(by_id[o["unique_id_r"]])
         assert abs(scorer.weight(a, b) - o["match_weight"]) < TOLERANCE, o
@@ -103,8 +104,11 @@ def test_the_moved_surname_level_is_the_same_in_splink_and_ours():
         assert o["gamma_last_name"] == (-1 if lv == 0 else len(scorer.comparisons[last].weights) - 1 - lv)
         reached += lv == moved
         slipped += lv == slip
+        dropped += lv == dropped_slip
     assert reached >= 6  # García/Flores ↔ García Flores ↔ Flores García, Rivera/López ↔ Rivera López
     assert slipped == 4  # García Flores ↔ Garsía Flores, García Flores ↔ García Florez (not the two slips apart)
+    # Garsía ↔ García Flores, García Florez, García Pérez; García (three records) ↔ Garsía Flores: both ways
+    assert dropped == 12
 
 
 def test_a_middle_name_alone_and_a_1_january_dob_are_the_same_in_splink_and_ours():

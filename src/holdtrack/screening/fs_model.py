@@ -78,6 +78,9 @@ SECOND_DROPPED = "the first surname of a compound name, the second dropped"
 # "Garsía Jiménez" against "García Jiménez": one surname of two the same, the other one letter off (a typo). The
 # broad level below would take it, which two compound surnames sharing one often reach between different people.
 COMPOUND_SLIP = "a compound surname with one letter off in one of its surnames"
+# "Vazquez" against "Vásquez Ríos": the second surname dropped and the first spelt another way (ADR 0066), which
+# the broad levels below took as a near or different surname.
+SLIP_DROPPED = "the first surname of a compound name with one letter off, the second dropped"
 
 
 def _surnames_moved(a: str, b: str) -> str:
@@ -95,6 +98,14 @@ def _second_dropped(a: str, b: str) -> str:
     return (
         f"(strpos(\"last_norm_{a}\", ' ') = 0 AND strpos(\"last_norm_{b}\", ' ') > 0 "
         f'AND "last_norm_{a}" = "last_tok1_{b}")'
+    )
+
+
+def _slip_dropped(a: str, b: str) -> str:
+    """SQL: side ``a``'s surname is one word, one edit from side ``b``'s first surname, ``b``'s being compound."""
+    return (
+        f"(strpos(\"last_norm_{a}\", ' ') = 0 AND strpos(\"last_norm_{b}\", ' ') > 0 "
+        f'AND levenshtein("last_norm_{a}", "last_tok1_{b}") <= 1)'
     )
 
 
@@ -160,6 +171,7 @@ COMPARISONS: list[dict[str, Any]] = [
             _level(f"{_surnames_moved('l', 'r')} OR {_surnames_moved('r', 'l')}", SURNAMES_MOVED),
             _level(f"{_second_dropped('l', 'r')} OR {_second_dropped('r', 'l')}", SECOND_DROPPED),
             _level(_compound_slip(), COMPOUND_SLIP),
+            _level(f"{_slip_dropped('l', 'r')} OR {_slip_dropped('r', 'l')}", SLIP_DROPPED),
             _level(
                 '"last_tok1_l" = "last_tok1_r" OR "last_tok1_l" = "last_tok2_r" '
                 'OR "last_tok2_l" = "last_tok1_r" OR "last_tok2_l" = "last_tok2_r"',
@@ -263,6 +275,7 @@ LEVEL_FALLBACK = {
     SURNAMES_MOVED: "one surname of a compound name",
     SECOND_DROPPED: "one surname of a compound name",
     COMPOUND_SLIP: "one surname of a compound name",
+    SLIP_DROPPED: f"Jaro-Winkler >= {JW_LOW}",
 }
 # Comparisons added after models were already stored: a stored model without one scores it as 0 (ignored).
 OPTIONAL_COMPARISONS = frozenset({"fbi_number", "a_number"})
@@ -333,17 +346,21 @@ def _last(a: Rec, b: Rec) -> int:
         )
     ):
         return 5
-    if a1 in (b1, b2) or a2 in (b1, b2):
+    if (" " not in la and " " in lb and Levenshtein.distance(la, b1, score_cutoff=1) <= 1) or (
+        " " not in lb and " " in la and Levenshtein.distance(lb, a1, score_cutoff=1) <= 1
+    ):
         return 6
+    if a1 in (b1, b2) or a2 in (b1, b2):
+        return 7
     jw = JaroWinkler.similarity(la, lb)
     if jw >= JW_HIGH:
-        return 7
+        return 8
     pa = phonetic(la)
     if pa and pa == phonetic(lb):
-        return 8
-    if jw >= JW_LOW:
         return 9
-    return 10
+    if jw >= JW_LOW:
+        return 10
+    return 11
 
 
 def _middle(a: Rec, b: Rec) -> int:
