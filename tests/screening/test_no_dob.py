@@ -251,3 +251,39 @@ def test_a_namesake_whose_fbi_number_is_a_slip_away_is_not_of_the_crowd(world, r
     screen_booking(actor=world.booking_clerk, booking=b)
     found = set(IdentityMatch.objects.filter(booking=b).values_list("subject_id", flat=True))
     assert slipped in found and not crowd & found
+
+
+def test_a_dateless_booking_finds_the_records_its_names_fit_as_a_feed_shortens_them(world, reg, monkeypatch):  # noqa: F811
+    """ADR 0067: the name rules bounded out, a dateless "Beatriz Lopezcano" gets beside her namesake "Beatriz
+    Lopezcano Ruiz" (the second surname dropped) and "Ana Beatriz Lopezcano" (the middle name used as given
+    name); not such a record of another country; and only her namesake once they are more than
+    ``namesakes.KIN_MAX`` together, as before the change."""
+    _bound_out_name_rules(monkeypatch)
+    same = _namesake(world, 1980, 5).pk
+    person = {"actor": world.supervisor, "sex": "F", "birth_country": "CO"}
+    dropped = registry_subject_add(
+        first_name="Beatriz", last_name="Lopezcano", second_last_name="Ruiz", date_of_birth=date(1981, 3, 5), **person
+    ).pk
+    middle = registry_subject_add(
+        first_name="Ana", middle_name="Beatriz", last_name="Lopezcano", date_of_birth=date(1982, 3, 5), **person
+    ).pk
+    registry_subject_add(
+        **{**person, "birth_country": "MX"}, first_name="Beatriz", last_name="Lopezcano", second_last_name="Ruiz",
+        date_of_birth=date(1983, 3, 5),
+    )  # fmt: skip
+
+    def proposed(number: str) -> dict[int, IdentityMatch]:
+        b = _booked(world, number)
+        screen_booking(actor=world.booking_clerk, booking=b)
+        return {m.subject_id: m for m in IdentityMatch.objects.filter(booking=b)}
+
+    monkeypatch.setattr(namesakes, "KIN", False)
+    assert set(proposed("KIN-OFF")) == {same}
+    monkeypatch.setattr(namesakes, "KIN", True)
+    found = proposed("KIN-ON")
+    assert set(found) == {same, dropped, middle}
+    assert "the booking lacks" in found[dropped].explanation["namesakes"]
+    assert "the booking lacks" in found[middle].explanation["namesakes"]
+    assert "the booking lacks" not in found[same].explanation["namesakes"]
+    monkeypatch.setattr(namesakes, "KIN_MAX", 2)
+    assert set(proposed("KIN-CAP")) == {same}

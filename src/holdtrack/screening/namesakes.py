@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from holdtrack.screening.candidates import REC_COLUMNS, record_of
 from holdtrack.screening.fs_model import F_ANUM, F_CANON, F_COUNTRY, F_FBI, F_LAST, F_MIDDLE, F_SEX, Rec, fbi_conflict
@@ -33,6 +33,13 @@ MAX_NAMESAKES = 60
 # it, covering under half of it, so none is proposed (ADR 0045; docs/benchmarks.md, "A crowd of namesakes"). Above
 # MAX_NAMESAKES and up to it (none by default), the thirty stay proposed.
 CROWD = MAX_NAMESAKES
+# A dateless booking's namesakes include the records its names fit with a second surname dropped or the middle
+# name used as given name (``kin``, ADR 0067), when the two together are at most KIN_MAX. At 20, through the CLI
+# at 100,000 subjects, 3 more true pairs for 96 proposals (seed 5) and 3 for 83 (seed 4); at 60 the same 3 for
+# 249 and 153; at 10, 3 for 52 and 1 for 27 (docs/benchmarks.md, "Kin of a dateless booking"). KIN: off only to
+# measure what they bring.
+KIN = True
+KIN_MAX = 20
 
 
 # What a namesake shares with a booking: (the key's column, its place in a record), the names always and the
@@ -49,6 +56,30 @@ def matching(k: Keys) -> QuerySet[RegistryKey]:
         if value := getattr(k, field):
             match[field] = value
     return RegistryKey.objects.filter(**match).order_by()
+
+
+def kin(k: Keys) -> QuerySet[RegistryKey] | None:
+    """The records a dateless booking's names fit as a feed shortens them (ADR 0067), agreeing on sex and birth
+    country where the booking carries them: a compound surname whose first is the booking's one surname (the
+    second dropped: "Jesús López" for "Jesús López Orozco"), and, for a booking without a middle name, a record
+    whose middle name is the booking's given name (the middle name used as given name: "Manuel González" for "Juan
+    Manuel González"). None when the booking's names admit neither. Each through a sounds index
+    (``regkey_sounds_ym``, ``regkey_sounds2_ym``), the names filtering."""
+    if k.dob is not None or not k.first_canon or not k.last_norm or not k.last_sound:
+        return None
+    shared: dict[str, Any] = {field: value for field, _ in _CARRIED[1:] if (value := getattr(k, field))}
+    fits = Q()
+    if " " not in k.last_norm and k.first_sound:
+        dropped = Q(
+            last_sound=k.last_sound, first_sound=k.first_sound, first_canon=k.first_canon, last_tok1=k.last_norm
+        )
+        fits |= (dropped & Q(middle_norm=k.middle_norm) if k.middle_norm else dropped) & ~Q(last_norm=k.last_norm)
+    if not k.middle_norm and k.first_sound:
+        fits |= Q(last_sound=k.last_sound, middle_given_sound=k.first_sound, middle_norm=k.first_norm,
+                  last_norm=k.last_norm)  # fmt: skip
+    if not fits:
+        return None
+    return RegistryKey.objects.filter(fits, **shared).order_by()
 
 
 def of(keys: Sequence[Keys], own: Sequence[int | None]) -> list[list[tuple[int, Rec]] | None]:
@@ -69,8 +100,20 @@ def of(keys: Sequence[Keys], own: Sequence[int | None]) -> list[list[tuple[int, 
         rows = list(found.values_list(*cols)[: max(MAX_NAMESAKES, CROWD) + 1])
         if len(rows) > CROWD:
             out.append(None)
-        else:
-            out.append([(r[0], record_of(r[1:])) for r in rows] if len(rows) <= MAX_NAMESAKES else [])
+            continue
+        if len(rows) > MAX_NAMESAKES:
+            out.append([])
+            continue
+        # ... and the records its names fit as a feed shortens them, when all of them together stay few (else
+        # the namesakes alone, as before: the crowd is counted on the exact names only)
+        more = kin(k) if KIN else None
+        if more is not None:
+            if mine is not None:
+                more = more.exclude(subject_id=mine)
+            extra = list(more.values_list(*cols)[: max(0, KIN_MAX - len(rows)) + 1])
+            if len(rows) + len(extra) <= KIN_MAX:
+                rows += extra
+        out.append([(r[0], record_of(r[1:])) for r in rows])
     return out
 
 
@@ -83,6 +126,12 @@ def in_crowd(booking: Rec, record: Rec) -> bool:
         and all(record[i] == booking[i] for _, i in _CARRIED if booking[i])
         and not tied(booking, record)
     )
+
+
+def exact(booking: Rec, record: Rec) -> bool:
+    """Whether ``record`` bears the dateless ``booking``'s names as written (a namesake ``matching`` finds), not
+    only as a feed shortens them (``kin``)."""
+    return all(record[i] == booking[i] for _, i in _SHARED)
 
 
 def tied(booking: Rec, record: Rec) -> bool:

@@ -400,8 +400,11 @@ def decide(booked: Sequence[Booked], model: ScreeningModel | None) -> list[Decis
                     _propose(i, sid, mine, other, same_tf, no_dob_threshold, v)
                     out[i].explanations[sid]["namesakes"] = (
                         f"one of {len(sakes)} registry records bearing this booking's names, sex and birth country "
-                        "(those it carries); without a DOB nothing else on it tells them apart"
-                    )
+                        "(those it carries"
+                        + ("" if namesakes.exact(mine, other) else "; this one with a second surname or given name "
+                           "the booking lacks")
+                        + "); without a DOB nothing else on it tells them apart"
+                    )  # fmt: skip
 
     # More than namesakes.CROWD records share every field of a dateless booking as written (a crowd): nothing on
     # it tells them apart, so the ones an earlier stage proposed by probability are drawn by lot (up to thirty
