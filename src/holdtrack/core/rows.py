@@ -21,6 +21,7 @@ from typing import Any, TypeVar, cast
 import orjson
 from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connections, models, router
+from django.db.models.expressions import Col
 from django.db.models.query import get_related_populators
 from django.db.models.signals import post_save, pre_save
 from django.db.transaction import TransactionManagementError
@@ -150,6 +151,9 @@ def _select(model: type[models.Model], related: tuple[str, ...], alias: str) -> 
     return _SELECTS[key]
 
 
+_STD_JSON = models.JSONField()
+
+
 def _json_value(value: Any, expression: Any, connection: Any) -> Any:
     """A JSON column's value as ``JSONField.from_db_value`` gives it (no decoder, a whole column), parsed by
     orjson: the standard library's parser was a sixth of an API page of 50 detainers' Python (one list per row).
@@ -162,15 +166,12 @@ def _json_value(value: Any, expression: Any, connection: Any) -> Any:
         return _STD_JSON.from_db_value(value, expression, connection)
 
 
-_STD_JSON = models.JSONField()
-
-
 def _converters(compiler: Any, select: Any) -> list[tuple[int, list[Any], Any]]:
     """The ORM's converters of ``select``'s columns, a JSON column's (without a decoder of its own) by orjson."""
     out = []
     for pos, (convs, col) in compiler.get_converters([c for c, _, _ in select]).items():
         field = getattr(col, "target", None)
-        fast = isinstance(field, models.JSONField) and field.decoder is None and type(col).__name__ == "Col"
+        fast = isinstance(col, Col) and isinstance(field, models.JSONField) and field.decoder is None
         out.append((pos, [_json_value if fast and _is_json(c) else c for c in convs], col))
     return out
 

@@ -9,7 +9,8 @@ whether three records or three hundred agreed; and the name-only blocking rules 
 three were often not even retrieved. So they are read here directly, by the given-name and surname index, and
 proposed together when they are at most ``MAX_NAMESAKES``; more than that, and nothing but a fingerprint or a
 DOB tells them apart; more than ``CROWD``, and they are proposed not at all, whichever stage scored them
-(``in_crowd``).
+(``in_crowd``). The records the booking's names fit as a feed shortens them (a second surname dropped, the
+middle name used as given name: ``kin``, ADR 0067) join the few when they stay few together.
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ def kin(k: Keys) -> QuerySet[RegistryKey] | None:
 
 def of(keys: Sequence[Keys], own: Sequence[int | None]) -> list[list[tuple[int, Rec]] | None]:
     """For each booking's keys (without a DOB), the registry records agreeing with it on the canonical given name
-    and the surname, and on the middle name, sex and birth country where the booking carries them — none when
-    more than ``MAX_NAMESAKES`` do, and None (a crowd) when more than ``CROWD`` do. One indexed lookup per booking
+    and the surname, and on the middle name, sex and birth country where the booking carries them — with its kin
+    (``kin``) when together at most ``KIN_MAX`` — none when more than ``MAX_NAMESAKES`` agree, and None (a crowd)
+    when more than ``CROWD`` do. One indexed lookup per booking
     (``regkey_given_last``), reading at most one row past the larger bound; ``own``: the booking's own subject,
     never its namesake."""
     out: list[list[tuple[int, Rec]] | None] = []
