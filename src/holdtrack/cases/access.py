@@ -113,10 +113,15 @@ def detainer_get_for_user(user: AnyUser, pk: int | str, *, related: tuple[str, .
     )
     if detainer is None:
         raise NotFound("Detainer not found.")
-    audit_record(
-        actor=user, action="detainer.view", entity_type=CaseType.DETAINER, entity_id=detainer.pk, data=reader_data(user)
-    )
+    _viewed(user, detainer.pk)
     return detainer
+
+
+def _viewed(user: AnyUser, pk: int) -> None:
+    """The access event of a detainer read (``detainer_get_for_user``, ``detainer_values_for_user``)."""
+    audit_record(
+        actor=user, action="detainer.view", entity_type=CaseType.DETAINER, entity_id=pk, data=reader_data(user)
+    )
 
 
 def detainer_values_for_user(user: AnyUser, pk: int | str, paths: tuple[str, ...]) -> dict[str, Any]:
@@ -132,15 +137,8 @@ def detainer_values_for_user(user: AnyUser, pk: int | str, paths: tuple[str, ...
     )
     if not found:
         raise NotFound("Detainer not found.")
-    values = found[0]
-    audit_record(
-        actor=user,
-        action="detainer.view",
-        entity_type=CaseType.DETAINER,
-        entity_id=values["id"],
-        data=reader_data(user),
-    )
-    return values
+    _viewed(user, found[0]["id"])
+    return found[0]
 
 
 # ------------------------------------------------------------------------------------------- subpoenas

@@ -110,6 +110,11 @@ _OUT_PATHS = {
 _OUT_VALUES = tuple(_OUT_PATHS.values())
 
 
+def _named(row: dict[str, Any]) -> dict[str, Any]:
+    """DetainerOut's values, by field name, from a row of ``values(*_OUT_VALUES)``."""
+    return {name: row[path] for name, path in _OUT_PATHS.items()}
+
+
 def _out(values: dict[str, Any], warrants: list[WarrantOut]) -> DetainerOut:
     # Built without validating: every value is the model field's own (int, str, bool, datetime), and
     # validating each item through django-ninja's attribute getter cost half of a page of 50 (issue 12).
@@ -135,7 +140,7 @@ def detainer_out_row(row: dict[str, Any]) -> dict[str, Any]:
     """A list item's values (DetainerOut's fields, in order) from a row of ``values(*_OUT_PATHS.values())``: the
     columns the response shows, and neither model instances (a page of 50 built 208 of them, with every JSON
     and date column decoded) nor schema objects (ADR 0048)."""
-    out = {name: row[path] for name, path in _OUT_PATHS.items()}
+    out = _named(row)
     out["pc_bases"] = list(out["pc_bases"] or [])
     out["warrants"] = []
     return out
@@ -183,13 +188,13 @@ def detainers_list(request: HttpRequest, filters: Query[DetainerFilters]) -> Any
         (scope_id, *(v for _, v in given)),
     )
     if not (filters.prepared_after or filters.prepared_before):
-        return page_of_rows(keys, filters, _OUT_PATHS.values(), detainer_out_row, ALL_DETAINERS)
+        return page_of_rows(keys, filters, _OUT_VALUES, detainer_out_row, ALL_DETAINERS)
     qs = keys.queryset()  # a datetime cannot stand in for a value: this shape is compiled every time
     if filters.prepared_after:
         qs = qs.filter(prepared_at__gte=filters.prepared_after)
     if filters.prepared_before:
         qs = qs.filter(prepared_at__lt=filters.prepared_before)
-    return page_of_rows(qs, filters, _OUT_PATHS.values(), detainer_out_row, ALL_DETAINERS)
+    return page_of_rows(qs, filters, _OUT_VALUES, detainer_out_row, ALL_DETAINERS)
 
 
 def _key_filters(filters: DetainerFilters) -> list[tuple[str, str]]:
@@ -209,7 +214,7 @@ def _key_filters(filters: DetainerFilters) -> list[tuple[str, str]]:
 def detainers_detail(request: HttpRequest, detainer_id: int) -> DetainerOut:
     user = actor(request, "detainers:read")
     row = detainer_values_for_user(user, detainer_id, _OUT_VALUES)
-    return _out({name: row[path] for name, path in _OUT_PATHS.items()}, _warrants_out(row["id"]))
+    return _out(_named(row), _warrants_out(row["id"]))
 
 
 # ------------------------------------------------------------------------------------------- actions
